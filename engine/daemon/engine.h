@@ -1,0 +1,381 @@
+// daemon::Engine: orchestration. "run" = resolve the image + create the container record +
+// mount the overlay root + volumes + network + start the process + supervise it (logs, exit
+// status, restart policy, --rm). Every face (the Docker API handlers, glassbox's own endpoints)
+// calls this class; nothing below it knows a face exists. All methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/base/result.h"
+#include "engine/image/store.h"
+#include "engine/sys/kernel.h"
+#include "engine/sys/probe.h"
+#include "engine/volume/volume.h"
+
+namespace engine::daemon {
+
+struct EngineOptions {
+    std::string root { "/var/lib/glassbox" };
+    std::string run_root { "/run/glassbox" };
+    std::string init_path;         // Host path of the glassbox-init binary (for --init).
+    std::string bridge_name { "glassbox0" };
+    std::string default_subnet;    // "" lets IPAM pick (172.17.0.0/16 unless taken).
+    std::string version { "0.1.0" };
+};
+
+struct RestartPolicy {
+    std::string name { "no" }; // "no", "always", "on-failure", "unless-stopped"
+    int maximum_retry_count { 0 };
+};
+
+struct PortBinding {
+    std::string host_ip;   // "" = all addresses.
+    std::string host_port; // "" = pick one.
+};
+
+// What the user asked for: the subset of Docker's Config + HostConfig that glassbox honours.
+// Field names follow Docker's JSON so docker_json.cpp is a straight mapping.
+struct ContainerConfig {
+    // Config
+    std::string hostname;
+    std::string domainname;
+    std::string user;
+    bool attach_stdin { false };
+    bool attach_stdout { true };
+    bool attach_stderr { true };
+    bool tty { false };
+    bool open_stdin { false };
+    bool stdin_once { false };
+    std::vector<std::string> env;
+    std::optional<std::vector<std::string>> cmd;        // nullopt: the image's CMD.
+    std::optional<std::vector<std::string>> entrypoint; // nullopt: the image's; {""} or {}: none.
+    std::string image;                                  // As the user typed it.
+    std::map<std::string, nlohmann::json> volumes;      // Anonymous volumes: "/data" -> {}.
+    std::string working_dir;
+    std::map<std::string, std::string> labels;
+    std::string stop_signal;
+    std::optional<int> stop_timeout;
+    std::map<std::string, nlohmann::json> exposed_ports; // "80/tcp" -> {}
+
+    // HostConfig
+    std::vector<std::string> binds;                      // -v specs.
+    std::vector<std::string> mounts;                     // --mount specs, already "type=...,..." strings.
+    nlohmann::json mounts_json = nlohmann::json::array(); // HostConfig.Mounts as sent (kept for inspect).
+    std::map<std::string, std::string> tmpfs;            // "/run" -> "size=64m".
+    std::string network_mode { "default" };
+    std::map<std::string, std::vector<PortBinding>> port_bindings; // "80/tcp" -> bindings
+    bool publish_all_ports { false };
+    RestartPolicy restart_policy;
+    bool auto_remove { false };
+    std::vector<std::string> cap_add;
+    std::vector<std::string> cap_drop;
+    bool privileged { false };
+    bool readonly_rootfs { false };
+    std::optional<bool> init;
+    std::int64_t memory { 0 };
+    std::int64_t memory_swap { 0 };
+    std::int64_t nano_cpus { 0 };
+    std::int64_t cpu_shares { 0 };
+    std::int64_t cpu_quota { 0 };
+    std::int64_t cpu_period { 0 };
+    std::optional<std::int64_t> pids_limit;
+    std::vector<std::string> links;                      // Refused with a clear message.
+    std::vector<std::string> dns;
+    std::vector<std::string> extra_hosts;
+    std::vector<std::string> security_opt;
+    std::vector<std::uint16_t> console_size;             // [rows, cols]
+    std::map<std::string, std::vector<std::string>> network_aliases; // network -> aliases
+    std::map<std::string, std::string> network_ipv4;     // network -> requested --ip
+};
+
+// A mount as inspect shows it.
+struct MountPoint {
+    std::string type;        // "volume", "bind", "tmpfs"
+    std::string name;        // Volume name.
+    std::string source;      // Host path.
+    std::string destination;
+    std::string mode;
+    bool rw { true };
+    bool host_access { false }; // A bind mount: the container can see (and maybe change) host files.
+};
+
+enum class Status { Created, Running, Paused, Restarting, Removing, Exited, Dead };
+std::string_view status_name(Status status); // "created", "running", ...
+
+struct ContainerState {
+    Status status { Status::Created };
+    int pid { 0 };
+    int exit_code { 0 };
+    bool oom_killed { false };
+    std::string error;
+    std::string started_at { "0001-01-01T00:00:00Z" };
+    std::string finished_at { "0001-01-01T00:00:00Z" };
+    int restart_count { 0 };
+    bool stopped_by_user { false }; // For unless-stopped and always after a daemon restart.
+};
+
+struct EndpointInfo {
+    std::string network_id;
+    std::string network_name;
+    std::string endpoint_id;
+    std::string ip_address;
+    int prefix_length { 0 };
+    std::string gateway;
+    std::string mac_address;
+    std::vector<std::string> aliases;
+};
+
+// A copy of a container's record, safe to read without locks.
+struct ContainerView {
+    std::string id;
+    std::string name;          // Without the leading "/".
+    std::string created;       // RFC 3339
+    std::string image_id;      // "sha256:..."
+    std::string image_ref;     // As the user typed it.
+    std::string path;          // argv[0] of the effective command.
+    std::vector<std::string> args;
+    ContainerConfig config;    // Effective config (image defaults merged in).
+    ContainerState state;
+    std::vector<MountPoint> mounts;
+    std::vector<EndpointInfo> endpoints;
+    std::map<std::string, std::vector<PortBinding>> ports; // Published ports as bound.
+    std::string log_path;
+    std::string rootfs;        // Merged mount point.
+    std::vector<std::string> lower_dirs;
+    std::string upper_dir;
+    std::string work_dir;
+    std::string hostname_path, hosts_path, resolv_conf_path;
+    std::vector<std::string> cgroup_paths;
+    std::string netns_path;
+    std::int64_t size_rw { 0 };
+    std::vector<std::string> warnings;
+};
+
+struct CreateResult {
+    std::string id;
+    std::vector<std::string> warnings;
+};
+
+// Filters as the Docker API sends them: key -> accepted values.
+using Filters = std::map<std::string, std::vector<std::string>>;
+
+// Where attached or logged output goes. write() returns false once the client is gone, and
+// the engine then stops sending to it. Calls come from engine threads.
+enum class StreamKind { Stdin = 0, Stdout = 1, Stderr = 2 };
+class OutputSink {
+public:
+    virtual ~OutputSink() = default;
+    virtual bool write(StreamKind stream, std::string_view data) = 0;
+};
+
+struct LogOptions {
+    bool stdout_stream { true };
+    bool stderr_stream { true };
+    bool follow { false };
+    bool timestamps { false };
+    std::optional<std::size_t> tail;   // nullopt: all.
+    std::optional<std::chrono::system_clock::time_point> since;
+    std::optional<std::chrono::system_clock::time_point> until;
+};
+
+struct ExecConfig {
+    std::vector<std::string> cmd;
+    std::vector<std::string> env;
+    std::string user;
+    std::string working_dir;
+    bool tty { false };
+    bool attach_stdin { false };
+    bool attach_stdout { true };
+    bool attach_stderr { true };
+    bool privileged { false };
+    std::vector<std::uint16_t> console_size;
+};
+
+struct ExecView {
+    std::string id;
+    std::string container_id;
+    ExecConfig config;
+    bool running { false };
+    int exit_code { 0 };
+    bool exited { false };
+    int pid { 0 };
+};
+
+// One event on the stream (`docker events`): Type container/image/volume/network.
+struct Event {
+    std::string type;
+    std::string action;
+    std::string actor_id;
+    std::map<std::string, std::string> attributes;
+    std::int64_t time_nano { 0 };
+};
+
+// A registered wait: status arrives when the condition is met.
+struct WaitResult {
+    int status_code { 0 };
+    std::string error;
+};
+
+struct NetworkConfig {
+    std::string name;
+    std::string driver { "bridge" };
+    std::map<std::string, std::string> options;  // -o key=value (parent, macvlan_mode, ipvlan_mode, ...)
+    std::map<std::string, std::string> labels;
+    std::string subnet;
+    std::string gateway;
+    std::string ip_range;
+    bool internal { false };
+    bool attachable { false };
+    bool enable_ipv6 { false };
+};
+
+struct NetworkView {
+    std::string id;
+    std::string name;
+    std::string driver;
+    std::string scope { "local" };
+    std::string created;   // RFC 3339
+    std::string subnet;
+    std::string gateway;
+    std::string ip_range;
+    bool internal { false };
+    bool attachable { false };
+    std::map<std::string, std::string> options;
+    std::map<std::string, std::string> labels;
+    std::map<std::string, EndpointInfo> containers; // container id -> endpoint
+    std::vector<std::string> warnings;              // e.g. host networking removes isolation.
+};
+
+struct DiskUsage {
+    std::vector<image::ImageRecord> images;
+    std::map<std::string, int> image_containers; // image id -> containers using it
+    std::vector<ContainerView> containers;
+    std::vector<std::pair<volume::Volume, std::uint64_t>> volumes; // with sizes
+    std::map<std::string, int> volume_refcount;
+    std::uint64_t layers_size { 0 };
+};
+
+class Engine {
+public:
+    static Result<std::unique_ptr<Engine>> create(sys::Kernel& kernel, EngineOptions options);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // [SECTION] Containers. `ref` is a full id, a unique id prefix or a name.
+    Result<CreateResult> create_container(const std::string& name, ContainerConfig config);
+    Result<void> start_container(const std::string& ref);        // NotModified if running.
+    Result<void> stop_container(const std::string& ref, std::optional<int> timeout_seconds); // NotModified if stopped.
+    Result<void> restart_container(const std::string& ref, std::optional<int> timeout_seconds);
+    Result<void> kill_container(const std::string& ref, const std::string& signal); // Conflict if not running.
+    Result<void> remove_container(const std::string& ref, bool force, bool remove_volumes);
+    Result<void> rename_container(const std::string& ref, const std::string& new_name);
+    Result<void> pause_container(const std::string& ref);
+    Result<void> unpause_container(const std::string& ref);
+    Result<ContainerView> inspect_container(const std::string& ref) const;
+    Result<std::vector<ContainerView>> list_containers(bool all, const Filters& filters) const;
+    // Registers the wait now (so the caller can send headers), then `get` blocks until the
+    // condition ("not-running", "next-exit", "removed") is met.
+    Result<std::function<WaitResult()>> wait_container(const std::string& ref, const std::string& condition);
+    Result<void> resize_container(const std::string& ref, int height, int width);
+    // Streams output to `sink` until the container's output ends (exit) or the sink fails; with
+    // `logs`, first replays the log. Returns a handle for stdin.
+    struct Attachment {
+        std::function<void(std::string_view)> write_stdin;
+        std::function<void()> close_stdin;
+        std::function<void()> wait_done;   // Blocks until the output has ended.
+        std::function<void()> detach;      // The client went away.
+        bool tty { false };
+    };
+    Result<Attachment> attach_container(const std::string& ref, bool stdin_stream, bool stdout_stream,
+        bool stderr_stream, bool logs, std::shared_ptr<OutputSink> sink);
+    // Blocks while following; returns when done or when the sink fails.
+    Result<void> container_logs(const std::string& ref, const LogOptions& options, OutputSink& sink);
+    Result<bool> container_is_tty(const std::string& ref) const;
+    Result<nlohmann::json> container_top(const std::string& ref) const;
+    Result<nlohmann::json> container_stats(const std::string& ref) const;
+    Result<std::vector<std::string>> prune_containers(std::uint64_t& reclaimed);
+
+    // [SECTION] Exec.
+    Result<std::string> exec_create(const std::string& container_ref, ExecConfig config);
+    // Starts it; output goes to `sink`; returns the stdin handle as attach does.
+    Result<Attachment> exec_start(const std::string& exec_id, bool detach, std::shared_ptr<OutputSink> sink);
+    Result<ExecView> exec_inspect(const std::string& exec_id) const;
+    Result<void> exec_resize(const std::string& exec_id, int height, int width);
+
+    // [SECTION] Images.
+    image::Store& images() { return *m_images; }
+    Result<std::vector<image::DeleteItem>> remove_image(const std::string& ref, bool force);
+    Result<image::ImageRecord> import_image(const std::string& tar_path, const image::ImportOptions& options);
+    Result<std::vector<std::string>> load_images(const std::string& archive_path);
+    Result<void> tag_image(const std::string& source, const std::string& target);
+    // Number of containers that use each image id.
+    std::map<std::string, int> image_usage() const;
+
+    // [SECTION] Volumes.
+    volume::Store& volumes() { return *m_volumes; }
+    Result<volume::Volume> create_volume(const std::string& name, const std::map<std::string, std::string>& labels,
+        const std::map<std::string, std::string>& options);
+    Result<void> remove_volume(const std::string& name, bool force);
+    Result<std::vector<std::string>> prune_volumes(bool all, std::uint64_t& reclaimed);
+    // Names of containers that mount the volume.
+    std::vector<std::string> volume_users(const std::string& name) const;
+
+    // [SECTION] Networks. `ref` is a full id, unique id prefix or name.
+    Result<NetworkView> create_network(NetworkConfig config);
+    Result<NetworkView> inspect_network(const std::string& ref) const;
+    Result<std::vector<NetworkView>> list_networks(const Filters& filters) const;
+    Result<void> remove_network(const std::string& ref);          // Forbidden-style Conflict if in use.
+    Result<void> connect_network(const std::string& network_ref, const std::string& container_ref,
+        const std::vector<std::string>& aliases, const std::string& ipv4);
+    Result<void> disconnect_network(const std::string& network_ref, const std::string& container_ref, bool force);
+    Result<std::vector<std::string>> prune_networks();
+
+    // [SECTION] System.
+    const sys::KernelFeatures& features() const { return m_features; }
+    const EngineOptions& options() const { return m_options; }
+    DiskUsage disk_usage() const;
+    // Counts for `info`.
+    struct Counts {
+        int containers { 0 }, running { 0 }, paused { 0 }, stopped { 0 }, images { 0 };
+    };
+    Counts counts() const;
+    // Removes every kernel object and mount glassbox made (system reset): stops containers,
+    // unmounts roots, removes cgroups, network objects. Keeps images and volumes unless `all`.
+    Result<std::vector<std::string>> reset(bool all);
+
+    // [SECTION] Events. The callback gets events until it returns false or the subscription is
+    // dropped; events since `since` are replayed first.
+    using EventCallback = std::function<bool(const Event&)>;
+    std::shared_ptr<void> subscribe(EventCallback callback, std::optional<std::int64_t> since_nano);
+    void publish(Event event);
+
+    // Stops every container (daemon shutdown keeps them recorded as exited).
+    void shutdown();
+
+    struct Impl;
+
+private:
+    Engine(sys::Kernel& kernel, EngineOptions options);
+
+    sys::Kernel& m_kernel;
+    EngineOptions m_options;
+    sys::KernelFeatures m_features;
+    std::unique_ptr<image::Store> m_images;
+    std::unique_ptr<volume::Store> m_volumes;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace engine::daemon

@@ -1,0 +1,128 @@
+// The image store: content-addressed blobs, unpacked layers, image configs, references and tags.
+// Layout under <root>/image/:
+//   blobs/sha256/<hex>          compressed or plain layer tars, configs, manifests (by digest)
+//   layers/<diffid-hex>/fs      each layer unpacked once, shared by every image that has it
+//   layers/<diffid-hex>/meta.json  diff id, size, which blob it came from
+//   images/<config-hex>.json   the image record: config digest, layer diff ids, tags
+//   repositories.json          "name:tag" -> image id
+// All metadata is written atomically (write, fsync, rename). Kernel interfaces: none beyond files.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/base/result.h"
+
+namespace engine::image {
+
+// One layer as the store keeps it.
+struct LayerInfo {
+    std::string diff_id;      // "sha256:<hex>" of the uncompressed tar.
+    std::string directory;    // Absolute path of the unpacked tree (the overlay lowerdir).
+    std::uint64_t size { 0 }; // Bytes of the unpacked files.
+};
+
+// One entry of `docker history`.
+struct HistoryEntry {
+    std::string id;           // Image id for the top entry, "<missing>" otherwise.
+    std::int64_t created { 0 };
+    std::string created_by;
+    std::uint64_t size { 0 };
+    std::string comment;
+    bool empty_layer { false };
+    std::vector<std::string> tags;
+};
+
+struct ImageRecord {
+    std::string id;                      // "sha256:<hex>" of the config blob (the image id).
+    std::vector<std::string> repo_tags;  // "busybox:1.35.0", ...
+    std::vector<LayerInfo> layers;       // Lowest first, as in rootfs.diff_ids.
+    nlohmann::json config;               // The OCI/Docker image config JSON, as stored.
+    std::string parent;                  // Parent image id for built images, "" otherwise.
+    std::int64_t created { 0 };          // Seconds since the epoch, from config.created.
+    std::uint64_t size { 0 };            // Sum of the layer sizes.
+};
+
+enum class ArchiveFormat { Docker, Oci };
+
+// A change applied while importing, from `import --change` ("CMD ["sh"]", "ENV A=b", ...).
+struct ImportOptions {
+    std::string repo_tag;                // "" for an untagged import.
+    std::vector<std::string> changes;
+    std::string message;                 // Goes into history's comment.
+};
+
+// What `rmi` did, in Docker's terms.
+struct DeleteItem {
+    std::string untagged; // "busybox:1.35.0"
+    std::string deleted;  // "sha256:..."
+};
+
+// A normalised reference: "busybox" -> name "busybox", tag "latest"; "foo/bar@sha256:..."
+// -> digest. Accepts the docker.io/library/ prefix and strips it.
+struct Reference {
+    std::string name;
+    std::string tag;    // "" when a digest is given.
+    std::string digest; // "sha256:<hex>" or "".
+    [[nodiscard]] std::string str() const; // "name:tag" or "name@digest"
+};
+// Fails with InvalidArgument naming the bad part ("invalid reference format: repository name
+// must be lowercase").
+Result<Reference> parse_reference(std::string_view text);
+
+class Store {
+public:
+    // Opens (and creates if missing) the store under <root>/image.
+    static Result<std::unique_ptr<Store>> open(const std::string& root);
+
+    // Resolves a name:tag, a full or short (>= 1 hex char, unique) image id, or "sha256:..." prefix.
+    // NotFound: "No such image: <ref>".
+    Result<ImageRecord> resolve(std::string_view reference) const;
+    std::vector<ImageRecord> list() const;
+
+    // A rootfs tar (plain, gzip, bzip2 or xz) becomes a one-layer image. `source` is a path.
+    Result<ImageRecord> import_rootfs(const std::string& tar_path, const ImportOptions& options);
+    // Loads a `docker save` archive or an OCI image layout archive; returns the tags (or ids) loaded.
+    Result<std::vector<std::string>> load(const std::string& archive_path);
+    // Writes the images (name:tag or id) into one archive at `out_path`.
+    Result<void> save(const std::vector<std::string>& references, const std::string& out_path, ArchiveFormat format);
+
+    Result<void> tag(std::string_view source, std::string_view target);
+    // Removes a tag, or the image when no tag is left (or `force`). `in_use(image_id)` returns the
+    // name of a container that uses the image, or "" if none: a used image is a Conflict unless forced.
+    Result<std::vector<DeleteItem>> remove(std::string_view reference, bool force,
+        const std::function<std::string(const std::string& image_id)>& in_use);
+    Result<std::vector<HistoryEntry>> history(std::string_view reference) const;
+
+    // For the builder: a new image made of `parent`'s layers plus one layer from a tar at
+    // `layer_tar` (or no new layer when empty), with `config` as its config (rootfs and history
+    // are filled in by the store). Identical layers are stored once.
+    Result<ImageRecord> commit(const std::optional<ImageRecord>& parent, const std::string& layer_tar,
+        nlohmann::json config);
+
+    // Bytes of all unpacked layers, and which images share each layer (for system df).
+    std::uint64_t total_layer_size() const;
+    // Image ids that include the layer with this diff id.
+    std::vector<std::string> images_with_layer(const std::string& diff_id) const;
+
+    [[nodiscard]] const std::string& root() const { return m_root; }
+
+    explicit Store(std::string root)
+        : m_root(std::move(root))
+    {
+    }
+
+private:
+    std::string m_root;
+    mutable std::mutex m_mutex;
+};
+
+} // namespace engine::image

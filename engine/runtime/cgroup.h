@@ -1,0 +1,55 @@
+// Cgroups for one container on v1, v2 and the hybrid layout (v1 controllers plus cgroup2 at
+// /sys/fs/cgroup/unified). Limits: memory (memory.limit_in_bytes / memory.max), pids
+// (pids.max), cpu (cpu.cfs_quota_us + cfs_period_us / cpu.max). Stats: memory usage, OOM kills,
+// pids current, cpu usage. Kernel docs: admin-guide/cgroup-v1/*, admin-guide/cgroup-v2.rst.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/runtime/container_spec.h"
+#include "engine/sys/kernel.h"
+
+namespace engine::runtime {
+
+struct CgroupStats {
+    std::int64_t memory_usage { 0 };
+    std::int64_t memory_limit { 0 };   // 0: unlimited.
+    std::int64_t oom_kills { 0 };
+    std::int64_t pids_current { 0 };
+    std::int64_t pids_limit { 0 };     // 0: unlimited.
+    std::int64_t cpu_usage_ns { 0 };
+    std::int64_t cpu_quota_us { 0 };   // 0: unlimited.
+    std::int64_t cpu_period_us { 0 };
+};
+
+class Cgroup {
+public:
+    // The cgroup "glassbox/<id>" (the `name`) in every hierarchy the layout has.
+    static Cgroup for_name(const std::string& name);
+
+    // Creates the directories and writes the limits. Fails naming the file at fault.
+    Result<void> create(sys::Kernel& kernel, const Resources& resources) const;
+    // Moves `pid` into the cgroup in every hierarchy.
+    Result<void> add_process(sys::Kernel& kernel, pid_t pid) const;
+    CgroupStats stats(sys::Kernel& kernel) const;
+    // Kills every process still in the cgroup (cgroup.kill on v2, SIGKILL per pid on v1).
+    void kill_all(sys::Kernel& kernel) const;
+    // Removes the directories (after the processes are gone). Succeeds if already gone.
+    Result<void> remove(sys::Kernel& kernel) const;
+    // Host paths of this cgroup, one per hierarchy (for the snapshot and lessons).
+    [[nodiscard]] const std::vector<std::string>& paths() const { return m_paths; }
+
+private:
+    std::vector<std::string> m_paths;
+    std::string m_memory_path;
+    std::string m_pids_path;
+    std::string m_cpu_path;
+    bool m_v2 { false };
+};
+
+} // namespace engine::runtime

@@ -1,0 +1,61 @@
+// Starting and supervising container processes. The daemon is PR_SET_CHILD_SUBREAPER, so a
+// container's PID 1 (created two forks down, because CLONE_NEWPID applies to children) is
+// reparented to it and waited on with waitpid(pid). Kernel interfaces: clone/fork, unshare(2),
+// setns(2), mount(2), pivot_root(2), capset(2), prctl(2), cgroupfs, ptys.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/base/fd.h"
+#include "engine/base/result.h"
+#include "engine/runtime/cgroup.h"
+#include "engine/runtime/container_spec.h"
+#include "engine/sys/kernel.h"
+
+namespace engine::runtime {
+
+// A started process and the daemon's ends of its stdio. With a TTY, `pty_master` carries both
+// directions and the other fds are invalid; without one, stdin is a pipe (only if open_stdin)
+// and stdout and stderr are separate pipes, so the log keeps them apart.
+struct StartedProcess {
+    pid_t pid { -1 };          // Host PID of the container's PID 1 (or of the exec'd process).
+    UniqueFd stdin_fd;
+    UniqueFd stdout_fd;
+    UniqueFd stderr_fd;
+    UniqueFd pty_master;
+};
+
+// Must be called once by the daemon (and by tests) before starting containers.
+Result<void> become_subreaper();
+
+// Mounts the overlay root for `spec` (lowerdir, upperdir, workdir -> rootfs). Idempotent.
+Result<void> mount_rootfs(sys::Kernel& kernel, const ContainerSpec& spec);
+// Unmounts it again (lazily if busy). Succeeds if it is not mounted.
+Result<void> unmount_rootfs(sys::Kernel& kernel, const ContainerSpec& spec);
+
+// Creates the cgroup, then the process in fresh namespaces on the mounted rootfs, and returns
+// once the process has exec'd the command (or with the error the child reported: "exec: \"nope\":
+// executable file not found in $PATH", so the API can answer 400/127 as Docker does).
+Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec& spec);
+
+// Starts `process` inside the namespaces and cgroup of the running container whose PID 1 is
+// `container_pid`; same error contract as start_container.
+Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpec& spec, pid_t container_pid,
+    const ProcessSpec& process);
+
+// Blocks until `pid` (a child of this process) exits; returns Docker's exit code:
+// the exit status, or 128 + signal number when it was killed by a signal.
+int wait_for_exit(pid_t pid);
+
+// Sets the window size of a TTY process.
+Result<void> resize_pty(int pty_master, std::uint16_t rows, std::uint16_t cols);
+
+// Signal name or number ("TERM", "SIGKILL", "9") -> number. InvalidArgument naming the bad name.
+Result<int> parse_signal(std::string_view name);
+std::string signal_name(int signal); // 15 -> "SIGTERM"
+
+} // namespace engine::runtime
