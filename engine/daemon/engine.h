@@ -346,6 +346,8 @@ public:
     // [SECTION] System.
     const sys::KernelFeatures& features() const { return m_features; }
     const EngineOptions& options() const { return m_options; }
+    // The kernel seam the engine uses (the builder runs its RUN steps through it).
+    sys::Kernel& kernel() { return m_kernel; }
     DiskUsage disk_usage() const;
     // Counts for `info`.
     struct Counts {
