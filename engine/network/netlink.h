@@ -1,0 +1,127 @@
+// The netlink seam: everything the network module asks of rtnetlink (links of kind veth, bridge,
+// macvlan, ipvlan and vlan; moving links between network namespaces; addresses; routes;
+// neighbours; bridge ports and the bridge FDB). LibnlNetlink makes the real calls through
+// libnl-route-3; FakeNetlink keeps an in-memory model and records each call for tests.
+//
+// Every call names the network namespace it acts in by a file (a bind-mounted netns such as
+// /run/glassbox/network/netns/<id>, or /proc/<pid>/ns/net). An empty `netns` means the daemon's
+// own (the host's) namespace.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/base/result.h"
+
+namespace engine::network {
+
+// A link as rtnetlink reports it. Plain data.
+struct LinkInfo {
+    int index { 0 };
+    std::string name;
+    std::string kind;          // "veth", "bridge", "macvlan", "ipvlan", "vlan"; "" for lo / NICs.
+    std::string mac;           // "02:42:ac:11:00:02"
+    int mtu { 0 };
+    bool up { false };
+    int master_index { 0 };    // Bridge this link is a port of; 0 when none.
+    int parent_index { 0 };    // IFLA_LINK: veth peer, macvlan/ipvlan/vlan parent; 0 when none.
+    std::string mode;          // macvlan "bridge"/"private"/..., ipvlan "l2"/"l3"/"l3s".
+    int vlan_id { 0 };         // For kind "vlan".
+};
+
+// What to create. Fields beyond name/kind apply to the kinds noted.
+struct LinkRequest {
+    std::string name;
+    std::string kind;          // "veth", "bridge", "macvlan", "ipvlan", "vlan"
+    std::string peer_name;     // veth: the other end.
+    std::string peer_netns;    // veth: create the peer directly in this namespace ("" = same).
+    std::string parent;        // macvlan/ipvlan/vlan: the parent link's name (in the same netns).
+    std::string mode;          // macvlan: "bridge" (default), "private", "vepa", "passthru";
+                               // ipvlan: "l2" (default), "l3", "l3s".
+    int vlan_id { 0 };         // vlan: the 802.1q tag.
+    std::string mac;           // "" = kernel picks.
+    int mtu { 0 };             // 0 = kernel default.
+};
+
+struct AddressInfo {
+    int link_index { 0 };
+    std::string address;       // "172.17.0.2"
+    int prefix_length { 0 };
+    int family { 0 };          // AF_INET / AF_INET6
+};
+
+struct RouteInfo {
+    std::string destination;   // "0.0.0.0/0" for default, else "a.b.c.d/len".
+    std::string gateway;       // "" when directly connected.
+    int link_index { 0 };
+    int table { 0 };           // 254 = main.
+    int scope { 0 };           // RT_SCOPE_*
+    int protocol { 0 };        // RTPROT_*
+};
+
+struct NeighbourInfo {
+    int link_index { 0 };
+    std::string address;       // IP
+    std::string mac;
+    int state { 0 };           // NUD_*
+};
+
+struct FdbEntry {
+    int link_index { 0 };      // The bridge port.
+    int master_index { 0 };    // The bridge.
+    std::string mac;
+    int vlan { 0 };
+    bool local { false };      // NUD_PERMANENT: the bridge's own port address.
+};
+
+class Netlink {
+public:
+    virtual ~Netlink() = default;
+
+    // [SECTION] Links.
+    virtual Result<std::vector<LinkInfo>> list_links(const std::string& netns) = 0;
+    // NotFound when there is no such link.
+    virtual Result<LinkInfo> get_link(const std::string& netns, const std::string& name) = 0;
+    virtual Result<void> create_link(const std::string& netns, const LinkRequest& request) = 0;
+    virtual Result<void> delete_link(const std::string& netns, const std::string& name) = 0;
+    // Moves a link into the namespace `target_netns` (a netns file), optionally renaming it there.
+    virtual Result<void> move_link(const std::string& netns, const std::string& name,
+        const std::string& target_netns, const std::string& new_name)
+        = 0;
+    virtual Result<void> set_link_up(const std::string& netns, const std::string& name, bool up) = 0;
+    // Makes `name` a port of bridge `master` ("" removes it from its bridge).
+    virtual Result<void> set_link_master(const std::string& netns, const std::string& name,
+        const std::string& master)
+        = 0;
+    virtual Result<void> set_link_mtu(const std::string& netns, const std::string& name, int mtu) = 0;
+    virtual Result<void> set_link_mac(const std::string& netns, const std::string& name,
+        const std::string& mac)
+        = 0;
+
+    // [SECTION] Addresses.
+    virtual Result<std::vector<AddressInfo>> list_addresses(const std::string& netns) = 0;
+    virtual Result<void> add_address(const std::string& netns, const std::string& link,
+        const std::string& address, int prefix_length)
+        = 0;
+    virtual Result<void> delete_address(const std::string& netns, const std::string& link,
+        const std::string& address, int prefix_length)
+        = 0;
+
+    // [SECTION] Routes (IPv4, main table).
+    virtual Result<std::vector<RouteInfo>> list_routes(const std::string& netns) = 0;
+    // `destination` "default" or "a.b.c.d/len"; `gateway` "" for an on-link route via `link`.
+    virtual Result<void> add_route(const std::string& netns, const std::string& destination,
+        const std::string& gateway, const std::string& link)
+        = 0;
+    virtual Result<void> delete_route(const std::string& netns, const std::string& destination,
+        const std::string& gateway, const std::string& link)
+        = 0;
+
+    // [SECTION] Neighbours and bridge FDB.
+    virtual Result<std::vector<NeighbourInfo>> list_neighbours(const std::string& netns) = 0;
+    virtual Result<std::vector<FdbEntry>> list_fdb(const std::string& netns) = 0;
+};
+
+} // namespace engine::network
