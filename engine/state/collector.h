@@ -1,0 +1,43 @@
+// The state collector: builds a Snapshot from the running kernel. It reads procfs
+// (/proc/<pid>/{stat,status,cmdline,cgroup,ns/*,mountinfo}), cgroupfs (v1, v2 and hybrid),
+// rtnetlink through libnl-route-3 inside every network namespace it can reach (entered with
+// setns(2) on a dedicated thread), glassbox's nftables tables through libnftables, and the
+// kernel feature probe (sys::kernel_features()). Then it joins those facts to the engine's objects
+// (engine_objects.h): overlay lowerdirs to image layers, upperdirs and namespaces to containers,
+// volume and bind mounts to their volumes.
+// Lesson: every lesson's checks read what this produces.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/base/result.h"
+#include "engine/state/engine_objects.h"
+#include "engine/state/snapshot.h"
+
+namespace engine::state {
+
+enum class ProcessScope {
+    All,       // Every process on the host (a complete picture; slower on a busy host).
+    Glassbox,  // Only container processes and their ancestors up to PID 1.
+};
+
+struct CollectOptions {
+    ProcessScope processes { ProcessScope::All };
+    bool network { true };        // Links, addresses, routes, neighbours, FDB in every netns.
+    bool nftables { true };
+    bool kernel_features { true };
+    // nftables tables whose name starts with this are glassbox's.
+    std::string nft_table_prefix { "glassbox" };
+    // Extra cgroupfs directories to read besides the containers' and their processes'.
+    std::vector<std::string> extra_cgroups;
+    std::string proc_root { "/proc" };
+    std::uint64_t generation { 0 };
+};
+
+// Takes one snapshot. Objects that vanish while being read (a process that exits) are skipped;
+// anything else that cannot be read becomes an entry in Snapshot::warnings. Fails only when
+// procfs itself cannot be read.
+Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOptions& options);
+
+} // namespace engine::state
