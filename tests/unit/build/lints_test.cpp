@@ -1,0 +1,133 @@
+// Unit tests for the teaching lints: each rule fires on a Dockerfile with the problem and stays
+// silent on the fixed one.
+#include "engine/build/lints.h"
+
+#include <gtest/gtest.h>
+
+using engine::build::lint_dockerfile;
+using engine::build::LintFinding;
+using engine::build::LintOptions;
+using engine::build::LintSeverity;
+using engine::build::parse_dockerfile;
+
+namespace {
+
+std::vector<LintFinding> lint(const std::string& text, LintOptions options = {})
+{
+    auto parsed = parse_dockerfile(text);
+    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().message());
+    if (!parsed.ok())
+        return {};
+    return lint_dockerfile(parsed.value(), options);
+}
+
+std::vector<LintFinding> with_rule(const std::vector<LintFinding>& findings, const std::string& rule)
+{
+    std::vector<LintFinding> out;
+    for (const auto& finding : findings) {
+        if (finding.rule == rule)
+            out.push_back(finding);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST(LintsTest, UntaggedBaseImageIsAnErrorWithReasonAndLesson)
+{
+    auto findings = with_rule(lint("FROM busybox\nCMD [\"true\"]\n"), "latest-tag");
+
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].severity, LintSeverity::Error);
+    EXPECT_EQ(findings[0].location.line, 1);
+    EXPECT_NE(findings[0].reason.find("reproducible"), std::string::npos);
+    EXPECT_EQ(findings[0].lesson, "lessons/image-tags/");
+    EXPECT_NE(findings[0].format().find("Dockerfile:1:1: error [latest-tag]"), std::string::npos);
+}
+
+TEST(LintsTest, LatestTagFiresThroughArgsAndRegistryPorts)
+{
+    EXPECT_EQ(with_rule(lint("FROM busybox:latest\n"), "latest-tag").size(), 1u);
+    EXPECT_EQ(with_rule(lint("FROM localhost:5000/app\n"), "latest-tag").size(), 1u);
+    EXPECT_EQ(with_rule(lint("ARG V=latest\nFROM busybox:${V}\n"), "latest-tag").size(), 1u);
+}
+
+TEST(LintsTest, LatestTagSilentOnPinnedScratchDigestStagesAndAllowLatest)
+{
+    EXPECT_TRUE(with_rule(lint("FROM busybox:1.36\n"), "latest-tag").empty());
+    EXPECT_TRUE(with_rule(lint("FROM localhost:5000/app:2\n"), "latest-tag").empty());
+    EXPECT_TRUE(with_rule(lint("FROM scratch\n"), "latest-tag").empty());
+    EXPECT_TRUE(with_rule(lint("FROM busybox@sha256:0123\n"), "latest-tag").empty());
+    EXPECT_TRUE(with_rule(lint("FROM busybox:1 AS base\nFROM base\n"), "latest-tag").empty());
+    EXPECT_TRUE(with_rule(lint("ARG V=1.36\nFROM busybox:${V}\n"), "latest-tag").empty());
+    LintOptions allow;
+    allow.allow_latest = true;
+    EXPECT_TRUE(with_rule(lint("FROM busybox\n", allow), "latest-tag").empty());
+    LintOptions pinned_by_arg;
+    pinned_by_arg.build_args = { { "V", "1.2" } };
+    EXPECT_TRUE(with_rule(lint("ARG V=latest\nFROM busybox:${V}\n", pinned_by_arg), "latest-tag").empty());
+}
+
+TEST(LintsTest, KeepAliveCommandsWarnAboutPid1)
+{
+    for (const char* cmd : { "CMD [\"tail\", \"-f\", \"/dev/null\"]", "ENTRYPOINT [\"sleep\", \"infinity\"]",
+             "CMD [\"sh\", \"-c\", \"while true; do sleep 1; done\"]" }) {
+        auto findings = with_rule(lint(std::string("FROM busybox:1\n") + cmd + "\n"), "keep-alive");
+        ASSERT_EQ(findings.size(), 1u) << cmd;
+        EXPECT_EQ(findings[0].severity, LintSeverity::Warning);
+        EXPECT_NE(findings[0].reason.find("PID 1"), std::string::npos);
+        EXPECT_NE(findings[0].reason.find("SIGTERM"), std::string::npos);
+        EXPECT_EQ(findings[0].lesson, "lessons/pid1-signals/");
+    }
+}
+
+TEST(LintsTest, KeepAliveSilentOnARealService)
+{
+    EXPECT_TRUE(with_rule(lint("FROM busybox:1\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\"]\n"), "keep-alive").empty());
+}
+
+TEST(LintsTest, ShellFormCmdAndEntrypointWarnAboutSignals)
+{
+    auto findings = with_rule(lint("FROM busybox:1\nENTRYPOINT httpd -f\nCMD -p 80\n"), "shell-form");
+
+    ASSERT_EQ(findings.size(), 2u);
+    EXPECT_EQ(findings[0].location.line, 2);
+    EXPECT_EQ(findings[1].location.line, 3);
+    EXPECT_NE(findings[0].reason.find("SIGTERM"), std::string::npos);
+}
+
+TEST(LintsTest, ShellFormSilentOnJsonForm)
+{
+    EXPECT_TRUE(with_rule(lint("FROM busybox:1\nENTRYPOINT [\"httpd\", \"-f\"]\nCMD [\"-p\", \"80\"]\n"), "shell-form")
+                    .empty());
+}
+
+TEST(LintsTest, SecretLookingEnvAndArgNamesWarn)
+{
+    auto findings = with_rule(
+        lint("ARG GITHUB_TOKEN\nFROM busybox:1\nENV DB_PASSWORD=x API_KEY=y\nENV AWS_SECRET legacy form\n"),
+        "secret-in-env");
+
+    ASSERT_EQ(findings.size(), 4u);
+    EXPECT_NE(findings[0].message.find("GITHUB_TOKEN"), std::string::npos);
+    EXPECT_NE(findings[1].message.find("DB_PASSWORD"), std::string::npos);
+    EXPECT_NE(findings[2].message.find("API_KEY"), std::string::npos);
+    EXPECT_NE(findings[3].message.find("AWS_SECRET"), std::string::npos);
+    EXPECT_NE(findings[0].reason.find("history"), std::string::npos);
+    EXPECT_EQ(findings[0].lesson, "lessons/build-secrets/");
+}
+
+TEST(LintsTest, SecretLintSilentOnOrdinaryNames)
+{
+    EXPECT_TRUE(with_rule(lint("FROM busybox:1\nENV MONKEY=1 KEYBOARD=us PATH_PREFIX=/x PUBLIC_KEY_FILE=/k\nARG "
+                               "VERSION=1\n"),
+        "secret-in-env")
+                    .empty());
+}
+
+TEST(LintsTest, FixedDockerfileHasNoFindings)
+{
+    auto findings = lint("ARG VERSION=1.36\nFROM busybox:${VERSION}\nENV APP_HOME=/app\nCMD [\"httpd\", \"-f\"]\n");
+
+    EXPECT_TRUE(findings.empty()) << findings[0].format();
+}
