@@ -26,12 +26,18 @@
 
 namespace engine::daemon {
 
+struct Container;
+struct ExecRecord;
+
 struct EngineOptions {
     std::string root { "/var/lib/glassbox" };
     std::string run_root { "/run/glassbox" };
     std::string init_path;         // Host path of the glassbox-init binary (for --init).
     std::string bridge_name { "glassbox0" };
     std::string default_subnet;    // "" lets IPAM pick (172.17.0.0/16 unless taken).
+    std::string bridge_prefix { "gb-" }; // Prefix of every link glassbox creates.
+    std::string pool_prefix;       // "" = Docker's address pools; tests pass e.g. "10.231.0.0/16".
+    std::string nft_table_name { "glassbox" };
     std::string version { "0.1.0" };
 };
 
@@ -371,6 +377,20 @@ public:
 
 private:
     Engine(sys::Kernel& kernel, EngineOptions options);
+
+    // Internals (containers.cpp, exec.cpp, engine.cpp).
+    Result<std::shared_ptr<Container>> find_container(const std::string& ref) const;
+    Result<void> do_start(const std::shared_ptr<Container>& container);
+    Result<void> do_stop(const std::shared_ptr<Container>& container, std::optional<int> timeout_seconds);
+    Result<void> do_remove(const std::shared_ptr<Container>& container, bool remove_volumes);
+    void supervise(std::shared_ptr<Container> container, int pid, int stdout_fd, int stderr_fd, int pty_fd);
+    void after_exit(const std::shared_ptr<Container>& container, int exit_code);
+    void persist(const Container& container) const;
+    Result<void> setup_network(const std::shared_ptr<Container>& container);
+    void teardown_network(const std::shared_ptr<Container>& container);
+    Result<void> write_container_files(const std::shared_ptr<Container>& container);
+    void load_containers();
+    void spawn_thread(std::function<void()> body);
 
     sys::Kernel& m_kernel;
     EngineOptions m_options;

@@ -1,0 +1,1289 @@
+// Container lifecycle: create (image config merged, mounts resolved), start (overlay root,
+// network sandbox, process), supervise (output pump, exit status, OOM, restart policy, --rm),
+// stop (STOPSIGNAL, grace period, SIGKILL), kill, remove, wait, attach, logs.
+// Lesson: lessons/pid1-signals/ (why `stop` of a PID 1 without a handler waits out the grace period).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <thread>
+
+#include "engine/base/fs.h"
+#include "engine/base/log.h"
+#include "engine/base/strings.h"
+#include "engine/daemon/impl.h"
+
+namespace engine::daemon {
+
+using namespace std::chrono_literals;
+
+std::string_view status_name(Status status)
+{
+    switch (status) {
+    case Status::Created: return "created";
+    case Status::Running: return "running";
+    case Status::Paused: return "paused";
+    case Status::Restarting: return "restarting";
+    case Status::Removing: return "removing";
+    case Status::Exited: return "exited";
+    case Status::Dead: return "dead";
+    }
+    return "exited";
+}
+
+static std::string now_rfc3339() { return strings::rfc3339_nano(std::chrono::system_clock::now()); }
+
+// [SECTION] Lookup and persistence
+
+Result<std::shared_ptr<Container>> Engine::find_container(const std::string& ref) const
+{
+    std::string key = ref;
+    if (!key.empty() && key[0] == '/')
+        key = key.substr(1);
+    std::lock_guard lock(m_impl->mutex);
+    if (auto it = m_impl->containers.find(key); it != m_impl->containers.end())
+        return it->second;
+    if (auto it = m_impl->names.find(key); it != m_impl->names.end())
+        return m_impl->containers.at(it->second);
+    std::shared_ptr<Container> match;
+    if (!key.empty()) {
+        for (const auto& [id, container] : m_impl->containers) {
+            if (strings::starts_with(id, key)) {
+                if (match)
+                    return Error::invalid("multiple IDs found with provided prefix: " + ref);
+                match = container;
+            }
+        }
+    }
+    if (!match)
+        return Error::not_found("No such container: " + ref);
+    return match;
+}
+
+void Engine::persist(const Container& container) const
+{
+    nlohmann::json doc;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        doc = container_to_json(container.view, container.recorded_mounts);
+    }
+    auto result = fs::write_file_atomic(container.dir + "/config.v2.json", doc.dump(2));
+    if (!result.ok())
+        log::error("persist container " + container.view.id + ": " + result.error().describe());
+}
+
+// [SECTION] Create
+
+static bool valid_container_name(const std::string& name)
+{
+    if (name.empty())
+        return false;
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    if (!alnum(name[0]))
+        return false;
+    return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+static std::string env_key(const std::string& entry) { return entry.substr(0, entry.find('=')); }
+
+static std::vector<std::string> json_strings(const nlohmann::json& value)
+{
+    std::vector<std::string> out;
+    if (value.is_array())
+        for (const auto& item : value)
+            if (item.is_string())
+                out.push_back(item.get<std::string>());
+    return out;
+}
+
+Result<CreateResult> Engine::create_container(const std::string& requested_name, ContainerConfig config)
+{
+    if (config.image.empty())
+        return Error::invalid("no image given: say which image to run (for example busybox:1.35.0)");
+    if (!config.links.empty())
+        return Error::invalid("--link is deprecated and not supported by glassbox: legacy links only worked on the "
+                              "default bridge. Create a user-defined network (glassbox network create NET) and run "
+                              "both containers with --network NET; they then find each other by name");
+    auto image_result = m_images->resolve(config.image);
+    if (!image_result.ok()) {
+        if (image_result.error().kind() == ErrorKind::NotFound)
+            return Error::not_found("No such image: " + config.image);
+        return image_result.release_error();
+    }
+    auto image = image_result.release_value();
+
+    std::string name = requested_name;
+    if (!name.empty() && name[0] == '/')
+        name = name.substr(1);
+    if (!name.empty() && !valid_container_name(name))
+        return Error::invalid("Invalid container name (" + name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+
+    // Merge the image's defaults into what the user asked for, as Docker does.
+    const auto image_config = image.config.value("config", nlohmann::json::object());
+    std::vector<std::string> env = json_strings(image_config.value("Env", nlohmann::json::array()));
+    for (const auto& entry : config.env) {
+        auto key = env_key(entry);
+        std::erase_if(env, [&](const std::string& existing) { return env_key(existing) == key; });
+        env.push_back(entry);
+    }
+    config.env = env;
+    std::vector<std::string> entrypoint;
+    std::vector<std::string> cmd;
+    if (config.entrypoint) {
+        // An explicit --entrypoint resets the image's CMD too.
+        entrypoint = *config.entrypoint;
+        if (entrypoint.size() == 1 && entrypoint[0].empty())
+            entrypoint.clear();
+        if (config.cmd)
+            cmd = *config.cmd;
+    } else {
+        entrypoint = json_strings(image_config.value("Entrypoint", nlohmann::json::array()));
+        cmd = config.cmd ? *config.cmd : json_strings(image_config.value("Cmd", nlohmann::json::array()));
+    }
+    if (config.cmd && config.cmd->empty() && !config.entrypoint)
+        cmd = json_strings(image_config.value("Cmd", nlohmann::json::array()));
+    std::vector<std::string> argv = entrypoint;
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    if (argv.empty())
+        return Error::invalid("no command specified: the image " + config.image + " has no CMD or ENTRYPOINT; give one after the image name");
+    config.entrypoint = entrypoint.empty() ? std::nullopt : std::optional(entrypoint);
+    config.cmd = cmd;
+    if (config.working_dir.empty())
+        config.working_dir = image_config.value("WorkingDir", "");
+    if (!config.working_dir.empty() && config.working_dir[0] != '/')
+        return Error::invalid("the working directory '" + config.working_dir + "' is invalid: it needs to be an absolute path");
+    if (config.user.empty())
+        config.user = image_config.value("User", "");
+    if (config.stop_signal.empty())
+        config.stop_signal = image_config.value("StopSignal", "");
+    if (!config.stop_signal.empty())
+        TRY_CTX(runtime::parse_signal(config.stop_signal), "stop signal");
+    if (image_config.contains("ExposedPorts") && image_config["ExposedPorts"].is_object())
+        for (const auto& [port, value] : image_config["ExposedPorts"].items())
+            config.exposed_ports.emplace(port, value);
+    for (const auto& [port, bindings] : config.port_bindings)
+        config.exposed_ports.emplace(port, nlohmann::json::object());
+    if (image_config.contains("Labels") && image_config["Labels"].is_object())
+        for (const auto& [key, value] : image_config["Labels"].items())
+            if (value.is_string())
+                config.labels.emplace(key, value.get<std::string>());
+    std::map<std::string, nlohmann::json> anonymous = config.volumes;
+    if (image_config.contains("Volumes") && image_config["Volumes"].is_object())
+        for (const auto& [path, value] : image_config["Volumes"].items())
+            anonymous.emplace(path, value);
+
+    // Validate limits and policies before anything is created.
+    if (config.memory != 0 && config.memory < 6 * 1024 * 1024)
+        return Error::invalid("Minimum memory limit allowed is 6MB");
+    if (config.memory_swap > 0 && config.memory > 0 && config.memory_swap < config.memory)
+        return Error::invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
+    if (config.nano_cpus < 0 || config.cpu_shares < 0)
+        return Error::invalid("cpu limits cannot be negative");
+    static const std::vector<std::string> policies = { "", "no", "always", "on-failure", "unless-stopped" };
+    if (std::find(policies.begin(), policies.end(), config.restart_policy.name) == policies.end())
+        return Error::invalid("invalid restart policy '" + config.restart_policy.name + "': use no, always, on-failure[:N] or unless-stopped");
+    if (config.restart_policy.name.empty())
+        config.restart_policy.name = "no";
+    if (config.restart_policy.maximum_retry_count != 0 && config.restart_policy.name != "on-failure")
+        return Error::invalid("maximum retry count cannot be used with restart policy '" + config.restart_policy.name + "'");
+    if (config.auto_remove && config.restart_policy.name != "no")
+        return Error::conflict("Conflicting options: AutoRemove and restart policy");
+    if (config.network_mode.empty())
+        config.network_mode = "default";
+
+    // Parse every mount first, so a bad spec creates nothing.
+    std::vector<volume::MountSpec> specs;
+    for (const auto& bind : config.binds)
+        specs.push_back(TRY(volume::parse_volume_spec(bind)));
+    for (const auto& mount : config.mounts)
+        specs.push_back(TRY(volume::parse_mount_spec(mount)));
+    for (const auto& [path, options] : config.tmpfs) {
+        volume::MountSpec tmpfs;
+        tmpfs.type = volume::MountSpec::Type::Tmpfs;
+        tmpfs.target = path;
+        tmpfs.tmpfs_options = options;
+        if (path.empty() || path[0] != '/')
+            return Error::invalid("invalid tmpfs mount \"" + path + "\": the container path must be absolute");
+        specs.push_back(tmpfs);
+    }
+    for (const auto& [path, value] : anonymous) {
+        (void)value;
+        if (path.empty() || path[0] != '/' || path == "/" || path.find("..") != std::string::npos)
+            return Error::invalid("invalid volume path \"" + path + "\" in the image or request: it must be an absolute path below /");
+        if (path == "/proc" || strings::starts_with(path, "/proc/") || path == "/sys" || strings::starts_with(path, "/sys/"))
+            return Error::invalid("invalid volume path \"" + path + "\": a volume cannot cover /proc or /sys");
+        bool covered = std::any_of(specs.begin(), specs.end(), [&](const auto& s) { return s.target == path; });
+        if (!covered) {
+            volume::MountSpec anon;
+            anon.target = path;
+            specs.push_back(anon);
+        }
+    }
+    for (size_t i = 0; i < specs.size(); ++i)
+        for (size_t j = i + 1; j < specs.size(); ++j)
+            if (specs[i].target == specs[j].target)
+                return Error::invalid("Duplicate mount point: " + specs[i].target);
+
+    // Reserve the name.
+    auto id = strings::random_hex_id();
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (name.empty()) {
+            do
+                name = random_container_name();
+            while (m_impl->names.contains(name));
+        } else if (auto it = m_impl->names.find(name); it != m_impl->names.end()) {
+            return Error::conflict("Conflict. The container name \"/" + name + "\" is already in use by container \""
+                + it->second + "\". You have to remove (or rename) that container to be able to reuse that name.");
+        }
+        m_impl->names[name] = id;
+    }
+    auto release_name = [&] {
+        std::lock_guard lock(m_impl->mutex);
+        m_impl->names.erase(name);
+    };
+
+    // Resolve mounts: named volumes are created on first use, anonymous ones get a random name.
+    std::vector<RecordedMount> recorded;
+    std::vector<std::string> created_anonymous;
+    auto fail = [&](Error error) -> Result<CreateResult> {
+        for (const auto& anon : created_anonymous)
+            (void)m_volumes->remove(anon, true, "");
+        release_name();
+        return error;
+    };
+    for (const auto& spec : specs) {
+        RecordedMount mount;
+        mount.destination = spec.target;
+        mount.read_only = spec.read_only;
+        if (spec.type == volume::MountSpec::Type::Tmpfs) {
+            mount.type = "tmpfs";
+            mount.tmpfs_options = spec.tmpfs_options;
+        } else if (spec.type == volume::MountSpec::Type::Bind) {
+            mount.type = "bind";
+            mount.source = spec.source;
+            if (!fs::exists(spec.source)) {
+                // `-v /host:/in` creates a missing host directory (Docker does); `--mount` refuses.
+                bool from_v = std::any_of(config.binds.begin(), config.binds.end(),
+                    [&](const std::string& b) { return strings::starts_with(b, spec.source + ":"); });
+                if (!from_v)
+                    return fail(Error::invalid("invalid mount config for type \"bind\": bind source path does not exist: " + spec.source));
+                auto made = fs::make_dirs(spec.source);
+                if (!made.ok())
+                    return fail(made.release_error());
+            }
+        } else {
+            mount.type = "volume";
+            Result<volume::Volume> vol = spec.source.empty() ? m_volumes->create_anonymous() : m_volumes->create(spec.source);
+            if (!vol.ok())
+                return fail(vol.release_error());
+            mount.name = vol.value().name;
+            mount.source = vol.value().mountpoint;
+            mount.anonymous = spec.source.empty();
+            if (mount.anonymous)
+                created_anonymous.push_back(mount.name);
+            else
+                publish({ "volume", "create", mount.name, { { "driver", "local" } }, 0 });
+            mount.copy_up_pending = !spec.no_copy && m_volumes->is_empty(mount.name);
+        }
+        recorded.push_back(mount);
+    }
+
+    // The container's own directories: overlay upper and work dirs, the merged mount point.
+    auto container = std::make_shared<Container>();
+    container->dir = m_options.root + "/containers/" + id;
+    for (const auto* sub : { "/upper", "/work", "/rootfs" }) {
+        auto made = fs::make_dirs(container->dir + sub, 0700);
+        if (!made.ok()) {
+            (void)fs::remove_tree(container->dir);
+            return fail(made.release_error());
+        }
+    }
+    auto& view = container->view;
+    view.id = id;
+    view.name = name;
+    view.created = now_rfc3339();
+    view.image_id = image.id;
+    view.image_ref = config.image;
+    view.path = argv[0];
+    view.args.assign(argv.begin() + 1, argv.end());
+    view.config = config;
+    view.config.volumes = anonymous;
+    if (view.config.hostname.empty())
+        view.config.hostname = id.substr(0, 12);
+    for (const auto& layer : image.layers)
+        view.lower_dirs.push_back(layer.directory);
+    view.upper_dir = container->dir + "/upper";
+    view.work_dir = container->dir + "/work";
+    view.rootfs = container->dir + "/rootfs";
+    view.log_path = container->dir + "/" + id + "-json.log";
+    view.hostname_path = container->dir + "/hostname";
+    view.hosts_path = container->dir + "/hosts";
+    view.resolv_conf_path = container->dir + "/resolv.conf";
+    view.cgroup_paths = runtime::Cgroup::for_name("glassbox/" + id).paths();
+    if (config.network_mode == "host")
+        view.warnings.push_back("host networking: the container shares the host's network namespace, so it has no "
+                                "network isolation (its ports are the host's ports)");
+    if (config.memory > 0 && !m_features.has("cgroup.memory"))
+        view.warnings.push_back("memory limit ignored: " + (m_features.find("cgroup.memory") ? m_features.find("cgroup.memory")->detail : std::string("no memory cgroup")));
+    container->recorded_mounts = recorded;
+    container->hub = std::make_unique<OutputHub>(view.log_path);
+    {
+        std::lock_guard lock(m_impl->mutex);
+        m_impl->containers[id] = container;
+    }
+    persist(*container);
+    publish({ "container", "create", id, { { "image", config.image }, { "name", name } }, 0 });
+    return CreateResult { id, view.warnings };
+}
+
+// [SECTION] The runtime spec
+
+static std::vector<std::string> normalise_caps(const std::vector<std::string>& caps)
+{
+    std::vector<std::string> out;
+    for (auto cap : caps) {
+        for (auto& ch : cap)
+            if (ch >= 'a' && ch <= 'z')
+                ch = static_cast<char>(ch - 'a' + 'A');
+        if (cap != "ALL" && !strings::starts_with(cap, "CAP_"))
+            cap = "CAP_" + cap;
+        out.push_back(cap);
+    }
+    return out;
+}
+
+static runtime::ContainerSpec make_spec(const Container& container, const EngineOptions& options)
+{
+    const auto& view = container.view;
+    const auto& config = view.config;
+    runtime::ContainerSpec spec;
+    spec.id = view.id;
+    spec.hostname = config.hostname;
+    spec.domainname = config.domainname;
+    spec.lower_dirs = view.lower_dirs;
+    spec.upper_dir = view.upper_dir;
+    spec.work_dir = view.work_dir;
+    spec.rootfs = view.rootfs;
+    spec.readonly_rootfs = config.readonly_rootfs;
+
+    auto& process = spec.process;
+    process.args.push_back(view.path);
+    process.args.insert(process.args.end(), view.args.begin(), view.args.end());
+    process.env = config.env;
+    auto has_env = [&](const std::string& key) {
+        return std::any_of(process.env.begin(), process.env.end(), [&](const std::string& e) { return env_key(e) == key; });
+    };
+    if (!has_env("PATH"))
+        process.env.insert(process.env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    if (!has_env("HOSTNAME"))
+        process.env.push_back("HOSTNAME=" + config.hostname);
+    if (config.tty && !has_env("TERM"))
+        process.env.push_back("TERM=xterm");
+    process.cwd = config.working_dir.empty() ? "/" : config.working_dir;
+    process.user = config.user;
+    process.tty = config.tty;
+    process.open_stdin = config.open_stdin;
+    if (config.console_size.size() == 2) {
+        process.console_rows = config.console_size[0];
+        process.console_cols = config.console_size[1];
+    }
+    if (config.privileged) {
+        process.capabilities = runtime::all_capabilities();
+    } else {
+        auto add = normalise_caps(config.cap_add);
+        auto drop = normalise_caps(config.cap_drop);
+        std::vector<std::string> caps;
+        bool add_all = std::find(add.begin(), add.end(), "ALL") != add.end();
+        bool drop_all = std::find(drop.begin(), drop.end(), "ALL") != drop.end();
+        if (add_all)
+            caps = runtime::all_capabilities();
+        else if (!drop_all)
+            caps = runtime::default_capabilities();
+        for (const auto& cap : add)
+            if (cap != "ALL" && std::find(caps.begin(), caps.end(), cap) == caps.end())
+                caps.push_back(cap);
+        std::erase_if(caps, [&](const std::string& cap) { return std::find(drop.begin(), drop.end(), cap) != drop.end(); });
+        process.capabilities = caps;
+    }
+    process.no_new_privileges = std::find(config.security_opt.begin(), config.security_opt.end(), "no-new-privileges") != config.security_opt.end()
+        || std::find(config.security_opt.begin(), config.security_opt.end(), "no-new-privileges:true") != config.security_opt.end();
+
+    for (const auto& mount : container.recorded_mounts) {
+        runtime::MountEntry entry;
+        entry.type = mount.type == "tmpfs" ? runtime::MountEntry::Type::Tmpfs : runtime::MountEntry::Type::Bind;
+        entry.source = mount.source;
+        entry.destination = mount.destination;
+        entry.read_only = mount.read_only;
+        entry.options = mount.tmpfs_options;
+        spec.mounts.push_back(entry);
+    }
+    // The daemon-managed files, as Docker bind-mounts them.
+    for (const auto& [source, destination] : { std::pair { view.hostname_path, "/etc/hostname" },
+             std::pair { view.hosts_path, "/etc/hosts" }, std::pair { view.resolv_conf_path, "/etc/resolv.conf" } }) {
+        if (source.empty() || !fs::exists(source))
+            continue;
+        runtime::MountEntry entry;
+        entry.source = source;
+        entry.destination = destination;
+        entry.read_only = config.readonly_rootfs;
+        spec.mounts.push_back(entry);
+    }
+
+    spec.netns_path = view.netns_path;
+    if (config.network_mode == "host")
+        spec.netns_path = "host";
+
+    spec.resources.memory_bytes = config.memory;
+    spec.resources.memory_swap_bytes = config.memory_swap;
+    spec.resources.pids_limit = config.pids_limit.value_or(0);
+    spec.resources.nano_cpus = config.nano_cpus;
+    if (spec.resources.nano_cpus == 0 && config.cpu_quota > 0) {
+        auto period = config.cpu_period > 0 ? config.cpu_period : 100000;
+        spec.resources.nano_cpus = config.cpu_quota * 1000000000LL / period;
+    }
+    spec.resources.cpu_shares = config.cpu_shares;
+    spec.cgroup_name = "glassbox/" + view.id;
+    spec.privileged = config.privileged;
+    if (!config.privileged) {
+        spec.masked_paths = runtime::default_masked_paths();
+        spec.readonly_paths = runtime::default_readonly_paths();
+    }
+    spec.init = config.init.value_or(false);
+    spec.init_path = options.init_path;
+    return spec;
+}
+
+// [SECTION] Start
+
+Result<void> Engine::write_container_files(const std::shared_ptr<Container>& container)
+{
+    const auto& view = container->view;
+    const auto& config = view.config;
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (m_impl->networks) {
+        network::ContainerFileOptions options;
+        options.hostname = config.hostname;
+        options.domainname = config.domainname;
+        options.dns = config.dns;
+        options.extra_hosts = config.extra_hosts;
+        options.host_network = config.network_mode == "host";
+        auto files = TRY(m_impl->networks->write_container_files(view.id, options, container->dir));
+        std::lock_guard lock(m_impl->mutex);
+        container->view.hosts_path = files.hosts_path;
+        container->view.resolv_conf_path = files.resolv_conf_path;
+        container->view.hostname_path = files.hostname_path;
+        return Ok {};
+    }
+#endif
+    // Without a network manager: loopback names, the host's resolvers minus loopback ones.
+    std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+    for (const auto& extra : config.extra_hosts) {
+        auto colon = extra.find(':');
+        if (colon != std::string::npos)
+            hosts += extra.substr(colon + 1) + "\t" + extra.substr(0, colon) + "\n";
+    }
+    std::string resolv;
+    if (!config.dns.empty()) {
+        for (const auto& server : config.dns)
+            resolv += "nameserver " + server + "\n";
+    } else if (auto host = fs::read_file("/etc/resolv.conf"); host.ok()) {
+        for (const auto& line : strings::split(host.value(), '\n'))
+            if (!strings::starts_with(line, "nameserver 127.") && !line.empty())
+                resolv += line + "\n";
+    }
+    TRY(fs::write_file_atomic(view.hostname_path, config.hostname + "\n"));
+    TRY(fs::write_file_atomic(view.hosts_path, hosts));
+    TRY(fs::write_file_atomic(view.resolv_conf_path, resolv));
+    return Ok {};
+}
+
+Result<void> Engine::start_container(const std::string& ref)
+{
+    auto container = TRY(find_container(ref));
+    std::lock_guard op(container->op_mutex);
+    {
+        std::lock_guard lock(m_impl->mutex);
+        auto status = container->view.state.status;
+        if (status == Status::Running)
+            return Error::make(ErrorKind::NotModified, "container " + container->view.name + " is already running");
+        if (status == Status::Removing || status == Status::Dead)
+            return Error::conflict("container " + container->view.name + " is marked for removal and cannot be started");
+        if (status == Status::Paused)
+            return Error::conflict("cannot start a paused container, try unpause instead");
+        container->view.state.stopped_by_user = false;
+        container->restart_cancelled = false;
+        container->backoff_ms = 0;
+    }
+    return do_start(container);
+}
+
+Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
+{
+    const auto id = container->view.id;
+    auto fail = [&](Error error) -> Result<void> {
+        {
+            std::lock_guard lock(m_impl->mutex);
+            container->view.state.error = error.describe();
+            container->view.state.status = container->view.state.started_at == "0001-01-01T00:00:00Z" ? Status::Created : Status::Exited;
+            auto message = error.describe();
+            container->view.state.exit_code = message.find("not found") != std::string::npos ? 127
+                : message.find("ermission denied") != std::string::npos                  ? 126
+                                                                                         : 128;
+        }
+        teardown_network(container);
+        (void)runtime::unmount_rootfs(m_kernel, make_spec(*container, m_options));
+        persist(*container);
+        return error;
+    };
+
+    // The overlay root: the image's layers below, the container's own upper directory on top.
+    auto spec = make_spec(*container, m_options);
+    auto mounted = runtime::mount_rootfs(m_kernel, spec);
+    if (!mounted.ok())
+        return fail(mounted.release_error().with_context("mount the container's root filesystem"));
+
+    // A new empty volume is first filled from the image's content at its path, as Docker does.
+    for (auto& mount : container->recorded_mounts) {
+        if (!mount.copy_up_pending)
+            continue;
+        auto copied = volume::copy_tree(spec.rootfs + mount.destination, mount.source);
+        if (!copied.ok())
+            log::warn("fill volume " + mount.name + " from the image: " + copied.error().describe());
+        mount.copy_up_pending = false;
+    }
+
+    auto networked = setup_network(container);
+    if (!networked.ok())
+        return fail(networked.release_error());
+    auto files = write_container_files(container);
+    if (!files.ok())
+        return fail(files.release_error().with_context("write /etc/hosts, /etc/resolv.conf, /etc/hostname"));
+
+    spec = make_spec(*container, m_options);
+    auto started_result = runtime::start_container(m_kernel, spec);
+    if (!started_result.ok())
+        return fail(started_result.release_error());
+    auto started = started_result.release_value();
+
+    int stdout_fd = started.stdout_fd.release();
+    int stderr_fd = started.stderr_fd.release();
+    int pty_fd = started.pty_master.valid() ? ::fcntl(started.pty_master.get(), F_DUPFD_CLOEXEC, 0) : -1;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        auto& state = container->view.state;
+        state.status = Status::Running;
+        state.pid = started.pid;
+        state.exit_code = 0;
+        state.oom_killed = false;
+        state.error.clear();
+        state.started_at = now_rfc3339();
+        container->stdin_fd = started.stdin_fd.release();
+        container->pty_master = started.pty_master.release();
+        container->started_steady = std::chrono::steady_clock::now();
+        container->view.cgroup_paths = runtime::Cgroup::for_name(spec.cgroup_name).paths();
+        // Stdin that arrived before start (docker run -i sends it right after attach).
+        int in = container->pty_master >= 0 ? container->pty_master : container->stdin_fd;
+        if (in >= 0 && !container->pending_stdin.empty()) {
+            auto data = std::move(container->pending_stdin);
+            container->pending_stdin.clear();
+            size_t done = 0;
+            while (done < data.size()) {
+                auto n = ::write(in, data.data() + done, data.size() - done);
+                if (n <= 0)
+                    break;
+                done += static_cast<size_t>(n);
+            }
+        }
+        if (container->pending_stdin_close && container->stdin_fd >= 0) {
+            ::close(container->stdin_fd);
+            container->stdin_fd = -1;
+        }
+        container->pending_stdin_close = false;
+    }
+    {
+        std::lock_guard lock(container->wait->mutex);
+        container->wait->running = true;
+    }
+    persist(*container);
+    publish({ "container", "start", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    int pid = started.pid;
+    spawn_thread([this, container, pid, stdout_fd, stderr_fd, pty_fd] { supervise(container, pid, stdout_fd, stderr_fd, pty_fd); });
+    return Ok {};
+}
+
+void Engine::spawn_thread(std::function<void()> body)
+{
+    m_impl->threads++;
+    std::thread([this, body = std::move(body)] {
+        body();
+        std::lock_guard lock(m_impl->threads_mutex);
+        m_impl->threads--;
+        m_impl->threads_cv.notify_all();
+    }).detach();
+}
+
+// Reads the process's output until every stream has ended, handing each chunk to `deliver`.
+// A pty master reports EIO once the last slave is closed, which is its end of file.
+void pump_output(int stdout_fd, int stderr_fd, int pty_fd, const std::function<void(StreamKind, std::string_view)>& deliver)
+{
+    struct Source {
+        int fd;
+        StreamKind stream;
+    };
+    std::vector<Source> sources;
+    if (pty_fd >= 0)
+        sources.push_back({ pty_fd, StreamKind::Stdout });
+    if (stdout_fd >= 0)
+        sources.push_back({ stdout_fd, StreamKind::Stdout });
+    if (stderr_fd >= 0)
+        sources.push_back({ stderr_fd, StreamKind::Stderr });
+    char buf[32768];
+    while (!sources.empty()) {
+        std::vector<pollfd> fds;
+        for (const auto& source : sources)
+            fds.push_back({ source.fd, POLLIN, 0 });
+        int ready = ::poll(fds.data(), fds.size(), -1);
+        if (ready < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (size_t i = fds.size(); i-- > 0;) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            auto n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                deliver(sources[i].stream, std::string_view(buf, static_cast<size_t>(n)));
+                continue;
+            }
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            ::close(sources[i].fd);
+            sources.erase(sources.begin() + static_cast<long>(i));
+        }
+    }
+}
+
+void Engine::supervise(std::shared_ptr<Container> container, int pid, int stdout_fd, int stderr_fd, int pty_fd)
+{
+    pump_output(stdout_fd, stderr_fd, pty_fd,
+        [&](StreamKind stream, std::string_view data) { container->hub->deliver(stream, data); });
+    int exit_code = runtime::wait_for_exit(pid);
+    after_exit(container, exit_code);
+}
+
+void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_code)
+{
+    const auto id = container->view.id;
+    auto spec = make_spec(*container, m_options);
+    auto cgroup = runtime::Cgroup::for_name(spec.cgroup_name);
+    bool oom = cgroup.stats(m_kernel).oom_kills > container->oom_kills_at_start;
+    // PID 1 is gone, so the kernel has killed the rest of its PID namespace; make sure, then
+    // remove the cgroup and the overlay mount.
+    cgroup.kill_all(m_kernel);
+    if (auto removed = cgroup.remove(m_kernel); !removed.ok())
+        log::warn("remove cgroup of " + id + ": " + removed.error().describe());
+    teardown_network(container);
+    if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok())
+        log::warn("unmount root of " + id + ": " + unmounted.error().describe());
+
+    bool stopped_by_user = false;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        auto& state = container->view.state;
+        state.status = Status::Exited;
+        state.exit_code = exit_code;
+        state.oom_killed = oom;
+        state.pid = 0;
+        state.finished_at = now_rfc3339();
+        stopped_by_user = state.stopped_by_user;
+        if (container->stdin_fd >= 0)
+            ::close(container->stdin_fd);
+        if (container->pty_master >= 0)
+            ::close(container->pty_master);
+        container->stdin_fd = -1;
+        container->pty_master = -1;
+    }
+    persist(*container);
+    container->hub->end_of_run();
+    if (oom)
+        publish({ "container", "oom", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    publish({ "container", "die", id,
+        { { "exitCode", std::to_string(exit_code) }, { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    {
+        std::lock_guard lock(container->wait->mutex);
+        container->wait->exits++;
+        container->wait->last_exit_code = exit_code;
+        container->wait->running = false;
+        container->wait->cv.notify_all();
+    }
+
+    // Restart policy, with a back-off that doubles from 100 ms (reset after 10 s of running).
+    const auto& policy = container->view.config.restart_policy;
+    bool restart = false;
+    if (!stopped_by_user && !m_impl->shutting_down) {
+        if (policy.name == "always" || policy.name == "unless-stopped")
+            restart = true;
+        else if (policy.name == "on-failure")
+            restart = exit_code != 0 && (policy.maximum_retry_count == 0 || container->view.state.restart_count < policy.maximum_retry_count);
+    }
+    if (restart) {
+        auto ran = std::chrono::steady_clock::now() - container->started_steady;
+        container->backoff_ms = ran > 10s ? 100 : std::min(std::max(100, container->backoff_ms * 2), 60000);
+        {
+            std::unique_lock lock(m_impl->mutex);
+            container->view.state.status = Status::Restarting;
+            container->restart_cv.wait_for(lock, std::chrono::milliseconds(container->backoff_ms),
+                [&] { return container->restart_cancelled || m_impl->shutting_down.load(); });
+            if (container->restart_cancelled || m_impl->shutting_down) {
+                if (container->view.state.status == Status::Restarting)
+                    container->view.state.status = Status::Exited;
+                return;
+            }
+        }
+        std::lock_guard op(container->op_mutex);
+        {
+            std::lock_guard lock(m_impl->mutex);
+            if (container->restart_cancelled || container->view.state.status != Status::Restarting)
+                return;
+            container->view.state.restart_count++;
+        }
+        publish({ "container", "restart", id, { { "name", container->view.name } }, 0 });
+        if (auto started = do_start(container); !started.ok())
+            log::warn("restart " + container->view.name + ": " + started.error().describe());
+        return;
+    }
+    if (container->view.config.auto_remove) {
+        std::lock_guard op(container->op_mutex);
+        if (auto removed = do_remove(container, true); !removed.ok())
+            log::warn("auto-remove " + container->view.name + ": " + removed.error().describe());
+    }
+}
+
+// [SECTION] Stop, kill, restart
+
+Result<void> Engine::stop_container(const std::string& ref, std::optional<int> timeout_seconds)
+{
+    auto container = TRY(find_container(ref));
+    std::lock_guard op(container->op_mutex);
+    return do_stop(container, timeout_seconds);
+}
+
+Result<void> Engine::do_stop(const std::shared_ptr<Container>& container, std::optional<int> timeout_seconds)
+{
+    int pid = 0;
+    std::string stop_signal;
+    int timeout = 10;
+    std::uint64_t exits_before = 0;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        auto& state = container->view.state;
+        state.stopped_by_user = true;
+        if (state.status == Status::Restarting) {
+            container->restart_cancelled = true;
+            container->restart_cv.notify_all();
+            state.status = Status::Exited;
+        }
+        if (state.status != Status::Running)
+            return Error::make(ErrorKind::NotModified, "container " + container->view.name + " is not running");
+        pid = state.pid;
+        stop_signal = container->view.config.stop_signal.empty() ? "SIGTERM" : container->view.config.stop_signal;
+        timeout = timeout_seconds.value_or(container->view.config.stop_timeout.value_or(10));
+    }
+    persist(*container);
+    {
+        std::lock_guard lock(container->wait->mutex);
+        exits_before = container->wait->exits;
+    }
+    int signal = TRY(runtime::parse_signal(stop_signal));
+    auto exited_within = [&](std::chrono::milliseconds limit) {
+        std::unique_lock lock(container->wait->mutex);
+        return container->wait->cv.wait_for(lock, limit, [&] { return container->wait->exits > exits_before; });
+    };
+    // The stop signal first. A PID 1 without a handler for it ignores it (the kernel does not
+    // apply default actions to a namespace's init), so the grace period then runs out.
+    publish({ "container", "kill", container->view.id, { { "signal", std::to_string(signal) }, { "name", container->view.name } }, 0 });
+    ::kill(pid, signal);
+    // A negative timeout waits as long as it takes, as Docker's -t -1 does.
+    auto grace = timeout < 0 ? std::chrono::milliseconds(std::chrono::hours(24 * 365)) : std::chrono::milliseconds(std::chrono::seconds(timeout));
+    if (!exited_within(grace)) {
+        ::kill(pid, SIGKILL);
+        publish({ "container", "kill", container->view.id, { { "signal", "9" }, { "name", container->view.name } }, 0 });
+        if (!exited_within(30s))
+            return Error::system("container " + container->view.name + " did not exit after SIGKILL");
+    }
+    publish({ "container", "stop", container->view.id, { { "name", container->view.name } }, 0 });
+    return Ok {};
+}
+
+Result<void> Engine::restart_container(const std::string& ref, std::optional<int> timeout_seconds)
+{
+    auto container = TRY(find_container(ref));
+    std::lock_guard op(container->op_mutex);
+    auto stopped = do_stop(container, timeout_seconds);
+    if (!stopped.ok() && stopped.error().kind() != ErrorKind::NotModified)
+        return stopped;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        container->view.state.stopped_by_user = false;
+        container->restart_cancelled = false;
+    }
+    TRY(do_start(container));
+    publish({ "container", "restart", container->view.id, { { "name", container->view.name } }, 0 });
+    return Ok {};
+}
+
+Result<void> Engine::kill_container(const std::string& ref, const std::string& signal_name)
+{
+    auto container = TRY(find_container(ref));
+    int signal = TRY(runtime::parse_signal(signal_name.empty() ? "SIGKILL" : signal_name));
+    std::lock_guard lock(m_impl->mutex);
+    if (container->view.state.status != Status::Running)
+        return Error::conflict("Container " + container->view.id + " is not running");
+    if (::kill(container->view.state.pid, signal) != 0)
+        return Error::from_errno("kill container " + container->view.name, errno);
+    publish({ "container", "kill", container->view.id, { { "signal", std::to_string(signal) }, { "name", container->view.name } }, 0 });
+    return Ok {};
+}
+
+// [SECTION] Remove
+
+Result<void> Engine::remove_container(const std::string& ref, bool force, bool remove_volumes)
+{
+    auto container = TRY(find_container(ref));
+    std::lock_guard op(container->op_mutex);
+    bool running = false;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        auto status = container->view.state.status;
+        if (status == Status::Removing)
+            return Error::conflict("removal of container " + container->view.name + " is already in progress");
+        running = status == Status::Running || status == Status::Paused;
+        if (running && !force)
+            return Error::conflict("You cannot remove a running container " + container->view.id
+                + ". Stop the container before attempting removal or force remove");
+        if (status == Status::Restarting) {
+            container->restart_cancelled = true;
+            container->restart_cv.notify_all();
+        }
+    }
+    if (running) {
+        auto stopped = do_stop(container, 0);
+        if (!stopped.ok() && stopped.error().kind() != ErrorKind::NotModified)
+            return stopped;
+    }
+    return do_remove(container, remove_volumes);
+}
+
+Result<void> Engine::do_remove(const std::shared_ptr<Container>& container, bool remove_volumes)
+{
+    const auto id = container->view.id;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (!m_impl->containers.contains(id))
+            return Ok {}; // Already removed (by --rm racing a user's rm).
+        container->view.state.status = Status::Removing;
+    }
+    auto spec = make_spec(*container, m_options);
+    (void)runtime::unmount_rootfs(m_kernel, spec);
+    teardown_network(container);
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (m_impl->networks)
+        (void)m_impl->networks->remove_sandbox(id);
+#endif
+    auto removed = fs::remove_tree(container->dir);
+    if (!removed.ok()) {
+        std::lock_guard lock(m_impl->mutex);
+        container->view.state.status = Status::Dead;
+        return removed.release_error().with_context("remove container " + container->view.name);
+    }
+    std::vector<std::string> exec_ids;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        m_impl->containers.erase(id);
+        if (auto it = m_impl->names.find(container->view.name); it != m_impl->names.end() && it->second == id)
+            m_impl->names.erase(it);
+        for (const auto& exec_id : container->exec_ids)
+            m_impl->execs.erase(exec_id);
+    }
+    if (remove_volumes) {
+        // Anonymous volumes go with their container; named volumes are kept (Docker does the same).
+        for (const auto& mount : container->recorded_mounts) {
+            if (mount.type == "volume" && mount.anonymous) {
+                if (volume_users(mount.name).empty() && m_volumes->remove(mount.name, true, "").ok())
+                    publish({ "volume", "destroy", mount.name, { { "driver", "local" } }, 0 });
+            }
+        }
+    }
+    publish({ "container", "destroy", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    {
+        std::lock_guard lock(container->wait->mutex);
+        container->wait->removed = true;
+        container->wait->cv.notify_all();
+    }
+    return Ok {};
+}
+
+Result<void> Engine::rename_container(const std::string& ref, const std::string& new_name_in)
+{
+    auto container = TRY(find_container(ref));
+    auto new_name = new_name_in;
+    if (!new_name.empty() && new_name[0] == '/')
+        new_name = new_name.substr(1);
+    if (!valid_container_name(new_name))
+        return Error::invalid("Invalid container name (" + new_name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+    std::string old_name;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (m_impl->names.contains(new_name))
+            return Error::conflict("Conflict. The container name \"/" + new_name + "\" is already in use by container \""
+                + m_impl->names[new_name] + "\". You have to remove (or rename) that container to be able to reuse that name.");
+        old_name = container->view.name;
+        m_impl->names.erase(old_name);
+        m_impl->names[new_name] = container->view.id;
+        container->view.name = new_name;
+    }
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (m_impl->networks)
+        m_impl->networks->rename_container(container->view.id, new_name);
+#endif
+    persist(*container);
+    publish({ "container", "rename", container->view.id, { { "oldName", "/" + old_name }, { "name", new_name } }, 0 });
+    return Ok {};
+}
+
+Result<void> Engine::pause_container(const std::string& ref)
+{
+    auto container = TRY(find_container(ref));
+    return Error::unsupported("pause " + container->view.name
+        + ": glassbox does not implement the freezer cgroup yet; stop the container instead");
+}
+
+Result<void> Engine::unpause_container(const std::string& ref)
+{
+    auto container = TRY(find_container(ref));
+    return Error::conflict("Container " + container->view.id + " is not paused");
+}
+
+// [SECTION] Inspect and list
+
+Result<ContainerView> Engine::inspect_container(const std::string& ref) const
+{
+    auto container = TRY(find_container(ref));
+    std::lock_guard lock(m_impl->mutex);
+    auto view = container->view;
+    view.mounts.clear();
+    for (const auto& mount : container->recorded_mounts) {
+        MountPoint point;
+        point.type = mount.type;
+        point.name = mount.name;
+        point.source = mount.source;
+        point.destination = mount.destination;
+        point.rw = !mount.read_only;
+        point.mode = mount.type == "bind" ? (mount.read_only ? "ro" : "") : (mount.read_only ? "ro" : "z");
+        point.host_access = mount.type == "bind";
+        view.mounts.push_back(point);
+    }
+    return view;
+}
+
+static bool matches_filters(const ContainerView& view, const Filters& filters)
+{
+    for (const auto& [key, values] : filters) {
+        if (values.empty())
+            continue;
+        auto any = [&](auto predicate) { return std::any_of(values.begin(), values.end(), predicate); };
+        if (key == "status") {
+            if (!any([&](const std::string& v) { return v == status_name(view.state.status); }))
+                return false;
+        } else if (key == "name") {
+            if (!any([&](const std::string& v) {
+                    auto want = !v.empty() && v[0] == '/' ? v.substr(1) : v;
+                    return view.name.find(want) != std::string::npos;
+                }))
+                return false;
+        } else if (key == "id") {
+            if (!any([&](const std::string& v) { return strings::starts_with(view.id, v); }))
+                return false;
+        } else if (key == "label") {
+            if (!any([&](const std::string& v) {
+                    auto eq = v.find('=');
+                    auto k = v.substr(0, eq);
+                    auto it = view.config.labels.find(k);
+                    if (it == view.config.labels.end())
+                        return false;
+                    return eq == std::string::npos || it->second == v.substr(eq + 1);
+                }))
+                return false;
+        } else if (key == "ancestor") {
+            if (!any([&](const std::string& v) {
+                    return view.config.image == v || view.image_id == v || strings::starts_with(view.image_id, "sha256:" + v)
+                        || (v.find(':') == std::string::npos && view.config.image == v + ":latest");
+                }))
+                return false;
+        } else if (key == "exited") {
+            if (view.state.status != Status::Exited
+                || !any([&](const std::string& v) { return v == std::to_string(view.state.exit_code); }))
+                return false;
+        } else if (key == "volume") {
+            if (!any([&](const std::string& v) {
+                    return std::any_of(view.mounts.begin(), view.mounts.end(),
+                        [&](const MountPoint& m) { return m.name == v || m.destination == v; });
+                }))
+                return false;
+        } else if (key == "network") {
+            if (!any([&](const std::string& v) {
+                    return view.config.network_mode == v
+                        || std::any_of(view.endpoints.begin(), view.endpoints.end(),
+                            [&](const EndpointInfo& e) { return e.network_name == v || e.network_id == v; });
+                }))
+                return false;
+        } else if (key == "before" || key == "since" || key == "health" || key == "isolation" || key == "is-task"
+            || key == "publish" || key == "expose") {
+            continue;
+        }
+    }
+    return true;
+}
+
+Result<std::vector<ContainerView>> Engine::list_containers(bool all, const Filters& filters) const
+{
+    for (const auto& [key, values] : filters) {
+        static const std::vector<std::string> known = { "status", "name", "id", "label", "ancestor", "exited", "volume",
+            "network", "before", "since", "health", "isolation", "is-task", "publish", "expose" };
+        if (std::find(known.begin(), known.end(), key) == known.end())
+            return Error::invalid("invalid filter '" + key + "'");
+        if (key == "status")
+            for (const auto& v : values)
+                if (v != "created" && v != "restarting" && v != "running" && v != "removing" && v != "paused" && v != "exited" && v != "dead")
+                    return Error::invalid("invalid filter 'status=" + v + "'");
+    }
+    std::vector<std::shared_ptr<Container>> containers;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers)
+            containers.push_back(container);
+    }
+    std::vector<ContainerView> out;
+    for (const auto& container : containers) {
+        auto view = inspect_container(container->view.id);
+        if (!view.ok())
+            continue;
+        bool status_filter = filters.contains("status") && !filters.at("status").empty();
+        if (!all && !status_filter && view.value().state.status != Status::Running && view.value().state.status != Status::Restarting
+            && view.value().state.status != Status::Paused)
+            continue;
+        if (!matches_filters(view.value(), filters))
+            continue;
+        out.push_back(view.release_value());
+    }
+    std::sort(out.begin(), out.end(), [](const ContainerView& a, const ContainerView& b) { return a.created > b.created; });
+    return out;
+}
+
+// [SECTION] Wait
+
+Result<std::function<WaitResult()>> Engine::wait_container(const std::string& ref, const std::string& condition)
+{
+    auto container = TRY(find_container(ref));
+    auto state = container->wait;
+    std::string mode = condition.empty() ? "not-running" : condition;
+    if (mode != "not-running" && mode != "next-exit" && mode != "removed")
+        return Error::invalid("invalid condition: \"" + condition + "\" (use not-running, next-exit or removed)");
+    std::uint64_t exits_at_registration = 0;
+    bool running = false;
+    int last_code = 0;
+    {
+        std::lock_guard lock(state->mutex);
+        exits_at_registration = state->exits;
+        running = state->running;
+        last_code = state->last_exit_code;
+    }
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (container->view.state.status == Status::Restarting)
+            running = true;
+        if (!running)
+            last_code = container->view.state.exit_code;
+    }
+    if (mode == "not-running" && !running)
+        return std::function<WaitResult()>([last_code] { return WaitResult { last_code, "" }; });
+    return std::function<WaitResult()>([state, mode, exits_at_registration] {
+        std::unique_lock lock(state->mutex);
+        if (mode == "removed")
+            state->cv.wait(lock, [&] { return state->removed; });
+        else
+            state->cv.wait(lock, [&] { return state->exits > exits_at_registration || state->removed; });
+        return WaitResult { state->last_exit_code, "" };
+    });
+}
+
+// [SECTION] Attach, logs, resize
+
+Result<Engine::Attachment> Engine::attach_container(const std::string& ref, bool stdin_stream, bool stdout_stream,
+    bool stderr_stream, bool logs, std::shared_ptr<OutputSink> sink)
+{
+    auto container = TRY(find_container(ref));
+    bool tty = false;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        tty = container->view.config.tty;
+    }
+    if (logs) {
+        LogOptions options;
+        options.stdout_stream = stdout_stream;
+        options.stderr_stream = stderr_stream;
+        container->hub->replay(options, *sink, false, nullptr);
+    }
+    auto subscriber = container->hub->subscribe(sink, stdout_stream, stderr_stream);
+    Attachment attachment;
+    attachment.tty = tty;
+    Impl* impl = m_impl.get();
+    attachment.write_stdin = [impl, container, stdin_stream](std::string_view data) {
+        if (!stdin_stream)
+            return;
+        int fd = -1;
+        {
+            std::lock_guard lock(impl->mutex);
+            int target = container->pty_master >= 0 ? container->pty_master : container->stdin_fd;
+            if (container->view.state.status != Status::Running) {
+                container->pending_stdin.append(data);
+                return;
+            }
+            if (target < 0)
+                return;
+            fd = ::fcntl(target, F_DUPFD_CLOEXEC, 0);
+        }
+        size_t done = 0;
+        while (fd >= 0 && done < data.size()) {
+            auto n = ::write(fd, data.data() + done, data.size() - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            done += static_cast<size_t>(n);
+        }
+        if (fd >= 0)
+            ::close(fd);
+    };
+    attachment.close_stdin = [impl, container, stdin_stream] {
+        if (!stdin_stream)
+            return;
+        std::lock_guard lock(impl->mutex);
+        if (!container->view.config.stdin_once && container->view.config.tty)
+            return;
+        if (container->view.state.status != Status::Running) {
+            container->pending_stdin_close = true;
+            return;
+        }
+        if (container->stdin_fd >= 0) {
+            ::close(container->stdin_fd);
+            container->stdin_fd = -1;
+        } else if (container->pty_master >= 0) {
+            // With a TTY, end of input is the terminal's EOF character.
+            char eot = 4;
+            (void)!::write(container->pty_master, &eot, 1);
+        }
+    };
+    attachment.wait_done = [subscriber] { subscriber->wait(); };
+    attachment.detach = [container, subscriber] { container->hub->unsubscribe(subscriber); };
+    return attachment;
+}
+
+namespace {
+// Adds Docker's timestamp prefix to live output when `logs -t -f` asks for it.
+class LiveLogSink final : public OutputSink {
+public:
+    LiveLogSink(OutputSink& target, bool timestamps)
+        : m_target(target)
+        , m_timestamps(timestamps)
+    {
+    }
+    bool write(StreamKind stream, std::string_view data) override
+    {
+        if (!m_timestamps)
+            return m_target.write(stream, data);
+        auto prefix = strings::rfc3339_nano(std::chrono::system_clock::now()) + " ";
+        return m_target.write(stream, prefix + std::string(data));
+    }
+
+private:
+    OutputSink& m_target;
+    bool m_timestamps;
+};
+}
+
+Result<void> Engine::container_logs(const std::string& ref, const LogOptions& options, OutputSink& sink)
+{
+    auto container = TRY(find_container(ref));
+    bool follow = false;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        auto status = container->view.state.status;
+        follow = options.follow && (status == Status::Running || status == Status::Restarting);
+    }
+    auto live = std::make_shared<LiveLogSink>(sink, options.timestamps);
+    auto subscriber = container->hub->replay(options, sink, follow, live);
+    if (subscriber) {
+        // The container may have exited between the status check and the subscription; the
+        // wait state tells, and end_of_run has then already passed us by.
+        bool still_running = false;
+        {
+            std::lock_guard lock(container->wait->mutex);
+            still_running = container->wait->running;
+        }
+        if (still_running)
+            subscriber->wait();
+        container->hub->unsubscribe(subscriber);
+    }
+    return Ok {};
+}
+
+Result<bool> Engine::container_is_tty(const std::string& ref) const
+{
+    auto container = TRY(find_container(ref));
+    std::lock_guard lock(m_impl->mutex);
+    return container->view.config.tty;
+}
+
+Result<void> Engine::resize_container(const std::string& ref, int height, int width)
+{
+    auto container = TRY(find_container(ref));
+    std::lock_guard lock(m_impl->mutex);
+    if (container->view.state.status != Status::Running)
+        return Error::conflict("Container " + container->view.id + " is not running");
+    if (container->pty_master < 0)
+        return Ok {};
+    return runtime::resize_pty(container->pty_master, static_cast<std::uint16_t>(height), static_cast<std::uint16_t>(width));
+}
+
+Result<std::vector<std::string>> Engine::prune_containers(std::uint64_t& reclaimed)
+{
+    std::vector<std::shared_ptr<Container>> candidates;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers)
+            if (container->view.state.status == Status::Exited || container->view.state.status == Status::Created
+                || container->view.state.status == Status::Dead)
+                candidates.push_back(container);
+    }
+    std::vector<std::string> removed;
+    reclaimed = 0;
+    for (const auto& container : candidates) {
+        auto size = fs::disk_usage(container->view.upper_dir);
+        std::lock_guard op(container->op_mutex);
+        if (do_remove(container, false).ok()) {
+            removed.push_back(container->view.id);
+            reclaimed += size;
+        }
+    }
+    return removed;
+}
+
+} // namespace engine::daemon

@@ -1,0 +1,818 @@
+// Engine construction, recovery after a restart, images, volumes, networks, system and events.
+// Container lifecycle is in containers.cpp, exec in exec.cpp.
+#include "engine/daemon/engine.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include "engine/base/fs.h"
+#include "engine/base/log.h"
+#include "engine/base/strings.h"
+#include "engine/daemon/impl.h"
+
+#ifdef GLASSBOX_HAVE_NETWORK
+#    include "engine/network/libnl_netlink.h"
+#endif
+
+namespace engine::daemon {
+
+using namespace std::chrono_literals;
+
+Engine::Engine(sys::Kernel& kernel, EngineOptions options)
+    : m_kernel(kernel)
+    , m_options(std::move(options))
+    , m_impl(std::make_unique<Impl>())
+{
+}
+
+Engine::~Engine() { shutdown(); }
+
+Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOptions options)
+{
+    std::unique_ptr<Engine> engine(new Engine(kernel, std::move(options)));
+    auto& opts = engine->m_options;
+    TRY_CTX(fs::make_dirs(opts.root, 0711), "create engine root");
+    TRY_CTX(fs::make_dirs(opts.root + "/containers", 0710), "create engine root");
+    TRY_CTX(fs::make_dirs(opts.run_root, 0711), "create run root");
+    engine->m_features = sys::probe_kernel();
+    engine->m_images = TRY_CTX(image::Store::open(opts.root), "open image store");
+    engine->m_volumes = TRY_CTX(volume::Store::open(opts.root), "open volume store");
+#ifdef GLASSBOX_HAVE_NETWORK
+    {
+        network::Options net;
+        net.state_dir = opts.root + "/network";
+        net.run_dir = opts.run_root + "/network";
+        net.bridge_name = opts.bridge_name;
+        net.bridge_prefix = opts.bridge_prefix;
+        net.default_subnet = opts.default_subnet;
+        net.pool_prefix = opts.pool_prefix;
+        net.nft_table_name = opts.nft_table_name;
+        engine->m_impl->netlink = std::make_unique<network::LibnlNetlink>();
+        auto manager = network::Manager::open(kernel, *engine->m_impl->netlink, net);
+        if (manager.ok())
+            engine->m_impl->networks = manager.release_value();
+        else
+            log::warn("networking disabled: " + manager.error().describe()
+                + " (containers get a network namespace with loopback only)");
+    }
+#endif
+    engine->load_containers();
+    return engine;
+}
+
+// [SECTION] Recovery
+
+void Engine::load_containers()
+{
+    auto dir = m_options.root + "/containers";
+    std::vector<std::shared_ptr<Container>> to_restart;
+    for (const auto& id : fs::list_dir(dir)) {
+        auto path = dir + "/" + id + "/config.v2.json";
+        auto text = fs::read_file(path);
+        if (!text.ok())
+            continue;
+        auto container = std::make_shared<Container>();
+        container->dir = dir + "/" + id;
+        try {
+            auto doc = nlohmann::json::parse(text.value());
+            auto loaded = container_from_json(doc, container->view, container->recorded_mounts);
+            if (!loaded.ok()) {
+                log::warn("skip container record " + path + ": " + loaded.error().describe());
+                continue;
+            }
+        } catch (const nlohmann::json::exception& e) {
+            log::warn("skip container record " + path + ": " + e.what());
+            continue;
+        }
+        container->hub = std::make_unique<OutputHub>(container->view.log_path);
+        auto& state = container->view.state;
+        bool was_running = state.status == Status::Running || state.status == Status::Restarting || state.status == Status::Paused;
+        if (was_running || state.status == Status::Removing) {
+            // The daemon that supervised it is gone, so nobody can wait for it any more: end
+            // what is left (processes, cgroup, mounts) and record it as exited.
+            runtime::Cgroup cgroup = runtime::Cgroup::for_name("glassbox/" + id);
+            cgroup.kill_all(m_kernel);
+            (void)cgroup.remove(m_kernel);
+            runtime::ContainerSpec spec;
+            spec.rootfs = container->view.rootfs;
+            (void)runtime::unmount_rootfs(m_kernel, spec);
+            if (state.status == Status::Running)
+                state.exit_code = 255;
+            state.status = Status::Exited;
+            state.pid = 0;
+            state.finished_at = strings::rfc3339_nano(std::chrono::system_clock::now());
+            state.error = was_running ? "the daemon stopped while the container was running" : state.error;
+            persist(*container);
+        }
+        {
+            std::lock_guard lock(m_impl->mutex);
+            container->wait->last_exit_code = state.exit_code;
+            m_impl->containers[id] = container;
+            m_impl->names[container->view.name] = id;
+        }
+        const auto& policy = container->view.config.restart_policy.name;
+        if (was_running && !state.stopped_by_user && (policy == "always" || policy == "unless-stopped"))
+            to_restart.push_back(container);
+    }
+    for (const auto& container : to_restart) {
+        std::lock_guard op(container->op_mutex);
+        if (auto started = do_start(container); !started.ok())
+            log::warn("restart " + container->view.name + " after daemon start: " + started.error().describe());
+    }
+}
+
+// [SECTION] Networks glue
+
+Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
+{
+    const auto& config = container->view.config;
+    const auto& mode = config.network_mode;
+    if (mode == "host")
+        return Ok {};
+    if (strings::starts_with(mode, "container:")) {
+        auto other = TRY(find_container(mode.substr(10)));
+        std::lock_guard lock(m_impl->mutex);
+        if (other->view.state.status != Status::Running)
+            return Error::conflict("cannot join the network of container " + other->view.name + ": it is not running");
+        container->view.netns_path = "/proc/" + std::to_string(other->view.state.pid) + "/ns/net";
+        return Ok {};
+    }
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return Ok {};
+    auto& networks = *m_impl->networks;
+    auto sandbox = TRY_CTX(networks.create_sandbox(container->view.id), "create network sandbox");
+    {
+        std::lock_guard lock(m_impl->mutex);
+        container->view.netns_path = sandbox;
+    }
+    if (mode == "none")
+        return Ok {};
+    std::string network = mode == "default" ? "bridge" : mode;
+    std::vector<std::string> aliases;
+    if (auto it = config.network_aliases.find(network); it != config.network_aliases.end())
+        aliases = it->second;
+    std::string ip;
+    if (auto it = config.network_ipv4.find(network); it != config.network_ipv4.end())
+        ip = it->second;
+    auto endpoint = networks.connect(network, container->view.id, container->view.name, sandbox, aliases, ip);
+    if (!endpoint.ok()) {
+        (void)networks.remove_sandbox(container->view.id);
+        return endpoint.release_error().with_context("connect to network " + network);
+    }
+    // Extra networks connected while the container was stopped (docker network connect).
+    for (const auto& [extra, extra_aliases] : config.network_aliases) {
+        if (extra == network)
+            continue;
+        std::string extra_ip;
+        if (auto it = config.network_ipv4.find(extra); it != config.network_ipv4.end())
+            extra_ip = it->second;
+        auto connected = networks.connect(extra, container->view.id, container->view.name, sandbox, extra_aliases, extra_ip);
+        if (!connected.ok())
+            log::warn("connect " + container->view.name + " to " + extra + ": " + connected.error().describe());
+    }
+    // Published ports: -p bindings, and with -P every exposed port on a free host port.
+    std::vector<network::PortRequest> requests;
+    for (const auto& [key, bindings] : config.port_bindings) {
+        for (const auto& binding : bindings) {
+            auto spec = (binding.host_ip.empty() ? std::string() : binding.host_ip + ":") + binding.host_port + ":" + key;
+            if (binding.host_ip.empty() && binding.host_port.empty())
+                spec = key;
+            auto request = network::parse_port_spec(spec);
+            if (!request.ok())
+                return request.release_error().with_context("publish port " + key);
+            requests.push_back(request.release_value());
+        }
+    }
+    if (config.publish_all_ports) {
+        for (const auto& [key, value] : config.exposed_ports) {
+            (void)value;
+            if (config.port_bindings.contains(key))
+                continue;
+            auto request = network::parse_port_spec(key);
+            if (request.ok())
+                requests.push_back(request.release_value());
+        }
+    }
+    if (!requests.empty()) {
+        auto published = networks.publish_ports(container->view.id, endpoint.value().ip_address, requests);
+        if (!published.ok()) {
+            teardown_network(container);
+            return published.release_error().with_context("driver failed programming external connectivity on endpoint " + container->view.name);
+        }
+        std::lock_guard lock(m_impl->mutex);
+        container->view.ports.clear();
+        for (const auto& port : published.value())
+            container->view.ports[std::to_string(port.container_port) + "/" + port.protocol].push_back(
+                { port.host_ip, std::to_string(port.host_port) });
+    }
+    std::lock_guard lock(m_impl->mutex);
+    container->view.endpoints.clear();
+    for (const auto& ep : networks.endpoints_of(container->view.id))
+        container->view.endpoints.push_back({ ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address,
+            ep.prefix_length, ep.gateway, ep.mac_address, ep.aliases });
+    return Ok {};
+#else
+    return Ok {};
+#endif
+}
+
+void Engine::teardown_network(const std::shared_ptr<Container>& container)
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return;
+    auto& networks = *m_impl->networks;
+    const auto& id = container->view.id;
+    (void)networks.unpublish_ports(id);
+    for (const auto& ep : networks.endpoints_of(id))
+        (void)networks.disconnect(ep.network_id, id);
+    (void)networks.remove_sandbox(id);
+    std::lock_guard lock(m_impl->mutex);
+    container->view.netns_path.clear();
+    container->view.ports.clear();
+    container->view.endpoints.clear();
+#else
+    (void)container;
+#endif
+}
+
+#ifdef GLASSBOX_HAVE_NETWORK
+static NetworkView to_view(const network::NetworkRecord& record)
+{
+    NetworkView view;
+    view.id = record.id;
+    view.name = record.name;
+    view.driver = record.driver;
+    view.scope = record.scope;
+    view.created = record.created;
+    view.subnet = record.subnet;
+    view.gateway = record.gateway;
+    view.ip_range = record.ip_range;
+    view.internal = record.internal;
+    view.attachable = record.attachable;
+    view.options = record.options;
+    view.labels = record.labels;
+    view.warnings = record.warnings;
+    for (const auto& [id, ep] : record.containers)
+        view.containers[id] = { ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address, ep.prefix_length,
+            ep.gateway, ep.mac_address, ep.aliases };
+    return view;
+}
+#endif
+
+static Error networking_unavailable()
+{
+    return Error::unsupported("networking is not available in this glassbox daemon (see the daemon log for why)");
+}
+
+Result<NetworkView> Engine::create_network(NetworkConfig config)
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return networking_unavailable();
+    network::NetworkConfig net;
+    net.name = config.name;
+    net.driver = config.driver;
+    net.options = config.options;
+    net.labels = config.labels;
+    net.subnet = config.subnet;
+    net.gateway = config.gateway;
+    net.ip_range = config.ip_range;
+    net.internal = config.internal;
+    net.attachable = config.attachable;
+    auto record = TRY(m_impl->networks->create_network(net));
+    publish({ "network", "create", record.id, { { "name", record.name }, { "type", record.driver } }, 0 });
+    return to_view(record);
+#else
+    (void)config;
+    return networking_unavailable();
+#endif
+}
+
+Result<NetworkView> Engine::inspect_network(const std::string& ref) const
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return networking_unavailable();
+    return to_view(TRY(m_impl->networks->get(ref)));
+#else
+    (void)ref;
+    return networking_unavailable();
+#endif
+}
+
+Result<std::vector<NetworkView>> Engine::list_networks(const Filters& filters) const
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return std::vector<NetworkView> {};
+    std::vector<NetworkView> out;
+    for (const auto& record : m_impl->networks->list()) {
+        auto view = to_view(record);
+        bool keep = true;
+        for (const auto& [key, values] : filters) {
+            if (values.empty())
+                continue;
+            auto any = [&](auto pred) { return std::any_of(values.begin(), values.end(), pred); };
+            if (key == "name")
+                keep = keep && any([&](const std::string& v) { return view.name.find(v) != std::string::npos; });
+            else if (key == "id")
+                keep = keep && any([&](const std::string& v) { return strings::starts_with(view.id, v); });
+            else if (key == "driver")
+                keep = keep && any([&](const std::string& v) { return view.driver == v; });
+            else if (key == "type")
+                keep = keep && any([&](const std::string& v) { return (v == "custom") == record.user_defined; });
+            else if (key == "label")
+                keep = keep && any([&](const std::string& v) {
+                    auto eq = v.find('=');
+                    auto it = view.labels.find(v.substr(0, eq));
+                    return it != view.labels.end() && (eq == std::string::npos || it->second == v.substr(eq + 1));
+                });
+        }
+        if (keep)
+            out.push_back(view);
+    }
+    return out;
+#else
+    (void)filters;
+    return std::vector<NetworkView> {};
+#endif
+}
+
+Result<void> Engine::remove_network(const std::string& ref)
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return networking_unavailable();
+    auto record = TRY(m_impl->networks->get(ref));
+    TRY(m_impl->networks->remove_network(ref));
+    publish({ "network", "destroy", record.id, { { "name", record.name }, { "type", record.driver } }, 0 });
+    return Ok {};
+#else
+    (void)ref;
+    return networking_unavailable();
+#endif
+}
+
+Result<void> Engine::connect_network(const std::string& network_ref, const std::string& container_ref,
+    const std::vector<std::string>& aliases, const std::string& ipv4)
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return networking_unavailable();
+    auto container = TRY(find_container(container_ref));
+    auto record = TRY(m_impl->networks->get(network_ref));
+    std::string sandbox;
+    bool running = false;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        running = container->view.state.status == Status::Running;
+        sandbox = container->view.netns_path;
+        if (container->view.config.network_mode == "host" || container->view.config.network_mode == "none")
+            return Error::invalid("container " + container->view.name + " uses network mode "
+                + container->view.config.network_mode + ", which cannot be combined with other networks");
+        // Remembered so the next start connects it again.
+        container->view.config.network_aliases[record.name] = aliases;
+        if (!ipv4.empty())
+            container->view.config.network_ipv4[record.name] = ipv4;
+    }
+    persist(*container);
+    if (running && !sandbox.empty()) {
+        TRY(m_impl->networks->connect(record.name, container->view.id, container->view.name, sandbox, aliases, ipv4));
+        std::lock_guard lock(m_impl->mutex);
+        container->view.endpoints.clear();
+        for (const auto& ep : m_impl->networks->endpoints_of(container->view.id))
+            container->view.endpoints.push_back({ ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address,
+                ep.prefix_length, ep.gateway, ep.mac_address, ep.aliases });
+    }
+    publish({ "network", "connect", record.id, { { "container", container->view.id }, { "name", record.name } }, 0 });
+    return Ok {};
+#else
+    (void)network_ref;
+    (void)container_ref;
+    (void)aliases;
+    (void)ipv4;
+    return networking_unavailable();
+#endif
+}
+
+Result<void> Engine::disconnect_network(const std::string& network_ref, const std::string& container_ref, bool force)
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    (void)force;
+    if (!m_impl->networks)
+        return networking_unavailable();
+    auto container = TRY(find_container(container_ref));
+    auto record = TRY(m_impl->networks->get(network_ref));
+    {
+        std::lock_guard lock(m_impl->mutex);
+        container->view.config.network_aliases.erase(record.name);
+        container->view.config.network_ipv4.erase(record.name);
+        if (container->view.config.network_mode == record.name)
+            container->view.config.network_mode = "none";
+    }
+    persist(*container);
+    auto result = m_impl->networks->disconnect(record.id, container->view.id);
+    if (!result.ok() && result.error().kind() != ErrorKind::NotFound)
+        return result;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        std::erase_if(container->view.endpoints, [&](const EndpointInfo& e) { return e.network_id == record.id; });
+    }
+    publish({ "network", "disconnect", record.id, { { "container", container->view.id }, { "name", record.name } }, 0 });
+    return Ok {};
+#else
+    (void)network_ref;
+    (void)container_ref;
+    (void)force;
+    return networking_unavailable();
+#endif
+}
+
+Result<std::vector<std::string>> Engine::prune_networks()
+{
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (!m_impl->networks)
+        return std::vector<std::string> {};
+    return m_impl->networks->prune();
+#else
+    return std::vector<std::string> {};
+#endif
+}
+
+// [SECTION] Images
+
+std::map<std::string, int> Engine::image_usage() const
+{
+    std::map<std::string, int> usage;
+    std::lock_guard lock(m_impl->mutex);
+    for (const auto& [id, container] : m_impl->containers)
+        usage[container->view.image_id]++;
+    return usage;
+}
+
+Result<std::vector<image::DeleteItem>> Engine::remove_image(const std::string& ref, bool force)
+{
+    auto in_use = [this](const std::string& image_id) -> std::string {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers)
+            if (container->view.image_id == image_id)
+                return container->view.id.substr(0, 12) + " (" + container->view.name + ")";
+        return "";
+    };
+    auto items = TRY(m_images->remove(ref, force, in_use));
+    for (const auto& item : items) {
+        if (!item.untagged.empty())
+            publish({ "image", "untag", item.untagged, { { "name", item.untagged } }, 0 });
+        if (!item.deleted.empty())
+            publish({ "image", "delete", item.deleted, { { "name", item.deleted } }, 0 });
+    }
+    return items;
+}
+
+Result<image::ImageRecord> Engine::import_image(const std::string& tar_path, const image::ImportOptions& options)
+{
+    auto record = TRY(m_images->import_rootfs(tar_path, options));
+    publish({ "image", "import", record.id, { { "name", options.repo_tag.empty() ? record.id : options.repo_tag } }, 0 });
+    return record;
+}
+
+Result<std::vector<std::string>> Engine::load_images(const std::string& archive_path)
+{
+    auto loaded = TRY(m_images->load(archive_path));
+    for (const auto& name : loaded)
+        publish({ "image", "load", name, { { "name", name } }, 0 });
+    return loaded;
+}
+
+Result<void> Engine::tag_image(const std::string& source, const std::string& target)
+{
+    TRY(m_images->tag(source, target));
+    auto record = TRY(m_images->resolve(target));
+    publish({ "image", "tag", record.id, { { "name", target } }, 0 });
+    return Ok {};
+}
+
+// [SECTION] Volumes
+
+std::vector<std::string> Engine::volume_users(const std::string& name) const
+{
+    std::vector<std::string> users;
+    std::lock_guard lock(m_impl->mutex);
+    for (const auto& [id, container] : m_impl->containers)
+        for (const auto& mount : container->recorded_mounts)
+            if (mount.type == "volume" && mount.name == name)
+                users.push_back(container->view.id);
+    return users;
+}
+
+Result<volume::Volume> Engine::create_volume(const std::string& name_in, const std::map<std::string, std::string>& labels,
+    const std::map<std::string, std::string>& options)
+{
+    auto name = name_in.empty() ? strings::random_hex_id() : name_in;
+    auto created = TRY(m_volumes->create(name, labels, options));
+    publish({ "volume", "create", created.name, { { "driver", "local" } }, 0 });
+    return created;
+}
+
+Result<void> Engine::remove_volume(const std::string& name, bool force)
+{
+    auto users = volume_users(name);
+    TRY(m_volumes->remove(name, force, strings::join(users, ", ")));
+    publish({ "volume", "destroy", name, { { "driver", "local" } }, 0 });
+    return Ok {};
+}
+
+Result<std::vector<std::string>> Engine::prune_volumes(bool all, std::uint64_t& reclaimed)
+{
+    std::vector<std::string> removed;
+    reclaimed = 0;
+    for (const auto& vol : m_volumes->list()) {
+        if (!all && !vol.anonymous)
+            continue;
+        if (!volume_users(vol.name).empty())
+            continue;
+        auto size = m_volumes->size_of(vol.name);
+        if (m_volumes->remove(vol.name, false, "").ok()) {
+            removed.push_back(vol.name);
+            reclaimed += size;
+            publish({ "volume", "destroy", vol.name, { { "driver", "local" } }, 0 });
+        }
+    }
+    return removed;
+}
+
+// [SECTION] System
+
+Engine::Counts Engine::counts() const
+{
+    Counts counts;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers) {
+            counts.containers++;
+            auto status = container->view.state.status;
+            if (status == Status::Running || status == Status::Restarting)
+                counts.running++;
+            else if (status == Status::Paused)
+                counts.paused++;
+            else
+                counts.stopped++;
+        }
+    }
+    counts.images = static_cast<int>(m_images->list().size());
+    return counts;
+}
+
+DiskUsage Engine::disk_usage() const
+{
+    DiskUsage usage;
+    usage.images = m_images->list();
+    usage.image_containers = image_usage();
+    usage.layers_size = m_images->total_layer_size();
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers)
+            ids.push_back(id);
+    }
+    for (const auto& id : ids) {
+        auto view = inspect_container(id);
+        if (!view.ok())
+            continue;
+        view.value().size_rw = static_cast<std::int64_t>(fs::disk_usage(view.value().upper_dir));
+        usage.containers.push_back(view.release_value());
+    }
+    for (const auto& vol : m_volumes->list()) {
+        usage.volumes.emplace_back(vol, m_volumes->size_of(vol.name));
+        usage.volume_refcount[vol.name] = static_cast<int>(volume_users(vol.name).size());
+    }
+    return usage;
+}
+
+Result<nlohmann::json> Engine::container_top(const std::string& ref) const
+{
+    auto view = TRY(inspect_container(ref));
+    if (view.state.status != Status::Running)
+        return Error::conflict("Container " + view.id + " is not running");
+    // Every process in the container's PID namespace: same pid-namespace inode as its PID 1.
+    auto target_ns = fs::read_file("/proc/" + std::to_string(view.state.pid) + "/ns/pid");
+    char link[256] {};
+    auto pid_ns_of = [&](const std::string& pid) -> std::string {
+        auto path = "/proc/" + pid + "/ns/pid";
+        auto n = ::readlink(path.c_str(), link, sizeof link - 1);
+        return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string();
+    };
+    auto wanted = pid_ns_of(std::to_string(view.state.pid));
+    nlohmann::json processes = nlohmann::json::array();
+    for (const auto& entry : fs::list_dir("/proc")) {
+        if (entry.empty() || entry.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        if (pid_ns_of(entry) != wanted)
+            continue;
+        auto status = fs::read_file("/proc/" + entry + "/status");
+        if (!status.ok())
+            continue;
+        std::string uid, ppid;
+        for (const auto& line : strings::split(status.value(), '\n')) {
+            if (strings::starts_with(line, "Uid:"))
+                uid = strings::split(strings::trim(line.substr(4)), '\t')[0];
+            else if (strings::starts_with(line, "PPid:"))
+                ppid = strings::trim(line.substr(5));
+        }
+        auto cmdline = fs::read_file("/proc/" + entry + "/cmdline");
+        std::string cmd = cmdline.ok() ? cmdline.value() : "";
+        std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+        processes.push_back({ uid, entry, ppid, "0", "", "?", "00:00:00", strings::trim(cmd) });
+    }
+    (void)target_ns;
+    return nlohmann::json { { "Titles", { "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD" } }, { "Processes", processes } };
+}
+
+Result<nlohmann::json> Engine::container_stats(const std::string& ref) const
+{
+    auto view = TRY(inspect_container(ref));
+    auto stats = runtime::Cgroup::for_name("glassbox/" + view.id).stats(m_kernel);
+    bool running = view.state.status == Status::Running;
+    auto cpu = nlohmann::json { { "cpu_usage", { { "total_usage", running ? stats.cpu_usage_ns : 0 } } },
+        { "system_cpu_usage", 0 }, { "online_cpus", std::thread::hardware_concurrency() } };
+    return nlohmann::json {
+        { "read", strings::rfc3339_nano(std::chrono::system_clock::now()) },
+        { "preread", "0001-01-01T00:00:00Z" },
+        { "id", view.id },
+        { "name", "/" + view.name },
+        { "pids_stats", { { "current", running ? stats.pids_current : 0 }, { "limit", stats.pids_limit } } },
+        { "memory_stats", { { "usage", running ? stats.memory_usage : 0 }, { "limit", stats.memory_limit }, { "stats", nlohmann::json::object() } } },
+        { "cpu_stats", cpu },
+        { "precpu_stats", cpu },
+        { "blkio_stats", nlohmann::json::object() },
+        { "glassbox", { { "oom_kills", stats.oom_kills }, { "cpu_quota_us", stats.cpu_quota_us }, { "cpu_period_us", stats.cpu_period_us } } },
+    };
+}
+
+// Every mount point at or below `prefix`, deepest first (from /proc/self/mountinfo).
+static std::vector<std::string> mounts_under(const std::string& prefix)
+{
+    std::vector<std::string> out;
+    auto text = fs::read_file("/proc/self/mountinfo");
+    if (!text.ok())
+        return out;
+    for (const auto& line : strings::split(text.value(), '\n')) {
+        auto fields = strings::split(line, ' ');
+        if (fields.size() < 5)
+            continue;
+        auto point = fields[4];
+        if (point == prefix || strings::starts_with(point, prefix + "/"))
+            out.push_back(point);
+    }
+    std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    return out;
+}
+
+Result<std::vector<std::string>> Engine::reset(bool all)
+{
+    std::vector<std::string> report;
+    // Stop every container first, so nothing holds the mounts and cgroups below.
+    std::vector<std::shared_ptr<Container>> containers;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers)
+            containers.push_back(container);
+    }
+    for (const auto& container : containers) {
+        std::lock_guard op(container->op_mutex);
+        if (do_stop(container, 0).ok())
+            report.push_back("stopped container " + container->view.name);
+        if (all && do_remove(container, true).ok())
+            report.push_back("removed container " + container->view.name);
+    }
+    // Mounts left by a crash: overlay roots and netns files under the engine's directories.
+    for (const auto& base : { m_options.root, m_options.run_root }) {
+        for (const auto& point : mounts_under(base)) {
+            if (::umount2(point.c_str(), MNT_DETACH) == 0)
+                report.push_back("unmounted " + point);
+        }
+    }
+    // Cgroups named glassbox/<id> in every hierarchy.
+    for (const auto& hierarchy : fs::list_dir("/sys/fs/cgroup")) {
+        auto parent = "/sys/fs/cgroup/" + hierarchy + "/glassbox";
+        if (!fs::is_dir(parent))
+            parent = "/sys/fs/cgroup/glassbox";
+        if (!fs::is_dir(parent))
+            continue;
+        for (const auto& child : fs::list_dir(parent)) {
+            auto path = parent + "/" + child;
+            if (!fs::is_dir(path))
+                continue;
+            auto cgroup = runtime::Cgroup::for_name("glassbox/" + child);
+            cgroup.kill_all(m_kernel);
+            if (cgroup.remove(m_kernel).ok())
+                report.push_back("removed cgroup glassbox/" + child);
+        }
+    }
+#ifdef GLASSBOX_HAVE_NETWORK
+    if (m_impl->networks) {
+        auto removed = m_impl->networks->reset();
+        if (removed.ok())
+            for (const auto& what : removed.value())
+                report.push_back(what);
+    }
+#endif
+    std::sort(report.begin(), report.end());
+    report.erase(std::unique(report.begin(), report.end()), report.end());
+    return report;
+}
+
+// [SECTION] Events
+
+void Engine::publish(Event event)
+{
+    if (event.time_nano == 0)
+        event.time_nano = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::lock_guard lock(m_impl->events_mutex);
+    m_impl->event_log.push_back(event);
+    if (m_impl->event_log.size() > 4096)
+        m_impl->event_log.pop_front();
+    for (auto it = m_impl->subscribers.begin(); it != m_impl->subscribers.end();) {
+        auto& subscription = **it;
+        if (subscription.active && !subscription.callback(event))
+            subscription.active = false;
+        if (!subscription.active)
+            it = m_impl->subscribers.erase(it);
+        else
+            ++it;
+    }
+}
+
+std::shared_ptr<void> Engine::subscribe(EventCallback callback, std::optional<std::int64_t> since_nano)
+{
+    auto subscription = std::make_shared<EventSubscription>();
+    subscription->callback = std::move(callback);
+    std::lock_guard lock(m_impl->events_mutex);
+    if (since_nano) {
+        for (const auto& event : m_impl->event_log) {
+            if (event.time_nano < *since_nano)
+                continue;
+            if (!subscription->callback(event)) {
+                subscription->active = false;
+                break;
+            }
+        }
+    }
+    if (subscription->active)
+        m_impl->subscribers.push_back(subscription);
+    Impl* impl = m_impl.get();
+    // Dropping the token ends the subscription.
+    return std::shared_ptr<void>(nullptr, [impl, subscription](void*) {
+        std::lock_guard guard(impl->events_mutex);
+        subscription->active = false;
+        impl->subscribers.remove(subscription);
+    });
+}
+
+// [SECTION] Shutdown
+
+void Engine::shutdown()
+{
+    if (m_impl->shutting_down.exchange(true))
+        return;
+    std::vector<std::shared_ptr<Container>> running;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers) {
+            if (container->view.state.status == Status::Restarting) {
+                container->restart_cancelled = true;
+                container->restart_cv.notify_all();
+            }
+            if (container->view.state.status == Status::Running)
+                running.push_back(container);
+        }
+    }
+    // Stop them in parallel, each with its own grace period; the records keep "stopped by the
+    // daemon" out of stopped_by_user, so restart policies bring them back at the next start.
+    std::vector<std::thread> stoppers;
+    for (const auto& container : running) {
+        stoppers.emplace_back([this, container] {
+            std::lock_guard op(container->op_mutex);
+            (void)do_stop(container, std::nullopt);
+            std::lock_guard lock(m_impl->mutex);
+            container->view.state.stopped_by_user = false;
+        });
+    }
+    for (auto& thread : stoppers)
+        thread.join();
+    for (const auto& container : running)
+        persist(*container);
+    // Let the supervisors finish their bookkeeping (bounded: a stuck one is not worth a hang).
+    std::unique_lock lock(m_impl->threads_mutex);
+    m_impl->threads_cv.wait_for(lock, 10s, [&] { return m_impl->threads.load() == 0; });
+}
+
+} // namespace engine::daemon

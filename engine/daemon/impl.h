@@ -1,0 +1,114 @@
+// Engine internals shared by the daemon's .cpp files: the in-memory container and exec
+// records, the wait state that outlives a removed container, and the event log.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "engine/daemon/engine.h"
+#include "engine/daemon/output.h"
+#include "engine/runtime/cgroup.h"
+#include "engine/runtime/runtime.h"
+
+#ifdef GLASSBOX_HAVE_NETWORK
+#    include "engine/network/manager.h"
+#endif
+
+namespace engine::daemon {
+
+// What waiters watch. Shared with `wait` callers, so a `wait?condition=removed` still gets the
+// exit code after the record is gone.
+struct WaitState {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::uint64_t exits { 0 };   // Incremented on every exit.
+    int last_exit_code { 0 };
+    bool running { false };
+    bool removed { false };
+};
+
+// A volume mount as recorded for the container (resolved at create).
+struct RecordedMount {
+    std::string type;            // "volume", "bind", "tmpfs"
+    std::string name;            // Volume name.
+    std::string source;          // Host path (volume _data or bind source).
+    std::string destination;
+    bool read_only { false };
+    bool anonymous { false };
+    bool copy_up_pending { false }; // Fill the volume from the image at first start.
+    std::string tmpfs_options;
+};
+
+struct Container {
+    ContainerView view;                   // Guarded by Engine::Impl::mutex.
+    std::vector<RecordedMount> recorded_mounts;
+    std::string dir;                      // <root>/containers/<id>
+
+    std::mutex op_mutex;                  // Serialises start/stop/restart/remove.
+    std::shared_ptr<WaitState> wait = std::make_shared<WaitState>();
+    std::unique_ptr<OutputHub> hub;
+
+    // Runtime (valid while running).
+    int stdin_fd { -1 };
+    int pty_master { -1 };
+    std::string pending_stdin;            // Stdin that arrived before start (docker run -i).
+    bool pending_stdin_close { false };
+    std::int64_t oom_kills_at_start { 0 };
+    bool restart_cancelled { false };
+    std::condition_variable restart_cv;
+    std::chrono::steady_clock::time_point started_steady;
+    int backoff_ms { 0 };
+    std::set<std::string> exec_ids;
+};
+
+struct ExecRecord {
+    ExecView view;
+    std::mutex mutex;
+    int stdin_fd { -1 };
+    int pty_master { -1 };
+    std::shared_ptr<OutputSink> sink;
+};
+
+struct EventSubscription {
+    Engine::EventCallback callback;
+    bool active { true };
+};
+
+struct Engine::Impl {
+    mutable std::mutex mutex;             // Guards containers, names, execs.
+    std::map<std::string, std::shared_ptr<Container>> containers; // id -> record
+    std::map<std::string, std::string> names;                      // name -> id
+    std::map<std::string, std::shared_ptr<ExecRecord>> execs;
+
+    std::mutex events_mutex;
+    std::deque<Event> event_log;          // The last events, for `since`.
+    std::list<std::shared_ptr<EventSubscription>> subscribers;
+
+    std::atomic<int> threads { 0 };       // Supervisor and pump threads still running.
+    std::atomic<bool> shutting_down { false };
+    std::mutex threads_mutex;
+    std::condition_variable threads_cv;
+
+#ifdef GLASSBOX_HAVE_NETWORK
+    std::unique_ptr<network::Netlink> netlink;
+    std::unique_ptr<network::Manager> networks;
+#endif
+};
+
+// Persistence of container records (record.cpp).
+nlohmann::json container_to_json(const ContainerView& view, const std::vector<RecordedMount>& mounts);
+Result<void> container_from_json(const nlohmann::json& doc, ContainerView& view, std::vector<RecordedMount>& mounts);
+nlohmann::json config_to_json(const ContainerConfig& config);
+ContainerConfig config_from_json(const nlohmann::json& doc);
+
+// A Docker-style random name: "adjective_scientist" (names.cpp).
+std::string random_container_name();
+
+} // namespace engine::daemon

@@ -1,0 +1,209 @@
+// glassboxd: the daemon. Wiring only: parse flags, become the child subreaper (containers'
+// PID 1s are reparented to us), build the Engine on the real kernel, serve the API on a Unix
+// socket until SIGTERM or SIGINT, then stop containers and remove the socket and pid file.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "engine/api/server.h"
+#include "engine/base/fs.h"
+#include "engine/base/log.h"
+#include "engine/base/strings.h"
+#include "engine/daemon/engine.h"
+#include "engine/runtime/runtime.h"
+#include "engine/sys/linux_kernel.h"
+
+namespace {
+
+struct Flags {
+    std::string root { "/var/lib/glassbox" };
+    std::string run_root { "/run/glassbox" };
+    std::string host;
+    std::string init_path;
+    std::string log_level { "info" };
+    std::string pidfile;
+};
+
+engine::api::Server* g_server = nullptr;
+
+void on_stop_signal(int)
+{
+    if (g_server)
+        g_server->notify_stop();
+}
+
+void usage(FILE* out)
+{
+    std::fprintf(out,
+        "usage: glassboxd [options]\n"
+        "  --root DIR          engine state (images, containers, volumes) [/var/lib/glassbox]\n"
+        "  --run-root DIR      runtime state (socket, pid file) [/run/glassbox]\n"
+        "  -H, --host URL      API socket, unix:///path [unix://<run-root>/glassbox.sock]\n"
+        "  --init-path PATH    glassbox-init binary for --init [next to glassboxd]\n"
+        "  --log-level LEVEL   debug, info, warn or error [info]\n"
+        "  --pidfile PATH      [<run-root>/glassboxd.pid]\n");
+}
+
+// Parses "--flag value" and "--flag=value"; returns false (after printing why) on bad input.
+bool parse_flags(int argc, char** argv, Flags& flags, bool& help)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        std::string value;
+        bool has_inline = false;
+        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_inline = true;
+        }
+        if (arg == "-h" || arg == "--help") {
+            help = true;
+            return true;
+        }
+        std::string* target = nullptr;
+        if (arg == "--root")
+            target = &flags.root;
+        else if (arg == "--run-root" || arg == "--exec-root")
+            target = &flags.run_root;
+        else if (arg == "-H" || arg == "--host")
+            target = &flags.host;
+        else if (arg == "--init-path")
+            target = &flags.init_path;
+        else if (arg == "--log-level" || arg == "-l")
+            target = &flags.log_level;
+        else if (arg == "--pidfile" || arg == "-p")
+            target = &flags.pidfile;
+        if (!target) {
+            std::fprintf(stderr, "glassboxd: unknown flag \"%s\"\n", arg.c_str());
+            return false;
+        }
+        if (!has_inline) {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "glassboxd: flag %s needs a value\n", arg.c_str());
+                return false;
+            }
+            value = argv[++i];
+        }
+        if (value.empty()) {
+            std::fprintf(stderr, "glassboxd: flag %s needs a non-empty value\n", arg.c_str());
+            return false;
+        }
+        *target = value;
+    }
+    return true;
+}
+
+std::string self_directory()
+{
+    char path[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return ".";
+    std::string exe(path, static_cast<size_t>(n));
+    auto slash = exe.rfind('/');
+    return slash == std::string::npos ? "." : exe.substr(0, slash);
+}
+
+engine::Result<int> run(int argc, char** argv)
+{
+    using namespace engine;
+    Flags flags;
+    bool help = false;
+    if (!parse_flags(argc, argv, flags, help))
+        return 2;
+    if (help) {
+        usage(stdout);
+        return 0;
+    }
+
+    if (flags.log_level == "debug")
+        log::set_level(log::Level::Debug);
+    else if (flags.log_level == "info")
+        log::set_level(log::Level::Info);
+    else if (flags.log_level == "warn" || flags.log_level == "warning")
+        log::set_level(log::Level::Warn);
+    else if (flags.log_level == "error")
+        log::set_level(log::Level::Error);
+    else
+        return Error::invalid("--log-level: unknown level \"" + flags.log_level + "\" (want debug, info, warn or error)");
+
+    std::string socket_path = flags.run_root + "/glassbox.sock";
+    if (!flags.host.empty()) {
+        if (!strings::starts_with(flags.host, "unix://"))
+            return Error::invalid("--host: only unix:///path is supported, got \"" + flags.host + "\"");
+        socket_path = flags.host.substr(7);
+        if (socket_path.empty() || socket_path[0] != '/')
+            return Error::invalid("--host: the socket path must be absolute, got \"" + flags.host + "\"");
+    }
+    if (flags.pidfile.empty())
+        flags.pidfile = flags.run_root + "/glassboxd.pid";
+    if (flags.init_path.empty())
+        flags.init_path = self_directory() + "/glassbox-init";
+
+    // A client that disconnects mid-write must not kill the daemon.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    TRY_CTX(fs::make_dirs(flags.root, 0711), "create --root " + flags.root);
+    TRY_CTX(fs::make_dirs(flags.run_root, 0711), "create --run-root " + flags.run_root);
+    auto socket_dir = socket_path.substr(0, socket_path.rfind('/'));
+    if (!socket_dir.empty())
+        TRY_CTX(fs::make_dirs(socket_dir, 0755), "create socket directory " + socket_dir);
+
+    // Containers' PID 1s are grandchildren (CLONE_NEWPID applies to children); as the subreaper
+    // we inherit them and can wait for their exit status.
+    TRY_CTX(runtime::become_subreaper(), "become child subreaper");
+
+    daemon::EngineOptions options;
+    options.root = flags.root;
+    options.run_root = flags.run_root;
+    options.init_path = flags.init_path;
+    auto engine = TRY_CTX(daemon::Engine::create(sys::linux_kernel(), options), "start engine");
+
+    api::Server server(api::make_router(*engine));
+    TRY(server.listen(socket_path));
+    TRY_CTX(fs::write_file_atomic(flags.pidfile, std::to_string(::getpid()) + "\n"), "write pid file");
+
+    g_server = &server;
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGTERM, &action, nullptr);
+    ::sigaction(SIGINT, &action, nullptr);
+
+    log::info("glassboxd " + options.version + " listening on unix://" + socket_path + " (root " + flags.root + ")");
+    server.serve();
+
+    // Shutdown: no new connections; stop containers (this ends attach, wait and logs streams);
+    // then close what is left and remove our files.
+    log::info("glassboxd shutting down");
+    engine->shutdown();
+    auto left = server.stop(3000);
+    g_server = nullptr;
+    ::unlink(socket_path.c_str());
+    ::unlink(flags.pidfile.c_str());
+    if (left > 0) {
+        // Connection threads still hold references to the engine; leave without destroying it.
+        log::warn(std::to_string(left) + " API connections did not finish; exiting anyway");
+        std::fflush(nullptr);
+        std::_Exit(0);
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    auto result = run(argc, argv);
+    if (!result.ok()) {
+        std::fprintf(stderr, "glassboxd: error: %s\n", result.error().describe().c_str());
+        return 1;
+    }
+    return result.value();
+}
