@@ -22,8 +22,11 @@ class JUnitResult(unittest.TextTestResult):
         super().startTest(test)
 
     def _record(self, test, kind=None, text=""):
-        case = ET.Element("testcase", classname=type(test).__module__ + "." + type(test).__name__,
-                          name=getattr(test, "_testMethodName", str(test)),
+        if isinstance(test, unittest.TestCase):
+            classname, name = type(test).__module__ + "." + type(test).__name__, test._testMethodName
+        else:  # setUpClass/tearDownClass results arrive as an _ErrorHolder.
+            classname, name = "", test.description
+        case = ET.Element("testcase", classname=classname, name=name,
                           time=f"{time.monotonic() - self._started:.3f}")
         if kind:
             child = ET.SubElement(case, kind, message=text.strip().splitlines()[-1][:300] if text.strip() else "")
