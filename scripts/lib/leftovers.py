@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Finds kernel objects and processes that a test run left behind.
 
-`leftovers.py snapshot FILE` records what exists before the run; `leftovers.py check FILE MARK`
+`leftovers.py snapshot FILE` records what exists before the run; `leftovers.py check FILE MARK [TMPDIR]`
 compares with what exists afterwards and exits 1 if the run left something:
   - mounts: overlay mounts, nsfs mounts (bound network namespaces), and anything whose source or
     mount point contains "glassbox" or lies under /tmp (the tests' temp roots), read from
@@ -79,7 +79,9 @@ def nft_tables():
     return found
 
 
-def marked_processes(mark):
+def marked_processes(mark, tmpdir):
+    """Processes with our mark in their environment, or our temp directory on their command line
+    (a glassboxd or dockerd that cleared its environment still names its --root there)."""
     found = set()
     needle = f"GLASSBOX_TEST_RUN={mark}".encode()
     me = {os.getpid(), os.getppid()}
@@ -88,11 +90,12 @@ def marked_processes(mark):
             continue
         try:
             with open(f"/proc/{entry}/environ", "rb") as f:
-                if needle not in f.read().split(b"\0"):
-                    continue
+                marked = needle in f.read().split(b"\0")
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
+            continue
+        if not marked and not (tmpdir and tmpdir in cmdline):
             continue
         found.add(f"process {entry}: {cmdline[:120]}")
     return found
@@ -110,13 +113,14 @@ def main(argv):
     with open(argv[2]) as f:
         before = set(json.load(f))
     mark = argv[3]
+    tmpdir = argv[4] if len(argv) > 4 else ""
     # Our own process tree (scripts/test's shell) carries the mark too; only what is left
     # besides the shells running this check counts.
     own = {str(os.getppid())}
     left = set()
     for attempt in range(6):
         left = (kernel_objects() - before) | {
-            p for p in marked_processes(mark) if p.split()[1].rstrip(":") not in own
+            p for p in marked_processes(mark, tmpdir) if p.split()[1].rstrip(":") not in own
             and "scripts/test" not in p and "leftovers.py" not in p}
         if not left:
             return 0
