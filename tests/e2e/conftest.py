@@ -17,6 +17,9 @@ collect_ignore = ["docker_sdk"]
 
 @pytest.fixture(scope="module")
 def daemon(request):
+    if os.environ.get("GLASSBOX_E2E_REFERENCE") == "dockerd":
+        yield from reference_dockerd()
+        return
     reason = harness.missing_reason()
     if reason:
         pytest.skip(reason)
@@ -29,6 +32,21 @@ def daemon(request):
         left = d.stop()
         assert alive_before_stop, "glassboxd died during the tests:\n" + d.log_text()
         assert not left, f"glassboxd left mounts behind: {left}"
+
+
+def reference_dockerd():
+    """GLASSBOX_E2E_REFERENCE=dockerd runs the docker CLI suite against a real, private dockerd
+    instead, to check that the suite's expectations are Docker's own."""
+    from dockerd_harness import Dockerd, dockerd_path
+    if dockerd_path() is None or not os.path.isfile(harness.BASE_TAR) or not harness.base_tag():
+        pytest.skip("reference run needs dockerd and the base image tar")
+    peer = Dockerd().start()
+    peer.tag = harness.base_tag()
+    try:
+        assert peer.docker("import", harness.BASE_TAR, peer.tag).returncode == 0
+        yield peer
+    finally:
+        peer.stop()
 
 
 @pytest.fixture

@@ -48,10 +48,14 @@ class Dockerd:
         self.stop()
         raise RuntimeError("dockerd did not answer within 60 s:\n" + self.log_text())
 
-    def docker(self, *args, timeout=120, input=None):
+    def env(self, **extra):
         env = dict(os.environ, DOCKER_HOST=self.host)
         env.pop("DOCKER_CONTEXT", None)
-        return subprocess.run(["docker", *args], capture_output=True, text=True, env=env,
+        env.update(extra)
+        return env
+
+    def docker(self, *args, timeout=120, input=None):
+        return subprocess.run(["docker", *args], capture_output=True, text=True, env=self.env(),
                               timeout=timeout, input=input,
                               stdin=None if input else subprocess.DEVNULL)
 

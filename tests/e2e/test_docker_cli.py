@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import tty
 import subprocess
 import time
 
@@ -133,6 +134,7 @@ def test_run_interactive_pipes_stdin(daemon, image):
 
 def test_run_tty_under_a_pseudo_terminal(daemon, image):
     master, slave = pty.openpty()
+    tty.setraw(slave)  # Our side of the terminal adds nothing; "\r\n" comes from the container's pty.
     proc = subprocess.Popen(["docker", "run", "--rm", "-t", image, "sh", "-c", "tty; echo tty-out"],
                             stdin=slave, stdout=slave, stderr=slave, env=daemon.env(),
                             start_new_session=True)

@@ -22,10 +22,17 @@ class DockerSdkTest(unittest.TestCase):
     def setUpClass(cls):
         if docker is None:
             raise unittest.SkipTest(f"the docker Python package is not installed for {sys.executable}")
-        reason = harness.missing_reason()
-        if reason:
-            raise unittest.SkipTest(reason)
-        cls.daemon = harness.Daemon(label="sdk").start()
+        if os.environ.get("GLASSBOX_E2E_REFERENCE") == "dockerd":
+            # Checks the suite's expectations against a real, private dockerd.
+            from dockerd_harness import Dockerd
+            cls.daemon = Dockerd().start()
+            cls.daemon.tag = harness.base_tag()
+            cls.daemon.docker("import", harness.BASE_TAR, cls.daemon.tag)
+        else:
+            reason = harness.missing_reason()
+            if reason:
+                raise unittest.SkipTest(reason)
+            cls.daemon = harness.Daemon(label="sdk").start()
         cls.client = docker.DockerClient(base_url=cls.daemon.host, timeout=60)
         cls.image = cls.daemon.tag
 
@@ -33,7 +40,7 @@ class DockerSdkTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.client.close()
         alive = cls.daemon.proc.poll() is None
-        left = cls.daemon.stop()
+        left = cls.daemon.stop() or []
         if not alive:
             raise AssertionError("glassboxd died during the docker SDK tests:\n" + cls.daemon.log_text())
         if left:
