@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "engine/image/reference.h"
 
 namespace engine::image {
 
@@ -58,6 +60,9 @@ struct ImportOptions {
     std::string repo_tag;                // "" for an untagged import.
     std::vector<std::string> changes;
     std::string message;                 // Goes into history's comment.
+    // config.created in seconds since the epoch. Unset: $SOURCE_DATE_EPOCH if set, else now.
+    // A fixed value makes the same tar give the same image id (scripts/make-base-rootfs).
+    std::optional<std::int64_t> created;
 };
 
 // What `rmi` did, in Docker's terms.
@@ -65,18 +70,6 @@ struct DeleteItem {
     std::string untagged; // "busybox:1.35.0"
     std::string deleted;  // "sha256:..."
 };
-
-// A normalised reference: "busybox" -> name "busybox", tag "latest"; "foo/bar@sha256:..."
-// -> digest. Accepts the docker.io/library/ prefix and strips it.
-struct Reference {
-    std::string name;
-    std::string tag;    // "" when a digest is given.
-    std::string digest; // "sha256:<hex>" or "".
-    [[nodiscard]] std::string str() const; // "name:tag" or "name@digest"
-};
-// Fails with InvalidArgument naming the bad part ("invalid reference format: repository name
-// must be lowercase").
-Result<Reference> parse_reference(std::string_view text);
 
 class Store {
 public:
@@ -120,9 +113,45 @@ public:
     {
     }
 
+    // Stores a layer tar (plain or compressed) and unpacks it once; returns its diff id.
+    // Thread-safe; used by import, load and commit.
+    Result<LayerInfo> add_layer(const std::string& tar_path);
+    // The plain (uncompressed) tar of a layer, as `save` writes it.
+    [[nodiscard]] std::string layer_tar_path(const std::string& diff_id) const;
+
 private:
+    struct ImageEntry {
+        std::string id;
+        std::vector<std::string> diff_ids;
+        std::string parent;
+        nlohmann::json config;
+        std::int64_t created { 0 };
+    };
+
+    Result<void> load_state();
+    [[nodiscard]] std::string image_dir() const { return m_root + "/image"; }
+    [[nodiscard]] std::string blob_path(const std::string& digest) const;
+    [[nodiscard]] std::string temp_path(std::string_view what) const;
+    // Everything below expects m_mutex to be held.
+    Result<std::string> resolve_id_locked(std::string_view reference) const;
+    [[nodiscard]] ImageRecord record_locked(const ImageEntry& entry) const;
+    [[nodiscard]] std::vector<std::string> tags_locked(const std::string& id) const;
+    Result<void> write_repositories_locked() const;
+    Result<void> write_image_locked(const ImageEntry& entry) const;
+    Result<ImageRecord> add_image_locked(const std::string& config_bytes, const std::vector<std::string>& diff_ids,
+        const std::string& parent);
+    Result<void> set_tag_locked(const Reference& reference, const std::string& id);
+    Result<void> delete_image_locked(const std::string& id, std::vector<DeleteItem>& items);
+    Result<std::vector<std::string>> load_docker_locked(int root_fd, const std::string& archive_path);
+    Result<std::vector<std::string>> load_oci_locked(int root_fd, const std::string& archive_path);
+    Result<std::string> load_image_locked(int root_fd, const std::string& config_path, const std::string& config_hex,
+        const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests);
+
     std::string m_root;
     mutable std::mutex m_mutex;
+    std::map<std::string, ImageEntry> m_images;         // Image id -> image.
+    std::map<std::string, std::string> m_repositories;  // "name:tag" -> image id.
+    std::map<std::string, LayerInfo> m_layers;          // Diff id -> layer.
 };
 
 } // namespace engine::image

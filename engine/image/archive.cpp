@@ -1,0 +1,525 @@
+// `docker load` and `docker save`: the Docker archive format (manifest.json, <config>.json,
+// <layer>/layer.tar, repositories) and the OCI image layout (oci-layout, index.json,
+// blobs/sha256/<hex>). Archives are untrusted: they are unpacked like a layer into a private
+// directory, every path named inside them is resolved with openat2(RESOLVE_IN_ROOT |
+// RESOLVE_NO_SYMLINKS) under that directory, digests must be sha256 hex and are checked against
+// the exact bytes parsed, and JSON with duplicate keys is refused (security.md rows 13-14).
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "engine/base/fd.h"
+#include "engine/base/fs.h"
+#include "engine/base/sha256.h"
+#include "engine/base/strings.h"
+#include "engine/image/config.h"
+#include "engine/image/layer.h"
+#include "engine/image/store.h"
+
+namespace engine::image {
+
+namespace {
+
+constexpr size_t max_document_size = 4 * 1024 * 1024;
+constexpr const char* oci_manifest_type = "application/vnd.oci.image.manifest.v1+json";
+constexpr const char* oci_index_type = "application/vnd.oci.image.index.v1+json";
+constexpr const char* oci_config_type = "application/vnd.oci.image.config.v1+json";
+constexpr const char* oci_layer_type = "application/vnd.oci.image.layer.v1.tar";
+
+std::string hex_of(const std::string& digest)
+{
+    return strings::starts_with(digest, "sha256:") ? digest.substr(7) : digest;
+}
+
+// A file named inside the archive, opened under the unpack root. ".." components and absolute
+// paths are refused outright; symlinks are not followed at all.
+Result<UniqueFd> open_in_archive(int root_fd, const std::string& path, const std::string& field)
+{
+    if (path.empty() || path.front() == '/')
+        return Error::invalid("invalid path in " + field + ": \"" + path + "\"");
+    for (auto& part : strings::split(path, '/'))
+        if (part == "..")
+            return Error::invalid("invalid path in " + field + ": \"" + path + "\" leaves the archive");
+    open_how how {};
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
+    if (fd < 0)
+        return Error::from_errno("open " + path + " (from " + field + ")", errno).with_context("load");
+    UniqueFd out(static_cast<int>(fd));
+    struct stat st { };
+    if (::fstat(out.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        return Error::invalid(path + " (from " + field + ") is not a regular file");
+    return out;
+}
+
+std::string fd_path(const UniqueFd& fd)
+{
+    return "/proc/self/fd/" + std::to_string(fd.get());
+}
+
+Result<std::string> read_document(int root_fd, const std::string& path, const std::string& field)
+{
+    auto fd = TRY(open_in_archive(root_fd, path, field));
+    struct stat st { };
+    ::fstat(fd.get(), &st);
+    if (static_cast<size_t>(st.st_size) > max_document_size)
+        return Error::invalid(path + " is larger than the " + std::to_string(max_document_size) + "-byte limit for image documents");
+    return fs::read_file(fd_path(fd));
+}
+
+Result<nlohmann::json> read_archive_json(int root_fd, const std::string& archive_path, const std::string& path)
+{
+    auto bytes = TRY(read_document(root_fd, path, "archive"));
+    return parse_json_strict(bytes, archive_path + ": " + path);
+}
+
+// A descriptor's digest, validated: only sha256 with 64 lowercase hex characters.
+Result<std::string> descriptor_hex(const nlohmann::json& descriptor, const std::string& field)
+{
+    if (!descriptor.is_object() || !descriptor.contains("digest") || !descriptor["digest"].is_string())
+        return Error::invalid(field + ": descriptor has no digest");
+    auto digest = descriptor["digest"].get<std::string>();
+    if (!is_sha256_digest(digest))
+        return Error::invalid(field + ": invalid digest \"" + digest + "\" (want sha256:<64 hex>)");
+    return digest.substr(7);
+}
+
+// Names from an OCI index entry: containerd's full name, else a ref.name that is a full reference.
+std::optional<Reference> oci_name(const nlohmann::json& descriptor)
+{
+    if (!descriptor.contains("annotations") || !descriptor["annotations"].is_object())
+        return {};
+    auto& annotations = descriptor["annotations"];
+    for (const char* key : { "io.containerd.image.name", "org.opencontainers.image.ref.name" }) {
+        if (!annotations.contains(key) || !annotations[key].is_string())
+            continue;
+        auto text = annotations[key].get<std::string>();
+        if (text.find(':') == std::string::npos && text.find('/') == std::string::npos)
+            continue; // A bare tag: OCI allows it, but it names no repository.
+        auto parsed = parse_reference(text);
+        if (parsed.ok() && !parsed.value().tag.empty())
+            return parsed.value();
+    }
+    return {};
+}
+
+// Writes archive entries with fixed times and owners, so the same images give the same bytes.
+class ArchiveWriter {
+public:
+    ~ArchiveWriter()
+    {
+        if (m_archive)
+            archive_write_free(m_archive);
+    }
+
+    Result<void> open(const std::string& path)
+    {
+        m_path = path;
+        m_archive = archive_write_new();
+        archive_write_set_format_pax_restricted(m_archive);
+        if (archive_write_open_filename(m_archive, path.c_str()) != ARCHIVE_OK)
+            return error("create");
+        return Ok {};
+    }
+
+    Result<void> add_directory(const std::string& name)
+    {
+        if (!m_names.insert(name).second)
+            return Ok {};
+        auto* entry = new_entry(name, AE_IFDIR, 0755, 0);
+        int rc = archive_write_header(m_archive, entry);
+        archive_entry_free(entry);
+        return rc == ARCHIVE_OK ? Result<void>(Ok {}) : Result<void>(error("write " + name + " to"));
+    }
+
+    Result<void> add_bytes(const std::string& name, std::string_view bytes)
+    {
+        if (!m_names.insert(name).second)
+            return Ok {};
+        auto* entry = new_entry(name, AE_IFREG, 0644, static_cast<std::int64_t>(bytes.size()));
+        int rc = archive_write_header(m_archive, entry);
+        archive_entry_free(entry);
+        if (rc != ARCHIVE_OK || (!bytes.empty() && archive_write_data(m_archive, bytes.data(), bytes.size()) < 0))
+            return error("write " + name + " to");
+        return Ok {};
+    }
+
+    Result<void> add_file(const std::string& name, const std::string& source)
+    {
+        if (!m_names.insert(name).second)
+            return Ok {};
+        UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st { };
+        if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
+            return Error::from_errno("open " + source, errno);
+        auto* entry = new_entry(name, AE_IFREG, 0644, st.st_size);
+        int rc = archive_write_header(m_archive, entry);
+        archive_entry_free(entry);
+        if (rc != ARCHIVE_OK)
+            return error("write " + name + " to");
+        char buffer[1 << 16];
+        for (;;) {
+            auto n = ::read(fd.get(), buffer, sizeof buffer);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return Error::from_errno("read " + source, errno);
+            if (n == 0)
+                break;
+            if (archive_write_data(m_archive, buffer, static_cast<size_t>(n)) < 0)
+                return error("write " + name + " to");
+        }
+        return Ok {};
+    }
+
+    Result<void> close()
+    {
+        if (archive_write_close(m_archive) != ARCHIVE_OK)
+            return error("finish");
+        return Ok {};
+    }
+
+private:
+    static archive_entry* new_entry(const std::string& name, unsigned type, int mode, std::int64_t size)
+    {
+        auto* entry = archive_entry_new();
+        archive_entry_set_pathname(entry, name.c_str());
+        archive_entry_set_filetype(entry, type);
+        archive_entry_set_perm(entry, static_cast<mode_t>(mode));
+        archive_entry_set_size(entry, size);
+        archive_entry_set_uid(entry, 0);
+        archive_entry_set_gid(entry, 0);
+        archive_entry_set_mtime(entry, 0, 0);
+        return entry;
+    }
+
+    Error error(const std::string& what)
+    {
+        const char* text = archive_error_string(m_archive);
+        return Error::system(what + " " + m_path + ": " + (text ? text : "libarchive error"));
+    }
+
+    archive* m_archive { nullptr };
+    std::string m_path;
+    std::set<std::string> m_names;
+};
+
+} // namespace
+
+// [SECTION] Load.
+
+Result<std::string> Store::load_image_locked(int root_fd, const std::string& config_path, const std::string& config_hex,
+    const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests)
+{
+    auto config_bytes = TRY(read_document(root_fd, config_path, "Config"));
+    auto actual = Sha256::hex(config_bytes);
+    if (!config_hex.empty() && actual != config_hex)
+        return Error::invalid("config " + config_path + " has digest sha256:" + actual + ", expected sha256:" + config_hex);
+    auto config = TRY(parse_json_strict(config_bytes, "config " + config_path));
+    if (!config.is_object() || !config.contains("rootfs") || !config["rootfs"].is_object()
+        || !config["rootfs"].contains("diff_ids") || !config["rootfs"]["diff_ids"].is_array())
+        return Error::invalid("config " + config_path + " has no rootfs.diff_ids array");
+    auto& diff_ids = config["rootfs"]["diff_ids"];
+    if (diff_ids.size() != layer_paths.size())
+        return Error::invalid("config " + config_path + " lists " + std::to_string(diff_ids.size()) + " diff_ids but the manifest has "
+            + std::to_string(layer_paths.size()) + " layers");
+    if (layer_paths.size() > max_layer_count)
+        return Error::invalid("image has " + std::to_string(layer_paths.size()) + " layers; the limit is "
+            + std::to_string(max_layer_count) + " (max depth exceeded)");
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < layer_paths.size(); ++i) {
+        if (!diff_ids[i].is_string() || !is_sha256_digest(diff_ids[i].get<std::string>()))
+            return Error::invalid("config " + config_path + ": rootfs.diff_ids[" + std::to_string(i) + "] is not a sha256 digest");
+        auto fd = TRY(open_in_archive(root_fd, layer_paths[i], "Layers"));
+        if (!layer_digests.empty()) {
+            auto blob_hex = TRY(Sha256::hex_of_file(fd_path(fd)));
+            if (blob_hex != layer_digests[i])
+                return Error::invalid("layer " + layer_paths[i] + " has digest sha256:" + blob_hex + ", expected sha256:" + layer_digests[i]);
+        }
+        // add_layer takes the lock itself; the layer work runs without it.
+        m_mutex.unlock();
+        auto layer = add_layer(fd_path(fd));
+        m_mutex.lock();
+        if (!layer.ok())
+            return layer.release_error();
+        if (layer.value().diff_id != diff_ids[i].get<std::string>())
+            return Error::invalid("layer " + layer_paths[i] + " has diff id " + layer.value().diff_id + ", but the config says "
+                + diff_ids[i].get<std::string>());
+        ids.push_back(layer.value().diff_id);
+    }
+    auto record = TRY(add_image_locked(config_bytes, ids, ""));
+    return record.id;
+}
+
+Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const std::string& archive_path)
+{
+    auto manifest = TRY(read_archive_json(root_fd, archive_path, "manifest.json"));
+    if (!manifest.is_array())
+        return Error::invalid(archive_path + ": manifest.json must be an array");
+    std::vector<std::string> loaded;
+    for (auto& item : manifest) {
+        if (!item.is_object() || !item.contains("Config") || !item["Config"].is_string() || !item.contains("Layers")
+            || !item["Layers"].is_array())
+            return Error::invalid(archive_path + ": manifest.json entry needs Config (string) and Layers (array)");
+        auto config_path = item["Config"].get<std::string>();
+        // "<hex>.json" (classic) or "blobs/sha256/<hex>" (Docker 25+) name their own digest.
+        auto base = config_path.substr(config_path.rfind('/') == std::string::npos ? 0 : config_path.rfind('/') + 1);
+        if (strings::ends_with(base, ".json"))
+            base = base.substr(0, base.size() - 5);
+        if (!is_sha256_hex(base))
+            return Error::invalid(archive_path + ": manifest.json Config \"" + config_path + "\" is not named by a sha256 digest");
+        std::vector<std::string> layers;
+        for (auto& layer : item["Layers"]) {
+            if (!layer.is_string())
+                return Error::invalid(archive_path + ": manifest.json Layers entries must be strings");
+            layers.push_back(layer.get<std::string>());
+        }
+        auto id = TRY_CTX(load_image_locked(root_fd, config_path, base, layers, {}), "load " + archive_path);
+        bool tagged = false;
+        if (item.contains("RepoTags") && item["RepoTags"].is_array()) {
+            for (auto& tag : item["RepoTags"]) {
+                if (!tag.is_string())
+                    continue;
+                auto reference = TRY_CTX(parse_reference(tag.get<std::string>()), "load " + archive_path + ": RepoTags");
+                TRY(set_tag_locked(reference, id));
+                loaded.push_back(reference.str());
+                tagged = true;
+            }
+        }
+        if (!tagged)
+            loaded.push_back(id);
+    }
+    return loaded;
+}
+
+Result<std::vector<std::string>> Store::load_oci_locked(int root_fd, const std::string& archive_path)
+{
+    auto layout = TRY(read_archive_json(root_fd, archive_path, "oci-layout"));
+    if (!layout.is_object() || layout.value("imageLayoutVersion", "") != "1.0.0")
+        return Error::invalid(archive_path + ": oci-layout must have imageLayoutVersion 1.0.0");
+    auto index = TRY(read_archive_json(root_fd, archive_path, "index.json"));
+
+    std::vector<std::string> loaded;
+    // (descriptor, name from the top-level index entry); nested indexes inherit the name.
+    std::vector<std::pair<nlohmann::json, std::optional<Reference>>> pending;
+    auto add_index = [&](const nlohmann::json& document, const std::string& what, const std::optional<Reference>& name) -> Result<void> {
+        if (!document.is_object() || !document.contains("manifests") || !document["manifests"].is_array())
+            return Error::invalid(what + " has no manifests array");
+        if (document.contains("layers") || document.contains("config"))
+            return Error::invalid(what + " is ambiguous: it has both manifests and layers/config");
+        for (auto& descriptor : document["manifests"]) {
+            if (descriptor.contains("platform") && descriptor["platform"].is_object()) {
+                auto& platform = descriptor["platform"];
+                if (platform.value("os", "linux") != "linux" || platform.value("architecture", "amd64") != "amd64")
+                    continue;
+            }
+            pending.emplace_back(descriptor, name ? name : oci_name(descriptor));
+        }
+        return Ok {};
+    };
+    TRY_CTX(add_index(index, "index.json", std::nullopt), "load " + archive_path);
+
+    size_t visited = 0;
+    while (!pending.empty()) {
+        if (++visited > 1000)
+            return Error::invalid(archive_path + ": index.json nests too many manifests");
+        auto [descriptor, name] = pending.front();
+        pending.erase(pending.begin());
+        auto hex = TRY_CTX(descriptor_hex(descriptor, "index.json"), "load " + archive_path);
+        auto path = "blobs/sha256/" + hex;
+        auto bytes = TRY(read_document(root_fd, path, "index.json"));
+        if (Sha256::hex(bytes) != hex)
+            return Error::invalid(archive_path + ": " + path + " does not match its digest");
+        auto document = TRY(parse_json_strict(bytes, archive_path + ": " + path));
+        auto media_type = descriptor.value("mediaType", document.value("mediaType", ""));
+        if (media_type == oci_index_type || media_type == "application/vnd.docker.distribution.manifest.list.v2+json"
+            || (document.is_object() && document.contains("manifests"))) {
+            TRY_CTX(add_index(document, path, name), "load " + archive_path);
+            continue;
+        }
+        if (!document.is_object() || !document.contains("config") || !document.contains("layers") || !document["layers"].is_array())
+            return Error::invalid(archive_path + ": manifest " + path + " needs config and layers");
+        auto config_hex = TRY(descriptor_hex(document["config"], path + " config"));
+        std::vector<std::string> layer_paths;
+        std::vector<std::string> layer_hexes;
+        for (auto& layer : document["layers"]) {
+            auto layer_hex = TRY(descriptor_hex(layer, path + " layers"));
+            layer_paths.push_back("blobs/sha256/" + layer_hex);
+            layer_hexes.push_back(layer_hex);
+        }
+        auto id = TRY_CTX(load_image_locked(root_fd, "blobs/sha256/" + config_hex, config_hex, layer_paths, layer_hexes),
+            "load " + archive_path);
+        if (name) {
+            TRY(set_tag_locked(*name, id));
+            loaded.push_back(name->str());
+        } else {
+            loaded.push_back(id);
+        }
+    }
+    if (loaded.empty())
+        return Error::invalid(archive_path + ": index.json has no linux/amd64 image");
+    return loaded;
+}
+
+Result<std::vector<std::string>> Store::load(const std::string& archive_path)
+{
+    // Unpack like a layer (same in-root resolution), but names starting with ".wh." are files.
+    auto staging = temp_path("load");
+    TRY(fs::make_dirs(staging, 0700));
+    auto cleanup = [&] { (void)fs::remove_tree(staging); };
+    UnpackOptions options;
+    options.whiteouts = false;
+    options.keep_owners = false;
+    auto unpacked = unpack_layer(archive_path, staging, options);
+    if (!unpacked.ok()) {
+        cleanup();
+        return unpacked.release_error().with_context("load " + archive_path);
+    }
+    UniqueFd root(::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) {
+        cleanup();
+        return Error::from_errno("open " + staging, errno);
+    }
+    std::unique_lock lock(m_mutex);
+    Result<std::vector<std::string>> result = Error::invalid(archive_path + ": neither a docker save archive (manifest.json) nor an OCI image layout (index.json)");
+    if (fs::exists(staging + "/manifest.json"))
+        result = load_docker_locked(root.get(), archive_path);
+    else if (fs::exists(staging + "/index.json"))
+        result = load_oci_locked(root.get(), archive_path);
+    lock.unlock();
+    cleanup();
+    return result;
+}
+
+// [SECTION] Save.
+
+Result<void> Store::save(const std::vector<std::string>& references, const std::string& out_path, ArchiveFormat format)
+{
+    struct Saved {
+        std::string id;
+        std::vector<std::string> tags;
+    };
+    std::vector<Saved> images;
+    std::map<std::string, std::vector<std::string>> layers_of;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto& reference : references) {
+            auto id = TRY_CTX(resolve_id_locked(reference), "save");
+            std::vector<std::string> tags;
+            // A name:tag saves that tag; an id saves the image untagged, as Docker does.
+            if (auto parsed = parse_reference(reference); parsed.ok() && !parsed.value().tag.empty()
+                && m_repositories.count(parsed.value().str()))
+                tags.push_back(parsed.value().str());
+            auto it = std::find_if(images.begin(), images.end(), [&](auto& saved) { return saved.id == id; });
+            if (it == images.end())
+                images.push_back({ id, tags });
+            else
+                it->tags.insert(it->tags.end(), tags.begin(), tags.end());
+            layers_of[id] = m_images.at(id).diff_ids;
+        }
+    }
+    if (images.empty())
+        return Error::invalid("save: no images given");
+
+    auto temporary = out_path + ".tmp-" + strings::random_hex_id(8);
+    ArchiveWriter writer;
+    TRY(writer.open(temporary));
+    auto write_all = [&]() -> Result<void> {
+        nlohmann::json manifest = nlohmann::json::array();
+        nlohmann::json repositories = nlohmann::json::object();
+        nlohmann::json index = { { "schemaVersion", 2 }, { "mediaType", oci_index_type }, { "manifests", nlohmann::json::array() } };
+        bool oci = format == ArchiveFormat::Oci;
+        if (oci) {
+            TRY(writer.add_bytes("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+            TRY(writer.add_directory("blobs/"));
+            TRY(writer.add_directory("blobs/sha256/"));
+        }
+        for (auto& saved : images) {
+            auto config_bytes = TRY(fs::read_file(blob_path(saved.id)));
+            auto config_hex = hex_of(saved.id);
+            auto config_name = oci ? "blobs/sha256/" + config_hex : config_hex + ".json";
+            TRY(writer.add_bytes(config_name, config_bytes));
+            nlohmann::json layer_names = nlohmann::json::array();
+            nlohmann::json oci_layers = nlohmann::json::array();
+            for (auto& diff_id : layers_of[saved.id]) {
+                auto hex = hex_of(diff_id);
+                auto source = layer_tar_path(diff_id);
+                std::string name;
+                if (oci) {
+                    name = "blobs/sha256/" + hex;
+                } else {
+                    TRY(writer.add_directory(hex + "/"));
+                    TRY(writer.add_bytes(hex + "/VERSION", "1.0"));
+                    TRY(writer.add_bytes(hex + "/json", nlohmann::json({ { "id", hex } }).dump()));
+                    name = hex + "/layer.tar";
+                }
+                TRY(writer.add_file(name, source));
+                layer_names.push_back(name);
+                struct stat st { };
+                ::stat(source.c_str(), &st);
+                oci_layers.push_back({ { "mediaType", oci_layer_type }, { "digest", diff_id }, { "size", st.st_size } });
+            }
+            manifest.push_back({ { "Config", config_name }, { "RepoTags", saved.tags.empty() ? nlohmann::json(nullptr) : nlohmann::json(saved.tags) },
+                { "Layers", layer_names } });
+            for (auto& tag : saved.tags) {
+                auto reference = TRY(parse_reference(tag));
+                if (!layer_names.empty())
+                    repositories[reference.name][reference.tag] = hex_of(layers_of[saved.id].back());
+            }
+            if (!oci)
+                continue;
+            nlohmann::json image_manifest = {
+                { "schemaVersion", 2 },
+                { "mediaType", oci_manifest_type },
+                { "config", { { "mediaType", oci_config_type }, { "digest", saved.id }, { "size", config_bytes.size() } } },
+                { "layers", oci_layers },
+            };
+            auto manifest_bytes = image_manifest.dump();
+            auto manifest_hex = Sha256::hex(manifest_bytes);
+            TRY(writer.add_bytes("blobs/sha256/" + manifest_hex, manifest_bytes));
+            nlohmann::json descriptor = { { "mediaType", oci_manifest_type }, { "digest", "sha256:" + manifest_hex },
+                { "size", manifest_bytes.size() } };
+            if (saved.tags.empty())
+                index["manifests"].push_back(descriptor);
+            for (auto& tag : saved.tags) {
+                auto reference = TRY(parse_reference(tag));
+                // containerd's full name, plus the OCI ref.name (the tag) that other tools read.
+                auto full = reference.name.find('/') == std::string::npos ? "docker.io/library/" + reference.name
+                    : (reference.name.find('.') < reference.name.find('/') || reference.name.find(':') < reference.name.find('/')
+                          || strings::starts_with(reference.name, "localhost/"))
+                    ? reference.name
+                    : "docker.io/" + reference.name;
+                descriptor["annotations"] = { { "io.containerd.image.name", full + ":" + reference.tag },
+                    { "org.opencontainers.image.ref.name", reference.tag } };
+                index["manifests"].push_back(descriptor);
+            }
+        }
+        // manifest.json in both formats: it lets a classic `docker load` read the OCI layout too.
+        TRY(writer.add_bytes("manifest.json", manifest.dump()));
+        if (oci)
+            TRY(writer.add_bytes("index.json", index.dump()));
+        else if (!repositories.empty())
+            TRY(writer.add_bytes("repositories", repositories.dump()));
+        return writer.close();
+    };
+    auto written = write_all();
+    if (!written.ok()) {
+        ::unlink(temporary.c_str());
+        return written.release_error().with_context("save to " + out_path);
+    }
+    if (::rename(temporary.c_str(), out_path.c_str()) != 0) {
+        int saved_errno = errno;
+        ::unlink(temporary.c_str());
+        return Error::from_errno("save: rename to " + out_path, saved_errno);
+    }
+    return Ok {};
+}
+
+} // namespace engine::image

@@ -1,0 +1,48 @@
+// Layer tars: decompressing them (in process, never by running a program), unpacking them safely
+// into a layer directory in overlayfs format, and turning an overlay upper directory back into a
+// layer tar. Kernel interfaces: openat2(2) with RESOLVE_IN_ROOT, the *at(2) family, mknodat(2)
+// for overlay whiteouts (char device 0/0), fsetxattr(2) for trusted.overlay.opaque.
+// Security reference: /work/shared/reference/security.md section 1a, rows 1-10.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/base/result.h"
+
+namespace engine::image {
+
+// Docker's layer store refuses deeper images (moby maxLayerDepth); overlayfs stops at 128.
+inline constexpr size_t max_layer_count = 125;
+
+struct LayerDigest {
+    std::string diff_id;       // "sha256:<hex>" of the uncompressed tar.
+    std::uint64_t size { 0 };  // Bytes of regular-file content in the layer.
+};
+
+// Decompresses `input` (plain tar, gzip, bzip2, xz or zstd) into `out_tar` and returns the
+// sha256 of the uncompressed bytes. Decompression runs inside this process through libarchive's
+// linked codecs; if one would need an external program the call fails instead.
+Result<std::string> decompress_to_file(const std::string& input, const std::string& out_tar);
+
+struct UnpackOptions {
+    // Convert ".wh." entries to overlayfs whiteouts. Off for archives that are not layers
+    // (a `docker save` tarball), where such names are ordinary files.
+    bool whiteouts { true };
+    // Apply the uids/gids from the tar (needs CAP_CHOWN; off when not root).
+    bool keep_owners { true };
+};
+
+// Unpacks a (possibly compressed) tar into the existing directory `dest`. Every path is resolved
+// inside `dest` as if it were "/": "..", absolute names and symlinks (absolute or relative)
+// cannot reach outside it. Device nodes are refused; whiteout names that point at the parent or
+// the root (".wh.", ".wh..", ".wh...") fail with "invalid whiteout entry". Returns the bytes of
+// regular-file content written.
+Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::string& dest, const UnpackOptions& options = {});
+
+// Writes the overlay upper directory `upper_dir` as a layer tar at `out_tar_path`: 0/0 char
+// devices become ".wh.NAME" entries, an opaque directory gets a ".wh..wh..opq" entry; owners,
+// modes, mtimes, symlinks and hardlinks are kept. Other device nodes and sockets are left out.
+Result<LayerDigest> write_layer_tar(const std::string& upper_dir, const std::string& out_tar_path);
+
+} // namespace engine::image

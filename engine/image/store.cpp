@@ -1,0 +1,548 @@
+// The image store: metadata in memory, mirrored to files under <root>/image written atomically.
+// Layers are decompressed once into blobs/sha256/<diffid-hex> (the plain tar, reused by `save`)
+// and unpacked once into layers/<diffid-hex>/fs; images share them by diff id.
+// Kernel interfaces: files only (see layer.cpp for the unpacking syscalls).
+#include "engine/image/store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <set>
+
+#include "engine/base/fs.h"
+#include "engine/base/log.h"
+#include "engine/base/sha256.h"
+#include "engine/base/strings.h"
+#include "engine/image/config.h"
+#include "engine/image/layer.h"
+
+namespace engine::image {
+
+namespace {
+
+std::string hex_of(const std::string& digest)
+{
+    return strings::starts_with(digest, "sha256:") ? digest.substr(7) : digest;
+}
+
+std::string short_id(const std::string& id)
+{
+    return hex_of(id).substr(0, 12);
+}
+
+std::int64_t now_seconds()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Error no_such_image(std::string_view reference)
+{
+    return Error::not_found("No such image: " + std::string(reference));
+}
+
+} // namespace
+
+// [SECTION] Opening and layout.
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& root)
+{
+    auto store = std::make_unique<Store>(root);
+    for (const char* sub : { "/blobs/sha256", "/layers", "/images", "/tmp" })
+        TRY_CTX(fs::make_dirs(store->image_dir() + sub, 0700), "open image store");
+    // Leftovers of an interrupted import or load.
+    for (auto& name : fs::list_dir(store->image_dir() + "/tmp"))
+        (void)fs::remove_tree(store->image_dir() + "/tmp/" + name);
+    TRY_CTX(store->load_state(), "open image store " + store->image_dir());
+    return store;
+}
+
+std::string Store::blob_path(const std::string& digest) const
+{
+    return image_dir() + "/blobs/sha256/" + hex_of(digest);
+}
+
+std::string Store::layer_tar_path(const std::string& diff_id) const
+{
+    return blob_path(diff_id);
+}
+
+std::string Store::temp_path(std::string_view what) const
+{
+    return image_dir() + "/tmp/" + std::string(what) + "-" + strings::random_hex_id(16);
+}
+
+Result<void> Store::load_state()
+{
+    for (auto& name : fs::list_dir(image_dir() + "/layers")) {
+        auto meta_path = image_dir() + "/layers/" + name + "/meta.json";
+        if (!is_sha256_hex(name) || !fs::exists(meta_path))
+            continue;
+        auto meta = TRY(read_json_file(meta_path));
+        LayerInfo layer;
+        layer.diff_id = "sha256:" + name;
+        layer.directory = image_dir() + "/layers/" + name + "/fs";
+        layer.size = meta.value("size", std::uint64_t { 0 });
+        m_layers[layer.diff_id] = layer;
+    }
+    for (auto& name : fs::list_dir(image_dir() + "/images")) {
+        if (!strings::ends_with(name, ".json") || !is_sha256_hex(name.substr(0, name.size() - 5)))
+            continue;
+        auto path = image_dir() + "/images/" + name;
+        auto record = TRY(read_json_file(path));
+        ImageEntry entry;
+        entry.id = "sha256:" + name.substr(0, 64);
+        auto config_bytes = fs::read_file(blob_path(entry.id));
+        if (!config_bytes.ok()) {
+            log::warn("image store: skipping " + entry.id + ": config blob missing");
+            continue;
+        }
+        entry.config = TRY(parse_json_strict(config_bytes.value(), blob_path(entry.id)));
+        entry.diff_ids = record.value("layers", std::vector<std::string> {});
+        entry.parent = record.value("parent", "");
+        entry.created = created_seconds(entry.config);
+        m_images[entry.id] = std::move(entry);
+    }
+    auto repositories_path = image_dir() + "/repositories.json";
+    if (fs::exists(repositories_path)) {
+        auto repositories = TRY(read_json_file(repositories_path));
+        for (auto& [tag, id] : repositories.items())
+            if (id.is_string() && m_images.count(id.get<std::string>()))
+                m_repositories[tag] = id.get<std::string>();
+    }
+    return Ok {};
+}
+
+Result<void> Store::write_repositories_locked() const
+{
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [tag, id] : m_repositories)
+        out[tag] = id;
+    return fs::write_file_atomic(image_dir() + "/repositories.json", out.dump(2) + "\n", 0600);
+}
+
+Result<void> Store::write_image_locked(const ImageEntry& entry) const
+{
+    nlohmann::json out = {
+        { "id", entry.id },
+        { "config_digest", entry.id },
+        { "layers", entry.diff_ids },
+        { "parent", entry.parent },
+        { "tags", tags_locked(entry.id) },
+    };
+    return fs::write_file_atomic(image_dir() + "/images/" + hex_of(entry.id) + ".json", out.dump(2) + "\n", 0600);
+}
+
+// [SECTION] Layers.
+
+Result<LayerInfo> Store::add_layer(const std::string& tar_path)
+{
+    // Decompress to a temporary plain tar, hashing as it goes; the hash is the diff id.
+    auto plain = temp_path("layer");
+    auto hex = TRY_CTX(decompress_to_file(tar_path, plain), "add layer " + tar_path);
+    auto diff_id = "sha256:" + hex;
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_layers.find(diff_id); it != m_layers.end()) {
+            ::unlink(plain.c_str());
+            return it->second;
+        }
+    }
+    // Unpack outside the lock into a private directory, then publish it with one rename.
+    auto staging = temp_path("unpack");
+    TRY(fs::make_dirs(staging + "/fs", 0755));
+    auto unpacked = unpack_layer(plain, staging + "/fs");
+    if (!unpacked.ok()) {
+        ::unlink(plain.c_str());
+        (void)fs::remove_tree(staging);
+        return unpacked.release_error().with_context("add layer " + tar_path);
+    }
+    nlohmann::json meta = { { "diff_id", diff_id }, { "size", unpacked.value() }, { "blob", diff_id } };
+    TRY(fs::write_file_atomic(staging + "/meta.json", meta.dump(2) + "\n", 0600));
+
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_layers.find(diff_id); it != m_layers.end()) {
+        // Another thread stored the same layer meanwhile.
+        ::unlink(plain.c_str());
+        (void)fs::remove_tree(staging);
+        return it->second;
+    }
+    auto final_dir = image_dir() + "/layers/" + hex;
+    (void)fs::remove_tree(final_dir);
+    if (::rename(plain.c_str(), blob_path(diff_id).c_str()) != 0)
+        return Error::from_errno("store layer blob " + diff_id, errno);
+    if (::rename(staging.c_str(), final_dir.c_str()) != 0)
+        return Error::from_errno("store layer " + diff_id, errno);
+    LayerInfo layer { diff_id, final_dir + "/fs", unpacked.value() };
+    m_layers[diff_id] = layer;
+    return layer;
+}
+
+std::uint64_t Store::total_layer_size() const
+{
+    std::lock_guard lock(m_mutex);
+    std::uint64_t total = 0;
+    for (auto& [id, layer] : m_layers)
+        total += layer.size;
+    return total;
+}
+
+std::vector<std::string> Store::images_with_layer(const std::string& diff_id) const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<std::string> out;
+    for (auto& [id, entry] : m_images)
+        if (std::find(entry.diff_ids.begin(), entry.diff_ids.end(), diff_id) != entry.diff_ids.end())
+            out.push_back(id);
+    return out;
+}
+
+// [SECTION] Images and references.
+
+std::vector<std::string> Store::tags_locked(const std::string& id) const
+{
+    std::vector<std::string> tags;
+    for (auto& [tag, image] : m_repositories)
+        if (image == id)
+            tags.push_back(tag);
+    return tags;
+}
+
+ImageRecord Store::record_locked(const ImageEntry& entry) const
+{
+    ImageRecord record;
+    record.id = entry.id;
+    record.repo_tags = tags_locked(entry.id);
+    record.config = entry.config;
+    record.parent = entry.parent;
+    record.created = entry.created;
+    for (auto& diff_id : entry.diff_ids) {
+        auto it = m_layers.find(diff_id);
+        LayerInfo layer = it != m_layers.end() ? it->second : LayerInfo { diff_id, "", 0 };
+        record.size += layer.size;
+        record.layers.push_back(layer);
+    }
+    return record;
+}
+
+Result<std::string> Store::resolve_id_locked(std::string_view reference) const
+{
+    if (reference.empty())
+        return no_such_image(reference);
+    if (is_sha256_digest(reference) && m_images.count(std::string(reference)))
+        return std::string(reference);
+    // A name first, as Docker does: "abc" may be both a repository and an id prefix.
+    auto parsed = parse_reference(reference);
+    if (parsed.ok()) {
+        auto& ref = parsed.value();
+        if (!ref.tag.empty()) {
+            if (auto it = m_repositories.find(ref.str()); it != m_repositories.end())
+                return it->second;
+        } else if (m_images.count(ref.digest)) {
+            return ref.digest;
+        }
+    }
+    auto prefix = strings::starts_with(reference, "sha256:") ? reference.substr(7) : reference;
+    if (is_hex_prefix(prefix)) {
+        std::string found;
+        for (auto& [id, entry] : m_images) {
+            if (strings::starts_with(hex_of(id), prefix)) {
+                if (!found.empty())
+                    return Error::invalid("multiple IDs found with provided prefix: " + std::string(prefix));
+                found = id;
+            }
+        }
+        if (!found.empty())
+            return found;
+    }
+    if (!parsed.ok() && !is_hex_prefix(prefix))
+        return parsed.release_error();
+    return no_such_image(reference);
+}
+
+Result<ImageRecord> Store::resolve(std::string_view reference) const
+{
+    std::lock_guard lock(m_mutex);
+    auto id = TRY(resolve_id_locked(reference));
+    return record_locked(m_images.at(id));
+}
+
+std::vector<ImageRecord> Store::list() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<ImageRecord> out;
+    for (auto& [id, entry] : m_images)
+        out.push_back(record_locked(entry));
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.created > b.created; });
+    return out;
+}
+
+Result<ImageRecord> Store::add_image_locked(const std::string& config_bytes, const std::vector<std::string>& diff_ids,
+    const std::string& parent)
+{
+    if (diff_ids.size() > max_layer_count)
+        return Error::invalid("image has " + std::to_string(diff_ids.size()) + " layers; the limit is "
+            + std::to_string(max_layer_count) + " (max depth exceeded)");
+    for (auto& diff_id : diff_ids)
+        if (!m_layers.count(diff_id))
+            return Error::not_found("layer " + diff_id + " is not in the store");
+    auto hex = Sha256::hex(config_bytes);
+    ImageEntry entry;
+    entry.id = "sha256:" + hex;
+    entry.config = TRY(parse_json_strict(config_bytes, "image config " + entry.id));
+    entry.diff_ids = diff_ids;
+    entry.parent = parent;
+    entry.created = created_seconds(entry.config);
+    if (auto it = m_images.find(entry.id); it != m_images.end())
+        return record_locked(it->second);
+    TRY(fs::write_file_atomic(blob_path(entry.id), config_bytes, 0600));
+    TRY(write_image_locked(entry));
+    auto id = entry.id;
+    m_images[id] = std::move(entry);
+    return record_locked(m_images.at(id));
+}
+
+Result<void> Store::set_tag_locked(const Reference& reference, const std::string& id)
+{
+    if (!reference.digest.empty())
+        return Error::invalid("refusing to create a tag with a digest reference: " + reference.str());
+    auto key = reference.str();
+    auto previous = m_repositories.find(key);
+    std::string old_id = previous != m_repositories.end() ? previous->second : "";
+    m_repositories[key] = id;
+    TRY(write_repositories_locked());
+    TRY(write_image_locked(m_images.at(id)));
+    if (!old_id.empty() && old_id != id && m_images.count(old_id))
+        TRY(write_image_locked(m_images.at(old_id)));
+    return Ok {};
+}
+
+Result<void> Store::tag(std::string_view source, std::string_view target)
+{
+    auto reference = TRY_CTX(parse_reference(target), "tag " + std::string(target));
+    std::lock_guard lock(m_mutex);
+    auto id = TRY(resolve_id_locked(source));
+    return set_tag_locked(reference, id);
+}
+
+// [SECTION] Import and commit.
+
+Result<ImageRecord> Store::import_rootfs(const std::string& tar_path, const ImportOptions& options)
+{
+    std::optional<Reference> reference;
+    if (!options.repo_tag.empty())
+        reference = TRY_CTX(parse_reference(options.repo_tag), "import " + tar_path);
+    nlohmann::json container_config = nlohmann::json::object();
+    for (auto& change : options.changes)
+        TRY_CTX(apply_change(container_config, change), "import " + tar_path);
+
+    std::int64_t created = now_seconds();
+    if (options.created) {
+        created = *options.created;
+    } else if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH")) {
+        std::uint64_t value = 0;
+        if (strings::parse_uint(epoch, value))
+            created = static_cast<std::int64_t>(value);
+    }
+
+    auto layer = TRY_CTX(add_layer(tar_path), "import " + tar_path);
+    auto base = tar_path.substr(tar_path.rfind('/') == std::string::npos ? 0 : tar_path.rfind('/') + 1);
+    nlohmann::json config = {
+        { "architecture", "amd64" },
+        { "os", "linux" },
+        { "created", created_string(created) },
+        { "config", container_config },
+        { "rootfs", { { "type", "layers" }, { "diff_ids", { layer.diff_id } } } },
+        { "history", { { { "created", created_string(created) },
+                         { "comment", options.message.empty() ? "Imported from " + base : options.message } } } },
+    };
+    std::lock_guard lock(m_mutex);
+    auto record = TRY(add_image_locked(config.dump(), { layer.diff_id }, ""));
+    if (reference) {
+        TRY(set_tag_locked(*reference, record.id));
+        record.repo_tags = tags_locked(record.id);
+    }
+    return record;
+}
+
+Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, const std::string& layer_tar, nlohmann::json config)
+{
+    if (!config.is_object())
+        return Error::invalid("commit: image config must be a JSON object");
+    std::vector<std::string> diff_ids;
+    nlohmann::json history = nlohmann::json::array();
+    if (parent) {
+        for (auto& layer : parent->layers)
+            diff_ids.push_back(layer.diff_id);
+        if (parent->config.contains("history") && parent->config["history"].is_array())
+            history = parent->config["history"];
+    }
+    std::optional<LayerInfo> layer;
+    if (!layer_tar.empty()) {
+        layer = TRY_CTX(add_layer(layer_tar), "commit");
+        diff_ids.push_back(layer->diff_id);
+    }
+    if (!config.contains("created") || !config["created"].is_string())
+        config["created"] = created_string(now_seconds());
+    if (!config.contains("architecture"))
+        config["architecture"] = "amd64";
+    if (!config.contains("os"))
+        config["os"] = "linux";
+    // A caller-supplied history longer than the parent's is the builder's full history; else the
+    // store adds one entry, described like `docker commit` does (the container's command).
+    if (!config.contains("history") || !config["history"].is_array() || config["history"].size() <= history.size()) {
+        nlohmann::json entry = { { "created", config["created"] } };
+        std::string created_by;
+        if (config.contains("container_config") && config["container_config"].is_object()) {
+            auto cmd = config["container_config"].value("Cmd", nlohmann::json::array());
+            if (cmd.is_array())
+                for (auto& word : cmd)
+                    if (word.is_string())
+                        created_by += (created_by.empty() ? "" : " ") + word.get<std::string>();
+        }
+        if (!created_by.empty())
+            entry["created_by"] = created_by;
+        if (config.contains("comment") && config["comment"].is_string())
+            entry["comment"] = config["comment"];
+        if (!layer)
+            entry["empty_layer"] = true;
+        history.push_back(entry);
+        config["history"] = history;
+    }
+    config["rootfs"] = { { "type", "layers" }, { "diff_ids", diff_ids } };
+    std::lock_guard lock(m_mutex);
+    if (parent && !m_images.count(parent->id))
+        return no_such_image(parent->id).with_context("commit");
+    return add_image_locked(config.dump(), diff_ids, parent ? parent->id : "");
+}
+
+// [SECTION] Removal and history.
+
+Result<void> Store::delete_image_locked(const std::string& id, std::vector<DeleteItem>& items)
+{
+    auto entry = m_images.at(id);
+    for (auto& tag : tags_locked(id)) {
+        m_repositories.erase(tag);
+        items.push_back({ tag, "" });
+    }
+    TRY(write_repositories_locked());
+    m_images.erase(id);
+    if (::unlink((image_dir() + "/images/" + hex_of(id) + ".json").c_str()) != 0 && errno != ENOENT)
+        return Error::from_errno("remove image record " + id, errno);
+    ::unlink(blob_path(id).c_str());
+    items.push_back({ "", id });
+    // Layers no other image uses go too, in top-down order as Docker reports them.
+    for (auto it = entry.diff_ids.rbegin(); it != entry.diff_ids.rend(); ++it) {
+        bool shared = std::any_of(m_images.begin(), m_images.end(), [&](auto& other) {
+            auto& ids = other.second.diff_ids;
+            return std::find(ids.begin(), ids.end(), *it) != ids.end();
+        });
+        if (shared || !m_layers.count(*it))
+            continue;
+        m_layers.erase(*it);
+        TRY(fs::remove_tree(image_dir() + "/layers/" + hex_of(*it)));
+        ::unlink(blob_path(*it).c_str());
+        items.push_back({ "", *it });
+    }
+    return Ok {};
+}
+
+Result<std::vector<DeleteItem>> Store::remove(std::string_view reference, bool force,
+    const std::function<std::string(const std::string& image_id)>& in_use)
+{
+    std::lock_guard lock(m_mutex);
+    auto id = TRY(resolve_id_locked(reference));
+    auto tags = tags_locked(id);
+    std::vector<DeleteItem> items;
+
+    // Was a tag named (rather than an id)?
+    std::string named_tag;
+    if (auto parsed = parse_reference(reference); parsed.ok() && !parsed.value().tag.empty()
+        && m_repositories.count(parsed.value().str()))
+        named_tag = parsed.value().str();
+
+    auto user = in_use ? in_use(id) : std::string();
+    bool has_children = std::any_of(m_images.begin(), m_images.end(), [&](auto& other) { return other.second.parent == id; });
+
+    if (!named_tag.empty() && (tags.size() > 1 || has_children)) {
+        // Other tags (or child images) keep the image: only the tag goes.
+        m_repositories.erase(named_tag);
+        TRY(write_repositories_locked());
+        TRY(write_image_locked(m_images.at(id)));
+        items.push_back({ named_tag, "" });
+        return items;
+    }
+    if (named_tag.empty() && tags.size() > 1 && !force)
+        return Error::conflict("conflict: unable to delete " + short_id(id)
+            + " (must be forced) - image is referenced in multiple repositories");
+    if (!user.empty()) {
+        if (!force) {
+            std::string what = named_tag.empty() ? short_id(id) : "repository reference \"" + named_tag + "\"";
+            return Error::conflict("conflict: unable to remove " + what + " (must force) - container " + user
+                + " is using its referenced image " + short_id(id));
+        }
+        // Forced while a container uses it: untag, keep the layers the container runs on.
+        for (auto& tag : tags) {
+            m_repositories.erase(tag);
+            items.push_back({ tag, "" });
+        }
+        TRY(write_repositories_locked());
+        TRY(write_image_locked(m_images.at(id)));
+        return items;
+    }
+    if (has_children && !force)
+        return Error::conflict("conflict: unable to delete " + short_id(id) + " (cannot be forced) - image has dependent child images");
+    TRY(delete_image_locked(id, items));
+    return items;
+}
+
+Result<std::vector<HistoryEntry>> Store::history(std::string_view reference) const
+{
+    std::lock_guard lock(m_mutex);
+    auto id = TRY(resolve_id_locked(reference));
+    const auto& entry = m_images.at(id);
+    std::vector<HistoryEntry> out;
+    auto history = entry.config.value("history", nlohmann::json::array());
+    if (!history.is_array())
+        history = nlohmann::json::array();
+    size_t layer_index = 0;
+    for (auto& item : history) {
+        if (!item.is_object())
+            continue;
+        HistoryEntry h;
+        h.id = "<missing>";
+        h.created_by = item.value("created_by", "");
+        h.comment = item.value("comment", "");
+        h.empty_layer = item.value("empty_layer", false);
+        h.created = created_seconds(item);
+        if (!h.empty_layer && layer_index < entry.diff_ids.size()) {
+            auto it = m_layers.find(entry.diff_ids[layer_index++]);
+            if (it != m_layers.end())
+                h.size = it->second.size;
+        }
+        out.push_back(std::move(h));
+    }
+    // Each ancestor that is still in the store names the entry its own history ends at.
+    std::string current = id;
+    std::set<std::string> seen;
+    while (!current.empty() && m_images.count(current) && seen.insert(current).second) {
+        auto& image = m_images.at(current);
+        auto length = image.config.value("history", nlohmann::json::array()).size();
+        if (length > 0 && length <= out.size()) {
+            out[length - 1].id = current;
+            out[length - 1].tags = tags_locked(current);
+        }
+        current = image.parent;
+    }
+    if (out.empty())
+        out.push_back({ id, entry.created, "", 0, "", false, tags_locked(id) });
+    std::reverse(out.begin(), out.end());
+    out.front().id = id;
+    out.front().tags = tags_locked(id);
+    return out;
+}
+
+} // namespace engine::image

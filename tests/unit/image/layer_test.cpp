@@ -1,0 +1,160 @@
+// Layer unpacking and write_layer_tar without root: whiteouts (0/0 char devices may be made
+// unprivileged since Linux 5.8), cleaned names, the opaque marker (needs root: trusted.* xattr).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "engine/base/fs.h"
+#include "engine/image/layer.h"
+#include "tests/unit/image/test_tar.h"
+
+namespace engine::image {
+namespace {
+
+using testing::TarBuilder;
+using testing::TempDir;
+
+bool is_whiteout(const std::string& path)
+{
+    struct stat st { };
+    return ::lstat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+TEST(Layer, WhiteoutsBecomeOverlayFormat)
+{
+    TempDir dir;
+    auto tar = dir / "layer.tar";
+    TarBuilder(tar).dir("etc").file("etc/.wh.hosts", "").file("etc/keep", "k").file(".wh.gone", "");
+    ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+    auto result = unpack_layer(tar, dir / "fs");
+    if (!result.ok() && result.error().code() == EPERM)
+        GTEST_SKIP() << "this kernel does not allow unprivileged whiteouts (needs Linux 5.8)";
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    EXPECT_TRUE(is_whiteout(dir / "fs/etc/hosts"));
+    EXPECT_TRUE(is_whiteout(dir / "fs/gone"));
+    EXPECT_FALSE(fs::exists(dir / "fs/etc/.wh.hosts"));
+    EXPECT_EQ(fs::read_file(dir / "fs/etc/keep").value(), "k");
+}
+
+TEST(Layer, InvalidWhiteoutNamesAreRejected)
+{
+    for (std::string name : { ".wh.", ".wh..", ".wh...", "sub/.wh.." }) {
+        TempDir dir;
+        auto tar = dir / "layer.tar";
+        TarBuilder(tar).dir("sub").file(name, "");
+        ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+        auto result = unpack_layer(tar, dir / "fs");
+        ASSERT_FALSE(result.ok()) << name;
+        EXPECT_NE(result.error().message().find("invalid whiteout entry"), std::string::npos) << result.error().describe();
+        EXPECT_TRUE(fs::exists(dir / "fs/sub"));
+    }
+}
+
+TEST(Layer, UncleanNamesLandInsideTheRoot)
+{
+    TempDir dir;
+    auto tar = dir / "layer.tar";
+    TarBuilder(tar).file("dir/../foo", "foo").file("/bar", "bar").file("../../up", "up").file("./a/./b", "b");
+    ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+    auto result = unpack_layer(tar, dir / "fs");
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    EXPECT_EQ(fs::read_file(dir / "fs/foo").value(), "foo");
+    EXPECT_EQ(fs::read_file(dir / "fs/bar").value(), "bar");
+    EXPECT_EQ(fs::read_file(dir / "fs/up").value(), "up");
+    EXPECT_EQ(fs::read_file(dir / "fs/a/b").value(), "b");
+    EXPECT_FALSE(fs::exists(dir / "up"));
+    EXPECT_EQ(result.value(), 9u);
+}
+
+TEST(Layer, DeviceNodesAreRefused)
+{
+    TempDir dir;
+    auto tar = dir / "layer.tar";
+    TarBuilder(tar).device("dev/sda", AE_IFBLK, 8, 0);
+    ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+    auto result = unpack_layer(tar, dir / "fs");
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error().message().find("device node dev/sda"), std::string::npos);
+}
+
+TEST(Layer, WriteLayerTarRoundTrip)
+{
+    TempDir dir;
+    auto upper = dir / "upper";
+    ASSERT_TRUE(fs::make_dirs(upper + "/etc/opaque").ok());
+    ASSERT_TRUE(fs::write_file_atomic(upper + "/etc/file", "data", 0640).ok());
+    ASSERT_EQ(::link((upper + "/etc/file").c_str(), (upper + "/etc/link").c_str()), 0);
+    ASSERT_EQ(::symlink("file", (upper + "/etc/sym").c_str()), 0);
+    ASSERT_EQ(::chmod((upper + "/etc").c_str(), 0711), 0);
+    if (::mknod((upper + "/etc/deleted").c_str(), S_IFCHR, makedev(0, 0)) != 0)
+        GTEST_SKIP() << "cannot create whiteouts here: " << errno;
+    bool opaque = ::setxattr((upper + "/etc/opaque").c_str(), "trusted.overlay.opaque", "y", 1, 0) == 0;
+
+    auto tar = dir / "layer.tar";
+    auto digest = write_layer_tar(upper, tar);
+    ASSERT_TRUE(digest.ok()) << digest.error().describe();
+    EXPECT_EQ(digest.value().size, 4u);
+    EXPECT_EQ(digest.value().diff_id.size(), 71u);
+    // Deterministic: the same tree gives the same diff id.
+    EXPECT_EQ(write_layer_tar(upper, dir / "again.tar").value().diff_id, digest.value().diff_id);
+
+    // The tar carries Docker-format whiteouts, and unpacking it restores the overlay form.
+    ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+    auto unpacked = unpack_layer(tar, dir / "fs");
+    ASSERT_TRUE(unpacked.ok()) << unpacked.error().describe();
+    EXPECT_TRUE(is_whiteout(dir / "fs/etc/deleted"));
+    EXPECT_EQ(fs::read_file(dir / "fs/etc/file").value(), "data");
+    struct stat file_st { }, link_st { }, dir_st { };
+    ASSERT_EQ(::stat((dir / "fs/etc/file").c_str(), &file_st), 0);
+    ASSERT_EQ(::stat((dir / "fs/etc/link").c_str(), &link_st), 0);
+    ASSERT_EQ(::stat((dir / "fs/etc").c_str(), &dir_st), 0);
+    EXPECT_EQ(file_st.st_ino, link_st.st_ino);
+    EXPECT_EQ(file_st.st_mode & 07777, 0640u);
+    EXPECT_EQ(dir_st.st_mode & 07777, 0711u);
+    char target[16] = {};
+    ASSERT_EQ(::readlink((dir / "fs/etc/sym").c_str(), target, sizeof target), 4);
+    EXPECT_STREQ(target, "file");
+    if (opaque) {
+        char value[4] = {};
+        EXPECT_EQ(::getxattr((dir / "fs/etc/opaque").c_str(), "trusted.overlay.opaque", value, sizeof value), 1);
+        EXPECT_EQ(value[0], 'y');
+    }
+}
+
+TEST(Layer, OpaqueMarkerAppliesWhateverTheOrder)
+{
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root (trusted.* xattrs need CAP_SYS_ADMIN)";
+    TempDir dir;
+    auto tar = dir / "layer.tar";
+    // The marker comes after a child of the same directory: that child must survive.
+    TarBuilder(tar).dir("d").file("d/new", "new").file("d/.wh..wh..opq", "").file("d/later", "l");
+    ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+    auto result = unpack_layer(tar, dir / "fs");
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    char value[4] = {};
+    EXPECT_EQ(::getxattr((dir / "fs/d").c_str(), "trusted.overlay.opaque", value, sizeof value), 1);
+    EXPECT_EQ(fs::read_file(dir / "fs/d/new").value(), "new");
+    EXPECT_EQ(fs::read_file(dir / "fs/d/later").value(), "l");
+    EXPECT_FALSE(fs::exists(dir / "fs/d/.wh..wh..opq"));
+}
+
+TEST(Layer, CompressedLayersDecompressInProcess)
+{
+    for (auto compression : { testing::Compression::Gzip, testing::Compression::Bzip2, testing::Compression::Xz }) {
+        TempDir dir;
+        TarBuilder(dir / "layer", compression).file("hello", "hello");
+        auto plain = dir / "plain.tar";
+        auto hex = decompress_to_file(dir / "layer", plain);
+        ASSERT_TRUE(hex.ok()) << hex.error().describe();
+        EXPECT_EQ(hex.value().size(), 64u);
+        ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+        ASSERT_TRUE(unpack_layer(dir / "layer", dir / "fs").ok());
+        EXPECT_EQ(fs::read_file(dir / "fs/hello").value(), "hello");
+    }
+}
+
+} // namespace
+} // namespace engine::image

@@ -1,0 +1,357 @@
+// Store round trips in a temporary root: import, resolve, tag, rmi semantics, history, commit,
+// save -> load in both archive formats, and persistence across reopening.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "engine/base/fs.h"
+#include "engine/image/store.h"
+#include "tests/unit/image/test_tar.h"
+
+namespace engine::image {
+namespace {
+
+using testing::Compression;
+using testing::TarBuilder;
+using testing::TempDir;
+
+class StoreTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        auto store = Store::open(m_dir / "root");
+        ASSERT_TRUE(store.ok()) << store.error().describe();
+        m_store = store.release_value();
+    }
+
+    std::string rootfs_tar(const std::string& name, const std::string& marker, Compression compression = Compression::None)
+    {
+        auto path = m_dir / name;
+        TarBuilder(path, compression)
+            .dir("bin")
+            .file("bin/hello", "#!/bin/sh\necho " + marker + "\n", 0755)
+            .symlink("bin/sh", "hello")
+            .file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
+            .hardlink("etc/passwd-", "etc/passwd");
+        return path;
+    }
+
+    ImageRecord import(const std::string& tag, const std::string& marker, std::int64_t created = 1700000000)
+    {
+        ImportOptions options;
+        options.repo_tag = tag;
+        options.created = created;
+        auto record = m_store->import_rootfs(rootfs_tar(marker + ".tar", marker), options);
+        EXPECT_TRUE(record.ok()) << record.error().describe();
+        return record.ok() ? record.value() : ImageRecord {};
+    }
+
+    TempDir m_dir;
+    std::unique_ptr<Store> m_store;
+};
+
+TEST_F(StoreTest, ImportMakesOneLayerImage)
+{
+    ImportOptions options;
+    options.repo_tag = "busybox:1.35.0";
+    options.changes = { R"(CMD ["sh"])", "ENV A=b C=\"d e\"", "WORKDIR /srv", "USER nobody", "EXPOSE 80 53/udp",
+        "LABEL org.example=yes", "VOLUME /data", "STOPSIGNAL SIGINT", "ENTRYPOINT echo hi" };
+    options.message = "base image";
+    options.created = 1700000000;
+    auto record = m_store->import_rootfs(rootfs_tar("root.tar.gz", "gz", Compression::Gzip), options);
+    ASSERT_TRUE(record.ok()) << record.error().describe();
+    auto& image = record.value();
+    EXPECT_EQ(image.id.substr(0, 7), "sha256:");
+    EXPECT_EQ(image.repo_tags, std::vector<std::string> { "busybox:1.35.0" });
+    ASSERT_EQ(image.layers.size(), 1u);
+    EXPECT_EQ(image.config["architecture"], "amd64");
+    EXPECT_EQ(image.config["os"], "linux");
+    EXPECT_EQ(image.config["rootfs"]["diff_ids"][0], image.layers[0].diff_id);
+    EXPECT_EQ(image.config["config"]["Cmd"], nlohmann::json({ "sh" }));
+    EXPECT_EQ(image.config["config"]["Entrypoint"], nlohmann::json({ "/bin/sh", "-c", "echo hi" }));
+    EXPECT_EQ(image.config["config"]["Env"], nlohmann::json({ "A=b", "C=d e" }));
+    EXPECT_EQ(image.config["config"]["WorkingDir"], "/srv");
+    EXPECT_EQ(image.config["config"]["User"], "nobody");
+    EXPECT_TRUE(image.config["config"]["ExposedPorts"].contains("80/tcp"));
+    EXPECT_TRUE(image.config["config"]["ExposedPorts"].contains("53/udp"));
+    EXPECT_EQ(image.config["config"]["Labels"]["org.example"], "yes");
+    EXPECT_TRUE(image.config["config"]["Volumes"].contains("/data"));
+    EXPECT_EQ(image.config["config"]["StopSignal"], "SIGINT");
+    EXPECT_EQ(image.config["history"][0]["comment"], "base image");
+    EXPECT_EQ(image.created, 1700000000);
+
+    // The layer is unpacked, with its symlink and hardlink.
+    auto& dir = image.layers[0].directory;
+    EXPECT_EQ(fs::read_file(dir + "/bin/hello").value(), "#!/bin/sh\necho gz\n");
+    char target[64] = {};
+    ASSERT_GT(::readlink((dir + "/bin/sh").c_str(), target, sizeof target), 0);
+    EXPECT_STREQ(target, "hello");
+    struct stat a { }, b { };
+    ASSERT_EQ(::stat((dir + "/etc/passwd").c_str(), &a), 0);
+    ASSERT_EQ(::stat((dir + "/etc/passwd-").c_str(), &b), 0);
+    EXPECT_EQ(a.st_ino, b.st_ino);
+    EXPECT_EQ(image.layers[0].size, image.size);
+    EXPECT_GT(image.size, 0u);
+
+    // Image id is the sha256 of the stored config bytes.
+    auto config_blob = fs::read_file(m_store->root() + "/image/blobs/sha256/" + image.id.substr(7));
+    ASSERT_TRUE(config_blob.ok());
+    EXPECT_EQ(nlohmann::json::parse(config_blob.value()), image.config);
+}
+
+TEST_F(StoreTest, BadChangeIsRefusedWithTheInstruction)
+{
+    ImportOptions options;
+    options.changes = { "RUN rm -rf /" };
+    auto record = m_store->import_rootfs(rootfs_tar("x.tar", "x"), options);
+    ASSERT_FALSE(record.ok());
+    EXPECT_NE(record.error().message().find("run"), std::string::npos);
+    EXPECT_EQ(record.error().kind(), ErrorKind::InvalidArgument);
+}
+
+TEST_F(StoreTest, SameTarAndTimeGiveSameImageId)
+{
+    auto first = import("a:1", "same");
+    auto second = import("b:1", "same");
+    EXPECT_EQ(first.id, second.id);
+    EXPECT_EQ(m_store->list().size(), 1u);
+    EXPECT_EQ(m_store->images_with_layer(first.layers[0].diff_id), std::vector<std::string> { first.id });
+}
+
+TEST_F(StoreTest, ResolveByTagAndIds)
+{
+    auto image = import("busybox:1.35.0", "one");
+    auto hex = image.id.substr(7);
+    for (std::string ref : { std::string("busybox:1.35.0"), std::string("docker.io/library/busybox:1.35.0"), image.id, hex,
+             hex.substr(0, 12), "sha256:" + hex.substr(0, 5) }) {
+        auto found = m_store->resolve(ref);
+        ASSERT_TRUE(found.ok()) << ref << ": " << found.error().describe();
+        EXPECT_EQ(found.value().id, image.id);
+    }
+    auto missing = m_store->resolve("busybox:latest");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().kind(), ErrorKind::NotFound);
+    EXPECT_EQ(missing.error().message(), "No such image: busybox:latest");
+}
+
+TEST_F(StoreTest, PersistsAcrossReopen)
+{
+    auto image = import("busybox:1.35.0", "persist");
+    m_store.reset();
+    auto reopened = Store::open(m_dir / "root");
+    ASSERT_TRUE(reopened.ok());
+    auto found = reopened.value()->resolve("busybox:1.35.0");
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(found.value().id, image.id);
+    EXPECT_EQ(found.value().layers[0].directory, image.layers[0].directory);
+    EXPECT_EQ(reopened.value()->total_layer_size(), image.size);
+}
+
+TEST_F(StoreTest, TagAndRemoveSemantics)
+{
+    auto image = import("busybox:1.35.0", "rmi");
+    ASSERT_TRUE(m_store->tag("busybox:1.35.0", "mine:v1").ok());
+    EXPECT_EQ(m_store->resolve("mine:v1").value().id, image.id);
+    EXPECT_FALSE(m_store->tag("busybox:1.35.0", "Bad:Tag").ok());
+    EXPECT_FALSE(m_store->tag("nothing:here", "x:y").ok());
+
+    auto none = [](const std::string&) { return std::string(); };
+    // By id with two tags: Conflict unless forced.
+    auto by_id = m_store->remove(image.id.substr(7, 12), false, none);
+    ASSERT_FALSE(by_id.ok());
+    EXPECT_EQ(by_id.error().kind(), ErrorKind::Conflict);
+
+    // Removing one of two tags only untags.
+    auto untag = m_store->remove("mine:v1", false, none);
+    ASSERT_TRUE(untag.ok());
+    ASSERT_EQ(untag.value().size(), 1u);
+    EXPECT_EQ(untag.value()[0].untagged, "mine:v1");
+    EXPECT_TRUE(m_store->resolve(image.id).ok());
+
+    // The last tag of an image a container uses: Conflict naming the container.
+    auto used = m_store->remove("busybox:1.35.0", false, [](const std::string&) { return std::string("web"); });
+    ASSERT_FALSE(used.ok());
+    EXPECT_EQ(used.error().kind(), ErrorKind::Conflict);
+    EXPECT_NE(used.error().message().find("web"), std::string::npos);
+
+    // The last tag goes with the image and its layer.
+    auto layer_dir = image.layers[0].directory;
+    auto removed = m_store->remove("busybox:1.35.0", false, none);
+    ASSERT_TRUE(removed.ok()) << removed.error().describe();
+    ASSERT_GE(removed.value().size(), 2u);
+    EXPECT_EQ(removed.value()[0].untagged, "busybox:1.35.0");
+    EXPECT_EQ(removed.value()[1].deleted, image.id);
+    EXPECT_FALSE(m_store->resolve(image.id).ok());
+    EXPECT_FALSE(fs::exists(layer_dir));
+    EXPECT_EQ(m_store->total_layer_size(), 0u);
+}
+
+TEST_F(StoreTest, CommitHistoryAndParentProtection)
+{
+    auto base = import("base:1", "base");
+    auto layer = m_dir / "layer.tar";
+    TarBuilder(layer).file("app/run", "run\n", 0755);
+    nlohmann::json config = base.config;
+    config["container_config"] = { { "Cmd", { "/bin/sh", "-c", "echo run > /app/run" } } };
+    config["config"]["Cmd"] = { "/app/run" };
+    config["created"] = "2024-01-02T03:04:05Z";
+    auto child = m_store->commit(base, layer, config);
+    ASSERT_TRUE(child.ok()) << child.error().describe();
+    EXPECT_EQ(child.value().layers.size(), 2u);
+    EXPECT_EQ(child.value().parent, base.id);
+    EXPECT_EQ(child.value().config["rootfs"]["diff_ids"].size(), 2u);
+    ASSERT_TRUE(m_store->tag(child.value().id, "app:1").ok());
+
+    // An empty commit (config only) adds an empty_layer history entry.
+    nlohmann::json config2 = child.value().config;
+    config2.erase("history");
+    config2["config"]["User"] = "nobody";
+    auto meta_only = m_store->commit(child.value(), "", config2);
+    ASSERT_TRUE(meta_only.ok()) << meta_only.error().describe();
+    EXPECT_EQ(meta_only.value().layers.size(), 2u);
+
+    auto history = m_store->history(meta_only.value().id);
+    ASSERT_TRUE(history.ok());
+    ASSERT_EQ(history.value().size(), 3u);
+    EXPECT_EQ(history.value()[0].id, meta_only.value().id);
+    EXPECT_TRUE(history.value()[0].empty_layer);
+    EXPECT_EQ(history.value()[0].size, 0u);
+    EXPECT_EQ(history.value()[1].id, child.value().id);
+    EXPECT_EQ(history.value()[1].tags, std::vector<std::string> { "app:1" });
+    EXPECT_EQ(history.value()[1].created_by, "/bin/sh -c echo run > /app/run");
+    EXPECT_EQ(history.value()[1].size, 4u);
+    EXPECT_EQ(history.value()[2].id, base.id);
+    EXPECT_EQ(history.value()[2].size, base.size);
+
+    // The base is a parent: deleting it by id is refused; untagging it is fine.
+    auto none = [](const std::string&) { return std::string(); };
+    auto refused = m_store->remove(base.id, false, none);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind(), ErrorKind::Conflict);
+    auto untagged = m_store->remove("base:1", false, none);
+    ASSERT_TRUE(untagged.ok());
+    EXPECT_TRUE(m_store->resolve(base.id).ok());
+    // Base and child share the base layer.
+    EXPECT_EQ(m_store->images_with_layer(base.layers[0].diff_id).size(), 3u);
+}
+
+TEST_F(StoreTest, RefusesMoreThan125Layers)
+{
+    auto base = import("base:1", "deep");
+    ImageRecord deep = base;
+    deep.layers.assign(125, base.layers[0]);
+    auto layer = m_dir / "one.tar";
+    TarBuilder(layer).file("x", "x");
+    auto result = m_store->commit(deep, layer, base.config);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error().message().find("limit is 125"), std::string::npos);
+}
+
+class SaveLoadTest : public StoreTest, public ::testing::WithParamInterface<ArchiveFormat> { };
+
+TEST_P(SaveLoadTest, RoundTripKeepsImageId)
+{
+    auto base = import("busybox:1.35.0", "saved");
+    auto layer = m_dir / "top.tar";
+    TarBuilder(layer).file("top", "top\n");
+    auto child = m_store->commit(base, layer, base.config);
+    ASSERT_TRUE(child.ok());
+    ASSERT_TRUE(m_store->tag(child.value().id, "team/app:v2").ok());
+    auto archive = m_dir / "out.tar";
+    auto saved = m_store->save({ "busybox:1.35.0", "team/app:v2" }, archive, GetParam());
+    ASSERT_TRUE(saved.ok()) << saved.error().describe();
+
+    auto other = Store::open(m_dir / "other");
+    ASSERT_TRUE(other.ok());
+    auto loaded = other.value()->load(archive);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
+    EXPECT_EQ(loaded.value(), (std::vector<std::string> { "busybox:1.35.0", "team/app:v2" }));
+    auto again = other.value()->resolve("team/app:v2");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again.value().id, child.value().id);
+    EXPECT_EQ(again.value().layers.size(), 2u);
+    EXPECT_EQ(fs::read_file(again.value().layers[1].directory + "/top").value(), "top\n");
+    EXPECT_EQ(other.value()->resolve("busybox:1.35.0").value().id, base.id);
+
+    // Loading twice is harmless.
+    EXPECT_TRUE(other.value()->load(archive).ok());
+    EXPECT_EQ(other.value()->list().size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, SaveLoadTest, ::testing::Values(ArchiveFormat::Docker, ArchiveFormat::Oci));
+
+TEST_F(StoreTest, LoadRejectsTraversalInManifest)
+{
+    auto image = import("busybox:1.35.0", "evil");
+    auto hex = image.id.substr(7);
+    auto config = fs::read_file(m_store->root() + "/image/blobs/sha256/" + hex).value();
+    auto layer_tar = fs::read_file(m_store->layer_tar_path(image.layers[0].diff_id)).value();
+    struct Case {
+        std::string config_name;
+        std::string layer_name;
+        std::string expect;
+    };
+    for (auto& c : { Case { "../../x", "l/layer.tar", "Config" }, Case { hex + ".json", "../y/layer.tar", "leaves the archive" },
+             Case { hex + ".json", "/etc/passwd", "invalid path" }, Case { "abc.json", "l/layer.tar", "sha256" } }) {
+        auto archive = m_dir / "evil.tar";
+        nlohmann::json manifest = { { { "Config", c.config_name }, { "RepoTags", { "evil:1" } }, { "Layers", { c.layer_name } } } };
+        TarBuilder(archive).file("manifest.json", manifest.dump()).file(hex + ".json", config).file("l/layer.tar", layer_tar);
+        auto loaded = m_store->load(archive);
+        ASSERT_FALSE(loaded.ok()) << c.config_name << " " << c.layer_name;
+        EXPECT_NE(loaded.error().message().find(c.expect), std::string::npos) << loaded.error().describe();
+    }
+}
+
+TEST_F(StoreTest, LoadRejectsDuplicateKeysAndWrongDigest)
+{
+    auto image = import("busybox:1.35.0", "dup");
+    auto hex = image.id.substr(7);
+    auto config = fs::read_file(m_store->root() + "/image/blobs/sha256/" + hex).value();
+    auto layer_tar = fs::read_file(m_store->layer_tar_path(image.layers[0].diff_id)).value();
+
+    auto archive = m_dir / "dup.tar";
+    std::string manifest = R"([{"Config":")" + hex + R"(.json","Config":"x.json","Layers":["l/layer.tar"]}])";
+    TarBuilder(archive).file("manifest.json", manifest).file(hex + ".json", config).file("l/layer.tar", layer_tar);
+    auto loaded = m_store->load(archive);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().message().find("duplicate key"), std::string::npos) << loaded.error().describe();
+
+    // A config whose bytes do not hash to its name.
+    auto wrong = m_dir / "wrong.tar";
+    nlohmann::json good_manifest = { { { "Config", hex + ".json" }, { "Layers", { "l/layer.tar" } } } };
+    TarBuilder(wrong).file("manifest.json", good_manifest.dump()).file(hex + ".json", config + " ").file("l/layer.tar", layer_tar);
+    auto mismatch = m_store->load(wrong);
+    ASSERT_FALSE(mismatch.ok());
+    EXPECT_NE(mismatch.error().message().find("digest"), std::string::npos) << mismatch.error().describe();
+
+    // A layer that is not the one the config names.
+    auto other_layer = m_dir / "o.tar";
+    TarBuilder(other_layer).file("different", "x");
+    auto swapped = m_dir / "swapped.tar";
+    TarBuilder(swapped).file("manifest.json", good_manifest.dump()).file(hex + ".json", config)
+        .file("l/layer.tar", fs::read_file(other_layer).value());
+    auto diff = m_store->load(swapped);
+    ASSERT_FALSE(diff.ok());
+    EXPECT_NE(diff.error().message().find("diff id"), std::string::npos) << diff.error().describe();
+}
+
+TEST_F(StoreTest, LoadRejectsAmbiguousOciIndex)
+{
+    auto archive = m_dir / "ambiguous.tar";
+    TarBuilder(archive)
+        .file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})")
+        .file("index.json", R"({"schemaVersion":2,"manifests":[],"layers":[]})");
+    auto loaded = m_store->load(archive);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().message().find("ambiguous"), std::string::npos) << loaded.error().describe();
+
+    auto bad_digest = m_dir / "bad-digest.tar";
+    TarBuilder(bad_digest)
+        .file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})")
+        .file("index.json", R"({"schemaVersion":2,"manifests":[{"digest":"sha256:../../etc/passwd"}]})");
+    auto rejected = m_store->load(bad_digest);
+    ASSERT_FALSE(rejected.ok());
+    EXPECT_NE(rejected.error().message().find("invalid digest"), std::string::npos) << rejected.error().describe();
+}
+
+} // namespace
+} // namespace engine::image
