@@ -166,6 +166,22 @@ Result<UniqueFd> open_dir_in_root(int root_fd, const std::vector<std::string>& p
     return current;
 }
 
+// The names in an open directory, without "." and "..".
+Result<std::vector<std::string>> names_in(int dir_fd, const std::string& shown)
+{
+    DIR* dir = ::fdopendir(::dup(dir_fd));
+    if (!dir)
+        return Error::from_errno("read directory " + shown, errno);
+    std::vector<std::string> names;
+    while (auto* entry = ::readdir(dir)) {
+        std::string_view n = entry->d_name;
+        if (n != "." && n != "..")
+            names.emplace_back(n);
+    }
+    ::closedir(dir);
+    return names;
+}
+
 // Removes `name` in `dir_fd` without following it; a directory is emptied first, depth first,
 // through fds opened with O_NOFOLLOW.
 Result<void> remove_at(int dir_fd, const std::string& name)
@@ -181,16 +197,7 @@ Result<void> remove_at(int dir_fd, const std::string& name)
     UniqueFd child(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!child.valid())
         return Error::from_errno("open " + name, errno);
-    DIR* dir = ::fdopendir(::dup(child.get()));
-    if (!dir)
-        return Error::from_errno("read directory " + name, errno);
-    std::vector<std::string> names;
-    while (auto* entry = ::readdir(dir)) {
-        std::string_view n = entry->d_name;
-        if (n != "." && n != "..")
-            names.emplace_back(n);
-    }
-    ::closedir(dir);
+    auto names = TRY(names_in(child.get(), name));
     for (auto& n : names)
         TRY_CTX(remove_at(child.get(), n), "remove " + name);
     if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
@@ -672,16 +679,7 @@ Result<void> TarWriter::add_entry(int dir_fd, const std::string& name, const std
 
 Result<void> TarWriter::walk(int dir_fd, const std::string& prefix)
 {
-    DIR* dir = ::fdopendir(::dup(dir_fd));
-    if (!dir)
-        return Error::from_errno("read directory " + (prefix.empty() ? std::string("/") : prefix), errno);
-    std::vector<std::string> names;
-    while (auto* entry = ::readdir(dir)) {
-        std::string_view n = entry->d_name;
-        if (n != "." && n != "..")
-            names.emplace_back(n);
-    }
-    ::closedir(dir);
+    auto names = TRY(names_in(dir_fd, prefix.empty() ? std::string("/") : prefix));
     // Sorted, so the same tree always gives the same tar and the same diff id.
     std::sort(names.begin(), names.end());
     for (auto& name : names)
