@@ -1,0 +1,985 @@
+// The builder's orchestration: one function per instruction kind, over a per-stage state
+// (current image, config, declared ARGs, SHELL). See builder.h for the model.
+#include "engine/build/builder.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <set>
+
+#include "engine/base/fd.h"
+#include "engine/base/fs.h"
+#include "engine/base/sha256.h"
+#include "engine/base/strings.h"
+#include "engine/build/copy.h"
+#include "engine/build/dockerfile.h"
+#include "engine/build/dockerignore.h"
+#include "engine/image/layer.h"
+#include "engine/runtime/cgroup.h"
+#include "engine/runtime/container_spec.h"
+#include "engine/runtime/runtime.h"
+#include "engine/runtime/user.h"
+
+namespace engine::build {
+
+namespace {
+
+// Build args Docker accepts without an ARG instruction (proxies); they never enter history.
+const std::set<std::string>& predefined_args()
+{
+    static const std::set<std::string> names = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+        "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy" };
+    return names;
+}
+
+std::string short_id(const std::string& id)
+{
+    std::string hex = strings::starts_with(id, "sha256:") ? id.substr(7) : id;
+    return hex.substr(0, 12);
+}
+
+std::string format_seconds(std::chrono::steady_clock::duration elapsed)
+{
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3fs", std::chrono::duration<double>(elapsed).count());
+    return text;
+}
+
+std::string json_words(const std::vector<std::string>& words)
+{
+    // History writes exec forms as ["a" "b"], the way Docker prints them.
+    std::string out = "[";
+    for (size_t i = 0; i < words.size(); ++i) {
+        if (i > 0)
+            out += " ";
+        out += nlohmann::json(words[i]).dump();
+    }
+    return out + "]";
+}
+
+// The image config's "config" object with Docker's keys present.
+nlohmann::json default_container_config()
+{
+    return nlohmann::json {
+        { "Env", nlohmann::json::array({ "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }) },
+        { "Cmd", nullptr },
+        { "Entrypoint", nullptr },
+        { "WorkingDir", "" },
+        { "User", "" },
+        { "Labels", nullptr },
+    };
+}
+
+std::optional<std::string> env_lookup(const nlohmann::json& env, const std::string& name)
+{
+    if (!env.is_array())
+        return std::nullopt;
+    for (const auto& item : env) {
+        auto text = item.get<std::string>();
+        auto eq = text.find('=');
+        if (text.substr(0, eq) == name)
+            return eq == std::string::npos ? "" : text.substr(eq + 1);
+    }
+    return std::nullopt;
+}
+
+void env_set(nlohmann::json& env, const std::string& name, const std::string& value)
+{
+    if (!env.is_array())
+        env = nlohmann::json::array();
+    for (auto& item : env) {
+        auto text = item.get<std::string>();
+        if (text.substr(0, text.find('=')) == name) {
+            item = name + "=" + value;
+            return;
+        }
+    }
+    env.push_back(name + "=" + value);
+}
+
+struct Stage {
+    std::string name;                          // Lower case alias, "" if none.
+    int index { 0 };
+    std::optional<image::ImageRecord> image;   // nullopt while FROM scratch has no commit yet.
+    nlohmann::json config;                     // The whole image config (config, history, ...).
+    std::vector<std::pair<std::string, std::string>> args; // Declared ARGs with a value, in order.
+    std::vector<std::string> shell { "/bin/sh", "-c" };
+};
+
+// Removes a step's scratch directory when the step ends, however it ends.
+struct ScratchDir {
+    std::string path;
+    ~ScratchDir()
+    {
+        if (!path.empty())
+            (void)fs::remove_tree(path);
+    }
+};
+
+} // namespace
+
+std::string build_cache_dir(const image::Store& store) { return store.root() + "/build-cache"; }
+
+struct Builder::Impl {
+    sys::Kernel& kernel;
+    image::Store& store;
+    std::string scratch_dir;
+    const BuildOptions& options;
+    BuildOutput& output;
+    Dockerfile dockerfile;
+    std::optional<DockerIgnore> ignore;
+    UniqueFd context_fd;
+    std::vector<Stage> stages;
+    std::map<std::string, std::string> meta_args;
+    std::set<std::string> consumed_args;
+    BuildResult result;
+
+    void say(const std::string& text)
+    {
+        if (!options.quiet)
+            output.stream(text);
+    }
+
+    VariableLookup lookup_for(const Stage& stage)
+    {
+        return [&stage](const std::string& name) -> std::optional<std::string> {
+            if (auto value = env_lookup(stage.config["config"]["Env"], name))
+                return value;
+            for (const auto& [key, value] : stage.args) {
+                if (key == name)
+                    return value;
+            }
+            return std::nullopt;
+        };
+    }
+
+    Result<std::string> expand(const Stage& stage, const std::string& word, const Instruction& instruction)
+    {
+        return expand_word(word, lookup_for(stage), dockerfile.escape, instruction.location);
+    }
+
+    Error step_error(const Instruction& instruction, const std::string& message)
+    {
+        return Error::invalid(instruction.location.str() + ": " + message);
+    }
+
+    // [SECTION] Cache
+
+    std::string cache_key(const Stage& stage, const std::string& created_by)
+    {
+        std::string parent = stage.image ? stage.image->id : "scratch";
+        return Sha256::hex(parent + "\n" + created_by + "\n" + stage.config["config"].dump());
+    }
+
+    std::optional<image::ImageRecord> cache_lookup(const std::string& key)
+    {
+        if (options.no_cache)
+            return std::nullopt;
+        auto id = fs::read_file(build_cache_dir(store) + "/" + key);
+        if (!id.ok())
+            return std::nullopt;
+        auto record = store.resolve(strings::trim(id.value()));
+        if (!record.ok())
+            return std::nullopt;
+        return record.release_value();
+    }
+
+    void cache_store(const std::string& key, const std::string& image_id)
+    {
+        (void)fs::make_dirs(build_cache_dir(store), 0700);
+        (void)fs::write_file_atomic(build_cache_dir(store) + "/" + key, image_id + "\n", 0600);
+    }
+
+    // [SECTION] Commit
+
+    // Commits the stage's config (plus `layer_tar`, "" for none) as the next image, recording
+    // one history entry, and makes it the stage's current image.
+    Result<void> commit(Stage& stage, const std::string& created_by, const std::string& layer_tar,
+        const std::string& key)
+    {
+        auto& config = stage.config;
+        auto now = std::chrono::system_clock::now();
+        config["created"] = strings::rfc3339_nano(now);
+        if (!config.contains("history") || !config["history"].is_array())
+            config["history"] = nlohmann::json::array();
+        nlohmann::json entry { { "created", config["created"] }, { "created_by", created_by } };
+        if (layer_tar.empty())
+            entry["empty_layer"] = true;
+        config["history"].push_back(entry);
+        config["container_config"] = config["config"];
+        config["container_config"]["Cmd"] = nlohmann::json::array({ "/bin/sh", "-c", created_by });
+        auto record = TRY(store.commit(stage.image, layer_tar, config));
+        stage.image = record;
+        stage.config = record.config;
+        cache_store(key, record.id);
+        return Ok {};
+    }
+
+    // Reports a cache hit or the new image for a step.
+    Result<bool> try_cache(Stage& stage, const std::string& created_by, const std::string& key)
+    {
+        auto hit = cache_lookup(key);
+        if (!hit)
+            return false;
+        (void)created_by;
+        stage.image = *hit;
+        stage.config = hit->config;
+        ++result.cached_steps;
+        say(" ---> Using cache\n");
+        return true;
+    }
+
+    // [SECTION] Mounted working root
+
+    // An overlay of the stage's layers with a fresh upper dir, mounted under `dir`.
+    struct Mounted {
+        runtime::ContainerSpec spec;
+        sys::Kernel* kernel { nullptr };
+        bool mounted { false };
+        ~Mounted()
+        {
+            if (mounted)
+                (void)runtime::unmount_rootfs(*kernel, spec);
+        }
+    };
+
+    Result<void> mount_work_root(const Stage& stage, const std::string& dir, Mounted& mounted)
+    {
+        auto& spec = mounted.spec;
+        spec.upper_dir = dir + "/upper";
+        spec.work_dir = dir + "/work";
+        spec.rootfs = dir + "/rootfs";
+        TRY(fs::make_dirs(spec.upper_dir));
+        TRY(fs::make_dirs(spec.work_dir));
+        TRY(fs::make_dirs(spec.rootfs));
+        if (stage.image) {
+            for (const auto& layer : stage.image->layers)
+                spec.lower_dirs.push_back(layer.directory);
+        }
+        if (spec.lower_dirs.empty()) {
+            TRY(fs::make_dirs(dir + "/empty"));
+            spec.lower_dirs.push_back(dir + "/empty");
+        }
+        mounted.kernel = &kernel;
+        TRY(runtime::mount_rootfs(kernel, spec));
+        mounted.mounted = true;
+        return Ok {};
+    }
+
+    // Unmounts, turns the upper dir into a layer tar and commits it.
+    Result<void> commit_upper(Stage& stage, Mounted& mounted, const std::string& dir, const std::string& created_by,
+        const std::string& key)
+    {
+        TRY(runtime::unmount_rootfs(kernel, mounted.spec));
+        mounted.mounted = false;
+        std::string tar = dir + "/layer.tar";
+        TRY(image::write_layer_tar(mounted.spec.upper_dir, tar));
+        return commit(stage, created_by, tar, key);
+    }
+
+    // [SECTION] Instructions
+
+    Result<void> do_from(const Instruction& instruction, int index)
+    {
+        Stage stage;
+        stage.index = index;
+        VariableLookup meta = [this](const std::string& name) -> std::optional<std::string> {
+            if (auto it = meta_args.find(name); it != meta_args.end())
+                return it->second;
+            return std::nullopt;
+        };
+        auto name = TRY(expand_word(instruction.args[0], meta, dockerfile.escape, instruction.location));
+        if (instruction.args.size() == 3)
+            stage.name = strings::to_lower(instruction.args[2]);
+        if (name.empty())
+            return step_error(instruction, "FROM names no image (is a build arg empty?)");
+
+        if (strings::to_lower(name) == "scratch") {
+            stage.config = { { "architecture", "amd64" }, { "os", "linux" }, { "config", default_container_config() },
+                { "history", nlohmann::json::array() } };
+            stage.config["config"]["Env"] = nlohmann::json::array();
+            say(" ---> scratch\n");
+        } else {
+            const Stage* earlier = nullptr;
+            for (const auto& other : stages) {
+                if (!other.name.empty() && other.name == strings::to_lower(name))
+                    earlier = &other;
+            }
+            if (earlier != nullptr) {
+                stage.image = earlier->image;
+                stage.config = earlier->config;
+            } else {
+                auto record = store.resolve(name);
+                if (!record.ok())
+                    return step_error(instruction, "FROM " + name + ": " + record.error().message()
+                            + " (glassbox builds are offline: import or load the base image first)");
+                stage.image = record.release_value();
+                stage.config = stage.image->config;
+            }
+            if (!stage.config.contains("config") || !stage.config["config"].is_object())
+                stage.config["config"] = default_container_config();
+            say(" ---> " + (stage.image ? short_id(stage.image->id) : std::string("scratch")) + "\n");
+        }
+        // ONBUILD triggers of the base are recorded in its config; glassbox does not run them.
+        stage.config["config"]["OnBuild"] = nullptr;
+        stages.push_back(std::move(stage));
+        return Ok {};
+    }
+
+    Result<void> do_arg(Stage& stage, const Instruction& instruction)
+    {
+        for (const auto& word : instruction.args) {
+            auto eq = word.find('=');
+            std::string name = word.substr(0, eq);
+            std::optional<std::string> value;
+            if (eq != std::string::npos)
+                value = TRY(expand(stage, word.substr(eq + 1), instruction));
+            else if (auto it = meta_args.find(name); it != meta_args.end())
+                value = it->second;
+            if (auto it = options.build_args.find(name); it != options.build_args.end()) {
+                value = it->second;
+                consumed_args.insert(name);
+            }
+            stage.args.erase(std::remove_if(stage.args.begin(), stage.args.end(),
+                                 [&](const auto& pair) { return pair.first == name; }),
+                stage.args.end());
+            if (value)
+                stage.args.emplace_back(name, *value);
+        }
+        return Ok {};
+    }
+
+    // The ARG values a RUN sees that ENV does not already set: "|2 A=1 B=2 " in history.
+    std::vector<std::pair<std::string, std::string>> run_args(const Stage& stage)
+    {
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const auto& [name, value] : stage.args) {
+            if (!env_lookup(stage.config["config"]["Env"], name))
+                out.emplace_back(name, value);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    Result<void> do_run(Stage& stage, const Instruction& instruction)
+    {
+        std::vector<std::string> command;
+        if (instruction.json_form)
+            command = instruction.args;
+        else {
+            command = stage.shell;
+            command.push_back(instruction.rest);
+        }
+        auto args = run_args(stage);
+        std::string created_by;
+        if (!args.empty()) {
+            created_by = "|" + std::to_string(args.size()) + " ";
+            for (const auto& [name, value] : args)
+                created_by += name + "=" + value + " ";
+        }
+        created_by += strings::join(command, " ");
+        auto key = cache_key(stage, created_by);
+        if (TRY(try_cache(stage, created_by, key)))
+            return Ok {};
+
+        std::string id = strings::random_hex_id();
+        ScratchDir dir { scratch_dir + "/" + id };
+        Mounted mounted;
+        TRY(mount_work_root(stage, dir.path, mounted));
+        auto& spec = mounted.spec;
+        spec.id = id;
+        spec.hostname = id.substr(0, 12);
+        spec.process.args = command;
+        for (const auto& item : stage.config["config"]["Env"])
+            spec.process.env.push_back(item.get<std::string>());
+        for (const auto& [name, value] : args)
+            spec.process.env.push_back(name + "=" + value);
+        std::string workdir = stage.config["config"].value("WorkingDir", "");
+        spec.process.cwd = workdir.empty() ? "/" : workdir;
+        spec.process.user = stage.config["config"].value("User", "");
+        spec.process.capabilities = runtime::default_capabilities();
+        spec.masked_paths = runtime::default_masked_paths();
+        spec.readonly_paths = runtime::default_readonly_paths();
+        spec.cgroup_name = "glassbox/build-" + id;
+        spec.netns_path = options.network_mode == "host" ? "host" : "";
+
+        // The working directory must exist before the process can chdir into it.
+        {
+            UniqueFd root(::open(spec.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!root.valid())
+                return Error::from_errno("open " + spec.rootfs, errno);
+            TRY(make_dirs_in_root(root.get(), spec.process.cwd, 0, 0));
+        }
+
+        say(" ---> Running in " + id.substr(0, 12) + "\n");
+        auto started = runtime::start_container(kernel, spec);
+        auto cgroup = runtime::Cgroup::for_name(spec.cgroup_name);
+        if (!started.ok()) {
+            (void)cgroup.remove(kernel);
+            return started.release_error().with_context("RUN in build container " + id.substr(0, 12));
+        }
+        ++result.containers_run;
+        auto process = started.release_value();
+        pump_output(process);
+        int code = runtime::wait_for_exit(process.pid);
+        cgroup.kill_all(kernel);
+        (void)cgroup.remove(kernel);
+        if (code != 0)
+            return Error::system("The command '" + strings::join(command, " ") + "' returned a non-zero code: "
+                + std::to_string(code));
+        TRY(commit_upper(stage, mounted, dir.path, created_by, key));
+        say("Removing intermediate container " + id.substr(0, 12) + "\n");
+        return Ok {};
+    }
+
+    // Streams the RUN process's stdout and stderr until both are closed.
+    void pump_output(runtime::StartedProcess& process)
+    {
+        std::vector<pollfd> fds;
+        if (process.stdout_fd.valid())
+            fds.push_back({ process.stdout_fd.get(), POLLIN, 0 });
+        if (process.stderr_fd.valid())
+            fds.push_back({ process.stderr_fd.get(), POLLIN, 0 });
+        if (process.pty_master.valid())
+            fds.push_back({ process.pty_master.get(), POLLIN, 0 });
+        char buffer[8192];
+        while (!fds.empty()) {
+            if (::poll(fds.data(), fds.size(), -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                break;
+            }
+            for (size_t i = 0; i < fds.size();) {
+                if (fds[i].revents == 0) {
+                    ++i;
+                    continue;
+                }
+                ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+                if (n <= 0) {
+                    fds.erase(fds.begin() + static_cast<long>(i));
+                    continue;
+                }
+                std::string_view text(buffer, static_cast<size_t>(n));
+                if (!options.quiet) {
+                    if (fds[i].fd == process.stderr_fd.get())
+                        output.stream_stderr(text);
+                    else
+                        output.stream(text);
+                }
+                ++i;
+            }
+        }
+    }
+
+    // --chown "user:group" resolved in the stage's /etc/passwd and /etc/group.
+    Result<CopyOwnership> ownership_for(const Instruction& instruction, int root_fd)
+    {
+        CopyOwnership ownership;
+        if (auto chmod = instruction.flag("chmod")) {
+            std::uint64_t mode = 0;
+            bool ok = !chmod->empty() && chmod->find_first_not_of("01234567") == std::string::npos;
+            if (ok)
+                mode = std::stoull(*chmod, nullptr, 8);
+            if (!ok || mode > 07777)
+                return step_error(instruction, "invalid --chmod=" + *chmod + ": use an octal mode such as 0644");
+            ownership.chmod = static_cast<mode_t>(mode);
+        }
+        if (auto chown = instruction.flag("chown")) {
+            auto read_in_root = [&](const std::string& path) -> std::string {
+                auto fd = open_in_root(root_fd, path, O_RDONLY);
+                if (!fd.ok())
+                    return "";
+                std::string text;
+                char buffer[4096];
+                ssize_t n = 0;
+                while ((n = ::read(fd.value().get(), buffer, sizeof buffer)) > 0)
+                    text.append(buffer, static_cast<size_t>(n));
+                return text;
+            };
+            std::string spec = *chown;
+            // "user" alone means user:user's primary group in Docker's resolver; a bare numeric
+            // uid means gid 0... Docker uses the uid for both. Follow Docker: uid for both.
+            if (spec.find(':') == std::string::npos && !spec.empty()
+                && spec.find_first_not_of("0123456789") == std::string::npos)
+                spec += ":" + spec;
+            auto user = runtime::resolve_user(spec, read_in_root("/etc/passwd"), read_in_root("/etc/group"));
+            if (!user.ok())
+                return step_error(instruction, "--chown=" + *chown + ": " + user.error().message());
+            ownership.uid = user.value().uid;
+            ownership.gid = user.value().gid;
+        }
+        return ownership;
+    }
+
+    Result<void> do_copy(Stage& stage, const Instruction& instruction)
+    {
+        const bool is_add = instruction.keyword == "ADD";
+        std::vector<std::string> words;
+        for (const auto& word : instruction.args)
+            words.push_back(TRY(expand(stage, word, instruction)));
+        std::string dest = words.back();
+        words.pop_back();
+        std::string workdir = stage.config["config"].value("WorkingDir", "");
+        bool dest_is_dir_syntax = strings::ends_with(dest, "/") || dest == "." || strings::ends_with(dest, "/.");
+        if (!strings::starts_with(dest, "/"))
+            dest = (workdir.empty() ? "/" : workdir) + "/" + dest;
+
+        for (const auto& source : words) {
+            if (strings::starts_with(source, "http://") || strings::starts_with(source, "https://")
+                || strings::starts_with(source, "git@")) {
+                return step_error(instruction, std::string(is_add ? "ADD" : "COPY") + " " + source
+                        + ": glassbox builds are offline, so remote sources cannot be fetched. Download the file "
+                          "into the build context and COPY it instead.");
+            }
+        }
+
+        // Where the sources come from: the context, an earlier stage, or an image.
+        std::optional<image::ImageRecord> from_image;
+        std::string from_label;
+        if (auto from = instruction.flag("from")) {
+            if (is_add)
+                return step_error(instruction, "ADD does not take --from");
+            std::string wanted = strings::to_lower(TRY(expand(stage, *from, instruction)));
+            std::uint64_t number = 0;
+            bool found = false;
+            for (const auto& other : stages) {
+                if (&other == &stage)
+                    break;
+                if ((!other.name.empty() && other.name == wanted)
+                    || (strings::parse_uint(wanted, number) && static_cast<int>(number) == other.index)) {
+                    from_image = other.image;
+                    found = true;
+                }
+            }
+            if (!found) {
+                auto record = store.resolve(wanted);
+                if (!record.ok())
+                    return step_error(instruction, "COPY --from=" + *from + ": no stage or image of that name ("
+                            + record.error().message() + ")");
+                from_image = record.release_value();
+            }
+            from_label = from_image ? from_image->id : "scratch";
+        }
+
+        std::string id = strings::random_hex_id();
+        ScratchDir dir { scratch_dir + "/" + id };
+        TRY(fs::make_dirs(dir.path));
+
+        // The source root: the context dir, or an earlier stage's layers mounted read-only-ish
+        // (an overlay with a throwaway upper dir).
+        Mounted source_mount;
+        int source_root = context_fd.get();
+        UniqueFd source_root_fd;
+        if (instruction.flag("from")) {
+            Stage source_stage;
+            source_stage.image = from_image;
+            TRY(mount_work_root(source_stage, dir.path + "/source", source_mount));
+            source_root_fd = UniqueFd(::open(source_mount.spec.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!source_root_fd.valid())
+                return Error::from_errno("open " + source_mount.spec.rootfs, errno);
+            source_root = source_root_fd.get();
+        }
+        const DockerIgnore* ignore_for_source = instruction.flag("from") ? nullptr : (ignore ? &*ignore : nullptr);
+        auto sources = TRY(expand_sources(source_root, words, ignore_for_source, instruction.keyword));
+        if (sources.size() > 1 && !dest_is_dir_syntax)
+            return step_error(instruction, "When using " + instruction.keyword
+                    + " with more than one source file, the destination must be a directory and end with a /");
+
+        std::vector<std::vector<TreeEntry>> trees;
+        Sha256 content;
+        for (const auto& source : sources) {
+            auto tree = TRY(list_tree(source_root, source, ignore_for_source));
+            auto hash = TRY(hash_entries(source_root, tree));
+            content.update(hash.data(), hash.size());
+            trees.push_back(std::move(tree));
+        }
+        std::string kind = sources.size() > 1 ? "multi" : (S_ISDIR(trees[0][0].st.st_mode) ? "dir" : "file");
+        std::string flags_text;
+        for (const auto& flag : instruction.flags)
+            flags_text += "--" + flag.name + "=" + flag.value + " ";
+        std::string created_by = "/bin/sh -c #(nop) " + instruction.keyword + " " + flags_text + kind + ":"
+            + content.finish_hex() + (from_label.empty() ? "" : " from " + from_label) + " in " + dest + " ";
+        auto key = cache_key(stage, created_by);
+        if (TRY(try_cache(stage, created_by, key)))
+            return Ok {};
+
+        Mounted mounted;
+        TRY(mount_work_root(stage, dir.path + "/dest", mounted));
+        UniqueFd root(::open(mounted.spec.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!root.valid())
+            return Error::from_errno("open " + mounted.spec.rootfs, errno);
+        auto ownership = TRY(ownership_for(instruction, root.get()));
+
+        for (size_t i = 0; i < sources.size(); ++i) {
+            const auto& tree = trees[i];
+            const auto& top = tree[0];
+            bool top_is_dir = S_ISDIR(top.st.st_mode);
+            std::string target = dest;
+            bool dest_exists_as_dir = open_in_root(root.get(), dest, O_RDONLY | O_DIRECTORY).ok();
+            if (!top_is_dir && (dest_is_dir_syntax || dest_exists_as_dir)) {
+                auto slash = top.full.rfind('/');
+                target = dest + "/" + (slash == std::string::npos ? top.full : top.full.substr(slash + 1));
+            }
+            if (top_is_dir)
+                TRY(make_dirs_in_root(root.get(), target, ownership.uid, ownership.gid));
+
+            if (is_add && S_ISREG(top.st.st_mode)) {
+                auto archive = TRY(open_in_root(source_root, top.full, O_RDONLY | O_NOFOLLOW));
+                if (is_local_archive(archive.get())) {
+                    auto target_dir = TRY(make_dirs_in_root(root.get(), dest, ownership.uid, ownership.gid));
+                    std::string dir_path = "/proc/self/fd/" + std::to_string(target_dir.get());
+                    std::string archive_path = "/proc/self/fd/" + std::to_string(archive.get());
+                    image::UnpackOptions unpack;
+                    unpack.whiteouts = false;
+                    unpack.keep_owners = true;
+                    TRY_CTX(image::unpack_layer(archive_path, dir_path, unpack), "ADD " + top.full);
+                    continue;
+                }
+            }
+            TRY(copy_entries(source_root, tree, root.get(), target, ownership));
+        }
+        root.reset();
+        TRY(commit_upper(stage, mounted, dir.path + "/dest", created_by, key));
+        return Ok {};
+    }
+
+    // Config-only instructions: change the config, commit an empty layer.
+    Result<void> do_config(Stage& stage, const Instruction& instruction)
+    {
+        auto& config = stage.config["config"];
+        const auto& kw = instruction.keyword;
+        std::string nop = "/bin/sh -c #(nop) ";
+        std::string created_by;
+        if (kw == "ENV") {
+            auto pairs = TRY(parse_key_values(instruction, lookup_for(stage), dockerfile.escape));
+            std::string text;
+            for (const auto& [name, value] : pairs) {
+                env_set(config["Env"], name, value);
+                text += " " + name + "=" + value;
+            }
+            created_by = nop + " ENV" + text;
+        } else if (kw == "LABEL") {
+            auto pairs = TRY(parse_key_values(instruction, lookup_for(stage), dockerfile.escape));
+            std::string text;
+            if (!config["Labels"].is_object())
+                config["Labels"] = nlohmann::json::object();
+            for (const auto& [name, value] : pairs) {
+                config["Labels"][name] = value;
+                text += " " + name + "=" + value;
+            }
+            created_by = nop + " LABEL" + text;
+        } else if (kw == "CMD" || kw == "ENTRYPOINT") {
+            nlohmann::json value;
+            if (instruction.json_form)
+                value = instruction.args;
+            else {
+                auto words = stage.shell;
+                words.push_back(instruction.rest);
+                value = words;
+            }
+            config[kw == "CMD" ? "Cmd" : "Entrypoint"] = value;
+            // Docker resets an inherited CMD when ENTRYPOINT is set.
+            if (kw == "ENTRYPOINT")
+                config["Cmd"] = nullptr;
+            created_by = nop + " " + kw + " " + json_words(value.get<std::vector<std::string>>());
+        } else if (kw == "WORKDIR") {
+            auto path = TRY(expand(stage, instruction.rest, instruction));
+            std::string current = config.value("WorkingDir", "");
+            if (!strings::starts_with(path, "/"))
+                path = (current.empty() ? "" : current) + "/" + path;
+            path = "/" + clean_relative_path(path);
+            config["WorkingDir"] = path;
+            created_by = nop + "WORKDIR " + path;
+        } else if (kw == "USER") {
+            auto user = TRY(expand(stage, instruction.args[0], instruction));
+            config["User"] = user;
+            created_by = nop + " USER " + user;
+        } else if (kw == "EXPOSE") {
+            std::string text;
+            if (!config["ExposedPorts"].is_object())
+                config["ExposedPorts"] = nlohmann::json::object();
+            for (const auto& word : instruction.args) {
+                auto port = TRY(expand(stage, word, instruction));
+                if (port.find('/') == std::string::npos)
+                    port += "/tcp";
+                auto number = port.substr(0, port.find('/'));
+                std::uint64_t value = 0;
+                auto dash = number.find('-');
+                if (!strings::parse_uint(number.substr(0, dash), value) || value == 0 || value > 65535)
+                    return step_error(instruction, "EXPOSE: invalid port \"" + word + "\"");
+                config["ExposedPorts"][port] = nlohmann::json::object();
+                text += " " + port;
+            }
+            created_by = nop + " EXPOSE" + text;
+        } else if (kw == "VOLUME") {
+            std::string text;
+            if (!config["Volumes"].is_object())
+                config["Volumes"] = nlohmann::json::object();
+            for (const auto& word : instruction.args) {
+                auto path = instruction.json_form ? word : TRY(expand(stage, word, instruction));
+                if (path.empty())
+                    return step_error(instruction, "VOLUME specified can not be an empty string");
+                config["Volumes"][path] = nlohmann::json::object();
+                text += " " + path;
+            }
+            created_by = nop + " VOLUME [" + strings::trim(text) + "]";
+        } else if (kw == "STOPSIGNAL") {
+            auto signal = TRY(expand(stage, instruction.args[0], instruction));
+            auto number = runtime::parse_signal(signal);
+            if (!number.ok())
+                return step_error(instruction, "STOPSIGNAL: " + number.error().message());
+            config["StopSignal"] = signal;
+            created_by = nop + " STOPSIGNAL " + signal;
+        } else if (kw == "SHELL") {
+            stage.shell = instruction.args;
+            config["Shell"] = instruction.args;
+            created_by = nop + " SHELL " + json_words(instruction.args);
+        } else if (kw == "HEALTHCHECK") {
+            created_by = nop + " HEALTHCHECK " + instruction.rest;
+            if (instruction.nested.empty()) {
+                config["Healthcheck"] = { { "Test", nlohmann::json::array({ "NONE" }) } };
+            } else {
+                const auto& cmd = instruction.nested[0];
+                nlohmann::json test = nlohmann::json::array();
+                if (cmd.json_form) {
+                    test.push_back("CMD");
+                    for (const auto& arg : cmd.args)
+                        test.push_back(arg);
+                } else {
+                    test = { "CMD-SHELL", cmd.rest };
+                }
+                nlohmann::json check { { "Test", test } };
+                for (const auto& flag : instruction.flags) {
+                    if (flag.name == "retries") {
+                        std::uint64_t retries = 0;
+                        if (!strings::parse_uint(flag.value, retries))
+                            return step_error(instruction, "HEALTHCHECK --retries: not a number: " + flag.value);
+                        check["Retries"] = retries;
+                        continue;
+                    }
+                    auto nanos = parse_duration(flag.value);
+                    if (!nanos)
+                        return step_error(instruction, "HEALTHCHECK --" + flag.name + ": invalid duration \""
+                                + flag.value + "\" (use 30s, 1m30s, 500ms)");
+                    static const std::map<std::string, std::string> keys = { { "interval", "Interval" },
+                        { "timeout", "Timeout" }, { "start-period", "StartPeriod" },
+                        { "start-interval", "StartInterval" } };
+                    check[keys.at(flag.name)] = *nanos;
+                }
+                config["Healthcheck"] = check;
+            }
+        } else if (kw == "ONBUILD") {
+            if (!config["OnBuild"].is_array())
+                config["OnBuild"] = nlohmann::json::array();
+            config["OnBuild"].push_back(instruction.rest);
+            created_by = nop + " ONBUILD " + instruction.rest;
+        } else if (kw == "MAINTAINER") {
+            stage.config["author"] = instruction.rest;
+            created_by = nop + " MAINTAINER " + instruction.rest;
+        }
+        auto key = cache_key(stage, created_by);
+        if (TRY(try_cache(stage, created_by, key)))
+            return Ok {};
+        return commit(stage, created_by, "", key);
+    }
+
+    // Go-style durations as HEALTHCHECK takes them: "30s", "1m30s", "500ms", "2h".
+    static std::optional<std::int64_t> parse_duration(const std::string& text)
+    {
+        std::int64_t total = 0;
+        size_t pos = 0;
+        if (text.empty())
+            return std::nullopt;
+        while (pos < text.size()) {
+            size_t start = pos;
+            while (pos < text.size() && (std::isdigit(static_cast<unsigned char>(text[pos])) || text[pos] == '.'))
+                ++pos;
+            if (start == pos)
+                return std::nullopt;
+            double value = std::stod(text.substr(start, pos - start));
+            size_t unit_start = pos;
+            while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos])))
+                ++pos;
+            std::string unit = text.substr(unit_start, pos - unit_start);
+            static const std::map<std::string, double> scale = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 },
+                { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+            auto it = scale.find(unit);
+            if (it == scale.end())
+                return std::nullopt;
+            total += static_cast<std::int64_t>(value * it->second);
+        }
+        return total;
+    }
+
+    // [SECTION] The build
+
+    Result<void> run_all()
+    {
+        // The Dockerfile, the ignore file and the context root.
+        std::string dockerfile_path = strings::starts_with(options.dockerfile, "/")
+            ? options.dockerfile
+            : options.context_dir + "/" + clean_relative_path(options.dockerfile);
+        context_fd = UniqueFd(::open(options.context_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!context_fd.valid())
+            return Error::from_errno("open build context " + options.context_dir, errno);
+        std::string dockerfile_text;
+        if (strings::starts_with(options.dockerfile, "/")) {
+            dockerfile_text = TRY_CTX(fs::read_file(dockerfile_path), "read Dockerfile");
+        } else {
+            auto fd = open_in_root(context_fd.get(), options.dockerfile, O_RDONLY);
+            if (!fd.ok())
+                return Error::not_found("Cannot locate specified Dockerfile: " + options.dockerfile);
+            char buffer[65536];
+            ssize_t n = 0;
+            while ((n = ::read(fd.value().get(), buffer, sizeof buffer)) > 0)
+                dockerfile_text.append(buffer, static_cast<size_t>(n));
+        }
+        dockerfile = TRY(parse_dockerfile(dockerfile_text, options.dockerfile));
+        if (auto fd = open_in_root(context_fd.get(), ".dockerignore", O_RDONLY); fd.ok()) {
+            std::string text;
+            char buffer[65536];
+            ssize_t n = 0;
+            while ((n = ::read(fd.value().get(), buffer, sizeof buffer)) > 0)
+                text.append(buffer, static_cast<size_t>(n));
+            ignore = TRY(DockerIgnore::parse(text));
+        }
+
+        // Lints first: an error stops the build before anything runs.
+        LintOptions lint_options;
+        lint_options.allow_latest = options.allow_latest;
+        lint_options.build_args = options.build_args;
+        result.lints = lint_dockerfile(dockerfile, lint_options);
+        for (const auto& finding : result.lints)
+            say(finding.format());
+        if (has_lint_errors(result.lints))
+            return Error::invalid("the Dockerfile has lint errors (see above); fix them or pass --allow-latest");
+
+        // Which instructions run: everything up to the end of the target stage.
+        size_t end = dockerfile.instructions.size();
+        size_t first_from = 0;
+        while (dockerfile.instructions[first_from].keyword != "FROM")
+            ++first_from;
+        if (!options.target.empty()) {
+            bool found = false;
+            for (size_t i = 0; i < dockerfile.instructions.size(); ++i) {
+                const auto& ins = dockerfile.instructions[i];
+                if (ins.keyword != "FROM")
+                    continue;
+                if (found) {
+                    end = i;
+                    break;
+                }
+                if (ins.args.size() == 3 && strings::to_lower(ins.args[2]) == strings::to_lower(options.target))
+                    found = true;
+            }
+            if (!found)
+                return Error::invalid("failed to reach build target " + options.target + " in Dockerfile");
+        }
+
+        // ARGs before the first FROM are the meta args, usable in FROM lines.
+        for (size_t i = 0; i < first_from; ++i) {
+            for (const auto& word : dockerfile.instructions[i].args) {
+                auto eq = word.find('=');
+                std::string name = word.substr(0, eq);
+                if (auto it = options.build_args.find(name); it != options.build_args.end()) {
+                    meta_args[name] = it->second;
+                    consumed_args.insert(name);
+                } else if (eq != std::string::npos) {
+                    VariableLookup meta = [this](const std::string& n) -> std::optional<std::string> {
+                        if (auto it2 = meta_args.find(n); it2 != meta_args.end())
+                            return it2->second;
+                        return std::nullopt;
+                    };
+                    meta_args[name] = TRY(expand_word(word.substr(eq + 1), meta, dockerfile.escape,
+                        dockerfile.instructions[i].location));
+                }
+            }
+        }
+
+        int total = static_cast<int>(end - first_from);
+        int stage_index = 0;
+        for (size_t i = first_from; i < end; ++i) {
+            const auto& instruction = dockerfile.instructions[i];
+            int step = static_cast<int>(i - first_from) + 1;
+            say("Step " + std::to_string(step) + "/" + std::to_string(total) + " : " + instruction.original + "\n");
+            auto started = std::chrono::steady_clock::now();
+            ++result.steps;
+            if (instruction.keyword == "FROM") {
+                TRY(do_from(instruction, stage_index++));
+            } else {
+                Stage& stage = stages.back();
+                if (instruction.keyword == "ARG")
+                    TRY(do_arg(stage, instruction));
+                else if (instruction.keyword == "RUN")
+                    TRY(do_run(stage, instruction));
+                else if (instruction.keyword == "COPY" || instruction.keyword == "ADD")
+                    TRY(do_copy(stage, instruction));
+                else
+                    TRY(do_config(stage, instruction));
+                if (instruction.keyword != "ARG")
+                    say(" ---> " + (stage.image ? short_id(stage.image->id) : std::string("scratch")) + "\n");
+            }
+            if (options.show_step_times)
+                say(" ---> Done in " + format_seconds(std::chrono::steady_clock::now() - started) + "\n");
+        }
+
+        Stage& final_stage = stages.back();
+        if (!options.labels.empty()) {
+            Instruction label;
+            label.keyword = "LABEL";
+            for (const auto& [name, value] : options.labels)
+                label.args.push_back(name + "=" + nlohmann::json(value).dump());
+            label.rest = strings::join(label.args, " ");
+            label.location = { options.dockerfile, 0, 0 };
+            TRY(do_config(final_stage, label));
+        }
+        if (!final_stage.image)
+            return Error::invalid("the final stage is FROM scratch with no instructions: there is no image to tag");
+
+        std::vector<std::string> unused;
+        for (const auto& [name, value] : options.build_args) {
+            if (!consumed_args.count(name) && !predefined_args().count(name))
+                unused.push_back(name);
+        }
+        if (!unused.empty())
+            say("[Warning] One or more build-args [" + strings::join(unused, " ") + "] were not consumed\n");
+
+        result.image_id = final_stage.image->id;
+        output.built(result.image_id);
+        say("Successfully built " + short_id(result.image_id) + "\n");
+        for (const auto& tag : options.tags) {
+            auto reference = TRY_CTX(image::parse_reference(tag), "tag " + tag);
+            TRY(store.tag(result.image_id, reference.str()));
+            result.tags.push_back(reference.str());
+            say("Successfully tagged " + reference.str() + "\n");
+        }
+        if (options.quiet)
+            output.stream(result.image_id + "\n");
+        return Ok {};
+    }
+};
+
+Builder::Builder(sys::Kernel& kernel, image::Store& store, std::string scratch_dir)
+    : m_kernel(kernel)
+    , m_store(store)
+    , m_scratch_dir(std::move(scratch_dir))
+{
+}
+
+Result<BuildResult> Builder::build(const BuildOptions& options, BuildOutput& output)
+{
+    // Validate tags before any work, so a typo does not cost a whole build.
+    for (const auto& tag : options.tags)
+        TRY_CTX(image::parse_reference(tag), "invalid tag " + tag);
+    TRY(fs::make_dirs(m_scratch_dir, 0700));
+    Impl impl { m_kernel, m_store, m_scratch_dir, options, output, {}, {}, {}, {}, {}, {}, {} };
+    TRY(impl.run_all());
+    return impl.result;
+}
+
+} // namespace engine::build

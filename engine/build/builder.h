@@ -1,0 +1,108 @@
+// The image builder: runs a parsed Dockerfile against the image store, the way Docker's legacy
+// builder does. Each RUN starts a real container (fresh namespaces, network none) on an overlay
+// of the layers so far with a fresh upper directory; the upper directory becomes a layer tar
+// (whiteouts for deletions) and Store::commit makes the next image. COPY and ADD write into a
+// fresh upper directory through the same overlay, resolving every path inside the image root
+// (openat2 RESOLVE_IN_ROOT), so a symlink in the image or the context cannot reach the host.
+// Config instructions (ENV, WORKDIR, CMD, ...) commit an image with an empty layer.
+// The cache maps (parent image id, instruction as recorded in history, content hash of the
+// files COPY/ADD read) to the image that step made, stored under <store root>/build-cache/.
+// Kernel interfaces: overlay mount(2), the runtime's clone/namespaces, cgroupfs, openat2(2).
+// Lesson: lessons/dockerfile-basics/, lessons/layers-and-cache/.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/build/lints.h"
+#include "engine/image/store.h"
+#include "engine/sys/kernel.h"
+
+namespace engine::build {
+
+struct BuildOptions {
+    std::string context_dir;                         // The unpacked build context.
+    std::string dockerfile { "Dockerfile" };         // Relative to context_dir (or absolute).
+    std::vector<std::string> tags;                   // "-t" values, each "name[:tag]".
+    std::map<std::string, std::string> build_args;   // --build-arg KEY=value.
+    std::map<std::string, std::string> labels;       // --label, applied to the final image.
+    std::string target;                              // --target stage name ("" = last stage).
+    bool no_cache { false };
+    bool allow_latest { false };
+    bool quiet { false };                            // -q: only the final id is printed.
+    std::string network_mode;                        // "", "none" (loopback only) or "host".
+    bool show_step_times { true };                   // A " ---> Done in 1.23s" line per step.
+};
+
+// Where progress goes. The CLI prints `stream` as is; the API wraps each call in a JSON line.
+class BuildOutput {
+public:
+    virtual ~BuildOutput() = default;
+    // Progress lines and a RUN step's stdout.
+    virtual void stream(std::string_view text) = 0;
+    // A RUN step's stderr (the legacy builder colours it red on the API stream).
+    virtual void stream_stderr(std::string_view text) { stream(text); }
+    // The final image id, once ("aux" on the API stream).
+    virtual void built(const std::string& image_id) { (void)image_id; }
+};
+
+// A BuildOutput that calls functions; handy for tests and the CLI.
+class CallbackOutput : public BuildOutput {
+public:
+    explicit CallbackOutput(std::function<void(std::string_view)> on_stream,
+        std::function<void(std::string_view)> on_stderr = {})
+        : m_on_stream(std::move(on_stream))
+        , m_on_stderr(std::move(on_stderr))
+    {
+    }
+    void stream(std::string_view text) override { m_on_stream(text); }
+    void stream_stderr(std::string_view text) override
+    {
+        if (m_on_stderr)
+            m_on_stderr(text);
+        else
+            m_on_stream(text);
+    }
+
+private:
+    std::function<void(std::string_view)> m_on_stream;
+    std::function<void(std::string_view)> m_on_stderr;
+};
+
+struct BuildResult {
+    std::string image_id;             // "sha256:<hex>".
+    std::vector<std::string> tags;
+    int steps { 0 };                  // Steps run (FROM included).
+    int cached_steps { 0 };           // Steps answered from the cache.
+    int containers_run { 0 };         // RUN containers actually started.
+    std::vector<LintFinding> lints;
+};
+
+class Builder {
+public:
+    // `scratch_dir` holds each step's upper, work and mount directories while it runs; it is
+    // created if missing and each step removes its own subdirectory.
+    Builder(sys::Kernel& kernel, image::Store& store, std::string scratch_dir);
+
+    // Builds and tags. A failed step returns its error (after printing what it printed); its
+    // temporary mounts, cgroup and directories are removed. Errors: parse and lint errors name
+    // file, line and column; a RUN that fails is "The command '/bin/sh -c …' returned a
+    // non-zero code: N"; ADD of a URL is an offline error.
+    Result<BuildResult> build(const BuildOptions& options, BuildOutput& output);
+
+private:
+    struct Impl;
+    sys::Kernel& m_kernel;
+    image::Store& m_store;
+    std::string m_scratch_dir;
+};
+
+// The cache directory the builder uses for `store`.
+std::string build_cache_dir(const image::Store& store);
+
+} // namespace engine::build
