@@ -20,28 +20,28 @@ namespace engine::network {
 // A link as rtnetlink reports it. Plain data.
 struct LinkInfo {
     int index { 0 };
-    std::string name;
-    std::string kind;          // "veth", "bridge", "macvlan", "ipvlan", "vlan"; "" for lo / NICs.
-    std::string mac;           // "02:42:ac:11:00:02"
+    std::string name {};
+    std::string kind {};          // "veth", "bridge", "macvlan", "ipvlan", "vlan"; "" for lo / NICs.
+    std::string mac {};           // "02:42:ac:11:00:02"
     int mtu { 0 };
     bool up { false };
     int master_index { 0 };    // Bridge this link is a port of; 0 when none.
     int parent_index { 0 };    // IFLA_LINK: veth peer, macvlan/ipvlan/vlan parent; 0 when none.
-    std::string mode;          // macvlan "bridge"/"private"/..., ipvlan "l2"/"l3"/"l3s".
+    std::string mode {};          // macvlan "bridge"/"private"/..., ipvlan "l2"/"l3"/"l3s".
     int vlan_id { 0 };         // For kind "vlan".
 };
 
 // What to create. Fields beyond name/kind apply to the kinds noted.
 struct LinkRequest {
-    std::string name;
-    std::string kind;          // "veth", "bridge", "macvlan", "ipvlan", "vlan"
-    std::string peer_name;     // veth: the other end.
-    std::string peer_netns;    // veth: create the peer directly in this namespace ("" = same).
-    std::string parent;        // macvlan/ipvlan/vlan: the parent link's name (in the same netns).
-    std::string mode;          // macvlan: "bridge" (default), "private", "vepa", "passthru";
+    std::string name {};
+    std::string kind {};          // "veth", "bridge", "macvlan", "ipvlan", "vlan"
+    std::string peer_name {};     // veth: the other end.
+    std::string peer_netns {};    // veth: create the peer directly in this namespace ("" = same).
+    std::string parent {};        // macvlan/ipvlan/vlan: the parent link's name (in the same netns).
+    std::string mode {};          // macvlan: "bridge" (default), "private", "vepa", "passthru";
                                // ipvlan: "l2" (default), "l3", "l3s".
     int vlan_id { 0 };         // vlan: the 802.1q tag.
-    std::string mac;           // "" = kernel picks.
+    std::string mac {};           // "" = kernel picks.
     int mtu { 0 };             // 0 = kernel default.
 };
 

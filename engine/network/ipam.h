@@ -1,0 +1,62 @@
+// IPAM: which subnet each network gets and which addresses in it are taken. Subnets come from
+// Docker's default pools (172.17.0.0/16 ... 172.31.0.0/16, then 192.168.0.0/20 steps) or, for
+// tests, from a configured prefix split into /24s; subnets already routed on the host are
+// skipped. Addresses are handed out in order after the last one given (as Docker's allocator
+// does, so a released address is not reused at once). Every change is written atomically to
+// one JSON file, so a daemon restart hands out no address twice.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/network/ipv4.h"
+
+namespace engine::network {
+
+struct IpamPool {
+    Subnet subnet;
+    Ipv4 gateway;          // Reserved: never handed to a container.
+    Subnet range;          // Addresses come from here (== subnet when no --ip-range).
+    std::set<std::uint32_t> allocated;
+    std::uint32_t last { 0 }; // Last address handed out (the cursor).
+};
+
+// Candidate subnets in order: Docker's defaults when `pool_prefix` is empty, else /24s of it.
+Result<std::vector<Subnet>> default_pools(const std::string& pool_prefix);
+
+class Ipam {
+public:
+    // `state_path` "" keeps everything in memory (unit tests of the pure logic).
+    Ipam(std::string state_path, std::vector<Subnet> pools);
+
+    // Reads the state file if it exists.
+    Result<void> load();
+
+    // The first candidate that overlaps neither a registered pool nor any of `taken`
+    // (routes on the host, other users' subnets). Fails naming the pools when all are used.
+    Result<Subnet> choose_subnet(const std::vector<Subnet>& taken) const;
+
+    // Registers a network's pool. `gateway`/`ip_range` "" = the first usable address / the whole
+    // subnet. Conflict when the subnet overlaps another network's.
+    Result<IpamPool> add_pool(const std::string& network_id, const Subnet& subnet,
+        const std::string& gateway, const std::string& ip_range);
+    Result<void> remove_pool(const std::string& network_id);
+    [[nodiscard]] const IpamPool* pool(const std::string& network_id) const;
+
+    // Hands out `requested` ("" = the next free address in the range).
+    Result<Ipv4> allocate(const std::string& network_id, const std::string& requested);
+    Result<void> release(const std::string& network_id, Ipv4 address);
+
+private:
+    Result<void> save() const;
+
+    std::string m_state_path;
+    std::vector<Subnet> m_pools;
+    std::map<std::string, IpamPool> m_networks;
+};
+
+} // namespace engine::network

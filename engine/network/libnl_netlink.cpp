@@ -1,0 +1,502 @@
+#include "engine/network/libnl_netlink.h"
+
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <memory>
+#include <thread>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/ipvlan.h>
+#include <netlink/route/link/macvlan.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/link/vlan.h>
+#include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
+
+#include "engine/base/fd.h"
+
+namespace engine::network {
+
+namespace {
+
+struct SocketDeleter {
+    void operator()(nl_sock* sock) const { nl_socket_free(sock); }
+};
+struct CacheDeleter {
+    void operator()(nl_cache* cache) const { nl_cache_free(cache); }
+};
+struct LinkDeleter {
+    void operator()(rtnl_link* link) const { rtnl_link_put(link); }
+};
+struct AddrDeleter {
+    void operator()(nl_addr* addr) const { nl_addr_put(addr); }
+};
+struct RtnlAddrDeleter {
+    void operator()(rtnl_addr* addr) const { rtnl_addr_put(addr); }
+};
+struct RouteDeleter {
+    void operator()(rtnl_route* route) const { rtnl_route_put(route); }
+};
+using SocketPtr = std::unique_ptr<nl_sock, SocketDeleter>;
+using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
+using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
+using AddrPtr = std::unique_ptr<nl_addr, AddrDeleter>;
+using RtnlAddrPtr = std::unique_ptr<rtnl_addr, RtnlAddrDeleter>;
+using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
+
+// Turns a libnl error code into an Error whose kind callers can branch on.
+Error nl_error(const std::string& what, int code)
+{
+    int nle = code < 0 ? -code : code;
+    std::string message = what + ": " + nl_geterror(nle);
+    switch (nle) {
+    case NLE_EXIST:
+        return Error::exists(message);
+    case NLE_OBJ_NOTFOUND:
+    case NLE_NODEV:
+        return Error::not_found(message);
+    case NLE_OPNOTSUPP:
+        return Error::unsupported(message);
+    case NLE_PERM:
+        return Error::make(ErrorKind::PermissionDenied, message);
+    default:
+        return Error::system(message);
+    }
+}
+
+Result<UniqueFd> open_netns(const std::string& netns)
+{
+    UniqueFd fd(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return Error::from_errno("open network namespace " + netns, errno);
+    return fd;
+}
+
+// A connected rtnetlink socket in `netns` ("" = this thread's namespace).
+Result<SocketPtr> open_socket(const std::string& netns)
+{
+    auto connect = []() -> Result<SocketPtr> {
+        SocketPtr sock(nl_socket_alloc());
+        if (!sock)
+            return Error::system("nl_socket_alloc failed");
+        if (int rc = nl_connect(sock.get(), NETLINK_ROUTE); rc < 0)
+            return nl_error("connect rtnetlink", rc);
+        return sock;
+    };
+    if (netns.empty())
+        return connect();
+    auto fd = TRY(open_netns(netns));
+    // setns(CLONE_NEWNET) changes only the calling thread; a short-lived thread does it so the
+    // caller's thread stays where it is. The socket keeps the namespace it was created in.
+    Result<SocketPtr> result = Error::system("unreached");
+    std::thread worker([&] {
+        if (::setns(fd.get(), CLONE_NEWNET) != 0) {
+            result = Error::from_errno("setns " + netns, errno);
+            return;
+        }
+        result = connect();
+    });
+    worker.join();
+    return result;
+}
+
+Result<LinkPtr> fetch_link(nl_sock* sock, const std::string& name)
+{
+    rtnl_link* link = nullptr;
+    int rc = rtnl_link_get_kernel(sock, 0, name.c_str(), &link);
+    if (rc < 0)
+        return nl_error("link " + name, rc);
+    return LinkPtr(link);
+}
+
+std::string addr_string(nl_addr* addr, bool with_prefix)
+{
+    if (!addr)
+        return "";
+    char buffer[128];
+    nl_addr2str(addr, buffer, sizeof buffer);
+    std::string text = buffer;
+    if (!with_prefix) {
+        auto slash = text.find('/');
+        if (slash != std::string::npos)
+            text.resize(slash);
+    }
+    return text;
+}
+
+LinkInfo to_info(rtnl_link* link)
+{
+    LinkInfo info;
+    info.index = rtnl_link_get_ifindex(link);
+    info.name = rtnl_link_get_name(link) ? rtnl_link_get_name(link) : "";
+    const char* type = rtnl_link_get_type(link);
+    info.kind = type ? type : "";
+    info.mac = addr_string(rtnl_link_get_addr(link), false);
+    info.mtu = static_cast<int>(rtnl_link_get_mtu(link));
+    info.up = (rtnl_link_get_flags(link) & IFF_UP) != 0;
+    info.master_index = rtnl_link_get_master(link);
+    info.parent_index = rtnl_link_get_link(link);
+    char buffer[32];
+    if (info.kind == "macvlan") {
+        auto mode = rtnl_link_macvlan_get_mode(link);
+        info.mode = rtnl_link_macvlan_mode2str(static_cast<int>(mode), buffer, sizeof buffer);
+    } else if (info.kind == "ipvlan") {
+        std::uint16_t mode = 0;
+        if (rtnl_link_ipvlan_get_mode(link, &mode) == 0)
+            info.mode = rtnl_link_ipvlan_mode2str(mode, buffer, sizeof buffer);
+    } else if (info.kind == "vlan") {
+        info.vlan_id = rtnl_link_vlan_get_id(link);
+    }
+    return info;
+}
+
+Result<AddrPtr> parse_addr(const std::string& text, int family)
+{
+    nl_addr* addr = nullptr;
+    if (int rc = nl_addr_parse(text.c_str(), family, &addr); rc < 0)
+        return nl_error("parse address " + text, rc);
+    return AddrPtr(addr);
+}
+
+// Applies `apply` to an empty change request for `name` and sends it.
+template<typename Apply>
+Result<void> change_link(const std::string& netns, const std::string& name, const std::string& what, Apply apply)
+{
+    auto sock = TRY(open_socket(netns));
+    auto orig = TRY(fetch_link(sock.get(), name));
+    LinkPtr change(rtnl_link_alloc());
+    TRY(apply(change.get()));
+    if (int rc = rtnl_link_change(sock.get(), orig.get(), change.get(), 0); rc < 0)
+        return nl_error(what + " " + name, rc);
+    return Ok {};
+}
+
+Result<RoutePtr> build_route(nl_sock* sock, const std::string& destination, const std::string& gateway,
+    const std::string& link)
+{
+    RoutePtr route(rtnl_route_alloc());
+    rtnl_route_set_family(route.get(), AF_INET);
+    rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+    auto dst = TRY(parse_addr(destination == "default" ? "0.0.0.0/0" : destination, AF_INET));
+    if (int rc = rtnl_route_set_dst(route.get(), dst.get()); rc < 0)
+        return nl_error("route destination " + destination, rc);
+    rtnl_nexthop* hop = rtnl_route_nh_alloc();
+    if (!link.empty()) {
+        auto l = TRY(fetch_link(sock, link));
+        rtnl_route_nh_set_ifindex(hop, rtnl_link_get_ifindex(l.get()));
+    }
+    if (!gateway.empty()) {
+        auto gw = parse_addr(gateway, AF_INET);
+        if (!gw.ok()) {
+            rtnl_route_nh_free(hop);
+            return gw.release_error();
+        }
+        rtnl_route_nh_set_gateway(hop, gw.value().get());
+        rtnl_route_set_scope(route.get(), RT_SCOPE_UNIVERSE);
+    } else {
+        rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+    }
+    rtnl_route_add_nexthop(route.get(), hop); // The route owns the hop from here.
+    return route;
+}
+
+} // namespace
+
+Result<std::vector<LinkInfo>> LibnlNetlink::list_links(const std::string& netns)
+{
+    auto sock = TRY(open_socket(netns));
+    nl_cache* raw = nullptr;
+    if (int rc = rtnl_link_alloc_cache(sock.get(), AF_UNSPEC, &raw); rc < 0)
+        return nl_error("list links", rc);
+    CachePtr cache(raw);
+    std::vector<LinkInfo> links;
+    for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj))
+        links.push_back(to_info(reinterpret_cast<rtnl_link*>(obj)));
+    return links;
+}
+
+Result<LinkInfo> LibnlNetlink::get_link(const std::string& netns, const std::string& name)
+{
+    auto sock = TRY(open_socket(netns));
+    auto link = TRY(fetch_link(sock.get(), name));
+    return to_info(link.get());
+}
+
+Result<void> LibnlNetlink::create_link(const std::string& netns, const LinkRequest& request)
+{
+    auto sock = TRY(open_socket(netns));
+    std::string what = "create " + request.kind + " link " + request.name;
+    LinkPtr link;
+    UniqueFd peer_ns;
+    if (request.kind == "veth") {
+        link.reset(rtnl_link_veth_alloc());
+        rtnl_link* peer = rtnl_link_veth_get_peer(link.get());
+        rtnl_link_set_name(peer, request.peer_name.c_str());
+        if (!request.peer_netns.empty()) {
+            peer_ns = TRY(open_netns(request.peer_netns));
+            rtnl_link_set_ns_fd(peer, peer_ns.get());
+        }
+        rtnl_link_put(peer);
+    } else if (request.kind == "bridge") {
+        link.reset(rtnl_link_alloc());
+        if (int rc = rtnl_link_set_type(link.get(), "bridge"); rc < 0)
+            return nl_error(what, rc);
+    } else if (request.kind == "macvlan" || request.kind == "ipvlan" || request.kind == "vlan") {
+        if (request.parent.empty())
+            return Error::invalid(what + ": a " + request.kind + " link needs a parent");
+        auto parent = TRY(fetch_link(sock.get(), request.parent));
+        if (request.kind == "macvlan") {
+            link.reset(rtnl_link_macvlan_alloc());
+            int mode = rtnl_link_macvlan_str2mode(request.mode.empty() ? "bridge" : request.mode.c_str());
+            if (mode < 0)
+                return Error::invalid(what + ": unknown macvlan mode \"" + request.mode + "\"");
+            rtnl_link_macvlan_set_mode(link.get(), static_cast<uint32_t>(mode));
+        } else if (request.kind == "ipvlan") {
+            link.reset(rtnl_link_ipvlan_alloc());
+            int mode = rtnl_link_ipvlan_str2mode(request.mode.empty() ? "l2" : request.mode.c_str());
+            if (mode < 0)
+                return Error::invalid(what + ": unknown ipvlan mode \"" + request.mode + "\"");
+            rtnl_link_ipvlan_set_mode(link.get(), static_cast<uint16_t>(mode));
+        } else {
+            link.reset(rtnl_link_vlan_alloc());
+            if (request.vlan_id < 1 || request.vlan_id > 4094)
+                return Error::invalid(what + ": VLAN id must be 1..4094");
+            rtnl_link_vlan_set_id(link.get(), request.vlan_id);
+        }
+        rtnl_link_set_link(link.get(), rtnl_link_get_ifindex(parent.get()));
+    } else {
+        return Error::invalid(what + ": unknown link kind");
+    }
+    if (!link)
+        return Error::system(what + ": allocation failed");
+    rtnl_link_set_name(link.get(), request.name.c_str());
+    if (request.mtu > 0)
+        rtnl_link_set_mtu(link.get(), static_cast<unsigned>(request.mtu));
+    if (!request.mac.empty()) {
+        auto mac = TRY(parse_addr(request.mac, AF_LLC));
+        rtnl_link_set_addr(link.get(), mac.get());
+    }
+    if (int rc = rtnl_link_add(sock.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL); rc < 0)
+        return nl_error(what, rc);
+    return Ok {};
+}
+
+Result<void> LibnlNetlink::delete_link(const std::string& netns, const std::string& name)
+{
+    auto sock = TRY(open_socket(netns));
+    auto link = TRY(fetch_link(sock.get(), name));
+    if (int rc = rtnl_link_delete(sock.get(), link.get()); rc < 0)
+        return nl_error("delete link " + name, rc);
+    return Ok {};
+}
+
+Result<void> LibnlNetlink::move_link(const std::string& netns, const std::string& name,
+    const std::string& target_netns, const std::string& new_name)
+{
+    auto target = TRY(open_netns(target_netns));
+    return change_link(netns, name, "move link to " + target_netns, [&](rtnl_link* change) -> Result<void> {
+        rtnl_link_set_ns_fd(change, target.get());
+        if (!new_name.empty() && new_name != name)
+            rtnl_link_set_name(change, new_name.c_str());
+        return Ok {};
+    });
+}
+
+Result<void> LibnlNetlink::set_link_up(const std::string& netns, const std::string& name, bool up)
+{
+    return change_link(netns, name, up ? "set up" : "set down", [&](rtnl_link* change) -> Result<void> {
+        if (up)
+            rtnl_link_set_flags(change, IFF_UP);
+        else
+            rtnl_link_unset_flags(change, IFF_UP);
+        return Ok {};
+    });
+}
+
+Result<void> LibnlNetlink::set_link_master(const std::string& netns, const std::string& name,
+    const std::string& master)
+{
+    auto sock = TRY(open_socket(netns));
+    auto slave = TRY(fetch_link(sock.get(), name));
+    int rc = 0;
+    if (master.empty()) {
+        rc = rtnl_link_release_ifindex(sock.get(), rtnl_link_get_ifindex(slave.get()));
+    } else {
+        auto bridge = TRY(fetch_link(sock.get(), master));
+        rc = rtnl_link_enslave_ifindex(sock.get(), rtnl_link_get_ifindex(bridge.get()),
+            rtnl_link_get_ifindex(slave.get()));
+    }
+    if (rc < 0)
+        return nl_error("set master of " + name + " to \"" + master + "\"", rc);
+    return Ok {};
+}
+
+Result<void> LibnlNetlink::set_link_mtu(const std::string& netns, const std::string& name, int mtu)
+{
+    return change_link(netns, name, "set mtu", [&](rtnl_link* change) -> Result<void> {
+        rtnl_link_set_mtu(change, static_cast<unsigned>(mtu));
+        return Ok {};
+    });
+}
+
+Result<void> LibnlNetlink::set_link_mac(const std::string& netns, const std::string& name, const std::string& mac)
+{
+    auto addr = TRY(parse_addr(mac, AF_LLC));
+    return change_link(netns, name, "set mac", [&](rtnl_link* change) -> Result<void> {
+        rtnl_link_set_addr(change, addr.get());
+        return Ok {};
+    });
+}
+
+Result<std::vector<AddressInfo>> LibnlNetlink::list_addresses(const std::string& netns)
+{
+    auto sock = TRY(open_socket(netns));
+    nl_cache* raw = nullptr;
+    if (int rc = rtnl_addr_alloc_cache(sock.get(), &raw); rc < 0)
+        return nl_error("list addresses", rc);
+    CachePtr cache(raw);
+    std::vector<AddressInfo> addresses;
+    for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
+        auto* addr = reinterpret_cast<rtnl_addr*>(obj);
+        addresses.push_back({ rtnl_addr_get_ifindex(addr), addr_string(rtnl_addr_get_local(addr), false),
+            rtnl_addr_get_prefixlen(addr), rtnl_addr_get_family(addr) });
+    }
+    return addresses;
+}
+
+namespace {
+
+Result<RtnlAddrPtr> build_addr(nl_sock* sock, const std::string& link, const std::string& address, int prefix_length)
+{
+    auto l = TRY(fetch_link(sock, link));
+    auto local = TRY(parse_addr(address + "/" + std::to_string(prefix_length), AF_INET));
+    RtnlAddrPtr addr(rtnl_addr_alloc());
+    rtnl_addr_set_ifindex(addr.get(), rtnl_link_get_ifindex(l.get()));
+    if (int rc = rtnl_addr_set_local(addr.get(), local.get()); rc < 0)
+        return nl_error("address " + address, rc);
+    return addr;
+}
+
+} // namespace
+
+Result<void> LibnlNetlink::add_address(const std::string& netns, const std::string& link,
+    const std::string& address, int prefix_length)
+{
+    auto sock = TRY(open_socket(netns));
+    auto addr = TRY(build_addr(sock.get(), link, address, prefix_length));
+    if (int rc = rtnl_addr_add(sock.get(), addr.get(), 0); rc < 0)
+        return nl_error("add address " + address + " to " + link, rc);
+    return Ok {};
+}
+
+Result<void> LibnlNetlink::delete_address(const std::string& netns, const std::string& link,
+    const std::string& address, int prefix_length)
+{
+    auto sock = TRY(open_socket(netns));
+    auto addr = TRY(build_addr(sock.get(), link, address, prefix_length));
+    if (int rc = rtnl_addr_delete(sock.get(), addr.get(), 0); rc < 0)
+        return nl_error("delete address " + address + " from " + link, rc);
+    return Ok {};
+}
+
+Result<std::vector<RouteInfo>> LibnlNetlink::list_routes(const std::string& netns)
+{
+    auto sock = TRY(open_socket(netns));
+    nl_cache* raw = nullptr;
+    if (int rc = rtnl_route_alloc_cache(sock.get(), AF_INET, 0, &raw); rc < 0)
+        return nl_error("list routes", rc);
+    CachePtr cache(raw);
+    std::vector<RouteInfo> routes;
+    for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
+        auto* route = reinterpret_cast<rtnl_route*>(obj);
+        RouteInfo info;
+        nl_addr* dst = rtnl_route_get_dst(route);
+        info.destination = dst && nl_addr_get_prefixlen(dst) > 0 ? addr_string(dst, true) : "0.0.0.0/0";
+        if (dst && nl_addr_get_prefixlen(dst) == 32 && info.destination.find('/') == std::string::npos)
+            info.destination += "/32";
+        info.table = static_cast<int>(rtnl_route_get_table(route));
+        info.scope = rtnl_route_get_scope(route);
+        info.protocol = rtnl_route_get_protocol(route);
+        if (rtnl_route_get_nnexthops(route) > 0) {
+            rtnl_nexthop* hop = rtnl_route_nexthop_n(route, 0);
+            info.link_index = rtnl_route_nh_get_ifindex(hop);
+            info.gateway = addr_string(rtnl_route_nh_get_gateway(hop), false);
+        }
+        routes.push_back(std::move(info));
+    }
+    return routes;
+}
+
+Result<void> LibnlNetlink::add_route(const std::string& netns, const std::string& destination,
+    const std::string& gateway, const std::string& link)
+{
+    auto sock = TRY(open_socket(netns));
+    auto route = TRY(build_route(sock.get(), destination, gateway, link));
+    if (int rc = rtnl_route_add(sock.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL); rc < 0)
+        return nl_error("add route " + destination + (gateway.empty() ? "" : " via " + gateway), rc);
+    return Ok {};
+}
+
+Result<void> LibnlNetlink::delete_route(const std::string& netns, const std::string& destination,
+    const std::string& gateway, const std::string& link)
+{
+    auto sock = TRY(open_socket(netns));
+    auto route = TRY(build_route(sock.get(), destination, gateway, link));
+    if (int rc = rtnl_route_delete(sock.get(), route.get(), 0); rc < 0)
+        return nl_error("delete route " + destination, rc);
+    return Ok {};
+}
+
+namespace {
+
+Result<CachePtr> neighbour_cache(nl_sock* sock)
+{
+    nl_cache* raw = nullptr;
+    if (int rc = rtnl_neigh_alloc_cache(sock, &raw); rc < 0)
+        return nl_error("list neighbours", rc);
+    return CachePtr(raw);
+}
+
+} // namespace
+
+Result<std::vector<NeighbourInfo>> LibnlNetlink::list_neighbours(const std::string& netns)
+{
+    auto sock = TRY(open_socket(netns));
+    auto cache = TRY(neighbour_cache(sock.get()));
+    std::vector<NeighbourInfo> result;
+    for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
+        auto* neigh = reinterpret_cast<rtnl_neigh*>(obj);
+        if (rtnl_neigh_get_family(neigh) != AF_INET)
+            continue;
+        result.push_back({ rtnl_neigh_get_ifindex(neigh), addr_string(rtnl_neigh_get_dst(neigh), false),
+            addr_string(rtnl_neigh_get_lladdr(neigh), false), rtnl_neigh_get_state(neigh) });
+    }
+    return result;
+}
+
+Result<std::vector<FdbEntry>> LibnlNetlink::list_fdb(const std::string& netns)
+{
+    auto sock = TRY(open_socket(netns));
+    auto cache = TRY(neighbour_cache(sock.get()));
+    std::vector<FdbEntry> result;
+    for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
+        auto* neigh = reinterpret_cast<rtnl_neigh*>(obj);
+        if (rtnl_neigh_get_family(neigh) != AF_BRIDGE)
+            continue;
+        result.push_back({ rtnl_neigh_get_ifindex(neigh), rtnl_neigh_get_master(neigh),
+            addr_string(rtnl_neigh_get_lladdr(neigh), false), rtnl_neigh_get_vlan(neigh),
+            (rtnl_neigh_get_state(neigh) & NUD_PERMANENT) != 0 });
+    }
+    return result;
+}
+
+} // namespace engine::network

@@ -1,0 +1,933 @@
+#include "engine/network/manager.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <mutex>
+#include <regex>
+#include <shared_mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/base/fs.h"
+#include "engine/base/log.h"
+#include "engine/base/strings.h"
+#include "engine/network/container_files.h"
+#include "engine/network/dns.h"
+#include "engine/network/ipam.h"
+#include "engine/network/nft.h"
+#include "engine/network/options.h"
+#include "engine/network/port_proxy.h"
+#include "engine/network/sandbox.h"
+#include "engine/sys/probe.h"
+
+namespace engine::network {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* LabNetnsName = "glassbox-lab";
+constexpr const char* LabLinkName = "lab0";
+
+json endpoint_to_json(const Endpoint& e)
+{
+    return { { "network_id", e.network_id }, { "network_name", e.network_name }, { "endpoint_id", e.endpoint_id },
+        { "container_id", e.container_id }, { "container_name", e.container_name }, { "ip_address", e.ip_address },
+        { "prefix_length", e.prefix_length }, { "gateway", e.gateway }, { "mac_address", e.mac_address },
+        { "aliases", e.aliases }, { "host_link", e.host_link }, { "sandbox_link", e.sandbox_link },
+        { "sandbox_path", e.sandbox_path } };
+}
+
+Endpoint endpoint_from_json(const json& j)
+{
+    Endpoint e;
+    e.network_id = j.value("network_id", "");
+    e.network_name = j.value("network_name", "");
+    e.endpoint_id = j.value("endpoint_id", "");
+    e.container_id = j.value("container_id", "");
+    e.container_name = j.value("container_name", "");
+    e.ip_address = j.value("ip_address", "");
+    e.prefix_length = j.value("prefix_length", 0);
+    e.gateway = j.value("gateway", "");
+    e.mac_address = j.value("mac_address", "");
+    e.aliases = j.value("aliases", std::vector<std::string> {});
+    e.host_link = j.value("host_link", "");
+    e.sandbox_link = j.value("sandbox_link", "");
+    e.sandbox_path = j.value("sandbox_path", "");
+    return e;
+}
+
+json network_to_json(const NetworkRecord& n)
+{
+    json containers = json::object();
+    for (const auto& [id, endpoint] : n.containers)
+        containers[id] = endpoint_to_json(endpoint);
+    return { { "id", n.id }, { "name", n.name }, { "driver", n.driver }, { "created", n.created },
+        { "subnet", n.subnet }, { "gateway", n.gateway }, { "ip_range", n.ip_range }, { "internal", n.internal },
+        { "attachable", n.attachable }, { "user_defined", n.user_defined }, { "options", n.options },
+        { "labels", n.labels }, { "containers", containers }, { "bridge", n.bridge }, { "parent", n.parent },
+        { "created_parent", n.created_parent }, { "lab_gateway", n.dns_address.empty() ? json(nullptr) : json(n.dns_address) } };
+}
+
+NetworkRecord network_from_json(const json& j)
+{
+    NetworkRecord n;
+    n.id = j.at("id").get<std::string>();
+    n.name = j.at("name").get<std::string>();
+    n.driver = j.at("driver").get<std::string>();
+    n.created = j.value("created", "");
+    n.subnet = j.value("subnet", "");
+    n.gateway = j.value("gateway", "");
+    n.ip_range = j.value("ip_range", "");
+    n.internal = j.value("internal", false);
+    n.attachable = j.value("attachable", false);
+    n.user_defined = j.value("user_defined", true);
+    n.options = j.value("options", std::map<std::string, std::string> {});
+    n.labels = j.value("labels", std::map<std::string, std::string> {});
+    for (const auto& [id, endpoint] : j.value("containers", json::object()).items())
+        n.containers[id] = endpoint_from_json(endpoint);
+    n.bridge = j.value("bridge", "");
+    n.parent = j.value("parent", "");
+    n.created_parent = j.value("created_parent", false);
+    return n;
+}
+
+std::string now_rfc3339()
+{
+    return strings::rfc3339_nano(std::chrono::system_clock::now());
+}
+
+} // namespace
+
+struct PortEntry {
+    PublishedPort port;
+    std::string container_ip;
+    std::unique_ptr<PortProxy> proxy;
+    UniqueFd udp_reservation;
+};
+
+struct Manager::Impl {
+    Impl(sys::Kernel& kernel_, Netlink& netlink_, Options options_, std::vector<Subnet> pools)
+        : kernel(kernel_)
+        , nl(netlink_)
+        , options(std::move(options_))
+        , ipam(options.state_dir + "/ipam.json", std::move(pools))
+    {
+    }
+
+    sys::Kernel& kernel;
+    Netlink& nl;
+    Options options;
+    Ipam ipam;
+    mutable std::mutex mutex;
+    std::map<std::string, NetworkRecord> networks;
+    std::map<std::string, std::unique_ptr<DnsServer>> dns;
+    std::map<std::string, std::vector<PortEntry>> ports;
+    std::vector<std::string> upstreams;
+    // The DNS threads read names through this, never through `mutex`, so a server can be
+    // stopped (joined) while `mutex` is held.
+    mutable std::shared_mutex names_mutex;
+    std::map<std::string, std::map<std::string, std::vector<Ipv4>>> names; // network id -> name -> ips
+
+    std::string netns_dir() const { return options.run_dir + "/netns"; }
+    std::string lab_netns() const { return netns_dir() + "/" + LabNetnsName; }
+    std::string uplink_name() const { return options.bridge_prefix + "uplink"; }
+
+    Result<void> save() const
+    {
+        json list = json::array();
+        for (const auto& [id, network] : networks)
+            list.push_back(network_to_json(network));
+        return fs::write_file_atomic(options.state_dir + "/networks.json", json { { "networks", list } }.dump(2) + "\n", 0600);
+    }
+
+    Result<void> load()
+    {
+        auto path = options.state_dir + "/networks.json";
+        if (!fs::exists(path))
+            return Ok {};
+        auto text = TRY(fs::read_file(path));
+        try {
+            for (const auto& entry : json::parse(text).at("networks")) {
+                auto network = network_from_json(entry);
+                networks[network.id] = std::move(network);
+            }
+        } catch (const json::exception& error) {
+            return Error::invalid("network state " + path + " is malformed: " + error.what());
+        }
+        return Ok {};
+    }
+
+    Result<NetworkRecord*> find(const std::string& ref)
+    {
+        if (auto it = networks.find(ref); it != networks.end())
+            return &it->second;
+        for (auto& [id, network] : networks)
+            if (network.name == ref)
+                return &network;
+        NetworkRecord* match = nullptr;
+        for (auto& [id, network] : networks) {
+            if (!ref.empty() && strings::starts_with(id, ref)) {
+                if (match)
+                    return Error::make(ErrorKind::InvalidArgument, "network " + ref + " is ambiguous (more than one id starts with it)");
+                match = &network;
+            }
+        }
+        if (!match)
+            return Error::not_found("network " + ref + " not found");
+        return match;
+    }
+
+    // Subnets routed on the host (other than through glassbox's own bridges).
+    std::vector<Subnet> routed_subnets()
+    {
+        std::vector<Subnet> taken;
+        auto routes = nl.list_routes("");
+        auto links = nl.list_links("");
+        if (!routes.ok() || !links.ok())
+            return taken;
+        std::map<int, std::string> names_by_index;
+        for (const auto& link : links.value())
+            names_by_index[link.index] = link.name;
+        for (const auto& route : routes.value()) {
+            auto subnet = Subnet::parse(route.destination);
+            if (!subnet.ok() || subnet.value().prefix == 0 || route.table != 254)
+                continue;
+            bool ours = false;
+            for (const auto& [id, network] : networks)
+                ours = ours || (!network.bridge.empty() && names_by_index[route.link_index] == network.bridge);
+            if (!ours)
+                taken.push_back(subnet.value());
+        }
+        for (const auto& [id, network] : networks)
+            if (auto subnet = Subnet::parse(network.subnet); subnet.ok())
+                taken.push_back(subnet.value());
+        return taken;
+    }
+
+    void rebuild_names(const std::string& network_id)
+    {
+        std::map<std::string, std::vector<Ipv4>> table;
+        auto it = networks.find(network_id);
+        if (it != networks.end()) {
+            for (const auto& [cid, endpoint] : it->second.containers) {
+                auto ip = Ipv4::parse(endpoint.ip_address);
+                if (!ip.ok())
+                    continue;
+                std::vector<std::string> keys = endpoint.aliases;
+                keys.push_back(endpoint.container_name);
+                keys.push_back(cid.substr(0, 12));
+                for (auto key : keys) {
+                    key = strings::to_lower(key);
+                    if (!key.empty() && key[0] == '/')
+                        key.erase(0, 1);
+                    if (!key.empty())
+                        table[key].push_back(ip.value());
+                }
+            }
+        }
+        std::unique_lock lock(names_mutex);
+        names[network_id] = std::move(table);
+    }
+
+    std::vector<Ipv4> lookup(const std::string& network_id, const std::string& name) const
+    {
+        std::shared_lock lock(names_mutex);
+        auto network = names.find(network_id);
+        if (network == names.end())
+            return {};
+        auto it = network->second.find(name);
+        return it == network->second.end() ? std::vector<Ipv4> {} : it->second;
+    }
+
+    Result<void> sync_nft()
+    {
+        NftRuleset ruleset;
+        ruleset.table = options.nft_table_name;
+        ruleset.masquerade = options.enable_nat;
+        for (const auto& [id, network] : networks)
+            if (network.driver == "bridge" && !network.bridge.empty())
+                ruleset.networks.push_back({ network.bridge, network.subnet, network.internal });
+        for (const auto& [cid, entries] : ports)
+            for (const auto& entry : entries)
+                ruleset.ports.push_back({ entry.port.protocol, entry.port.host_ip == "0.0.0.0" ? "" : entry.port.host_ip,
+                    entry.port.host_port, entry.container_ip, entry.port.container_port });
+        return apply_ruleset(ruleset);
+    }
+
+    Result<void> start_dns(NetworkRecord& network)
+    {
+        if (!options.enable_dns || !network.user_defined || network.driver != "bridge" || dns.contains(network.id))
+            return Ok {};
+        auto id = network.id;
+        auto server = TRY_CTX(DnsServer::start(network.gateway, 53,
+                                  [this, id](const std::string& name) { return lookup(id, name); }, upstreams),
+            "start DNS for network " + network.name);
+        network.dns_address = network.gateway;
+        dns[network.id] = std::move(server);
+        rebuild_names(network.id);
+        return Ok {};
+    }
+
+    // Creates (or re-adopts after a restart) the Linux bridge of a bridge network.
+    Result<void> ensure_bridge(const NetworkRecord& network, int mtu)
+    {
+        auto existing = nl.get_link("", network.bridge);
+        if (!existing.ok()) {
+            if (existing.error().kind() != ErrorKind::NotFound)
+                return existing.release_error();
+            TRY(nl.create_link("", { .name = network.bridge, .kind = "bridge", .mtu = mtu }));
+        } else if (existing.value().kind != "bridge") {
+            return Error::conflict("link " + network.bridge + " exists and is not a bridge");
+        }
+        auto subnet = TRY(Subnet::parse(network.subnet));
+        auto addresses = TRY(nl.list_addresses(""));
+        auto link = TRY(nl.get_link("", network.bridge));
+        bool has = false;
+        for (const auto& address : addresses)
+            has = has || (address.link_index == link.index && address.address == network.gateway);
+        if (!has)
+            TRY(nl.add_address("", network.bridge, network.gateway, subnet.prefix));
+        TRY(nl.set_link_up("", network.bridge, true));
+        return Ok {};
+    }
+
+    Result<void> ensure_builtin(const std::string& name, const std::string& driver)
+    {
+        for (auto& [id, network] : networks)
+            if (network.name == name && !network.user_defined)
+                return Ok {};
+        NetworkRecord network;
+        network.id = strings::random_hex_id();
+        network.name = name;
+        network.driver = driver;
+        network.created = now_rfc3339();
+        network.user_defined = false;
+        if (driver == "bridge") {
+            Subnet subnet = options.default_subnet.empty()
+                ? TRY(ipam.choose_subnet(routed_subnets()))
+                : TRY_CTX(Subnet::parse(options.default_subnet), "default subnet");
+            auto pool = TRY(ipam.add_pool(network.id, subnet, "", ""));
+            network.subnet = subnet.str();
+            network.gateway = pool.gateway.str();
+            network.bridge = options.bridge_name;
+            network.options["com.docker.network.bridge.name"] = options.bridge_name;
+            network.options["com.docker.network.bridge.default_bridge"] = "true";
+        }
+        networks[network.id] = network;
+        return save();
+    }
+
+    Result<std::string> ensure_lab_uplink()
+    {
+        auto name = uplink_name();
+        if (nl.get_link("", name).ok())
+            return name;
+        TRY(fs::make_dirs(netns_dir()));
+        if (!fs::exists(lab_netns()))
+            TRY(create_netns_file(kernel, lab_netns()));
+        TRY_CTX(nl.create_link("", { .name = name, .kind = "veth", .peer_name = LabLinkName, .peer_netns = lab_netns() }),
+            "create lab uplink");
+        TRY(nl.set_link_up("", name, true));
+        TRY(nl.set_link_up(lab_netns(), "lo", true));
+        TRY(nl.set_link_up(lab_netns(), LabLinkName, true));
+        return name;
+    }
+
+    // The lab side answers as each lab-parented network's gateway (the "home router").
+    Result<void> lab_gateway(const NetworkRecord& network, bool add)
+    {
+        if (network.parent.empty() || network.options.contains("parent"))
+            return Ok {}; // Only networks on the default lab uplink.
+        auto subnet = TRY(Subnet::parse(network.subnet));
+        std::string link = LabLinkName;
+        auto opts = TRY(parse_driver_options(network.driver, network.options));
+        (void)opts;
+        if (add)
+            return nl.add_address(lab_netns(), link, network.gateway, subnet.prefix);
+        auto removed = nl.delete_address(lab_netns(), link, network.gateway, subnet.prefix);
+        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
+            return removed;
+        return Ok {};
+    }
+
+    Result<NetworkRecord> create(NetworkConfig config);
+    Result<void> remove(NetworkRecord& network);
+    Result<Endpoint> connect(NetworkRecord& network, const std::string& container_id, const std::string& container_name,
+        const std::string& sandbox_path, const std::vector<std::string>& aliases, const std::string& requested_ipv4,
+        const std::string& mac);
+    Result<void> disconnect(NetworkRecord& network, const std::string& container_id);
+};
+
+namespace {
+
+// Fails at once when the kernel lacks what a driver needs, naming the kernel option.
+Result<void> require_feature(const std::string& feature, const std::string& what, const std::string& config_option)
+{
+    const auto& features = sys::kernel_features();
+    const auto* found = features.find(feature);
+    if (found && found->available)
+        return Ok {};
+    std::string detail = found ? found->detail : "not probed";
+    return Error::unsupported("the " + what + " driver needs " + config_option + ", which this kernel ("
+        + features.kernel_release + ") lacks: " + detail
+        + ". To see this driver anyway, use the simulated kernel (its own mode), or run scripts/kernel-lab,"
+          " which proves it on Debian's stock kernel under qemu");
+}
+
+bool valid_network_name(const std::string& name)
+{
+    static const std::regex pattern("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$");
+    return name.size() <= 128 && std::regex_match(name, pattern);
+}
+
+} // namespace
+
+Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
+{
+    if (!valid_network_name(config.name))
+        return Error::invalid("invalid network name \"" + config.name + "\": use letters, digits, '_', '.', '-', starting with a letter or digit");
+    for (const auto& [id, network] : networks)
+        if (network.name == config.name)
+            return Error::conflict("network with name " + config.name + " already exists");
+    if (config.driver.empty())
+        config.driver = "bridge";
+    auto opts = TRY(parse_driver_options(config.driver, config.options));
+    if (config.driver == "host" || config.driver == "none")
+        return Error::make(ErrorKind::PermissionDenied, "only one instance of \"" + config.driver + "\" network is allowed");
+    if (config.driver == "macvlan")
+        TRY(require_feature("link.macvlan", "macvlan", "CONFIG_MACVLAN"));
+    if (config.driver == "ipvlan")
+        TRY(require_feature("link.ipvlan", "ipvlan", "CONFIG_IPVLAN"));
+    if (opts.vlan_id)
+        TRY(require_feature("link.vlan", "802.1q (VLAN parent " + opts.parent + ")", "CONFIG_VLAN_8021Q"));
+
+    NetworkRecord network;
+    network.id = strings::random_hex_id();
+    network.name = config.name;
+    network.driver = config.driver;
+    network.created = now_rfc3339();
+    network.internal = config.internal;
+    network.attachable = config.attachable;
+    network.options = config.options;
+    network.labels = config.labels;
+    network.ip_range = config.ip_range;
+
+    Subnet subnet = config.subnet.empty() ? TRY(ipam.choose_subnet(routed_subnets()))
+                                          : TRY_CTX(Subnet::parse(config.subnet), "subnet");
+    auto pool = TRY(ipam.add_pool(network.id, subnet, config.gateway, config.ip_range));
+    network.subnet = subnet.str();
+    network.gateway = pool.gateway.str();
+
+    auto undo = [&](Error error) -> Error {
+        (void)ipam.remove_pool(network.id);
+        return error;
+    };
+
+    if (network.driver == "bridge") {
+        network.bridge = opts.bridge_name.empty() ? options.bridge_prefix + network.id.substr(0, 12) : opts.bridge_name;
+        if (network.bridge.size() > 15)
+            return undo(Error::invalid("bridge name " + network.bridge + " is longer than 15 characters (shorten the prefix)"));
+        if (nl.get_link("", network.bridge).ok())
+            return undo(Error::conflict("a link named " + network.bridge + " already exists on the host"));
+        if (auto made = ensure_bridge(network, opts.mtu); !made.ok()) {
+            (void)nl.delete_link("", network.bridge);
+            return undo(made.release_error().with_context("create network " + network.name));
+        }
+        if (auto started = start_dns(network); !started.ok()) {
+            (void)nl.delete_link("", network.bridge);
+            return undo(started.release_error());
+        }
+    } else {
+        // macvlan / ipvlan: a parent link, by default the lab uplink.
+        std::string base = opts.vlan_id ? opts.parent_base : opts.parent;
+        if (base.empty() || base == uplink_name()) {
+            auto uplink = ensure_lab_uplink();
+            if (!uplink.ok())
+                return undo(uplink.release_error());
+            base = uplink.value();
+        } else {
+            network.warnings.push_back("parent " + base + " is a real host interface: containers on this network appear on its wire");
+        }
+        if (!nl.get_link("", base).ok())
+            return undo(Error::not_found("parent interface " + base + " does not exist"));
+        network.parent = base;
+        if (opts.vlan_id) {
+            network.parent = base + "." + std::to_string(opts.vlan_id);
+            if (network.parent.size() > 15)
+                return undo(Error::invalid("VLAN interface name " + network.parent + " is longer than 15 characters"));
+            if (!nl.get_link("", network.parent).ok()) {
+                auto made = nl.create_link("", { .name = network.parent, .kind = "vlan", .parent = base, .vlan_id = opts.vlan_id });
+                if (!made.ok())
+                    return undo(made.release_error().with_context("create VLAN sub-interface " + network.parent));
+                network.created_parent = true;
+            }
+        }
+        TRY(nl.set_link_up("", network.parent, true));
+        network.options.erase("parent");
+        if (base == uplink_name() && !opts.vlan_id) {
+            if (auto added = lab_gateway(network, true); !added.ok())
+                log::warn("lab gateway " + network.gateway + ": " + added.error().describe());
+        }
+        network.options["parent"] = network.parent;
+    }
+    networks[network.id] = network;
+    TRY(save());
+    if (network.driver == "bridge")
+        TRY(sync_nft());
+    return network;
+}
+
+Result<void> Manager::Impl::remove(NetworkRecord& network)
+{
+    if (!network.containers.empty())
+        return Error::conflict("error while removing network: network " + network.name + " id " + network.id
+            + " has active endpoints");
+    if (!network.user_defined)
+        return Error::make(ErrorKind::PermissionDenied, network.name + " is a pre-defined network and cannot be removed");
+    dns.erase(network.id); // Joins the server thread.
+    {
+        std::unique_lock lock(names_mutex);
+        names.erase(network.id);
+    }
+    if (network.driver == "bridge" && !network.bridge.empty()) {
+        auto removed = nl.delete_link("", network.bridge);
+        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
+            return removed.release_error().with_context("remove network " + network.name);
+    }
+    if (!network.parent.empty() && !network.created_parent && strings::starts_with(network.parent, options.bridge_prefix))
+        (void)lab_gateway(network, false);
+    if (network.created_parent) {
+        auto removed = nl.delete_link("", network.parent);
+        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
+            return removed.release_error().with_context("remove VLAN sub-interface " + network.parent);
+    }
+    TRY(ipam.remove_pool(network.id));
+    bool was_bridge = network.driver == "bridge";
+    networks.erase(network.id);
+    TRY(save());
+    if (was_bridge)
+        TRY(sync_nft());
+    return Ok {};
+}
+
+Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::string& container_id,
+    const std::string& container_name, const std::string& sandbox_path, const std::vector<std::string>& aliases,
+    const std::string& requested_ipv4, const std::string& mac)
+{
+    if (network.containers.contains(container_id))
+        return Error::conflict("endpoint with name " + container_name + " already exists in network " + network.name);
+    Endpoint endpoint;
+    endpoint.network_id = network.id;
+    endpoint.network_name = network.name;
+    endpoint.endpoint_id = strings::random_hex_id();
+    endpoint.container_id = container_id;
+    endpoint.container_name = container_name;
+    endpoint.aliases = aliases;
+    endpoint.sandbox_path = sandbox_path;
+    if (network.driver == "host" || network.driver == "none") {
+        network.containers[container_id] = endpoint;
+        TRY(save());
+        return endpoint;
+    }
+    if (network.driver == "bridge" && !network.user_defined && !aliases.empty())
+        return Error::invalid("network-scoped aliases are only supported for user-defined networks");
+    if (sandbox_path.empty())
+        return Error::invalid("connect " + container_name + " to " + network.name + ": no network namespace (sandbox) given");
+
+    // Interface name inside the sandbox: eth0, eth1, ... in connection order.
+    int slot = 0;
+    for (const auto& [id, other] : networks)
+        if (other.containers.contains(container_id) && !other.containers.at(container_id).sandbox_link.empty())
+            ++slot;
+    endpoint.sandbox_link = "eth" + std::to_string(slot);
+
+    auto ip = TRY_CTX(ipam.allocate(network.id, requested_ipv4), "connect " + container_name + " to " + network.name);
+    auto subnet = TRY(Subnet::parse(network.subnet));
+    endpoint.ip_address = ip.str();
+    endpoint.prefix_length = subnet.prefix;
+    endpoint.gateway = network.internal ? "" : network.gateway;
+    endpoint.mac_address = mac.empty() ? mac_for_address(ip) : mac;
+    auto opts = TRY(parse_driver_options(network.driver, network.options));
+
+    std::string temp = options.bridge_prefix + strings::random_hex_id(8);
+    if (temp.size() > 15)
+        temp = temp.substr(temp.size() - 15);
+    const auto& ns = sandbox_path;
+    auto build = [&]() -> Result<void> {
+        if (network.driver == "bridge") {
+            endpoint.host_link = temp;
+            TRY(nl.create_link("", { .name = temp, .kind = "veth", .peer_name = endpoint.sandbox_link, .peer_netns = ns, .mtu = opts.mtu }));
+            TRY(nl.set_link_mac(ns, endpoint.sandbox_link, endpoint.mac_address));
+            TRY(nl.set_link_master("", temp, network.bridge));
+            TRY(nl.set_link_up("", temp, true));
+        } else {
+            LinkRequest request { .name = temp, .kind = network.driver, .parent = network.parent, .mode = opts.mode };
+            if (network.driver == "macvlan")
+                request.mac = endpoint.mac_address;
+            TRY(nl.create_link("", request));
+            auto moved = nl.move_link("", temp, ns, endpoint.sandbox_link);
+            if (!moved.ok()) {
+                (void)nl.delete_link("", temp);
+                return moved.release_error();
+            }
+            if (network.driver == "ipvlan")
+                endpoint.mac_address = TRY(nl.get_link(ns, endpoint.sandbox_link)).mac; // Shares the parent's.
+        }
+        TRY(nl.set_link_up(ns, "lo", true));
+        TRY(nl.add_address(ns, endpoint.sandbox_link, endpoint.ip_address, endpoint.prefix_length));
+        TRY(nl.set_link_up(ns, endpoint.sandbox_link, true));
+        if (!network.internal) {
+            bool has_default = false;
+            for (const auto& route : TRY(nl.list_routes(ns)))
+                has_default = has_default || route.destination == "0.0.0.0/0";
+            if (!has_default) {
+                if (network.driver == "ipvlan" && opts.mode != "l2")
+                    TRY(nl.add_route(ns, "default", "", endpoint.sandbox_link));
+                else
+                    TRY(nl.add_route(ns, "default", network.gateway, endpoint.sandbox_link));
+            }
+        }
+        return Ok {};
+    };
+    if (auto built = build(); !built.ok()) {
+        if (!endpoint.host_link.empty())
+            (void)nl.delete_link("", endpoint.host_link);
+        else
+            (void)nl.delete_link(ns, endpoint.sandbox_link);
+        (void)ipam.release(network.id, ip);
+        return built.release_error().with_context("connect " + container_name + " to network " + network.name);
+    }
+    network.containers[container_id] = endpoint;
+    rebuild_names(network.id);
+    TRY(save());
+    return endpoint;
+}
+
+Result<void> Manager::Impl::disconnect(NetworkRecord& network, const std::string& container_id)
+{
+    auto it = network.containers.find(container_id);
+    if (it == network.containers.end())
+        return Error::not_found("container " + container_id + " is not connected to network " + network.name);
+    auto endpoint = it->second;
+    if (!endpoint.host_link.empty()) {
+        auto removed = nl.delete_link("", endpoint.host_link);
+        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
+            return removed.release_error().with_context("disconnect from " + network.name);
+    } else if (!endpoint.sandbox_link.empty() && fs::exists(endpoint.sandbox_path)) {
+        auto removed = nl.delete_link(endpoint.sandbox_path, endpoint.sandbox_link);
+        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
+            return removed.release_error().with_context("disconnect from " + network.name);
+    }
+    if (auto ip = Ipv4::parse(endpoint.ip_address); ip.ok())
+        TRY(ipam.release(network.id, ip.value()));
+    network.containers.erase(it);
+    rebuild_names(network.id);
+    return save();
+}
+
+// [SECTION] Manager
+
+Manager::Manager(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{
+}
+
+Manager::~Manager()
+{
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->dns.clear();
+    m_impl->ports.clear();
+}
+
+Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& netlink, Options options)
+{
+    if (options.state_dir.empty() || options.run_dir.empty())
+        return Error::invalid("network manager needs a state dir and a run dir");
+    auto pools = TRY(default_pools(options.pool_prefix));
+    TRY(fs::make_dirs(options.state_dir, 0700));
+    TRY(fs::make_dirs(options.run_dir + "/netns", 0755));
+    auto impl = std::make_unique<Impl>(kernel, netlink, options, std::move(pools));
+    TRY(impl->ipam.load());
+    TRY(impl->load());
+    if (auto host = fs::read_file(options.resolv_conf_source); host.ok())
+        impl->upstreams = parse_resolv_conf(host.value()).nameservers;
+    TRY(impl->ensure_builtin("bridge", "bridge"));
+    TRY(impl->ensure_builtin("host", "host"));
+    TRY(impl->ensure_builtin("none", "none"));
+    for (auto& [id, network] : impl->networks) {
+        if (network.driver != "bridge")
+            continue;
+        auto opts = TRY(parse_driver_options("bridge", network.options));
+        TRY_CTX(impl->ensure_bridge(network, opts.mtu), "restore network " + network.name);
+        TRY(impl->start_dns(network));
+        impl->rebuild_names(id);
+    }
+    TRY(impl->save());
+    TRY(impl->sync_nft());
+    if (options.enable_nat) {
+        // Outbound NAT and published ports need the host to route, as Docker sets it.
+        auto forward = kernel.read_file("/proc/sys/net/ipv4/ip_forward");
+        if (forward.ok() && strings::trim(forward.value()) != "1")
+            TRY(kernel.write_file("/proc/sys/net/ipv4/ip_forward", "1"));
+    }
+    return std::unique_ptr<Manager>(new Manager(std::move(impl)));
+}
+
+Result<NetworkRecord> Manager::create_network(NetworkConfig config)
+{
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->create(std::move(config));
+}
+
+Result<void> Manager::remove_network(const std::string& ref)
+{
+    std::lock_guard lock(m_impl->mutex);
+    auto* network = TRY(m_impl->find(ref));
+    return m_impl->remove(*network);
+}
+
+Result<NetworkRecord> Manager::get(const std::string& ref) const
+{
+    std::lock_guard lock(m_impl->mutex);
+    auto* network = TRY(m_impl->find(ref));
+    auto copy = *network;
+    if (copy.driver == "host")
+        copy.warnings.push_back("host networking: containers share the host's network namespace, so network isolation is gone");
+    return copy;
+}
+
+std::vector<NetworkRecord> Manager::list() const
+{
+    std::lock_guard lock(m_impl->mutex);
+    std::vector<NetworkRecord> result;
+    for (const auto& [id, network] : m_impl->networks)
+        result.push_back(network);
+    return result;
+}
+
+Result<std::vector<std::string>> Manager::prune()
+{
+    std::lock_guard lock(m_impl->mutex);
+    std::vector<std::string> ids;
+    for (const auto& [id, network] : m_impl->networks)
+        if (network.user_defined && network.containers.empty())
+            ids.push_back(id);
+    std::vector<std::string> removed;
+    for (const auto& id : ids) {
+        auto name = m_impl->networks.at(id).name;
+        TRY(m_impl->remove(m_impl->networks.at(id)));
+        removed.push_back(name);
+    }
+    return removed;
+}
+
+Result<std::string> Manager::create_sandbox(const std::string& container_id)
+{
+    if (container_id.empty() || container_id.find('/') != std::string::npos || container_id == LabNetnsName)
+        return Error::invalid("invalid container id for a sandbox: \"" + container_id + "\"");
+    std::lock_guard lock(m_impl->mutex);
+    auto path = m_impl->netns_dir() + "/" + container_id;
+    TRY(create_netns_file(m_impl->kernel, path));
+    if (auto up = m_impl->nl.set_link_up(path, "lo", true); !up.ok()) {
+        (void)remove_netns_file(m_impl->kernel, path);
+        return up.release_error().with_context("sandbox " + container_id);
+    }
+    return path;
+}
+
+Result<void> Manager::remove_sandbox(const std::string& container_id)
+{
+    std::lock_guard lock(m_impl->mutex);
+    return remove_netns_file(m_impl->kernel, m_impl->netns_dir() + "/" + container_id);
+}
+
+Result<Endpoint> Manager::connect(const std::string& network_ref, const std::string& container_id,
+    const std::string& container_name, const std::string& sandbox_path, const std::vector<std::string>& aliases,
+    const std::string& requested_ipv4, const std::string& mac)
+{
+    std::lock_guard lock(m_impl->mutex);
+    auto* network = TRY(m_impl->find(network_ref));
+    return m_impl->connect(*network, container_id, container_name, sandbox_path, aliases, requested_ipv4, mac);
+}
+
+Result<void> Manager::disconnect(const std::string& network_ref, const std::string& container_id)
+{
+    std::lock_guard lock(m_impl->mutex);
+    auto* network = TRY(m_impl->find(network_ref));
+    return m_impl->disconnect(*network, container_id);
+}
+
+std::vector<Endpoint> Manager::endpoints_of(const std::string& container_id) const
+{
+    std::lock_guard lock(m_impl->mutex);
+    std::vector<Endpoint> result;
+    for (const auto& [id, network] : m_impl->networks)
+        if (auto it = network.containers.find(container_id); it != network.containers.end())
+            result.push_back(it->second);
+    std::sort(result.begin(), result.end(), [](const Endpoint& a, const Endpoint& b) { return a.sandbox_link < b.sandbox_link; });
+    return result;
+}
+
+void Manager::rename_container(const std::string& container_id, const std::string& new_name)
+{
+    std::lock_guard lock(m_impl->mutex);
+    for (auto& [id, network] : m_impl->networks) {
+        if (auto it = network.containers.find(container_id); it != network.containers.end()) {
+            it->second.container_name = new_name;
+            m_impl->rebuild_names(id);
+        }
+    }
+    (void)m_impl->save();
+}
+
+Result<std::vector<PublishedPort>> Manager::publish_ports(const std::string& container_id,
+    const std::string& container_ip, const std::vector<PortRequest>& requests)
+{
+    std::lock_guard lock(m_impl->mutex);
+    TRY_CTX(Ipv4::parse(container_ip), "publish ports: container address");
+    std::vector<PortEntry> entries;
+    for (const auto& request : requests) {
+        PortEntry entry;
+        entry.container_ip = container_ip;
+        entry.port = { request.container_port, request.protocol, request.host_ip.empty() ? "0.0.0.0" : request.host_ip, request.host_port };
+        if (!request.host_ip.empty())
+            TRY_CTX(Ipv4::parse(request.host_ip), "publish port " + std::to_string(request.container_port) + ": host ip");
+        if (request.protocol == "tcp") {
+            entry.proxy = TRY(PortProxy::start(request.host_ip, request.host_port, container_ip, request.container_port));
+            entry.port.host_port = entry.proxy->port();
+        } else {
+            // UDP: a bound socket reserves the port; the DNAT rule carries the traffic.
+            entry.udp_reservation.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+            sockaddr_in address {};
+            address.sin_family = AF_INET;
+            address.sin_port = htons(request.host_port);
+            address.sin_addr.s_addr = htonl(request.host_ip.empty() ? 0 : Ipv4::parse(request.host_ip).value().value);
+            if (::bind(entry.udp_reservation.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+                return Error::from_errno("reserve UDP port " + std::to_string(request.host_port), errno);
+            socklen_t length = sizeof address;
+            ::getsockname(entry.udp_reservation.get(), reinterpret_cast<sockaddr*>(&address), &length);
+            entry.port.host_port = ntohs(address.sin_port);
+        }
+        entries.push_back(std::move(entry));
+    }
+    std::vector<PublishedPort> result;
+    auto& slot = m_impl->ports[container_id];
+    for (auto& entry : entries) {
+        result.push_back(entry.port);
+        slot.push_back(std::move(entry));
+    }
+    if (auto synced = m_impl->sync_nft(); !synced.ok()) {
+        m_impl->ports.erase(container_id);
+        (void)m_impl->sync_nft();
+        return synced.release_error();
+    }
+    return result;
+}
+
+Result<void> Manager::unpublish_ports(const std::string& container_id)
+{
+    std::lock_guard lock(m_impl->mutex);
+    if (m_impl->ports.erase(container_id) == 0)
+        return Ok {};
+    return m_impl->sync_nft();
+}
+
+Result<ContainerFiles> Manager::write_container_files(const std::string& container_id,
+    const ContainerFileOptions& file_options, const std::string& dir)
+{
+    std::vector<Endpoint> endpoints = endpoints_of(container_id);
+    std::lock_guard lock(m_impl->mutex);
+    TRY(fs::make_dirs(dir));
+    ContainerFiles files { dir + "/hosts", dir + "/resolv.conf", dir + "/hostname" };
+    std::string host_resolv = fs::read_file(m_impl->options.resolv_conf_source).ok()
+        ? fs::read_file(m_impl->options.resolv_conf_source).value() : "";
+    auto host_conf = parse_resolv_conf(host_resolv);
+
+    std::vector<HostsLine> extra;
+    for (const auto& spec : file_options.extra_hosts)
+        extra.push_back(TRY(parse_extra_host(spec)));
+    std::string hosts;
+    ResolvConf resolv;
+    if (file_options.host_network) {
+        hosts = fs::read_file("/etc/hosts").ok() ? fs::read_file("/etc/hosts").value() : render_hosts({}, {});
+        for (const auto& line : extra)
+            hosts += line.address + "\t" + strings::join(line.names, " ") + "\n";
+        resolv = file_options.dns.empty() ? host_conf : container_resolv_conf(host_conf, file_options.dns);
+    } else {
+        std::vector<HostsLine> own;
+        std::string dns_address;
+        for (const auto& endpoint : endpoints) {
+            if (endpoint.ip_address.empty())
+                continue;
+            std::vector<std::string> names { file_options.hostname };
+            if (!file_options.domainname.empty())
+                names.insert(names.begin(), file_options.hostname + "." + file_options.domainname);
+            own.push_back({ endpoint.ip_address, names });
+            auto it = m_impl->networks.find(endpoint.network_id);
+            if (dns_address.empty() && it != m_impl->networks.end() && !it->second.dns_address.empty())
+                dns_address = it->second.dns_address;
+        }
+        hosts = render_hosts(own, extra);
+        if (!dns_address.empty() && file_options.dns.empty()) {
+            resolv = host_conf;
+            resolv.nameservers = { dns_address };
+        } else {
+            resolv = container_resolv_conf(host_conf, file_options.dns);
+        }
+    }
+    TRY(fs::write_file_atomic(files.hosts_path, hosts, 0644));
+    TRY(fs::write_file_atomic(files.resolv_conf_path, render_resolv_conf(resolv), 0644));
+    TRY(fs::write_file_atomic(files.hostname_path, file_options.hostname + "\n", 0644));
+    return files;
+}
+
+Result<std::string> Manager::ensure_lab_uplink()
+{
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->ensure_lab_uplink();
+}
+
+Result<std::vector<std::string>> Manager::reset()
+{
+    std::lock_guard lock(m_impl->mutex);
+    std::vector<std::string> removed;
+    m_impl->ports.clear();
+    m_impl->dns.clear();
+    auto& nl = m_impl->nl;
+    // Container-side links go with their namespaces; host-side links are found by name.
+    if (auto links = nl.list_links(""); links.ok()) {
+        for (const auto& link : links.value()) {
+            bool ours = strings::starts_with(link.name, m_impl->options.bridge_prefix) || link.name == m_impl->options.bridge_name;
+            if (ours && nl.delete_link("", link.name).ok())
+                removed.push_back("link " + link.name);
+        }
+    }
+    for (const auto& name : fs::list_dir(m_impl->netns_dir())) {
+        auto path = m_impl->netns_dir() + "/" + name;
+        if (remove_netns_file(m_impl->kernel, path).ok())
+            removed.push_back("netns " + path);
+    }
+    if (list_table(m_impl->options.nft_table_name).ok()) {
+        TRY(delete_table(m_impl->options.nft_table_name));
+        removed.push_back("nft table ip " + m_impl->options.nft_table_name);
+    }
+    for (const auto& [id, network] : m_impl->networks)
+        (void)m_impl->ipam.remove_pool(id);
+    m_impl->networks.clear();
+    {
+        std::unique_lock names_lock(m_impl->names_mutex);
+        m_impl->names.clear();
+    }
+    TRY(m_impl->save());
+    return removed;
+}
+
+} // namespace engine::network

@@ -1,0 +1,153 @@
+#include "engine/network/nft.h"
+
+#include <memory>
+
+#include <nftables/libnftables.h>
+
+namespace engine::network {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct ContextDeleter {
+    void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+};
+using ContextPtr = std::unique_ptr<nft_ctx, ContextDeleter>;
+
+json match(json left, json right, const std::string& op = "==")
+{
+    return { { "match", { { "op", op }, { "left", std::move(left) }, { "right", std::move(right) } } } };
+}
+
+json meta(const std::string& key)
+{
+    return { { "meta", { { "key", key } } } };
+}
+
+json payload(const std::string& protocol, const std::string& field)
+{
+    return { { "payload", { { "protocol", protocol }, { "field", field } } } };
+}
+
+json prefix(const std::string& subnet)
+{
+    auto slash = subnet.find('/');
+    return { { "prefix", { { "addr", subnet.substr(0, slash) }, { "len", std::stoi(subnet.substr(slash + 1)) } } } };
+}
+
+json rule(const std::string& table, const std::string& chain, json expressions, const std::string& comment = "")
+{
+    json body = { { "family", "ip" }, { "table", table }, { "chain", chain }, { "expr", std::move(expressions) } };
+    if (!comment.empty())
+        body["comment"] = comment;
+    return { { "add", { { "rule", body } } } };
+}
+
+json chain(const std::string& table, const std::string& name, const std::string& type, const std::string& hook, int priority)
+{
+    return { { "add", { { "chain", { { "family", "ip" }, { "table", table }, { "name", name }, { "type", type },
+                                       { "hook", hook }, { "prio", priority }, { "policy", "accept" } } } } } };
+}
+
+// Runs a command batch (JSON text or nft syntax); returns libnftables' output.
+Result<std::string> run(const std::string& commands, bool json_output)
+{
+    ContextPtr ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+    if (!ctx)
+        return Error::system("nft_ctx_new failed");
+    if (json_output)
+        nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_JSON);
+    nft_ctx_buffer_output(ctx.get());
+    nft_ctx_buffer_error(ctx.get());
+    if (nft_run_cmd_from_buffer(ctx.get(), commands.c_str()) != 0) {
+        std::string error = nft_ctx_get_error_buffer(ctx.get());
+        while (!error.empty() && error.back() == '\n')
+            error.pop_back();
+        return Error::system("nftables: " + error);
+    }
+    return std::string(nft_ctx_get_output_buffer(ctx.get()));
+}
+
+} // namespace
+
+json build_ruleset(const NftRuleset& ruleset)
+{
+    const auto& t = ruleset.table;
+    json table = { { "family", "ip" }, { "name", t } };
+    json commands = json::array();
+    // add + delete + add: replaces the table whether or not it existed, in one transaction.
+    commands.push_back({ { "add", { { "table", table } } } });
+    commands.push_back({ { "delete", { { "table", table } } } });
+    commands.push_back({ { "add", { { "table", table } } } });
+    commands.push_back(chain(t, "forward", "filter", "forward", 0));
+    commands.push_back(chain(t, "prerouting", "nat", "prerouting", -100));
+    commands.push_back(chain(t, "output", "nat", "output", -100));
+    commands.push_back(chain(t, "postrouting", "nat", "postrouting", 100));
+
+    json drop = { { "drop", nullptr } };
+    for (const auto& network : ruleset.networks) {
+        if (network.internal) {
+            commands.push_back(rule(t, "forward", { match(meta("iifname"), network.bridge),
+                match(meta("oifname"), network.bridge, "!="), drop }, "internal " + network.bridge));
+            commands.push_back(rule(t, "forward", { match(meta("oifname"), network.bridge),
+                match(meta("iifname"), network.bridge, "!="), drop }, "internal " + network.bridge));
+        }
+        for (const auto& other : ruleset.networks)
+            if (other.bridge != network.bridge)
+                commands.push_back(rule(t, "forward", { match(meta("iifname"), network.bridge),
+                    match(meta("oifname"), other.bridge), drop }, "isolate " + network.bridge + " from " + other.bridge));
+        if (ruleset.masquerade && !network.internal)
+            commands.push_back(rule(t, "postrouting", { match(payload("ip", "saddr"), prefix(network.subnet)),
+                match(meta("oifname"), network.bridge, "!="), { { "masquerade", nullptr } } }, "outbound NAT " + network.bridge));
+    }
+    for (const auto& port : ruleset.ports) {
+        json expressions = json::array();
+        json fib = { { "fib", { { "result", "type" }, { "flags", json::array({ "daddr" }) } } } };
+        expressions.push_back(match(fib, "local"));
+        if (!port.host_ip.empty() && port.host_ip != "0.0.0.0")
+            expressions.push_back(match(payload("ip", "daddr"), port.host_ip));
+        expressions.push_back(match(payload(port.protocol, "dport"), port.host_port));
+        expressions.push_back({ { "dnat", { { "addr", port.container_ip }, { "port", port.container_port } } } });
+        std::string comment = "publish " + std::to_string(port.host_port) + "/" + port.protocol + " -> "
+            + port.container_ip + ":" + std::to_string(port.container_port);
+        commands.push_back(rule(t, "prerouting", expressions, comment));
+        // Connections made on the host to a non-loopback local address take the output hook;
+        // loopback connections are served by the userland proxy instead.
+        json local = expressions;
+        local.insert(local.begin(), match(payload("ip", "daddr"), prefix("127.0.0.0/8"), "!="));
+        commands.push_back(rule(t, "output", local, comment));
+    }
+    return { { "nftables", commands } };
+}
+
+Result<void> apply_ruleset(const NftRuleset& ruleset)
+{
+    TRY_CTX(run(build_ruleset(ruleset).dump(), true), "replace nft table ip " + ruleset.table);
+    return Ok {};
+}
+
+Result<void> delete_table(const std::string& table)
+{
+    json body = { { "family", "ip" }, { "name", table } };
+    json batch = { { "nftables", json::array({ { { "add", { { "table", body } } } }, { { "delete", { { "table", body } } } } }) } };
+    TRY_CTX(run(batch.dump(), true), "delete nft table ip " + table);
+    return Ok {};
+}
+
+Result<json> list_table(const std::string& table)
+{
+    auto output = run("list table ip " + table, true);
+    if (!output.ok()) {
+        if (output.error().message().find("No such file") != std::string::npos)
+            return Error::not_found("nft table ip " + table + " does not exist");
+        return output.release_error();
+    }
+    try {
+        return json::parse(output.value());
+    } catch (const json::exception& error) {
+        return Error::system(std::string("nft list output is not JSON: ") + error.what());
+    }
+}
+
+} // namespace engine::network

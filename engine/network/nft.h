@@ -1,0 +1,50 @@
+// glassbox's nftables rules, through libnftables' JSON API. glassbox owns one table (family ip,
+// named by Options::nft_table_name) and rewrites it whole, in one atomic batch, whenever a
+// network or a published port changes:
+//   forward     (filter)  drop traffic between two different bridge networks, and in/out of
+//                         `internal` ones (isolation);
+//   prerouting  (nat)     DNAT host-addressed traffic on published ports to the container;
+//   postrouting (nat)     masquerade traffic leaving a bridge network's subnet for elsewhere.
+// build_ruleset() is pure (unit tested); apply_ruleset() hands it to the kernel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/base/result.h"
+
+namespace engine::network {
+
+struct NftNetwork {
+    std::string bridge;   // Linux bridge name.
+    std::string subnet;   // "10.231.3.0/24"
+    bool internal { false };
+};
+
+struct NftPort {
+    std::string protocol { "tcp" };
+    std::string host_ip;  // "" = any local address.
+    std::uint16_t host_port { 0 };
+    std::string container_ip;
+    std::uint16_t container_port { 0 };
+};
+
+struct NftRuleset {
+    std::string table { "glassbox" };
+    std::vector<NftNetwork> networks;
+    std::vector<NftPort> ports;
+    bool masquerade { true };
+};
+
+// The JSON batch that replaces the table with `ruleset`.
+nlohmann::json build_ruleset(const NftRuleset& ruleset);
+Result<void> apply_ruleset(const NftRuleset& ruleset);
+// Removes the table if present.
+Result<void> delete_table(const std::string& table);
+// `nft -j list table ip <table>` as JSON; NotFound when there is no such table.
+Result<nlohmann::json> list_table(const std::string& table);
+
+} // namespace engine::network
