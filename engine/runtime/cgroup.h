@@ -13,6 +13,7 @@
 #include "engine/base/result.h"
 #include "engine/runtime/container_spec.h"
 #include "engine/sys/kernel.h"
+#include "engine/sys/probe.h"
 
 namespace engine::runtime {
 
@@ -31,6 +32,9 @@ class Cgroup {
 public:
     // The cgroup "glassbox/<id>" (the `name`) in every hierarchy the layout has.
     static Cgroup for_name(const std::string& name);
+    // The same for an explicit layout and mount root (tests, the simulated kernel).
+    static Cgroup for_layout(const std::string& name, sys::CgroupLayout layout,
+        const std::string& root = "/sys/fs/cgroup");
 
     // Creates the directories and writes the limits. Fails naming the file at fault.
     Result<void> create(sys::Kernel& kernel, const Resources& resources) const;
@@ -49,6 +53,10 @@ private:
     std::string m_memory_path;
     std::string m_pids_path;
     std::string m_cpu_path;
+    std::string m_cpuacct_path;
+    std::string m_cpuset_path;
+    std::string m_root;
+    std::string m_name;
     bool m_v2 { false };
 };
 

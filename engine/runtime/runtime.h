@@ -47,6 +47,11 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
 Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpec& spec, pid_t container_pid,
     const ProcessSpec& process);
 
+// The exit code Docker records for a start or exec that failed with `error`: 127 when the command
+// was not found, 126 when it could not be run (permission denied), 125 for anything else. Like
+// moby's translateContainerdStartErr, this reads the error text the runtime produced.
+int start_error_exit_code(const Error& error);
+
 // Blocks until `pid` (a child of this process) exits; returns Docker's exit code:
 // the exit status, or 128 + signal number when it was killed by a signal.
 int wait_for_exit(pid_t pid);

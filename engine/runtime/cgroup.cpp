@@ -1,0 +1,341 @@
+// Cgroups for one container on the three layouts. v1 and hybrid: one directory per controller
+// hierarchy (/sys/fs/cgroup/<controller>/<name>), and on hybrid also the (controller-less)
+// cgroup2 directory under /sys/fs/cgroup/unified, so cgroup namespaces and the visualizer see the
+// container there too. v2: one directory /sys/fs/cgroup/<name>, with the controllers enabled in
+// every parent's cgroup.subtree_control. Kernel docs: admin-guide/cgroup-v1/{memory,pids,cpusets}.rst,
+// scheduler/sched-bwc.rst, admin-guide/cgroup-v2.rst. Lesson: lessons/03-cgroups/.
+#include "engine/runtime/cgroup.h"
+
+#include <csignal>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "engine/base/strings.h"
+
+namespace engine::runtime {
+
+namespace {
+
+// Hierarchies glassbox puts a container into on v1. Missing ones are skipped at create time.
+constexpr std::string_view k_v1_controllers[] = {
+    "memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer",
+};
+// Controllers glassbox enables for its subtree on v2 (where the parent offers them).
+constexpr std::string_view k_v2_controllers[] = { "cpu", "cpuset", "io", "memory", "pids" };
+
+// The v1 memory controller reports "no limit" as PAGE_COUNTER_MAX pages (about 2^63 bytes).
+constexpr std::int64_t k_v1_unlimited_threshold = std::int64_t { 1 } << 62;
+constexpr std::int64_t k_cpu_period_us = 100000;
+
+std::optional<std::int64_t> parse_int(std::string_view text)
+{
+    std::string value = strings::trim(text);
+    bool negative = !value.empty() && value[0] == '-';
+    std::uint64_t magnitude = 0;
+    if (!strings::parse_uint(negative ? std::string_view(value).substr(1) : std::string_view(value), magnitude))
+        return std::nullopt;
+    auto number = static_cast<std::int64_t>(magnitude);
+    return negative ? -number : number;
+}
+
+std::optional<std::int64_t> read_int(sys::Kernel& kernel, const std::string& path)
+{
+    auto text = kernel.read_file(path);
+    if (!text.ok())
+        return std::nullopt;
+    return parse_int(text.value());
+}
+
+// The value of "key N" in a flat-keyed file (memory.events, memory.oom_control, cpu.stat).
+std::optional<std::int64_t> read_key(sys::Kernel& kernel, const std::string& path, std::string_view key)
+{
+    auto text = kernel.read_file(path);
+    if (!text.ok())
+        return std::nullopt;
+    for (const auto& line : strings::split(text.value(), '\n')) {
+        auto fields = strings::split(strings::trim(line), ' ');
+        if (fields.size() == 2 && fields[0] == key)
+            return parse_int(fields[1]);
+    }
+    return std::nullopt;
+}
+
+Result<void> write_value(sys::Kernel& kernel, const std::string& path, std::string_view value)
+{
+    auto result = kernel.write_file(path, value);
+    if (!result.ok())
+        return result.release_error().with_context("set " + path + " to " + std::string(value));
+    return Ok {};
+}
+
+Result<void> check_name(const std::string& name)
+{
+    if (name.empty())
+        return Error::invalid("container spec: cgroup_name is empty");
+    if (name.front() == '/' || name.back() == '/')
+        return Error::invalid("container spec: cgroup_name \"" + name + "\" must be relative, like glassbox/<id>");
+    for (const auto& part : strings::split(name, '/')) {
+        if (part.empty() || part == "." || part == "..")
+            return Error::invalid("container spec: cgroup_name \"" + name + "\" has an empty, '.' or '..' part");
+    }
+    return Ok {};
+}
+
+// cpu.shares (2..262144, default 1024) -> cpu.weight (1..10000, default 100), runc's formula.
+std::int64_t shares_to_weight(std::int64_t shares)
+{
+    if (shares < 2)
+        shares = 2;
+    if (shares > 262144)
+        shares = 262144;
+    return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+std::int64_t cpu_quota_us(std::int64_t nano_cpus)
+{
+    // The kernel refuses quotas under 1 ms.
+    std::int64_t quota = nano_cpus * k_cpu_period_us / 1000000000;
+    return quota < 1000 ? 1000 : quota;
+}
+
+} // namespace
+
+Cgroup Cgroup::for_name(const std::string& name)
+{
+    return for_layout(name, sys::kernel_features().cgroup_layout);
+}
+
+Cgroup Cgroup::for_layout(const std::string& name, sys::CgroupLayout layout, const std::string& root)
+{
+    Cgroup cgroup;
+    cgroup.m_root = root;
+    cgroup.m_name = name;
+    switch (layout) {
+    case sys::CgroupLayout::None:
+        break;
+    case sys::CgroupLayout::V2: {
+        std::string path = root + "/" + name;
+        cgroup.m_v2 = true;
+        cgroup.m_paths = { path };
+        cgroup.m_memory_path = cgroup.m_pids_path = cgroup.m_cpu_path = cgroup.m_cpuacct_path = path;
+        cgroup.m_cpuset_path = path;
+        break;
+    }
+    case sys::CgroupLayout::V1:
+    case sys::CgroupLayout::Hybrid:
+        for (auto controller : k_v1_controllers)
+            cgroup.m_paths.push_back(root + "/" + std::string(controller) + "/" + name);
+        cgroup.m_memory_path = root + "/memory/" + name;
+        cgroup.m_pids_path = root + "/pids/" + name;
+        cgroup.m_cpu_path = root + "/cpu/" + name;
+        cgroup.m_cpuacct_path = root + "/cpuacct/" + name;
+        cgroup.m_cpuset_path = root + "/cpuset/" + name;
+        if (layout == sys::CgroupLayout::Hybrid)
+            cgroup.m_paths.push_back(root + "/unified/" + name);
+        break;
+    }
+    return cgroup;
+}
+
+Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) const
+{
+    TRY(check_name(m_name));
+    auto parts = strings::split(m_name, '/');
+    bool wants_limits = resources.memory_bytes > 0 || resources.pids_limit > 0 || resources.nano_cpus > 0
+        || resources.cpu_shares > 0;
+    if (m_paths.empty()) {
+        if (wants_limits)
+            return Error::unsupported("cgroup " + m_name + ": no cgroup hierarchy is mounted, so resource limits cannot be set");
+        return Ok {};
+    }
+
+    // Create every level of every hierarchy ("glassbox", then "glassbox/<id>").
+    for (const auto& path : m_paths) {
+        std::string base = path.substr(0, path.size() - m_name.size() - 1);
+        if (!kernel.path_exists(base))
+            continue; // This kernel has no such hierarchy (for example no "freezer").
+        bool is_cpuset = base == m_root + "/cpuset";
+        std::string dir = base;
+        for (const auto& part : parts) {
+            std::string parent = dir;
+            dir += "/" + part;
+            if (m_v2) {
+                // Controllers must be enabled in the parent before the child can use them.
+                auto available = kernel.read_file(parent + "/cgroup.controllers");
+                for (auto controller : k_v2_controllers) {
+                    if (!available.ok())
+                        break;
+                    auto offered = strings::split(strings::trim(available.value()), ' ');
+                    bool found = false;
+                    for (const auto& name : offered)
+                        found = found || name == controller;
+                    // A controller the parent cannot delegate is left out; the limit that
+                    // needs it fails below naming its file.
+                    if (found)
+                        (void)kernel.write_file(parent + "/cgroup.subtree_control", "+" + std::string(controller));
+                }
+            }
+            TRY_CTX(kernel.make_dir(dir, 0755), "create cgroup " + m_name);
+            if (is_cpuset) {
+                // A v1 cpuset starts with no CPUs and no memory nodes; a task cannot join it
+                // until both are copied from the parent.
+                for (const char* file : { "cpuset.cpus", "cpuset.mems" }) {
+                    auto mine = kernel.read_file(dir + "/" + file);
+                    if (mine.ok() && !strings::trim(mine.value()).empty())
+                        continue;
+                    auto inherited = TRY_CTX(kernel.read_file(parent + "/" + file), "create cgroup " + m_name);
+                    TRY_CTX(write_value(kernel, dir + "/" + file, strings::trim(inherited)), "create cgroup " + m_name);
+                }
+            }
+        }
+    }
+
+    // Memory (and memory+swap).
+    if (resources.memory_bytes > 0) {
+        auto memory = std::to_string(resources.memory_bytes);
+        if (resources.memory_swap_bytes > 0 && resources.memory_swap_bytes < resources.memory_bytes)
+            return Error::invalid("memory_swap_bytes (" + std::to_string(resources.memory_swap_bytes)
+                + ") must be at least memory_bytes (" + memory + ")");
+        if (m_v2) {
+            TRY(write_value(kernel, m_memory_path + "/memory.max", memory));
+            std::string swap_file = m_memory_path + "/memory.swap.max";
+            if (kernel.path_exists(swap_file)) {
+                // memory.swap.max counts swap alone; Docker's MemorySwap is memory plus swap.
+                std::string swap = resources.memory_swap_bytes == -1 ? "max"
+                    : resources.memory_swap_bytes == 0
+                    ? "0"
+                    : std::to_string(resources.memory_swap_bytes - resources.memory_bytes);
+                TRY(write_value(kernel, swap_file, swap));
+            }
+        } else {
+            TRY(write_value(kernel, m_memory_path + "/memory.limit_in_bytes", memory));
+            std::string memsw_file = m_memory_path + "/memory.memsw.limit_in_bytes";
+            // memory.memsw.* exists only when the kernel accounts swap (swapaccount=1).
+            if (kernel.path_exists(memsw_file)) {
+                std::string total = resources.memory_swap_bytes == -1 ? "-1"
+                    : resources.memory_swap_bytes == 0              ? memory
+                                                                    : std::to_string(resources.memory_swap_bytes);
+                TRY(write_value(kernel, memsw_file, total));
+            }
+        }
+    }
+
+    if (resources.pids_limit > 0)
+        TRY(write_value(kernel, m_pids_path + "/pids.max", std::to_string(resources.pids_limit)));
+
+    if (resources.nano_cpus > 0) {
+        auto quota = cpu_quota_us(resources.nano_cpus);
+        if (m_v2) {
+            TRY(write_value(kernel, m_cpu_path + "/cpu.max",
+                std::to_string(quota) + " " + std::to_string(k_cpu_period_us)));
+        } else {
+            TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_period_us", std::to_string(k_cpu_period_us)));
+            TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_quota_us", std::to_string(quota)));
+        }
+    }
+
+    if (resources.cpu_shares > 0) {
+        if (m_v2)
+            TRY(write_value(kernel, m_cpu_path + "/cpu.weight", std::to_string(shares_to_weight(resources.cpu_shares))));
+        else
+            TRY(write_value(kernel, m_cpu_path + "/cpu.shares", std::to_string(resources.cpu_shares)));
+    }
+    return Ok {};
+}
+
+Result<void> Cgroup::add_process(sys::Kernel& kernel, pid_t pid) const
+{
+    for (const auto& path : m_paths) {
+        if (!kernel.path_exists(path))
+            continue; // Not created: the hierarchy is missing on this kernel.
+        TRY_CTX(kernel.write_file(path + "/cgroup.procs", std::to_string(pid)),
+            "add process " + std::to_string(pid) + " to cgroup " + m_name);
+    }
+    return Ok {};
+}
+
+CgroupStats Cgroup::stats(sys::Kernel& kernel) const
+{
+    CgroupStats stats;
+    if (m_paths.empty())
+        return stats;
+    auto limit_or_zero = [](std::optional<std::int64_t> value) {
+        return value && *value > 0 && *value < k_v1_unlimited_threshold ? *value : 0;
+    };
+    if (m_v2) {
+        stats.memory_usage = read_int(kernel, m_memory_path + "/memory.current").value_or(0);
+        stats.memory_limit = limit_or_zero(read_int(kernel, m_memory_path + "/memory.max"));
+        stats.oom_kills = read_key(kernel, m_memory_path + "/memory.events", "oom_kill").value_or(0);
+        stats.cpu_usage_ns = read_key(kernel, m_cpu_path + "/cpu.stat", "usage_usec").value_or(0) * 1000;
+        auto cpu_max = kernel.read_file(m_cpu_path + "/cpu.max");
+        if (cpu_max.ok()) {
+            auto fields = strings::split(strings::trim(cpu_max.value()), ' ');
+            if (fields.size() == 2) {
+                stats.cpu_quota_us = limit_or_zero(parse_int(fields[0]));
+                stats.cpu_period_us = parse_int(fields[1]).value_or(0);
+            }
+        }
+    } else {
+        stats.memory_usage = read_int(kernel, m_memory_path + "/memory.usage_in_bytes").value_or(0);
+        stats.memory_limit = limit_or_zero(read_int(kernel, m_memory_path + "/memory.limit_in_bytes"));
+        stats.oom_kills = read_key(kernel, m_memory_path + "/memory.oom_control", "oom_kill").value_or(0);
+        stats.cpu_usage_ns = read_int(kernel, m_cpuacct_path + "/cpuacct.usage").value_or(0);
+        stats.cpu_quota_us = limit_or_zero(read_int(kernel, m_cpu_path + "/cpu.cfs_quota_us"));
+        stats.cpu_period_us = read_int(kernel, m_cpu_path + "/cpu.cfs_period_us").value_or(0);
+    }
+    stats.pids_current = read_int(kernel, m_pids_path + "/pids.current").value_or(0);
+    stats.pids_limit = limit_or_zero(read_int(kernel, m_pids_path + "/pids.max")); // "max" -> 0.
+    return stats;
+}
+
+void Cgroup::kill_all(sys::Kernel& kernel) const
+{
+    // cgroup.kill (Linux 5.14) kills the whole cgroup2 subtree atomically, new forks included.
+    for (const auto& path : m_paths) {
+        if (kernel.path_exists(path + "/cgroup.kill"))
+            (void)kernel.write_file(path + "/cgroup.kill", "1");
+    }
+    // Otherwise (and for anything cgroup.kill missed), SIGKILL each member; repeat a few times
+    // because a process may fork between reading cgroup.procs and the kill.
+    for (int round = 0; round < 10; ++round) {
+        bool any = false;
+        for (const auto& path : m_paths) {
+            auto procs = kernel.read_file(path + "/cgroup.procs");
+            if (!procs.ok())
+                continue;
+            for (const auto& line : strings::split(procs.value(), '\n')) {
+                auto pid = parse_int(line);
+                if (!pid || *pid <= 1)
+                    continue;
+                any = true;
+                ::kill(static_cast<pid_t>(*pid), SIGKILL);
+            }
+        }
+        if (!any)
+            return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+Result<void> Cgroup::remove(sys::Kernel& kernel) const
+{
+    for (auto it = m_paths.rbegin(); it != m_paths.rend(); ++it) {
+        // rmdir fails with EBUSY until the last task has left (a killed process takes a moment
+        // to exit and be reaped); give it up to about two seconds.
+        for (int attempt = 0;; ++attempt) {
+            auto result = kernel.remove_dir(*it);
+            if (result.ok())
+                break;
+            if (result.error().code() != EBUSY || attempt >= 100)
+                return result.release_error().with_context("remove cgroup " + m_name);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    return Ok {};
+}
+
+} // namespace engine::runtime

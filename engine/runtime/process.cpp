@@ -1,0 +1,538 @@
+// Starting container processes: the two forks (the intermediate joins the cgroup and the
+// namespaces, the grandchild is the process itself), the sync pipe that carries a child's failure
+// back as {kind, errno, message}, stdio pipes and ptys, and waiting. The daemon is multi-threaded,
+// so this uses glibc's fork(), after which malloc is safe in the (single-threaded) child.
+// Kernel interfaces: fork(2), unshare(2), setns(2), prctl(2) PR_SET_CHILD_SUBREAPER,
+// PR_SET_NO_NEW_PRIVS, capset(2), setgroups(2), execve(2), close_range(2), pty(7), waitpid(2).
+// Lesson: lessons/01-namespaces/.
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <functional>
+
+#include "engine/base/strings.h"
+#include "engine/runtime/capabilities.h"
+#include "engine/runtime/command.h"
+#include "engine/runtime/rootfs.h"
+#include "engine/runtime/runtime.h"
+#include "engine/runtime/seccomp.h"
+#include "engine/runtime/user.h"
+
+namespace engine::runtime {
+
+namespace {
+
+// [SECTION] The child -> parent failure report.
+
+// What a child writes to the sync pipe before _exit(127). One write(2) of less than PIPE_BUF
+// bytes, so the parent reads it whole.
+struct ChildFailure {
+    int kind { 0 };
+    int code { 0 };
+    std::array<char, 3000> message {};
+};
+static_assert(sizeof(ChildFailure) < PIPE_BUF);
+
+[[noreturn]] void child_fail(int sync_fd, const Error& error)
+{
+    ChildFailure failure;
+    failure.kind = static_cast<int>(error.kind());
+    failure.code = error.code();
+    std::strncpy(failure.message.data(), error.message().c_str(), failure.message.size() - 1);
+    (void)!::write(sync_fd, &failure, sizeof(failure));
+    ::_exit(127);
+}
+
+Error failure_to_error(const ChildFailure& failure)
+{
+    std::string message(failure.message.data(), strnlen(failure.message.data(), failure.message.size()));
+    if (failure.code != 0)
+        return Error::from_errno(message, failure.code);
+    return Error::make(static_cast<ErrorKind>(failure.kind), message);
+}
+
+// [SECTION] File descriptors and signals in the children.
+
+// The child's ends of stdio. In the children they are first moved to numbers >= 3, so dup2 onto
+// 0, 1 and 2 cannot clobber one another even if the daemon runs with a closed stdin.
+struct ChildEnds {
+    int in { -1 };
+    int out { -1 };
+    int err { -1 };
+    bool tty { false };
+};
+
+// Closes every descriptor >= 3 except `keep`: a container must not hold another container's pipe
+// ends (its reader would never see EOF) or the daemon's sockets.
+void close_fds_except(std::vector<int> keep)
+{
+    std::sort(keep.begin(), keep.end());
+    unsigned int low = 3;
+    for (int fd : keep) {
+        if (fd < static_cast<int>(low))
+            continue;
+        if (static_cast<unsigned int>(fd) > low)
+            ::close_range(low, static_cast<unsigned int>(fd) - 1, 0);
+        low = static_cast<unsigned int>(fd) + 1;
+    }
+    ::close_range(low, ~0U, 0);
+}
+
+int lift_fd(int fd) { return fd < 0 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 3); }
+
+// The daemon may ignore SIGPIPE or block signals for a signalfd; an ignored signal survives
+// execve, so a container would inherit it. Restore the defaults.
+void reset_signals()
+{
+    for (int signal = 1; signal < NSIG; ++signal) {
+        if (signal != SIGKILL && signal != SIGSTOP)
+            ::signal(signal, SIG_DFL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+Result<void> attach_stdio(const ChildEnds& ends)
+{
+    // A session of its own, like runc: the container's process group gets terminal signals.
+    if (::setsid() < 0)
+        return Error::from_errno("setsid", errno);
+    if (ends.tty && ::ioctl(ends.in, TIOCSCTTY, 0) != 0)
+        return Error::from_errno("make the pty the controlling terminal (TIOCSCTTY)", errno);
+    if (::dup2(ends.in, 0) < 0 || ::dup2(ends.out, 1) < 0 || ::dup2(ends.err, 2) < 0)
+        return Error::from_errno("dup2 stdio", errno);
+    return Ok {};
+}
+
+// [SECTION] The last steps before execve, shared by containers and exec.
+
+std::vector<std::string> with_defaults(std::vector<std::string> env, const ExecUser& user)
+{
+    auto has = [&](const char* key) {
+        std::string prefix = std::string(key) + "=";
+        return std::any_of(env.begin(), env.end(), [&](const std::string& e) { return strings::starts_with(e, prefix); });
+    };
+    if (!has("PATH"))
+        env.push_back(std::string("PATH=") + k_default_path);
+    if (!has("HOME"))
+        env.push_back("HOME=" + user.home);
+    return env;
+}
+
+struct ExecPlan {
+    const ProcessSpec* process { nullptr };
+    bool privileged { false };
+    bool via_init { false }; // Exec /sbin/glassbox-init -- args... instead of args directly.
+    std::string seccomp_profile_json;
+};
+
+// Working directory, user, capabilities, no_new_privs, seccomp, then execve. Returns only on
+// failure.
+Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
+{
+    const ProcessSpec& process = *plan.process;
+    if (process.args.empty())
+        return Error::invalid("no command specified");
+
+    // Working directory, checked to lie inside the container's root.
+    std::string cwd = process.cwd.empty() ? "/" : process.cwd;
+    TRY_CTX(kernel.change_dir(cwd), "chdir to cwd (\"" + cwd + "\") set in config.json failed");
+    std::array<char, 4096> here {};
+    if (::getcwd(here.data(), here.size()) == nullptr || std::strncmp(here.data(), "(unreachable)", 13) == 0)
+        return Error::invalid("working directory " + cwd + " is outside the container root");
+
+    // The user, from the container's own /etc/passwd and /etc/group.
+    auto passwd = kernel.read_file("/etc/passwd");
+    auto group = kernel.read_file("/etc/group");
+    auto user = TRY(resolve_user(process.user, passwd.ok() ? passwd.value() : "", group.ok() ? group.value() : ""));
+
+    auto env = with_defaults(process.env, user);
+    std::string path = TRY(look_up_command(process.args[0], env_value(env, "PATH", k_default_path)));
+
+    std::vector<std::string> args = process.args;
+    if (plan.via_init) {
+        path = "/sbin/glassbox-init";
+        args.insert(args.begin(), { path, "--" });
+    }
+
+    std::uint64_t caps = 0;
+    if (plan.privileged) {
+        caps = ~std::uint64_t { 0 };
+    } else {
+        caps = TRY(capability_mask(process.capabilities));
+    }
+
+    if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return Error::from_errno("prctl PR_SET_NO_NEW_PRIVS", errno);
+
+    // Bounding set first (that needs CAP_SETPCAP, which we still have), then the identity with
+    // PR_SET_KEEPCAPS so setuid does not clear the permitted set, then the final sets. A
+    // non-root user loses them again at execve, exactly as under Docker.
+    TRY(drop_bounding_set(caps));
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+        return Error::from_errno("prctl PR_SET_KEEPCAPS", errno);
+    if (::setgroups(user.supplementary_groups.size(), user.supplementary_groups.data()) != 0)
+        return Error::from_errno("setgroups", errno);
+    if (::setgid(user.gid) != 0)
+        return Error::from_errno("setgid " + std::to_string(user.gid), errno);
+    if (::setuid(user.uid) != 0)
+        return Error::from_errno("setuid " + std::to_string(user.uid), errno);
+    TRY(set_process_capabilities(caps));
+
+    // Seccomp goes last: the filter may forbid the calls above.
+    TRY(apply_seccomp_profile(plan.seccomp_profile_json));
+
+    // Every descriptor but 0-2 closes at execve; the sync pipe stays usable until then.
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    ::umask(022);
+
+    std::vector<char*> argv;
+    for (auto& arg : args)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& entry : env)
+        envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    ::execve(path.c_str(), argv.data(), envp.data());
+    int code = errno;
+    return Error::invalid(exec_error_message(process.args[0], code));
+}
+
+// [SECTION] Two forks, the pipes between them, and the parent's side.
+
+struct Stdio {
+    StartedProcess parent; // The daemon's ends.
+    UniqueFd child_in;
+    UniqueFd child_out;
+    UniqueFd child_err;
+    std::string console_path; // The pty slave, for /dev/console.
+};
+
+Result<Stdio> make_stdio(const ProcessSpec& process)
+{
+    Stdio stdio;
+    if (process.tty) {
+        UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!master.valid())
+            return Error::from_errno("posix_openpt", errno);
+        if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0)
+            return Error::from_errno("unlock pty", errno);
+        std::array<char, 128> name {};
+        if (::ptsname_r(master.get(), name.data(), name.size()) != 0)
+            return Error::from_errno("ptsname", errno);
+        UniqueFd slave(::open(name.data(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!slave.valid())
+            return Error::from_errno(std::string("open pty slave ") + name.data(), errno);
+        if (process.console_rows != 0 && process.console_cols != 0)
+            TRY(resize_pty(master.get(), process.console_rows, process.console_cols));
+        stdio.console_path = name.data();
+        stdio.child_out.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
+        stdio.child_err.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
+        stdio.child_in = std::move(slave);
+        stdio.parent.pty_master = std::move(master);
+        return stdio;
+    }
+
+    auto make_pipe = [](UniqueFd& read_end, UniqueFd& write_end) -> Result<void> {
+        std::array<int, 2> fds {};
+        if (::pipe2(fds.data(), O_CLOEXEC) != 0)
+            return Error::from_errno("pipe2", errno);
+        read_end.reset(fds[0]);
+        write_end.reset(fds[1]);
+        return Ok {};
+    };
+    if (process.open_stdin) {
+        TRY(make_pipe(stdio.child_in, stdio.parent.stdin_fd));
+    } else {
+        stdio.child_in.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if (!stdio.child_in.valid())
+            return Error::from_errno("open /dev/null", errno);
+    }
+    TRY(make_pipe(stdio.parent.stdout_fd, stdio.child_out));
+    TRY(make_pipe(stdio.parent.stderr_fd, stdio.child_err));
+    return stdio;
+}
+
+using IntermediateStep = std::function<Result<void>()>;
+using ProcessStep = std::function<Result<void>(const ChildEnds&)>;
+
+// fork -> `intermediate` (joins cgroup and namespaces) -> fork -> `process` (never returns on
+// success: it execs). Returns once the process has exec'd, or with the error a child reported.
+Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep& intermediate, const ProcessStep& run)
+{
+    auto stdio = TRY(make_stdio(process));
+    std::array<int, 2> sync_pipe {};
+    std::array<int, 2> pid_pipe {};
+    if (::pipe2(sync_pipe.data(), O_CLOEXEC) != 0)
+        return Error::from_errno("pipe2", errno);
+    UniqueFd sync_read(sync_pipe[0]);
+    UniqueFd sync_write(sync_pipe[1]);
+    if (::pipe2(pid_pipe.data(), O_CLOEXEC) != 0)
+        return Error::from_errno("pipe2", errno);
+    UniqueFd pid_read(pid_pipe[0]);
+    UniqueFd pid_write(pid_pipe[1]);
+
+    pid_t middle = ::fork();
+    if (middle < 0)
+        return Error::from_errno("fork", errno);
+    if (middle == 0) {
+        // The intermediate process. Keep only what the children need.
+        int sync_fd = lift_fd(sync_write.get());
+        int pid_fd = lift_fd(pid_write.get());
+        ChildEnds ends { lift_fd(stdio.child_in.get()), lift_fd(stdio.child_out.get()), lift_fd(stdio.child_err.get()), process.tty };
+        close_fds_except({ sync_fd, pid_fd, ends.in, ends.out, ends.err });
+        reset_signals();
+
+        auto joined = intermediate();
+        if (!joined.ok())
+            child_fail(sync_fd, joined.error());
+
+        pid_t child = ::fork();
+        if (child < 0)
+            child_fail(sync_fd, Error::from_errno("fork", errno));
+        if (child == 0) {
+            ::close(pid_fd);
+            auto result = run(ends);
+            child_fail(sync_fd, result.ok() ? Error::system("process returned without exec") : result.error());
+        }
+        // Report the process's host PID; it is reparented to the daemon (the subreaper) as
+        // soon as this process exits.
+        (void)!::write(pid_fd, &child, sizeof(child));
+        ::_exit(0);
+    }
+
+    // The parent: drop the children's ends so EOF means "every child end is closed".
+    sync_write.reset();
+    pid_write.reset();
+    stdio.child_in.reset();
+    stdio.child_out.reset();
+    stdio.child_err.reset();
+
+    int status = 0;
+    while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
+    pid_t pid = -1;
+    ssize_t got = 0;
+    do {
+        got = ::read(pid_read.get(), &pid, sizeof(pid));
+    } while (got < 0 && errno == EINTR);
+    if (got != static_cast<ssize_t>(sizeof(pid)))
+        pid = -1;
+
+    // Blocks until the process execs (CLOEXEC closes its end) or reports a failure.
+    ChildFailure failure;
+    ssize_t n = 0;
+    do {
+        n = ::read(sync_read.get(), &failure, sizeof(failure));
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        if (pid > 0)
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
+        return failure_to_error(failure);
+    }
+    if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return Error::system("the intermediate process died before reporting the container's PID (status "
+            + std::to_string(status) + ")");
+
+    stdio.parent.pid = pid;
+    return std::move(stdio.parent);
+}
+
+Result<void> validate(const ContainerSpec& spec)
+{
+    if (spec.process.args.empty())
+        return Error::invalid("container spec: process.args is empty (no command specified)");
+    if (spec.rootfs.empty() || spec.rootfs.front() != '/')
+        return Error::invalid("container spec: rootfs \"" + spec.rootfs + "\" is not an absolute path");
+    if (spec.init) {
+        struct stat st { };
+        if (spec.init_path.empty() || ::stat(spec.init_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            return Error::invalid("container spec: init_path \"" + spec.init_path + "\" is not a file (glassbox-init)");
+    }
+    TRY(capability_mask(spec.process.capabilities));
+    return Ok {};
+}
+
+} // namespace
+
+Result<void> become_subreaper()
+{
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        return Error::from_errno("prctl PR_SET_CHILD_SUBREAPER", errno);
+    return Ok {};
+}
+
+Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec& spec)
+{
+    std::string context = "start container " + spec.id.substr(0, 12);
+    TRY_CTX(validate(spec), context);
+    // The container's PID 1 is a grandchild; only a subreaper gets to wait for it.
+    TRY_CTX(become_subreaper(), context);
+
+    auto cgroup = Cgroup::for_name(spec.cgroup_name);
+    if (!spec.cgroup_name.empty())
+        TRY_CTX(cgroup.create(kernel, spec.resources), context);
+
+    int flags = CLONE_NEWNS | CLONE_NEWCGROUP;
+    if (!spec.share_host_uts)
+        flags |= CLONE_NEWUTS;
+    if (!spec.share_host_ipc)
+        flags |= CLONE_NEWIPC;
+    if (!spec.share_host_pid)
+        flags |= CLONE_NEWPID;
+    if (spec.netns_path.empty())
+        flags |= CLONE_NEWNET;
+
+    auto intermediate = [&]() -> Result<void> {
+        // Join the cgroup first, so the cgroup namespace is rooted at the container's cgroup.
+        if (!spec.cgroup_name.empty())
+            TRY(cgroup.add_process(kernel, ::getpid()));
+        if (!spec.netns_path.empty() && spec.netns_path != "host") {
+            UniqueFd netns(::open(spec.netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!netns.valid())
+                return Error::from_errno("open network namespace " + spec.netns_path, errno);
+            TRY(kernel.set_namespace(netns, sys::NamespaceKind::Network));
+        }
+        // CLONE_NEWPID applies to children: the next fork is PID 1 of the new namespace.
+        TRY(kernel.unshare(flags));
+        return Ok {};
+    };
+    auto run = [&](const ChildEnds& ends) -> Result<void> {
+        ::umask(0);
+        TRY(attach_stdio(ends));
+        RootfsOptions options;
+        options.host_network = spec.netns_path == "host";
+        if (ends.tty) {
+            std::array<char, 128> name {};
+            if (::ptsname_r(0, name.data(), name.size()) == 0)
+                options.console_path = name.data();
+        }
+        TRY(prepare_rootfs(kernel, spec, options));
+        TRY(finish_rootfs(kernel, spec));
+        return exec_process(kernel,
+            ExecPlan { .process = &spec.process, .privileged = spec.privileged, .via_init = spec.init,
+                .seccomp_profile_json = spec.seccomp_profile_json });
+    };
+
+    auto started = spawn(spec.process, intermediate, run);
+    if (!started.ok()) {
+        if (!spec.cgroup_name.empty()) {
+            cgroup.kill_all(kernel);
+            (void)cgroup.remove(kernel);
+        }
+        auto error = started.release_error();
+        // Docker's exec wording stays as it is; everything else names the container.
+        if (error.kind() == ErrorKind::InvalidArgument && strings::starts_with(error.message(), "exec: "))
+            return error;
+        return std::move(error).with_context(context);
+    }
+    return started;
+}
+
+Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpec& spec, pid_t container_pid,
+    const ProcessSpec& process)
+{
+    std::string context = "exec in container " + spec.id.substr(0, 12);
+    if (process.args.empty())
+        return Error::invalid("exec: no command specified");
+    if (container_pid <= 0)
+        return Error::invalid(context + ": the container is not running");
+    TRY_CTX(become_subreaper(), context);
+    auto cgroup = Cgroup::for_name(spec.cgroup_name);
+
+    auto intermediate = [&]() -> Result<void> {
+        // Open every namespace first: after setns(mnt) the host's /proc is out of sight.
+        // The user namespace comes first when the container has its own.
+        struct Joined {
+            sys::NamespaceKind kind;
+            UniqueFd fd;
+        };
+        std::vector<Joined> joins;
+        std::string base = "/proc/" + std::to_string(container_pid) + "/ns/";
+        struct stat mine { };
+        struct stat theirs { };
+        if (::stat("/proc/self/ns/user", &mine) == 0 && ::stat((base + "user").c_str(), &theirs) == 0
+            && mine.st_ino != theirs.st_ino) {
+            joins.push_back({ sys::NamespaceKind::User, UniqueFd(::open((base + "user").c_str(), O_RDONLY | O_CLOEXEC)) });
+        }
+        for (auto kind : { sys::NamespaceKind::Ipc, sys::NamespaceKind::Uts, sys::NamespaceKind::Network,
+                 sys::NamespaceKind::Pid, sys::NamespaceKind::Cgroup, sys::NamespaceKind::Mount }) {
+            std::string path = base + std::string(sys::namespace_file_name(kind));
+            joins.push_back({ kind, UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) });
+        }
+        for (const auto& join : joins) {
+            if (!join.fd.valid())
+                return Error::from_errno("open " + base + std::string(sys::namespace_file_name(join.kind)), ESRCH);
+        }
+        if (!spec.cgroup_name.empty())
+            TRY(cgroup.add_process(kernel, ::getpid()));
+        for (const auto& join : joins)
+            TRY(kernel.set_namespace(join.fd, join.kind));
+        return Ok {};
+    };
+    auto run = [&](const ChildEnds& ends) -> Result<void> {
+        TRY(attach_stdio(ends));
+        return exec_process(kernel,
+            ExecPlan { .process = &process, .privileged = spec.privileged, .via_init = false,
+                .seccomp_profile_json = spec.seccomp_profile_json });
+    };
+
+    auto started = spawn(process, intermediate, run);
+    if (!started.ok()) {
+        auto error = started.release_error();
+        if (error.kind() == ErrorKind::InvalidArgument && strings::starts_with(error.message(), "exec: "))
+            return error;
+        return std::move(error).with_context(context);
+    }
+    return started;
+}
+
+int wait_for_exit(pid_t pid)
+{
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return -1; // Not our child (ECHILD): someone else reaped it.
+    }
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+Result<void> resize_pty(int pty_master, std::uint16_t rows, std::uint16_t cols)
+{
+    winsize size {};
+    size.ws_row = rows;
+    size.ws_col = cols;
+    if (::ioctl(pty_master, TIOCSWINSZ, &size) != 0)
+        return Error::from_errno("resize pty", errno);
+    return Ok {};
+}
+
+int start_error_exit_code(const Error& error)
+{
+    const std::string& text = error.message();
+    if (text.find("executable file not found") != std::string::npos
+        || text.find("no such file or directory") != std::string::npos)
+        return 127;
+    if (text.find("permission denied") != std::string::npos)
+        return 126;
+    return 125;
+}
+
+} // namespace engine::runtime

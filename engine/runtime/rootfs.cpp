@@ -1,0 +1,318 @@
+// The container's filesystem view (see rootfs.h). Runs between fork and exec in the container's
+// first process, which is single-threaded, so allocating here is safe (glibc fork).
+#include "engine/runtime/rootfs.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "engine/base/strings.h"
+#include "engine/sys/probe.h"
+
+namespace engine::runtime {
+
+namespace {
+
+constexpr unsigned long k_proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+Result<UniqueFd> openat2_in_root(int root_fd, const std::string& relative, std::uint64_t extra_resolve)
+{
+    open_how how {};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
+    long fd = ::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof(how));
+    if (fd < 0)
+        return Error::from_errno("open " + (relative.empty() ? std::string("/") : "/" + relative) + " in the rootfs", errno);
+    return UniqueFd(static_cast<int>(fd));
+}
+
+bool is_directory(int fd)
+{
+    struct stat st { };
+    return ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Bind `source` onto `target` (both may be /proc/self/fd paths) and, if asked, make it read-only.
+// A bind mount only becomes read-only with a second, remount call (mount(2), "MS_BIND").
+Result<void> bind_mount(sys::Kernel& kernel, int root_fd, const std::string& source, const std::string& destination,
+    bool read_only, unsigned long extra_flags)
+{
+    auto target = TRY(open_in_root(root_fd, destination, CreateMissing::No));
+    TRY(kernel.mount({ .source = source, .target = fd_path(target.get()), .fstype = "", .flags = MS_BIND | MS_REC, .data = "" }));
+    if (read_only) {
+        // Re-open: the old descriptor names the covered directory, not the new mount on top.
+        auto mounted = TRY(open_in_root(root_fd, destination, CreateMissing::No));
+        TRY(kernel.mount({ .source = "",
+            .target = fd_path(mounted.get()),
+            .fstype = "",
+            .flags = MS_REMOUNT | MS_BIND | MS_RDONLY | extra_flags,
+            .data = "" }));
+    }
+    return Ok {};
+}
+
+// /proc, /dev and /sys must be real directories in the image: following a symlink there would
+// let an image point the container's /proc at something else (CVE-2019-16884 and friends).
+Result<std::string> system_dir(const std::string& rootfs, int root_fd, const std::string& name)
+{
+    auto relative = name.substr(1);
+    auto fd = openat2_in_root(root_fd, relative, RESOLVE_NO_SYMLINKS);
+    if (!fd.ok() && fd.error().code() == ENOENT) {
+        if (::mkdirat(root_fd, relative.c_str(), 0755) != 0 && errno != EEXIST)
+            return Error::from_errno("create " + name + " in the rootfs", errno);
+        fd = openat2_in_root(root_fd, relative, RESOLVE_NO_SYMLINKS);
+    }
+    if (!fd.ok()) {
+        if (fd.error().code() == ELOOP)
+            return Error::invalid("the image's " + name + " is a symlink, which a container root may not have");
+        return fd.release_error();
+    }
+    if (!is_directory(fd.value().get()))
+        return Error::invalid("the image's " + name + " is not a directory");
+    return rootfs + name;
+}
+
+Result<void> mount_dev(sys::Kernel& kernel, const std::string& rootfs, int root_fd, const RootfsOptions& options)
+{
+    auto dev = TRY(system_dir(rootfs, root_fd, "/dev"));
+    TRY(kernel.mount({ .source = "tmpfs", .target = dev, .fstype = "tmpfs", .flags = MS_NOSUID | MS_STRICTATIME,
+        .data = "mode=755,size=65536k" }));
+
+    // The nodes every program expects, with Docker's modes. Inside our own fresh tmpfs, so plain
+    // paths are safe from here on.
+    struct Node {
+        const char* name;
+        unsigned major;
+        unsigned minor;
+    };
+    for (const Node& node : { Node { "null", 1, 3 }, Node { "zero", 1, 5 }, Node { "full", 1, 7 },
+             Node { "random", 1, 8 }, Node { "urandom", 1, 9 }, Node { "tty", 5, 0 } }) {
+        TRY(kernel.make_node(dev + "/" + node.name, S_IFCHR | 0666, makedev(node.major, node.minor)));
+    }
+
+    TRY(kernel.make_dir(dev + "/pts", 0755));
+    TRY(kernel.mount({ .source = "devpts", .target = dev + "/pts", .fstype = "devpts", .flags = MS_NOSUID | MS_NOEXEC,
+        .data = "newinstance,ptmxmode=0666,mode=0620,gid=5" }));
+    TRY(kernel.make_symlink("pts/ptmx", dev + "/ptmx"));
+
+    TRY(kernel.make_dir(dev + "/shm", 01777));
+    TRY(kernel.mount({ .source = "shm", .target = dev + "/shm", .fstype = "tmpfs", .flags = k_proc_flags,
+        .data = "mode=1777,size=65536k" }));
+
+    TRY(kernel.make_dir(dev + "/mqueue", 0755));
+    TRY(kernel.mount({ .source = "mqueue", .target = dev + "/mqueue", .fstype = "mqueue", .flags = k_proc_flags, .data = "" }));
+
+    TRY(kernel.make_symlink("/proc/self/fd", dev + "/fd"));
+    TRY(kernel.make_symlink("/proc/self/fd/0", dev + "/stdin"));
+    TRY(kernel.make_symlink("/proc/self/fd/1", dev + "/stdout"));
+    TRY(kernel.make_symlink("/proc/self/fd/2", dev + "/stderr"));
+
+    if (!options.console_path.empty()) {
+        int fd = ::open((dev + "/console").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return Error::from_errno("create /dev/console", errno);
+        ::close(fd);
+        TRY(kernel.mount({ .source = options.console_path, .target = dev + "/console", .fstype = "", .flags = MS_BIND, .data = "" }));
+    }
+    return Ok {};
+}
+
+Result<void> mount_sys(sys::Kernel& kernel, const std::string& rootfs, int root_fd, const RootfsOptions& options)
+{
+    auto sys_dir = TRY(system_dir(rootfs, root_fd, "/sys"));
+    if (options.host_network) {
+        // sysfs shows the network namespace of whoever mounts it; a container sharing the host's
+        // network namespace gets the host's /sys, read-only, instead.
+        TRY(kernel.mount({ .source = "/sys", .target = sys_dir, .fstype = "", .flags = MS_BIND | MS_REC, .data = "" }));
+        TRY(kernel.mount({ .source = "", .target = sys_dir, .fstype = "",
+            .flags = MS_REMOUNT | MS_BIND | MS_RDONLY | k_proc_flags, .data = "" }));
+    } else {
+        TRY(kernel.mount({ .source = "sysfs", .target = sys_dir, .fstype = "sysfs", .flags = k_proc_flags | MS_RDONLY, .data = "" }));
+    }
+
+    // /sys/fs/cgroup: the cgroup2 hierarchy (the container's own cgroup is its root, thanks to the
+    // cgroup namespace), read-only. A v1-only host gets an empty read-only tmpfs.
+    std::string cgroup_dir = sys_dir + "/fs/cgroup";
+    if (!kernel.path_exists(cgroup_dir))
+        return Ok {};
+    auto layout = sys::kernel_features().cgroup_layout;
+    if (layout == sys::CgroupLayout::V2 || layout == sys::CgroupLayout::Hybrid) {
+        TRY(kernel.mount({ .source = "cgroup2", .target = cgroup_dir, .fstype = "cgroup2", .flags = k_proc_flags | MS_RDONLY, .data = "" }));
+    } else {
+        TRY(kernel.mount({ .source = "tmpfs", .target = cgroup_dir, .fstype = "tmpfs", .flags = k_proc_flags | MS_RDONLY,
+            .data = "mode=755" }));
+    }
+    return Ok {};
+}
+
+Result<void> mount_user_mounts(sys::Kernel& kernel, const ContainerSpec& spec, int root_fd)
+{
+    for (const auto& mount : spec.mounts) {
+        if (mount.destination.empty() || mount.destination.front() != '/')
+            return Error::invalid("mount destination \"" + mount.destination + "\" is not an absolute path");
+        if (mount.type == MountEntry::Type::Tmpfs) {
+            auto target = TRY_CTX(open_in_root(root_fd, mount.destination, CreateMissing::Directory), "mount tmpfs on " + mount.destination);
+            unsigned long flags = MS_NOSUID | MS_NODEV | (mount.read_only ? MS_RDONLY : 0);
+            TRY_CTX(kernel.mount({ .source = "tmpfs", .target = fd_path(target.get()), .fstype = "tmpfs", .flags = flags, .data = mount.options }),
+                "mount tmpfs on " + mount.destination);
+            continue;
+        }
+        struct stat st { };
+        if (::stat(mount.source.c_str(), &st) != 0)
+            return Error::from_errno("bind mount source " + mount.source, errno);
+        auto create = S_ISDIR(st.st_mode) ? CreateMissing::Directory : CreateMissing::File;
+        TRY_CTX(open_in_root(root_fd, mount.destination, create), "bind " + mount.source + " on " + mount.destination);
+        TRY_CTX(bind_mount(kernel, root_fd, mount.source, mount.destination, mount.read_only, 0),
+            "bind " + mount.source + " on " + mount.destination);
+    }
+    return Ok {};
+}
+
+Result<void> mask_paths(sys::Kernel& kernel, const ContainerSpec& spec, int root_fd)
+{
+    std::string dev_null = spec.rootfs + "/dev/null";
+    for (const auto& path : spec.masked_paths) {
+        auto target = open_in_root(root_fd, path, CreateMissing::No);
+        if (!target.ok()) {
+            if (target.error().code() == ENOENT)
+                continue; // Nothing to hide on this kernel.
+            return target.release_error().with_context("mask " + path);
+        }
+        int fd = target.value().get();
+        if (is_directory(fd)) {
+            TRY_CTX(kernel.mount({ .source = "tmpfs", .target = fd_path(fd), .fstype = "tmpfs", .flags = MS_RDONLY, .data = "size=0" }),
+                "mask " + path);
+        } else {
+            TRY_CTX(kernel.mount({ .source = dev_null, .target = fd_path(fd), .fstype = "", .flags = MS_BIND, .data = "" }), "mask " + path);
+        }
+    }
+    for (const auto& path : spec.readonly_paths) {
+        auto target = open_in_root(root_fd, path, CreateMissing::No);
+        if (!target.ok()) {
+            if (target.error().code() == ENOENT)
+                continue;
+            return target.release_error().with_context("make " + path + " read-only");
+        }
+        TRY_CTX(bind_mount(kernel, root_fd, fd_path(target.value().get()), path, true, k_proc_flags),
+            "make " + path + " read-only");
+    }
+    return Ok {};
+}
+
+} // namespace
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, CreateMissing create)
+{
+    std::vector<std::string> parts;
+    for (const auto& part : strings::split(path, '/')) {
+        if (!part.empty() && part != ".")
+            parts.push_back(part);
+    }
+    std::string relative = strings::join(parts, "/");
+    auto fd = openat2_in_root(root_fd, relative, 0);
+    if (fd.ok() || fd.error().code() != ENOENT || create == CreateMissing::No)
+        return fd;
+
+    // Create what is missing one component at a time, each relative to its parent as resolved
+    // inside the root, so a symlink in the image cannot redirect the creation to the host.
+    UniqueFd parent = TRY(openat2_in_root(root_fd, "", 0));
+    std::string prefix;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        prefix += (i == 0 ? "" : "/") + parts[i];
+        auto next = openat2_in_root(root_fd, prefix, 0);
+        if (!next.ok()) {
+            if (next.error().code() != ENOENT)
+                return next.release_error();
+            if (parts[i] == "..")
+                return Error::invalid("cannot create \"..\" in " + path);
+            bool last = i + 1 == parts.size();
+            if (last && create == CreateMissing::File) {
+                int file = ::openat(parent.get(), parts[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                if (file < 0 && errno != EEXIST)
+                    return Error::from_errno("create /" + prefix + " in the rootfs", errno);
+                if (file >= 0)
+                    ::close(file);
+            } else if (::mkdirat(parent.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
+                return Error::from_errno("create /" + prefix + " in the rootfs", errno);
+            }
+            next = openat2_in_root(root_fd, prefix, 0);
+            if (!next.ok())
+                return next.release_error();
+        }
+        parent = next.release_value();
+    }
+    return parent;
+}
+
+Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, const RootfsOptions& options)
+{
+    const std::string& rootfs = spec.rootfs;
+
+    // Nothing we mount may propagate back to the host, but host unmounts (of a volume, say)
+    // should still reach us: make every mount a slave (mount_namespaces(7)).
+    TRY(kernel.mount({ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_SLAVE, .data = "" }));
+
+    // pivot_root needs the new root to be a mount point of its own; a bind of the overlay onto
+    // itself is one even when the rootfs is a plain directory.
+    TRY(kernel.mount({ .source = rootfs, .target = rootfs, .fstype = "", .flags = MS_BIND | MS_REC, .data = "" }));
+
+    int raw_root = ::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (raw_root < 0)
+        return Error::from_errno("open rootfs " + rootfs, errno);
+    UniqueFd root_fd(raw_root);
+
+    // /proc of the new PID namespace.
+    auto proc = TRY(system_dir(rootfs, root_fd.get(), "/proc"));
+    TRY(kernel.mount({ .source = "proc", .target = proc, .fstype = "proc", .flags = k_proc_flags, .data = "" }));
+
+    TRY(mount_dev(kernel, rootfs, root_fd.get(), options));
+    TRY(mount_sys(kernel, rootfs, root_fd.get(), options));
+    TRY(mount_user_mounts(kernel, spec, root_fd.get()));
+    if (!spec.privileged)
+        TRY(mask_paths(kernel, spec, root_fd.get()));
+
+    // --init: the engine's init binary, read-only, at a fixed path inside.
+    if (spec.init) {
+        TRY_CTX(open_in_root(root_fd.get(), "/sbin/glassbox-init", CreateMissing::File), "install glassbox-init");
+        TRY_CTX(bind_mount(kernel, root_fd.get(), spec.init_path, "/sbin/glassbox-init", true, 0), "install glassbox-init");
+    }
+
+    if (!spec.share_host_uts) {
+        if (!spec.hostname.empty())
+            TRY(kernel.set_hostname(spec.hostname));
+        if (!spec.domainname.empty() && ::setdomainname(spec.domainname.c_str(), spec.domainname.size()) != 0)
+            return Error::from_errno("setdomainname " + spec.domainname, errno);
+    }
+
+    // Swap roots: the rootfs becomes "/", the host's root goes to /.pivot_old and is detached.
+    std::string put_old = rootfs + "/.pivot_old";
+    TRY(kernel.make_dir(put_old, 0700));
+    TRY(kernel.pivot_root(rootfs, put_old));
+    TRY(kernel.change_dir("/"));
+    TRY(kernel.umount("/.pivot_old", MNT_DETACH));
+    TRY(kernel.remove_dir("/.pivot_old"));
+
+    // Create the working directory now, while "/" is still writable.
+    if (!spec.process.cwd.empty() && spec.process.cwd != "/") {
+        auto slash = UniqueFd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        TRY_CTX(open_in_root(slash.get(), spec.process.cwd, CreateMissing::Directory), "create working directory");
+    }
+    return Ok {};
+}
+
+Result<void> finish_rootfs(sys::Kernel& kernel, const ContainerSpec& spec)
+{
+    if (spec.readonly_rootfs)
+        TRY(kernel.mount({ .source = "", .target = "/", .fstype = "", .flags = MS_REMOUNT | MS_BIND | MS_RDONLY, .data = "" }));
+    return Ok {};
+}
+
+} // namespace engine::runtime
