@@ -355,3 +355,46 @@ TEST_F(StoreTest, LoadRejectsAmbiguousOciIndex)
 
 } // namespace
 } // namespace engine::image
+
+namespace engine::image {
+namespace {
+
+// scripts/make-base-rootfs is deterministic: two runs import as the same image id.
+TEST(BaseRootfs, SameMachineSameImageId)
+{
+    std::string source = __FILE__;
+    auto script = source.substr(0, source.rfind("tests/unit/image/")) + "scripts/make-base-rootfs";
+    if (::access("/bin/busybox", X_OK) != 0 || ::access(script.c_str(), X_OK) != 0)
+        GTEST_SKIP() << "needs busybox-static and " << script;
+    testing::TempDir dir;
+    std::vector<std::string> ids;
+    for (const char* run : { "one", "two" }) {
+        // The file name goes into the history comment, so both runs use the same one.
+        ASSERT_TRUE(fs::make_dirs(dir / run).ok());
+        auto name = std::string(run) + "/base.tar";
+        auto command = script + " " + (dir / name) + " > " + (dir / "tag");
+        ASSERT_EQ(std::system(command.c_str()), 0);
+        auto tag = fs::read_file(dir / "tag").value();
+        EXPECT_EQ(tag.rfind("busybox:", 0), 0u);
+        EXPECT_EQ(tag.find("latest"), std::string::npos);
+        auto store = Store::open(dir / name + ".store").release_value();
+        ImportOptions options;
+        options.repo_tag = tag.substr(0, tag.find('\n'));
+        options.created = 0;
+        auto image = store->import_rootfs(dir / name, options);
+        ASSERT_TRUE(image.ok()) << image.error().describe();
+        auto fs_dir = image.value().layers[0].directory;
+        char target[32] = {};
+        ASSERT_GT(::readlink((fs_dir + "/bin/sh").c_str(), target, sizeof target), 0);
+        EXPECT_STREQ(target, "/bin/busybox");
+        struct stat st { };
+        ASSERT_EQ(::stat((fs_dir + "/tmp").c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, 01777u);
+        EXPECT_NE(fs::read_file(fs_dir + "/etc/passwd").value().find("nobody:x:65534:65534"), std::string::npos);
+        ids.push_back(image.value().id);
+    }
+    EXPECT_EQ(ids[0], ids[1]);
+}
+
+} // namespace
+} // namespace engine::image
