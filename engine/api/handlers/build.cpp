@@ -1,0 +1,126 @@
+// POST /build: the legacy builder endpoint that `docker build` (with and without
+// DOCKER_BUILDKIT=0, CLI 28) uses. The body is the build context as a tar in a chunked request;
+// the answer is a chunked 200 of JSON lines, each "\r\n"-terminated: {"stream": ...} for
+// progress and RUN output (stderr wrapped in red, as dockerd does), {"aux":{"ID":...}} for the
+// image id, and on failure {"errorDetail":{"message":...},"error":...} while still answering 200.
+// Reference: reference/docker-api/README.md section 3.9 and raw/25*. Lesson: lessons/dockerfile-basics/.
+#include <map>
+
+#include "engine/api/handlers/handlers.h"
+#include "engine/base/fs.h"
+#include "engine/base/strings.h"
+#include "engine/build/builder.h"
+#include "engine/image/layer.h"
+
+namespace engine::api::handlers {
+
+namespace {
+
+// Writes every builder message as one JSON line in its own chunk.
+class JsonLinesOutput final : public build::BuildOutput {
+public:
+    explicit JsonLinesOutput(Exchange& exchange)
+        : m_exchange(exchange)
+    {
+    }
+    void stream(std::string_view text) override { line({ { "stream", std::string(text) } }); }
+    void stream_stderr(std::string_view text) override
+    {
+        line({ { "stream", "\x1b[91m" + std::string(text) + "\x1b[0m" } });
+    }
+    void built(const std::string& image_id) override { line({ { "aux", { { "ID", image_id } } } }); }
+    void line(const nlohmann::json& message)
+    {
+        // Invalid UTF-8 in RUN output must not abort the stream: replace it.
+        m_exchange.write_chunk(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\r\n");
+    }
+
+private:
+    Exchange& m_exchange;
+};
+
+// A JSON object of strings from a query parameter (buildargs, labels).
+Result<std::map<std::string, std::string>> json_map_param(const Request& request, const char* name)
+{
+    std::map<std::string, std::string> out;
+    auto text = request.query_value(name);
+    if (!text || text->empty())
+        return out;
+    try {
+        auto json = nlohmann::json::parse(*text);
+        if (!json.is_object())
+            return Error::invalid(std::string("invalid ") + name + ": want a JSON object of strings");
+        for (const auto& [key, value] : json.items()) {
+            // Docker sends {"A": null} for "--build-arg A" with A unset in the client's env.
+            if (value.is_null())
+                continue;
+            if (!value.is_string())
+                return Error::invalid(std::string("invalid ") + name + ": value of \"" + key + "\" is not a string");
+            out[key] = value.get<std::string>();
+        }
+    } catch (const nlohmann::json::exception& error) {
+        return Error::invalid(std::string("invalid ") + name + ": " + error.what());
+    }
+    return out;
+}
+
+Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
+{
+    const auto& request = exchange.request();
+    build::BuildOptions options;
+    options.tags = request.query_values("t");
+    options.dockerfile = request.query_value("dockerfile").value_or("Dockerfile");
+    if (options.dockerfile.empty())
+        options.dockerfile = "Dockerfile";
+    options.build_args = TRY(json_map_param(request, "buildargs"));
+    options.labels = TRY(json_map_param(request, "labels"));
+    options.target = request.query_value("target").value_or("");
+    options.no_cache = TRY(request.query_bool("nocache", false));
+    options.quiet = TRY(request.query_bool("q", false));
+    // rm/forcerm: glassbox never leaves intermediate containers behind, so both are accepted
+    // and have nothing left to remove.
+    (void)TRY(request.query_bool("rm", true));
+    (void)TRY(request.query_bool("forcerm", false));
+    options.network_mode = request.query_value("networkmode").value_or("");
+    if (options.network_mode == "default")
+        options.network_mode = "";
+    if (!options.network_mode.empty() && options.network_mode != "none" && options.network_mode != "host")
+        return Error::invalid("networkmode " + options.network_mode + " is not supported for builds (use none or host)");
+    if (auto remote = request.query_value("remote"); remote && !remote->empty())
+        return Error::invalid("remote build contexts need the network, which glassbox builds do not have: " + *remote);
+
+    // The context: the request body (a tar) unpacked safely into a private directory.
+    std::string work = engine.options().root + "/tmp/build-" + strings::random_hex_id(16);
+    TRY(fs::make_dirs(work + "/context", 0700));
+    struct Cleanup {
+        std::string path;
+        ~Cleanup() { (void)fs::remove_tree(path); }
+    } cleanup { work };
+    TRY_CTX(exchange.body_to_file(work + "/context.tar"), "read build context");
+    image::UnpackOptions unpack;
+    unpack.whiteouts = false;
+    unpack.keep_owners = false;
+    TRY_CTX(image::unpack_layer(work + "/context.tar", work + "/context", unpack), "unpack build context");
+    (void)fs::remove_tree(work + "/context.tar");
+    options.context_dir = work + "/context";
+
+    exchange.start_stream(200, "application/json");
+    JsonLinesOutput output(exchange);
+    build::Builder builder(engine.kernel(), engine.images(), engine.options().root + "/tmp/build-steps");
+    auto result = builder.build(options, output);
+    if (!result.ok()) {
+        auto message = result.error().describe();
+        output.line({ { "errorDetail", { { "message", message } } }, { "error", message } });
+    }
+    exchange.end_stream();
+    return Ok {};
+}
+
+} // namespace
+
+void register_build_routes(Router& router, daemon::Engine& engine)
+{
+    router.add("POST", "/build", bind(engine, post_build));
+}
+
+} // namespace engine::api::handlers
