@@ -261,6 +261,8 @@ struct Snapshot {
     std::string taken_at;             // RFC 3339 (UTC, nanoseconds).
     std::string hostname;
     KernelInfo kernel;
+    // The namespaces the collector itself runs in (the daemon's: "the host"), by type.
+    std::map<std::string, std::uint64_t> host_namespaces;
 
     std::vector<ContainerInfo> containers;
     std::vector<ImageInfo> images;
@@ -283,6 +285,29 @@ struct Snapshot {
     // not be entered is). The snapshot is still usable; these say what is missing and why.
     std::vector<std::string> warnings;
 };
+
+// Calls `visit(name, vector)` for every object array of a snapshot, in schema order ("containers",
+// "images", ..., "nft_rules"). The one place that lists them, so the JSON form, filters, kinds and
+// the diff cannot drift apart. Works on const and non-const snapshots.
+template<typename SnapshotRef, typename Visit>
+void for_each_collection(SnapshotRef& snapshot, Visit&& visit)
+{
+    visit("containers", snapshot.containers);
+    visit("images", snapshot.images);
+    visit("layers", snapshot.layers);
+    visit("volumes", snapshot.volumes);
+    visit("networks", snapshot.networks);
+    visit("processes", snapshot.processes);
+    visit("namespaces", snapshot.namespaces);
+    visit("mounts", snapshot.mounts);
+    visit("cgroups", snapshot.cgroups);
+    visit("links", snapshot.links);
+    visit("addresses", snapshot.addresses);
+    visit("routes", snapshot.routes);
+    visit("neighbours", snapshot.neighbours);
+    visit("fdb", snapshot.fdb);
+    visit("nft_rules", snapshot.nft_rules);
+}
 
 // Identity keys: stable names for an object across snapshots, as the diff and the JSON use them.
 // "container:<id>", "image:<id>", "layer:<diff_id>", "volume:<name>", "network:<id>",

@@ -1,0 +1,147 @@
+// cgroupfs for the collector, in every layout: v2 files (memory.current, memory.max,
+// memory.events, pids.*, cpu.stat, cpu.max) and their v1 counterparts (memory.usage_in_bytes,
+// memory.limit_in_bytes, memory.oom_control, pids.*, cpuacct.usage, cpu.cfs_quota_us). In a
+// hybrid layout a container has one directory per hierarchy; each is read separately.
+// Kernel docs: Documentation/admin-guide/cgroup-v2.rst and cgroup-v1/memory.rst.
+#include "engine/state/collector_internal.h"
+
+#include <sys/stat.h>
+
+#include "engine/base/strings.h"
+
+namespace engine::state::detail {
+
+namespace {
+
+// A number file: "123\n" -> 123; "max" -> -1 ("no limit"); unreadable -> `missing`.
+std::int64_t read_number(const std::string& path, std::int64_t missing)
+{
+    std::string text;
+    if (!read_small_file(path, text))
+        return missing;
+    auto value = strings::trim(text);
+    if (value == "max")
+        return -1;
+    if (!value.empty() && value.front() == '-')
+        return -1; // cpu.cfs_quota_us writes -1 for "no quota".
+    std::uint64_t number = 0;
+    if (!strings::parse_uint(value, number))
+        return missing;
+    return static_cast<std::int64_t>(number);
+}
+
+// "key value" lines (memory.events, cpu.stat, memory.oom_control): the value of `key`, or -1.
+std::int64_t read_keyed(const std::string& path, std::string_view key)
+{
+    std::string text;
+    if (!read_small_file(path, text))
+        return -1;
+    for (const auto& line : strings::split(text, '\n')) {
+        auto space = line.find(' ');
+        if (space == std::string::npos || std::string_view(line).substr(0, space) != key)
+            continue;
+        std::uint64_t number = 0;
+        if (strings::parse_uint(strings::trim(line.substr(space + 1)), number))
+            return static_cast<std::int64_t>(number);
+    }
+    return -1;
+}
+
+} // namespace
+
+std::vector<CgroupMount> find_cgroup_mounts(const std::vector<MountInfo>& host_mounts)
+{
+    std::vector<CgroupMount> mounts;
+    for (const auto& mount : host_mounts) {
+        if (mount.fstype == "cgroup2") {
+            mounts.push_back({ "unified", mount.mount_point });
+        } else if (mount.fstype == "cgroup") {
+            // v1 super options list the controllers among other options: "rw,memory" or
+            // "rw,cpu,cpuacct"; /proc/<pid>/cgroup names the hierarchy by the same list.
+            std::vector<std::string> controllers;
+            for (const auto& option : strings::split(mount.super_options, ',')) {
+                if (option == "rw" || option == "ro" || strings::starts_with(option, "release_agent")
+                    || option == "clone_children" || option == "noprefix" || option == "xattr"
+                    || option == "cpuset_v2_mode" || option == "favordynmods" || option == "nsdelegate")
+                    continue;
+                controllers.push_back(option);
+            }
+            if (!controllers.empty())
+                mounts.push_back({ strings::join(controllers, ","), mount.mount_point });
+        }
+    }
+    return mounts;
+}
+
+bool read_cgroup(const std::string& hierarchy, const std::string& path, const std::string& directory,
+    CgroupInfo& cgroup)
+{
+    struct stat info {};
+    if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+        return false;
+    cgroup.hierarchy = hierarchy;
+    cgroup.path = path;
+    cgroup.directory = directory;
+    const std::string dir = directory + "/";
+
+    if (hierarchy == "unified") {
+        cgroup.memory_current = read_number(dir + "memory.current", -1);
+        cgroup.memory_max = read_number(dir + "memory.max", -1);
+        cgroup.oom_events = read_keyed(dir + "memory.events", "oom");
+        cgroup.oom_kills = read_keyed(dir + "memory.events", "oom_kill");
+        cgroup.pids_current = read_number(dir + "pids.current", -1);
+        cgroup.pids_max = read_number(dir + "pids.max", -1);
+        cgroup.cpu_usage_usec = read_keyed(dir + "cpu.stat", "usage_usec");
+        std::string cpu_max;
+        if (read_small_file(dir + "cpu.max", cpu_max)) {
+            // "max 100000" or "50000 100000".
+            auto parts = strings::split(strings::trim(cpu_max), ' ');
+            std::uint64_t number = 0;
+            if (!parts.empty() && strings::parse_uint(parts[0], number))
+                cgroup.cpu_quota_usec = static_cast<std::int64_t>(number);
+            if (parts.size() > 1 && strings::parse_uint(parts[1], number))
+                cgroup.cpu_period_usec = static_cast<std::int64_t>(number);
+        }
+    } else {
+        auto has = [&](std::string_view controller) {
+            for (const auto& name : strings::split(hierarchy, ','))
+                if (name == controller)
+                    return true;
+            return false;
+        };
+        if (has("memory")) {
+            cgroup.memory_current = read_number(dir + "memory.usage_in_bytes", -1);
+            // v1 writes "no limit" as the largest page-aligned number (9223372036854771712).
+            auto limit = read_number(dir + "memory.limit_in_bytes", -1);
+            cgroup.memory_max = limit >= (std::int64_t { 1 } << 62) ? -1 : limit;
+            cgroup.oom_kills = read_keyed(dir + "memory.oom_control", "oom_kill");
+            // v1 has no OOM event counter; failcnt counts hits of the limit, the nearest fact.
+            cgroup.oom_events = read_number(dir + "memory.failcnt", -1);
+        }
+        if (has("pids")) {
+            cgroup.pids_current = read_number(dir + "pids.current", -1);
+            cgroup.pids_max = read_number(dir + "pids.max", -1);
+        }
+        if (has("cpuacct")) {
+            auto nanoseconds = read_number(dir + "cpuacct.usage", -1);
+            cgroup.cpu_usage_usec = nanoseconds < 0 ? -1 : nanoseconds / 1000;
+        }
+        if (has("cpu")) {
+            cgroup.cpu_quota_usec = read_number(dir + "cpu.cfs_quota_us", -1);
+            cgroup.cpu_period_usec = read_number(dir + "cpu.cfs_period_us", -1);
+        }
+    }
+
+    std::string procs;
+    cgroup.processes.clear();
+    if (read_small_file(dir + "cgroup.procs", procs)) {
+        for (const auto& line : strings::split(procs, '\n')) {
+            std::uint64_t pid = 0;
+            if (strings::parse_uint(strings::trim(line), pid))
+                cgroup.processes.push_back(static_cast<int>(pid));
+        }
+    }
+    return true;
+}
+
+} // namespace engine::state::detail

@@ -1,0 +1,580 @@
+// collect_snapshot(): one pass over the kernel, then the join to the engine's objects.
+// Steps: engine objects -> processes (procfs) -> namespaces (ns links and bind-mounted netns files)
+// -> mounts (mountinfo of each mount namespace) -> cgroups (cgroupfs) -> network namespaces
+// (rtnetlink inside each) -> nftables -> kernel features. Every step degrades to a warning rather
+// than failing the snapshot: a teaching tool should show what it can and say what it could not.
+#include "engine/state/collector.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "engine/base/fs.h"
+#include "engine/base/strings.h"
+#include "engine/state/collector_internal.h"
+#include "engine/sys/probe.h"
+
+namespace engine::state {
+
+namespace {
+
+using namespace detail; // NOLINT(google-build-using-namespace): this file is the readers' user.
+
+std::string container_owner(const std::string& id) { return id.empty() ? "" : "container:" + id; }
+
+std::uint64_t file_inode(const std::string& path)
+{
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0)
+        return 0;
+    return info.st_ino;
+}
+
+std::string real_path(const std::string& path)
+{
+    char buffer[PATH_MAX];
+    if (::realpath(path.c_str(), buffer))
+        return buffer;
+    return path;
+}
+
+// [SECTION] Engine objects
+
+void add_engine_objects(const EngineObjects& objects, Snapshot& snapshot)
+{
+    std::map<std::string, const ImageObject*> images;
+    for (const auto& image : objects.images)
+        images[image.id] = &image;
+
+    for (const auto& image : objects.images) {
+        ImageInfo info { image.id, image.tags, {} };
+        for (const auto& layer : image.layers)
+            info.layers.push_back(layer.diff_id);
+        snapshot.images.push_back(std::move(info));
+    }
+    std::map<std::string, LayerInfo> layers;
+    for (const auto& image : objects.images) {
+        for (const auto& layer : image.layers) {
+            auto& info = layers[layer.diff_id];
+            info.diff_id = layer.diff_id;
+            info.directory = layer.directory;
+            info.size = layer.size;
+            if (info.created_by.empty())
+                info.created_by = layer.created_by;
+            if (std::find(info.image_ids.begin(), info.image_ids.end(), image.id) == info.image_ids.end())
+                info.image_ids.push_back(image.id);
+        }
+    }
+    for (const auto& container : objects.containers) {
+        for (auto& [diff_id, layer] : layers) {
+            if (std::find(container.lower_dirs.begin(), container.lower_dirs.end(), layer.directory)
+                != container.lower_dirs.end())
+                layer.container_ids.push_back(container.id);
+        }
+    }
+    for (auto& [diff_id, layer] : layers)
+        snapshot.layers.push_back(std::move(layer));
+
+    for (const auto& volume : objects.volumes) {
+        VolumeInfo info { volume.name, volume.driver, volume.mountpoint, {} };
+        for (const auto& container : objects.containers) {
+            for (const auto& mount : container.mounts) {
+                if (mount.type == "volume" && mount.name == volume.name)
+                    info.container_ids.push_back(container.id);
+            }
+        }
+        snapshot.volumes.push_back(std::move(info));
+    }
+
+    std::map<std::string, std::string> names;
+    for (const auto& container : objects.containers)
+        names[container.id] = container.name;
+    for (const auto& network : objects.networks) {
+        NetworkInfo info { network.id, network.name, network.driver, network.bridge_name, network.parent,
+            network.subnet, network.gateway, {} };
+        for (const auto& endpoint : network.endpoints) {
+            info.endpoints.push_back({ endpoint.container_id, names[endpoint.container_id],
+                endpoint.ip_address, endpoint.mac_address, endpoint.host_link });
+        }
+        snapshot.networks.push_back(std::move(info));
+    }
+
+    for (const auto& container : objects.containers) {
+        ContainerInfo info;
+        info.id = container.id;
+        info.name = container.name;
+        info.image_id = container.image_id;
+        if (auto it = images.find(container.image_id); it != images.end())
+            info.image_tags = it->second->tags;
+        info.status = container.status;
+        info.pid = container.pid;
+        info.rootfs = container.rootfs;
+        info.cgroup_paths = container.cgroup_paths;
+        info.netns_path = container.netns_path;
+        for (const auto& mount : container.mounts) {
+            if (mount.type == "volume")
+                info.volumes.push_back(mount.name);
+        }
+        for (const auto& network : objects.networks) {
+            for (const auto& endpoint : network.endpoints) {
+                if (endpoint.container_id == container.id)
+                    info.networks.push_back(network.id);
+            }
+        }
+        snapshot.containers.push_back(std::move(info));
+    }
+}
+
+// [SECTION] Processes
+
+struct HostNamespaces {
+    std::map<std::string, std::uint64_t> inodes; // PID 1's namespaces, by type.
+};
+
+// Which container a process belongs to: its PID namespace is the container's (and not the
+// host's), or its cgroup is one of the container's directories.
+std::string container_of(const ProcessInfo& process, const Snapshot& snapshot, const HostNamespaces& host)
+{
+    auto pidns = process.namespaces.find("pid");
+    for (const auto& container : snapshot.containers) {
+        if (process.pid == container.pid && container.pid > 0)
+            return container.id;
+        auto cpidns = container.namespaces.find("pid");
+        if (pidns != process.namespaces.end() && cpidns != container.namespaces.end()
+            && cpidns->second == pidns->second && host.inodes.count("pid") && host.inodes.at("pid") != pidns->second)
+            return container.id;
+        if (process.cgroup.size() > 1) {
+            for (const auto& dir : container.cgroup_paths) {
+                if (strings::ends_with(dir, process.cgroup))
+                    return container.id;
+            }
+        }
+    }
+    return "";
+}
+
+void collect_processes(const CollectOptions& options, const HostNamespaces& host, Snapshot& snapshot)
+{
+    auto pids = list_pids(options.proc_root);
+    std::set<std::uint64_t> container_pidns;
+    for (const auto& container : snapshot.containers) {
+        auto it = container.namespaces.find("pid");
+        if (it != container.namespaces.end() && (!host.inodes.count("pid") || it->second != host.inodes.at("pid")))
+            container_pidns.insert(it->second);
+    }
+
+    std::map<int, ProcessInfo> by_pid;
+    for (int pid : pids) {
+        if (options.processes == ProcessScope::Glassbox) {
+            // One readlink decides; only container processes are read in full.
+            bool is_pid1 = std::any_of(snapshot.containers.begin(), snapshot.containers.end(),
+                [&](const ContainerInfo& c) { return c.pid == pid; });
+            if (!is_pid1 && !container_pidns.count(read_namespace_inode(options.proc_root, pid, "pid")))
+                continue;
+        }
+        ProcessInfo process;
+        if (read_process(options.proc_root, pid, process))
+            by_pid.emplace(pid, std::move(process));
+    }
+    if (options.processes == ProcessScope::Glassbox) {
+        // Add ancestors up to PID 1, so the tree a container hangs from is visible.
+        std::vector<int> todo;
+        for (const auto& [pid, process] : by_pid)
+            todo.push_back(process.ppid);
+        while (!todo.empty()) {
+            int pid = todo.back();
+            todo.pop_back();
+            if (pid <= 0 || by_pid.count(pid))
+                continue;
+            ProcessInfo process;
+            if (read_process(options.proc_root, pid, process)) {
+                todo.push_back(process.ppid);
+                by_pid.emplace(pid, std::move(process));
+            }
+        }
+    }
+    for (auto& [pid, process] : by_pid) {
+        process.container_id = container_of(process, snapshot, host);
+        process.owner = container_owner(process.container_id);
+        snapshot.processes.push_back(std::move(process));
+    }
+    for (auto& container : snapshot.containers) {
+        for (const auto& process : snapshot.processes) {
+            if (process.container_id == container.id)
+                container.processes.push_back(process.pid);
+        }
+    }
+}
+
+// [SECTION] Namespaces
+
+// The container whose PID 1 holds namespace `type:inode`, unless the host holds it too.
+std::string container_with_namespace(const Snapshot& snapshot, const HostNamespaces& host,
+    const std::string& type, std::uint64_t inode)
+{
+    if (auto it = host.inodes.find(type); it != host.inodes.end() && it->second == inode)
+        return "";
+    for (const auto& container : snapshot.containers) {
+        auto it = container.namespaces.find(type);
+        if (it != container.namespaces.end() && it->second == inode)
+            return container.id;
+    }
+    return "";
+}
+
+void collect_namespaces(const EngineObjects& objects, const HostNamespaces& host, Snapshot& snapshot)
+{
+    std::map<std::pair<std::string, std::uint64_t>, NamespaceInfo> namespaces;
+    for (const auto& process : snapshot.processes) {
+        for (const auto& [type, inode] : process.namespaces) {
+            auto& ns = namespaces[{ type, inode }];
+            ns.type = type;
+            ns.inode = inode;
+            ns.members.push_back(process.pid);
+        }
+    }
+    // Bind-mounted netns files keep a namespace alive with no process in it.
+    std::vector<std::string> netns_files;
+    if (!objects.netns_dir.empty()) {
+        for (const auto& name : fs::list_dir(objects.netns_dir))
+            netns_files.push_back(objects.netns_dir + "/" + name);
+    }
+    for (const auto& container : objects.containers) {
+        if (!container.netns_path.empty()
+            && std::find(netns_files.begin(), netns_files.end(), container.netns_path) == netns_files.end())
+            netns_files.push_back(container.netns_path);
+    }
+    for (const auto& path : netns_files) {
+        auto inode = file_inode(path);
+        if (inode == 0)
+            continue;
+        auto& ns = namespaces[{ "net", inode }];
+        ns.type = "net";
+        ns.inode = inode;
+        ns.bind_mounts.push_back(path);
+    }
+    for (auto& [key, ns] : namespaces) {
+        std::sort(ns.members.begin(), ns.members.end());
+        ns.owner_pid = ns.members.empty() ? 0 : ns.members.front();
+        ns.container_id = container_with_namespace(snapshot, host, ns.type, ns.inode);
+        for (const auto& container : objects.containers) {
+            if (ns.container_id.empty() && !container.netns_path.empty()
+                && std::find(ns.bind_mounts.begin(), ns.bind_mounts.end(), container.netns_path) != ns.bind_mounts.end())
+                ns.container_id = container.id;
+        }
+        ns.owner = container_owner(ns.container_id);
+        if (ns.owner.empty() && !ns.bind_mounts.empty())
+            ns.owner = "glassbox";
+        snapshot.namespaces.push_back(std::move(ns));
+    }
+}
+
+// [SECTION] Mounts
+
+void classify_mount(MountInfo& mount, const EngineObjects& objects, const Snapshot& snapshot,
+    const HostNamespaces& host, const std::map<std::string, const LayerInfo*>& layers_by_dir)
+{
+    mount.container_id = container_with_namespace(snapshot, host, "mnt", mount.mount_namespace);
+    mount.kind = mount.fstype;
+    if (mount.fstype == "overlay") {
+        std::vector<std::string> lowers;
+        parse_overlay_options(mount.super_options, lowers, mount.upper_dir, mount.work_dir);
+        for (const auto& dir : lowers) {
+            OverlayLower lower;
+            lower.path = dir;
+            auto it = layers_by_dir.find(dir);
+            if (it == layers_by_dir.end())
+                it = layers_by_dir.find(real_path(dir));
+            if (it != layers_by_dir.end()) {
+                lower.layer_diff_id = it->second->diff_id;
+                lower.image_ids = it->second->image_ids;
+                lower.created_by = it->second->created_by;
+            }
+            mount.lower_dirs.push_back(std::move(lower));
+        }
+        for (const auto& container : objects.containers) {
+            if ((!container.upper_dir.empty() && container.upper_dir == mount.upper_dir)
+                || (!container.rootfs.empty() && container.rootfs == mount.mount_point))
+                mount.container_id = container.id;
+        }
+    } else if (mount.root != "/") {
+        mount.kind = "bind";
+    }
+    // Volumes, binds and tmpfs the engine set up: by destination inside the container's mount
+    // namespace, or under its rootfs in a namespace that sees the rootfs.
+    for (const auto& container : objects.containers) {
+        for (const auto& planned : container.mounts) {
+            bool inside = mount.container_id == container.id && mount.mount_point == planned.destination;
+            bool under_rootfs = !container.rootfs.empty() && mount.mount_point == container.rootfs + planned.destination;
+            if (!inside && !under_rootfs)
+                continue;
+            mount.kind = planned.type;
+            mount.volume_name = planned.name;
+            mount.container_id = container.id;
+        }
+        if (mount.container_id.empty() && !container.rootfs.empty()
+            && strings::starts_with(mount.mount_point, container.rootfs + "/"))
+            mount.container_id = container.id;
+    }
+    mount.owner = container_owner(mount.container_id);
+}
+
+void collect_mounts(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
+    Snapshot& snapshot, std::vector<MountInfo>& host_mounts)
+{
+    std::map<std::string, const LayerInfo*> layers_by_dir;
+    for (const auto& layer : snapshot.layers) {
+        layers_by_dir[layer.directory] = &layer;
+        layers_by_dir[real_path(layer.directory)] = &layer;
+    }
+    // One reader per mount namespace: the lowest-numbered live (non-zombie) member.
+    std::map<std::uint64_t, int> readers;
+    for (const auto& process : snapshot.processes) {
+        auto it = process.namespaces.find("mnt");
+        if (it != process.namespaces.end() && process.state != "Z" && !readers.count(it->second))
+            readers[it->second] = process.pid;
+    }
+    std::uint64_t host_mnt = host.inodes.count("mnt") ? host.inodes.at("mnt") : 0;
+    if (host_mnt && !readers.count(host_mnt))
+        readers[host_mnt] = ::getpid();
+    for (const auto& [ns, pid] : readers) {
+        std::string text;
+        if (!read_small_file(options.proc_root + "/" + std::to_string(pid) + "/mountinfo", text)) {
+            snapshot.warnings.push_back("read mountinfo of mnt:[" + std::to_string(ns) + "] through PID "
+                + std::to_string(pid) + ": unreadable (the process may have exited)");
+            continue;
+        }
+        auto mounts = parse_mountinfo(text, ns);
+        for (auto& mount : mounts)
+            classify_mount(mount, objects, snapshot, host, layers_by_dir);
+        if (ns == host_mnt)
+            host_mounts = mounts;
+        for (auto& mount : mounts)
+            snapshot.mounts.push_back(std::move(mount));
+    }
+}
+
+// [SECTION] Cgroups
+
+bool wanted_hierarchy(const std::string& hierarchy)
+{
+    if (hierarchy == "unified")
+        return true;
+    for (const auto& controller : strings::split(hierarchy, ',')) {
+        if (controller == "memory" || controller == "pids" || controller == "cpu" || controller == "cpuacct")
+            return true;
+    }
+    return false;
+}
+
+void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>& host_mounts, Snapshot& snapshot)
+{
+    auto mounts = find_cgroup_mounts(host_mounts);
+    // Directory -> container id ("" for extra ones).
+    std::map<std::string, std::string> directories;
+    for (const auto& container : snapshot.containers) {
+        for (const auto& dir : container.cgroup_paths)
+            directories[dir] = container.id;
+    }
+    for (const auto& process : snapshot.processes) {
+        if (process.container_id.empty() || process.cgroup.empty())
+            continue;
+        for (const auto& mount : mounts) {
+            if (mount.hierarchy == "unified" || mount.hierarchy == "memory")
+                directories.emplace(mount.mount_point + (process.cgroup == "/" ? "" : process.cgroup), process.container_id);
+        }
+    }
+    for (const auto& dir : options.extra_cgroups)
+        directories.emplace(dir, "");
+
+    for (const auto& [dir, container_id] : directories) {
+        // Find the hierarchy by the longest mount point that contains the directory.
+        const CgroupMount* best = nullptr;
+        for (const auto& mount : mounts) {
+            if ((dir == mount.mount_point || strings::starts_with(dir, mount.mount_point + "/"))
+                && (!best || mount.mount_point.size() > best->mount_point.size()))
+                best = &mount;
+        }
+        if (!best) {
+            snapshot.warnings.push_back("cgroup directory " + dir + " is not under any mounted cgroup hierarchy");
+            continue;
+        }
+        if (!wanted_hierarchy(best->hierarchy))
+            continue;
+        auto path = dir.substr(best->mount_point.size());
+        CgroupInfo cgroup;
+        if (!read_cgroup(best->hierarchy, path.empty() ? "/" : path, dir, cgroup)) {
+            snapshot.warnings.push_back("cgroup directory " + dir + " does not exist");
+            continue;
+        }
+        cgroup.container_id = container_id;
+        cgroup.owner = container_owner(container_id);
+        snapshot.cgroups.push_back(std::move(cgroup));
+    }
+}
+
+// [SECTION] Network
+
+void collect_network(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
+    Snapshot& snapshot)
+{
+    std::vector<NetnsSource> sources;
+    std::set<std::uint64_t> seen;
+    auto add = [&](std::uint64_t inode, const std::string& path) {
+        if (inode != 0 && seen.insert(inode).second)
+            sources.push_back({ inode, path });
+    };
+    // The host first: it usually names every other namespace's veth peer.
+    if (auto it = host.inodes.find("net"); it != host.inodes.end())
+        add(it->second, options.proc_root + "/self/ns/net");
+    for (const auto& ns : snapshot.namespaces) {
+        if (ns.type != "net")
+            continue;
+        if (!ns.bind_mounts.empty()) {
+            add(ns.inode, ns.bind_mounts.front());
+            continue;
+        }
+        for (int pid : ns.members) {
+            const auto* process = find_process(snapshot, pid);
+            if (process && process->state != "Z") {
+                add(ns.inode, "/proc/" + std::to_string(pid) + "/ns/net");
+                break;
+            }
+        }
+    }
+
+    auto facts = read_network_namespaces(sources);
+    snapshot.links = std::move(facts.links);
+    snapshot.addresses = std::move(facts.addresses);
+    snapshot.routes = std::move(facts.routes);
+    snapshot.neighbours = std::move(facts.neighbours);
+    snapshot.fdb = std::move(facts.fdb);
+    for (auto& warning : facts.warnings)
+        snapshot.warnings.push_back(std::move(warning));
+
+    // Owners: the container whose netns holds the link; on the host, a veth whose peer is in a
+    // container's netns, a network's bridge, and that bridge's ports.
+    std::map<std::uint64_t, std::string> netns_container;
+    for (const auto& ns : snapshot.namespaces) {
+        if (ns.type == "net" && !ns.container_id.empty())
+            netns_container[ns.inode] = ns.container_id;
+    }
+    std::map<std::string, std::string> bridge_network;
+    for (const auto& network : objects.networks) {
+        if (!network.bridge_name.empty())
+            bridge_network[network.bridge_name] = network.id;
+    }
+    std::map<std::pair<std::uint64_t, int>, const LinkInfo*> by_index;
+    for (auto& link : snapshot.links) {
+        if (auto it = netns_container.find(link.netns); it != netns_container.end())
+            link.container_id = it->second;
+        if (!link.container_id.empty())
+            link.owner = container_owner(link.container_id);
+        else if (auto peer = netns_container.find(link.peer_netns); link.kind == "veth" && peer != netns_container.end())
+            link.owner = container_owner(peer->second);
+        else if (auto parent = netns_container.find(link.parent_netns); parent != netns_container.end())
+            link.owner = container_owner(parent->second);
+        bool in_host = host.inodes.count("net") && host.inodes.at("net") == link.netns;
+        if (link.owner.empty() && in_host) {
+            if (auto it = bridge_network.find(link.name); it != bridge_network.end())
+                link.owner = "network:" + it->second;
+            else if (auto master = bridge_network.find(link.master_name); master != bridge_network.end())
+                link.owner = "network:" + master->second;
+        }
+        by_index[{ link.netns, link.index }] = &link;
+    }
+    auto owner_of_link = [&](std::uint64_t netns, int index) {
+        auto it = by_index.find({ netns, index });
+        return it == by_index.end() ? std::string {} : it->second->owner;
+    };
+    for (auto& address : snapshot.addresses) {
+        address.container_id = netns_container.count(address.netns) ? netns_container[address.netns] : "";
+        address.owner = owner_of_link(address.netns, address.link_index);
+    }
+    for (auto& route : snapshot.routes) {
+        route.container_id = netns_container.count(route.netns) ? netns_container[route.netns] : "";
+        route.owner = owner_of_link(route.netns, route.link_index);
+    }
+    for (auto& neighbour : snapshot.neighbours) {
+        neighbour.container_id = netns_container.count(neighbour.netns) ? netns_container[neighbour.netns] : "";
+        neighbour.owner = owner_of_link(neighbour.netns, neighbour.link_index);
+    }
+    for (auto& entry : snapshot.fdb) {
+        entry.owner = owner_of_link(entry.netns, entry.port_index);
+        if (entry.owner.empty())
+            entry.owner = owner_of_link(entry.netns, entry.bridge_index);
+    }
+}
+
+void add_kernel_features(Snapshot& snapshot)
+{
+    const auto& features = sys::kernel_features();
+    snapshot.kernel.release = features.kernel_release;
+    snapshot.kernel.cgroup_layout = std::string(sys::cgroup_layout_name(features.cgroup_layout));
+    snapshot.kernel.cgroup_v2_mount = features.cgroup_v2_mount;
+    for (const auto& feature : features.features)
+        snapshot.kernel.features.push_back({ feature.name, feature.available, feature.detail });
+}
+
+} // namespace
+
+Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOptions& options)
+{
+    if (!fs::is_dir(options.proc_root))
+        return Error::not_found("collect state: procfs not found at " + options.proc_root);
+
+    Snapshot snapshot;
+    snapshot.generation = options.generation;
+    snapshot.taken_at = strings::rfc3339_nano(std::chrono::system_clock::now());
+    char hostname[256] = {};
+    if (::gethostname(hostname, sizeof(hostname) - 1) == 0)
+        snapshot.hostname = hostname;
+
+    // The engine's objects first, so kernel facts can be joined to them.
+    add_engine_objects(objects, snapshot);
+
+    // The host's namespaces are the collector's own (the daemon runs in them; PID 1's may be
+    // unreadable inside a sandbox); a container's are its PID 1's.
+    HostNamespaces host;
+    for (const char* type : namespace_types()) {
+        if (auto inode = read_namespace_inode(options.proc_root, ::getpid(), type))
+            host.inodes[type] = inode;
+    }
+    if (host.inodes.empty())
+        snapshot.warnings.push_back("cannot read " + options.proc_root + "/self/ns: host namespaces unknown");
+    snapshot.host_namespaces = host.inodes;
+    for (auto& container : snapshot.containers) {
+        if (container.pid <= 0)
+            continue;
+        for (const char* type : namespace_types()) {
+            if (auto inode = read_namespace_inode(options.proc_root, container.pid, type))
+                container.namespaces[type] = inode;
+        }
+    }
+
+    collect_processes(options, host, snapshot);
+    collect_namespaces(objects, host, snapshot);
+    std::vector<MountInfo> host_mounts;
+    collect_mounts(objects, options, host, snapshot, host_mounts);
+    collect_cgroups(options, host_mounts, snapshot);
+    if (options.network)
+        collect_network(objects, options, host, snapshot);
+    if (options.nftables) {
+        auto rules = read_nft_rules(options.nft_table_prefix);
+        if (rules.ok())
+            snapshot.nft_rules = rules.release_value();
+        else
+            snapshot.warnings.push_back("nftables: " + rules.error().describe());
+    }
+    if (options.kernel_features)
+        add_kernel_features(snapshot);
+    return snapshot;
+}
+
+} // namespace engine::state

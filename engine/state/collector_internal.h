@@ -1,0 +1,105 @@
+// The collector's readers, one per kernel interface, shared between collector.cpp and the unit
+// tests (the parsers take text, so they are tested without a kernel). Not a public interface.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/state/snapshot.h"
+
+namespace engine::state::detail {
+
+// [SECTION] procfs (procfs_reader.cpp)
+
+// Reads a small procfs/cgroupfs file with open(2)/read(2); false if it cannot be read (the process
+// exited, the file does not exist). Faster than a stream for the thousands of files a snapshot reads.
+bool read_small_file(const std::string& path, std::string& out);
+
+// The PIDs listed in <proc_root>, ascending.
+std::vector<int> list_pids(const std::string& proc_root);
+
+// The inode in a namespace link target "net:[4026531840]"; 0 if malformed.
+std::uint64_t parse_namespace_link(std::string_view target);
+// The inode of <proc_root>/<pid>/ns/<type>; 0 if it cannot be read.
+std::uint64_t read_namespace_inode(const std::string& proc_root, int pid, const char* type);
+
+// The namespace types a snapshot reports, as /proc/<pid>/ns names them.
+const std::vector<const char*>& namespace_types();
+
+// Fills `process` from /proc/<pid>/{stat,status,cmdline,cgroup,ns/*}. False if the process went
+// away while being read.
+bool read_process(const std::string& proc_root, int pid, ProcessInfo& process);
+
+// Parsers, exposed for the unit tests.
+bool parse_stat(std::string_view text, ProcessInfo& process);
+void parse_status(std::string_view text, ProcessInfo& process);
+std::vector<std::string> parse_cmdline(std::string_view text);
+// /proc/<pid>/cgroup lines as (hierarchy, path): ("unified", "/a") for "0::/a",
+// ("memory", "/a") for "4:memory:/a". Named v1 hierarchies ("name=systemd") are kept as named.
+std::vector<std::pair<std::string, std::string>> parse_proc_cgroup(std::string_view text);
+// /proc/<pid>/mountinfo, one MountInfo per line (kind, overlay layers and owners left for the
+// collector to fill in). Lines it cannot parse are skipped.
+std::vector<MountInfo> parse_mountinfo(std::string_view text, std::uint64_t mount_namespace);
+// Undoes the octal escapes (\040 for a space) mountinfo uses in paths.
+std::string unescape_mount_path(std::string_view text);
+// Splits overlay super options into lowerdir list (topmost first), upperdir and workdir.
+void parse_overlay_options(std::string_view super_options, std::vector<std::string>& lower_dirs,
+    std::string& upper_dir, std::string& work_dir);
+
+// [SECTION] cgroupfs (cgroup_reader.cpp)
+
+// A mounted cgroup hierarchy: "unified" (v2) or a v1 controller list ("cpu,cpuacct").
+struct CgroupMount {
+    std::string hierarchy;
+    std::string mount_point;
+};
+
+// Hierarchies from the host's mountinfo: cgroup2 as "unified", v1 ones named by controllers.
+std::vector<CgroupMount> find_cgroup_mounts(const std::vector<MountInfo>& host_mounts);
+
+// Reads limits and usage of one cgroup directory; whichever of the v1 and v2 files exist are used.
+// False if the directory does not exist.
+bool read_cgroup(const std::string& hierarchy, const std::string& path, const std::string& directory,
+    CgroupInfo& cgroup);
+
+// [SECTION] netlink (netlink_reader.cpp)
+
+// A network namespace to read, with every way to reach it.
+struct NetnsSource {
+    std::uint64_t inode { 0 };
+    std::string path;                 // /proc/<pid>/ns/net or a bind-mounted netns file.
+};
+
+struct NetworkFacts {
+    std::vector<LinkInfo> links;
+    std::vector<AddressInfo> addresses;
+    std::vector<RouteInfo> routes;
+    std::vector<NeighbourInfo> neighbours;
+    std::vector<FdbEntry> fdb;
+    std::vector<std::string> warnings;
+};
+
+// Enters each namespace with setns(2) on a dedicated thread (so no other thread of the caller
+// changes namespace), dumps links, addresses, routes, neighbours and the bridge FDB through
+// rtnetlink, and resolves veth peers and macvlan/ipvlan parents across namespaces with
+// RTM_GETNSID. A namespace that cannot be entered becomes a warning.
+NetworkFacts read_network_namespaces(const std::vector<NetnsSource>& namespaces);
+
+// [SECTION] nftables (nft_reader.cpp)
+
+// Rules of every table whose name starts with `prefix`, in the caller's network namespace, with
+// the text `nft list` prints for each. Fails if libnftables cannot list the ruleset.
+Result<std::vector<NftRule>> read_nft_rules(const std::string& prefix);
+
+// Pairs rules from `nft -j -a list table` JSON with the text listing `nft -a list table` prints,
+// by handle. Exposed for the unit tests.
+Result<std::vector<NftRule>> parse_nft_rules(std::string_view json_text, std::string_view text_listing,
+    const std::string& prefix);
+
+} // namespace engine::state::detail

@@ -1,0 +1,342 @@
+// procfs for the collector: /proc/<pid>/stat (ppid, state, start time), status (uids, NSpid,
+// signal masks), cmdline, cgroup, ns/* links and mountinfo. See proc(5) for every format here.
+#include "engine/state/collector_internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+#include "engine/base/fd.h"
+#include "engine/base/strings.h"
+
+namespace engine::state::detail {
+
+bool read_small_file(const std::string& path, std::string& out)
+{
+    out.clear();
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return false;
+    char buffer[4096];
+    while (true) {
+        ssize_t got = ::read(fd.get(), buffer, sizeof(buffer));
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        if (got == 0)
+            break;
+        out.append(buffer, static_cast<size_t>(got));
+    }
+    return true;
+}
+
+std::vector<int> list_pids(const std::string& proc_root)
+{
+    std::vector<int> pids;
+    DIR* dir = ::opendir(proc_root.c_str());
+    if (!dir)
+        return pids;
+    while (auto* entry = ::readdir(dir)) {
+        std::uint64_t pid = 0;
+        if (strings::parse_uint(entry->d_name, pid) && pid > 0)
+            pids.push_back(static_cast<int>(pid));
+    }
+    ::closedir(dir);
+    std::sort(pids.begin(), pids.end());
+    return pids;
+}
+
+std::uint64_t parse_namespace_link(std::string_view target)
+{
+    auto open = target.find(":[");
+    if (open == std::string_view::npos || target.empty() || target.back() != ']')
+        return 0;
+    std::uint64_t inode = 0;
+    if (!strings::parse_uint(target.substr(open + 2, target.size() - open - 3), inode))
+        return 0;
+    return inode;
+}
+
+std::uint64_t read_namespace_inode(const std::string& proc_root, int pid, const char* type)
+{
+    char target[64];
+    auto path = proc_root + "/" + std::to_string(pid) + "/ns/" + type;
+    ssize_t length = ::readlink(path.c_str(), target, sizeof(target) - 1);
+    if (length <= 0)
+        return 0;
+    return parse_namespace_link(std::string_view(target, static_cast<size_t>(length)));
+}
+
+const std::vector<const char*>& namespace_types()
+{
+    static const std::vector<const char*> types = { "mnt", "uts", "ipc", "pid", "net", "cgroup", "user", "time" };
+    return types;
+}
+
+bool parse_stat(std::string_view text, ProcessInfo& process)
+{
+    // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
+    auto open = text.find('(');
+    auto close = text.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+        return false;
+    process.comm = std::string(text.substr(open + 1, close - open - 1));
+    auto fields = strings::split(text.substr(std::min(close + 2, text.size())), ' ');
+    // fields[0] is field 3 (state); field n is fields[n - 3].
+    if (fields.size() < 20)
+        return false;
+    process.state = fields[0];
+    std::uint64_t value = 0;
+    if (strings::parse_uint(fields[1], value))
+        process.ppid = static_cast<int>(value);
+    if (strings::parse_uint(fields[22 - 3], value))
+        process.start_time = value;
+    return true;
+}
+
+namespace {
+
+int first_number(std::string_view text)
+{
+    auto parts = strings::split(strings::trim(text), '\t');
+    std::uint64_t value = 0;
+    if (parts.empty() || !strings::parse_uint(strings::trim(parts[0]), value))
+        return 0;
+    return static_cast<int>(value);
+}
+
+int second_number(std::string_view text)
+{
+    auto parts = strings::split(strings::trim(text), '\t');
+    std::uint64_t value = 0;
+    if (parts.size() < 2 || !strings::parse_uint(strings::trim(parts[1]), value))
+        return 0;
+    return static_cast<int>(value);
+}
+
+void add_unique(std::vector<std::string>& into, const std::vector<std::string>& names)
+{
+    for (const auto& name : names) {
+        if (std::find(into.begin(), into.end(), name) == into.end())
+            into.push_back(name);
+    }
+}
+
+} // namespace
+
+void parse_status(std::string_view text, ProcessInfo& process)
+{
+    size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        auto line = text.substr(start, end - start);
+        start = end + 1;
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos)
+            continue;
+        auto key = line.substr(0, colon);
+        auto value = strings::trim(line.substr(colon + 1));
+        if (key == "State") {
+            process.state = value.substr(0, 1);
+        } else if (key == "Uid") {
+            process.uid = first_number(value);
+            process.euid = second_number(value);
+        } else if (key == "Gid") {
+            process.gid = first_number(value);
+        } else if (key == "Threads") {
+            process.threads = first_number(value);
+        } else if (key == "NSpid") {
+            process.nspid.clear();
+            for (const auto& part : strings::split(value, '\t')) {
+                std::uint64_t pid = 0;
+                if (strings::parse_uint(strings::trim(part), pid))
+                    process.nspid.push_back(static_cast<int>(pid));
+            }
+        } else if (key == "SigPnd" || key == "ShdPnd") {
+            add_unique(process.signals_pending, decode_signal_mask(value));
+        } else if (key == "SigBlk") {
+            process.signals_blocked = decode_signal_mask(value);
+        } else if (key == "SigIgn") {
+            process.signals_ignored = decode_signal_mask(value);
+        } else if (key == "SigCgt") {
+            process.signals_caught = decode_signal_mask(value);
+        }
+    }
+    process.state_name = process_state_name(process.state);
+}
+
+std::vector<std::string> parse_cmdline(std::string_view text)
+{
+    std::vector<std::string> args;
+    size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\0', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        args.emplace_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return args;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_proc_cgroup(std::string_view text)
+{
+    std::vector<std::pair<std::string, std::string>> result;
+    for (const auto& line : strings::split(text, '\n')) {
+        auto first = line.find(':');
+        auto second = first == std::string::npos ? std::string::npos : line.find(':', first + 1);
+        if (second == std::string::npos)
+            continue;
+        auto controllers = line.substr(first + 1, second - first - 1);
+        auto path = line.substr(second + 1);
+        result.emplace_back(controllers.empty() ? "unified" : controllers, path);
+    }
+    return result;
+}
+
+bool read_process(const std::string& proc_root, int pid, ProcessInfo& process)
+{
+    auto base = proc_root + "/" + std::to_string(pid);
+    std::string text;
+    process.pid = pid;
+    if (!read_small_file(base + "/stat", text) || !parse_stat(text, process))
+        return false;
+    if (!read_small_file(base + "/status", text))
+        return false;
+    parse_status(text, process);
+    if (read_small_file(base + "/cmdline", text))
+        process.cmdline = parse_cmdline(text);
+    if (read_small_file(base + "/cgroup", text)) {
+        // The unified path on v2 and hybrid; the memory hierarchy's on pure v1.
+        for (const auto& [hierarchy, path] : parse_proc_cgroup(text)) {
+            if (hierarchy == "unified")
+                process.cgroup = path;
+            else if (hierarchy == "memory" && process.cgroup.empty())
+                process.cgroup = path;
+        }
+    }
+    for (const char* type : namespace_types()) {
+        if (auto inode = read_namespace_inode(proc_root, pid, type))
+            process.namespaces[type] = inode;
+    }
+    // A zombie has released its namespaces: its ns links no longer resolve, which is expected.
+    return true;
+}
+
+std::string unescape_mount_path(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' && i + 3 < text.size()) {
+            auto digits = text.substr(i + 1, 3);
+            if (digits.size() == 3 && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '7'; })) {
+                out.push_back(static_cast<char>((digits[0] - '0') * 64 + (digits[1] - '0') * 8 + (digits[2] - '0')));
+                i += 3;
+                continue;
+            }
+        }
+        out.push_back(text[i]);
+    }
+    return out;
+}
+
+std::vector<MountInfo> parse_mountinfo(std::string_view text, std::uint64_t mount_namespace)
+{
+    std::vector<MountInfo> mounts;
+    size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        auto fields = strings::split(text.substr(start, end - start), ' ');
+        start = end + 1;
+        // 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+        auto dash = std::find(fields.begin(), fields.end(), "-");
+        if (fields.size() < 10 || dash == fields.end() || dash - fields.begin() < 6 || fields.end() - dash < 4)
+            continue;
+        MountInfo mount;
+        mount.mount_namespace = mount_namespace;
+        std::uint64_t value = 0;
+        if (!strings::parse_uint(fields[0], value))
+            continue;
+        mount.mount_id = static_cast<int>(value);
+        if (strings::parse_uint(fields[1], value))
+            mount.parent_id = static_cast<int>(value);
+        mount.device = fields[2];
+        mount.root = unescape_mount_path(fields[3]);
+        mount.mount_point = unescape_mount_path(fields[4]);
+        mount.options = fields[5];
+        std::vector<std::string> optional(fields.begin() + 6, dash);
+        mount.propagation = strings::join(optional, " ");
+        mount.fstype = *(dash + 1);
+        mount.source = unescape_mount_path(*(dash + 2));
+        mount.super_options = *(dash + 3);
+        mounts.push_back(std::move(mount));
+    }
+    return mounts;
+}
+
+void parse_overlay_options(std::string_view super_options, std::vector<std::string>& lower_dirs,
+    std::string& upper_dir, std::string& work_dir)
+{
+    lower_dirs.clear();
+    // Options are comma separated; overlayfs escapes commas and colons inside paths with '\'.
+    std::vector<std::string> options;
+    std::string current;
+    for (size_t i = 0; i < super_options.size(); ++i) {
+        char c = super_options[i];
+        if (c == '\\' && i + 1 < super_options.size()) {
+            current.push_back(c);
+            current.push_back(super_options[++i]);
+        } else if (c == ',') {
+            options.push_back(std::move(current));
+            current.clear();
+        } else {
+            current.push_back(c);
+        }
+    }
+    options.push_back(std::move(current));
+
+    auto split_colons = [](std::string_view value) {
+        std::vector<std::string> parts;
+        std::string part;
+        for (size_t i = 0; i < value.size(); ++i) {
+            if (value[i] == '\\' && i + 1 < value.size()) {
+                part.push_back(value[++i]);
+            } else if (value[i] == ':') {
+                if (!part.empty())
+                    parts.push_back(unescape_mount_path(part));
+                part.clear();
+            } else {
+                part.push_back(value[i]);
+            }
+        }
+        if (!part.empty())
+            parts.push_back(unescape_mount_path(part));
+        return parts;
+    };
+    for (const auto& option : options) {
+        if (strings::starts_with(option, "lowerdir=")) {
+            for (auto& dir : split_colons(std::string_view(option).substr(9)))
+                lower_dirs.push_back(std::move(dir));
+        } else if (strings::starts_with(option, "lowerdir+=")) {
+            // Kernels 6.8+ may show layers added through fsconfig one option per layer.
+            lower_dirs.push_back(unescape_mount_path(option.substr(10)));
+        } else if (strings::starts_with(option, "upperdir=")) {
+            upper_dir = unescape_mount_path(option.substr(9));
+        } else if (strings::starts_with(option, "workdir=")) {
+            work_dir = unescape_mount_path(option.substr(8));
+        }
+    }
+}
+
+} // namespace engine::state::detail

@@ -1,0 +1,209 @@
+// Snapshot <-> JSON (see snapshot_json.h and SCHEMA.md). Field names in JSON are the C++ field
+// names; each array element also gets its identity key as "key".
+#include "engine/state/snapshot_json.h"
+
+#include <algorithm>
+#include <set>
+
+namespace engine::state {
+
+namespace {
+
+bool contains(const std::vector<std::string>& values, const std::string& value)
+{
+    return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// Keeps the elements of `items` for which `keep` says yes.
+template<typename T, typename Keep>
+void keep_if(std::vector<T>& items, Keep keep)
+{
+    items.erase(std::remove_if(items.begin(), items.end(), [&](const T& item) { return !keep(item); }),
+        items.end());
+}
+
+Snapshot narrow_to_container(const Snapshot& snapshot, const ContainerInfo& container)
+{
+    Snapshot result = snapshot;
+    const std::string owner = "container:" + container.id;
+    auto belongs = [&](const auto& item) {
+        return item.container_id == container.id || item.owner == owner;
+    };
+
+    keep_if(result.containers, [&](const ContainerInfo& c) { return c.id == container.id; });
+    keep_if(result.images, [&](const ImageInfo& image) { return image.id == container.image_id; });
+    keep_if(result.layers, [&](const LayerInfo& layer) {
+        return contains(layer.container_ids, container.id) || contains(layer.image_ids, container.image_id);
+    });
+    keep_if(result.volumes, [&](const VolumeInfo& volume) { return contains(volume.container_ids, container.id); });
+    keep_if(result.networks, [&](const NetworkInfo& network) { return contains(container.networks, network.id); });
+    keep_if(result.processes, belongs);
+    keep_if(result.namespaces, belongs);
+    keep_if(result.mounts, belongs);
+    keep_if(result.cgroups, belongs);
+    keep_if(result.links, belongs);
+    keep_if(result.addresses, belongs);
+    keep_if(result.routes, belongs);
+    keep_if(result.neighbours, belongs);
+    keep_if(result.fdb, [&](const FdbEntry& entry) { return entry.owner == owner; });
+    // nftables rules belong to glassbox as a whole; keep those that name the container's
+    // addresses (a published port's DNAT, for example).
+    std::set<std::string> ips;
+    for (const auto& network : result.networks) {
+        for (const auto& endpoint : network.endpoints) {
+            if (endpoint.container_id == container.id && !endpoint.ip_address.empty())
+                ips.insert(endpoint.ip_address);
+        }
+    }
+    keep_if(result.nft_rules, [&](const NftRule& rule) {
+        return std::any_of(ips.begin(), ips.end(), [&](const std::string& ip) {
+            return rule.text.find(ip) != std::string::npos;
+        });
+    });
+    return result;
+}
+
+template<typename T>
+nlohmann::json array_with_keys(const std::vector<T>& items)
+{
+    auto array = nlohmann::json::array();
+    for (const auto& item : items) {
+        nlohmann::json object = item;
+        object["key"] = identity_key(item);
+        array.push_back(std::move(object));
+    }
+    return array;
+}
+
+} // namespace
+
+const std::vector<std::string>& snapshot_kinds()
+{
+    static const std::vector<std::string> kinds = [] {
+        std::vector<std::string> names;
+        Snapshot empty;
+        for_each_collection(empty, [&](const char* name, auto&) { names.emplace_back(name); });
+        return names;
+    }();
+    return kinds;
+}
+
+nlohmann::json snapshot_to_json(const Snapshot& snapshot)
+{
+    nlohmann::json json;
+    json["schema_version"] = snapshot.schema_version;
+    json["generation"] = snapshot.generation;
+    json["taken_at"] = snapshot.taken_at;
+    json["hostname"] = snapshot.hostname;
+    json["kernel"] = snapshot.kernel;
+    json["host_namespaces"] = snapshot.host_namespaces;
+    for_each_collection(snapshot, [&](const char* name, const auto& items) { json[name] = array_with_keys(items); });
+    json["warnings"] = snapshot.warnings;
+    return json;
+}
+
+Result<Snapshot> filter_snapshot(const Snapshot& snapshot, const SnapshotFilter& filter)
+{
+    Snapshot result;
+    if (filter.container.empty()) {
+        result = snapshot;
+    } else {
+        const auto* container = find_container(snapshot, filter.container);
+        if (!container)
+            return Error::not_found("no such container in the snapshot: " + filter.container);
+        result = narrow_to_container(snapshot, *container);
+    }
+    if (filter.kind.empty())
+        return result;
+    if (!contains(snapshot_kinds(), filter.kind)) {
+        return Error::invalid("unknown state kind \"" + filter.kind + "\" (expected one of: "
+            + [] {
+                  std::string list;
+                  for (const auto& kind : snapshot_kinds())
+                      list += (list.empty() ? "" : ", ") + kind;
+                  return list;
+              }()
+            + ")");
+    }
+    for_each_collection(result, [&](const char* name, auto& items) {
+        if (filter.kind != name)
+            items.clear();
+    });
+    return result;
+}
+
+Result<nlohmann::json> snapshot_to_json(const Snapshot& snapshot, const SnapshotFilter& filter)
+{
+    auto filtered = TRY(filter_snapshot(snapshot, filter));
+    auto json = snapshot_to_json(filtered);
+    if (!filter.kind.empty()) {
+        // A kind filter returns only that array plus the header fields.
+        for (const auto& kind : snapshot_kinds()) {
+            if (kind != filter.kind)
+                json.erase(kind);
+        }
+    }
+    return json;
+}
+
+Result<Snapshot> snapshot_from_json(const nlohmann::json& json)
+{
+    if (!json.is_object())
+        return Error::invalid("snapshot: expected a JSON object, got " + std::string(json.type_name()));
+    if (!json.contains("schema_version") || !json["schema_version"].is_number_integer())
+        return Error::invalid("snapshot: missing integer field \"schema_version\"");
+    int version = json["schema_version"].get<int>();
+    if (version > snapshot_schema_version || version < 1) {
+        return Error::invalid("snapshot: schema_version " + std::to_string(version)
+            + " is not supported (this build reads 1 to " + std::to_string(snapshot_schema_version) + ")");
+    }
+
+    Snapshot snapshot;
+    snapshot.schema_version = version;
+    // Read field by field so an error names the field that was wrong.
+    std::string field = "generation";
+    try {
+        snapshot.generation = json.value("generation", std::uint64_t { 0 });
+        field = "taken_at";
+        snapshot.taken_at = json.value("taken_at", std::string {});
+        field = "hostname";
+        snapshot.hostname = json.value("hostname", std::string {});
+        field = "host_namespaces";
+        if (json.contains("host_namespaces"))
+            snapshot.host_namespaces = json["host_namespaces"].get<std::map<std::string, std::uint64_t>>();
+        field = "kernel";
+        if (json.contains("kernel"))
+            snapshot.kernel = json["kernel"].get<KernelInfo>();
+        for_each_collection(snapshot, [&](const char* name, auto& items) {
+            field = name;
+            if (!json.contains(name))
+                return;
+            const auto& array = json[name];
+            if (!array.is_array())
+                throw nlohmann::json::type_error::create(302, std::string("expected an array"), &array);
+            for (size_t i = 0; i < array.size(); ++i) {
+                field = std::string(name) + "[" + std::to_string(i) + "]";
+                items.push_back(array[i].template get<typename std::decay_t<decltype(items)>::value_type>());
+            }
+        });
+        field = "warnings";
+        if (json.contains("warnings"))
+            snapshot.warnings = json["warnings"].get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& error) {
+        return Error::invalid("snapshot field \"" + field + "\": " + error.what());
+    }
+    return snapshot;
+}
+
+Result<Snapshot> parse_snapshot(std::string_view text)
+{
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& error) {
+        return Error::invalid(std::string("snapshot is not valid JSON: ") + error.what());
+    }
+    return snapshot_from_json(json);
+}
+
+} // namespace engine::state

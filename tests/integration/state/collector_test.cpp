@@ -1,0 +1,379 @@
+// The collector on the real kernel: each test creates one kind of object with plain syscalls,
+// `ip` or `nft` (never touching eth0), takes a snapshot, finds the object with the right facts,
+// and removes everything it made (processes by PID, links, cgroups, nft tables, temp dirs).
+// Namespaces and mounts live in child processes, so killing the child removes them.
+#include "engine/state/collector.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/base/fs.h"
+#include "engine/base/strings.h"
+#include "engine/state/collector_internal.h"
+#include "engine/state/diff.h"
+#include "engine/state/record.h"
+#include "engine/state/snapshot_json.h"
+
+using namespace engine::state; // NOLINT(google-build-using-namespace): test file.
+
+// Designated initializers below name only the fields a test cares about; the rest keep their
+// defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace {
+
+extern "C" void on_term(int) { }
+
+int run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
+
+class CollectorTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root (CAP_SYS_ADMIN)";
+        char dir_template[] = "/tmp/glassbox-state-test-XXXXXX";
+        ASSERT_NE(::mkdtemp(dir_template), nullptr);
+        m_dir = dir_template;
+        m_tag = engine::strings::random_hex_id(6);
+    }
+
+    void TearDown() override
+    {
+        for (auto it = m_cleanups.rbegin(); it != m_cleanups.rend(); ++it)
+            (*it)();
+        for (pid_t pid : m_children) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        if (!m_dir.empty())
+            (void)engine::fs::remove_tree(m_dir);
+    }
+
+    // Forks a child that runs `setup`, reports a number (its own PID unless `setup` returns
+    // another) through a pipe, then sleeps until killed. Returns that number.
+    int spawn(const std::function<int()>& setup)
+    {
+        int fds[2];
+        if (::pipe(fds) != 0)
+            return -1;
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(fds[0]);
+            int reported = setup();
+            (void)!::write(fds[1], &reported, sizeof(reported));
+            ::close(fds[1]);
+            while (true)
+                ::pause();
+        }
+        ::close(fds[1]);
+        m_children.push_back(pid);
+        int reported = -1;
+        if (::read(fds[0], &reported, sizeof(reported)) != sizeof(reported))
+            reported = -1;
+        ::close(fds[0]);
+        return reported;
+    }
+
+    Snapshot collect(const EngineObjects& objects, CollectOptions options = {})
+    {
+        auto snapshot = collect_snapshot(objects, options);
+        EXPECT_TRUE(snapshot.ok()) << snapshot.error().describe();
+        return snapshot.ok() ? snapshot.release_value() : Snapshot {};
+    }
+
+    std::string m_dir;
+    std::string m_tag;
+    std::vector<pid_t> m_children;
+    std::vector<std::function<void()>> m_cleanups;
+};
+
+TEST_F(CollectorTest, SigtermHandlerShowsAsCaught)
+{
+    int with_handler = spawn([] {
+        struct sigaction action {};
+        action.sa_handler = on_term;
+        ::sigaction(SIGTERM, &action, nullptr);
+        return static_cast<int>(::getpid());
+    });
+    int without_handler = spawn([] {
+        ::signal(SIGTERM, SIG_DFL);
+        return static_cast<int>(::getpid());
+    });
+
+    auto snapshot = collect({}, { .network = false, .nftables = false, .kernel_features = false });
+
+    const auto* caught = find_process(snapshot, with_handler);
+    const auto* plain = find_process(snapshot, without_handler);
+    ASSERT_NE(caught, nullptr);
+    ASSERT_NE(plain, nullptr);
+    auto has_term = [](const ProcessInfo& p) {
+        return std::find(p.signals_caught.begin(), p.signals_caught.end(), "TERM") != p.signals_caught.end();
+    };
+    EXPECT_TRUE(has_term(*caught));
+    EXPECT_FALSE(has_term(*plain));
+}
+
+TEST_F(CollectorTest, ZombieShowsUnderItsParent)
+{
+    int parent = 0;
+    int zombie = spawn([] {
+        pid_t child = ::fork();
+        if (child == 0)
+            ::_exit(0);
+        // Give the child time to exit; it stays a zombie because nobody waits for it.
+        ::usleep(100000);
+        return static_cast<int>(child);
+    });
+    parent = m_children.back();
+
+    auto snapshot = collect({}, { .network = false, .nftables = false, .kernel_features = false });
+
+    const auto* process = find_process(snapshot, zombie);
+    ASSERT_NE(process, nullptr);
+    EXPECT_EQ(process->state, "Z");
+    EXPECT_EQ(process->state_name, "zombie");
+    EXPECT_EQ(process->ppid, parent);
+}
+
+TEST_F(CollectorTest, NewPidNamespaceShowsHostPidAndPid1)
+{
+    int pid1 = spawn([] {
+        if (::unshare(CLONE_NEWPID) != 0)
+            return -1;
+        pid_t child = ::fork();
+        if (child == 0) {
+            while (true)
+                ::pause();
+        }
+        return static_cast<int>(child);
+    });
+    ASSERT_GT(pid1, 0);
+    m_cleanups.push_back([pid1] { ::kill(pid1, SIGKILL); });
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "pidtest" + m_tag, .name = "pidtest", .status = "running", .pid = pid1 });
+
+    auto snapshot = collect(objects, { .network = false, .nftables = false, .kernel_features = false });
+
+    const auto* process = find_process(snapshot, pid1);
+    ASSERT_NE(process, nullptr);
+    EXPECT_EQ(process->nspid, (std::vector<int> { pid1, 1 }));
+    EXPECT_EQ(process->container_id, "pidtest" + m_tag);
+    const auto* ns = find_namespace(snapshot, "pid", process->namespaces.at("pid"));
+    ASSERT_NE(ns, nullptr);
+    EXPECT_EQ(ns->container_id, "pidtest" + m_tag);
+    EXPECT_NE(process->namespaces.at("pid"), snapshot.host_namespaces.at("pid"));
+}
+
+TEST_F(CollectorTest, OverlayLowerdirsMapToLayersInOrder)
+{
+    for (const char* name : { "l1", "l2", "l3", "upper", "work", "merged" })
+        ASSERT_TRUE(engine::fs::make_dirs(m_dir + "/" + name).ok());
+    std::string options = "lowerdir=" + m_dir + "/l3:" + m_dir + "/l2:" + m_dir + "/l1,upperdir=" + m_dir
+        + "/upper,workdir=" + m_dir + "/work";
+    std::string merged = m_dir + "/merged";
+    // The mount lives in the child's own mount namespace, so it disappears with the child.
+    int holder = spawn([&] {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            return -1;
+        if (::mount("overlay", merged.c_str(), "overlay", 0, options.c_str()) != 0)
+            return -errno;
+        return static_cast<int>(::getpid());
+    });
+    ASSERT_GT(holder, 0) << "overlay mount failed: " << std::strerror(-holder);
+    EngineObjects objects;
+    ImageObject image { "sha256:img" + m_tag, { "test:layers" }, {} };
+    for (const char* layer : { "l1", "l2", "l3" })
+        image.layers.push_back({ std::string("sha256:") + layer, m_dir + "/" + layer, 0, std::string("RUN make ") + layer });
+    objects.images.push_back(image);
+    objects.containers.push_back({ .id = "ovl" + m_tag, .name = "ovl", .image_id = image.id, .status = "running",
+        .pid = holder, .rootfs = merged, .upper_dir = m_dir + "/upper", .work_dir = m_dir + "/work",
+        .lower_dirs = { m_dir + "/l3", m_dir + "/l2", m_dir + "/l1" } });
+
+    auto snapshot = collect(objects, { .network = false, .nftables = false, .kernel_features = false });
+
+    const MountInfo* overlay = nullptr;
+    for (const auto& mount : snapshot.mounts) {
+        if (mount.kind == "overlay" && mount.mount_point == merged)
+            overlay = &mount;
+    }
+    ASSERT_NE(overlay, nullptr);
+    ASSERT_EQ(overlay->lower_dirs.size(), 3U);
+    EXPECT_EQ(overlay->lower_dirs[0].layer_diff_id, "sha256:l3");
+    EXPECT_EQ(overlay->lower_dirs[1].layer_diff_id, "sha256:l2");
+    EXPECT_EQ(overlay->lower_dirs[2].layer_diff_id, "sha256:l1");
+    EXPECT_EQ(overlay->lower_dirs[0].created_by, "RUN make l3");
+    EXPECT_EQ(overlay->lower_dirs[0].image_ids, (std::vector<std::string> { image.id }));
+    EXPECT_EQ(overlay->upper_dir, m_dir + "/upper");
+    EXPECT_EQ(overlay->container_id, "ovl" + m_tag);
+}
+
+TEST_F(CollectorTest, VethPairShowsEachEndInItsNamespaceWithItsPeer)
+{
+    int holder = spawn([] { return ::unshare(CLONE_NEWNET) == 0 ? static_cast<int>(::getpid()) : -1; });
+    ASSERT_GT(holder, 0);
+    std::string host_end = "gbt" + m_tag;
+    std::string inner_end = "gbi" + m_tag;
+    ASSERT_EQ(run("ip link add " + host_end + " type veth peer name " + inner_end + " netns " + std::to_string(holder)), 0);
+    m_cleanups.push_back([host_end] { run("ip link del " + host_end); });
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "veth" + m_tag, .name = "vethbox", .status = "running", .pid = holder });
+
+    auto snapshot = collect(objects, { .nftables = false, .kernel_features = false });
+
+    const LinkInfo* outer = nullptr;
+    const LinkInfo* inner = nullptr;
+    for (const auto& link : snapshot.links) {
+        if (link.name == host_end && link.netns == snapshot.host_namespaces["net"])
+            outer = &link;
+        if (link.name == inner_end)
+            inner = &link;
+    }
+    ASSERT_NE(outer, nullptr);
+    ASSERT_NE(inner, nullptr);
+    EXPECT_EQ(outer->kind, "veth");
+    EXPECT_EQ(outer->peer_name, inner_end);
+    EXPECT_EQ(outer->peer_netns, inner->netns);
+    EXPECT_EQ(outer->peer_index, inner->index);
+    EXPECT_EQ(inner->peer_name, host_end);
+    EXPECT_EQ(inner->peer_netns, outer->netns);
+    EXPECT_EQ(inner->container_id, "veth" + m_tag);
+    EXPECT_EQ(outer->owner, "container:veth" + m_tag);
+    auto diff = diff_snapshots(Snapshot {}, snapshot, { .glassbox_only = true, .include_usage = false });
+    EXPECT_NE(render_diff(diff).find("veth pair " + host_end + " (host) <-> " + inner_end + " (in container vethbox's netns)"),
+        std::string::npos)
+        << render_diff(diff);
+}
+
+TEST_F(CollectorTest, MacvlanChildShowsParentAndMode)
+{
+    // Everything lives in the child's network namespace: a veth pair as the lab uplink, and a
+    // macvlan on one end. Nothing touches the host's interfaces.
+    int holder = spawn([] { return ::unshare(CLONE_NEWNET) == 0 ? static_cast<int>(::getpid()) : -1; });
+    ASSERT_GT(holder, 0);
+    std::string in_ns = "nsenter -t " + std::to_string(holder) + " -n ";
+    ASSERT_EQ(run(in_ns + "ip link add uplink type veth peer name uplink-peer"), 0);
+    ASSERT_EQ(run(in_ns + "ip link add mv0 link uplink type macvlan mode bridge"), 0);
+
+    auto snapshot = collect({}, { .nftables = false, .kernel_features = false });
+
+    auto netns = engine::state::detail::read_namespace_inode("/proc", holder, "net");
+    const LinkInfo* macvlan = nullptr;
+    for (const auto& link : snapshot.links) {
+        if (link.netns == netns && link.name == "mv0")
+            macvlan = &link;
+    }
+    ASSERT_NE(macvlan, nullptr);
+    EXPECT_EQ(macvlan->kind, "macvlan");
+    EXPECT_EQ(macvlan->parent_name, "uplink");
+    EXPECT_EQ(macvlan->parent_netns, netns);
+    EXPECT_EQ(macvlan->mode, "bridge");
+}
+
+TEST_F(CollectorTest, CgroupMemoryLimitShowsWithUsage)
+{
+    // On v2 (or hybrid with memory on v2) the limit is memory.max; otherwise v1's memory hierarchy.
+    std::string v2 = "/sys/fs/cgroup/unified";
+    std::string controllers;
+    bool memory_on_v2 = false;
+    if (engine::fs::exists("/sys/fs/cgroup/cgroup.controllers"))
+        v2 = "/sys/fs/cgroup";
+    if (auto text = engine::fs::read_file(v2 + "/cgroup.controllers"); text.ok())
+        memory_on_v2 = text.value().find("memory") != std::string::npos;
+    std::string dir = (memory_on_v2 ? v2 : std::string("/sys/fs/cgroup/memory")) + "/glassbox-state-test-" + m_tag;
+    if (!engine::fs::exists(memory_on_v2 ? v2 : "/sys/fs/cgroup/memory"))
+        GTEST_SKIP() << "no memory controller mounted";
+    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir;
+    m_cleanups.push_back([dir] { ::rmdir(dir.c_str()); });
+    std::string limit_file = dir + (memory_on_v2 ? "/memory.max" : "/memory.limit_in_bytes");
+    ASSERT_EQ(run("echo 67108864 > " + limit_file), 0) << limit_file;
+    std::string procs = dir + "/cgroup.procs";
+    int member = spawn([procs] {
+        auto self = std::to_string(::getpid());
+        int fd = ::open(procs.c_str(), O_WRONLY);
+        if (fd < 0 || ::write(fd, self.data(), self.size()) < 0)
+            return -1;
+        ::close(fd);
+        // Touch 4 MiB so the cgroup has usage to show.
+        static std::vector<char> memory(4 << 20, 1);
+        return static_cast<int>(::getpid());
+    });
+    ASSERT_GT(member, 0);
+    // The child must leave the cgroup before rmdir: killing it (in TearDown's order, cleanups
+    // run first) would leave the directory busy, so kill it here in the cleanup.
+    m_cleanups.push_back([member] {
+        ::kill(member, SIGKILL);
+        ::waitpid(member, nullptr, 0);
+    });
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "mem" + m_tag, .name = "memtest", .status = "running", .pid = member,
+        .cgroup_paths = { dir } });
+
+    auto snapshot = collect(objects, { .network = false, .nftables = false, .kernel_features = false });
+
+    const CgroupInfo* cgroup = nullptr;
+    for (const auto& item : snapshot.cgroups) {
+        if (item.directory == dir)
+            cgroup = &item;
+    }
+    ASSERT_NE(cgroup, nullptr);
+    EXPECT_EQ(cgroup->memory_max, 67108864);
+    EXPECT_GT(cgroup->memory_current, 0);
+    EXPECT_EQ(cgroup->container_id, "mem" + m_tag);
+    EXPECT_EQ(cgroup->processes, (std::vector<int> { member }));
+}
+
+TEST_F(CollectorTest, PublishedPortRuleShowsInNftables)
+{
+    std::string table = "glassbox-test-" + m_tag;
+    ASSERT_EQ(run("nft add table ip " + table), 0);
+    m_cleanups.push_back([table] { run("nft delete table ip " + table); });
+    ASSERT_EQ(run("nft 'add chain ip " + table + " prerouting { type nat hook prerouting priority dstnat; }'"), 0);
+    ASSERT_EQ(run("nft add rule ip " + table + " prerouting tcp dport 18080 dnat to 10.251.0.2:80"), 0);
+
+    auto snapshot = collect({}, { .processes = ProcessScope::Glassbox, .network = false, .kernel_features = false });
+
+    const NftRule* rule = nullptr;
+    for (const auto& item : snapshot.nft_rules) {
+        if (item.table == table)
+            rule = &item;
+    }
+    ASSERT_NE(rule, nullptr) << engine::strings::join(snapshot.warnings, "\n");
+    EXPECT_EQ(rule->family, "ip");
+    EXPECT_EQ(rule->chain, "prerouting");
+    EXPECT_NE(rule->text.find("tcp dport 18080"), std::string::npos) << rule->text;
+    EXPECT_NE(rule->text.find("dnat to 10.251.0.2:80"), std::string::npos) << rule->text;
+}
+
+TEST_F(CollectorTest, RecordedLiveSnapshotReplaysEqual)
+{
+    auto snapshot = collect({}, { .processes = ProcessScope::Glassbox, .nftables = false });
+    auto path = m_dir + "/live.timeline";
+    {
+        auto writer = TimelineWriter::create(path);
+        ASSERT_TRUE(writer.ok());
+        ASSERT_TRUE(writer.value().write_snapshot(snapshot).ok());
+    }
+
+    auto entries = read_timeline(path);
+
+    ASSERT_TRUE(entries.ok()) << entries.error().describe();
+    ASSERT_EQ(entries.value().size(), 1U);
+    EXPECT_EQ(snapshot_to_json(entries.value()[0].snapshot), snapshot_to_json(snapshot));
+    EXPECT_TRUE(diff_snapshots(snapshot, entries.value()[0].snapshot, { .glassbox_only = false, .include_usage = true })
+                    .changes.empty());
+}
+
+} // namespace
