@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 
 #include "engine/base/strings.h"
@@ -209,7 +210,7 @@ Result<void> mask_paths(sys::Kernel& kernel, const ContainerSpec& spec, int root
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-Result<UniqueFd> open_in_root(int root_fd, const std::string& path, CreateMissing create)
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, CreateMissing create, int depth)
 {
     std::vector<std::string> parts;
     for (const auto& part : strings::split(path, '/')) {
@@ -242,6 +243,23 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path, CreateMissin
                     ::close(file);
             } else if (::mkdirat(parent.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
                 return Error::from_errno("create /" + prefix + " in the rootfs", errno);
+            }
+            // A dangling symlink: create what it points at, still inside the root (an absolute
+            // target counts from the rootfs, as it will for the container).
+            std::array<char, 4096> link {};
+            ssize_t length = ::readlinkat(parent.get(), parts[i].c_str(), link.data(), link.size() - 1);
+            if (length > 0) {
+                if (depth >= 40)
+                    return Error::from_errno("resolve " + path + " in the rootfs", ELOOP);
+                std::string target(link.data(), static_cast<size_t>(length));
+                std::string rest;
+                for (size_t j = i + 1; j < parts.size(); ++j)
+                    rest += "/" + parts[j];
+                std::string dir_of_link;
+                for (size_t j = 0; j < i; ++j)
+                    dir_of_link += "/" + parts[j];
+                std::string rewritten = target.front() == '/' ? target + rest : dir_of_link + "/" + target + rest;
+                return open_in_root(root_fd, rewritten, create, depth + 1);
             }
             next = openat2_in_root(root_fd, prefix, 0);
             if (!next.ok())

@@ -18,8 +18,9 @@ enum class CreateMissing { No, Directory, File };
 
 // Opens `path` (absolute, as seen inside the container) relative to `root_fd` as an O_PATH
 // descriptor, resolving symlinks as if `root_fd` were "/" so nothing escapes the rootfs. Creates
-// missing components as directories (the last one as a file when asked).
-Result<UniqueFd> open_in_root(int root_fd, const std::string& path, CreateMissing create);
+// missing components as directories (the last one as a file when asked); a dangling symlink on
+// the way is followed inside the root and its target created. `depth` counts those symlinks.
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, CreateMissing create, int depth = 0);
 
 // "/proc/self/fd/<n>": a path mount(2) accepts that names exactly the file `fd` refers to.
 std::string fd_path(int fd);

@@ -396,5 +396,92 @@ TEST_F(RuntimeTest, TtyProcessSeesATerminal)
     EXPECT_NE(out.find("tty"), std::string::npos) << out;
 }
 
+TEST_F(RuntimeTest, MountsReadonlyRootfsAndMaskedPathsHold)
+{
+    ASSERT_TRUE(fs::make_dirs(m_dir + "/data").ok());
+    ASSERT_TRUE(fs::make_dirs(m_dir + "/ro").ok());
+    m_spec.mounts.push_back({ .type = MountEntry::Type::Bind, .source = m_dir + "/data", .destination = "/data", .read_only = false, .options = "" });
+    m_spec.mounts.push_back({ .type = MountEntry::Type::Bind, .source = m_dir + "/ro", .destination = "/deep/ro", .read_only = true, .options = "" });
+    m_spec.mounts.push_back({ .type = MountEntry::Type::Tmpfs, .source = "", .destination = "/scratch", .read_only = false, .options = "size=1m" });
+    m_spec.readonly_rootfs = true;
+    m_spec.process.cwd = "/work/here";
+
+    auto [code, out] = run({ "sh", "-c",
+        "pwd; echo hi > /data/x && cat /data/x; echo ok > /scratch/s && cat /scratch/s;"
+        "touch /deep/ro/y 2>/dev/null && echo ro-writable; touch /etc/z 2>/dev/null && echo root-writable;"
+        "echo x > /proc/sys/kernel/domainname 2>/dev/null && echo procsys-writable;"
+        "cat /proc/keys | wc -c; test -r /sys/fs/cgroup/cgroup.procs && echo cgroup-readable" });
+
+    EXPECT_EQ(code, 0);
+    EXPECT_EQ(out, "/work/here\nhi\nok\n0\ncgroup-readable\n");
+    EXPECT_EQ(slurp(m_dir + "/data/x"), "hi\n");
+    EXPECT_FALSE(fs::exists(m_dir + "/ro/y"));
+}
+
+TEST_F(RuntimeTest, MountDestinationSymlinkCannotEscapeTheRootfs)
+{
+    // An image whose /evil points at a host path: the mount must land inside the rootfs.
+    std::string outside = m_dir + "/outside";
+    ASSERT_EQ(::symlink(outside.c_str(), (m_dir + "/layer1/evil").c_str()), 0);
+    ASSERT_TRUE(unmount_rootfs(kernel(), m_spec).ok()); // Remount so the new file shows.
+    ASSERT_TRUE(mount_rootfs(kernel(), m_spec).ok());
+    m_spec.mounts.push_back({ .type = MountEntry::Type::Tmpfs, .source = "", .destination = "/evil/sub", .read_only = false, .options = "size=1m" });
+
+    auto [code, out] = run({ "sh", "-c", "echo in > /evil/sub/f && cat " + outside + "/sub/f" });
+
+    EXPECT_EQ(code, 0);
+    EXPECT_EQ(out, "in\n");
+    EXPECT_FALSE(fs::exists(outside));
+}
+
+TEST_F(RuntimeTest, StdinPipeReachesTheProcess)
+{
+    m_spec.process.open_stdin = true;
+    auto started = start({ "cat" });
+    ASSERT_GT(started.pid, 0);
+
+    ASSERT_EQ(::write(started.stdin_fd.get(), "hello\n", 6), 6);
+    started.stdin_fd.reset();
+    std::string out = read_all(started.stdout_fd.get());
+
+    EXPECT_EQ(out, "hello\n");
+    EXPECT_EQ(wait_for_exit(started.pid), 0);
+    std::erase(m_pids, started.pid);
+}
+
+TEST_F(RuntimeTest, JoinsAGivenNetworkNamespaceOrTheHosts)
+{
+    auto first = start({ "sleep", "100" });
+    ASSERT_GT(first.pid, 0);
+    std::string first_net = "/proc/" + std::to_string(first.pid) + "/ns/net";
+    ContainerSpec second = m_spec;
+    second.id = strings::random_hex_id();
+    second.cgroup_name = "glassbox-test/" + second.id.substr(0, 16);
+    second.netns_path = first_net;
+    second.process.args = { "sleep", "100" };
+    ContainerSpec host = second;
+    host.id = strings::random_hex_id();
+    host.cgroup_name = "glassbox-test/" + host.id.substr(0, 16);
+    host.netns_path = "host";
+    host.process.args = { "sh", "-c", "ls /sys/class/net/lo >/dev/null && echo sys-ok" };
+
+    auto joined = start_container(kernel(), second);
+    ASSERT_TRUE(joined.ok()) << joined.error().describe();
+    m_pids.insert(m_pids.begin(), joined.value().pid);
+    auto on_host = start_container(kernel(), host);
+    ASSERT_TRUE(on_host.ok()) << on_host.error().describe();
+    std::string host_out = read_all(on_host.value().stdout_fd.get());
+    EXPECT_EQ(wait_for_exit(on_host.value().pid), 0);
+
+    EXPECT_EQ(inode_of("/proc/" + std::to_string(joined.value().pid) + "/ns/net"), inode_of(first_net));
+    EXPECT_EQ(inode_of("/proc/" + std::to_string(on_host.value().pid) + "/ns/net"), 0u); // Reaped.
+    EXPECT_EQ(host_out, "sys-ok\n");
+    ::kill(joined.value().pid, SIGKILL);
+    EXPECT_EQ(wait_for_exit(joined.value().pid), 137);
+    std::erase(m_pids, joined.value().pid);
+    for (const auto* spec : { &second, &host })
+        EXPECT_TRUE(Cgroup::for_name(spec->cgroup_name).remove(kernel()).ok());
+}
+
 } // namespace
 } // namespace engine::runtime
