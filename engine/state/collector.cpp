@@ -382,12 +382,18 @@ void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>
         for (const auto& dir : container.cgroup_paths)
             directories[dir] = container.id;
     }
+    // Each container process's own cgroups, per hierarchy (/proc/<pid>/cgroup).
     for (const auto& process : snapshot.processes) {
-        if (process.container_id.empty() || process.cgroup.empty())
+        if (process.container_id.empty())
             continue;
-        for (const auto& mount : mounts) {
-            if (mount.hierarchy == "unified" || mount.hierarchy == "memory")
-                directories.emplace(mount.mount_point + (process.cgroup == "/" ? "" : process.cgroup), process.container_id);
+        std::string text;
+        if (!read_small_file(options.proc_root + "/" + std::to_string(process.pid) + "/cgroup", text))
+            continue;
+        for (const auto& [hierarchy, path] : parse_proc_cgroup(text)) {
+            for (const auto& mount : mounts) {
+                if (mount.hierarchy == hierarchy && wanted_hierarchy(hierarchy))
+                    directories.emplace(mount.mount_point + (path == "/" ? "" : path), process.container_id);
+            }
         }
     }
     for (const auto& dir : options.extra_cgroups)

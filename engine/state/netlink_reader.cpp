@@ -360,6 +360,9 @@ void dump_namespace(NamespaceDump& dump, const std::vector<std::pair<std::uint64
 
     // Resolve the netnsids our links mention, asking about each known namespace until all are
     // found (usually the host comes first and answers for every container veth).
+    // A GET answers with one RTM_NEWNSID; an automatic ACK after it would be read as the answer to
+    // the next query, so ask for none.
+    nl_socket_disable_auto_ack(sock.get());
     std::map<std::int32_t, bool> wanted;
     for (const auto& [index, nsid] : dump.peer_netnsid)
         wanted[nsid] = true;
@@ -444,6 +447,9 @@ NetworkFacts read_network_namespaces(const std::vector<NetnsSource>& namespaces)
             (is_veth ? link.peer_netns : link.parent_netns) = it->second;
             (is_veth ? link.peer_name : link.parent_name) = name;
         }
+    }
+    // Only now move the facts out: the loop above reads other namespaces' links by name.
+    for (auto& dump : dumps) {
         auto move_all = [](auto& from, auto& to) {
             for (auto& item : from)
                 to.push_back(std::move(item));

@@ -298,7 +298,7 @@ TEST_F(CollectorTest, CgroupMemoryLimitShowsWithUsage)
     ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir;
     m_cleanups.push_back([dir] { ::rmdir(dir.c_str()); });
     std::string limit_file = dir + (memory_on_v2 ? "/memory.max" : "/memory.limit_in_bytes");
-    ASSERT_EQ(run("echo 67108864 > " + limit_file), 0) << limit_file;
+    ASSERT_EQ(std::system(("echo 67108864 > " + limit_file).c_str()), 0) << limit_file;
     std::string procs = dir + "/cgroup.procs";
     int member = spawn([procs] {
         auto self = std::to_string(::getpid());
