@@ -412,11 +412,13 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
         TRY(kernel.unshare(flags));
         return Ok {};
     };
+    auto layout = sys::kernel_features().cgroup_layout;
     auto run = [&](const ChildEnds& ends) -> Result<void> {
         ::umask(0);
         TRY(attach_stdio(ends));
         RootfsOptions options;
         options.host_network = spec.netns_path == "host";
+        options.cgroup_layout = layout;
         if (ends.tty) {
             std::array<char, 128> name {};
             if (::ptsname_r(0, name.data(), name.size()) == 0)

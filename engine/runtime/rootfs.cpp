@@ -14,7 +14,6 @@
 #include <cerrno>
 
 #include "engine/base/strings.h"
-#include "engine/sys/probe.h"
 
 namespace engine::runtime {
 
@@ -142,7 +141,7 @@ Result<void> mount_sys(sys::Kernel& kernel, const std::string& rootfs, int root_
     std::string cgroup_dir = sys_dir + "/fs/cgroup";
     if (!kernel.path_exists(cgroup_dir))
         return Ok {};
-    auto layout = sys::kernel_features().cgroup_layout;
+    auto layout = options.cgroup_layout;
     if (layout == sys::CgroupLayout::V2 || layout == sys::CgroupLayout::Hybrid) {
         TRY(kernel.mount({ .source = "cgroup2", .target = cgroup_dir, .fstype = "cgroup2", .flags = k_proc_flags | MS_RDONLY, .data = "" }));
     } else {

@@ -11,6 +11,7 @@
 #include "engine/base/result.h"
 #include "engine/runtime/container_spec.h"
 #include "engine/sys/kernel.h"
+#include "engine/sys/probe.h"
 
 namespace engine::runtime {
 
@@ -28,6 +29,9 @@ std::string fd_path(int fd);
 struct RootfsOptions {
     std::string console_path; // The pty slave to bind at /dev/console; "" without a TTY.
     bool host_network { false }; // /sys is then a read-only bind of the host's.
+    // Decides what goes on /sys/fs/cgroup. Filled in by the parent (the kernel probe must not
+    // run between fork and exec).
+    sys::CgroupLayout cgroup_layout { sys::CgroupLayout::None };
 };
 
 // Runs in the container's first process, in its new mount namespace (after unshare), before

@@ -273,6 +273,22 @@ TEST_F(RuntimeTest, InitForwardsSigtermToTheCommand)
     EXPECT_LT(took, std::chrono::milliseconds(500));
 }
 
+TEST_F(RuntimeTest, InitReapsOrphansAndReturnsTheCommandsExitCode)
+{
+    const char* build = std::getenv("GLASSBOX_BUILD_DIR");
+    if (build == nullptr)
+        GTEST_SKIP() << "GLASSBOX_BUILD_DIR is not set (run through ctest)";
+    m_spec.init = true;
+    m_spec.init_path = std::string(build) + "/bin/glassbox-init";
+
+    // `true` is orphaned when its subshell exits and reparented to PID 1: init must reap it, so
+    // no process in the namespace is left a zombie ("Z" in /proc/<pid>/stat).
+    auto [code, out] = run({ "sh", "-c", "(true &); sleep 0.5; cat /proc/[0-9]*/stat | grep -c ') Z '; cat /proc/1/comm; exit 7" });
+
+    EXPECT_EQ(code, 7);
+    EXPECT_EQ(out, "0\nglassbox-init\n");
+}
+
 TEST_F(RuntimeTest, MemoryLimitOomKillsAndIsCounted)
 {
     m_spec.resources.memory_bytes = 32 * 1024 * 1024;
