@@ -1,0 +1,973 @@
+// Docker API JSON mapping. Reading is strict about types (a wrong type names the field) and
+// lenient about presence (absent, null and empty mean the default), because the docker CLI sends
+// every key, often null, and docker-py sends only a few.
+#include "engine/api/docker_json.h"
+
+#include <algorithm>
+
+#include "engine/base/strings.h"
+
+namespace engine::api {
+
+using daemon::ContainerView;
+using std::chrono::system_clock;
+
+// [SECTION] Typed field readers.
+
+namespace {
+
+// A JSON object being read, with the path of the object for error messages ("HostConfig").
+class Reader {
+public:
+    Reader(const Json& object, std::string where)
+        : m_object(object)
+        , m_where(std::move(where))
+    {
+    }
+
+    [[nodiscard]] const Json* find(const char* key) const
+    {
+        if (!m_object.is_object())
+            return nullptr;
+        auto it = m_object.find(key);
+        if (it == m_object.end() || it->is_null())
+            return nullptr;
+        return &*it;
+    }
+    [[nodiscard]] std::string name(const char* key) const { return m_where.empty() ? key : m_where + "." + key; }
+
+    Result<std::string> string(const char* key, std::string fallback = {}) const
+    {
+        auto* value = find(key);
+        if (!value)
+            return fallback;
+        if (!value->is_string())
+            return Error::invalid(name(key) + ": expected a string, got " + value->dump());
+        return value->get<std::string>();
+    }
+    Result<bool> boolean(const char* key, bool fallback) const
+    {
+        auto* value = find(key);
+        if (!value)
+            return fallback;
+        if (!value->is_boolean())
+            return Error::invalid(name(key) + ": expected true or false, got " + value->dump());
+        return value->get<bool>();
+    }
+    Result<std::int64_t> integer(const char* key, std::int64_t fallback = 0) const
+    {
+        auto* value = find(key);
+        if (!value)
+            return fallback;
+        if (!value->is_number())
+            return Error::invalid(name(key) + ": expected a number, got " + value->dump());
+        return value->is_number_float() ? static_cast<std::int64_t>(value->get<double>()) : value->get<std::int64_t>();
+    }
+    // ["a","b"], or a single string (Docker's strslice accepts both).
+    Result<std::optional<std::vector<std::string>>> string_list(const char* key) const
+    {
+        auto* value = find(key);
+        if (!value)
+            return std::optional<std::vector<std::string>> {};
+        std::vector<std::string> out;
+        if (value->is_string()) {
+            out.push_back(value->get<std::string>());
+            return std::optional { out };
+        }
+        if (!value->is_array())
+            return Error::invalid(name(key) + ": expected a list of strings, got " + value->dump());
+        for (auto& item : *value) {
+            if (!item.is_string())
+                return Error::invalid(name(key) + ": expected a list of strings, got " + value->dump());
+            out.push_back(item.get<std::string>());
+        }
+        return std::optional { out };
+    }
+    Result<std::vector<std::string>> strings(const char* key) const
+    {
+        auto list = TRY(string_list(key));
+        return list ? *list : std::vector<std::string> {};
+    }
+    Result<std::map<std::string, std::string>> string_map(const char* key) const
+    {
+        std::map<std::string, std::string> out;
+        auto* value = find(key);
+        if (!value)
+            return out;
+        if (!value->is_object())
+            return Error::invalid(name(key) + ": expected an object of strings, got " + value->dump());
+        for (auto& [k, v] : value->items()) {
+            if (v.is_null())
+                out[k] = "";
+            else if (v.is_string())
+                out[k] = v.get<std::string>();
+            else
+                return Error::invalid(name(key) + "." + k + ": expected a string, got " + v.dump());
+        }
+        return out;
+    }
+    // {"/data":{}} and {"80/tcp":{}}: the keys matter, the values are kept as they are.
+    Result<std::map<std::string, Json>> key_set(const char* key) const
+    {
+        std::map<std::string, Json> out;
+        auto* value = find(key);
+        if (!value)
+            return out;
+        if (!value->is_object())
+            return Error::invalid(name(key) + ": expected an object, got " + value->dump());
+        for (auto& [k, v] : value->items())
+            out[k] = v.is_null() ? Json::object() : v;
+        return out;
+    }
+    Result<Reader> object(const char* key) const
+    {
+        auto* value = find(key);
+        if (!value)
+            return Reader(s_empty, name(key));
+        if (!value->is_object())
+            return Error::invalid(name(key) + ": expected an object, got " + value->dump());
+        return Reader(*value, name(key));
+    }
+    [[nodiscard]] const Json& json() const { return m_object; }
+
+private:
+    static inline const Json s_empty = Json::object();
+    const Json& m_object;
+    std::string m_where;
+};
+
+Json string_list_or_null(const std::vector<std::string>& list)
+{
+    return list.empty() ? Json(nullptr) : Json(list);
+}
+
+Json optional_list(const std::optional<std::vector<std::string>>& list)
+{
+    return list ? Json(*list) : Json(nullptr);
+}
+
+Json map_or_null(const std::map<std::string, std::string>& map)
+{
+    return map.empty() ? Json(nullptr) : Json(map);
+}
+
+Json key_set_or_null(const std::map<std::string, Json>& map)
+{
+    if (map.empty())
+        return nullptr;
+    Json out = Json::object();
+    for (auto& [k, v] : map)
+        out[k] = v;
+    return out;
+}
+
+std::int64_t unix_seconds(const std::string& rfc3339)
+{
+    system_clock::time_point when;
+    if (!strings::parse_rfc3339(rfc3339, when))
+        return 0;
+    return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
+
+} // namespace
+
+// [SECTION] Requests.
+
+Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
+{
+    if (!body.is_object())
+        return Error::invalid("container config: expected a JSON object");
+    Reader top(body, "");
+    daemon::ContainerConfig config;
+
+    // Config (the top level of the create body).
+    config.hostname = TRY(top.string("Hostname"));
+    config.domainname = TRY(top.string("Domainname"));
+    config.user = TRY(top.string("User"));
+    config.attach_stdin = TRY(top.boolean("AttachStdin", false));
+    config.attach_stdout = TRY(top.boolean("AttachStdout", false));
+    config.attach_stderr = TRY(top.boolean("AttachStderr", false));
+    config.tty = TRY(top.boolean("Tty", false));
+    config.open_stdin = TRY(top.boolean("OpenStdin", false));
+    config.stdin_once = TRY(top.boolean("StdinOnce", false));
+    config.env = TRY(top.strings("Env"));
+    config.cmd = TRY(top.string_list("Cmd"));
+    config.entrypoint = TRY(top.string_list("Entrypoint"));
+    config.image = TRY(top.string("Image"));
+    config.volumes = TRY(top.key_set("Volumes"));
+    config.working_dir = TRY(top.string("WorkingDir"));
+    config.labels = TRY(top.string_map("Labels"));
+    config.stop_signal = TRY(top.string("StopSignal"));
+    if (top.find("StopTimeout"))
+        config.stop_timeout = static_cast<int>(TRY(top.integer("StopTimeout")));
+    config.exposed_ports = TRY(top.key_set("ExposedPorts"));
+    if (config.image.empty())
+        return Error::invalid("config: Image is required");
+
+    // HostConfig.
+    auto host = TRY(top.object("HostConfig"));
+    config.binds = TRY(host.strings("Binds"));
+    if (auto* mounts = host.find("Mounts")) {
+        if (!mounts->is_array())
+            return Error::invalid("HostConfig.Mounts: expected a list, got " + mounts->dump());
+        config.mounts_json = *mounts;
+        for (size_t i = 0; i < mounts->size(); ++i) {
+            Reader mount((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]");
+            // Rebuild the --mount spec string the volume parser understands.
+            std::vector<std::string> parts;
+            auto type = TRY(mount.string("Type", "volume"));
+            parts.push_back("type=" + type);
+            auto source = TRY(mount.string("Source"));
+            if (!source.empty())
+                parts.push_back("source=" + source);
+            auto target = TRY(mount.string("Target"));
+            if (target.empty())
+                return Error::invalid(mount.name("Target") + ": a mount needs a target path");
+            parts.push_back("target=" + target);
+            if (TRY(mount.boolean("ReadOnly", false)))
+                parts.push_back("readonly");
+            auto volume_options = TRY(mount.object("VolumeOptions"));
+            if (TRY(volume_options.boolean("NoCopy", false)))
+                parts.push_back("volume-nocopy");
+            auto tmpfs_options = TRY(mount.object("TmpfsOptions"));
+            if (auto size = TRY(tmpfs_options.integer("SizeBytes", 0)); size > 0)
+                parts.push_back("tmpfs-size=" + std::to_string(size));
+            if (auto mode = TRY(tmpfs_options.integer("Mode", 0)); mode > 0) {
+                char text[16];
+                std::snprintf(text, sizeof text, "%o", static_cast<unsigned>(mode));
+                parts.push_back(std::string("tmpfs-mode=") + text);
+            }
+            config.mounts.push_back(strings::join(parts, ","));
+        }
+    }
+    config.tmpfs = TRY(host.string_map("Tmpfs"));
+    auto network_mode = TRY(host.string("NetworkMode", "default"));
+    config.network_mode = network_mode.empty() ? "default" : network_mode;
+    if (auto* bindings = host.find("PortBindings")) {
+        if (!bindings->is_object())
+            return Error::invalid("HostConfig.PortBindings: expected an object, got " + bindings->dump());
+        for (auto& [port, list] : bindings->items()) {
+            auto& out = config.port_bindings[port];
+            if (list.is_null())
+                continue;
+            if (!list.is_array())
+                return Error::invalid("HostConfig.PortBindings." + port + ": expected a list, got " + list.dump());
+            for (auto& binding : list) {
+                Reader b(binding, "HostConfig.PortBindings." + port);
+                out.push_back({ TRY(b.string("HostIp")), TRY(b.string("HostPort")) });
+            }
+        }
+    }
+    config.publish_all_ports = TRY(host.boolean("PublishAllPorts", false));
+    auto restart = TRY(host.object("RestartPolicy"));
+    config.restart_policy.name = TRY(restart.string("Name", "no"));
+    if (config.restart_policy.name.empty())
+        config.restart_policy.name = "no";
+    config.restart_policy.maximum_retry_count = static_cast<int>(TRY(restart.integer("MaximumRetryCount")));
+    config.auto_remove = TRY(host.boolean("AutoRemove", false));
+    config.cap_add = TRY(host.strings("CapAdd"));
+    config.cap_drop = TRY(host.strings("CapDrop"));
+    config.privileged = TRY(host.boolean("Privileged", false));
+    config.readonly_rootfs = TRY(host.boolean("ReadonlyRootfs", false));
+    if (host.find("Init"))
+        config.init = TRY(host.boolean("Init", false));
+    config.memory = TRY(host.integer("Memory"));
+    config.memory_swap = TRY(host.integer("MemorySwap"));
+    config.nano_cpus = TRY(host.integer("NanoCpus"));
+    config.cpu_shares = TRY(host.integer("CpuShares"));
+    config.cpu_quota = TRY(host.integer("CpuQuota"));
+    config.cpu_period = TRY(host.integer("CpuPeriod"));
+    // The CLI sends PidsLimit 0 for "unset"; Docker treats 0 and -1 as unlimited.
+    if (auto pids = TRY(host.integer("PidsLimit", 0)); pids > 0)
+        config.pids_limit = pids;
+    config.links = TRY(host.strings("Links"));
+    config.dns = TRY(host.strings("Dns"));
+    config.extra_hosts = TRY(host.strings("ExtraHosts"));
+    config.security_opt = TRY(host.strings("SecurityOpt"));
+    if (auto* console = host.find("ConsoleSize")) {
+        if (!console->is_array())
+            return Error::invalid("HostConfig.ConsoleSize: expected [rows, cols], got " + console->dump());
+        for (auto& n : *console) {
+            if (!n.is_number_unsigned() && !n.is_number_integer())
+                return Error::invalid("HostConfig.ConsoleSize: expected [rows, cols], got " + console->dump());
+            config.console_size.push_back(static_cast<std::uint16_t>(std::clamp<std::int64_t>(n.get<std::int64_t>(), 0, 65535)));
+        }
+        if (config.console_size.size() == 2 && config.console_size[0] == 0 && config.console_size[1] == 0)
+            config.console_size.clear();
+    }
+
+    // NetworkingConfig: the CLI wraps endpoints in EndpointsConfig; docker-py 7.1 sends
+    // {"bridge": null} without the wrapper. Only aliases and a requested IPv4 matter here.
+    auto networking = TRY(top.object("NetworkingConfig"));
+    const Json* endpoints = networking.find("EndpointsConfig");
+    if (!endpoints && networking.json().is_object() && !networking.json().empty())
+        endpoints = &networking.json();
+    if (endpoints && endpoints->is_object()) {
+        for (auto& [network, endpoint] : endpoints->items()) {
+            if (!endpoint.is_object())
+                continue;
+            Reader e(endpoint, "NetworkingConfig.EndpointsConfig." + network);
+            auto aliases = TRY(e.strings("Aliases"));
+            if (!aliases.empty())
+                config.network_aliases[network] = aliases;
+            auto ipam = TRY(e.object("IPAMConfig"));
+            auto ipv4 = TRY(ipam.string("IPv4Address"));
+            if (!ipv4.empty())
+                config.network_ipv4[network] = ipv4;
+        }
+    }
+    return config;
+}
+
+Result<daemon::ExecConfig> exec_config_from_json(const Json& body)
+{
+    if (!body.is_object())
+        return Error::invalid("exec config: expected a JSON object");
+    Reader top(body, "");
+    daemon::ExecConfig config;
+    config.cmd = TRY(top.strings("Cmd"));
+    if (config.cmd.empty())
+        return Error::invalid("exec config: Cmd is required (no command specified)");
+    config.env = TRY(top.strings("Env"));
+    config.user = TRY(top.string("User"));
+    config.working_dir = TRY(top.string("WorkingDir"));
+    config.tty = TRY(top.boolean("Tty", false));
+    config.attach_stdin = TRY(top.boolean("AttachStdin", false));
+    config.attach_stdout = TRY(top.boolean("AttachStdout", false));
+    config.attach_stderr = TRY(top.boolean("AttachStderr", false));
+    config.privileged = TRY(top.boolean("Privileged", false));
+    if (auto* console = top.find("ConsoleSize"); console && console->is_array()) {
+        for (auto& n : *console) {
+            if (n.is_number_integer())
+                config.console_size.push_back(static_cast<std::uint16_t>(std::clamp<std::int64_t>(n.get<std::int64_t>(), 0, 65535)));
+        }
+    }
+    return config;
+}
+
+Result<daemon::NetworkConfig> network_config_from_json(const Json& body)
+{
+    if (!body.is_object())
+        return Error::invalid("network config: expected a JSON object");
+    Reader top(body, "");
+    daemon::NetworkConfig config;
+    config.name = TRY(top.string("Name"));
+    if (config.name.empty())
+        return Error::invalid("network config: Name is required");
+    config.driver = TRY(top.string("Driver", "bridge"));
+    if (config.driver.empty())
+        config.driver = "bridge";
+    config.options = TRY(top.string_map("Options"));
+    config.labels = TRY(top.string_map("Labels"));
+    config.internal = TRY(top.boolean("Internal", false));
+    config.attachable = TRY(top.boolean("Attachable", false));
+    config.enable_ipv6 = TRY(top.boolean("EnableIPv6", false));
+    auto ipam = TRY(top.object("IPAM"));
+    if (auto* list = ipam.find("Config")) {
+        if (!list->is_array())
+            return Error::invalid("IPAM.Config: expected a list, got " + list->dump());
+        if (list->size() > 1)
+            return Error::unsupported("IPAM.Config: glassbox supports one subnet per network, got " + std::to_string(list->size()));
+        for (auto& entry : *list) {
+            Reader e(entry, "IPAM.Config[0]");
+            config.subnet = TRY(e.string("Subnet"));
+            config.gateway = TRY(e.string("Gateway"));
+            config.ip_range = TRY(e.string("IPRange"));
+        }
+    }
+    return config;
+}
+
+// [SECTION] Containers.
+
+std::string container_status_text(const daemon::ContainerState& state, system_clock::time_point now)
+{
+    auto since = [&](const std::string& when) {
+        system_clock::time_point then;
+        if (!strings::parse_rfc3339(when, then) || unix_seconds(when) <= 0)
+            return std::string();
+        auto age = std::chrono::duration_cast<std::chrono::seconds>(now - then);
+        if (age.count() < 0)
+            age = std::chrono::seconds(0);
+        return strings::human_duration(age);
+    };
+    using daemon::Status;
+    switch (state.status) {
+    case Status::Created:
+        return "Created";
+    case Status::Running:
+        return "Up " + since(state.started_at);
+    case Status::Paused:
+        return "Up " + since(state.started_at) + " (Paused)";
+    case Status::Restarting: {
+        auto ago = since(state.finished_at);
+        return "Restarting (" + std::to_string(state.exit_code) + ") " + (ago.empty() ? "" : ago + " ago");
+    }
+    case Status::Removing:
+        return "Removal In Progress";
+    case Status::Exited: {
+        auto ago = since(state.finished_at);
+        return "Exited (" + std::to_string(state.exit_code) + ")" + (ago.empty() ? "" : " " + ago + " ago");
+    }
+    case Status::Dead:
+        return "Dead";
+    }
+    return "";
+}
+
+std::string container_command_text(const ContainerView& view)
+{
+    std::vector<std::string> parts;
+    if (!view.path.empty())
+        parts.push_back(view.path);
+    parts.insert(parts.end(), view.args.begin(), view.args.end());
+    return strings::join(parts, " ");
+}
+
+static Json mount_json(const daemon::MountPoint& mount)
+{
+    Json out = { { "Type", mount.type }, { "Source", mount.source }, { "Destination", mount.destination },
+        { "Mode", mount.mode }, { "RW", mount.rw }, { "Propagation", mount.type == "bind" ? "rprivate" : "" } };
+    if (mount.type == "volume") {
+        out["Name"] = mount.name;
+        out["Driver"] = "local";
+    }
+    return out;
+}
+
+static Json port_bindings_json(const std::map<std::string, std::vector<daemon::PortBinding>>& bindings)
+{
+    Json out = Json::object();
+    for (auto& [port, list] : bindings) {
+        Json entries = Json::array();
+        for (auto& b : list)
+            entries.push_back({ { "HostIp", b.host_ip }, { "HostPort", b.host_port } });
+        out[port] = entries;
+    }
+    return out;
+}
+
+static Json host_config_json(const daemon::ContainerConfig& c)
+{
+    Json restart = { { "Name", c.restart_policy.name }, { "MaximumRetryCount", c.restart_policy.maximum_retry_count } };
+    Json console = c.console_size.size() == 2 ? Json(c.console_size) : Json::array({ 0, 0 });
+    Json out = {
+        { "Binds", string_list_or_null(c.binds) },
+        { "ContainerIDFile", "" },
+        { "LogConfig", { { "Type", "json-file" }, { "Config", Json::object() } } },
+        { "NetworkMode", c.network_mode },
+        { "PortBindings", port_bindings_json(c.port_bindings) },
+        { "RestartPolicy", restart },
+        { "AutoRemove", c.auto_remove },
+        { "VolumeDriver", "" },
+        { "VolumesFrom", nullptr },
+        { "CapAdd", string_list_or_null(c.cap_add) },
+        { "CapDrop", string_list_or_null(c.cap_drop) },
+        { "CgroupnsMode", "private" },
+        { "Dns", c.dns },
+        { "DnsOptions", Json::array() },
+        { "DnsSearch", Json::array() },
+        { "ExtraHosts", string_list_or_null(c.extra_hosts) },
+        { "GroupAdd", nullptr },
+        { "IpcMode", "private" },
+        { "Cgroup", "" },
+        { "Links", string_list_or_null(c.links) },
+        { "OomScoreAdj", 0 },
+        { "PidMode", "" },
+        { "Privileged", c.privileged },
+        { "PublishAllPorts", c.publish_all_ports },
+        { "ReadonlyRootfs", c.readonly_rootfs },
+        { "SecurityOpt", string_list_or_null(c.security_opt) },
+        { "UTSMode", "" },
+        { "UsernsMode", "" },
+        { "ShmSize", 67108864 },
+        { "Runtime", "glassbox" },
+        { "ConsoleSize", console },
+        { "Isolation", "" },
+        { "CpuShares", c.cpu_shares },
+        { "Memory", c.memory },
+        { "NanoCpus", c.nano_cpus },
+        { "CgroupParent", "" },
+        { "BlkioWeight", 0 },
+        { "CpuPeriod", c.cpu_period },
+        { "CpuQuota", c.cpu_quota },
+        { "CpusetCpus", "" },
+        { "CpusetMems", "" },
+        { "Devices", Json::array() },
+        { "MemoryReservation", 0 },
+        { "MemorySwap", c.memory_swap },
+        { "MemorySwappiness", nullptr },
+        { "OomKillDisable", false },
+        { "PidsLimit", c.pids_limit ? Json(*c.pids_limit) : Json(nullptr) },
+        { "Ulimits", Json::array() },
+        { "Init", c.init ? Json(*c.init) : Json(nullptr) },
+    };
+    if (!c.mounts_json.empty())
+        out["Mounts"] = c.mounts_json;
+    if (!c.tmpfs.empty())
+        out["Tmpfs"] = c.tmpfs;
+    return out;
+}
+
+static Json config_json(const ContainerView& view)
+{
+    auto& c = view.config;
+    Json out = {
+        { "Hostname", c.hostname.empty() ? view.id.substr(0, 12) : c.hostname },
+        { "Domainname", c.domainname },
+        { "User", c.user },
+        { "AttachStdin", c.attach_stdin },
+        { "AttachStdout", c.attach_stdout },
+        { "AttachStderr", c.attach_stderr },
+        { "Tty", c.tty },
+        { "OpenStdin", c.open_stdin },
+        { "StdinOnce", c.stdin_once },
+        { "Env", string_list_or_null(c.env) },
+        { "Cmd", optional_list(c.cmd) },
+        { "Image", view.image_ref.empty() ? c.image : view.image_ref },
+        { "Volumes", key_set_or_null(c.volumes) },
+        { "WorkingDir", c.working_dir },
+        { "Entrypoint", optional_list(c.entrypoint) },
+        { "OnBuild", nullptr },
+        { "Labels", c.labels },
+    };
+    if (!c.exposed_ports.empty())
+        out["ExposedPorts"] = key_set_or_null(c.exposed_ports);
+    if (!c.stop_signal.empty())
+        out["StopSignal"] = c.stop_signal;
+    if (c.stop_timeout)
+        out["StopTimeout"] = *c.stop_timeout;
+    return out;
+}
+
+static Json endpoint_json(const daemon::EndpointInfo& e)
+{
+    return {
+        { "IPAMConfig", nullptr },
+        { "Links", nullptr },
+        { "Aliases", string_list_or_null(e.aliases) },
+        { "NetworkID", e.network_id },
+        { "EndpointID", e.endpoint_id },
+        { "Gateway", e.gateway },
+        { "IPAddress", e.ip_address },
+        { "IPPrefixLen", e.prefix_length },
+        { "IPv6Gateway", "" },
+        { "GlobalIPv6Address", "" },
+        { "GlobalIPv6PrefixLen", 0 },
+        { "MacAddress", e.mac_address },
+        { "DriverOpts", nullptr },
+    };
+}
+
+// NetworkSettings.Ports: published ports with their bindings (HostIp "" shown as 0.0.0.0), and
+// exposed but unpublished ports as null, as dockerd shows them.
+static Json inspect_ports_json(const ContainerView& view)
+{
+    Json out = Json::object();
+    for (auto& [port, _] : view.config.exposed_ports)
+        out[port] = nullptr;
+    for (auto& [port, list] : view.ports) {
+        Json entries = Json::array();
+        for (auto& b : list)
+            entries.push_back({ { "HostIp", b.host_ip.empty() ? "0.0.0.0" : b.host_ip }, { "HostPort", b.host_port } });
+        out[port] = entries;
+    }
+    return out;
+}
+
+static Json network_settings_json(const ContainerView& view)
+{
+    Json networks = Json::object();
+    const daemon::EndpointInfo* bridge = nullptr;
+    for (auto& e : view.endpoints) {
+        networks[e.network_name] = endpoint_json(e);
+        if (e.network_name == "bridge")
+            bridge = &e;
+    }
+    return {
+        { "Bridge", "" },
+        { "SandboxID", view.netns_path.empty() ? "" : view.id },
+        { "HairpinMode", false },
+        { "LinkLocalIPv6Address", "" },
+        { "LinkLocalIPv6PrefixLen", 0 },
+        { "Ports", inspect_ports_json(view) },
+        { "SandboxKey", view.netns_path },
+        { "SecondaryIPAddresses", nullptr },
+        { "SecondaryIPv6Addresses", nullptr },
+        { "EndpointID", bridge ? bridge->endpoint_id : "" },
+        { "Gateway", bridge ? bridge->gateway : "" },
+        { "GlobalIPv6Address", "" },
+        { "GlobalIPv6PrefixLen", 0 },
+        { "IPAddress", bridge ? bridge->ip_address : "" },
+        { "IPPrefixLen", bridge ? bridge->prefix_length : 0 },
+        { "IPv6Gateway", "" },
+        { "MacAddress", bridge ? bridge->mac_address : "" },
+        { "Networks", networks },
+    };
+}
+
+Json container_inspect_json(const ContainerView& view)
+{
+    auto& s = view.state;
+    using daemon::Status;
+    Json state = {
+        { "Status", std::string(daemon::status_name(s.status)) },
+        { "Running", s.status == Status::Running || s.status == Status::Paused },
+        { "Paused", s.status == Status::Paused },
+        { "Restarting", s.status == Status::Restarting },
+        { "OOMKilled", s.oom_killed },
+        { "Dead", s.status == Status::Dead },
+        { "Pid", s.pid },
+        { "ExitCode", s.exit_code },
+        { "Error", s.error },
+        { "StartedAt", s.started_at },
+        { "FinishedAt", s.finished_at },
+    };
+    Json mounts = Json::array();
+    for (auto& m : view.mounts)
+        mounts.push_back(mount_json(m));
+    Json graph_data = {
+        { "LowerDir", strings::join(view.lower_dirs, ":") },
+        { "UpperDir", view.upper_dir },
+        { "WorkDir", view.work_dir },
+        { "MergedDir", view.rootfs },
+    };
+    Json out = {
+        { "Id", view.id },
+        { "Created", view.created },
+        { "Path", view.path },
+        { "Args", view.args },
+        { "State", state },
+        { "Image", view.image_id },
+        { "ResolvConfPath", view.resolv_conf_path },
+        { "HostnamePath", view.hostname_path },
+        { "HostsPath", view.hosts_path },
+        { "LogPath", view.log_path },
+        { "Name", "/" + view.name },
+        { "RestartCount", s.restart_count },
+        { "Driver", "overlay2" },
+        { "Platform", "linux" },
+        { "MountLabel", "" },
+        { "ProcessLabel", "" },
+        { "AppArmorProfile", "" },
+        { "ExecIDs", nullptr },
+        { "HostConfig", host_config_json(view.config) },
+        { "GraphDriver", { { "Name", "overlay2" }, { "Data", graph_data } } },
+        { "Mounts", mounts },
+        { "Config", config_json(view) },
+        { "NetworkSettings", network_settings_json(view) },
+    };
+    if (view.size_rw > 0)
+        out["SizeRw"] = view.size_rw;
+    // glassbox's own additions: where the kernel objects of this container live.
+    out["Glassbox"] = { { "CgroupPaths", view.cgroup_paths }, { "NetnsPath", view.netns_path },
+        { "Warnings", view.warnings } };
+    return out;
+}
+
+// One ps "Ports" entry per binding (the IP "" shown as 0.0.0.0), and one without IP and
+// PublicPort for each exposed but unpublished port.
+static Json summary_ports_json(const ContainerView& view)
+{
+    Json out = Json::array();
+    auto split_port = [](const std::string& key, int& number, std::string& proto) {
+        auto slash = key.find('/');
+        proto = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+        std::uint64_t n = 0;
+        strings::parse_uint(key.substr(0, slash), n);
+        number = static_cast<int>(n);
+    };
+    for (auto& [key, list] : view.ports) {
+        int private_port = 0;
+        std::string proto;
+        split_port(key, private_port, proto);
+        for (auto& b : list) {
+            std::uint64_t public_port = 0;
+            strings::parse_uint(b.host_port, public_port);
+            out.push_back({ { "IP", b.host_ip.empty() ? "0.0.0.0" : b.host_ip }, { "PrivatePort", private_port },
+                { "PublicPort", public_port }, { "Type", proto } });
+        }
+    }
+    for (auto& [key, _] : view.config.exposed_ports) {
+        if (view.ports.count(key) && !view.ports.at(key).empty())
+            continue;
+        int private_port = 0;
+        std::string proto;
+        split_port(key, private_port, proto);
+        out.push_back({ { "PrivatePort", private_port }, { "Type", proto } });
+    }
+    return out;
+}
+
+Json container_summary_json(const ContainerView& view, system_clock::time_point now)
+{
+    Json networks = Json::object();
+    for (auto& e : view.endpoints)
+        networks[e.network_name] = endpoint_json(e);
+    Json mounts = Json::array();
+    for (auto& m : view.mounts)
+        mounts.push_back(mount_json(m));
+    Json out = {
+        { "Id", view.id },
+        { "Names", Json::array({ "/" + view.name }) },
+        { "Image", view.image_ref.empty() ? view.config.image : view.image_ref },
+        { "ImageID", view.image_id },
+        { "Command", container_command_text(view) },
+        { "Created", unix_seconds(view.created) },
+        { "Ports", summary_ports_json(view) },
+        { "Labels", view.config.labels },
+        { "State", std::string(daemon::status_name(view.state.status)) },
+        { "Status", container_status_text(view.state, now) },
+        { "HostConfig", { { "NetworkMode", view.config.network_mode } } },
+        { "NetworkSettings", { { "Networks", networks } } },
+        { "Mounts", mounts },
+    };
+    if (view.size_rw > 0)
+        out["SizeRw"] = view.size_rw;
+    return out;
+}
+
+// [SECTION] Exec.
+
+Json exec_inspect_json(const daemon::ExecView& view)
+{
+    auto& c = view.config;
+    std::vector<std::string> arguments;
+    if (c.cmd.size() > 1)
+        arguments.assign(c.cmd.begin() + 1, c.cmd.end());
+    return {
+        { "ID", view.id },
+        { "Running", view.running },
+        { "ExitCode", view.exited ? Json(view.exit_code) : Json(nullptr) },
+        { "ProcessConfig",
+            { { "tty", c.tty }, { "entrypoint", c.cmd.empty() ? "" : c.cmd[0] }, { "arguments", arguments },
+                { "privileged", c.privileged }, { "user", c.user } } },
+        { "OpenStdin", c.attach_stdin },
+        { "OpenStderr", c.attach_stderr },
+        { "OpenStdout", c.attach_stdout },
+        { "CanRemove", false },
+        { "ContainerID", view.container_id },
+        { "DetachKeys", "" },
+        { "Pid", view.pid },
+    };
+}
+
+// [SECTION] Images.
+
+Json image_summary_json(const image::ImageRecord& record, int containers)
+{
+    Json labels = nullptr;
+    if (record.config.is_object() && record.config.contains("config") && record.config["config"].is_object()) {
+        auto& l = record.config["config"];
+        if (l.contains("Labels") && l["Labels"].is_object() && !l["Labels"].empty())
+            labels = l["Labels"];
+    }
+    return {
+        { "Containers", containers },
+        { "Created", record.created },
+        { "Id", record.id },
+        { "Labels", labels },
+        { "ParentId", record.parent },
+        { "RepoDigests", Json::array() },
+        { "RepoTags", record.repo_tags },
+        { "SharedSize", -1 },
+        { "Size", record.size },
+        { "VirtualSize", record.size },
+    };
+}
+
+Json image_inspect_json(const image::ImageRecord& record)
+{
+    const Json& c = record.config.is_object() ? record.config : Json::object();
+    auto text = [&](const char* key, const char* fallback) {
+        return c.contains(key) && c[key].is_string() ? c[key].get<std::string>() : std::string(fallback);
+    };
+    Json config = c.contains("config") && c["config"].is_object() ? c["config"] : Json::object();
+    std::string comment;
+    if (c.contains("history") && c["history"].is_array() && !c["history"].empty()) {
+        auto& last = c["history"].back();
+        if (last.is_object() && last.contains("comment") && last["comment"].is_string())
+            comment = last["comment"].get<std::string>();
+    }
+    std::string created = text("created", "");
+    if (created.empty())
+        created = strings::rfc3339_nano(system_clock::time_point(std::chrono::seconds(record.created)));
+    std::vector<std::string> diff_ids;
+    std::vector<std::string> dirs;
+    for (auto it = record.layers.rbegin(); it != record.layers.rend(); ++it)
+        dirs.push_back(it->directory);
+    for (auto& layer : record.layers)
+        diff_ids.push_back(layer.diff_id);
+    return {
+        { "Id", record.id },
+        { "RepoTags", record.repo_tags },
+        { "RepoDigests", Json::array() },
+        { "Parent", record.parent },
+        { "Comment", comment },
+        { "Created", created },
+        { "Container", "" },
+        { "ContainerConfig", Json::object() },
+        { "DockerVersion", "" },
+        { "Author", text("author", "") },
+        { "Config", config },
+        { "Architecture", text("architecture", "amd64") },
+        { "Os", text("os", "linux") },
+        { "Size", record.size },
+        { "VirtualSize", record.size },
+        { "GraphDriver", { { "Name", "overlay2" }, { "Data", { { "LowerDir", strings::join(dirs, ":") } } } } },
+        { "RootFS", { { "Type", "layers" }, { "Layers", diff_ids } } },
+        { "Metadata", { { "LastTagTime", "" } } },
+    };
+}
+
+Json image_history_json(const std::vector<image::HistoryEntry>& entries)
+{
+    Json out = Json::array();
+    for (auto& e : entries) {
+        out.push_back({ { "Id", e.id }, { "Created", e.created }, { "CreatedBy", e.created_by },
+            { "Tags", string_list_or_null(e.tags) }, { "Size", e.size }, { "Comment", e.comment } });
+    }
+    return out;
+}
+
+Json image_delete_json(const std::vector<image::DeleteItem>& items)
+{
+    Json out = Json::array();
+    for (auto& item : items) {
+        if (!item.untagged.empty())
+            out.push_back({ { "Untagged", item.untagged } });
+        if (!item.deleted.empty())
+            out.push_back({ { "Deleted", item.deleted } });
+    }
+    return out;
+}
+
+// [SECTION] Volumes and networks.
+
+Json volume_json(const volume::Volume& v)
+{
+    return {
+        { "CreatedAt", v.created_at },
+        { "Driver", v.driver },
+        { "Labels", map_or_null(v.labels) },
+        { "Mountpoint", v.mountpoint },
+        { "Name", v.name },
+        { "Options", map_or_null(v.options) },
+        { "Scope", "local" },
+    };
+}
+
+Json network_json(const daemon::NetworkView& view, const std::function<std::string(const std::string&)>& container_name)
+{
+    Json ipam_config = Json::array();
+    if (!view.subnet.empty()) {
+        Json entry = { { "Subnet", view.subnet } };
+        if (!view.gateway.empty())
+            entry["Gateway"] = view.gateway;
+        if (!view.ip_range.empty())
+            entry["IPRange"] = view.ip_range;
+        ipam_config.push_back(entry);
+    }
+    Json containers = Json::object();
+    for (auto& [id, e] : view.containers) {
+        containers[id] = {
+            { "Name", container_name ? container_name(id) : "" },
+            { "EndpointID", e.endpoint_id },
+            { "MacAddress", e.mac_address },
+            { "IPv4Address", e.ip_address.empty() ? "" : e.ip_address + "/" + std::to_string(e.prefix_length) },
+            { "IPv6Address", "" },
+        };
+    }
+    Json out = {
+        { "Name", view.name },
+        { "Id", view.id },
+        { "Created", view.created },
+        { "Scope", view.scope },
+        { "Driver", view.driver },
+        { "EnableIPv6", false },
+        { "IPAM", { { "Driver", "default" }, { "Options", Json::object() }, { "Config", ipam_config } } },
+        { "Internal", view.internal },
+        { "Attachable", view.attachable },
+        { "Ingress", false },
+        { "ConfigFrom", { { "Network", "" } } },
+        { "ConfigOnly", false },
+        { "Containers", containers },
+        { "Options", view.options },
+        { "Labels", view.labels },
+    };
+    if (!view.warnings.empty())
+        out["Glassbox"] = { { "Warnings", view.warnings } };
+    return out;
+}
+
+// [SECTION] Events.
+
+Json event_json(const daemon::Event& event)
+{
+    Json attributes = Json::object();
+    for (auto& [k, v] : event.attributes)
+        attributes[k] = v;
+    Json out = Json::object();
+    // The legacy fields exist only on container and image events.
+    if (event.type == "container" || event.type == "image") {
+        out["status"] = event.action;
+        out["id"] = event.actor_id;
+        auto image = event.attributes.find("image");
+        if (image != event.attributes.end())
+            out["from"] = image->second;
+    }
+    out["Type"] = event.type;
+    out["Action"] = event.action;
+    out["Actor"] = { { "ID", event.actor_id }, { "Attributes", attributes } };
+    out["scope"] = "local";
+    out["time"] = event.time_nano / 1000000000;
+    out["timeNano"] = event.time_nano;
+    return out;
+}
+
+bool event_matches(const daemon::Event& event, const daemon::Filters& filters)
+{
+    auto accepts = [&](const char* key, const std::function<bool(const std::string&)>& test) {
+        auto it = filters.find(key);
+        if (it == filters.end() || it->second.empty())
+            return true;
+        return std::any_of(it->second.begin(), it->second.end(), test);
+    };
+    auto attr = [&](const char* name) {
+        auto it = event.attributes.find(name);
+        return it == event.attributes.end() ? std::string() : it->second;
+    };
+    // "container=web" matches events of that object type whose id (or a prefix of it) or name
+    // is "web"; likewise for volumes and networks.
+    auto object_filter = [&](const char* key) {
+        return accepts(key, [&](const std::string& v) {
+            return event.type == key
+                && (v == event.actor_id || strings::starts_with(event.actor_id, v) || v == attr("name"));
+        });
+    };
+    if (!accepts("type", [&](const std::string& v) { return v == event.type; }))
+        return false;
+    // Actions such as "exec_start: sh" match the filter "exec_start".
+    if (!accepts("event", [&](const std::string& v) {
+            return v == event.action || strings::starts_with(event.action, v + ":");
+        }))
+        return false;
+    for (const char* key : { "container", "volume", "network" }) {
+        if (!object_filter(key))
+            return false;
+    }
+    if (!accepts("image", [&](const std::string& v) {
+            return v == attr("image") || (event.type == "image" && (v == event.actor_id || v == attr("name")));
+        }))
+        return false;
+    if (!accepts("label", [&](const std::string& v) {
+            auto eq = v.find('=');
+            if (eq == std::string::npos)
+                return event.attributes.count(v) > 0;
+            return attr(v.substr(0, eq).c_str()) == v.substr(eq + 1);
+        }))
+        return false;
+    return true;
+}
+
+} // namespace engine::api

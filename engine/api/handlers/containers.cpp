@@ -1,0 +1,407 @@
+// Docker API container endpoints: create, start, stop, restart, kill, wait, attach, logs, resize,
+// list, inspect, remove, rename, pause, unpause, top, stats and prune. Status codes follow the
+// captures in reference/docker-api (README section 3.8): 304 for start of a running and stop of a
+// stopped container, 409 for conflicts, 404 for unknown containers and images.
+//
+// Index:
+//   [SECTION] Helpers
+//   [SECTION] Create, start, stop, kill
+//   [SECTION] Wait
+//   [SECTION] Attach and logs
+//   [SECTION] List and inspect
+//   [SECTION] Remove, rename, pause, top, stats, prune
+//   [SECTION] Routes
+#include <algorithm>
+#include <condition_variable>
+#include <regex>
+#include <thread>
+
+#include "engine/api/docker_json.h"
+#include "engine/api/handlers/handlers.h"
+#include "engine/api/handlers/streams.h"
+#include "engine/base/strings.h"
+
+namespace engine::api::handlers {
+
+using daemon::Engine;
+using std::chrono::system_clock;
+
+// [SECTION] Helpers
+
+// ?t= (seconds; Docker also accepts "timeout" in newer versions). Negative means "wait forever"
+// in Docker; glassbox passes it through.
+static Result<std::optional<int>> stop_timeout(const Request& request)
+{
+    auto t = TRY(request.query_int("t"));
+    if (!t)
+        t = TRY(request.query_int("timeout"));
+    if (!t)
+        return std::optional<int> {};
+    return std::optional<int> { static_cast<int>(*t) };
+}
+
+// A time given as unix seconds ("1700000000", "1700000000.5") or RFC 3339.
+static Result<std::optional<system_clock::time_point>> query_time(const Request& request, const char* name)
+{
+    auto value = request.query_value(name);
+    if (!value || value->empty() || *value == "0")
+        return std::optional<system_clock::time_point> {};
+    system_clock::time_point when;
+    if (strings::parse_rfc3339(*value, when))
+        return std::optional { when };
+    try {
+        size_t used = 0;
+        double seconds = std::stod(*value, &used);
+        if (used == value->size() && seconds >= 0)
+            return std::optional { system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
+                std::chrono::duration<double>(seconds))) };
+    } catch (const std::exception&) {
+    }
+    return Error::invalid(std::string("invalid value for \"") + name + "\": \"" + *value + "\" (want unix seconds or RFC 3339)");
+}
+
+// [SECTION] Create, start, stop, kill
+
+static Result<void> create(Engine& engine, Exchange& ex)
+{
+    auto name = ex.request().query_value("name").value_or("");
+    auto body = TRY(ex.read_json());
+    auto config = TRY(container_config_from_json(body));
+    auto created = TRY(engine.create_container(name, std::move(config)));
+    ex.respond_json(201, { { "Id", created.id }, { "Warnings", created.warnings } });
+    return Ok {};
+}
+
+static Result<void> start(Engine& engine, Exchange& ex)
+{
+    TRY(engine.start_container(ex.request().param("id")));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+static Result<void> stop(Engine& engine, Exchange& ex)
+{
+    auto timeout = TRY(stop_timeout(ex.request()));
+    TRY(engine.stop_container(ex.request().param("id"), timeout));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+static Result<void> restart(Engine& engine, Exchange& ex)
+{
+    auto timeout = TRY(stop_timeout(ex.request()));
+    TRY(engine.restart_container(ex.request().param("id"), timeout));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+static Result<void> kill(Engine& engine, Exchange& ex)
+{
+    auto signal = ex.request().query_value("signal").value_or("");
+    TRY(engine.kill_container(ex.request().param("id"), signal.empty() ? "KILL" : signal));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+// [SECTION] Wait
+
+// Answers the 200 head as soon as the wait is registered (the CLI sends /start only after it has
+// the head), then {"Error":null,"StatusCode":N} once the condition is met. A client that drops
+// the connection meanwhile just ends the handler; the engine's waiter finishes on its own.
+static Result<void> wait(Engine& engine, Exchange& ex)
+{
+    auto condition = ex.request().query_value("condition").value_or("not-running");
+    if (condition.empty())
+        condition = "not-running";
+    if (condition != "not-running" && condition != "next-exit" && condition != "removed")
+        return Error::invalid("invalid condition: \"" + condition + "\" (want not-running, next-exit or removed)");
+    auto get = TRY(engine.wait_container(ex.request().param("id"), condition));
+
+    struct Shared {
+        std::mutex mutex;
+        std::condition_variable ready;
+        std::optional<daemon::WaitResult> result;
+    };
+    auto shared = std::make_shared<Shared>();
+    std::thread([shared, get = std::move(get)] {
+        auto result = get();
+        std::lock_guard lock(shared->mutex);
+        shared->result = result;
+        shared->ready.notify_all();
+    }).detach();
+
+    if (!ex.start_stream(200, "application/json"))
+        return Ok {};
+    for (;;) {
+        {
+            std::unique_lock lock(shared->mutex);
+            if (shared->ready.wait_for(lock, std::chrono::milliseconds(200), [&] { return shared->result.has_value(); })) {
+                auto& r = *shared->result;
+                Json body = { { "Error", r.error.empty() ? Json(nullptr) : Json({ { "Message", r.error } }) },
+                    { "StatusCode", r.status_code } };
+                ex.write_chunk(body.dump() + "\n");
+                ex.end_stream();
+                return Ok {};
+            }
+        }
+        if (client_disconnected(ex.fd(), 0))
+            return Ok {};
+    }
+}
+
+// [SECTION] Attach and logs
+
+static Result<void> attach(Engine& engine, Exchange& ex)
+{
+    auto& request = ex.request();
+    auto id = request.param("id");
+    bool stream = TRY(request.query_bool("stream", false));
+    bool logs = TRY(request.query_bool("logs", false));
+    bool want_stdin = TRY(request.query_bool("stdin", false));
+    bool want_stdout = TRY(request.query_bool("stdout", false));
+    bool want_stderr = TRY(request.query_bool("stderr", false));
+    if (!stream && !logs)
+        return Error::invalid("attach: set stream=1 or logs=1");
+    TRY(ex.drain_body());
+    return run_hijacked_session(ex, want_stdin, [&](std::shared_ptr<daemon::OutputSink> sink) {
+        return engine.attach_container(id, want_stdin, want_stdout, want_stderr, logs, std::move(sink));
+    });
+}
+
+static Result<void> logs(Engine& engine, Exchange& ex)
+{
+    auto& request = ex.request();
+    auto id = request.param("id");
+    daemon::LogOptions options;
+    options.stdout_stream = TRY(request.query_bool("stdout", false));
+    options.stderr_stream = TRY(request.query_bool("stderr", false));
+    if (!options.stdout_stream && !options.stderr_stream)
+        return Error::invalid("Bad parameters: you must choose at least one stream");
+    options.follow = TRY(request.query_bool("follow", false));
+    options.timestamps = TRY(request.query_bool("timestamps", false));
+    auto tail = request.query_value("tail").value_or("all");
+    if (!tail.empty() && tail != "all") {
+        std::uint64_t n = 0;
+        if (!strings::parse_uint(tail, n)) {
+            // Docker treats a negative or unparsable tail as "all".
+            if (!strings::starts_with(tail, "-"))
+                return Error::invalid("invalid value for \"tail\": \"" + tail + "\" (want a number or all)");
+        } else {
+            options.tail = static_cast<std::size_t>(n);
+        }
+    }
+    options.since = TRY(query_time(request, "since"));
+    options.until = TRY(query_time(request, "until"));
+
+    // Inspect first: 404 before any head, and the framing follows the container's Tty.
+    bool tty = TRY(engine.container_is_tty(id));
+    ChunkSink sink(ex, !tty);
+    if (options.follow)
+        sink.start(); // A follower sees the head at once, even before the first line.
+    auto result = engine.container_logs(id, options, sink);
+    if (!result.ok() && !ex.responded())
+        return result.release_error();
+    sink.finish();
+    return Ok {};
+}
+
+static Result<void> resize(Engine& engine, Exchange& ex)
+{
+    auto [height, width] = TRY(terminal_size(ex.request()));
+    TRY(engine.resize_container(ex.request().param("id"), height, width));
+    ex.respond(200, "text/plain; charset=utf-8", "");
+    return Ok {};
+}
+
+// [SECTION] List and inspect
+
+// Docker's ps filters, applied here so every key behaves the same whatever the engine supports.
+static Result<bool> passes_filters(Engine& engine, const daemon::ContainerView& view, const daemon::Filters& filters)
+{
+    auto any = [&](const char* key, const std::function<bool(const std::string&)>& test) {
+        auto it = filters.find(key);
+        if (it == filters.end() || it->second.empty())
+            return true;
+        return std::any_of(it->second.begin(), it->second.end(), test);
+    };
+    for (auto& [key, _] : filters) {
+        static const std::vector<std::string> known = { "status", "name", "id", "label", "ancestor", "exited",
+            "network", "volume", "before", "since", "is-task", "health", "publish", "expose" };
+        if (std::find(known.begin(), known.end(), key) == known.end())
+            return Error::invalid("invalid filter '" + key + "'");
+    }
+    auto status = std::string(daemon::status_name(view.state.status));
+    if (!any("status", [&](const std::string& v) { return v == status; }))
+        return false;
+    bool name_ok = true;
+    try {
+        name_ok = any("name", [&](const std::string& v) { return std::regex_search("/" + view.name, std::regex(v)); });
+    } catch (const std::regex_error&) {
+        return Error::invalid("invalid filter 'name': not a valid regular expression");
+    }
+    if (!name_ok)
+        return false;
+    if (!any("id", [&](const std::string& v) { return strings::starts_with(view.id, v); }))
+        return false;
+    if (!any("label", [&](const std::string& v) { return label_matches(view.config.labels, v); }))
+        return false;
+    if (!any("exited", [&](const std::string& v) {
+            return view.state.status == daemon::Status::Exited && std::to_string(view.state.exit_code) == v;
+        }))
+        return false;
+    if (!any("ancestor", [&](const std::string& v) {
+            if (v == view.image_ref || v == view.config.image || v == view.image_id)
+                return true;
+            auto resolved = engine.images().resolve(v);
+            return resolved.ok() && resolved.value().id == view.image_id;
+        }))
+        return false;
+    if (!any("network", [&](const std::string& v) {
+            return std::any_of(view.endpoints.begin(), view.endpoints.end(),
+                [&](const daemon::EndpointInfo& e) { return e.network_name == v || e.network_id == v; });
+        }))
+        return false;
+    if (!any("volume", [&](const std::string& v) {
+            return std::any_of(view.mounts.begin(), view.mounts.end(),
+                [&](const daemon::MountPoint& m) { return m.name == v || m.destination == v || m.source == v; });
+        }))
+        return false;
+    return true;
+}
+
+static Result<void> list(Engine& engine, Exchange& ex)
+{
+    auto& request = ex.request();
+    bool all = TRY(request.query_bool("all", false));
+    auto filters = TRY(request.filters());
+    auto limit = TRY(request.query_int("limit"));
+    // A status or exited filter looks at stopped containers too, as in Docker.
+    bool include_stopped = all || filters.count("status") || filters.count("exited") || (limit && *limit > 0);
+    auto views = TRY(engine.list_containers(include_stopped, {}));
+    std::sort(views.begin(), views.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+    auto now = system_clock::now();
+    Json out = Json::array();
+    for (auto& view : views) {
+        if (!TRY(passes_filters(engine, view, filters)))
+            continue;
+        if (limit && *limit > 0 && out.size() >= static_cast<size_t>(*limit))
+            break;
+        out.push_back(container_summary_json(view, now));
+    }
+    ex.respond_json(200, out);
+    return Ok {};
+}
+
+static Result<void> inspect(Engine& engine, Exchange& ex)
+{
+    auto view = TRY(engine.inspect_container(ex.request().param("id")));
+    ex.respond_json(200, container_inspect_json(view));
+    return Ok {};
+}
+
+// [SECTION] Remove, rename, pause, top, stats, prune
+
+static Result<void> remove(Engine& engine, Exchange& ex)
+{
+    bool force = TRY(ex.request().query_bool("force", false));
+    bool volumes = TRY(ex.request().query_bool("v", false));
+    if (TRY(ex.request().query_bool("link", false)))
+        return Error::invalid("legacy links are not supported by glassbox; nothing to remove with link=1");
+    TRY(engine.remove_container(ex.request().param("id"), force, volumes));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+static Result<void> rename(Engine& engine, Exchange& ex)
+{
+    auto name = ex.request().query_value("name").value_or("");
+    if (name.empty())
+        return Error::invalid("rename: the new name (?name=) is required");
+    TRY(engine.rename_container(ex.request().param("id"), name));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+static Result<void> pause(Engine& engine, Exchange& ex)
+{
+    TRY(engine.pause_container(ex.request().param("id")));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+static Result<void> unpause(Engine& engine, Exchange& ex)
+{
+    TRY(engine.unpause_container(ex.request().param("id")));
+    ex.respond_empty(204);
+    return Ok {};
+}
+
+static Result<void> top(Engine& engine, Exchange& ex)
+{
+    auto result = TRY(engine.container_top(ex.request().param("id")));
+    ex.respond_json(200, result);
+    return Ok {};
+}
+
+// stream=1 (the default) sends one stats object per second until the client leaves or the
+// container stops; stream=0 or one-shot=1 sends one.
+static Result<void> stats(Engine& engine, Exchange& ex)
+{
+    auto id = ex.request().param("id");
+    bool stream = TRY(ex.request().query_bool("stream", true));
+    if (TRY(ex.request().query_bool("one-shot", false)))
+        stream = false;
+    auto first = TRY(engine.container_stats(id));
+    if (!stream) {
+        ex.respond_json(200, first);
+        return Ok {};
+    }
+    if (!ex.start_stream(200, "application/json") || !ex.write_chunk(first.dump() + "\n"))
+        return Ok {};
+    for (;;) {
+        if (client_disconnected(ex.fd(), 1000))
+            return Ok {};
+        auto next = engine.container_stats(id);
+        if (!next.ok() || !ex.write_chunk(next.value().dump() + "\n"))
+            break;
+    }
+    ex.end_stream();
+    return Ok {};
+}
+
+static Result<void> prune(Engine& engine, Exchange& ex)
+{
+    TRY(ex.request().filters()); // Validated; glassbox prunes every stopped container.
+    std::uint64_t reclaimed = 0;
+    auto deleted = TRY(engine.prune_containers(reclaimed));
+    ex.respond_json(200, { { "ContainersDeleted", deleted.empty() ? Json(nullptr) : Json(deleted) },
+                             { "SpaceReclaimed", reclaimed } });
+    return Ok {};
+}
+
+// [SECTION] Routes
+
+void register_container_routes(Router& router, Engine& engine)
+{
+    auto bind = [&engine](EngineHandler handler) { return handlers::bind(engine, handler); };
+    router.add("POST", "/containers/create", bind(create));
+    router.add("GET", "/containers/json", bind(list));
+    router.add("POST", "/containers/prune", bind(prune));
+    router.add("GET", "/containers/{id}/json", bind(inspect));
+    router.add("POST", "/containers/{id}/start", bind(start));
+    router.add("POST", "/containers/{id}/stop", bind(stop));
+    router.add("POST", "/containers/{id}/restart", bind(restart));
+    router.add("POST", "/containers/{id}/kill", bind(kill));
+    router.add("POST", "/containers/{id}/wait", bind(wait));
+    router.add("POST", "/containers/{id}/attach", bind(attach));
+    router.add("GET", "/containers/{id}/logs", bind(logs));
+    router.add("POST", "/containers/{id}/resize", bind(resize));
+    router.add("POST", "/containers/{id}/rename", bind(rename));
+    router.add("POST", "/containers/{id}/pause", bind(pause));
+    router.add("POST", "/containers/{id}/unpause", bind(unpause));
+    router.add("GET", "/containers/{id}/top", bind(top));
+    router.add("GET", "/containers/{id}/stats", bind(stats));
+    router.add("DELETE", "/containers/{id}", bind(remove));
+}
+
+} // namespace engine::api::handlers

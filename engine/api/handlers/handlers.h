@@ -1,0 +1,40 @@
+// The Docker API handlers, one file per area, each registering its routes on the router.
+// Shared plumbing for streams (hijacked attach/exec sessions, chunked log output) lives in
+// handlers/streams.h.
+#pragma once
+
+#include "engine/api/router.h"
+#include "engine/daemon/engine.h"
+
+namespace engine::api::handlers {
+
+// A handler that needs the engine, bound into a router Handler.
+using EngineHandler = Result<void> (*)(daemon::Engine& engine, Exchange& exchange);
+inline Handler bind(daemon::Engine& engine, EngineHandler handler)
+{
+    return [&engine, handler](Exchange& exchange) { return handler(engine, exchange); };
+}
+
+// The terminal size of a resize request (?h=rows&w=cols); InvalidArgument when either is missing
+// or out of range.
+Result<std::pair<int, int>> terminal_size(const Request& request);
+
+// True when `labels` satisfy a Docker label filter value: "key" (present) or "key=value".
+bool label_matches(const std::map<std::string, std::string>& labels, const std::string& filter);
+
+// /_ping, /version, /info, /system/df, /events.
+void register_system_routes(Router& router, daemon::Engine& engine);
+// /containers/...
+void register_container_routes(Router& router, daemon::Engine& engine);
+// /containers/{id}/exec and /exec/...
+void register_exec_routes(Router& router, daemon::Engine& engine);
+// /images/... (pull answers that glassbox is offline; load, save and import work on tar files).
+void register_image_routes(Router& router, daemon::Engine& engine);
+// /volumes/...
+void register_volume_routes(Router& router, daemon::Engine& engine);
+// /networks/...
+void register_network_routes(Router& router, daemon::Engine& engine);
+// POST /build (handlers/build.cpp, owned by the builder).
+void register_build_routes(Router& router, daemon::Engine& engine);
+
+} // namespace engine::api::handlers

@@ -1,0 +1,324 @@
+// Docker API image endpoints: list, inspect, history, tag, remove, prune, save (GET
+// /images/get and /images/{name}/get), load (POST /images/load), import (POST
+// /images/create?fromSrc=-) and pull. glassbox has no registry client: a pull of an image that is
+// not here answers 404 with a message that points to `glassbox load` and `glassbox import`, which
+// makes the docker CLI print it and exit non-zero (1 for pull, 125 for run) without hanging.
+//
+// Index:
+//   [SECTION] Helpers
+//   [SECTION] List, inspect, history
+//   [SECTION] Tag, remove, prune
+//   [SECTION] Create (import and pull), load, save
+//   [SECTION] Routes
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include "engine/api/docker_json.h"
+#include "engine/api/handlers/handlers.h"
+#include "engine/base/fs.h"
+#include "engine/base/strings.h"
+
+namespace engine::api::handlers {
+
+using daemon::Engine;
+
+// [SECTION] Helpers
+
+// A temporary file under <root>/tmp that is removed when this goes out of scope.
+class TempFile {
+public:
+    static Result<TempFile> create(Engine& engine, const std::string& suffix)
+    {
+        auto dir = engine.options().root + "/tmp";
+        TRY_CTX(fs::make_dirs(dir, 0700), "create " + dir);
+        return TempFile(dir + "/api-" + strings::random_hex_id(16) + suffix);
+    }
+    TempFile(TempFile&& other) noexcept
+        : m_path(std::exchange(other.m_path, std::string()))
+    {
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    TempFile& operator=(TempFile&&) = delete;
+    ~TempFile()
+    {
+        if (!m_path.empty())
+            ::unlink(m_path.c_str());
+    }
+    [[nodiscard]] const std::string& path() const { return m_path; }
+
+private:
+    explicit TempFile(std::string path)
+        : m_path(std::move(path))
+    {
+    }
+    std::string m_path;
+};
+
+static std::string json_line(const Json& message)
+{
+    return message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\r\n";
+}
+
+// Sends a file as a chunked application/x-tar response.
+static Result<void> stream_file(Exchange& ex, const std::string& path)
+{
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file.valid())
+        return Error::from_errno("open " + path, errno);
+    if (!ex.start_stream(200, "application/x-tar"))
+        return Ok {};
+    char buffer[65536];
+    for (;;) {
+        ssize_t n = ::read(file.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (!ex.write_chunk(std::string_view(buffer, static_cast<size_t>(n))))
+            return Ok {}; // The client left; nothing more to do.
+    }
+    ex.end_stream();
+    return Ok {};
+}
+
+// [SECTION] List, inspect, history
+
+static bool reference_matches(const image::ImageRecord& record, const std::string& pattern)
+{
+    for (auto& tag : record.repo_tags) {
+        auto colon = tag.rfind(':');
+        auto name = colon == std::string::npos ? tag : tag.substr(0, colon);
+        if (::fnmatch(pattern.c_str(), tag.c_str(), 0) == 0 || ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+static std::map<std::string, std::string> image_labels(const image::ImageRecord& record)
+{
+    std::map<std::string, std::string> labels;
+    auto& config = record.config;
+    if (!config.is_object() || !config.contains("config") || !config["config"].is_object())
+        return labels;
+    auto& inner = config["config"];
+    if (!inner.contains("Labels") || !inner["Labels"].is_object())
+        return labels;
+    for (auto& [key, value] : inner["Labels"].items())
+        labels[key] = value.is_string() ? value.get<std::string>() : value.dump();
+    return labels;
+}
+
+static Result<void> image_list(Engine& engine, Exchange& ex)
+{
+    auto filters = TRY(ex.request().filters());
+    auto usage = engine.image_usage();
+    Json out = Json::array();
+    for (auto& record : engine.images().list()) {
+        auto accepts = [&](const char* key, const std::function<bool(const std::string&)>& test) {
+            auto it = filters.find(key);
+            return it == filters.end() || std::any_of(it->second.begin(), it->second.end(), test);
+        };
+        if (!accepts("reference", [&](const std::string& v) { return reference_matches(record, v); }))
+            continue;
+        if (!accepts("dangling", [&](const std::string& v) { return parse_bool(v).value_or(false) == record.repo_tags.empty(); }))
+            continue;
+        if (!accepts("label", [&](const std::string& v) { return label_matches(image_labels(record), v); }))
+            continue;
+        auto it = usage.find(record.id);
+        out.push_back(image_summary_json(record, it == usage.end() ? 0 : it->second));
+    }
+    ex.respond_json(200, out);
+    return Ok {};
+}
+
+static Result<void> image_inspect(Engine& engine, Exchange& ex)
+{
+    auto record = TRY(engine.images().resolve(ex.request().param("name")));
+    ex.respond_json(200, image_inspect_json(record));
+    return Ok {};
+}
+
+static Result<void> image_history(Engine& engine, Exchange& ex)
+{
+    auto entries = TRY(engine.images().history(ex.request().param("name")));
+    ex.respond_json(200, image_history_json(entries));
+    return Ok {};
+}
+
+// [SECTION] Tag, remove, prune
+
+static Result<void> image_tag(Engine& engine, Exchange& ex)
+{
+    auto repo = ex.request().query_value("repo").value_or("");
+    auto tag = ex.request().query_value("tag").value_or("");
+    if (repo.empty())
+        return Error::invalid("tag: repo is required");
+    auto target = TRY(image::parse_reference(tag.empty() ? repo : repo + ":" + tag));
+    TRY(engine.tag_image(ex.request().param("name"), target.str()));
+    ex.respond_empty(201);
+    return Ok {};
+}
+
+static Result<void> image_remove(Engine& engine, Exchange& ex)
+{
+    bool force = TRY(ex.request().query_bool("force", false));
+    auto items = TRY(engine.remove_image(ex.request().param("name"), force));
+    ex.respond_json(200, image_delete_json(items));
+    return Ok {};
+}
+
+// Removes unused images: only untagged ones by default, every unused one with dangling=false.
+static Result<void> image_prune(Engine& engine, Exchange& ex)
+{
+    auto filters = TRY(ex.request().filters());
+    bool dangling_only = true;
+    if (auto it = filters.find("dangling"); it != filters.end() && !it->second.empty())
+        dangling_only = parse_bool(it->second.front()).value_or(true);
+    auto usage = engine.image_usage();
+    Json deleted = Json::array();
+    std::uint64_t reclaimed = 0;
+    for (auto& record : engine.images().list()) {
+        if (usage.count(record.id) && usage[record.id] > 0)
+            continue;
+        if (dangling_only && !record.repo_tags.empty())
+            continue;
+        auto removed = engine.remove_image(record.id, true);
+        if (!removed.ok())
+            continue; // Shared with a child image, for example; keep it.
+        for (auto& item : image_delete_json(removed.value()))
+            deleted.push_back(item);
+        reclaimed += record.size;
+    }
+    ex.respond_json(200, { { "ImagesDeleted", deleted.empty() ? Json(nullptr) : deleted }, { "SpaceReclaimed", reclaimed } });
+    return Ok {};
+}
+
+// [SECTION] Create (import and pull), load, save
+
+// docker import: the request body is a rootfs tar (fromSrc=-); repo, tag, message and changes
+// come in the query. Answers a JSON stream whose status is the new image id.
+static Result<void> image_import(Engine& engine, Exchange& ex)
+{
+    auto& request = ex.request();
+    image::ImportOptions options;
+    auto repo = request.query_value("repo").value_or("");
+    auto tag = request.query_value("tag").value_or("");
+    if (!repo.empty()) {
+        auto reference = TRY(image::parse_reference(tag.empty() ? repo : repo + ":" + tag));
+        options.repo_tag = reference.str();
+    }
+    options.message = request.query_value("message").value_or("");
+    options.changes = request.query_values("changes");
+    auto temp = TRY(TempFile::create(engine, ".tar"));
+    auto size = TRY_CTX(ex.body_to_file(temp.path()), "receive import tarball");
+    if (size == 0)
+        return Error::invalid("import: the request body (the rootfs tar) is empty");
+    auto record = TRY(engine.import_image(temp.path(), options));
+    ex.start_stream(200, "application/json");
+    ex.write_chunk(json_line({ { "status", record.id } }));
+    ex.end_stream();
+    return Ok {};
+}
+
+static Result<void> image_pull(Engine& engine, Exchange& ex)
+{
+    auto& request = ex.request();
+    auto from = request.query_value("fromImage").value_or("");
+    auto tag = request.query_value("tag").value_or("");
+    if (from.empty())
+        return Error::invalid("images/create: fromImage or fromSrc is required");
+    std::string text = from;
+    if (!tag.empty())
+        text += (strings::starts_with(tag, "sha256:") ? "@" : ":") + tag;
+    auto reference = TRY(image::parse_reference(text));
+    // Already here: report it the way a registry pull reports an unchanged image.
+    if (engine.images().resolve(reference.str()).ok()) {
+        ex.start_stream(200, "application/json");
+        ex.write_chunk(json_line({ { "status", "Status: Image is up to date for " + reference.str() } }));
+        ex.end_stream();
+        return Ok {};
+    }
+    return Error::not_found("pull access denied for " + reference.str()
+        + ": glassbox is offline and does not talk to registries; bring the image in with "
+          "`glassbox load -i image.tar` (a `docker save` archive) or "
+          "`glassbox import rootfs.tar "
+        + reference.str() + "`");
+}
+
+static Result<void> image_create(Engine& engine, Exchange& ex)
+{
+    auto from_src = ex.request().query_value("fromSrc");
+    if (from_src) {
+        if (*from_src != "-")
+            return Error::unsupported("import from a URL (fromSrc=" + *from_src
+                + ") is not supported: glassbox is offline; send the tarball in the request body (fromSrc=-)");
+        return image_import(engine, ex);
+    }
+    return image_pull(engine, ex);
+}
+
+// docker load: the body is a `docker save` (or OCI layout) archive. Answers the JSON stream the
+// CLI prints: one "Loaded image: name:tag" line per image.
+static Result<void> image_load(Engine& engine, Exchange& ex)
+{
+    auto temp = TRY(TempFile::create(engine, ".tar"));
+    auto size = TRY_CTX(ex.body_to_file(temp.path()), "receive image archive");
+    if (size == 0)
+        return Error::invalid("load: the request body (the image archive) is empty");
+    auto loaded = TRY(engine.load_images(temp.path()));
+    ex.start_stream(200, "application/json");
+    for (auto& name : loaded) {
+        auto line = strings::starts_with(name, "sha256:") ? "Loaded image ID: " + name : "Loaded image: " + name;
+        ex.write_chunk(json_line({ { "stream", line + "\n" } }));
+    }
+    ex.end_stream();
+    return Ok {};
+}
+
+static Result<void> save(Engine& engine, Exchange& ex, const std::vector<std::string>& names)
+{
+    if (names.empty())
+        return Error::invalid("save: no image names given (?names=)");
+    for (auto& name : names)
+        TRY(engine.images().resolve(name)); // 404 before any byte of the tar is sent.
+    auto temp = TRY(TempFile::create(engine, ".tar"));
+    TRY(engine.images().save(names, temp.path(), image::ArchiveFormat::Docker));
+    return stream_file(ex, temp.path());
+}
+
+static Result<void> image_save_many(Engine& engine, Exchange& ex)
+{
+    return save(engine, ex, ex.request().query_values("names"));
+}
+
+static Result<void> image_save_one(Engine& engine, Exchange& ex)
+{
+    return save(engine, ex, { ex.request().param("name") });
+}
+
+static Result<void> image_search(Engine&, Exchange&)
+{
+    return Error::unsupported("search is not available: glassbox is offline and does not talk to registries");
+}
+
+// [SECTION] Routes
+
+void register_image_routes(Router& router, Engine& engine)
+{
+    // Literal paths first: "/images/json" is the list, not the image named "json".
+    router.add("GET", "/images/json", bind(engine, image_list));
+    router.add("POST", "/images/create", bind(engine, image_create));
+    router.add("POST", "/images/load", bind(engine, image_load));
+    router.add("POST", "/images/prune", bind(engine, image_prune));
+    router.add("GET", "/images/get", bind(engine, image_save_many));
+    router.add("GET", "/images/search", bind(engine, image_search));
+    router.add("GET", "/images/{name*}/json", bind(engine, image_inspect));
+    router.add("GET", "/images/{name*}/history", bind(engine, image_history));
+    router.add("GET", "/images/{name*}/get", bind(engine, image_save_one));
+    router.add("POST", "/images/{name*}/tag", bind(engine, image_tag));
+    router.add("DELETE", "/images/{name*}", bind(engine, image_remove));
+}
+
+} // namespace engine::api::handlers

@@ -1,0 +1,157 @@
+// Output sinks and the hijacked attach/exec session. Framing is Docker's: an 8-byte header
+// [stream, 0, 0, 0, size as big-endian uint32] before each payload, unless the process has a TTY.
+#include "engine/api/handlers/streams.h"
+
+#include "engine/api/handlers/handlers.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <thread>
+
+namespace engine::api::handlers {
+
+// [SECTION] SocketSink.
+
+bool SocketSink::write(daemon::StreamKind stream, std::string_view data)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_closed)
+        return false;
+    if (!m_open) {
+        m_pending.emplace_back(stream, std::string(data));
+        return true;
+    }
+    if (data.empty())
+        return true;
+    bool ok = m_multiplexed ? send_all(m_fd, encode_frame(static_cast<std::uint8_t>(stream), data)) : send_all(m_fd, data);
+    if (!ok)
+        m_closed = true;
+    return ok;
+}
+
+void SocketSink::open(bool multiplexed)
+{
+    std::lock_guard lock(m_mutex);
+    m_multiplexed = multiplexed;
+    m_open = true;
+    for (auto& [stream, data] : m_pending) {
+        if (m_closed || data.empty())
+            continue;
+        bool ok = m_multiplexed ? send_all(m_fd, encode_frame(static_cast<std::uint8_t>(stream), data)) : send_all(m_fd, data);
+        if (!ok)
+            m_closed = true;
+    }
+    m_pending.clear();
+}
+
+void SocketSink::close()
+{
+    std::lock_guard lock(m_mutex);
+    m_closed = true;
+    m_pending.clear();
+}
+
+// [SECTION] ChunkSink.
+
+bool ChunkSink::write(daemon::StreamKind stream, std::string_view data)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_exchange.responded())
+        m_exchange.start_stream(200, "");
+    if (m_multiplexed)
+        return m_exchange.write_chunk(encode_frame(static_cast<std::uint8_t>(stream), data));
+    return m_exchange.write_chunk(data);
+}
+
+void ChunkSink::start()
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_exchange.responded())
+        m_exchange.start_stream(200, "");
+}
+
+void ChunkSink::finish()
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_exchange.responded())
+        m_exchange.start_stream(200, "");
+    m_exchange.end_stream();
+}
+
+// [SECTION] Hijacked session.
+
+Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
+    const std::function<Result<daemon::Engine::Attachment>(std::shared_ptr<daemon::OutputSink>)>& connect)
+{
+    auto sink = std::make_shared<SocketSink>(exchange.fd());
+    auto attachment = TRY(connect(sink));
+
+    std::string early;
+    int fd = exchange.hijack(early, exchange.request().wants_upgrade());
+    sink->open(!attachment.tty);
+
+    // Stdin: bytes that came with the request first, then whatever the client sends. The
+    // client's half-close (EOF) closes the process's stdin and ends only this direction.
+    if (with_stdin && attachment.write_stdin && !early.empty())
+        attachment.write_stdin(early);
+    std::atomic<bool> finished { false };
+    std::thread reader([&] {
+        char buffer[16384];
+        for (;;) {
+            ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n == 0) {
+                if (with_stdin && attachment.close_stdin)
+                    attachment.close_stdin();
+                return;
+            }
+            if (n < 0) {
+                // A reset (or our own shutdown once the output ended): the client is gone.
+                if (!finished.load()) {
+                    sink->close();
+                    if (attachment.detach)
+                        attachment.detach();
+                }
+                return;
+            }
+            if (with_stdin && attachment.write_stdin)
+                attachment.write_stdin(std::string_view(buffer, static_cast<size_t>(n)));
+        }
+    });
+
+    // Output until the process's output has ended, then close after everything was flushed
+    // (send_all returns only once the kernel has the bytes).
+    if (attachment.wait_done)
+        attachment.wait_done();
+    finished.store(true);
+    sink->close();
+    ::shutdown(fd, SHUT_RDWR);
+    reader.join();
+    return Ok {};
+}
+
+// [SECTION] Small request helpers shared by the handlers.
+
+Result<std::pair<int, int>> terminal_size(const Request& request)
+{
+    auto h = TRY(request.query_int("h"));
+    auto w = TRY(request.query_int("w"));
+    if (!h || !w || *h < 0 || *w < 0 || *h > 65535 || *w > 65535)
+        return Error::invalid("resize: h and w must be numbers between 0 and 65535");
+    return std::pair { static_cast<int>(*h), static_cast<int>(*w) };
+}
+
+bool label_matches(const std::map<std::string, std::string>& labels, const std::string& filter)
+{
+    auto eq = filter.find('=');
+    auto it = labels.find(filter.substr(0, eq));
+    if (it == labels.end())
+        return false;
+    return eq == std::string::npos || it->second == filter.substr(eq + 1);
+}
+
+} // namespace engine::api::handlers

@@ -1,0 +1,67 @@
+// Stream plumbing shared by the container and exec handlers: output sinks that write Docker's
+// multiplexed frames (or raw bytes for a TTY) to a hijacked socket or into HTTP chunks, and the
+// hijacked session loop (stdin from the client, output to it, close after the process ends).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/api/http.h"
+#include "engine/daemon/engine.h"
+
+namespace engine::api::handlers {
+
+// Writes output to a raw socket. Until open() it buffers, so the engine can be handed the sink
+// before the "101 UPGRADED" head has gone out. After close() every write fails, so an engine
+// thread never writes to a descriptor the connection has already closed (and maybe reused).
+class SocketSink final : public daemon::OutputSink {
+public:
+    explicit SocketSink(int fd)
+        : m_fd(fd)
+    {
+    }
+    bool write(daemon::StreamKind stream, std::string_view data) override;
+    // Sends what was buffered, framed (multiplexed) or raw (TTY).
+    void open(bool multiplexed);
+    void close();
+
+private:
+    std::mutex m_mutex;
+    int m_fd;
+    bool m_open { false };
+    bool m_closed { false };
+    bool m_multiplexed { true };
+    std::vector<std::pair<daemon::StreamKind, std::string>> m_pending;
+};
+
+// Writes output as HTTP chunks, one frame per chunk (logs). Starts the chunked response on the
+// first write unless it was started already.
+class ChunkSink final : public daemon::OutputSink {
+public:
+    ChunkSink(Exchange& exchange, bool multiplexed)
+        : m_exchange(exchange)
+        , m_multiplexed(multiplexed)
+    {
+    }
+    bool write(daemon::StreamKind stream, std::string_view data) override;
+    void start();
+    void finish();
+
+private:
+    std::mutex m_mutex;
+    Exchange& m_exchange;
+    bool m_multiplexed;
+};
+
+// Runs an attach or exec session on a hijacked connection: `connect(sink)` attaches the engine
+// (errors come back as HTTP errors, before the upgrade); then the head goes out ("101 UPGRADED",
+// or "200 OK" with a raw stream when the client did not ask to upgrade), stdin from the client
+// goes to the process (the client's half-close closes stdin and is not a disconnect), and output
+// goes to the client until the process's output ends.
+Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
+    const std::function<Result<daemon::Engine::Attachment>(std::shared_ptr<daemon::OutputSink>)>& connect);
+
+} // namespace engine::api::handlers
