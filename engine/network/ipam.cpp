@@ -37,8 +37,9 @@ Result<void> Ipam::load()
         return Ok {};
     auto text = TRY(fs::read_file(m_state_path));
     try {
-        auto json = nlohmann::json::parse(text);
-        for (const auto& [id, entry] : json.at("networks").items()) {
+        auto document = nlohmann::json::parse(text);
+        auto& networks = document.at("networks");
+        for (const auto& [id, entry] : networks.items()) {
             IpamPool pool;
             pool.subnet = TRY_CTX(Subnet::parse(entry.at("subnet").get<std::string>()), m_state_path);
             pool.gateway = TRY_CTX(Ipv4::parse(entry.at("gateway").get<std::string>()), m_state_path);

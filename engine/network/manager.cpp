@@ -91,7 +91,8 @@ NetworkRecord network_from_json(const json& j)
     n.user_defined = j.value("user_defined", true);
     n.options = j.value("options", std::map<std::string, std::string> {});
     n.labels = j.value("labels", std::map<std::string, std::string> {});
-    for (const auto& [id, endpoint] : j.value("containers", json::object()).items())
+    auto containers = j.value("containers", json::object());
+    for (const auto& [id, endpoint] : containers.items())
         n.containers[id] = endpoint_from_json(endpoint);
     n.bridge = j.value("bridge", "");
     n.parent = j.value("parent", "");
@@ -155,7 +156,8 @@ struct Manager::Impl {
             return Ok {};
         auto text = TRY(fs::read_file(path));
         try {
-            for (const auto& entry : json::parse(text).at("networks")) {
+            auto document = json::parse(text);
+            for (const auto& entry : document.at("networks")) {
                 auto network = network_from_json(entry);
                 networks[network.id] = std::move(network);
             }
@@ -228,8 +230,9 @@ struct Manager::Impl {
                     key = strings::to_lower(key);
                     if (!key.empty() && key[0] == '/')
                         key.erase(0, 1);
-                    if (!key.empty())
-                        table[key].push_back(ip.value());
+                    auto& ips = table[key];
+                    if (!key.empty() && std::find(ips.begin(), ips.end(), ip.value()) == ips.end())
+                        ips.push_back(ip.value());
                 }
             }
         }
@@ -432,7 +435,9 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
     };
 
     if (network.driver == "bridge") {
-        network.bridge = opts.bridge_name.empty() ? options.bridge_prefix + network.id.substr(0, 12) : opts.bridge_name;
+        network.bridge = opts.bridge_name.empty()
+            ? options.bridge_prefix + network.id.substr(0, 15 - std::min<std::size_t>(options.bridge_prefix.size(), 11))
+            : opts.bridge_name;
         if (network.bridge.size() > 15)
             return undo(Error::invalid("bridge name " + network.bridge + " is longer than 15 characters (shorten the prefix)"));
         if (nl.get_link("", network.bridge).ok())
@@ -557,9 +562,8 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
     endpoint.mac_address = mac.empty() ? mac_for_address(ip) : mac;
     auto opts = TRY(parse_driver_options(network.driver, network.options));
 
-    std::string temp = options.bridge_prefix + strings::random_hex_id(8);
-    if (temp.size() > 15)
-        temp = temp.substr(temp.size() - 15);
+    // Host-side names: the prefix plus random hex, within IFNAMSIZ (15 characters).
+    std::string temp = options.bridge_prefix + strings::random_hex_id(15 - std::min<std::size_t>(options.bridge_prefix.size(), 11));
     const auto& ns = sandbox_path;
     auto build = [&]() -> Result<void> {
         if (network.driver == "bridge") {
