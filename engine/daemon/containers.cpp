@@ -531,10 +531,7 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
             std::lock_guard lock(m_impl->mutex);
             container->view.state.error = error.describe();
             container->view.state.status = container->view.state.started_at == "0001-01-01T00:00:00Z" ? Status::Created : Status::Exited;
-            auto message = error.describe();
-            container->view.state.exit_code = message.find("not found") != std::string::npos ? 127
-                : message.find("ermission denied") != std::string::npos                  ? 126
-                                                                                         : 128;
+            container->view.state.exit_code = runtime::start_error_exit_code(error);
         }
         teardown_network(container);
         (void)runtime::unmount_rootfs(m_kernel, make_spec(*container, m_options));

@@ -20,6 +20,8 @@
 
 #include "engine/base/result.h"
 #include "engine/image/store.h"
+#include "engine/state/engine_objects.h"
+#include "engine/state/snapshot.h"
 #include "engine/sys/kernel.h"
 #include "engine/sys/probe.h"
 #include "engine/volume/volume.h"
@@ -363,6 +365,16 @@ public:
     // Removes every kernel object and mount glassbox made (system reset): stops containers,
     // unmounts roots, removes cgroups, network objects. Keeps images and volumes unless `all`.
     Result<std::vector<std::string>> reset(bool all);
+
+    // [SECTION] Kernel state (glassbox's own /glassbox/v1 endpoints).
+    // The engine's objects as plain data for the state collector.
+    state::EngineObjects engine_objects() const;
+    // Takes a snapshot of the live kernel now and keeps it; the last 64 are kept by generation.
+    Result<std::shared_ptr<const state::Snapshot>> take_snapshot();
+    // A kept snapshot by generation (NotFound once dropped), or the newest kept one taken at or
+    // before `time` (for a diff over a time window).
+    Result<std::shared_ptr<const state::Snapshot>> kept_snapshot(std::uint64_t generation) const;
+    Result<std::shared_ptr<const state::Snapshot>> kept_snapshot_before(std::chrono::system_clock::time_point time) const;
 
     // [SECTION] Events. The callback gets events until it returns false or the subscription is
     // dropped; events since `since` are replayed first.

@@ -96,6 +96,10 @@ struct Engine::Impl {
     std::mutex threads_mutex;
     std::condition_variable threads_cv;
 
+    mutable std::mutex snapshots_mutex;   // Serialises collection and guards the kept snapshots.
+    std::deque<std::shared_ptr<const state::Snapshot>> snapshots;
+    std::uint64_t next_generation { 1 };
+
 #ifdef GLASSBOX_HAVE_NETWORK
     std::unique_ptr<network::Netlink> netlink;
     std::unique_ptr<network::Manager> networks;
