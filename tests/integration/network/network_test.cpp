@@ -3,6 +3,7 @@
 // checks kernel facts and traffic between its own namespaces only, and at the end checks that
 // nothing it made is left (links, netns files, addresses, routes, the nft table).
 #include <arpa/inet.h>
+#include <linux/neighbour.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -193,7 +194,12 @@ protected:
         return network.ok() ? network.value() : NetworkRecord {};
     }
 
-    bool has_feature(const char* name) { return sys::kernel_features().has(name); }
+    bool has_feature(const std::string& name)
+    {
+        // See require_feature() in manager.cpp: the probe's VLAN-on-loopback try is refused
+        // even where 802.1q exists.
+        return sys::kernel_features().has(name) || (name == "link.vlan" && fs::exists("/proc/net/vlan/config"));
+    }
 
     std::string m_dir;
     Options m_options;
@@ -375,10 +381,11 @@ TEST_F(NetworkTest, IpvlanNeedsKernelSupportOrSharesTheParentMac)
         EXPECT_EQ(la.mac, parent.mac);
         EXPECT_TRUE(ping(a, eb.ip_address)) << mode;
         if (std::string(mode) == "l3") {
-            // No ARP between L3 children: the neighbour table stays empty.
+            // No ARP between L3 children: any neighbour entry is NOARP, never a learned one.
             auto neighbours = m_netlink.list_neighbours(a).value();
             for (const auto& neighbour : neighbours)
-                EXPECT_NE(neighbour.address, eb.ip_address);
+                if (neighbour.address == eb.ip_address)
+                    EXPECT_EQ(neighbour.state, NUD_NOARP) << "state " << neighbour.state;
         }
         for (const auto& id : { name + "a", name + "b" }) {
             EXPECT_TRUE(m_manager->disconnect(name, id).ok());
