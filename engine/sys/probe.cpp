@@ -90,14 +90,66 @@ static std::string missing_reason(const std::string& option, const std::string& 
 {
     auto value = kernel_config_value(option);
     if (value == "n")
-        return "kernel built without " + option + " (" + what + " is not available on this kernel)";
+        return "kernel built without " + option + ", so " + what + " cannot be used on this kernel";
     if (value == "m")
         return option + "=m but the module is not loaded or not installed (try: modprobe)";
-    return what + " not available (could not read /proc/config.gz to say why)";
+    return what + " cannot be used here (and /proc/config.gz could not be read to say why)";
 }
 
-// Sends one RTM_NEWLINK for a link of `kind` and reports whether the kernel accepted it.
-// Runs in a forked child that has its own network namespace, so nothing is left behind.
+// Sends one RTM_NEWLINK for a link named `name` of `kind` (on `parent_index` when non-zero)
+// and returns the kernel's answer: 0 or a positive errno.
+static int send_newlink(int sock, const char* name, const char* kind, int parent_index, bool vlan)
+{
+    struct {
+        nlmsghdr header;
+        ifinfomsg info;
+        char attrs[512];
+    } req {};
+    auto add_attr = [&](unsigned short type, const void* data, size_t len) -> rtattr* {
+        auto* attr = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.header.nlmsg_len));
+        attr->rta_type = type;
+        attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
+        if (len)
+            std::memcpy(RTA_DATA(attr), data, len);
+        req.header.nlmsg_len = NLMSG_ALIGN(req.header.nlmsg_len) + RTA_ALIGN(attr->rta_len);
+        return attr;
+    };
+    auto close_nest = [&](rtattr* nest) {
+        nest->rta_len = static_cast<unsigned short>(reinterpret_cast<char*>(&req) + req.header.nlmsg_len
+            - reinterpret_cast<char*>(nest));
+    };
+    req.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+    req.header.nlmsg_type = RTM_NEWLINK;
+    req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+    req.info.ifi_family = AF_UNSPEC;
+    add_attr(IFLA_IFNAME, name, std::strlen(name) + 1);
+    if (parent_index > 0)
+        add_attr(IFLA_LINK, &parent_index, sizeof parent_index);
+    auto* linkinfo = add_attr(IFLA_LINKINFO, nullptr, 0);
+    add_attr(IFLA_INFO_KIND, kind, std::strlen(kind));
+    if (vlan) {
+        auto* data = add_attr(IFLA_INFO_DATA, nullptr, 0);
+        unsigned short id = 10;
+        add_attr(IFLA_VLAN_ID, &id, sizeof id);
+        close_nest(data);
+    }
+    close_nest(linkinfo);
+    if (::send(sock, &req, req.header.nlmsg_len, 0) < 0)
+        return errno;
+    char reply[4096];
+    ssize_t n = ::recv(sock, reply, sizeof reply, 0);
+    if (n < static_cast<ssize_t>(sizeof(nlmsghdr)))
+        return EIO;
+    auto* header = reinterpret_cast<nlmsghdr*>(reply);
+    if (header->nlmsg_type != NLMSG_ERROR)
+        return EIO;
+    return -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(header))->error;
+}
+
+// Tries to create a link of `kind` and reports whether the kernel knows the kind. Runs in a
+// forked child that has its own network namespace, so nothing is left behind. Links that need
+// a parent get a scratch bridge: loopback cannot carry VLANs (the kernel answers EOPNOTSUPP for
+// a "VLAN challenged" device, the same errno as an unknown kind), a bridge can.
 static bool try_link_kind(const char* kind, bool needs_parent, bool vlan)
 {
     pid_t pid = ::fork();
@@ -109,55 +161,17 @@ static bool try_link_kind(const char* kind, bool needs_parent, bool vlan)
         int sock = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
         if (sock < 0)
             ::_exit(2);
-        struct {
-            nlmsghdr header;
-            ifinfomsg info;
-            char attrs[512];
-        } req {};
-        auto add_attr = [&](unsigned short type, const void* data, size_t len) -> rtattr* {
-            auto* attr = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.header.nlmsg_len));
-            attr->rta_type = type;
-            attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
-            if (len)
-                std::memcpy(RTA_DATA(attr), data, len);
-            req.header.nlmsg_len = NLMSG_ALIGN(req.header.nlmsg_len) + RTA_ALIGN(attr->rta_len);
-            return attr;
-        };
-        req.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-        req.header.nlmsg_type = RTM_NEWLINK;
-        req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
-        req.info.ifi_family = AF_UNSPEC;
-        const char* name = "gbprobe0";
-        add_attr(IFLA_IFNAME, name, std::strlen(name) + 1);
+        int parent = 0;
         if (needs_parent) {
-            // Loopback is always index 1 in a new namespace; macvlan refuses it (EINVAL) but
-            // "unknown kind" fails earlier with EOPNOTSUPP, which is what we look for.
-            int parent = 1;
-            add_attr(IFLA_LINK, &parent, sizeof parent);
+            if (send_newlink(sock, "gbprobe-br", "bridge", 0, false) != 0)
+                ::_exit(2);
+            parent = static_cast<int>(::if_nametoindex("gbprobe-br"));
+            if (parent == 0)
+                ::_exit(2);
         }
-        auto* linkinfo = add_attr(IFLA_LINKINFO, nullptr, 0);
-        add_attr(IFLA_INFO_KIND, kind, std::strlen(kind));
-        if (vlan) {
-            auto* data = add_attr(IFLA_INFO_DATA, nullptr, 0);
-            unsigned short id = 10;
-            add_attr(IFLA_VLAN_ID, &id, sizeof id);
-            data->rta_len = static_cast<unsigned short>(reinterpret_cast<char*>(&req) + req.header.nlmsg_len
-                - reinterpret_cast<char*>(data));
-        }
-        linkinfo->rta_len = static_cast<unsigned short>(reinterpret_cast<char*>(&req) + req.header.nlmsg_len
-            - reinterpret_cast<char*>(linkinfo));
-        if (::send(sock, &req, req.header.nlmsg_len, 0) < 0)
-            ::_exit(2);
-        char reply[4096];
-        ssize_t n = ::recv(sock, reply, sizeof reply, 0);
-        if (n < static_cast<ssize_t>(sizeof(nlmsghdr)))
-            ::_exit(2);
-        auto* header = reinterpret_cast<nlmsghdr*>(reply);
-        if (header->nlmsg_type != NLMSG_ERROR)
-            ::_exit(2);
-        int error = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(header))->error;
-        // EOPNOTSUPP: the kernel has no such link kind. Anything else (0, or EINVAL because
-        // loopback is not a valid parent) means the kind itself exists.
+        int error = send_newlink(sock, "gbprobe0", kind, parent, vlan);
+        // EOPNOTSUPP: the kernel has no such link kind. Anything else (0, or EINVAL for a
+        // parent the kind does not like) means the kind itself exists.
         ::_exit(error == EOPNOTSUPP ? 1 : 0);
     }
     int status = 0;
