@@ -349,6 +349,18 @@ std::string render_diff(const Diff& diff)
     return text;
 }
 
+std::vector<std::string> describe_objects(const Snapshot& snapshot, std::string_view kind)
+{
+    std::vector<std::string> sentences;
+    for_each_collection(snapshot, [&](const char* name, const auto& items) {
+        if (kind != name)
+            return;
+        for (const auto& item : items)
+            sentences.push_back(strings::trim(describe(snapshot, item, "")));
+    });
+    return sentences;
+}
+
 nlohmann::json diff_to_json(const Diff& diff)
 {
     nlohmann::json json;

@@ -51,6 +51,10 @@ Diff diff_snapshots(const Snapshot& before, const Snapshot& after, const DiffOpt
 // 9000"; "no changes" when empty.
 std::string render_diff(const Diff& diff);
 
+// One sentence per object of collection `kind` ("links", "mounts", ...), in the words the diff
+// uses, for listings such as `glassbox state --kind links`. Empty for an unknown kind.
+std::vector<std::string> describe_objects(const Snapshot& snapshot, std::string_view kind);
+
 nlohmann::json diff_to_json(const Diff& diff);
 // Fails with InvalidArgument naming the field when the JSON is not a diff.
 Result<Diff> diff_from_json(const nlohmann::json& json);
