@@ -297,8 +297,10 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     // The container's own directories: overlay upper and work dirs, the merged mount point.
     auto container = std::make_shared<Container>();
     container->dir = m_options.root + "/containers/" + id;
+    // The upper directory's own mode becomes the mode of "/" inside the container, so it must
+    // be 0755 like an image's root, or non-root users could not reach anything.
     for (const auto* sub : { "/upper", "/work", "/rootfs" }) {
-        auto made = fs::make_dirs(container->dir + sub, 0700);
+        auto made = fs::make_dirs(container->dir + sub, std::string_view(sub) == "/work" ? 0700 : 0755);
         if (!made.ok()) {
             (void)fs::remove_tree(container->dir);
             return fail(made.release_error());

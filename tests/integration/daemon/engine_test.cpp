@@ -62,7 +62,7 @@ std::string make_busybox_tar(const std::string& dir)
     (void)fs::write_file_atomic(rootfs + "/data/from-image", "seed\n");
     (void)fs::write_file_atomic(rootfs + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
     (void)fs::write_file_atomic(rootfs + "/etc/group", "root:x:0:\nnogroup:x:65534:\n");
-    auto command = "cp /bin/busybox " + rootfs + "/bin/busybox && for a in $(/bin/busybox --list); do ln -sf busybox "
+    auto command = "cp /bin/busybox " + rootfs + "/bin/busybox && for a in $(/bin/busybox --list | grep -vx busybox); do ln -sf busybox "
         + rootfs + "/bin/$a; done && tar -C " + rootfs + " -cf " + dir + "/rootfs.tar .";
     if (std::system(command.c_str()) != 0)
         return "";
