@@ -716,6 +716,9 @@ Result<std::vector<std::string>> Engine::reset(bool all)
             if (cgroup.remove(m_kernel).ok())
                 report.push_back("removed cgroup glassbox/" + child);
         }
+        // The parent goes too once it is empty (another daemon's containers keep it busy).
+        if (::rmdir(parent.c_str()) == 0)
+            report.push_back("removed cgroup " + parent);
     }
 #ifdef GLASSBOX_HAVE_NETWORK
     if (m_impl->networks) {

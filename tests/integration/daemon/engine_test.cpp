@@ -97,10 +97,12 @@ protected:
         options.run_root = m_dir + "/run";
         auto bin = std::string(std::getenv("GLASSBOX_BUILD_DIR") ? std::getenv("GLASSBOX_BUILD_DIR") : ".") + "/bin";
         options.init_path = bin + "/glassbox-init";
-        options.bridge_name = "gbt" + strings::random_hex_id(6);
-        options.bridge_prefix = "gt" + strings::random_hex_id(3) + "-";
+        // The same names on every open, so a reopened engine (a daemon restart) finds and
+        // finally removes what the first one made.
+        options.bridge_name = "gbt" + m_suffix;
+        options.bridge_prefix = "gt" + m_suffix.substr(0, 3) + "-";
         options.pool_prefix = "10.233.0.0/16";
-        options.nft_table_name = "glassbox-test-" + strings::random_hex_id(6);
+        options.nft_table_name = "glassbox-test-" + m_suffix;
         auto engine = Engine::create(sys::linux_kernel(), options);
         ASSERT_TRUE(engine.ok()) << engine.error().describe();
         m_engine = engine.release_value();
@@ -150,6 +152,7 @@ protected:
     }
 
     std::string m_dir;
+    std::string m_suffix { strings::random_hex_id(6) };
     std::unique_ptr<Engine> m_engine;
 };
 
