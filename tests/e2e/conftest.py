@@ -20,7 +20,7 @@ def daemon(request):
     if os.environ.get("GLASSBOX_E2E_REFERENCE") == "dockerd":
         yield from reference_dockerd()
         return
-    reason = harness.missing_reason()
+    reason = harness.missing_reason(need_cli=False)
     if reason:
         pytest.skip(reason)
     d = harness.Daemon(label=request.module.__name__.replace("test_", "")[:12])
@@ -47,6 +47,13 @@ def reference_dockerd():
         yield peer
     finally:
         peer.stop()
+
+
+@pytest.fixture
+def glassbox_cli():
+    if not os.access(harness.CLI, os.X_OK):
+        pytest.skip(f"the glassbox CLI is not built yet ({harness.CLI}); run scripts/setup")
+    return harness.CLI
 
 
 @pytest.fixture

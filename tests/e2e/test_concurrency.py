@@ -6,7 +6,12 @@ import json
 import threading
 import time
 
+import pytest
+
 from glassbox_harness import unique
+
+
+pytestmark = pytest.mark.usefixtures("glassbox_cli")
 
 CLIENTS = 50
 SECONDS = 20

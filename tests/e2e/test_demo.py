@@ -4,7 +4,12 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from glassbox_harness import REPO
+
+
+pytestmark = pytest.mark.usefixtures("glassbox_cli")
 
 
 def test_demo_runs_and_cleans_up(daemon):

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from dockerd_harness import Dockerd, dockerd_path
-from glassbox_harness import BASE_TAR, unique
+from glassbox_harness import BASE_TAR, CLI, unique
 
 # Keys glassbox must have wherever dockerd has them; deeper differences are only printed.
 REQUIRED_CONTAINER_KEYS = ["Id", "Created", "Path", "Args", "State", "Image", "Name",
@@ -63,6 +63,8 @@ def compare(what, docker_json, glassbox_json, required):
 
 @pytest.fixture(scope="module")
 def dockerd(daemon):
+    if not os.access(CLI, os.X_OK):
+        pytest.skip(f"the glassbox CLI is not built yet ({CLI})")
     if shutil.which("docker") is None:
         pytest.skip("the docker CLI is not installed")
     if dockerd_path() is None:

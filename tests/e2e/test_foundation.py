@@ -12,6 +12,9 @@ import pytest
 from glassbox_harness import unique
 
 
+pytestmark = pytest.mark.usefixtures("glassbox_cli")
+
+
 def ok(result):
     assert result.returncode == 0, f"exit {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
     return result.stdout
