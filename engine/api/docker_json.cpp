@@ -816,7 +816,8 @@ Json image_inspect_json(const image::ImageRecord& record)
         { "VirtualSize", record.size },
         { "GraphDriver", { { "Name", "overlay2" }, { "Data", { { "LowerDir", strings::join(dirs, ":") } } } } },
         { "RootFS", { { "Type", "layers" }, { "Layers", diff_ids } } },
-        { "Metadata", { { "LastTagTime", "" } } },
+        // Go clients parse LastTagTime as a time, so it must never be "".
+        { "Metadata", { { "LastTagTime", created } } },
     };
 }
 

@@ -36,5 +36,7 @@ void register_volume_routes(Router& router, daemon::Engine& engine);
 void register_network_routes(Router& router, daemon::Engine& engine);
 // POST /build (handlers/build.cpp, owned by the builder).
 void register_build_routes(Router& router, daemon::Engine& engine);
+// /glassbox/v1/state, /glassbox/v1/state/diff, /glassbox/v1/events, /glassbox/v1/features (handlers/glassbox.cpp).
+void register_glassbox_routes(Router& router, daemon::Engine& engine);
 
 } // namespace engine::api::handlers

@@ -209,7 +209,10 @@ static Result<void> image_import(Engine& engine, Exchange& ex)
         auto reference = TRY(image::parse_reference(tag.empty() ? repo : repo + ":" + tag));
         options.repo_tag = reference.str();
     }
+    // Docker's comment for an import without --message.
     options.message = request.query_value("message").value_or("");
+    if (options.message.empty())
+        options.message = "Imported from -";
     options.changes = request.query_values("changes");
     auto temp = TRY(TempFile::create(engine, ".tar"));
     auto size = TRY_CTX(ex.body_to_file(temp.path()), "receive import tarball");

@@ -4,6 +4,7 @@
 
 #include "engine/api/handlers/handlers.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,27 @@ namespace engine::api::handlers {
 
 // [SECTION] SocketSink.
 
+// Sends one piece of output. The first piece goes out at least 20 ms after the response head:
+// docker-py reads the head through a buffered reader and then switches to the raw socket, so
+// output that arrived in the same read as the head would be lost to it.
+bool SocketSink::send_locked(daemon::StreamKind stream, std::string_view data)
+{
+    if (m_closed)
+        return false;
+    if (data.empty())
+        return true;
+    if (!m_sent_any) {
+        m_sent_any = true;
+        auto ready = m_opened_at + std::chrono::milliseconds(20);
+        if (std::chrono::steady_clock::now() < ready)
+            std::this_thread::sleep_until(ready);
+    }
+    bool ok = m_multiplexed ? send_all(m_fd, encode_frame(static_cast<std::uint8_t>(stream), data)) : send_all(m_fd, data);
+    if (!ok)
+        m_closed = true;
+    return ok;
+}
+
 bool SocketSink::write(daemon::StreamKind stream, std::string_view data)
 {
     std::lock_guard lock(m_mutex);
@@ -24,12 +46,7 @@ bool SocketSink::write(daemon::StreamKind stream, std::string_view data)
         m_pending.emplace_back(stream, std::string(data));
         return true;
     }
-    if (data.empty())
-        return true;
-    bool ok = m_multiplexed ? send_all(m_fd, encode_frame(static_cast<std::uint8_t>(stream), data)) : send_all(m_fd, data);
-    if (!ok)
-        m_closed = true;
-    return ok;
+    return send_locked(stream, data);
 }
 
 void SocketSink::open(bool multiplexed)
@@ -37,13 +54,9 @@ void SocketSink::open(bool multiplexed)
     std::lock_guard lock(m_mutex);
     m_multiplexed = multiplexed;
     m_open = true;
-    for (auto& [stream, data] : m_pending) {
-        if (m_closed || data.empty())
-            continue;
-        bool ok = m_multiplexed ? send_all(m_fd, encode_frame(static_cast<std::uint8_t>(stream), data)) : send_all(m_fd, data);
-        if (!ok)
-            m_closed = true;
-    }
+    m_opened_at = std::chrono::steady_clock::now();
+    for (auto& [stream, data] : m_pending)
+        send_locked(stream, data);
     m_pending.clear();
 }
 
@@ -107,10 +120,20 @@ Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
             if (n == 0) {
                 if (with_stdin && attachment.close_stdin)
                     attachment.close_stdin();
-                return;
+                // EOF is either the client's half-close (it still reads output) or a full close.
+                // A Unix stream socket reports POLLHUP only once both directions are shut, which
+                // is the full close (or our own shutdown once the output ended).
+                for (;;) {
+                    pollfd pfd { .fd = fd, .events = 0, .revents = 0 };
+                    int ready = ::poll(&pfd, 1, -1);
+                    if (ready < 0 && errno == EINTR)
+                        continue;
+                    if (ready < 0 || (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
+                        break;
+                }
             }
-            if (n < 0) {
-                // A reset (or our own shutdown once the output ended): the client is gone.
+            if (n <= 0) {
+                // A reset or a full close: the client is gone, so stop sending to it.
                 if (!finished.load()) {
                     sink->close();
                     if (attachment.detach)

@@ -3,6 +3,7 @@
 // hijacked session loop (stdin from the client, output to it, close after the process ends).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,9 @@ private:
     bool m_closed { false };
     bool m_multiplexed { true };
     std::vector<std::pair<daemon::StreamKind, std::string>> m_pending;
+    std::chrono::steady_clock::time_point m_opened_at;
+    bool m_sent_any { false };
+    bool send_locked(daemon::StreamKind stream, std::string_view data);
 };
 
 // Writes output as HTTP chunks, one frame per chunk (logs). Starts the chunked response on the
