@@ -28,6 +28,11 @@ struct Flags {
     std::string init_path;
     std::string log_level { "info" };
     std::string pidfile;
+    std::string bridge_name;
+    std::string bridge_prefix;
+    std::string default_subnet;
+    std::string pool;
+    std::string nft_table;
 };
 
 engine::api::Server* g_server = nullptr;
@@ -47,7 +52,13 @@ void usage(FILE* out)
         "  -H, --host URL      API socket, unix:///path [unix://<run-root>/glassbox.sock]\n"
         "  --init-path PATH    glassbox-init binary for --init [next to glassboxd]\n"
         "  --log-level LEVEL   debug, info, warn or error [info]\n"
-        "  --pidfile PATH      [<run-root>/glassboxd.pid]\n");
+        "  --pidfile PATH      [<run-root>/glassboxd.pid]\n"
+        "  --bridge NAME       the default bridge [glassbox0]\n"
+        "  --link-prefix P     prefix of every link glassbox creates [gb-]\n"
+        "  --subnet CIDR       subnet of the default bridge network [picked by IPAM]\n"
+        "  --address-pool CIDR where user networks get their subnets [Docker's pools]\n"
+        "  --nft-table NAME    nftables table for NAT and published ports [glassbox]\n"
+        "  (tests give each daemon its own bridge, prefix, pool and table so they never collide)\n");
 }
 
 // Parses "--flag value" and "--flag=value"; returns false (after printing why) on bad input.
@@ -79,6 +90,16 @@ bool parse_flags(int argc, char** argv, Flags& flags, bool& help)
             target = &flags.log_level;
         else if (arg == "--pidfile" || arg == "-p")
             target = &flags.pidfile;
+        else if (arg == "--bridge" || arg == "-b")
+            target = &flags.bridge_name;
+        else if (arg == "--link-prefix")
+            target = &flags.bridge_prefix;
+        else if (arg == "--subnet" || arg == "--bip")
+            target = &flags.default_subnet;
+        else if (arg == "--address-pool")
+            target = &flags.pool;
+        else if (arg == "--nft-table")
+            target = &flags.nft_table;
         if (!target) {
             std::fprintf(stderr, "glassboxd: unknown flag \"%s\"\n", arg.c_str());
             return false;
@@ -163,6 +184,14 @@ engine::Result<int> run(int argc, char** argv)
     options.root = flags.root;
     options.run_root = flags.run_root;
     options.init_path = flags.init_path;
+    if (!flags.bridge_name.empty())
+        options.bridge_name = flags.bridge_name;
+    if (!flags.bridge_prefix.empty())
+        options.bridge_prefix = flags.bridge_prefix;
+    options.default_subnet = flags.default_subnet;
+    options.pool_prefix = flags.pool;
+    if (!flags.nft_table.empty())
+        options.nft_table_name = flags.nft_table;
     auto engine = TRY_CTX(daemon::Engine::create(sys::linux_kernel(), options), "start engine");
 
     api::Server server(api::make_router(*engine));
