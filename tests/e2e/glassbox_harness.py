@@ -4,6 +4,7 @@ directory), imports the busybox base image into it, and stops it again by PID, c
 daemon left no mount behind. Standard library only, so both interpreters can import it.
 """
 import http.client
+import re
 import json
 import os
 import shutil
@@ -141,14 +142,15 @@ class Daemon:
         # Class-B pool in 10.x chosen from the suffix: distinct per daemon with high probability.
         octet = 100 + int(suffix[:2], 16) % 150
         wanted = {
-            "--bridge-name": f"gbt{suffix}",
-            "--bridge-prefix": f"gt{suffix[:3]}",
-            "--pool-prefix": f"10.{octet}.0.0/16",
+            "--bridge": f"gbt{suffix}",
+            "--link-prefix": f"gb{suffix[:3]}",
+            "--subnet": f"10.{octet}.255.0/24",
+            "--address-pool": f"10.{octet}.0.0/17",
             "--nft-table": f"glassbox_t{suffix}",
         }
         flags = []
         for flag, value in wanted.items():
-            if flag in help_text:
+            if re.search(rf"^\s*{re.escape(flag)}\s", help_text, re.M):
                 flags += [flag, value]
         return flags
 
