@@ -1,0 +1,95 @@
+// The flags of `glassbox run` / `glassbox create` (Docker's names and spellings) and their
+// translation into the Docker Engine API create body, shaped as the docker CLI 28 sends it
+// (docs/reference/docker-api README §2.4-2.5). Pure functions: no daemon, no terminal, so the
+// unit tests can check `run -m 32m --cpus 1.5 -p 8080:80 -v a:/b` byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/base/result.h"
+
+namespace engine::cli {
+
+using Json = nlohmann::json;
+
+struct RunFlags {
+    bool detach { false };
+    bool interactive { false };
+    bool tty { false };
+    bool remove { false };
+    std::string name;
+    std::vector<std::string> env;
+    std::vector<std::string> env_files;
+    std::string workdir;
+    std::string user;
+    std::string hostname;
+    std::vector<std::string> volumes;
+    std::vector<std::string> mounts;
+    std::vector<std::string> tmpfs;
+    std::vector<std::string> publish;
+    bool publish_all { false };
+    std::vector<std::string> expose;
+    std::string network;
+    std::vector<std::string> network_aliases;
+    std::string ip;
+    std::string restart;
+    std::string memory;
+    std::string memory_swap;
+    std::string cpus;
+    std::int64_t cpu_shares { 0 };
+    std::int64_t pids_limit { 0 };
+    std::vector<std::string> cap_add;
+    std::vector<std::string> cap_drop;
+    bool privileged { false };
+    bool read_only { false };
+    bool init { false };
+    std::optional<std::string> entrypoint;
+    std::vector<std::string> labels;
+    std::string stop_signal;
+    std::optional<int> stop_timeout;
+    std::vector<std::string> links;
+    std::vector<std::string> dns;
+    std::vector<std::string> add_hosts;
+    std::vector<std::string> security_opts;
+    std::string image;
+    std::vector<std::string> command;
+    // The local terminal size as [rows, cols], filled by the caller for -t (0 when unknown).
+    int console_rows { 0 };
+    int console_cols { 0 };
+};
+
+// Which verb the flags are for: only `run` has -d/--detach (both have --rm, as in docker).
+enum class RunVerb {
+    Run,
+    Create,
+};
+
+// Registers Docker's run/create flags on `command`, bound to `flags`, with IMAGE [CMD...] as
+// positionals; everything after IMAGE is the container command, flags included.
+void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb);
+
+// Builds the create body. Errors name the flag and the value at fault. `-e NAME` (no '=')
+// takes NAME's value from our own environment, as the docker CLI does.
+Result<Json> build_create_body(const RunFlags& flags);
+
+// Docker's RAMInBytes: "32m" = 32 MiB; units b, k, m, g, t, p (any case, optional "b"/"ib"),
+// decimals allowed ("1.5g"); a bare number is bytes. -1 is allowed only where the caller says.
+Result<std::int64_t> parse_memory_bytes(std::string_view text);
+// "1.5" -> 1500000000 NanoCpus.
+Result<std::int64_t> parse_nano_cpus(std::string_view text);
+// Adds one -p spec ([ip:][hostPort:]containerPort[/proto], ranges allowed) to ExposedPorts and
+// PortBindings.
+Result<void> add_port_binding(std::string_view spec, Json& exposed_ports, Json& port_bindings);
+// Reads an --env-file: KEY=VALUE lines, '#' comments and blank lines skipped, a bare KEY taken
+// from our environment (dropped when unset).
+Result<std::vector<std::string>> read_env_file(const std::string& path);
+// Parses --mount "type=volume,src=v,dst=/m,readonly" into a HostConfig.Mounts entry.
+Result<Json> parse_mount_spec(std::string_view spec);
+
+} // namespace engine::cli

@@ -1,0 +1,259 @@
+// api::Client against a scripted server on a Unix socket in a temp dir: chunked bodies,
+// error mapping, hijack with bytes already buffered, frame demultiplexing.
+#include "engine/api/client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+using engine::api::Client;
+using engine::api::FrameDemuxer;
+using engine::api::Json;
+using engine::api::StreamKind;
+
+namespace {
+
+// Accepts one connection, reads the request head (and `body_bytes` more), records it, and
+// writes `response` verbatim, then closes.
+class ScriptedServer {
+public:
+    explicit ScriptedServer(std::string response)
+        : m_response(std::move(response))
+    {
+        char dir_template[] = "/tmp/glassbox-cli-client-XXXXXX";
+        EXPECT_NE(::mkdtemp(dir_template), nullptr);
+        m_dir = dir_template;
+        m_path = m_dir + "/api.sock";
+        m_listen = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address {};
+        address.sun_family = AF_UNIX;
+        std::strcpy(address.sun_path, m_path.c_str());
+        EXPECT_EQ(::bind(m_listen, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        EXPECT_EQ(::listen(m_listen, 1), 0);
+        m_thread = std::thread([this] { serve(); });
+    }
+    ~ScriptedServer()
+    {
+        if (m_thread.joinable())
+            m_thread.join();
+        ::close(m_listen);
+        ::unlink(m_path.c_str());
+        ::rmdir(m_dir.c_str());
+    }
+    const std::string& path() const { return m_path; }
+    std::string request()
+    {
+        if (m_thread.joinable())
+            m_thread.join();
+        return m_request;
+    }
+
+private:
+    void serve()
+    {
+        int fd = ::accept(m_listen, nullptr, nullptr);
+        if (fd < 0)
+            return;
+        char buffer[4096];
+        while (m_request.find("\r\n\r\n") == std::string::npos) {
+            ssize_t got = ::read(fd, buffer, sizeof buffer);
+            if (got <= 0)
+                break;
+            m_request.append(buffer, static_cast<size_t>(got));
+        }
+        ::send(fd, m_response.data(), m_response.size(), MSG_NOSIGNAL);
+        ::shutdown(fd, SHUT_WR);
+        // Drain whatever the client still sends (a hijacked stdin) until it half-closes.
+        while (::read(fd, buffer, sizeof buffer) > 0) { }
+        ::close(fd);
+    }
+
+    std::string m_response;
+    std::string m_dir;
+    std::string m_path;
+    std::string m_request;
+    int m_listen { -1 };
+    std::thread m_thread;
+};
+
+} // namespace
+
+TEST(ClientTest, ChunkedJsonResponseIsDecoded)
+{
+    ScriptedServer server("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+                          "5\r\n[{\"Id\r\n6\r\n\":\"a\"}\r\n1\r\n]\r\n0\r\n\r\n");
+    Client client(server.path());
+
+    auto listing = client.get_json("/containers/json?all=1");
+
+    ASSERT_TRUE(listing.ok()) << listing.error().describe();
+    EXPECT_EQ(listing.value(), Json::parse(R"([{"Id":"a"}])"));
+    EXPECT_NE(server.request().find("GET /v1.41/containers/json?all=1 HTTP/1.1\r\n"), std::string::npos);
+}
+
+TEST(ClientTest, DaemonErrorsKeepMessageAndKind)
+{
+    ScriptedServer server("HTTP/1.1 404 Not Found\r\nContent-Length: 39\r\n\r\n{\"message\":\"No such container: nosuch\"}");
+    Client client(server.path());
+
+    auto result = client.inspect_container("nosuch");
+
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind(), engine::ErrorKind::NotFound);
+    EXPECT_EQ(result.error().message(), "Error response from daemon: No such container: nosuch");
+}
+
+TEST(ClientTest, StatusCodesMapToKinds)
+{
+    EXPECT_EQ(engine::api::error_from_response(409, "", R"({"message":"x"})").kind(), engine::ErrorKind::Conflict);
+    EXPECT_EQ(engine::api::error_from_response(400, "", "").kind(), engine::ErrorKind::InvalidArgument);
+    EXPECT_EQ(engine::api::error_from_response(304, "", "").kind(), engine::ErrorKind::NotModified);
+    EXPECT_EQ(engine::api::error_from_response(500, "", "plain text").message(), "Error response from daemon: plain text");
+}
+
+TEST(ClientTest, StopOfStoppedContainerIsSuccess)
+{
+    ScriptedServer server("HTTP/1.1 304 Not Modified\r\n\r\n");
+    Client client(server.path());
+
+    auto result = client.stop_container("web", 2);
+
+    EXPECT_TRUE(result.ok());
+    EXPECT_NE(server.request().find("POST /v1.41/containers/web/stop?t=2 HTTP/1.1"), std::string::npos);
+}
+
+TEST(ClientTest, HijackKeepsBytesThatArrivedWithTheHeaders)
+{
+    std::string frame("\x01\x00\x00\x00\x00\x00\x00\x03hi\n", 11);
+    ScriptedServer server("HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n" + frame);
+    Client client(server.path());
+
+    auto stream = client.attach_container("abc", false);
+    ASSERT_TRUE(stream.ok()) << stream.error().describe();
+    stream.value().close_write();
+    std::string received;
+    char buffer[64];
+    for (;;) {
+        auto got = stream.value().read(buffer, sizeof buffer);
+        ASSERT_TRUE(got.ok());
+        if (got.value() == 0)
+            break;
+        received.append(buffer, got.value());
+    }
+
+    EXPECT_EQ(received, frame);
+    auto request = server.request();
+    EXPECT_NE(request.find("POST /v1.41/containers/abc/attach?stderr=1&stdout=1&stream=1 HTTP/1.1"), std::string::npos);
+    EXPECT_NE(request.find("Upgrade: tcp\r\n"), std::string::npos);
+    EXPECT_NE(request.find("Connection: Upgrade\r\n"), std::string::npos);
+}
+
+TEST(ClientTest, HijackRefusedWith200IsAnError)
+{
+    ScriptedServer server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    Client client(server.path());
+
+    auto stream = client.attach_container("abc", true);
+
+    ASSERT_FALSE(stream.ok());
+    EXPECT_NE(stream.error().message().find("unable to upgrade to tcp, received 200"), std::string::npos);
+}
+
+TEST(ClientTest, WaitReturnsAfterHeadersAndFinishesWithStatusCode)
+{
+    ScriptedServer server("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "1e\r\n{\"Error\":null,\"StatusCode\":7}\n\r\n0\r\n\r\n");
+    Client client(server.path());
+
+    auto pending = client.begin_wait("abc", "next-exit");
+    ASSERT_TRUE(pending.ok()) << pending.error().describe();
+    auto result = Client::finish_wait(pending.value());
+
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    EXPECT_EQ(result.value().status_code, 7);
+    EXPECT_NE(server.request().find("POST /v1.41/containers/abc/wait?condition=next-exit"), std::string::npos);
+}
+
+TEST(ClientTest, JsonLinesStreamStopsAtErrorMessage)
+{
+    ScriptedServer server("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"
+                          "{\"status\":\"one\"}\r\n{\"errorDetail\":{\"message\":\"offline\"},\"error\":\"offline\"}\r\n");
+    Client client(server.path());
+    std::vector<std::string> seen;
+
+    auto result = client.pull_image("alpine:3.19", [&](const Json& line) { seen.push_back(line.value("status", "")); });
+
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().message(), "offline");
+    EXPECT_EQ(seen, std::vector<std::string> { "one" });
+    EXPECT_NE(server.request().find("fromImage=alpine&tag=3.19"), std::string::npos);
+}
+
+TEST(ClientTest, MissingSocketIsAConnectError)
+{
+    Client client("/tmp/glassbox-cli-no-such-dir/api.sock");
+
+    auto result = client.ping();
+
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code(), ENOENT);
+    EXPECT_NE(result.error().message().find("/tmp/glassbox-cli-no-such-dir/api.sock"), std::string::npos);
+}
+
+TEST(ClientTest, HostUrlsAreParsed)
+{
+    EXPECT_EQ(Client::socket_path_from_host("unix:///run/x.sock").value(), "/run/x.sock");
+    EXPECT_EQ(Client::socket_path_from_host("/run/y.sock").value(), "/run/y.sock");
+    EXPECT_FALSE(Client::socket_path_from_host("tcp://127.0.0.1:2375").ok());
+    EXPECT_FALSE(Client::socket_path_from_host("unix://relative").ok());
+}
+
+TEST(ClientTest, QueryAndFilterEncoding)
+{
+    EXPECT_EQ(engine::api::url_encode("docker.io/library/bb"), "docker.io%2Flibrary%2Fbb");
+    EXPECT_EQ(engine::api::encode_filters({ { "name", { "tgt" } }, { "status", { "running" } } }),
+        R"({"name":{"tgt":true},"status":{"running":true}})");
+    EXPECT_EQ(engine::api::query_string({ { "a", "1" }, { "b", "x y" } }), "?a=1&b=x%20y");
+}
+
+TEST(FrameDemuxerTest, FramesSplitAnywhereAreReassembled)
+{
+    std::string out;
+    std::string err;
+    FrameDemuxer demuxer([&](StreamKind kind, std::string_view payload) {
+        (kind == StreamKind::Stderr ? err : out).append(payload);
+    });
+    std::string bytes = std::string("\x01\x00\x00\x00\x00\x00\x00\x03hi\n", 11)
+        + std::string("\x02\x00\x00\x00\x00\x00\x00\x05" "err0\n", 13) + std::string("\x01\x00\x00\x00\x00\x00\x00\x00", 8);
+
+    for (char byte : bytes)
+        ASSERT_TRUE(demuxer.feed(std::string_view(&byte, 1)).ok());
+
+    EXPECT_EQ(out, "hi\n");
+    EXPECT_EQ(err, "err0\n");
+    EXPECT_TRUE(demuxer.at_frame_boundary());
+}
+
+TEST(FrameDemuxerTest, UnknownStreamByteIsRejected)
+{
+    FrameDemuxer demuxer([](StreamKind, std::string_view) { });
+
+    auto result = demuxer.feed("hello wo");
+
+    EXPECT_FALSE(result.ok());
+}
+
+TEST(FrameDemuxerTest, HalfFrameIsNotABoundary)
+{
+    FrameDemuxer demuxer([](StreamKind, std::string_view) { });
+
+    ASSERT_TRUE(demuxer.feed(std::string("\x01\x00\x00\x00\x00\x00\x00\x05" "ab", 10)).ok());
+
+    EXPECT_FALSE(demuxer.at_frame_boundary());
+}
