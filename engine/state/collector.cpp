@@ -277,8 +277,11 @@ void collect_namespaces(const EngineObjects& objects, const HostNamespaces& host
 
 // [SECTION] Mounts
 
+// `layers_by_dir` maps a directory to its image layer; it also remembers, for every lowerdir seen,
+// the answer after resolving symlinks (nullptr: not a layer), so each path costs one realpath(3)
+// per snapshot however many mount namespaces show it.
 void classify_mount(MountInfo& mount, const EngineObjects& objects, const Snapshot& snapshot,
-    const HostNamespaces& host, const std::map<std::string, const LayerInfo*>& layers_by_dir)
+    const HostNamespaces& host, std::map<std::string, const LayerInfo*>& layers_by_dir)
 {
     mount.container_id = container_with_namespace(snapshot, host, "mnt", mount.mount_namespace);
     mount.kind = mount.fstype;
@@ -289,9 +292,11 @@ void classify_mount(MountInfo& mount, const EngineObjects& objects, const Snapsh
             OverlayLower lower;
             lower.path = dir;
             auto it = layers_by_dir.find(dir);
-            if (it == layers_by_dir.end())
-                it = layers_by_dir.find(real_path(dir));
-            if (it != layers_by_dir.end()) {
+            if (it == layers_by_dir.end()) {
+                auto resolved = layers_by_dir.find(real_path(dir));
+                it = layers_by_dir.emplace(dir, resolved == layers_by_dir.end() ? nullptr : resolved->second).first;
+            }
+            if (it->second) {
                 lower.layer_diff_id = it->second->diff_id;
                 lower.image_ids = it->second->image_ids;
                 lower.created_by = it->second->created_by;
@@ -535,6 +540,8 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     if (!fs::is_dir(options.proc_root))
         return Error::not_found("collect state: procfs not found at " + options.proc_root);
 
+    using Clock = std::chrono::steady_clock;
+    auto started = Clock::now();
     Snapshot snapshot;
     snapshot.generation = options.generation;
     snapshot.taken_at = strings::rfc3339_nano(std::chrono::system_clock::now());
@@ -564,13 +571,26 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
         }
     }
 
+    CollectTimings unused;
+    auto& timings = options.timings ? *options.timings : unused;
+    auto mark = Clock::now();
+    auto lap = [&mark](double& into) {
+        auto now = Clock::now();
+        into = std::chrono::duration<double, std::milli>(now - mark).count();
+        mark = now;
+    };
     collect_processes(options, host, snapshot);
+    lap(timings.processes);
     collect_namespaces(objects, host, snapshot);
+    lap(timings.namespaces);
     std::vector<MountInfo> host_mounts;
     collect_mounts(objects, options, host, snapshot, host_mounts);
+    lap(timings.mounts);
     collect_cgroups(options, host_mounts, snapshot);
+    lap(timings.cgroups);
     if (options.network)
         collect_network(objects, options, host, snapshot);
+    lap(timings.network);
     if (options.nftables) {
         auto rules = read_nft_rules(options.nft_table_prefix);
         if (rules.ok())
@@ -578,8 +598,10 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
         else
             snapshot.warnings.push_back("nftables: " + rules.error().describe());
     }
+    lap(timings.nftables);
     if (options.kernel_features)
         add_kernel_features(snapshot);
+    timings.total = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     return snapshot;
 }
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -399,14 +400,19 @@ NetworkFacts read_network_namespaces(const std::vector<NetnsSource>& namespaces)
         fds.emplace_back(source.inode, fd);
     }
 
+    // Namespaces are independent, so a few threads read them side by side (each thread enters
+    // one namespace at a time; all of them share the open fds, which setns(2) only reads).
     std::vector<NamespaceDump> dumps(fds.size());
-    std::thread worker([&] {
+    size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+    workers = std::max<size_t>(1, std::min(workers, (fds.size() + 7) / 8));
+    std::vector<std::vector<std::string>> worker_warnings(workers);
+    auto work = [&](size_t worker) {
         UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
         if (!home.valid()) {
-            result.warnings.push_back("open /proc/thread-self/ns/net: " + std::system_category().message(errno));
+            worker_warnings[worker].push_back("open /proc/thread-self/ns/net: " + std::system_category().message(errno));
             return;
         }
-        for (size_t i = 0; i < fds.size(); ++i) {
+        for (size_t i = worker; i < fds.size(); i += workers) {
             dumps[i].inode = fds[i].first;
             if (::setns(fds[i].second, CLONE_NEWNET) != 0) {
                 dumps[i].facts.warnings.push_back("enter net:[" + std::to_string(fds[i].first) + "]: "
@@ -423,8 +429,14 @@ NetworkFacts read_network_namespaces(const std::vector<NetnsSource>& namespaces)
                 break;
             }
         }
-    });
-    worker.join();
+    };
+    std::vector<std::thread> threads;
+    for (size_t worker = 0; worker < workers; ++worker)
+        threads.emplace_back(work, worker);
+    for (auto& thread : threads)
+        thread.join();
+    for (auto& warnings : worker_warnings)
+        result.warnings.insert(result.warnings.end(), warnings.begin(), warnings.end());
 
     // Name the peers and parents in other namespaces now that every namespace is read.
     for (auto& dump : dumps) {

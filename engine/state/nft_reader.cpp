@@ -5,6 +5,7 @@
 #include "engine/state/collector_internal.h"
 
 #include <memory>
+#include <mutex>
 
 #include <nftables/libnftables.h>
 #include <nlohmann/json.hpp>
@@ -88,17 +89,28 @@ Result<std::vector<NftRule>> parse_nft_rules(std::string_view json_text, std::st
     return rules;
 }
 
-Result<std::vector<NftRule>> read_nft_rules(const std::string& prefix)
-{
-    ContextPtr context(nft_ctx_new(NFT_CTX_DEFAULT));
-    if (!context)
-        return Error::system("nft_ctx_new failed");
-    nft_ctx_buffer_output(context.get());
-    nft_ctx_buffer_error(context.get());
+namespace {
 
+// One libnftables context for the life of the process: creating one costs more than the listings
+// themselves (it reads iproute2's tables and opens a netlink socket), and a snapshot wants only
+// the listings. The socket belongs to the network namespace of the thread that made it, which for
+// the collector is always the daemon's own. A mutex serialises the users.
+struct NftSession {
+    std::mutex mutex;
+    ContextPtr context;
+};
+
+NftSession& nft_session()
+{
+    static NftSession session;
+    return session;
+}
+
+Result<std::vector<NftRule>> list_rules(nft_ctx* context, const std::string& prefix)
+{
     // Find glassbox's tables first, so a busy host's other rules are never listed.
-    nft_ctx_output_set_flags(context.get(), NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-    auto tables_json = TRY(run_nft(context.get(), "list tables"));
+    nft_ctx_output_set_flags(context, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+    auto tables_json = TRY(run_nft(context, "list tables"));
     nlohmann::json tables;
     try {
         tables = nlohmann::json::parse(tables_json);
@@ -114,14 +126,37 @@ Result<std::vector<NftRule>> read_nft_rules(const std::string& prefix)
         if (!strings::starts_with(name, prefix))
             continue;
         auto command = "list table " + family + " " + name;
-        nft_ctx_output_set_flags(context.get(), NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-        auto json_text = TRY(run_nft(context.get(), command));
-        nft_ctx_output_set_flags(context.get(), NFT_CTX_OUTPUT_HANDLE);
-        auto text = TRY(run_nft(context.get(), command));
+        nft_ctx_output_set_flags(context, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+        auto json_text = TRY(run_nft(context, command));
+        nft_ctx_output_set_flags(context, NFT_CTX_OUTPUT_HANDLE);
+        auto text = TRY(run_nft(context, command));
         auto table_rules = TRY(parse_nft_rules(json_text, text, prefix));
         rules.insert(rules.end(), table_rules.begin(), table_rules.end());
     }
     return rules;
+}
+
+} // namespace
+
+Result<std::vector<NftRule>> read_nft_rules(const std::string& prefix)
+{
+    auto& session = nft_session();
+    std::lock_guard lock(session.mutex);
+    for (int attempt = 0;; ++attempt) {
+        if (!session.context) {
+            session.context.reset(nft_ctx_new(NFT_CTX_DEFAULT));
+            if (!session.context)
+                return Error::system("nft_ctx_new failed");
+            nft_ctx_buffer_output(session.context.get());
+            nft_ctx_buffer_error(session.context.get());
+        }
+        auto rules = list_rules(session.context.get(), prefix);
+        // A table that vanished between the two listings, or a socket in a bad state: start
+        // over once with a fresh context before reporting the error.
+        if (rules.ok() || attempt > 0)
+            return rules;
+        session.context.reset();
+    }
 }
 
 } // namespace engine::state::detail

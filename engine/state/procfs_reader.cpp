@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "engine/base/fd.h"
@@ -15,10 +16,13 @@
 
 namespace engine::state::detail {
 
-bool read_small_file(const std::string& path, std::string& out)
+namespace {
+
+// Reads a file relative to `dir_fd` (AT_FDCWD for an absolute path).
+bool read_small_file_at(int dir_fd, const char* path, std::string& out)
 {
     out.clear();
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::openat(dir_fd, path, O_RDONLY | O_CLOEXEC));
     if (!fd.valid())
         return false;
     char buffer[4096];
@@ -34,6 +38,24 @@ bool read_small_file(const std::string& path, std::string& out)
         out.append(buffer, static_cast<size_t>(got));
     }
     return true;
+}
+
+std::uint64_t read_namespace_inode_at(int pid_dir_fd, const char* type)
+{
+    char link[16];
+    std::snprintf(link, sizeof link, "ns/%s", type);
+    char target[64];
+    ssize_t length = ::readlinkat(pid_dir_fd, link, target, sizeof(target) - 1);
+    if (length <= 0)
+        return 0;
+    return parse_namespace_link(std::string_view(target, static_cast<size_t>(length)));
+}
+
+} // namespace
+
+bool read_small_file(const std::string& path, std::string& out)
+{
+    return read_small_file_at(AT_FDCWD, path.c_str(), out);
 }
 
 std::vector<int> list_pids(const std::string& proc_root)
@@ -204,17 +226,22 @@ std::vector<std::pair<std::string, std::string>> parse_proc_cgroup(std::string_v
 
 bool read_process(const std::string& proc_root, int pid, ProcessInfo& process)
 {
+    // Everything is read relative to the process's directory, opened once: procfs then looks the
+    // PID up once instead of a dozen times.
     auto base = proc_root + "/" + std::to_string(pid);
+    UniqueFd dir(::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid())
+        return false;
     std::string text;
     process.pid = pid;
-    if (!read_small_file(base + "/stat", text) || !parse_stat(text, process))
+    if (!read_small_file_at(dir.get(), "stat", text) || !parse_stat(text, process))
         return false;
-    if (!read_small_file(base + "/status", text))
+    if (!read_small_file_at(dir.get(), "status", text))
         return false;
     parse_status(text, process);
-    if (read_small_file(base + "/cmdline", text))
+    if (read_small_file_at(dir.get(), "cmdline", text))
         process.cmdline = parse_cmdline(text);
-    if (read_small_file(base + "/cgroup", text)) {
+    if (read_small_file_at(dir.get(), "cgroup", text)) {
         // The unified path on v2 and hybrid; the memory hierarchy's on pure v1.
         for (const auto& [hierarchy, path] : parse_proc_cgroup(text)) {
             if (hierarchy == "unified")
@@ -224,7 +251,7 @@ bool read_process(const std::string& proc_root, int pid, ProcessInfo& process)
         }
     }
     for (const char* type : namespace_types()) {
-        if (auto inode = read_namespace_inode(proc_root, pid, type))
+        if (auto inode = read_namespace_inode_at(dir.get(), type))
             process.namespaces[type] = inode;
     }
     // A zombie has released its namespaces: its ns links no longer resolve, which is expected.

@@ -17,9 +17,13 @@ std::string short_id(const std::string& id)
     return hex.substr(0, 12);
 }
 
-std::string count_text(size_t count, const char* noun)
+// "1 link", "3 links"; nouns ending in "s" take "es" ("2 processes").
+std::string count_text(size_t count, std::string_view noun)
 {
-    return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+    std::string text = std::to_string(count) + " " + std::string(noun);
+    if (count != 1)
+        text += noun.back() == 's' ? "es" : "s";
+    return text;
 }
 
 std::string join_ints(const std::vector<int>& values, const char* separator)

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -100,6 +101,14 @@ void run_collect(benchmark::State& state, ProcessScope scope, bool with_fleet)
     const EngineObjects& objects = with_fleet ? fleet().objects : empty;
     CollectOptions options;
     options.processes = scope;
+    CollectTimings timings;
+    options.timings = &timings;
+    // Phase times (ms of wall time), averaged over the iterations: what dominates.
+    std::vector<std::pair<const char*, double CollectTimings::*>> phases = { { "ms_processes", &CollectTimings::processes },
+        { "ms_namespaces", &CollectTimings::namespaces }, { "ms_mounts", &CollectTimings::mounts },
+        { "ms_cgroups", &CollectTimings::cgroups }, { "ms_network", &CollectTimings::network },
+        { "ms_nftables", &CollectTimings::nftables } };
+    std::vector<double> sums(phases.size(), 0.0);
     for (auto _ : state) {
         auto snapshot = collect_snapshot(objects, options);
         benchmark::DoNotOptimize(snapshot);
@@ -107,10 +116,14 @@ void run_collect(benchmark::State& state, ProcessScope scope, bool with_fleet)
             state.SkipWithError(snapshot.error().describe().c_str());
             return;
         }
+        for (size_t i = 0; i < phases.size(); ++i)
+            sums[i] += timings.*(phases[i].second);
         state.counters["processes"] = static_cast<double>(snapshot.value().processes.size());
         state.counters["links"] = static_cast<double>(snapshot.value().links.size());
         state.counters["mounts"] = static_cast<double>(snapshot.value().mounts.size());
     }
+    for (size_t i = 0; i < phases.size(); ++i)
+        state.counters[phases[i].first] = sums[i] / static_cast<double>(std::max<std::int64_t>(state.iterations(), 1));
 }
 
 // Each phase alone, to say what dominates.

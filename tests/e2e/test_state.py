@@ -1,0 +1,252 @@
+"""Kernel state end to end (issue 6): `glassbox state`, `state diff -- COMMAND`, `record` and
+`replay` against a private glassboxd. The diff test checks that `network create` plus `run` on that
+network adds exactly the kernel objects those commands make (a netns, a veth pair with one end on
+the network's bridge, an address, routes, an overlay root over the image's layers, cgroups,
+processes) and nothing that belongs to anyone else.
+"""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+import glassbox_harness as harness
+
+
+def cli_json(daemon, *args, timeout=120):
+    result = daemon.cli(*args, timeout=timeout)
+    assert result.returncode == 0, f"glassbox {' '.join(args)}: {result.stderr}"
+    return json.loads(result.stdout)
+
+
+def image_layers(daemon, image):
+    status, info = daemon.api_json("GET", f"/v1.41/images/{image}/json")
+    assert status == 200, info
+    return info["RootFS"]["Layers"]
+
+
+def changes_by_kind(diff):
+    kinds = {}
+    for change in diff["changes"]:
+        kinds.setdefault(change["kind"], []).append(change)
+    return kinds
+
+
+def snapshot(daemon, query=""):
+    status, body = daemon.request("GET", "/glassbox/v1/state" + query)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def network_missing(daemon):
+    """Why a user bridge network cannot be made with this daemon, or None."""
+    name = harness.unique("gbprobe")
+    result = daemon.cli("network", "create", name)
+    if result.returncode != 0:
+        return "network create does not work with this daemon yet: " + result.stderr.strip()
+    daemon.cli("network", "rm", name)
+    return None
+
+
+def test_state_json_shows_pid1_with_host_pid_and_nspid(daemon, image, name):
+    result = daemon.cli("run", "-d", "--name", name, "--network", "none", image, "sleep", "300")
+    assert result.returncode == 0, result.stderr
+    try:
+        host_pid = daemon.container_pid(name)
+        state = cli_json(daemon, "state", "--json", "--container", name)
+
+        assert [c["name"] for c in state["containers"]] == [name]
+        assert state["containers"][0]["pid"] == host_pid
+        pid1 = [p for p in state["processes"] if p["pid"] == host_pid]
+        assert len(pid1) == 1, state["processes"]
+        assert pid1[0]["nspid"] == [host_pid, 1]
+        assert pid1[0]["cmdline"] == ["sleep", "300"]
+        # Only the container's own objects are in the filtered view.
+        assert all(p["container_id"] == state["containers"][0]["id"] for p in state["processes"])
+        assert state["containers"][0]["namespaces"]["pid"] != state["host_namespaces"]["pid"]
+
+        human = daemon.cli("state", "--container", name)
+        assert human.returncode == 0, human.stderr
+        assert f"PID 1: host PID {host_pid}, NSpid [{host_pid}, 1]" in human.stdout
+        assert "overlay with" in human.stdout
+    finally:
+        daemon.cli("rm", "-f", name)
+
+
+def test_state_rejects_unknown_container_and_kind(daemon):
+    status, body = daemon.request("GET", "/glassbox/v1/state?container=no-such-container-xyz")
+    assert status == 404 and b"no-such-container-xyz" in body
+    status, body = daemon.request("GET", "/glassbox/v1/state?kind=bogus")
+    assert status == 400 and b"bogus" in body
+    status, body = daemon.request("GET", "/glassbox/v1/state/diff?from=notanumber")
+    assert status == 400 and b"from" in body
+    result = daemon.cli("state", "--kind", "bogus")
+    assert result.returncode != 0 and "bogus" in result.stderr
+
+
+def test_state_diff_reports_the_command_exit_code(daemon, image):
+    result = daemon.cli("state", "diff", "--", "run", "--rm", "--network", "none", image, "sh", "-c", "exit 3")
+    assert result.returncode == 3, result.stderr
+    assert "--- kernel changes (snapshot" in result.stdout
+
+
+def test_state_diff_since_a_duration(daemon):
+    snapshot(daemon)  # Keeps one, so "since 10m" has something to start from.
+    status, body = daemon.request("GET", "/glassbox/v1/state/diff?since=10m")
+    assert status == 200, body
+    diff = json.loads(body)
+    assert diff["to_generation"] > diff["from_generation"]
+    assert "text" in diff
+    status, body = daemon.request("GET", "/glassbox/v1/state/diff?since=yesterday")
+    assert status == 400 and b"since" in body
+    result = daemon.cli("state", "diff", "--since", "5m")
+    assert result.returncode == 0, result.stderr
+
+
+def test_features_lists_the_probe(daemon):
+    status, body = daemon.request("GET", "/glassbox/v1/features")
+    assert status == 200
+    probe = json.loads(body)
+    assert probe["cgroup_layout"] in ("v1", "v2", "hybrid", "none")
+    names = {f["name"]: f for f in probe["features"]}
+    assert "overlayfs" in names and names["overlayfs"]["available"]
+
+
+def test_state_diff_of_network_create_and_run_adds_exactly_its_objects(daemon, image, name):
+    reason = network_missing(daemon)
+    if reason:
+        pytest.skip(reason)
+    network = harness.unique("gbnet")
+    created = cli_json(daemon, "state", "diff", "--json", "--", "network", "create", network)
+    try:
+        status, info = daemon.api_json("GET", f"/v1.41/networks/{network}")
+        assert status == 200, info
+        net_id = info["Id"]
+        net_owner = "network:" + net_id
+        kinds = changes_by_kind(created)
+        assert [c["key"] for c in kinds.get("networks", [])] == [net_owner]
+        bridges = [c for c in kinds.get("links", []) if c["type"] == "added"]
+        assert len(bridges) == 1 and bridges[0]["owner"] == net_owner, created["changes"]
+        assert "bridge" in bridges[0]["sentence"]
+        for change in created["changes"]:
+            assert change["type"] == "added", change
+            assert change["owner"] in (net_owner, "glassbox"), change
+            assert change["kind"] in ("networks", "links", "addresses", "routes", "fdb", "neighbours", "nft_rules"), change
+
+        ran = cli_json(daemon, "state", "diff", "--json", "--", "run", "-d", "--name", name, "--network", network,
+                       image, "sleep", "300")
+        after = snapshot(daemon, f"?container={name}")
+        container = after["containers"][0]
+        owner = "container:" + container["id"]
+        kinds = changes_by_kind(ran)
+
+        # Nothing unrelated: every change belongs to the new container or the network it joined.
+        for change in ran["changes"]:
+            assert change["owner"] in (owner, net_owner, "glassbox"), change
+            if change["owner"] == owner:
+                assert change["type"] == "added", change
+        assert [c["key"] for c in kinds["containers"]] == [owner]
+
+        # A new network namespace (and its other namespaces) for the container.
+        added_ns = {c["key"].split(":")[0] for c in kinds["namespaces"] if c["type"] == "added"}
+        assert {"net", "mnt", "pid", "uts", "ipc"} <= added_ns, kinds["namespaces"]
+        netns = container["namespaces"]["net"]
+
+        # The veth pair: one end in the container's netns, the other on the network's bridge.
+        veths = [c for c in kinds["links"] if c["type"] == "added" and "veth pair" in c["sentence"]]
+        assert len(veths) == 2, kinds["links"]
+        links = {link["key"]: link for link in after["links"]}
+        ends = [links[c["key"]] for c in veths]
+        inner = [link for link in ends if link["netns"] == netns]
+        outer = [link for link in ends if link["netns"] != netns]
+        assert len(inner) == 1 and len(outer) == 1, ends
+        assert outer[0]["master_name"] == info.get("Options", {}).get("com.docker.network.bridge.name", outer[0]["master_name"])
+        assert outer[0]["master_name"], outer[0]
+        assert outer[0]["peer_index"] == inner[0]["index"] and inner[0]["peer_index"] == outer[0]["index"]
+        bridge = [link for link in snapshot(daemon, "?kind=links")["links"] if link["name"] == outer[0]["master_name"]]
+        assert bridge and bridge[0]["owner"] == net_owner
+
+        # Its address and routes.
+        ip = info_ip(daemon, name, network)
+        addresses = [c for c in kinds["addresses"] if c["type"] == "added"]
+        assert any(f"address {ip}/" in c["sentence"] and inner[0]["name"] in c["sentence"] for c in addresses), addresses
+        routes = [c["sentence"] for c in kinds["routes"] if c["type"] == "added"]
+        assert any(s.startswith("new route default via") for s in routes), routes
+
+        # The overlay root over the image's layers, topmost first.
+        overlays = [m for m in after["mounts"] if m["kind"] == "overlay" and m["key"] in
+                    {c["key"] for c in kinds["mounts"] if c["type"] == "added"}]
+        assert overlays, kinds["mounts"]
+        layers = image_layers(daemon, image)
+        for mount in overlays:
+            assert [lower["layer_diff_id"] for lower in mount["lower_dirs"]] == list(reversed(layers)), mount
+
+        # Its cgroups and its processes.
+        assert any(c["type"] == "added" for c in kinds["cgroups"]), ran["changes"]
+        pid = daemon.container_pid(name)
+        assert any(c["key"].startswith(f"process:{pid}@") for c in kinds["processes"]), kinds["processes"]
+    finally:
+        daemon.cli("rm", "-f", name)
+        daemon.cli("network", "rm", network)
+
+
+def info_ip(daemon, container, network):
+    status, info = daemon.api_json("GET", f"/v1.41/containers/{container}/json")
+    assert status == 200, info
+    return info["NetworkSettings"]["Networks"][network]["IPAddress"]
+
+
+def test_recording_replays_to_the_same_snapshots(daemon, image, name):
+    fd, path = tempfile.mkstemp(prefix="gb-timeline-", suffix=".jsonl")
+    os.close(fd)
+    recorder = subprocess.Popen([harness.CLI, "-H", daemon.host, "record", path, "--duration", "60"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(path) as f:
+                if sum(1 for _ in f) >= 2:  # The header and the first snapshot.
+                    break
+            time.sleep(0.1)
+        else:
+            pytest.fail("record wrote no snapshot within 30 s")
+        result = daemon.cli("run", "--name", name, "--network", "none", image, "true")
+        assert result.returncode == 0, result.stderr
+        assert daemon.cli("rm", name).returncode == 0
+        time.sleep(2)  # The events of the rm, and the snapshot after them.
+        recorder.send_signal(signal.SIGINT)
+        _, err = recorder.communicate(timeout=30)
+        assert recorder.returncode == 0, err
+        assert "recorded" in err
+
+        replay = subprocess.run([harness.CLI, "replay", "--json", path], capture_output=True, text=True,
+                                timeout=60, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        assert replay.returncode == 0, replay.stderr
+        entries = [json.loads(line) for line in replay.stdout.splitlines()]
+        snapshots = [e["snapshot"] for e in entries if e["type"] == "snapshot"]
+        events = [e["event"] for e in entries if e["type"] == "event"]
+        assert len(snapshots) >= 2, [e["type"] for e in entries]
+        actions = [e["event"]["Action"] for e in events if e["type"] == "event"]
+        assert "start" in actions and "destroy" in actions, actions
+        assert any(e["type"] == "change" and name in e["text"] for e in events), events
+
+        # Each replayed snapshot is the one the daemon took and keeps under that generation.
+        for replayed in snapshots:
+            status, body = daemon.request("GET", f"/glassbox/v1/state?generation={replayed['generation']}")
+            assert status == 200, body
+            assert json.loads(body) == replayed, f"generation {replayed['generation']} differs"
+        assert any(c["name"] == name for s in snapshots for c in s["containers"])
+
+        human = subprocess.run([harness.CLI, "replay", path], capture_output=True, text=True, timeout=60)
+        assert human.returncode == 0, human.stderr
+        assert "event: container start " + name in human.stdout
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+            recorder.wait(timeout=10)
+        daemon.cli("rm", "-f", name)
+        os.unlink(path)
