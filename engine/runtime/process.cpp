@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -27,6 +28,7 @@
 #include "engine/base/strings.h"
 #include "engine/runtime/capabilities.h"
 #include "engine/runtime/command.h"
+#include "engine/runtime/console.h"
 #include "engine/runtime/rootfs.h"
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/seccomp.h"
@@ -68,12 +70,15 @@ Error failure_to_error(const ChildFailure& failure)
 // [SECTION] File descriptors and signals in the children.
 
 // The child's ends of stdio. In the children they are first moved to numbers >= 3, so dup2 onto
-// 0, 1 and 2 cannot clobber one another even if the daemon runs with a closed stdin.
+// 0, 1 and 2 cannot clobber one another even if the daemon runs with a closed stdin. With a TTY
+// the three are -1 until the process opens its pty (open_console) and `console_socket` is where
+// the master goes.
 struct ChildEnds {
     int in { -1 };
     int out { -1 };
     int err { -1 };
     bool tty { false };
+    int console_socket { -1 };
 };
 
 // Closes every descriptor >= 3 except `keep`: a container must not hold another container's pipe
@@ -119,6 +124,27 @@ Result<void> attach_stdio(const ChildEnds& ends)
     return Ok {};
 }
 
+enum class BindConsole { No, Yes };
+
+// With a TTY, in the container's mount namespace (after pivot_root, or after joining it for
+// exec): a pty pair from the container's devpts, the master sent to the daemon, the slave as the
+// controlling terminal and stdio, and for a container's PID 1 also at /dev/console.
+Result<void> open_console(sys::Kernel& kernel, const ChildEnds& ends, const ProcessSpec& process, BindConsole bind)
+{
+    auto pty = TRY_CTX(open_pty("/dev/pts", process.console_rows, process.console_cols), "set up the container's tty");
+    TRY_CTX(send_fd(ends.console_socket, pty.master.get()), "set up the container's tty");
+    pty.master.reset();
+    ::close(ends.console_socket);
+    if (bind == BindConsole::Yes)
+        TRY(mount_console(kernel, pty.slave_path));
+    // Above 2, so the dup2 calls in attach_stdio cannot close it under themselves.
+    UniqueFd slave(lift_fd(pty.slave.get()));
+    if (!slave.valid())
+        return Error::from_errno("dup pty slave", errno);
+    pty.slave.reset();
+    return attach_stdio(ChildEnds { .in = slave.get(), .out = slave.get(), .err = slave.get(), .tty = true });
+}
+
 // [SECTION] The last steps before execve, shared by containers and exec.
 
 std::vector<std::string> with_defaults(std::vector<std::string> env, const ExecUser& user)
@@ -160,6 +186,12 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     auto passwd = kernel.read_file("/etc/passwd");
     auto group = kernel.read_file("/etc/group");
     auto user = TRY(resolve_user(process.user, passwd.ok() ? passwd.value() : "", group.ok() ? group.value() : ""));
+
+    // Like runc's fixStdioPermissions: a TTY made by root belongs to the user who will use it,
+    // so "tty" and reopening /dev/pts/<n> work for a non-root user. Best effort (a read-only
+    // devpts or a missing privilege leaves it root's, which still works through the open fds).
+    if (user.uid != 0 && ::isatty(0) == 1)
+        (void)::fchown(0, user.uid, static_cast<gid_t>(-1));
 
     auto env = with_defaults(process.env, user);
     std::string path = TRY(look_up_command(process.args[0], env_value(env, "PATH", k_default_path)));
@@ -221,31 +253,20 @@ struct Stdio {
     UniqueFd child_in;
     UniqueFd child_out;
     UniqueFd child_err;
-    std::string console_path; // The pty slave, for /dev/console.
+    UniqueFd console_parent; // With a TTY: the daemon receives the pty master here ...
+    UniqueFd console_child;  // ... which the process sends here.
 };
 
 Result<Stdio> make_stdio(const ProcessSpec& process)
 {
     Stdio stdio;
     if (process.tty) {
-        UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-        if (!master.valid())
-            return Error::from_errno("posix_openpt", errno);
-        if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0)
-            return Error::from_errno("unlock pty", errno);
-        std::array<char, 128> name {};
-        if (::ptsname_r(master.get(), name.data(), name.size()) != 0)
-            return Error::from_errno("ptsname", errno);
-        UniqueFd slave(::open(name.data(), O_RDWR | O_NOCTTY | O_CLOEXEC));
-        if (!slave.valid())
-            return Error::from_errno(std::string("open pty slave ") + name.data(), errno);
-        if (process.console_rows != 0 && process.console_cols != 0)
-            TRY(resize_pty(master.get(), process.console_rows, process.console_cols));
-        stdio.console_path = name.data();
-        stdio.child_out.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
-        stdio.child_err.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
-        stdio.child_in = std::move(slave);
-        stdio.parent.pty_master = std::move(master);
+        // The pty itself is opened inside the container (open_console); this is its way back.
+        std::array<int, 2> fds {};
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds.data()) != 0)
+            return Error::from_errno("socketpair for the pty master", errno);
+        stdio.console_parent.reset(fds[0]);
+        stdio.console_child.reset(fds[1]);
         return stdio;
     }
 
@@ -295,8 +316,9 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         // The intermediate process. Keep only what the children need.
         int sync_fd = lift_fd(sync_write.get());
         int pid_fd = lift_fd(pid_write.get());
-        ChildEnds ends { lift_fd(stdio.child_in.get()), lift_fd(stdio.child_out.get()), lift_fd(stdio.child_err.get()), process.tty };
-        close_fds_except({ sync_fd, pid_fd, ends.in, ends.out, ends.err });
+        ChildEnds ends { lift_fd(stdio.child_in.get()), lift_fd(stdio.child_out.get()), lift_fd(stdio.child_err.get()), process.tty,
+            lift_fd(stdio.console_child.get()) };
+        close_fds_except({ sync_fd, pid_fd, ends.in, ends.out, ends.err, ends.console_socket });
         reset_signals();
 
         auto joined = intermediate();
@@ -323,6 +345,7 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
     stdio.child_in.reset();
     stdio.child_out.reset();
     stdio.child_err.reset();
+    stdio.console_child.reset();
 
     int status = 0;
     while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
@@ -349,6 +372,16 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         return Error::system("the intermediate process died before reporting the container's PID (status "
             + std::to_string(status) + ")");
 
+    if (process.tty) {
+        // Sent before the exec we just saw, so it is already queued.
+        auto master = receive_fd(stdio.console_parent.get());
+        if (!master.ok()) {
+            ::kill(pid, SIGKILL);
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
+            return master.release_error();
+        }
+        stdio.parent.pty_master = master.release_value();
+    }
     stdio.parent.pid = pid;
     return std::move(stdio.parent);
 }
@@ -415,16 +448,16 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
     auto layout = sys::kernel_features().cgroup_layout;
     auto run = [&](const ChildEnds& ends) -> Result<void> {
         ::umask(0);
-        TRY(attach_stdio(ends));
+        if (!ends.tty)
+            TRY(attach_stdio(ends));
         RootfsOptions options;
         options.host_network = spec.netns_path == "host";
         options.cgroup_layout = layout;
-        if (ends.tty) {
-            std::array<char, 128> name {};
-            if (::ptsname_r(0, name.data(), name.size()) == 0)
-                options.console_path = name.data();
-        }
         TRY(prepare_rootfs(kernel, spec, options));
+        // The container's devpts is mounted and "/" is the container's; /dev stays writable
+        // whatever finish_rootfs does to "/".
+        if (ends.tty)
+            TRY(open_console(kernel, ends, spec.process, BindConsole::Yes));
         TRY(finish_rootfs(kernel, spec));
         return exec_process(kernel,
             ExecPlan { .process = &spec.process, .privileged = spec.privileged, .via_init = spec.init,
@@ -488,7 +521,12 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
         return Ok {};
     };
     auto run = [&](const ChildEnds& ends) -> Result<void> {
-        TRY(attach_stdio(ends));
+        // setns(mnt) made the container's root ours, so /dev/pts is the container's instance.
+        if (ends.tty) {
+            TRY(open_console(kernel, ends, process, BindConsole::No));
+        } else {
+            TRY(attach_stdio(ends));
+        }
         return exec_process(kernel,
             ExecPlan { .process = &process, .privileged = spec.privileged, .via_init = false,
                 .seccomp_profile_json = spec.seccomp_profile_json });

@@ -78,7 +78,7 @@ Result<std::string> system_dir(const std::string& rootfs, int root_fd, const std
     return rootfs + name;
 }
 
-Result<void> mount_dev(sys::Kernel& kernel, const std::string& rootfs, int root_fd, const RootfsOptions& options)
+Result<void> mount_dev(sys::Kernel& kernel, const std::string& rootfs, int root_fd)
 {
     auto dev = TRY(system_dir(rootfs, root_fd, "/dev"));
     TRY(kernel.mount({ .source = "tmpfs", .target = dev, .fstype = "tmpfs", .flags = MS_NOSUID | MS_STRICTATIME,
@@ -112,14 +112,6 @@ Result<void> mount_dev(sys::Kernel& kernel, const std::string& rootfs, int root_
     TRY(kernel.make_symlink("/proc/self/fd/0", dev + "/stdin"));
     TRY(kernel.make_symlink("/proc/self/fd/1", dev + "/stdout"));
     TRY(kernel.make_symlink("/proc/self/fd/2", dev + "/stderr"));
-
-    if (!options.console_path.empty()) {
-        int fd = ::open((dev + "/console").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-            return Error::from_errno("create /dev/console", errno);
-        ::close(fd);
-        TRY(kernel.mount({ .source = options.console_path, .target = dev + "/console", .fstype = "", .flags = MS_BIND, .data = "" }));
-    }
     return Ok {};
 }
 
@@ -290,7 +282,7 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
     auto proc = TRY(system_dir(rootfs, root_fd.get(), "/proc"));
     TRY(kernel.mount({ .source = "proc", .target = proc, .fstype = "proc", .flags = k_proc_flags, .data = "" }));
 
-    TRY(mount_dev(kernel, rootfs, root_fd.get(), options));
+    TRY(mount_dev(kernel, rootfs, root_fd.get()));
     TRY(mount_sys(kernel, rootfs, root_fd.get(), options));
     TRY(mount_user_mounts(kernel, spec, root_fd.get()));
     if (!spec.privileged)
@@ -322,6 +314,19 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
         auto slash = UniqueFd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
         TRY_CTX(open_in_root(slash.get(), spec.process.cwd, CreateMissing::Directory), "create working directory");
     }
+    return Ok {};
+}
+
+Result<void> mount_console(sys::Kernel& kernel, const std::string& slave_path)
+{
+    // /dev is the tmpfs mount_dev made, so nothing of the image is in the way; O_EXCL because
+    // only this process has seen it yet.
+    int fd = ::open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return Error::from_errno("create /dev/console", errno);
+    ::close(fd);
+    TRY_CTX(kernel.mount({ .source = slave_path, .target = "/dev/console", .fstype = "", .flags = MS_BIND, .data = "" }),
+        "bind the pty slave " + slave_path + " on /dev/console");
     return Ok {};
 }
 

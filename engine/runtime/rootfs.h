@@ -27,7 +27,6 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path, CreateMissin
 std::string fd_path(int fd);
 
 struct RootfsOptions {
-    std::string console_path; // The pty slave to bind at /dev/console; "" without a TTY.
     bool host_network { false }; // /sys is then a read-only bind of the host's.
     // Decides what goes on /sys/fs/cgroup. Filled in by the parent (the kernel probe must not
     // run between fork and exec).
@@ -38,6 +37,10 @@ struct RootfsOptions {
 // pivot_root: prepares everything under spec.rootfs, then pivots into it. The current directory
 // is "/" of the container afterwards.
 Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, const RootfsOptions& options);
+
+// After prepare_rootfs (so "/" is the container's root): creates /dev/console and binds the
+// container's pty slave `slave_path` (a /dev/pts/<n> of the container's devpts) onto it.
+Result<void> mount_console(sys::Kernel& kernel, const std::string& slave_path);
 
 // After prepare_rootfs: remounts "/" read-only when spec.readonly_rootfs asks.
 Result<void> finish_rootfs(sys::Kernel& kernel, const ContainerSpec& spec);

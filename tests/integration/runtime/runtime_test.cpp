@@ -184,6 +184,18 @@ protected:
         return { code, out };
     }
 
+    // An exec into the running container whose PID 1 is `container_pid`, killed at TearDown.
+    StartedProcess exec(pid_t container_pid, ProcessSpec process)
+    {
+        process.capabilities = default_capabilities();
+        auto started = exec_in_container(kernel(), m_spec, container_pid, process);
+        EXPECT_TRUE(started.ok()) << started.error().describe();
+        if (!started.ok())
+            return {};
+        m_pids.push_back(started.value().pid);
+        return started.release_value();
+    }
+
     bool alive(pid_t pid)
     {
         int status = 0;
@@ -319,21 +331,19 @@ TEST_F(RuntimeTest, ExecJoinsTheContainersNamespaces)
     ASSERT_GT(container.pid, 0);
     ProcessSpec process;
     process.args = { "sh", "-c", "hostname; sleep 100" };
-    process.capabilities = default_capabilities();
 
-    auto exec = exec_in_container(kernel(), m_spec, container.pid, process);
-    ASSERT_TRUE(exec.ok()) << exec.error().describe();
-    m_pids.push_back(exec.value().pid);
+    auto exec = this->exec(container.pid, process);
+    ASSERT_GT(exec.pid, 0);
     char line[256] = {};
-    ASSERT_GT(::read(exec.value().stdout_fd.get(), line, sizeof(line) - 1), 0);
+    ASSERT_GT(::read(exec.stdout_fd.get(), line, sizeof(line) - 1), 0);
 
     EXPECT_EQ(std::string(line), m_spec.hostname + "\n");
     for (const char* ns : { "mnt", "uts", "ipc", "pid", "net", "cgroup" }) {
-        EXPECT_EQ(inode_of("/proc/" + std::to_string(exec.value().pid) + "/ns/" + ns),
+        EXPECT_EQ(inode_of("/proc/" + std::to_string(exec.pid) + "/ns/" + ns),
             inode_of("/proc/" + std::to_string(container.pid) + "/ns/" + ns))
             << ns;
     }
-    EXPECT_NE(status_field(exec.value().pid, "NSpid").find('\t'), std::string::npos);
+    EXPECT_NE(status_field(exec.pid, "NSpid").find('\t'), std::string::npos);
 }
 
 TEST_F(RuntimeTest, MissingCommandGivesDockersError)
@@ -410,6 +420,69 @@ TEST_F(RuntimeTest, TtyProcessSeesATerminal)
 
     EXPECT_NE(out.find("33 101"), std::string::npos) << out;
     EXPECT_NE(out.find("tty"), std::string::npos) << out;
+}
+
+// The pty comes from the container's own devpts: the name "tty" prints exists inside, and
+// /dev/console is that same terminal (a read-only root must not get in the way).
+TEST_F(RuntimeTest, TtyIsFromTheContainersDevptsAndIsTheConsole)
+{
+    m_spec.readonly_rootfs = true;
+    m_spec.process.tty = true;
+    m_spec.process.console_rows = 40;
+    m_spec.process.console_cols = 120;
+    auto started = start({ "sh", "-c",
+        "tty; stty size; t=$(tty); test -c \"$t\" && echo exists;"
+        "test -c /dev/console && stat -c 'console %t:%T' /dev/console && stat -c 'slave %t:%T' \"$t\";"
+        "echo $(ls /dev/pts)" });
+    ASSERT_GT(started.pid, 0);
+    std::string out = read_all(started.pty_master.get());
+    EXPECT_EQ(wait_for_exit(started.pid), 0);
+    std::erase(m_pids, started.pid);
+
+    auto lines = strings::split(out, '\n');
+    for (auto& line : lines)
+        line = strings::trim(line); // The terminal turns "\n" into "\r\n".
+    ASSERT_GE(lines.size(), 6u) << out;
+    EXPECT_EQ(lines[0], "/dev/pts/0") << out;
+    EXPECT_EQ(lines[1], "40 120") << out;
+    EXPECT_EQ(lines[2], "exists") << out;
+    ASSERT_TRUE(strings::starts_with(lines[3], "console ")) << out;
+    ASSERT_TRUE(strings::starts_with(lines[4], "slave ")) << out;
+    EXPECT_EQ(lines[3].substr(8), lines[4].substr(6)) << out; // Same major:minor.
+    EXPECT_EQ(lines[5], "0 ptmx") << out; // Only our pair in the container's instance.
+}
+
+TEST_F(RuntimeTest, ExecWithTtyGetsAPtyFromTheContainersDevpts)
+{
+    auto container = start({ "sleep", "100" });
+    ASSERT_GT(container.pid, 0);
+    ProcessSpec process;
+    process.args = { "sh", "-c", "t=$(tty); echo $t; test -c \"$t\" && echo exists; stty size" };
+    process.tty = true;
+    process.console_rows = 20;
+    process.console_cols = 70;
+
+    auto exec = this->exec(container.pid, process);
+    ASSERT_GT(exec.pid, 0);
+    ASSERT_TRUE(exec.pty_master.valid());
+    std::string out = read_all(exec.pty_master.get());
+    EXPECT_EQ(wait_for_exit(exec.pid), 0);
+    std::erase(m_pids, exec.pid);
+
+    EXPECT_EQ(out, "/dev/pts/0\r\nexists\r\n20 70\r\n");
+}
+
+TEST_F(RuntimeTest, TtyOfANonRootUserIsTheirs)
+{
+    m_spec.process.tty = true;
+    m_spec.process.user = "nobody";
+    auto started = start({ "sh", "-c", "stat -c %u $(tty); echo hi > $(tty)" });
+    ASSERT_GT(started.pid, 0);
+    std::string out = read_all(started.pty_master.get());
+    EXPECT_EQ(wait_for_exit(started.pid), 0);
+    std::erase(m_pids, started.pid);
+
+    EXPECT_EQ(out, "65534\r\nhi\r\n");
 }
 
 TEST_F(RuntimeTest, MountsReadonlyRootfsAndMaskedPathsHold)
