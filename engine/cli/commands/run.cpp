@@ -71,6 +71,13 @@ static Result<int> run_container(Context& ctx, RunFlags& flags)
         if (raw)
             raw->restore();
         stream.close();
+        // --rm promises no leftover container; a container that never started has no exit
+        // for the daemon's auto-remove to act on, so remove it here (already gone is fine).
+        if (flags.remove) {
+            auto removed = client->remove_container(id, true, false);
+            if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
+                ctx.debug("remove after failed start: " + removed.error().describe());
+        }
         return fail(started.error(), start_failure_exit_code(started.error()));
     }
     if (flags.tty) {
