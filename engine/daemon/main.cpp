@@ -33,6 +33,7 @@ struct Flags {
     std::string default_subnet;
     std::string pool;
     std::string nft_table;
+    bool reset_on_exit { false };
 };
 
 engine::api::Server* g_server = nullptr;
@@ -58,6 +59,8 @@ void usage(FILE* out)
         "  --subnet CIDR       subnet of the default bridge network [picked by IPAM]\n"
         "  --address-pool CIDR where user networks get their subnets [Docker's pools]\n"
         "  --nft-table NAME    nftables table for NAT and published ports [glassbox]\n"
+        "  --reset-on-exit     on shutdown, also remove every kernel object this daemon made\n"
+        "                      (bridge, nft table, netns files, cgroups), as `system reset` does\n"
         "  (tests give each daemon its own bridge, prefix, pool and table so they never collide)\n");
 }
 
@@ -76,6 +79,10 @@ bool parse_flags(int argc, char** argv, Flags& flags, bool& help)
         if (arg == "-h" || arg == "--help") {
             help = true;
             return true;
+        }
+        if (arg == "--reset-on-exit") {
+            flags.reset_on_exit = true;
+            continue;
         }
         std::string* target = nullptr;
         if (arg == "--root")
@@ -212,6 +219,11 @@ engine::Result<int> run(int argc, char** argv)
     // then close what is left and remove our files.
     log::info("glassboxd shutting down");
     engine->shutdown();
+    if (flags.reset_on_exit) {
+        auto removed = engine->reset(false);
+        if (!removed.ok())
+            log::warn("reset on exit: " + removed.error().describe());
+    }
     auto left = server.stop(3000);
     g_server = nullptr;
     ::unlink(socket_path.c_str());

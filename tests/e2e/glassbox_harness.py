@@ -152,6 +152,9 @@ class Daemon:
         for flag, value in wanted.items():
             if re.search(rf"^\s*{re.escape(flag)}\s", help_text, re.M):
                 flags += [flag, value]
+        # The daemon removes its bridge, nft table, netns files and cgroups when it stops.
+        if re.search(r"^\s*--reset-on-exit\s", help_text, re.M):
+            flags.append("--reset-on-exit")
         return flags
 
     def remove_all_containers(self):

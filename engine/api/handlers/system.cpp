@@ -226,6 +226,16 @@ static Result<void> info(Engine& engine, Exchange& ex)
 
 // [SECTION] Disk usage
 
+// POST /glassbox/v1/system/reset?all=1: removes every kernel object and mount glassbox made
+// (containers are stopped; with all=1 they are removed too). Images and volumes stay.
+static Result<void> system_reset(Engine& engine, Exchange& ex)
+{
+    bool all = TRY(ex.request().query_bool("all", false));
+    auto removed = TRY(engine.reset(all));
+    ex.respond_json(200, { { "Removed", removed } });
+    return Ok {};
+}
+
 static Result<void> system_df(Engine& engine, Exchange& ex)
 {
     auto usage = engine.disk_usage();
@@ -352,6 +362,7 @@ void register_system_routes(Router& router, Engine& engine)
     router.add("GET", "/version", bind(engine, version));
     router.add("GET", "/info", bind(engine, info));
     router.add("GET", "/system/df", bind(engine, system_df));
+    router.add("POST", "/glassbox/v1/system/reset", bind(engine, system_reset));
     router.add("GET", "/events", bind(engine, events));
 }
 
