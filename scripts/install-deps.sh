@@ -28,7 +28,7 @@ packages=(
     # build tools
     cmake ninja-build g++ pkg-config git clang-format-14 clang-tidy-14
     # kernel tools the tests and the kernel lab use
-    iproute2 nftables qemu-system-x86
+    iproute2 nftables qemu-system-x86 file
     # real peers: differential tests and benchmarks
     docker.io runc crun
 )
