@@ -113,6 +113,10 @@ void add_state_command(CLI::App& parent, Context& ctx);
 std::string prune_section(const Json& report, const std::string& key, const std::string& title);
 std::uint64_t reclaimed_space(const Json& report);
 
+// One `ps` row as --format templates see it (docker's field names: ID, Image, Command,
+// RunningFor, Status, Ports, Names, ...), from a /containers/json entry.
+Json ps_row(const Json& container, bool no_trunc);
+
 // Helpers shared by inspect-like verbs.
 // Prints objects as docker does: a JSON array with 4-space indent, or one --format line each.
 Result<int> print_objects(const std::vector<Json>& objects, const std::string& format);

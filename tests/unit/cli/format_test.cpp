@@ -1,6 +1,8 @@
 // Go-template subset, docker tables and human renderings.
 #include "engine/cli/format.h"
 
+#include "engine/cli/commands/commands.h"
+
 #include <gtest/gtest.h>
 
 using engine::cli::Json;
@@ -54,4 +56,22 @@ TEST(HumanFormatTest, PortsIdsAndEllipsis)
     EXPECT_EQ(engine::cli::ellipsis("busybox httpd -f -p 80 -h /etc", 20), "busybox httpd -f -p…");
     EXPECT_EQ(engine::cli::ellipsis("short", 20), "short");
     EXPECT_EQ(engine::cli::time_ago(0), "N/A");
+}
+
+TEST(PsRowTest, ContainerListEntryBecomesDockerColumns)
+{
+    Json entry = Json::parse(R"({"Id":"474935684686c5c829555fc270c65b854ec71ba87bfd86ea964260cbfcc76d4c","Names":["/web"],
+        "Image":"bb:1","Command":"busybox httpd -f -p 80 -h /etc","Created":0,"State":"running","Status":"Up 1 second",
+        "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"}],"Labels":{"a":"1"}})");
+
+    auto row = engine::cli::ps_row(entry, false);
+    auto full = engine::cli::ps_row(entry, true);
+
+    EXPECT_EQ(row["ID"], "474935684686");
+    EXPECT_EQ(row["Names"], "web");
+    EXPECT_EQ(row["Command"], "\"busybox httpd -f -p…\"");
+    EXPECT_EQ(row["Ports"], "0.0.0.0:8080->80/tcp");
+    EXPECT_EQ(row["Labels"], "a=1");
+    EXPECT_EQ(full["ID"], entry["Id"]);
+    EXPECT_EQ(full["Command"], "\"busybox httpd -f -p 80 -h /etc\"");
 }
