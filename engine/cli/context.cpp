@@ -182,7 +182,8 @@ void print_out(std::string_view text)
 void print_error(const Error& error)
 {
     std::string text = error.describe();
-    if (!strings::starts_with(text, api::k_daemon_error_prefix))
+    // Docker's own wording ("Error: No such object: x") already says what it is.
+    if (!strings::starts_with(text, api::k_daemon_error_prefix) && !strings::starts_with(text, "Error: "))
         text = "glassbox: " + text;
     text += "\n";
     write_fd(STDERR_FILENO, text);

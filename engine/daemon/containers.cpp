@@ -522,7 +522,11 @@ Result<void> Engine::start_container(const std::string& ref)
         container->restart_cancelled = false;
         container->backoff_ms = 0;
     }
-    return do_start(container);
+    auto started = do_start(container);
+    // --rm covers a container that never ran too, as Docker's daemon does.
+    if (!started.ok() && container->view.config.auto_remove)
+        (void)do_remove(container, true);
+    return started;
 }
 
 Result<void> Engine::do_start(const std::shared_ptr<Container>& container)

@@ -287,7 +287,9 @@ static Result<void> save(Engine& engine, Exchange& ex, const std::vector<std::st
     for (auto& name : names)
         TRY(engine.images().resolve(name)); // 404 before any byte of the tar is sent.
     auto temp = TRY(TempFile::create(engine, ".tar"));
-    TRY(engine.images().save(names, temp.path(), image::ArchiveFormat::Docker));
+    // `glassbox save --format oci` asks for the OCI image layout; docker save gets Docker's.
+    auto format = ex.request().query_value("format").value_or("") == "oci" ? image::ArchiveFormat::Oci : image::ArchiveFormat::Docker;
+    TRY(engine.images().save(names, temp.path(), format));
     return stream_file(ex, temp.path());
 }
 

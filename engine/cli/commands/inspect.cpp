@@ -75,7 +75,7 @@ Result<Json> inspect_any(api::Client& client, const std::string& name, const std
     }
     if (!known_type)
         return Error::invalid("\"" + type + "\" is not a valid value for --type (container, image, network, volume)");
-    return Error::not_found("No such object: " + name);
+    return Error::not_found("Error: No such object: " + name);
 }
 
 } // namespace

@@ -224,20 +224,39 @@ void add_system_command(CLI::App& parent, Context& ctx)
         return 0;
     });
 
-    auto force = std::make_shared<bool>(false);
-    auto* reset = group->add_subcommand("reset", "Remove every container, network, volume and image, and kernel leftovers");
-    reset->add_flag("-f,--force", *force, "Do not prompt for confirmation");
-    set_action(reset, ctx, [&ctx, force]() -> Result<int> {
-        if (!confirm("WARNING! This will remove ALL containers, user networks, volumes and images.", *force))
+    struct ResetArgs {
+        bool force { false };
+        bool everything { false };
+    };
+    auto reset_args = std::make_shared<ResetArgs>();
+    auto* reset = group->add_subcommand("reset",
+        "Stop and remove every container and every kernel object and mount glassbox made "
+        "(bridges, veths, netns files, nft tables, cgroups, overlay mounts); --all also removes "
+        "user networks, volumes and images");
+    reset->add_flag("-f,--force", reset_args->force, "Do not prompt for confirmation");
+    reset->add_flag("-a,--all", reset_args->everything, "Also remove user networks, volumes and images");
+    set_action(reset, ctx, [&ctx, reset_args]() -> Result<int> {
+        auto warning = reset_args->everything ? "WARNING! This will remove ALL containers, user networks, volumes and images, and every kernel object glassbox made."
+                                              : "WARNING! This will remove ALL containers and every kernel object glassbox made (images and volumes stay).";
+        if (!confirm(warning, reset_args->force))
             return 0;
         auto* client = TRY(ctx.client());
-        int failures = TRY(reset_objects(*client));
-        auto cleaned = client->request_ok("POST", "/glassbox/v1/system/reset");
-        if (!cleaned.ok() && cleaned.error().kind() != ErrorKind::NotFound) {
+        int failures = reset_args->everything ? TRY(reset_objects(*client)) : 0;
+        // The daemon sweeps the kernel: it knows every mount, link, table and cgroup it made.
+        auto cleaned = client->request_ok("POST", "/glassbox/v1/system/reset?all=1");
+        if (!cleaned.ok()) {
             print_error(cleaned.error());
-            ++failures;
-        } else if (!cleaned.ok()) {
-            print_error(Error::unsupported("this daemon has no /glassbox/v1/system/reset; kernel leftovers were not swept"));
+            return 1;
+        }
+        try {
+            auto answer = nlohmann::json::parse(cleaned.value().body);
+            if (answer.contains("message")) {
+                print_error(Error::system(answer["message"].get<std::string>()));
+                return 1;
+            }
+            for (const auto& line : answer.value("Removed", nlohmann::json::array()))
+                print_out(line.get<std::string>() + "\n");
+        } catch (const nlohmann::json::exception&) {
         }
         print_out(failures == 0 ? "Reset complete\n" : "Reset finished with errors\n");
         return failures == 0 ? 0 : 1;
