@@ -208,10 +208,12 @@ class Daemon:
         return subprocess.run([CLI, "-H", self.host, *args], capture_output=True, text=True,
                               timeout=timeout, input=input, stdin=None if input else subprocess.DEVNULL)
 
-    def docker(self, *args, timeout=60, input=None):
+    def docker(self, *args, timeout=60, input=None, extra_env=None):
         """Runs the real docker CLI with DOCKER_HOST pointing at this daemon."""
+        env = self.env()
+        env.update(extra_env or {})
         return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
-                              input=input, env=self.env(),
+                              input=input, env=env,
                               stdin=None if input else subprocess.DEVNULL)
 
     def request(self, method, path, body=None, timeout=30):
