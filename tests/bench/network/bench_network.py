@@ -18,7 +18,8 @@ bridge (gbnb0), link prefix (gn-), nft table (glassbox_nb) and pool (10.237.0.0/
 --reset-on-exit. dockerd (where installed) runs with its own socket, data root, exec root and pid
 file, --bridge=none --iptables=false --ip6tables=false and its own pool (10.238.0.0/16, /24s), so
 it adds no nftables/iptables rules; its user bridges (br-<id>) are removed by `network rm`.
-Afterwards the script checks that no gbnb0 / gn-* / br-* link of ours, no glassbox_nb table and
+Afterwards the script checks that no gbnb0 / gn-* link, no route into either pool (so no br-*
+bridge of our dockerd), no glassbox_nb table and
 no dockerd/containerd of ours is left, and exits 1 if one is.
 
 Usage: tests/bench/network/bench_network.py [-n RUNS] [--only glassbox,docker]
