@@ -542,6 +542,8 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
         teardown_network(container);
         (void)runtime::unmount_rootfs(m_kernel, make_spec(*container, m_options));
         persist(*container);
+        // Clients attached before start (docker run) get their stream closed, as dockerd does.
+        container->hub->end_of_run();
         return error;
     };
 

@@ -387,3 +387,13 @@ def test_pull_fails_cleanly_without_hanging(daemon):
 
     assert result.returncode != 0
     assert result.stderr.strip(), "pull failed without a message"
+
+
+def test_run_of_a_missing_command_exits_127_and_rm_removes_it(daemon, image):
+    name = unique("gbt-nope")
+
+    result = daemon.docker("run", "--rm", "--name", name, image, "gbt-no-such-command", timeout=30)
+
+    assert result.returncode == 127, result.stderr
+    assert 'exec: "gbt-no-such-command": executable file not found in $PATH' in result.stderr
+    assert daemon.docker("inspect", name).returncode != 0
