@@ -98,4 +98,6 @@ def test_fifty_concurrent_clients_are_all_answered_and_no_fd_leaks(daemon, image
     print(f"answered in {SECONDS} s by {CLIENTS} clients: {counts}")
     after = fd_count_settles_to(daemon, baseline)
     assert daemon.request("DELETE", f"/v1.41/containers/{target}?force=1")[0] == 204
-    assert after == baseline, f"glassboxd had {baseline} open fds before and {after} after"
+    # A leak shows as growth. The baseline can hold one descriptor of the warm-up `run --rm`
+    # that was still being torn down (its log or pipe), so fewer afterwards is fine.
+    assert after <= baseline, f"glassboxd had {baseline} open fds before and {after} after"
