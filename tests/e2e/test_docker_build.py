@@ -51,3 +51,23 @@ def test_failed_build_reports_the_step_and_exits_non_zero(daemon, image, tmp_pat
 
     assert build.returncode != 0
     assert "returned a non-zero code: 3" in build.stderr + build.stdout
+
+
+def test_system_df_v_shows_which_images_share_each_layer(daemon, image, tmp_path):
+    tags = []
+    for variant in ("one", "two"):
+        context = tmp_path / variant
+        context.mkdir()
+        (context / "Dockerfile").write_text(f"FROM {image}\nRUN echo {variant} > /variant\n")
+        tag = f"{unique('gbt-share')}:{variant}"
+        ok(daemon.docker("build", "-t", tag, str(context), timeout=300))
+        tags.append(tag)
+
+    out = daemon.cli("system", "df", "-v")
+
+    assert out.returncode == 0, out.stderr
+    section = out.stdout.split("Layers (each stored once) and the images that share them:")[1].split("Containers space usage:")[0]
+    shared = [line for line in section.splitlines() if tags[0] in line and tags[1] in line]
+    assert len(shared) == 1, section  # The base layer, stored once, used by both builds.
+    for tag in tags:
+        ok(daemon.docker("rmi", tag))

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <algorithm>
 #include <deque>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -253,6 +255,24 @@ static Result<void> system_df(Engine& engine, Exchange& ex)
         entry["SharedSize"] = shared;
         images.push_back(entry);
     }
+    // glassbox's own addition: every distinct layer, its size and the images that contain it, so
+    // `system df -v` can show which images share what (identical layers are stored once).
+    Json layers = Json::array();
+    {
+        std::set<std::string> seen;
+        for (auto& record : usage.images) {
+            for (auto& layer : record.layers) {
+                if (!seen.insert(layer.diff_id).second)
+                    continue;
+                Json holders = Json::array();
+                for (auto& id : engine.images().images_with_layer(layer.diff_id)) {
+                    auto holder = std::find_if(usage.images.begin(), usage.images.end(), [&](auto& r) { return r.id == id; });
+                    holders.push_back(holder != usage.images.end() && !holder->repo_tags.empty() ? holder->repo_tags[0] : id);
+                }
+                layers.push_back({ { "DiffID", layer.diff_id }, { "Size", layer.size }, { "Images", holders } });
+            }
+        }
+    }
     Json containers = Json::array();
     for (auto& view : usage.containers) {
         auto entry = container_summary_json(view, now);
@@ -268,7 +288,7 @@ static Result<void> system_df(Engine& engine, Exchange& ex)
         volumes.push_back(entry);
     }
     ex.respond_json(200, { { "LayersSize", usage.layers_size }, { "Images", images }, { "Containers", containers },
-                             { "Volumes", volumes }, { "BuildCache", Json::array() }, { "BuilderSize", 0 } });
+                             { "Volumes", volumes }, { "BuildCache", Json::array() }, { "BuilderSize", 0 }, { "GlassboxLayers", layers } });
     return Ok {};
 }
 

@@ -136,7 +136,21 @@ std::string render_df(const Json& df, bool verbose)
         volume_lines.push_back(volume.value("Name", "") + "\t" + std::to_string(number(usage, "RefCount")) + "\t"
             + strings::human_size(number(usage, "Size")));
     }
-    return "Images space usage:\n\n" + align_columns(image_lines) + "\nContainers space usage:\n\n"
+    // Which images share each layer (glassbox's GlassboxLayers field): a layer is stored once.
+    std::vector<std::string> layer_lines { "LAYER\tSIZE\tIMAGES" };
+    if (df.contains("GlassboxLayers") && df["GlassboxLayers"].is_array()) {
+        for (const auto& layer : df["GlassboxLayers"]) {
+            std::vector<std::string> holders;
+            if (layer.contains("Images") && layer["Images"].is_array())
+                for (const auto& holder : layer["Images"])
+                    holders.push_back(go_value(holder));
+            auto diff_id = layer.value("DiffID", "");
+            layer_lines.push_back(short_id(diff_id) + "\t" + strings::human_size(number(layer, "Size")) + "\t"
+                + strings::join(holders, ", "));
+        }
+    }
+    return "Images space usage:\n\n" + align_columns(image_lines) + "\nLayers (each stored once) and the images that share them:\n\n"
+        + align_columns(layer_lines) + "\nContainers space usage:\n\n"
         + align_columns(container_lines) + "\nLocal Volumes space usage:\n\n" + align_columns(volume_lines)
         + "\nBuild cache usage: " + strings::human_size(number(df, "BuilderSize")) + "\n";
 }
