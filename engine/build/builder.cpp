@@ -323,6 +323,13 @@ struct Builder::Impl {
             }
             if (!stage.config.contains("config") || !stage.config["config"].is_object())
                 stage.config["config"] = default_container_config();
+            // Docker's builder gives a base without PATH the default one, so RUN finds programs
+            // and the built image records it in Env.
+            auto& env = stage.config["config"]["Env"];
+            if (!env.is_array())
+                env = nlohmann::json::array();
+            if (!env_lookup(env, "PATH"))
+                env.push_back(default_container_config()["Env"][0]);
             say(" ---> " + (stage.image ? short_id(stage.image->id) : std::string("scratch")) + "\n");
         }
         // ONBUILD triggers of the base are recorded in its config; glassbox does not run them.

@@ -360,6 +360,26 @@ static std::vector<std::string> normalise_caps(const std::vector<std::string>& c
     return out;
 }
 
+std::vector<std::string> effective_capabilities(const ContainerConfig& config)
+{
+    if (config.privileged)
+        return runtime::all_capabilities();
+    auto add = normalise_caps(config.cap_add);
+    auto drop = normalise_caps(config.cap_drop);
+    std::vector<std::string> caps;
+    bool add_all = std::find(add.begin(), add.end(), "ALL") != add.end();
+    bool drop_all = std::find(drop.begin(), drop.end(), "ALL") != drop.end();
+    if (add_all)
+        caps = runtime::all_capabilities();
+    else if (!drop_all)
+        caps = runtime::default_capabilities();
+    for (const auto& cap : add)
+        if (cap != "ALL" && std::find(caps.begin(), caps.end(), cap) == caps.end())
+            caps.push_back(cap);
+    std::erase_if(caps, [&](const std::string& cap) { return std::find(drop.begin(), drop.end(), cap) != drop.end(); });
+    return caps;
+}
+
 static runtime::ContainerSpec make_spec(const Container& container, const EngineOptions& options)
 {
     const auto& view = container.view;
@@ -395,24 +415,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
         process.console_rows = config.console_size[0];
         process.console_cols = config.console_size[1];
     }
-    if (config.privileged) {
-        process.capabilities = runtime::all_capabilities();
-    } else {
-        auto add = normalise_caps(config.cap_add);
-        auto drop = normalise_caps(config.cap_drop);
-        std::vector<std::string> caps;
-        bool add_all = std::find(add.begin(), add.end(), "ALL") != add.end();
-        bool drop_all = std::find(drop.begin(), drop.end(), "ALL") != drop.end();
-        if (add_all)
-            caps = runtime::all_capabilities();
-        else if (!drop_all)
-            caps = runtime::default_capabilities();
-        for (const auto& cap : add)
-            if (cap != "ALL" && std::find(caps.begin(), caps.end(), cap) == caps.end())
-                caps.push_back(cap);
-        std::erase_if(caps, [&](const std::string& cap) { return std::find(drop.begin(), drop.end(), cap) != drop.end(); });
-        process.capabilities = caps;
-    }
+    process.capabilities = effective_capabilities(config);
     process.no_new_privileges = std::find(config.security_opt.begin(), config.security_opt.end(), "no-new-privileges") != config.security_opt.end()
         || std::find(config.security_opt.begin(), config.security_opt.end(), "no-new-privileges:true") != config.security_opt.end();
 

@@ -603,7 +603,6 @@ Result<nlohmann::json> Engine::container_top(const std::string& ref) const
     if (view.state.status != Status::Running)
         return Error::conflict("Container " + view.id + " is not running");
     // Every process in the container's PID namespace: same pid-namespace inode as its PID 1.
-    auto target_ns = fs::read_file("/proc/" + std::to_string(view.state.pid) + "/ns/pid");
     char link[256] {};
     auto pid_ns_of = [&](const std::string& pid) -> std::string {
         auto path = "/proc/" + pid + "/ns/pid";
@@ -632,7 +631,6 @@ Result<nlohmann::json> Engine::container_top(const std::string& ref) const
         std::replace(cmd.begin(), cmd.end(), '\0', ' ');
         processes.push_back({ uid, entry, ppid, "0", "", "?", "00:00:00", strings::trim(cmd) });
     }
-    (void)target_ns;
     return nlohmann::json { { "Titles", { "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD" } }, { "Processes", processes } };
 }
 
@@ -701,10 +699,10 @@ Result<std::vector<std::string>> Engine::reset(bool all)
         }
     }
     // Cgroups named glassbox/<id> in every hierarchy.
-    for (const auto& hierarchy : fs::list_dir("/sys/fs/cgroup")) {
-        auto parent = "/sys/fs/cgroup/" + hierarchy + "/glassbox";
-        if (!fs::is_dir(parent))
-            parent = "/sys/fs/cgroup/glassbox";
+    std::vector<std::string> parents { "/sys/fs/cgroup/glassbox" }; // v2 (unified at the root)
+    for (const auto& hierarchy : fs::list_dir("/sys/fs/cgroup"))
+        parents.push_back("/sys/fs/cgroup/" + hierarchy + "/glassbox"); // v1 and hybrid
+    for (const auto& parent : parents) {
         if (!fs::is_dir(parent))
             continue;
         for (const auto& child : fs::list_dir(parent)) {

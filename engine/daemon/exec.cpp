@@ -73,7 +73,8 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
             process.console_rows = config.console_size[0];
             process.console_cols = config.console_size[1];
         }
-        process.capabilities = (config.privileged || cconfig.privileged) ? runtime::all_capabilities() : runtime::default_capabilities();
+        // The container's own set (its --cap-add/--cap-drop apply to exec too); exec --privileged widens it.
+        process.capabilities = config.privileged ? runtime::all_capabilities() : effective_capabilities(cconfig);
         spec.id = container->view.id;
         spec.cgroup_name = "glassbox/" + container->view.id;
         spec.rootfs = container->view.rootfs;

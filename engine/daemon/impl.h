@@ -112,6 +112,10 @@ Result<void> container_from_json(const nlohmann::json& doc, ContainerView& view,
 nlohmann::json config_to_json(const ContainerConfig& config);
 ContainerConfig config_from_json(const nlohmann::json& doc);
 
+// The capabilities a container's processes get: Docker's default set with --cap-add/--cap-drop,
+// or every capability with --privileged (containers.cpp; exec uses the same set).
+std::vector<std::string> effective_capabilities(const ContainerConfig& config);
+
 // A Docker-style random name: "adjective_scientist" (names.cpp).
 std::string random_container_name();
 

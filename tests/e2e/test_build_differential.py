@@ -132,11 +132,6 @@ KNOWN_DIFFERENCES = {
     "basic": "COPY --chown=1000:1000 hello.txt ./ into the existing WORKDIR /app chowns /app itself: "
              "glassbox /app|directory|755|1000|1000, dockerd /app|directory|755|0|0",
 }
-KNOWN_CONFIG_DIFFERENCE = ("dockerd's builder adds the default PATH to Env when the base image has "
-                           "none (PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin); "
-                           "glassbox leaves Env empty")
-
-
 def each_fixture(known):
     return [pytest.param(name, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
                                                             reason=known[name]))
@@ -185,7 +180,7 @@ def test_build_gives_the_same_filesystem_as_dockerd(docker_cli, results, fixture
     assert len(ours) > 100
 
 
-@pytest.mark.parametrize("fixture", each_fixture(dict.fromkeys(fixture_names(), KNOWN_CONFIG_DIFFERENCE)))
+@pytest.mark.parametrize("fixture", fixture_names())
 def test_build_gives_the_same_image_config_as_dockerd(docker_cli, results, fixture, tmp_path):
     built = results(fixture, tmp_path)
 

@@ -320,3 +320,26 @@ TEST_F(EngineTest, BadInputGivesClearErrorsAndChangesNothing)
     EXPECT_EQ(m_engine->list_containers(true, {}).value().size(), 1U);
     ASSERT_TRUE(m_engine->remove_container("taken", true, true).ok());
 }
+
+TEST_F(EngineTest, ExecGetsTheContainersCapabilitiesNotTheDefaults)
+{
+    auto c = config({ "sleep", "30" });
+    c.cap_drop = { "NET_RAW", "chown" };
+    ASSERT_TRUE(m_engine->create_container("capped", c).ok());
+    ASSERT_TRUE(m_engine->start_container("capped").ok());
+    auto pid = std::to_string(m_engine->inspect_container("capped").value().state.pid);
+    auto status = fs::read_file("/proc/" + pid + "/status").value();
+    auto line_of = [](const std::string& text) { return text.substr(text.find("CapEff:"), text.find('\n', text.find("CapEff:")) - text.find("CapEff:")); };
+
+    daemon::ExecConfig exec;
+    exec.cmd = { "grep", "CapEff", "/proc/self/status" };
+    auto id = m_engine->exec_create("capped", exec);
+    ASSERT_TRUE(id.ok()) << id.error().describe();
+    auto sink = std::make_shared<StringSink>();
+    auto attachment = m_engine->exec_start(id.value(), false, sink);
+    ASSERT_TRUE(attachment.ok()) << attachment.error().describe();
+    attachment.value().wait_done();
+
+    EXPECT_EQ(sink->out(), line_of(status) + "\n");
+    ASSERT_TRUE(m_engine->remove_container("capped", true, true).ok());
+}
