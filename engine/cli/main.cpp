@@ -53,6 +53,7 @@ int main(int argc, char** argv)
     add_load_command(app, ctx);
     add_save_command(app, ctx);
     add_pull_command(app, ctx);
+    add_build_command(app, ctx);
     add_image_command(app, ctx);
     add_container_command(app, ctx);
     add_volume_command(app, ctx);

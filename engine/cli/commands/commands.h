@@ -78,6 +78,8 @@ void add_import_command(CLI::App& parent, Context& ctx, const std::string& name 
 void add_load_command(CLI::App& parent, Context& ctx, const std::string& name = "load");
 void add_save_command(CLI::App& parent, Context& ctx, const std::string& name = "save");
 void add_pull_command(CLI::App& parent, Context& ctx, const std::string& name = "pull");
+// `build [-t TAG] [-f FILE] ... CONTEXT` (commands/build.cpp).
+void add_build_command(CLI::App& parent, Context& ctx, const std::string& name = "build");
 // `image` group: ls, rm, inspect, history, tag, import, load, save, prune, pull.
 void add_image_command(CLI::App& parent, Context& ctx);
 // `container` group: the container verbs under their docker names (ls, rm, run, ...).
