@@ -1,6 +1,8 @@
-// glassboxd: the daemon. Wiring only: parse flags, become the child subreaper (containers'
-// PID 1s are reparented to us), build the Engine on the real kernel, serve the API on a Unix
-// socket until SIGTERM or SIGINT, then stop containers and remove the socket and pid file.
+// glassboxd: the daemon. Wiring only: parse flags, re-execute from a sealed in-memory copy of
+// the binary (so no fork of the daemon that a container can see leads to the host's glassboxd
+// through /proc/<pid>/exe), become the child subreaper (containers' PID 1s are reparented to us),
+// build the Engine on the real kernel, serve the API on a Unix socket until SIGTERM or SIGINT,
+// then stop containers and remove the socket and pid file.
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "engine/base/strings.h"
 #include "engine/daemon/engine.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/sealed_exec.h"
 #include "engine/sys/linux_kernel.h"
 
 namespace {
@@ -127,15 +130,12 @@ bool parse_flags(int argc, char** argv, Flags& flags, bool& help)
     return true;
 }
 
-std::string self_directory()
+// The directory of the host binary we were started from (glassbox-init lives next to it);
+// /proc/self/exe names the sealed copy.
+std::string directory_of(const std::string& exe)
 {
-    char path[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0)
-        return ".";
-    std::string exe(path, static_cast<size_t>(n));
     auto slash = exe.rfind('/');
-    return slash == std::string::npos ? "." : exe.substr(0, slash);
+    return slash == std::string::npos || exe.empty() ? "." : exe.substr(0, slash);
 }
 
 engine::Result<int> run(int argc, char** argv)
@@ -149,6 +149,10 @@ engine::Result<int> run(int argc, char** argv)
         usage(stdout);
         return 0;
     }
+
+    // Before any thread exists: the first run copies the binary into a sealed memfd and
+    // execveat()s it (this call does not return then); the copy comes back here.
+    auto sealed = TRY_CTX(runtime::run_from_sealed_copy(argv), "re-execute glassboxd from a sealed copy");
 
     if (flags.log_level == "debug")
         log::set_level(log::Level::Debug);
@@ -172,7 +176,7 @@ engine::Result<int> run(int argc, char** argv)
     if (flags.pidfile.empty())
         flags.pidfile = flags.run_root + "/glassboxd.pid";
     if (flags.init_path.empty())
-        flags.init_path = self_directory() + "/glassbox-init";
+        flags.init_path = directory_of(sealed.original_path) + "/glassbox-init";
 
     // A client that disconnects mid-write must not kill the daemon.
     ::signal(SIGPIPE, SIG_IGN);
@@ -212,6 +216,9 @@ engine::Result<int> run(int argc, char** argv)
     ::sigaction(SIGTERM, &action, nullptr);
     ::sigaction(SIGINT, &action, nullptr);
 
+    log::info("running from a sealed copy of " + sealed.original_path + " ("
+        + std::to_string(sealed.size_bytes / (1024 * 1024)) + " MiB, copied and re-executed in "
+        + std::to_string(sealed.copy_time.count() / 1000) + "." + std::to_string(sealed.copy_time.count() % 1000 / 100) + " ms)");
     log::info("glassboxd " + options.version + " listening on unix://" + socket_path + " (root " + flags.root + ")");
     server.serve();
 

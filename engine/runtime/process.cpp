@@ -2,8 +2,12 @@
 // namespaces, the grandchild is the process itself), the sync pipe that carries a child's failure
 // back as {kind, errno, message}, stdio pipes and ptys, and waiting. The daemon is multi-threaded,
 // so this uses glibc's fork(), after which malloc is safe in the (single-threaded) child.
+// Both children make themselves non-dumpable before they join anything, so a process in the
+// container can neither ptrace them nor open their /proc/<pid>/exe, fd/ or mem before they exec
+// (CVE-2016-9962, CVE-2019-5736); the daemon itself runs from a sealed memfd copy (sealed_exec.h).
 // Kernel interfaces: fork(2), unshare(2), setns(2), prctl(2) PR_SET_CHILD_SUBREAPER,
-// PR_SET_NO_NEW_PRIVS, capset(2), setgroups(2), execve(2), close_range(2), pty(7), waitpid(2).
+// PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, capset(2), setgroups(2), execve(2), execveat(2),
+// close_range(2), pty(7), waitpid(2).
 // Lesson: lessons/01-namespaces/.
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -14,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -31,6 +36,7 @@
 #include "engine/runtime/console.h"
 #include "engine/runtime/rootfs.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/sealed_exec.h"
 #include "engine/runtime/seccomp.h"
 #include "engine/runtime/user.h"
 
@@ -79,6 +85,7 @@ struct ChildEnds {
     int err { -1 };
     bool tty { false };
     int console_socket { -1 };
+    int exec_fd { -1 }; // A sealed copy to execute instead of a path (glassbox-init), or -1.
 };
 
 // Closes every descriptor >= 3 except `keep`: a container must not hold another container's pipe
@@ -163,7 +170,8 @@ std::vector<std::string> with_defaults(std::vector<std::string> env, const ExecU
 struct ExecPlan {
     const ProcessSpec* process { nullptr };
     bool privileged { false };
-    bool via_init { false }; // Exec /sbin/glassbox-init -- args... instead of args directly.
+    bool via_init { false }; // Exec glassbox-init -- args... instead of args directly.
+    int init_fd { -1 };      // With via_init: the sealed copy of glassbox-init to execute.
     std::string seccomp_profile_json;
 };
 
@@ -198,6 +206,8 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
 
     std::vector<std::string> args = process.args;
     if (plan.via_init) {
+        if (plan.init_fd < 0)
+            return Error::invalid("glassbox-init: no sealed copy to execute");
         path = "/sbin/glassbox-init";
         args.insert(args.begin(), { path, "--" });
     }
@@ -229,7 +239,8 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     // Seccomp goes last: the filter may forbid the calls above.
     TRY(apply_seccomp_profile(plan.seccomp_profile_json));
 
-    // Every descriptor but 0-2 closes at execve; the sync pipe stays usable until then.
+    // Every descriptor but 0-2 closes at execve (the intermediate already closed all the others
+    // it did not pass down); the sync pipe stays usable until then, to report a failed execve.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::umask(022);
 
@@ -241,7 +252,14 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     for (auto& entry : env)
         envp.push_back(entry.data());
     envp.push_back(nullptr);
-    ::execve(path.c_str(), argv.data(), envp.data());
+    if (plan.via_init) {
+        // PID 1 runs the daemon's sealed copy of glassbox-init, not the host file bound at
+        // /sbin/glassbox-init, so /proc/1/exe leads nowhere writable. A static ELF binary may
+        // be executed from a close-on-exec fd.
+        ::syscall(SYS_execveat, plan.init_fd, "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    } else {
+        ::execve(path.c_str(), argv.data(), envp.data());
+    }
     int code = errno;
     return Error::invalid(exec_error_message(process.args[0], code));
 }
@@ -293,9 +311,23 @@ Result<Stdio> make_stdio(const ProcessSpec& process)
 using IntermediateStep = std::function<Result<void>()>;
 using ProcessStep = std::function<Result<void>(const ChildEnds&)>;
 
+// Makes the calling child non-dumpable: its /proc/<pid> files then belong to root of the initial
+// user namespace and ptrace-style access (exe, fd/, mem, environ) needs CAP_SYS_PTRACE there,
+// which no container has. execve makes the new program dumpable again, as it should be. Fails
+// only on a kernel without prctl, which the child reports.
+Result<void> make_undumpable()
+{
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return Error::from_errno("prctl PR_SET_DUMPABLE 0", errno);
+    return Ok {};
+}
+
 // fork -> `intermediate` (joins cgroup and namespaces) -> fork -> `process` (never returns on
-// success: it execs). Returns once the process has exec'd, or with the error a child reported.
-Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep& intermediate, const ProcessStep& run)
+// success: it execs). `exec_fd` (or -1) is a descriptor the process needs for its execve and is
+// kept open through the forks. Returns once the process has exec'd, or with the error a child
+// reported.
+Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep& intermediate, const ProcessStep& run,
+    int exec_fd = -1)
 {
     auto stdio = TRY(make_stdio(process));
     std::array<int, 2> sync_pipe {};
@@ -317,10 +349,15 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         int sync_fd = lift_fd(sync_write.get());
         int pid_fd = lift_fd(pid_write.get());
         ChildEnds ends { lift_fd(stdio.child_in.get()), lift_fd(stdio.child_out.get()), lift_fd(stdio.child_err.get()), process.tty,
-            lift_fd(stdio.console_child.get()) };
-        close_fds_except({ sync_fd, pid_fd, ends.in, ends.out, ends.err, ends.console_socket });
+            lift_fd(stdio.console_child.get()), lift_fd(exec_fd) };
+        close_fds_except({ sync_fd, pid_fd, ends.in, ends.out, ends.err, ends.console_socket, ends.exec_fd });
         reset_signals();
 
+        // Before joining anything: from here on this process and its child are forks of the
+        // daemon that a container could see.
+        auto sealed = make_undumpable();
+        if (!sealed.ok())
+            child_fail(sync_fd, sealed.error());
         auto joined = intermediate();
         if (!joined.ok())
             child_fail(sync_fd, joined.error());
@@ -330,7 +367,10 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
             child_fail(sync_fd, Error::from_errno("fork", errno));
         if (child == 0) {
             ::close(pid_fd);
-            auto result = run(ends);
+            // Inherited through fork already; said again so no later change can lose it.
+            auto result = make_undumpable();
+            if (result.ok())
+                result = run(ends);
             child_fail(sync_fd, result.ok() ? Error::system("process returned without exec") : result.error());
         }
         // Report the process's host PID; it is reparented to the daemon (the subreaper) as
@@ -416,6 +456,10 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
     TRY_CTX(validate(spec), context);
     // The container's PID 1 is a grandchild; only a subreaper gets to wait for it.
     TRY_CTX(become_subreaper(), context);
+    // With --init, PID 1 executes a sealed copy of glassbox-init (made once per daemon).
+    int init_fd = -1;
+    if (spec.init)
+        init_fd = TRY_CTX(shared_sealed_copy(spec.init_path), context);
 
     auto cgroup = Cgroup::for_name(spec.cgroup_name);
     if (!spec.cgroup_name.empty())
@@ -461,10 +505,10 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
         TRY(finish_rootfs(kernel, spec));
         return exec_process(kernel,
             ExecPlan { .process = &spec.process, .privileged = spec.privileged, .via_init = spec.init,
-                .seccomp_profile_json = spec.seccomp_profile_json });
+                .init_fd = ends.exec_fd, .seccomp_profile_json = spec.seccomp_profile_json });
     };
 
-    auto started = spawn(spec.process, intermediate, run);
+    auto started = spawn(spec.process, intermediate, run, init_fd);
     if (!started.ok()) {
         if (!spec.cgroup_name.empty()) {
             cgroup.kill_all(kernel);

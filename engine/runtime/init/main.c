@@ -8,7 +8,7 @@
  *   3. reaps every zombie that ends up as its child;
  *   4. exits with the command's exit code, or 128 + signal if the command was killed.
  * Usage: glassbox-init -- command [args...]. Built static, so it runs in any image.
- * Kernel interfaces: sigprocmask(2), sigtimedwait(2), waitpid(2), pid_namespaces(7).
+ * Kernel interfaces: sigprocmask(2), sigtimedwait(2), waitpid(2), prctl(2), pid_namespaces(7).
  * Lesson: lessons/pid1-signals/.
  */
 #define _GNU_SOURCE
@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,11 @@ static int exit_code_of(int status)
 
 int main(int argc, char** argv)
 {
+    /* The engine executes a sealed memfd copy of this program, so the kernel named the process
+     * after the descriptor ("3" or "memfd:glassbox-"); ps, top and /proc/1/comm should say what
+     * it is. */
+    prctl(PR_SET_NAME, "glassbox-init", 0, 0, 0);
+
     int first = 1;
     if (first < argc && strcmp(argv[first], "--") == 0)
         first++;
