@@ -327,8 +327,11 @@ Result<UniqueFd> Client::connect() const
     if (!fd.valid())
         return Error::from_errno("socket(AF_UNIX)", errno);
     for (;;) {
-        if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0)
+        if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+            if (m_connect_hook)
+                m_connect_hook(fd.get());
             return fd;
+        }
         if (errno == EINTR)
             continue;
         return Error::from_errno("connect to " + m_socket_path, errno);

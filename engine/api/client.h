@@ -167,6 +167,12 @@ public:
     // Parses "unix:///run/x.sock" or a bare absolute path; rejects other schemes by name.
     static Result<std::string> socket_path_from_host(std::string_view host);
 
+    // Called on the calling thread with every connection's fd right after connect(2), before a
+    // byte is sent. The Python bindings use it to cancel a call from another thread (a timeout or
+    // Ctrl-C): shutdown(2) on a dup of the fd wakes a blocked recv. The hook must not close `fd`.
+    using ConnectHook = std::function<void(int fd)>;
+    void set_connect_hook(ConnectHook hook) { m_connect_hook = std::move(hook); }
+
     // [SECTION] Raw HTTP
     // Connects to the socket; the error names the socket path.
     Result<UniqueFd> connect() const;
@@ -271,6 +277,7 @@ public:
 
 private:
     std::string m_socket_path;
+    ConnectHook m_connect_hook;
 };
 
 // Encodes Docker's filter map as the JSON the API expects: {"key":{"value":true}}.
