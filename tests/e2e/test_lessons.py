@@ -1,0 +1,271 @@
+"""Every lesson, end to end, on a fresh private glassboxd per lesson:
+
+- `glassbox lesson solve NN` runs each step's solution and passes every check of every step;
+- a wrong state (one per lesson) fails the check it should, and that check's hint names the
+  objects at fault (lesson 8: web and db on different networks fail "web resolves db by name",
+  and the hint names both networks);
+- a lesson whose kernel features are missing here (GET /glassbox/v1/features) is skipped with the
+  feature's reason, never passed, after checking that `glassbox lesson start` refuses it naming
+  the missing kernel option and offering scripts/kernel-lab.
+
+Lessons come from the repository's lessons/ folder; progress goes to a temporary file.
+"""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+import glassbox_harness as harness
+
+LESSONS_DIR = os.path.join(harness.REPO, "lessons")
+LESSONS = sorted(name for name in os.listdir(LESSONS_DIR)
+                 if re.match(r"^\d\d-", name) and not name.startswith("00-")
+                 and os.path.isfile(os.path.join(LESSONS_DIR, name, "lesson.yaml")))
+
+
+def required_features(lesson):
+    """The `requires.features` list of a lesson.yaml (PyYAML when present, else the flow list)."""
+    path = os.path.join(LESSONS_DIR, lesson, "lesson.yaml")
+    with open(path) as f:
+        text = f.read()
+    try:
+        import yaml
+        return list(((yaml.safe_load(text) or {}).get("requires") or {}).get("features") or [])
+    except ImportError:
+        match = re.search(r"^\s+features:\s*\[([^\]]*)\]", text, re.M)
+        return [x.strip() for x in match.group(1).split(",") if x.strip()] if match else []
+
+
+def step_ids(lesson):
+    with open(os.path.join(LESSONS_DIR, lesson, "lesson.yaml")) as f:
+        return re.findall(r"^  - id: ([a-z0-9-]+)\s*$", f.read(), re.M)
+
+
+class LessonEngine:
+    """A private daemon for one lesson, and the glassbox CLI pointed at it."""
+
+    def __init__(self, lesson, daemon):
+        self.lesson = lesson
+        self.daemon = daemon
+        self.state_file = tempfile.mktemp(prefix="gb-lesson-progress-", suffix=".json")
+        self.env = daemon.env(GLASSBOX_LESSONS_DIR=LESSONS_DIR, GLASSBOX_LESSON_STATE=self.state_file,
+                              PATH=os.path.dirname(harness.CLI) + ":" + os.environ.get("PATH", ""))
+
+    def cli(self, *args, timeout=300):
+        return subprocess.run([harness.CLI, *args], capture_output=True, text=True, timeout=timeout,
+                              env=self.env, stdin=subprocess.DEVNULL, cwd=LESSONS_DIR)
+
+    def shell(self, command, timeout=120):
+        """A command as the runner runs it: sh -c in the lesson folder, the lesson label set."""
+        env = dict(self.env, GLASSBOX_LESSON=self.lesson)
+        return subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True,
+                              timeout=timeout, env=env, stdin=subprocess.DEVNULL,
+                              cwd=os.path.join(LESSONS_DIR, self.lesson))
+
+    def missing_features(self):
+        status, body = self.daemon.api_json("GET", "/glassbox/v1/features")
+        assert status == 200, f"GET /glassbox/v1/features: HTTP {status}"
+        known = {f["name"]: f for f in body["features"]}
+        missing = []
+        for name in required_features(self.lesson):
+            feature = known.get(name)
+            if feature is None or not feature["available"]:
+                missing.append((name, feature["detail"] if feature else "not probed by this daemon"))
+        return missing
+
+
+@pytest.fixture(scope="module", params=LESSONS)
+def engine(request):
+    """One fresh daemon per lesson (module scope + params: pytest runs every test of one lesson,
+    then stops its daemon before starting the next)."""
+    reason = harness.missing_reason()
+    if reason:
+        pytest.skip(reason)
+    daemon = harness.Daemon(label="lesson" + request.param[:2]).start()
+    lesson_engine = LessonEngine(request.param, daemon)
+    try:
+        yield lesson_engine
+    finally:
+        lesson_engine.cli("lesson", "reset", request.param, timeout=120)
+        alive = daemon.proc.poll() is None
+        left = daemon.stop()
+        if os.path.exists(lesson_engine.state_file):
+            os.unlink(lesson_engine.state_file)
+        assert alive, "glassboxd died during the lesson:\n" + daemon.log_text()
+        assert not left, f"glassboxd left mounts behind: {left}"
+
+
+def skip_if_kernel_lacks(engine):
+    """Skips, with the missing features' reasons, a lesson this kernel cannot run, after checking
+    that `glassbox lesson start` refuses it too (naming the kernel option and the kernel lab)
+    rather than faking it."""
+    missing = engine.missing_features()
+    if missing:
+        result = engine.cli("lesson", "start", engine.lesson)
+        text = result.stdout + result.stderr
+        assert result.returncode != 0, f"lesson start {engine.lesson} did not refuse: {text}"
+        for name, detail in missing:
+            option = re.search(r"CONFIG_[A-Z0-9_]+", detail)
+            assert (option.group(0) if option else name) in text, f"the refusal does not name {name}: {text}"
+        assert "kernel-lab" in text, f"the refusal does not offer scripts/kernel-lab: {text}"
+        pytest.skip(f"{engine.lesson} needs " + "; ".join(f"{name} ({detail})" for name, detail in missing)
+                    + " - run it in scripts/kernel-lab")
+
+
+def failing_checks(report):
+    """Readable lines for every failed check and unexpected command of a solve --json report."""
+    lines = []
+    for step in report.get("steps", []):
+        for command in step.get("commands", []):
+            if not command.get("expected", True):
+                lines.append(f"[{step['id']}] command {command['command']!r} exit {command.get('exit_code')}: "
+                             + command.get("output", "")[-600:])
+        for check in (step.get("check") or {}).get("checks", []):
+            if not check["passed"]:
+                lines.append(f"[{step['id']}] FAIL {check['that']} found {check['found']} hint {check['hint']}")
+    return lines
+
+
+# [SECTION] Solutions
+
+def test_lesson_solution_passes_every_check(engine):
+    skip_if_kernel_lacks(engine)
+    started = time.monotonic()
+    result = engine.cli("lesson", "solve", "--json", engine.lesson, timeout=600)
+    elapsed = time.monotonic() - started
+    assert result.stdout.strip(), f"solve printed no report (exit {result.returncode}): {result.stderr}"
+    report = json.loads(result.stdout)
+    problems = failing_checks(report)
+    print(f"{engine.lesson}: solved in {elapsed:.1f} s, {len(report['steps'])} steps")
+    assert report["passed"] and result.returncode == 0, "\n".join(problems) or result.stderr
+    ids = [step["id"] for step in report["steps"]]
+    assert ids == step_ids(engine.lesson), "solve did not run every step in order"
+    assert len(ids) >= 4, f"{engine.lesson} has fewer than four steps"
+    for step in report["steps"]:
+        checks = step["check"]["checks"]
+        assert checks, f"step {step['id']} has no check"
+        assert all(check["passed"] for check in checks), "\n".join(problems)
+
+
+# [SECTION] Wrong states: (step, commands that build the wrong state, the check that must fail,
+# words its hint must contain). Commands run in the lesson's folder with its label, so
+# `lesson reset` removes what they made.
+
+WRONG_STATES = {
+    "01-first-container": (
+        "namespaces",
+        ["glassbox run -d --name first --network host busybox:1.35.0 sleep 3600"],
+        "container(first).namespaces.net != host().namespaces.net",
+        ["first", "--network host"]),
+    "02-dockerfiles-images": (
+        "run-it",
+        ["glassbox build -q -t hello:1.0 app", "glassbox run -d --name hello busybox:1.35.0 sleep 3600"],
+        'container(hello).image == image("hello:1.0")',
+        ["hello", "hello:1.0"]),
+    "03-layer-sharing": (
+        "two-containers",
+        ["glassbox build -q -t api:1 api", "glassbox build -q -t worker:1 worker",
+         "glassbox run -d --name a1 worker:1", "glassbox run -d --name a2 api:1"],
+        'image("api:1").layers[-1].containers contains container(a1)',
+        ["a1", "api:1"]),
+    "04-containers-vs-vms": (
+        "limits",
+        ["glassbox run -d --name kern busybox:1.35.0 sleep 3600",
+         "glassbox run -d --name capped busybox:1.35.0 sleep 3600"],
+        "cgroup(of: container(capped), hierarchy: unified).memory_max == 67108864 or "
+        "cgroup(of: container(capped), hierarchy: memory).memory_max == 67108864",
+        ["capped", "64 MiB"]),
+    "05-pid1-signals": (
+        "no-handler",
+        ["glassbox run -d --init --name nohandler busybox:1.35.0 sleep 3600", "sleep 1"],
+        'container(nohandler).pid1.comm == "sleep"',
+        ["nohandler", "sleep"]),
+    "06-volumes": (
+        "bind",
+        ['glassbox run -d --name binder -v "$PWD/site:/site" busybox:1.35.0 sleep 3600'],
+        'mount(in: container(binder), target: "/site").options matches "^ro"',
+        ["binder", ":ro"]),
+    "07-default-bridge": (
+        "two-containers",
+        ["glassbox network create elsewhere",
+         "glassbox run -d --name web --network elsewhere busybox:1.35.0 sleep 3600",
+         "glassbox run -d --name client busybox:1.35.0 sleep 3600"],
+        "network(bridge).containers contains container(web)",
+        ["web", "bridge"]),
+    "08-user-bridges": (
+        "dns",
+        ["glassbox network create --subnet 10.77.0.0/24 appnet",
+         "glassbox run -d --name db busybox:1.35.0 sleep 3600",
+         "glassbox run -d --name web --network appnet busybox:1.35.0 sleep 3600"],
+        "network(appnet).containers contains container(web) and network(appnet).containers contains container(db)",
+        ["web", "db", "appnet", "bridge", "by name"]),
+    "09-host-and-none": (
+        "none",
+        ["glassbox run -d --name alone busybox:1.35.0 sleep 3600"],
+        "count(container(alone).links) == 1",
+        ["alone", "--network none"]),
+    "10-macvlan-bridge": (
+        "create",
+        ["glassbox network create --subnet 10.78.0.0/24 lan"],
+        'network(lan).driver == "macvlan"',
+        ["lan", "macvlan"]),
+    "11-macvlan-8021q": (
+        "containers",
+        ["glassbox network create -d macvlan --subnet 10.79.0.0/24 lan0",
+         "glassbox network create -d macvlan --subnet 10.79.10.0/24 -o parent=$(glassbox network inspect -f '{{index .Options \"parent\"}}' lan0).10 vlan10",
+         "glassbox network create -d macvlan --subnet 10.79.20.0/24 -o parent=$(glassbox network inspect -f '{{index .Options \"parent\"}}' lan0).20 vlan20",
+         "glassbox run -d --name v10a --network vlan20 --ip 10.79.20.21 busybox:1.35.0 sleep 3600"],
+        "link(in: container(v10a), kind: macvlan).parent.vlan_id == 10",
+        ["v10a", "vlan10"]),
+    "12-ipvlan-l2": (
+        "children",
+        ["glassbox network create -d macvlan --subnet 10.80.0.0/24 ipl2",
+         "glassbox run -d --name i1 --network ipl2 --ip 10.80.0.11 busybox:1.35.0 sleep 3600"],
+        "link(in: container(i1), kind: ipvlan).mac == link(in: container(i1), kind: ipvlan).parent.mac",
+        ["i1", "macvlan"]),
+    "13-ipvlan-l3": (
+        "device-route",
+        ["glassbox network create -d ipvlan -o ipvlan_mode=l2 --subnet 10.81.0.0/24 ipl3",
+         "glassbox run -d --name r1 --network ipl3 --ip 10.81.0.11 busybox:1.35.0 sleep 3600"],
+        'route(in: container(r1), dst: default).gateway == ""',
+        ["r1", "l3"]),
+}
+
+
+def test_every_lesson_has_a_wrong_state():
+    assert sorted(WRONG_STATES) == LESSONS
+
+
+def test_lesson_wrong_state_fails_the_right_check_with_its_hint(engine):
+    skip_if_kernel_lacks(engine)
+    step, commands, that, words = WRONG_STATES[engine.lesson]
+    steps = step_ids(engine.lesson)
+    assert step in steps, f"{engine.lesson} has no step {step}"
+    engine.cli("lesson", "reset", engine.lesson)
+    started = engine.cli("lesson", "start", engine.lesson)
+    assert started.returncode == 0, started.stdout + started.stderr
+    for _ in range(steps.index(step)):
+        moved = engine.cli("lesson", "next", "--force")
+        assert moved.returncode == 0, moved.stdout + moved.stderr
+    try:
+        for command in commands:
+            made = engine.shell(command)
+            assert made.returncode == 0, f"{command}: {made.stdout}{made.stderr}"
+        result = engine.cli("lesson", "check", "--json")
+        report = json.loads(result.stdout)
+        assert report["step"] == step
+        assert result.returncode != 0, "check passed although the state is wrong"
+        found = [check for check in report["checks"] if check["that"] == that]
+        assert found, f"step {step} has no check {that!r}: {[c['that'] for c in report['checks']]}"
+        check = found[0]
+        assert not check["passed"], f"{that} passed in the wrong state (found {check['found']})"
+        for word in words:
+            assert word in check["hint"], f"the hint of {that} does not name {word!r}: {check['hint']}"
+        print(f"{engine.lesson}: {that} failed as it should; found {check['found']}")
+    finally:
+        reset = engine.cli("lesson", "reset", engine.lesson, timeout=120)
+        assert reset.returncode == 0, reset.stdout + reset.stderr
