@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/cli/commands/commands.h"
+#include "engine/cli/commands/lesson.h"
 #include "engine/cli/context.h"
 
 int main(int argc, char** argv)
@@ -61,6 +62,8 @@ int main(int argc, char** argv)
     add_info_command(app, ctx);
     add_version_command(app, ctx);
     add_system_command(app, ctx);
+    add_compose_command(app, ctx);
+    add_lesson_command(app, ctx);
 #ifdef GLASSBOX_CLI_HAS_STATE
     add_state_command(app, ctx);
     add_record_command(app, ctx);

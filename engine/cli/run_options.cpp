@@ -2,6 +2,7 @@
 // HostConfig key it always sends, NetworkingConfig.EndpointsConfig for "default"), so the
 // daemon sees the same request from `glassbox run` as from `docker run`.
 #include "engine/cli/run_options.h"
+#include "engine/cli/lesson_label.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -379,6 +380,7 @@ Result<Json> build_create_body(const RunFlags& flags)
             return Error::invalid("invalid label \"" + label + "\" for -l/--label: expected KEY[=VALUE]");
         labels[label.substr(0, eq)] = eq == std::string::npos ? "" : label.substr(eq + 1);
     }
+    add_lesson_label(labels);
     body["Labels"] = labels;
 
     Json exposed = Json::object();

@@ -2,6 +2,7 @@
 // docker CLI's bodies (README §3.11). create prints the new id; ls shows NETWORK ID, NAME,
 // DRIVER, SCOPE.
 #include "engine/cli/commands/commands.h"
+#include "engine/cli/lesson_label.h"
 
 #include "engine/base/strings.h"
 #include "engine/cli/format.h"
@@ -35,12 +36,14 @@ Result<Json> network_create_body(const CreateArgs& args)
             entry["Gateway"] = args.gateways[i];
         config.push_back(entry);
     }
+    Json labels = TRY(parse_key_values(args.labels, "--label"));
+    add_lesson_label(labels);
     return Json {
         { "Driver", args.driver }, { "Scope", "" },
         { "IPAM", { { "Driver", "default" }, { "Options", Json::object() }, { "Config", config } } },
         { "Internal", args.internal }, { "Attachable", args.attachable }, { "Ingress", false }, { "ConfigOnly", false },
         { "ConfigFrom", nullptr }, { "Options", TRY(parse_key_values(args.options, "-o/--opt")) },
-        { "Labels", TRY(parse_key_values(args.labels, "--label")) }, { "Name", args.name }, { "CheckDuplicate", true },
+        { "Labels", labels }, { "Name", args.name }, { "CheckDuplicate", true },
     };
 }
 

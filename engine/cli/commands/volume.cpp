@@ -1,6 +1,7 @@
 // glassbox volume create/ls/inspect/rm/prune: /volumes endpoints, docker's output
 // (create prints the name; ls shows DRIVER and VOLUME NAME).
 #include "engine/cli/commands/commands.h"
+#include "engine/cli/lesson_label.h"
 
 #include "engine/base/strings.h"
 #include "engine/cli/format.h"
@@ -27,6 +28,7 @@ void add_volume_create(CLI::App& group, Context& ctx)
         Json body { { "Driver", args->driver }, { "Name", args->name } };
         body["DriverOpts"] = TRY(parse_key_values(args->options, "-o/--opt"));
         body["Labels"] = TRY(parse_key_values(args->labels, "--label"));
+        add_lesson_label(body["Labels"]);
         auto* client = TRY(ctx.client());
         auto volume = TRY(client->create_volume(body));
         print_out(volume.value("Name", args->name) + "\n");
