@@ -13,7 +13,7 @@ set -euo pipefail
 # Grouped as in DESIGN.md's dependency table, then the build and test tools.
 packages=(
     # GUI
-    libimgui-dev libglfw3-dev
+    libimgui-dev libglfw3-dev libgraphviz-dev
     # netlink, JSON, YAML, tar layers, sha256, packet filter, seccomp and capabilities, CLI
     libnl-3-dev libnl-route-3-dev libnl-genl-3-dev nlohmann-json3-dev libyaml-cpp-dev
     libarchive-dev libssl-dev libnftables-dev libseccomp-dev libcap-dev libcli11-dev

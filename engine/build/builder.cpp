@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <set>
 
@@ -123,6 +124,54 @@ struct ScratchDir {
 
 } // namespace
 
+namespace {
+
+// The files a step's upper directory holds, relative to the image root: "D" for an overlay
+// whiteout (a 0:0 character device), "C" when a lower layer has the path, else "A". Sorted; the
+// first `limit` are kept, `total` counts all.
+std::vector<std::string> upper_changes(const std::string& upper, const std::vector<std::string>& lowers, size_t limit,
+    int& total)
+{
+    namespace stdfs = std::filesystem;
+    std::vector<std::string> changes;
+    std::error_code error;
+    stdfs::recursive_directory_iterator it(upper, stdfs::directory_options::skip_permission_denied, error);
+    for (; !error && it != stdfs::recursive_directory_iterator(); it.increment(error)) {
+        struct stat st { };
+        if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode))
+            continue;
+        std::string relative = it->path().string().substr(upper.size());
+        char kind = 'A';
+        if (S_ISCHR(st.st_mode) && st.st_rdev == 0) {
+            kind = 'D';
+        } else {
+            for (const auto& lower : lowers) {
+                struct stat below { };
+                if (::lstat((lower + relative).c_str(), &below) == 0) {
+                    kind = 'C';
+                    break;
+                }
+            }
+        }
+        changes.push_back(std::string(1, kind) + " " + relative);
+    }
+    std::sort(changes.begin(), changes.end(), [](const std::string& a, const std::string& b) { return a.substr(2) < b.substr(2); });
+    total = static_cast<int>(changes.size());
+    if (changes.size() > limit)
+        changes.resize(limit);
+    return changes;
+}
+
+} // namespace
+
+std::map<std::string, std::string> step_attributes(const StepReport& report)
+{
+    return { { "step", std::to_string(report.step) }, { "total", std::to_string(report.total) },
+        { "line", std::to_string(report.line) }, { "instruction", report.instruction }, { "cache", report.cache },
+        { "layer", report.layer_id }, { "size", std::to_string(report.size) }, { "image", report.image_id },
+        { "changes", strings::join(report.changes, "\n") }, { "changes_total", std::to_string(report.changes_total) } };
+}
+
 std::string build_cache_dir(const image::Store& store) { return store.root() + "/build-cache"; }
 
 struct Builder::Impl {
@@ -138,6 +187,7 @@ struct Builder::Impl {
     std::map<std::string, std::string> meta_args;
     std::set<std::string> consumed_args;
     BuildResult result;
+    StepReport step_report;           // The step running now, reported when it is done.
 
     void say(const std::string& text)
     {
@@ -224,6 +274,7 @@ struct Builder::Impl {
     Result<bool> try_cache(Stage& stage, const std::string& created_by, const std::string& key)
     {
         auto hit = cache_lookup(key);
+        step_report.cache = hit ? "hit" : "miss";
         if (!hit)
             return false;
         (void)created_by;
@@ -277,6 +328,7 @@ struct Builder::Impl {
     {
         TRY(runtime::unmount_rootfs(kernel, mounted.spec));
         mounted.mounted = false;
+        step_report.changes = upper_changes(mounted.spec.upper_dir, mounted.spec.lower_dirs, 20, step_report.changes_total);
         std::string tar = dir + "/layer.tar";
         TRY(image::write_layer_tar(mounted.spec.upper_dir, tar));
         return commit(stage, created_by, tar, key);
@@ -909,6 +961,7 @@ struct Builder::Impl {
         }
 
         int total = static_cast<int>(end - first_from);
+        output.started(dockerfile_text, total);
         int stage_index = 0;
         for (size_t i = first_from; i < end; ++i) {
             const auto& instruction = dockerfile.instructions[i];
@@ -916,6 +969,14 @@ struct Builder::Impl {
             say("Step " + std::to_string(step) + "/" + std::to_string(total) + " : " + instruction.original + "\n");
             auto started = std::chrono::steady_clock::now();
             ++result.steps;
+            step_report = StepReport {};
+            step_report.step = step;
+            step_report.total = total;
+            step_report.line = instruction.location.line;
+            step_report.instruction = instruction.original;
+            size_t layers_before = instruction.keyword != "FROM" && !stages.empty() && stages.back().image
+                ? stages.back().image->layers.size()
+                : 0;
             if (instruction.keyword == "FROM") {
                 TRY(do_from(instruction, stage_index++));
             } else {
@@ -933,6 +994,15 @@ struct Builder::Impl {
             }
             if (options.show_step_times)
                 say(" ---> Done in " + format_seconds(std::chrono::steady_clock::now() - started) + "\n");
+            // Report the step: the layer it added (also on a cache hit), its size and image.
+            if (const auto& image = stages.back().image) {
+                step_report.image_id = image->id;
+                if (instruction.keyword != "FROM" && image->layers.size() > layers_before) {
+                    step_report.layer_id = image->layers.back().diff_id;
+                    step_report.size = image->layers.back().size;
+                }
+            }
+            output.step_done(step_report);
         }
 
         Stage& final_stage = stages.back();

@@ -11,6 +11,7 @@
 // Lesson: lessons/dockerfile-basics/, lessons/layers-and-cache/.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +40,25 @@ struct BuildOptions {
     bool show_step_times { true };                   // A " ---> Done in 1.23s" line per step.
 };
 
+// What one finished step did: the per-step build events the visualizer's Build panel steps
+// through, live and in recordings.
+struct StepReport {
+    int step { 0 };                   // 1-based, as "Step 2/5" counts.
+    int total { 0 };
+    int line { 0 };                   // Line of the instruction in the Dockerfile.
+    std::string instruction;          // As written.
+    std::string cache;                // "hit", "miss", or "" where the cache does not apply (FROM, ARG).
+    std::string layer_id;             // diff id of the layer the step added; "" for none.
+    std::uint64_t size { 0 };         // Bytes of that layer.
+    std::string image_id;             // The stage's image after the step.
+    std::vector<std::string> changes; // "A /path" added, "C /path" changed, "D /path" whiteout; sorted, at most 20.
+    int changes_total { 0 };          // How many changes in all.
+};
+
+// A step as Docker event attributes (strings): step, total, line, instruction, cache, layer,
+// size, image, changes (newline-separated), changes_total.
+std::map<std::string, std::string> step_attributes(const StepReport& report);
+
 // Where progress goes. The CLI prints `stream` as is; the API wraps each call in a JSON line.
 class BuildOutput {
 public:
@@ -49,6 +69,14 @@ public:
     virtual void stream_stderr(std::string_view text) { stream(text); }
     // The final image id, once ("aux" on the API stream).
     virtual void built(const std::string& image_id) { (void)image_id; }
+    // The Dockerfile text and the number of steps, once the Dockerfile has parsed.
+    virtual void started(std::string_view dockerfile, int total)
+    {
+        (void)dockerfile;
+        (void)total;
+    }
+    // After each step that finished.
+    virtual void step_done(const StepReport& report) { (void)report; }
 };
 
 // A BuildOutput that calls functions; handy for tests and the CLI.

@@ -16,12 +16,25 @@ namespace engine::api::handlers {
 
 namespace {
 
-// Writes every builder message as one JSON line in its own chunk.
+// Writes every builder message as one JSON line in its own chunk, and publishes the build's
+// per-step events ("build" start/step/end) on the engine's event stream, where the visualizer
+// and `glassbox record` pick them up.
 class JsonLinesOutput final : public build::BuildOutput {
 public:
-    explicit JsonLinesOutput(Exchange& exchange)
+    JsonLinesOutput(Exchange& exchange, daemon::Engine& engine)
         : m_exchange(exchange)
+        , m_engine(engine)
+        , m_build_id(strings::random_hex_id(12))
     {
+    }
+    void started(std::string_view dockerfile, int total) override
+    {
+        publish("start", { { "dockerfile", std::string(dockerfile) }, { "total", std::to_string(total) } });
+    }
+    void step_done(const build::StepReport& report) override { publish("step", build::step_attributes(report)); }
+    void publish(const std::string& action, std::map<std::string, std::string> attributes)
+    {
+        m_engine.publish({ "build", action, m_build_id, std::move(attributes), 0 });
     }
     void stream(std::string_view text) override { line({ { "stream", std::string(text) } }); }
     void stream_stderr(std::string_view text) override
@@ -37,6 +50,8 @@ public:
 
 private:
     Exchange& m_exchange;
+    daemon::Engine& m_engine;
+    std::string m_build_id;
 };
 
 // A JSON object of strings from a query parameter (buildargs, labels).
@@ -105,12 +120,15 @@ Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
     options.context_dir = work + "/context";
 
     exchange.start_stream(200, "application/json");
-    JsonLinesOutput output(exchange);
+    JsonLinesOutput output(exchange, engine);
     build::Builder builder(engine.kernel(), engine.images(), engine.options().root + "/tmp/build-steps");
     auto result = builder.build(options, output);
     if (!result.ok()) {
         auto message = result.error().describe();
         output.line({ { "errorDetail", { { "message", message } } }, { "error", message } });
+        output.publish("end", { { "error", message } });
+    } else {
+        output.publish("end", { { "image", result.value().image_id } });
     }
     exchange.end_stream();
     return Ok {};
