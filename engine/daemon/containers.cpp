@@ -470,7 +470,6 @@ Result<void> Engine::write_container_files(const std::shared_ptr<Container>& con
 {
     const auto& view = container->view;
     const auto& config = view.config;
-#ifdef GLASSBOX_HAVE_NETWORK
     if (m_impl->networks) {
         network::ContainerFileOptions options;
         options.hostname = config.hostname;
@@ -485,7 +484,6 @@ Result<void> Engine::write_container_files(const std::shared_ptr<Container>& con
         container->view.hostname_path = files.hostname_path;
         return Ok {};
     }
-#endif
     // Without a network manager: loopback names, the host's resolvers minus loopback ones.
     std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
     for (const auto& extra : config.extra_hosts) {
@@ -901,10 +899,8 @@ Result<void> Engine::do_remove(const std::shared_ptr<Container>& container, bool
     auto spec = make_spec(*container, m_options);
     (void)runtime::unmount_rootfs(m_kernel, spec);
     teardown_network(container);
-#ifdef GLASSBOX_HAVE_NETWORK
     if (m_impl->networks)
         (void)m_impl->networks->remove_sandbox(id);
-#endif
     auto removed = fs::remove_tree(container->dir);
     if (!removed.ok()) {
         std::lock_guard lock(m_impl->mutex);
@@ -957,10 +953,8 @@ Result<void> Engine::rename_container(const std::string& ref, const std::string&
         m_impl->names[new_name] = container->view.id;
         container->view.name = new_name;
     }
-#ifdef GLASSBOX_HAVE_NETWORK
     if (m_impl->networks)
         m_impl->networks->rename_container(container->view.id, new_name);
-#endif
     persist(*container);
     publish({ "container", "rename", container->view.id, { { "oldName", "/" + old_name }, { "name", new_name } }, 0 });
     return Ok {};

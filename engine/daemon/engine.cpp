@@ -16,9 +16,7 @@
 #include "engine/base/strings.h"
 #include "engine/daemon/impl.h"
 
-#ifdef GLASSBOX_HAVE_NETWORK
-#    include "engine/network/libnl_netlink.h"
-#endif
+#include "engine/network/libnl_netlink.h"
 
 namespace engine::daemon {
 
@@ -43,7 +41,6 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
     engine->m_features = sys::probe_kernel();
     engine->m_images = TRY_CTX(image::Store::open(opts.root), "open image store");
     engine->m_volumes = TRY_CTX(volume::Store::open(opts.root), "open volume store");
-#ifdef GLASSBOX_HAVE_NETWORK
     {
         network::Options net;
         net.state_dir = opts.root + "/network";
@@ -53,15 +50,21 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
         net.default_subnet = opts.default_subnet;
         net.pool_prefix = opts.pool_prefix;
         net.nft_table_name = opts.nft_table_name;
-        engine->m_impl->netlink = std::make_unique<network::LibnlNetlink>();
-        auto manager = network::Manager::open(kernel, *engine->m_impl->netlink, net);
+        auto& impl = *engine->m_impl;
+        if (opts.netlink) {
+            impl.netlink = opts.netlink;
+        } else {
+            impl.owned_netlink = std::make_unique<network::LibnlNetlink>();
+            impl.netlink = impl.owned_netlink.get();
+        }
+        impl.nftables = opts.nftables ? opts.nftables : &network::libnftables();
+        auto manager = network::Manager::open(kernel, *impl.netlink, *impl.nftables, net);
         if (manager.ok())
             engine->m_impl->networks = manager.release_value();
         else
             log::warn("networking disabled: " + manager.error().describe()
                 + " (containers get a network namespace with loopback only)");
     }
-#endif
     engine->load_containers();
     return engine;
 }
@@ -143,7 +146,6 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         container->view.netns_path = "/proc/" + std::to_string(other->view.state.pid) + "/ns/net";
         return Ok {};
     }
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return Ok {};
     auto& networks = *m_impl->networks;
@@ -218,14 +220,10 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         container->view.endpoints.push_back({ ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address,
             ep.prefix_length, ep.gateway, ep.mac_address, ep.aliases });
     return Ok {};
-#else
-    return Ok {};
-#endif
 }
 
 void Engine::teardown_network(const std::shared_ptr<Container>& container)
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return;
     auto& networks = *m_impl->networks;
@@ -238,12 +236,8 @@ void Engine::teardown_network(const std::shared_ptr<Container>& container)
     container->view.netns_path.clear();
     container->view.ports.clear();
     container->view.endpoints.clear();
-#else
-    (void)container;
-#endif
 }
 
-#ifdef GLASSBOX_HAVE_NETWORK
 static NetworkView to_view(const network::NetworkRecord& record)
 {
     NetworkView view;
@@ -265,7 +259,6 @@ static NetworkView to_view(const network::NetworkRecord& record)
             ep.gateway, ep.mac_address, ep.aliases };
     return view;
 }
-#endif
 
 static Error networking_unavailable()
 {
@@ -274,7 +267,6 @@ static Error networking_unavailable()
 
 Result<NetworkView> Engine::create_network(NetworkConfig config)
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return networking_unavailable();
     network::NetworkConfig net;
@@ -290,27 +282,17 @@ Result<NetworkView> Engine::create_network(NetworkConfig config)
     auto record = TRY(m_impl->networks->create_network(net));
     publish({ "network", "create", record.id, { { "name", record.name }, { "type", record.driver } }, 0 });
     return to_view(record);
-#else
-    (void)config;
-    return networking_unavailable();
-#endif
 }
 
 Result<NetworkView> Engine::inspect_network(const std::string& ref) const
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return networking_unavailable();
     return to_view(TRY(m_impl->networks->get(ref)));
-#else
-    (void)ref;
-    return networking_unavailable();
-#endif
 }
 
 Result<std::vector<NetworkView>> Engine::list_networks(const Filters& filters) const
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return std::vector<NetworkView> {};
     std::vector<NetworkView> out;
@@ -340,31 +322,21 @@ Result<std::vector<NetworkView>> Engine::list_networks(const Filters& filters) c
             out.push_back(view);
     }
     return out;
-#else
-    (void)filters;
-    return std::vector<NetworkView> {};
-#endif
 }
 
 Result<void> Engine::remove_network(const std::string& ref)
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return networking_unavailable();
     auto record = TRY(m_impl->networks->get(ref));
     TRY(m_impl->networks->remove_network(ref));
     publish({ "network", "destroy", record.id, { { "name", record.name }, { "type", record.driver } }, 0 });
     return Ok {};
-#else
-    (void)ref;
-    return networking_unavailable();
-#endif
 }
 
 Result<void> Engine::connect_network(const std::string& network_ref, const std::string& container_ref,
     const std::vector<std::string>& aliases, const std::string& ipv4)
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return networking_unavailable();
     auto container = TRY(find_container(container_ref));
@@ -394,18 +366,10 @@ Result<void> Engine::connect_network(const std::string& network_ref, const std::
     }
     publish({ "network", "connect", record.id, { { "container", container->view.id }, { "name", record.name } }, 0 });
     return Ok {};
-#else
-    (void)network_ref;
-    (void)container_ref;
-    (void)aliases;
-    (void)ipv4;
-    return networking_unavailable();
-#endif
 }
 
 Result<void> Engine::disconnect_network(const std::string& network_ref, const std::string& container_ref, bool force)
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     (void)force;
     if (!m_impl->networks)
         return networking_unavailable();
@@ -428,23 +392,13 @@ Result<void> Engine::disconnect_network(const std::string& network_ref, const st
     }
     publish({ "network", "disconnect", record.id, { { "container", container->view.id }, { "name", record.name } }, 0 });
     return Ok {};
-#else
-    (void)network_ref;
-    (void)container_ref;
-    (void)force;
-    return networking_unavailable();
-#endif
 }
 
 Result<std::vector<std::string>> Engine::prune_networks()
 {
-#ifdef GLASSBOX_HAVE_NETWORK
     if (!m_impl->networks)
         return std::vector<std::string> {};
     return m_impl->networks->prune();
-#else
-    return std::vector<std::string> {};
-#endif
 }
 
 // [SECTION] Images
@@ -656,10 +610,10 @@ Result<nlohmann::json> Engine::container_stats(const std::string& ref) const
 }
 
 // Every mount point at or below `prefix`, deepest first (from /proc/self/mountinfo).
-static std::vector<std::string> mounts_under(const std::string& prefix)
+static std::vector<std::string> mounts_under(sys::Kernel& kernel, const std::string& prefix)
 {
     std::vector<std::string> out;
-    auto text = fs::read_file("/proc/self/mountinfo");
+    auto text = kernel.read_file("/proc/self/mountinfo");
     if (!text.ok())
         return out;
     for (const auto& line : strings::split(text.value(), '\n')) {
@@ -693,39 +647,34 @@ Result<std::vector<std::string>> Engine::reset(bool all)
     }
     // Mounts left by a crash: overlay roots and netns files under the engine's directories.
     for (const auto& base : { m_options.root, m_options.run_root }) {
-        for (const auto& point : mounts_under(base)) {
-            if (::umount2(point.c_str(), MNT_DETACH) == 0)
+        for (const auto& point : mounts_under(m_kernel, base)) {
+            if (m_kernel.umount(point, MNT_DETACH).ok())
                 report.push_back("unmounted " + point);
         }
     }
     // Cgroups named glassbox/<id> in every hierarchy.
     std::vector<std::string> parents { "/sys/fs/cgroup/glassbox" }; // v2 (unified at the root)
-    for (const auto& hierarchy : fs::list_dir("/sys/fs/cgroup"))
+    for (const auto& hierarchy : m_kernel.list_subdirs("/sys/fs/cgroup"))
         parents.push_back("/sys/fs/cgroup/" + hierarchy + "/glassbox"); // v1 and hybrid
     for (const auto& parent : parents) {
-        if (!fs::is_dir(parent))
+        if (!m_kernel.path_exists(parent))
             continue;
-        for (const auto& child : fs::list_dir(parent)) {
-            auto path = parent + "/" + child;
-            if (!fs::is_dir(path))
-                continue;
+        for (const auto& child : m_kernel.list_subdirs(parent)) {
             auto cgroup = runtime::Cgroup::for_name("glassbox/" + child);
             cgroup.kill_all(m_kernel);
             if (cgroup.remove(m_kernel).ok())
                 report.push_back("removed cgroup glassbox/" + child);
         }
         // The parent goes too once it is empty (another daemon's containers keep it busy).
-        if (::rmdir(parent.c_str()) == 0)
+        if (m_kernel.remove_dir(parent).ok())
             report.push_back("removed cgroup " + parent);
     }
-#ifdef GLASSBOX_HAVE_NETWORK
     if (m_impl->networks) {
         auto removed = m_impl->networks->reset();
         if (removed.ok())
             for (const auto& what : removed.value())
                 report.push_back(what);
     }
-#endif
     std::sort(report.begin(), report.end());
     report.erase(std::unique(report.begin(), report.end()), report.end());
     return report;

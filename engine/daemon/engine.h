@@ -26,6 +26,11 @@
 #include "engine/sys/probe.h"
 #include "engine/volume/volume.h"
 
+namespace engine::network {
+class Netlink;
+class Nftables;
+} // namespace engine::network
+
 namespace engine::daemon {
 
 struct Container;
@@ -41,6 +46,10 @@ struct EngineOptions {
     std::string pool_prefix;       // "" = Docker's address pools; tests pass e.g. "10.231.0.0/16".
     std::string nft_table_name { "glassbox" };
     std::string version { "0.1.0" };
+    // The networking seams; nullptr means the real kernel (network::LibnlNetlink,
+    // network::libnftables()). Unit tests pass sim::FakeNetlink and sim::FakeNftables. Not owned.
+    network::Netlink* netlink { nullptr };
+    network::Nftables* nftables { nullptr };
 };
 
 struct RestartPolicy {

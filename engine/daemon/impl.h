@@ -17,9 +17,7 @@
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/runtime.h"
 
-#ifdef GLASSBOX_HAVE_NETWORK
-#    include "engine/network/manager.h"
-#endif
+#include "engine/network/manager.h"
 
 namespace engine::daemon {
 
@@ -100,10 +98,11 @@ struct Engine::Impl {
     std::deque<std::shared_ptr<const state::Snapshot>> snapshots;
     std::uint64_t next_generation { 1 };
 
-#ifdef GLASSBOX_HAVE_NETWORK
-    std::unique_ptr<network::Netlink> netlink;
+    // The networking seams: the real ones unless EngineOptions named others (tests pass fakes).
+    std::unique_ptr<network::Netlink> owned_netlink;
+    network::Netlink* netlink { nullptr };
+    network::Nftables* nftables { nullptr };
     std::unique_ptr<network::Manager> networks;
-#endif
 };
 
 // Persistence of container records (record.cpp).

@@ -57,7 +57,6 @@ state::EngineObjects Engine::engine_objects() const
     }
     for (const auto& vol : m_volumes->list())
         objects.volumes.push_back({ vol.name, vol.driver, vol.mountpoint });
-#ifdef GLASSBOX_HAVE_NETWORK
     if (m_impl->networks) {
         for (const auto& record : m_impl->networks->list()) {
             state::NetworkObject network;
@@ -74,7 +73,6 @@ state::EngineObjects Engine::engine_objects() const
         }
     }
     objects.netns_dir = m_options.run_root + "/network/netns";
-#endif
     return objects;
 }
 
@@ -85,6 +83,8 @@ Result<std::shared_ptr<const state::Snapshot>> Engine::take_snapshot()
     state::CollectOptions options;
     options.generation = m_impl->next_generation;
     options.nft_table_prefix = m_options.nft_table_name;
+    options.netlink_backend = m_impl->netlink;
+    options.nftables_backend = m_impl->nftables;
     auto snapshot = TRY_CTX(state::collect_snapshot(objects, options), "collect kernel state");
     m_impl->next_generation++;
     auto shared = std::make_shared<const state::Snapshot>(std::move(snapshot));

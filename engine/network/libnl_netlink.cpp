@@ -1,20 +1,23 @@
 #include "engine/network/libnl_netlink.h"
 
 #include <fcntl.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <sched.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <memory>
-#include <thread>
 
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
 #include <netlink/route/link/ipvlan.h>
 #include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
@@ -23,6 +26,8 @@
 #include <netlink/route/route.h>
 
 #include "engine/base/fd.h"
+#include "engine/sys/linux_kernel.h"
+#include "engine/sys/netns.h"
 
 namespace engine::network {
 
@@ -81,7 +86,8 @@ Result<UniqueFd> open_netns(const std::string& netns)
     return fd;
 }
 
-// A connected rtnetlink socket in `netns` ("" = this thread's namespace).
+// A connected rtnetlink socket in `netns` ("" = this thread's namespace). The socket keeps the
+// namespace it was created in, so only its creation runs inside the namespace.
 Result<SocketPtr> open_socket(const std::string& netns)
 {
     auto connect = []() -> Result<SocketPtr> {
@@ -94,18 +100,11 @@ Result<SocketPtr> open_socket(const std::string& netns)
     };
     if (netns.empty())
         return connect();
-    auto fd = TRY(open_netns(netns));
-    // setns(CLONE_NEWNET) changes only the calling thread; a short-lived thread does it so the
-    // caller's thread stays where it is. The socket keeps the namespace it was created in.
     Result<SocketPtr> result = Error::system("unreached");
-    std::thread worker([&] {
-        if (::setns(fd.get(), CLONE_NEWNET) != 0) {
-            result = Error::from_errno("setns " + netns, errno);
-            return;
-        }
+    TRY(sys::run_in_netns(sys::linux_kernel(), netns, [&]() -> Result<void> {
         result = connect();
-    });
-    worker.join();
+        return Ok {};
+    }));
     return result;
 }
 
@@ -146,7 +145,11 @@ LinkInfo to_info(rtnl_link* link)
     info.master_index = rtnl_link_get_master(link);
     info.parent_index = rtnl_link_get_link(link);
     char buffer[32];
-    if (info.kind == "macvlan") {
+    info.oper_state = rtnl_link_operstate2str(rtnl_link_get_operstate(link), buffer, sizeof buffer);
+    std::int32_t netnsid = -1;
+    if (rtnl_link_get_link_netnsid(link, &netnsid) == 0 && netnsid >= 0)
+        info.link_netnsid = netnsid;
+    if (info.kind == "macvlan" || info.kind == "macvtap") {
         auto mode = rtnl_link_macvlan_get_mode(link);
         info.mode = rtnl_link_macvlan_mode2str(static_cast<int>(mode), buffer, sizeof buffer);
     } else if (info.kind == "ipvlan") {
@@ -497,6 +500,245 @@ Result<std::vector<FdbEntry>> LibnlNetlink::list_fdb(const std::string& netns)
             (rtnl_neigh_get_state(neigh) & NUD_PERMANENT) != 0 });
     }
     return result;
+}
+
+// [SECTION] Namespace dumps
+
+namespace {
+
+std::string family_name(int family)
+{
+    switch (family) {
+    case AF_INET:
+        return "inet";
+    case AF_INET6:
+        return "inet6";
+    case AF_BRIDGE:
+        return "bridge";
+    default:
+        return std::to_string(family);
+    }
+}
+
+std::string scope_name(int scope)
+{
+    char buffer[32];
+    return rtnl_scope2str(scope, buffer, sizeof(buffer));
+}
+
+std::string neigh_state_name(int state)
+{
+    if (state & NUD_PERMANENT)
+        return "permanent";
+    if (state & NUD_NOARP)
+        return "noarp";
+    if (state & NUD_REACHABLE)
+        return "reachable";
+    if (state & NUD_STALE)
+        return "stale";
+    if (state & NUD_DELAY)
+        return "delay";
+    if (state & NUD_PROBE)
+        return "probe";
+    if (state & NUD_FAILED)
+        return "failed";
+    if (state & NUD_INCOMPLETE)
+        return "incomplete";
+    return "none";
+}
+
+std::string bridge_port_state_name(int state)
+{
+    switch (state) {
+    case BR_STATE_DISABLED:
+        return "disabled";
+    case BR_STATE_LISTENING:
+        return "listening";
+    case BR_STATE_LEARNING:
+        return "learning";
+    case BR_STATE_FORWARDING:
+        return "forwarding";
+    case BR_STATE_BLOCKING:
+        return "blocking";
+    default:
+        return "";
+    }
+}
+
+struct NsidReply {
+    std::int32_t nsid { -1 };
+    bool seen { false };
+};
+
+int on_nsid_reply(nl_msg* msg, void* arg)
+{
+    auto* reply = static_cast<NsidReply*>(arg);
+    nlattr* attrs[NETNSA_MAX + 1] = {};
+    if (nlmsg_parse(nlmsg_hdr(msg), sizeof(rtgenmsg), attrs, NETNSA_MAX, nullptr) < 0)
+        return NL_SKIP;
+    if (attrs[NETNSA_NSID]) {
+        reply->nsid = static_cast<std::int32_t>(nla_get_u32(attrs[NETNSA_NSID]));
+        reply->seen = true;
+    }
+    return NL_OK;
+}
+
+// RTM_GETNSID (rtnetlink(7), net/core/net_namespace.c): the id the socket's namespace has for
+// the namespace behind `fd`, or -1 when it has none (the kernel does not assign one for a GET).
+std::int32_t query_nsid(nl_sock* sock, int fd)
+{
+    nl_msg* msg = nlmsg_alloc_simple(RTM_GETNSID, NLM_F_REQUEST);
+    if (!msg)
+        return -1;
+    rtgenmsg header {};
+    header.rtgen_family = AF_UNSPEC;
+    NsidReply reply;
+    if (nlmsg_append(msg, &header, sizeof(header), NLMSG_ALIGNTO) == 0
+        && nla_put_u32(msg, NETNSA_FD, static_cast<std::uint32_t>(fd)) == 0 && nl_send_auto(sock, msg) >= 0) {
+        nl_socket_modify_cb(sock, NL_CB_VALID, NL_CB_CUSTOM, on_nsid_reply, &reply);
+        nl_recvmsgs_default(sock);
+    }
+    nlmsg_free(msg);
+    return reply.seen ? reply.nsid : -1;
+}
+
+void dump_links(nl_sock* sock, NamespaceDump& dump)
+{
+    nl_cache* raw = nullptr;
+    if (int error = rtnl_link_alloc_cache(sock, AF_UNSPEC, &raw); error < 0) {
+        dump.warnings.push_back(std::string("dump links: ") + nl_geterror(error));
+        return;
+    }
+    CachePtr cache(raw);
+    // Bridge port states come with the AF_BRIDGE dump (IFLA_PROTINFO).
+    std::map<int, std::string> port_states;
+    nl_cache* bridge_raw = nullptr;
+    if (rtnl_link_alloc_cache(sock, AF_BRIDGE, &bridge_raw) >= 0) {
+        CachePtr bridge_cache(bridge_raw);
+        for (auto* object = nl_cache_get_first(bridge_cache.get()); object; object = nl_cache_get_next(object)) {
+            auto* link = reinterpret_cast<rtnl_link*>(object);
+            if (rtnl_link_get_master(link) > 0)
+                port_states[rtnl_link_get_ifindex(link)] = bridge_port_state_name(rtnl_link_bridge_get_port_state(link));
+        }
+    }
+    for (auto* object = nl_cache_get_first(cache.get()); object; object = nl_cache_get_next(object)) {
+        DumpedLink dumped { to_info(reinterpret_cast<rtnl_link*>(object)), "" };
+        if (dumped.link.master_index > 0)
+            if (auto it = port_states.find(dumped.link.index); it != port_states.end())
+                dumped.bridge_port_state = it->second;
+        dump.links.push_back(std::move(dumped));
+    }
+}
+
+void dump_addresses(nl_sock* sock, NamespaceDump& dump)
+{
+    nl_cache* raw = nullptr;
+    if (int error = rtnl_addr_alloc_cache(sock, &raw); error < 0) {
+        dump.warnings.push_back(std::string("dump addresses: ") + nl_geterror(error));
+        return;
+    }
+    CachePtr cache(raw);
+    for (auto* object = nl_cache_get_first(cache.get()); object; object = nl_cache_get_next(object)) {
+        auto* addr = reinterpret_cast<rtnl_addr*>(object);
+        dump.addresses.push_back({ rtnl_addr_get_ifindex(addr), family_name(rtnl_addr_get_family(addr)),
+            addr_string(rtnl_addr_get_local(addr), true), scope_name(rtnl_addr_get_scope(addr)) });
+    }
+}
+
+void dump_routes(nl_sock* sock, NamespaceDump& dump)
+{
+    nl_cache* raw = nullptr;
+    if (int error = rtnl_route_alloc_cache(sock, AF_UNSPEC, 0, &raw); error < 0) {
+        dump.warnings.push_back(std::string("dump routes: ") + nl_geterror(error));
+        return;
+    }
+    CachePtr cache(raw);
+    for (auto* object = nl_cache_get_first(cache.get()); object; object = nl_cache_get_next(object)) {
+        auto* route = reinterpret_cast<rtnl_route*>(object);
+        DumpedRoute info;
+        info.family = family_name(rtnl_route_get_family(route));
+        char buffer[64];
+        info.table = rtnl_route_table2str(static_cast<int>(rtnl_route_get_table(route)), buffer, sizeof(buffer));
+        auto* dst = rtnl_route_get_dst(route);
+        info.destination = (!dst || nl_addr_get_prefixlen(dst) == 0) ? "default" : addr_string(dst, true);
+        // A host route prints without "/32"; keep the prefix so the key is unambiguous.
+        if (dst && nl_addr_get_prefixlen(dst) > 0 && info.destination.find('/') == std::string::npos)
+            info.destination += "/" + std::to_string(nl_addr_get_prefixlen(dst));
+        if (rtnl_route_get_nnexthops(route) > 0) {
+            auto* hop = rtnl_route_nexthop_n(route, 0);
+            info.gateway = addr_string(rtnl_route_nh_get_gateway(hop), false);
+            info.link_index = rtnl_route_nh_get_ifindex(hop);
+        }
+        info.protocol = rtnl_route_proto2str(rtnl_route_get_protocol(route), buffer, sizeof(buffer));
+        info.scope = scope_name(rtnl_route_get_scope(route));
+        info.metric = static_cast<int>(rtnl_route_get_priority(route));
+        dump.routes.push_back(std::move(info));
+    }
+}
+
+void dump_neighbours(nl_sock* sock, NamespaceDump& dump)
+{
+    nl_cache* raw = nullptr;
+    // An AF_UNSPEC dump returns every family's entries, the bridge FDB (AF_BRIDGE) included.
+    if (int error = rtnl_neigh_alloc_cache(sock, &raw); error < 0) {
+        dump.warnings.push_back(std::string("dump neighbours: ") + nl_geterror(error));
+        return;
+    }
+    CachePtr cache(raw);
+    for (auto* object = nl_cache_get_first(cache.get()); object; object = nl_cache_get_next(object)) {
+        auto* neigh = reinterpret_cast<rtnl_neigh*>(object);
+        if (rtnl_neigh_get_family(neigh) == AF_BRIDGE) {
+            dump.fdb.push_back({ rtnl_neigh_get_ifindex(neigh), rtnl_neigh_get_master(neigh),
+                addr_string(rtnl_neigh_get_lladdr(neigh), false), std::max(0, rtnl_neigh_get_vlan(neigh)),
+                neigh_state_name(rtnl_neigh_get_state(neigh)) });
+            continue;
+        }
+        dump.neighbours.push_back({ rtnl_neigh_get_ifindex(neigh), addr_string(rtnl_neigh_get_dst(neigh), false),
+            addr_string(rtnl_neigh_get_lladdr(neigh), false), neigh_state_name(rtnl_neigh_get_state(neigh)) });
+    }
+}
+
+// Asks about each candidate namespace in turn until every netnsid the links mention is known
+// (usually the host comes first and answers for every container veth).
+void resolve_netnsids(nl_sock* sock, const std::string& netns, const std::vector<std::string>& others,
+    NamespaceDump& dump)
+{
+    std::map<std::int32_t, bool> wanted;
+    for (const auto& dumped : dump.links)
+        if (dumped.link.link_netnsid >= 0)
+            wanted[dumped.link.link_netnsid] = true;
+    size_t unresolved = wanted.size();
+    if (unresolved == 0)
+        return;
+    // A GET answers with one RTM_NEWNSID; an automatic ACK after it would be read as the answer
+    // to the next query, so ask for none.
+    nl_socket_disable_auto_ack(sock);
+    for (size_t i = 0; i < others.size() && unresolved > 0; ++i) {
+        if (others[i] == netns)
+            continue;
+        UniqueFd fd(::open(others[i].c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd.valid())
+            continue;
+        auto nsid = query_nsid(sock, fd.get());
+        if (nsid >= 0 && wanted.count(nsid) && !dump.other_of_netnsid.count(nsid)) {
+            dump.other_of_netnsid[nsid] = i;
+            --unresolved;
+        }
+    }
+}
+
+} // namespace
+
+Result<NamespaceDump> LibnlNetlink::dump_namespace(const std::string& netns, const std::vector<std::string>& others)
+{
+    auto sock = TRY(open_socket(netns));
+    NamespaceDump dump;
+    dump_links(sock.get(), dump);
+    dump_addresses(sock.get(), dump);
+    dump_routes(sock.get(), dump);
+    dump_neighbours(sock.get(), dump);
+    resolve_netnsids(sock.get(), netns, others, dump);
+    return dump;
 }
 
 } // namespace engine::network

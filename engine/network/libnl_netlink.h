@@ -1,6 +1,7 @@
 // LibnlNetlink: the real Netlink, on libnl-route-3. Each call opens a rtnetlink socket in the
-// namespace it names (a helper thread setns()es into the netns file, opens the socket and exits;
-// the socket stays bound to that namespace), so the daemon's own threads never change namespace.
+// namespace it names (through sys::run_in_netns: a helper thread enters the netns file, opens the
+// socket and exits; the socket stays bound to that namespace), so the daemon's own threads never
+// change namespace.
 #pragma once
 
 #include "engine/network/netlink.h"
@@ -33,6 +34,7 @@ public:
         const std::string& gateway, const std::string& link) override;
     Result<std::vector<NeighbourInfo>> list_neighbours(const std::string& netns) override;
     Result<std::vector<FdbEntry>> list_fdb(const std::string& netns) override;
+    Result<NamespaceDump> dump_namespace(const std::string& netns, const std::vector<std::string>& others) override;
 };
 
 } // namespace engine::network

@@ -115,9 +115,10 @@ struct PortEntry {
 };
 
 struct Manager::Impl {
-    Impl(sys::Kernel& kernel_, Netlink& netlink_, Options options_, std::vector<Subnet> pools)
+    Impl(sys::Kernel& kernel_, Netlink& netlink_, Nftables& nftables_, Options options_, std::vector<Subnet> pools)
         : kernel(kernel_)
         , nl(netlink_)
+        , nft(nftables_)
         , options(std::move(options_))
         , ipam(options.state_dir + "/ipam.json", std::move(pools))
     {
@@ -125,6 +126,7 @@ struct Manager::Impl {
 
     sys::Kernel& kernel;
     Netlink& nl;
+    Nftables& nft;
     Options options;
     Ipam ipam;
     mutable std::mutex mutex;
@@ -262,7 +264,7 @@ struct Manager::Impl {
             for (const auto& entry : entries)
                 ruleset.ports.push_back({ entry.port.protocol, entry.port.host_ip == "0.0.0.0" ? "" : entry.port.host_ip,
                     entry.port.host_port, entry.container_ip, entry.port.container_port });
-        return apply_ruleset(ruleset);
+        return nft.apply_ruleset(ruleset);
     }
 
     Result<void> start_dns(NetworkRecord& network)
@@ -372,9 +374,9 @@ struct Manager::Impl {
 namespace {
 
 // Fails at once when the kernel lacks what a driver needs, naming the kernel option.
-Result<void> require_feature(const std::string& feature, const std::string& what, const std::string& config_option)
+Result<void> require_feature(const sys::KernelFeatures& features, const std::string& feature, const std::string& what,
+    const std::string& config_option)
 {
-    const auto& features = sys::kernel_features();
     const auto* found = features.find(feature);
     if (found && found->available)
         return Ok {};
@@ -409,12 +411,13 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
     auto opts = TRY(parse_driver_options(config.driver, config.options));
     if (config.driver == "host" || config.driver == "none")
         return Error::make(ErrorKind::PermissionDenied, "only one instance of \"" + config.driver + "\" network is allowed");
+    const auto& features = options.features ? *options.features : sys::kernel_features();
     if (config.driver == "macvlan")
-        TRY(require_feature("link.macvlan", "macvlan", "CONFIG_MACVLAN"));
+        TRY(require_feature(features, "link.macvlan", "macvlan", "CONFIG_MACVLAN"));
     if (config.driver == "ipvlan")
-        TRY(require_feature("link.ipvlan", "ipvlan", "CONFIG_IPVLAN"));
+        TRY(require_feature(features, "link.ipvlan", "ipvlan", "CONFIG_IPVLAN"));
     if (opts.vlan_id)
-        TRY(require_feature("link.vlan", "802.1q (VLAN parent " + opts.parent + ")", "CONFIG_VLAN_8021Q"));
+        TRY(require_feature(features, "link.vlan", "802.1q (VLAN parent " + opts.parent + ")", "CONFIG_VLAN_8021Q"));
 
     NetworkRecord network;
     network.id = strings::random_hex_id();
@@ -655,14 +658,14 @@ Manager::~Manager()
     m_impl->ports.clear();
 }
 
-Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& netlink, Options options)
+Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& netlink, Nftables& nftables, Options options)
 {
     if (options.state_dir.empty() || options.run_dir.empty())
         return Error::invalid("network manager needs a state dir and a run dir");
     auto pools = TRY(default_pools(options.pool_prefix));
     TRY(fs::make_dirs(options.state_dir, 0700));
     TRY(fs::make_dirs(options.run_dir + "/netns", 0755));
-    auto impl = std::make_unique<Impl>(kernel, netlink, options, std::move(pools));
+    auto impl = std::make_unique<Impl>(kernel, netlink, nftables, options, std::move(pools));
     TRY(impl->ipam.load());
     TRY(impl->load());
     if (auto host = fs::read_file(options.resolv_conf_source); host.ok())
@@ -923,8 +926,8 @@ Result<std::vector<std::string>> Manager::reset()
         if (remove_netns_file(m_impl->kernel, path).ok())
             removed.push_back("netns " + path);
     }
-    if (list_table(m_impl->options.nft_table_name).ok()) {
-        TRY(delete_table(m_impl->options.nft_table_name));
+    if (m_impl->nft.list_table(m_impl->options.nft_table_name).ok()) {
+        TRY(m_impl->nft.delete_table(m_impl->options.nft_table_name));
         removed.push_back("nft table ip " + m_impl->options.nft_table_name);
     }
     for (const auto& [id, network] : m_impl->networks)

@@ -7,7 +7,8 @@
 // container.
 //
 // The daemon's Engine owns one Manager and is its only caller. Kernel effects go through
-// sys::Kernel (namespaces, mounts, sysctls), Netlink (links, addresses, routes) and libnftables.
+// sys::Kernel (namespaces, mounts, sysctls), Netlink (links, addresses, routes) and Nftables;
+// with sim::FakeKernel, sim::FakeNetlink and sim::FakeNftables it runs without root.
 // All methods are thread-safe (one internal mutex).
 //
 // Typical `run` order: create_sandbox -> connect (each network) -> publish_ports ->
@@ -24,7 +25,9 @@
 
 #include "engine/base/result.h"
 #include "engine/network/netlink.h"
+#include "engine/network/nft.h"
 #include "engine/sys/kernel.h"
+#include "engine/sys/probe.h"
 
 namespace engine::network {
 
@@ -42,6 +45,9 @@ struct Options {
     bool enable_nat { true };            // Masquerade outbound traffic from bridge networks.
     bool enable_dns { true };            // Run the embedded DNS on user-defined bridges.
     std::string resolv_conf_source { "/etc/resolv.conf" }; // Host resolvers to forward to.
+    // What the kernel offers (macvlan, ipvlan, 802.1q); unset = sys::kernel_features(), the
+    // probe of the running kernel. Tests over the simulated kernel say what it has.
+    std::optional<sys::KernelFeatures> features;
 };
 
 // What `network create` asks for. Maps 1:1 onto daemon::NetworkConfig.
@@ -137,7 +143,8 @@ public:
     // Creates the state and run dirs, restores persisted networks and IPAM allocations,
     // creates (or adopts) the default `bridge` network and the `host` and `none` entries, and
     // (re)installs glassbox's nftables table.
-    static Result<std::unique_ptr<Manager>> open(sys::Kernel& kernel, Netlink& netlink, Options options);
+    static Result<std::unique_ptr<Manager>> open(sys::Kernel& kernel, Netlink& netlink, Nftables& nftables,
+        Options options);
     ~Manager();
     Manager(const Manager&) = delete;
     Manager& operator=(const Manager&) = delete;

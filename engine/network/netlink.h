@@ -8,7 +8,9 @@
 // own (the host's) namespace.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,10 @@ struct LinkInfo {
     int parent_index { 0 };    // IFLA_LINK: veth peer, macvlan/ipvlan/vlan parent; 0 when none.
     std::string mode {};          // macvlan "bridge"/"private"/..., ipvlan "l2"/"l3"/"l3s".
     int vlan_id { 0 };         // For kind "vlan".
+    std::string oper_state {};    // RFC 2863 operational state as libnl names it ("up", "down", ...).
+    // IFLA_LINK_NETNSID: the namespace `parent_index` lives in, as an id only meaningful in this
+    // namespace; -1 when the peer or parent is in the same namespace.
+    std::int32_t link_netnsid { -1 };
 };
 
 // What to create. Fields beyond name/kind apply to the kinds noted.
@@ -74,6 +80,60 @@ struct FdbEntry {
     std::string mac;
     int vlan { 0 };
     bool local { false };      // NUD_PERMANENT: the bridge's own port address.
+};
+
+// [SECTION] Whole-namespace dumps, for the state collector: every address family, with the names
+// libnl gives numbers (scope "link", table "main", protocol "kernel"), so the snapshot reads as
+// `ip` prints it.
+struct DumpedLink {
+    LinkInfo link;
+    std::string bridge_port_state; // "forwarding", "learning", ... for a bridge port; "" otherwise.
+};
+
+struct DumpedAddress {
+    int link_index { 0 };
+    std::string family;            // "inet", "inet6", or the number.
+    std::string address;           // "172.17.0.2/16" ("/32" and "/128" left out, as libnl prints them).
+    std::string scope;             // "universe", "link", "host", ...
+};
+
+struct DumpedRoute {
+    std::string family;
+    std::string table;             // "main", "local", or the number.
+    std::string destination;       // "default" or "a.b.c.d/len".
+    std::string gateway;
+    int link_index { 0 };
+    std::string protocol;          // "kernel", "boot", "static", ...
+    std::string scope;
+    int metric { 0 };
+};
+
+struct DumpedNeighbour {
+    int link_index { 0 };
+    std::string address;
+    std::string mac;
+    std::string state;             // "reachable", "stale", "permanent", ...
+};
+
+struct DumpedFdbEntry {
+    int port_index { 0 };
+    int bridge_index { 0 };
+    std::string mac;
+    int vlan { 0 };
+    std::string state;
+};
+
+struct NamespaceDump {
+    std::vector<DumpedLink> links;
+    std::vector<DumpedAddress> addresses;
+    std::vector<DumpedRoute> routes;
+    std::vector<DumpedNeighbour> neighbours;
+    std::vector<DumpedFdbEntry> fdb;
+    // What could not be read (one part of the dump failing leaves the rest).
+    std::vector<std::string> warnings;
+    // The link_netnsid values the links mention, resolved to an index into the `others` list
+    // dump_namespace was given. Ids no candidate answered for are missing.
+    std::map<std::int32_t, std::size_t> other_of_netnsid;
 };
 
 class Netlink {
@@ -122,6 +182,13 @@ public:
     // [SECTION] Neighbours and bridge FDB.
     virtual Result<std::vector<NeighbourInfo>> list_neighbours(const std::string& netns) = 0;
     virtual Result<std::vector<FdbEntry>> list_fdb(const std::string& netns) = 0;
+
+    // [SECTION] Dumps.
+    // Everything about `netns` in one pass (one socket), for the state collector. The netnsids
+    // its links carry are looked up among `others` (netns files; an entry equal to `netns` is
+    // skipped) with RTM_GETNSID, in order, until all are found. Fails only when the namespace
+    // cannot be entered; a part that cannot be read becomes a warning.
+    virtual Result<NamespaceDump> dump_namespace(const std::string& netns, const std::vector<std::string>& others) = 0;
 };
 
 } // namespace engine::network

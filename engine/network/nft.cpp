@@ -1,8 +1,11 @@
 #include "engine/network/nft.h"
 
 #include <memory>
+#include <mutex>
 
 #include <nftables/libnftables.h>
+
+#include "engine/base/strings.h"
 
 namespace engine::network {
 
@@ -121,13 +124,13 @@ json build_ruleset(const NftRuleset& ruleset)
     return { { "nftables", commands } };
 }
 
-Result<void> apply_ruleset(const NftRuleset& ruleset)
+Result<void> LibNftables::apply_ruleset(const NftRuleset& ruleset)
 {
     TRY_CTX(run(build_ruleset(ruleset).dump(), true), "replace nft table ip " + ruleset.table);
     return Ok {};
 }
 
-Result<void> delete_table(const std::string& table)
+Result<void> LibNftables::delete_table(const std::string& table)
 {
     json body = { { "family", "ip" }, { "name", table } };
     json batch = { { "nftables", json::array({ { { "add", { { "table", body } } } }, { { "delete", { { "table", body } } } } }) } };
@@ -135,7 +138,7 @@ Result<void> delete_table(const std::string& table)
     return Ok {};
 }
 
-Result<json> list_table(const std::string& table)
+Result<json> LibNftables::list_table(const std::string& table)
 {
     auto output = run("list table ip " + table, true);
     if (!output.ok()) {
@@ -148,6 +151,55 @@ Result<json> list_table(const std::string& table)
     } catch (const json::exception& error) {
         return Error::system(std::string("nft list output is not JSON: ") + error.what());
     }
+}
+
+namespace {
+
+// One libnftables context for the listings, for the life of the process: creating one costs more
+// than the listings themselves (it reads iproute2's tables and opens a netlink socket), and the
+// state collector lists on every snapshot. The socket belongs to the network namespace of the
+// thread that made it, which is always the daemon's own. A mutex serialises the users.
+struct ListSession {
+    std::mutex mutex;
+    ContextPtr context;
+};
+
+ListSession& list_session()
+{
+    static ListSession session;
+    return session;
+}
+
+} // namespace
+
+Result<std::string> LibNftables::list(const std::string& command, bool json_output)
+{
+    auto& session = list_session();
+    std::lock_guard lock(session.mutex);
+    if (!session.context) {
+        session.context.reset(nft_ctx_new(NFT_CTX_DEFAULT));
+        if (!session.context)
+            return Error::system("nft_ctx_new failed");
+        nft_ctx_buffer_output(session.context.get());
+        nft_ctx_buffer_error(session.context.get());
+    }
+    auto* context = session.context.get();
+    nft_ctx_output_set_flags(context, NFT_CTX_OUTPUT_HANDLE | (json_output ? NFT_CTX_OUTPUT_JSON : 0));
+    if (nft_run_cmd_from_buffer(context, command.c_str()) != 0) {
+        const char* error = nft_ctx_get_error_buffer(context);
+        auto failure = Error::system("nft " + command + ": " + strings::trim(error ? error : "failed"));
+        // The socket may be in a bad state: the next listing starts with a fresh context.
+        session.context.reset();
+        return failure;
+    }
+    const char* output = nft_ctx_get_output_buffer(context);
+    return std::string(output ? output : "");
+}
+
+LibNftables& libnftables()
+{
+    static LibNftables nftables;
+    return nftables;
 }
 
 } // namespace engine::network

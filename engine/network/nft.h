@@ -5,7 +5,8 @@
 //                         `internal` ones (isolation);
 //   prerouting  (nat)     DNAT host-addressed traffic on published ports to the container;
 //   postrouting (nat)     masquerade traffic leaving a bridge network's subnet for elsewhere.
-// build_ruleset() is pure (unit tested); apply_ruleset() hands it to the kernel.
+// build_ruleset() is pure (unit tested); the Nftables seam hands it to the kernel: LibNftables
+// through libnftables, sim::FakeNftables into an in-memory table for tests.
 #pragma once
 
 #include <cstdint>
@@ -41,10 +42,33 @@ struct NftRuleset {
 
 // The JSON batch that replaces the table with `ruleset`.
 nlohmann::json build_ruleset(const NftRuleset& ruleset);
-Result<void> apply_ruleset(const NftRuleset& ruleset);
-// Removes the table if present.
-Result<void> delete_table(const std::string& table);
-// `nft -j list table ip <table>` as JSON; NotFound when there is no such table.
-Result<nlohmann::json> list_table(const std::string& table);
+
+// The nftables seam: everything glassbox asks of nftables, in the caller's network namespace.
+class Nftables {
+public:
+    virtual ~Nftables() = default;
+
+    // Replaces table `ruleset.table` (family ip) with `ruleset`, in one atomic batch.
+    virtual Result<void> apply_ruleset(const NftRuleset& ruleset) = 0;
+    // Removes the table if present.
+    virtual Result<void> delete_table(const std::string& table) = 0;
+    // `nft -j list table ip <table>` as JSON; NotFound when there is no such table.
+    virtual Result<nlohmann::json> list_table(const std::string& table) = 0;
+    // Runs an nft listing command ("list tables", "list table ip glassbox") with rule handles
+    // (`nft -a`), and returns what it printed: JSON when `json`, else the text `nft` prints.
+    virtual Result<std::string> list(const std::string& command, bool json) = 0;
+};
+
+// The real nftables, through libnftables. Thread-safe.
+class LibNftables final : public Nftables {
+public:
+    Result<void> apply_ruleset(const NftRuleset& ruleset) override;
+    Result<void> delete_table(const std::string& table) override;
+    Result<nlohmann::json> list_table(const std::string& table) override;
+    Result<std::string> list(const std::string& command, bool json) override;
+};
+
+// One process-wide instance; libnftables keeps no state glassbox depends on between calls.
+LibNftables& libnftables();
 
 } // namespace engine::network

@@ -49,21 +49,4 @@ Result<void> remove_netns_file(sys::Kernel& kernel, const std::string& path)
     return Ok {};
 }
 
-Result<void> run_in_netns(const std::string& path, const std::function<Result<void>()>& body)
-{
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid())
-        return Error::from_errno("open network namespace " + path, errno);
-    Result<void> result = Ok {};
-    std::thread worker([&] {
-        if (::setns(fd.get(), CLONE_NEWNET) != 0) {
-            result = Error::from_errno("setns " + path, errno);
-            return;
-        }
-        result = body();
-    });
-    worker.join();
-    return result;
-}
-
 } // namespace engine::network

@@ -4,7 +4,6 @@
 // daemon's own threads never leave the host namespace.
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "engine/base/result.h"
@@ -16,7 +15,6 @@ namespace engine::network {
 Result<void> create_netns_file(sys::Kernel& kernel, const std::string& path);
 // Unmounts and deletes `path`; the namespace goes away once nothing else holds it.
 Result<void> remove_netns_file(sys::Kernel& kernel, const std::string& path);
-// Runs `body` on a thread that has entered the namespace at `path`.
-Result<void> run_in_netns(const std::string& path, const std::function<Result<void>()>& body);
+// To act inside a sandbox, use sys::run_in_netns (engine/sys/netns.h).
 
 } // namespace engine::network

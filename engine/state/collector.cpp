@@ -17,6 +17,7 @@
 
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
+#include "engine/network/libnl_netlink.h"
 #include "engine/state/collector_internal.h"
 #include "engine/sys/probe.h"
 
@@ -460,7 +461,8 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
         }
     }
 
-    auto facts = read_network_namespaces(sources);
+    network::LibnlNetlink real_netlink;
+    auto facts = read_network_namespaces(options.netlink_backend ? *options.netlink_backend : real_netlink, sources);
     snapshot.links = std::move(facts.links);
     snapshot.addresses = std::move(facts.addresses);
     snapshot.routes = std::move(facts.routes);
@@ -592,7 +594,8 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
         collect_network(objects, options, host, snapshot);
     lap(timings.network);
     if (options.nftables) {
-        auto rules = read_nft_rules(options.nft_table_prefix);
+        auto& nftables = options.nftables_backend ? *options.nftables_backend : network::libnftables();
+        auto rules = read_nft_rules(nftables, options.nft_table_prefix);
         if (rules.ok())
             snapshot.nft_rules = rules.release_value();
         else

@@ -1,7 +1,7 @@
 // The state collector: builds a Snapshot from the running kernel. It reads procfs
 // (/proc/<pid>/{stat,status,cmdline,cgroup,ns/*,mountinfo}), cgroupfs (v1, v2 and hybrid),
-// rtnetlink through libnl-route-3 inside every network namespace it can reach (entered with
-// setns(2) on a dedicated thread), glassbox's nftables tables through libnftables, and the
+// rtnetlink inside every network namespace it can reach (through the network::Netlink seam),
+// glassbox's nftables tables (through the network::Nftables seam), and the
 // kernel feature probe (sys::kernel_features()). Then it joins those facts to the engine's objects
 // (engine_objects.h): overlay lowerdirs to image layers, upperdirs and namespaces to containers,
 // volume and bind mounts to their volumes.
@@ -14,6 +14,11 @@
 #include "engine/base/result.h"
 #include "engine/state/engine_objects.h"
 #include "engine/state/snapshot.h"
+
+namespace engine::network {
+class Netlink;
+class Nftables;
+} // namespace engine::network
 
 namespace engine::state {
 
@@ -47,6 +52,10 @@ struct CollectOptions {
     std::uint64_t generation { 0 };
     // When set, filled with the time each phase took.
     CollectTimings* timings { nullptr };
+    // The seams the network facts are read through; nullptr means the real kernel
+    // (network::LibnlNetlink, network::libnftables()).
+    network::Netlink* netlink_backend { nullptr };
+    network::Nftables* nftables_backend { nullptr };
 };
 
 // Takes one snapshot. Objects that vanish while being read (a process that exits) are skipped;

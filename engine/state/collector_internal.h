@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "engine/base/result.h"
+#include "engine/network/netlink.h"
+#include "engine/network/nft.h"
 #include "engine/state/snapshot.h"
 
 namespace engine::state::detail {
@@ -85,17 +87,16 @@ struct NetworkFacts {
     std::vector<std::string> warnings;
 };
 
-// Enters each namespace with setns(2) on a dedicated thread (so no other thread of the caller
-// changes namespace), dumps links, addresses, routes, neighbours and the bridge FDB through
-// rtnetlink, and resolves veth peers and macvlan/ipvlan parents across namespaces with
-// RTM_GETNSID. A namespace that cannot be entered becomes a warning.
-NetworkFacts read_network_namespaces(const std::vector<NetnsSource>& namespaces);
+// Dumps links, addresses, routes, neighbours and the bridge FDB of each namespace through
+// `netlink` (which enters it on a thread of its own), and names veth peers and macvlan/ipvlan
+// parents across namespaces. A namespace that cannot be entered becomes a warning.
+NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vector<NetnsSource>& namespaces);
 
 // [SECTION] nftables (nft_reader.cpp)
 
 // Rules of every table whose name starts with `prefix`, in the caller's network namespace, with
 // the text `nft list` prints for each. Fails if libnftables cannot list the ruleset.
-Result<std::vector<NftRule>> read_nft_rules(const std::string& prefix);
+Result<std::vector<NftRule>> read_nft_rules(network::Nftables& nftables, const std::string& prefix);
 
 // Pairs rules from `nft -j -a list table` JSON with the text listing `nft -a list table` prints,
 // by handle. Exposed for the unit tests.

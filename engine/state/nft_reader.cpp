@@ -1,13 +1,9 @@
-// nftables for the collector, through libnftables: the rules of glassbox's tables (port publishing,
+// nftables for the collector, through the network::Nftables seam: the rules of glassbox's tables (port publishing,
 // NAT, isolation). The JSON listing (`nft -j -a list table`) gives the structure (family, table,
 // chain, handle, comment); the text listing of the same table gives each rule as a person reads it
 // ("tcp dport 8080 dnat ip to 172.18.0.2:80"); the two are joined by rule handle.
 #include "engine/state/collector_internal.h"
 
-#include <memory>
-#include <mutex>
-
-#include <nftables/libnftables.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/base/strings.h"
@@ -15,22 +11,6 @@
 namespace engine::state::detail {
 
 namespace {
-
-struct ContextDeleter {
-    void operator()(nft_ctx* context) const { nft_ctx_free(context); }
-};
-using ContextPtr = std::unique_ptr<nft_ctx, ContextDeleter>;
-
-// Runs one nft command and returns what it printed.
-Result<std::string> run_nft(nft_ctx* context, const std::string& command)
-{
-    if (nft_run_cmd_from_buffer(context, command.c_str()) != 0) {
-        const char* error = nft_ctx_get_error_buffer(context);
-        return Error::system("nft " + command + ": " + strings::trim(error ? error : "failed"));
-    }
-    const char* output = nft_ctx_get_output_buffer(context);
-    return std::string(output ? output : "");
-}
 
 // From the text listing: handle -> rule text, and the chain each handle sits in.
 std::map<std::uint64_t, std::string> rule_texts(std::string_view listing)
@@ -91,26 +71,10 @@ Result<std::vector<NftRule>> parse_nft_rules(std::string_view json_text, std::st
 
 namespace {
 
-// One libnftables context for the life of the process: creating one costs more than the listings
-// themselves (it reads iproute2's tables and opens a netlink socket), and a snapshot wants only
-// the listings. The socket belongs to the network namespace of the thread that made it, which for
-// the collector is always the daemon's own. A mutex serialises the users.
-struct NftSession {
-    std::mutex mutex;
-    ContextPtr context;
-};
-
-NftSession& nft_session()
-{
-    static NftSession session;
-    return session;
-}
-
-Result<std::vector<NftRule>> list_rules(nft_ctx* context, const std::string& prefix)
+Result<std::vector<NftRule>> list_rules(network::Nftables& nftables, const std::string& prefix)
 {
     // Find glassbox's tables first, so a busy host's other rules are never listed.
-    nft_ctx_output_set_flags(context, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-    auto tables_json = TRY(run_nft(context, "list tables"));
+    auto tables_json = TRY(nftables.list("list tables", true));
     nlohmann::json tables;
     try {
         tables = nlohmann::json::parse(tables_json);
@@ -126,10 +90,8 @@ Result<std::vector<NftRule>> list_rules(nft_ctx* context, const std::string& pre
         if (!strings::starts_with(name, prefix))
             continue;
         auto command = "list table " + family + " " + name;
-        nft_ctx_output_set_flags(context, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-        auto json_text = TRY(run_nft(context, command));
-        nft_ctx_output_set_flags(context, NFT_CTX_OUTPUT_HANDLE);
-        auto text = TRY(run_nft(context, command));
+        auto json_text = TRY(nftables.list(command, true));
+        auto text = TRY(nftables.list(command, false));
         auto table_rules = TRY(parse_nft_rules(json_text, text, prefix));
         rules.insert(rules.end(), table_rules.begin(), table_rules.end());
     }
@@ -138,25 +100,14 @@ Result<std::vector<NftRule>> list_rules(nft_ctx* context, const std::string& pre
 
 } // namespace
 
-Result<std::vector<NftRule>> read_nft_rules(const std::string& prefix)
+Result<std::vector<NftRule>> read_nft_rules(network::Nftables& nftables, const std::string& prefix)
 {
-    auto& session = nft_session();
-    std::lock_guard lock(session.mutex);
-    for (int attempt = 0;; ++attempt) {
-        if (!session.context) {
-            session.context.reset(nft_ctx_new(NFT_CTX_DEFAULT));
-            if (!session.context)
-                return Error::system("nft_ctx_new failed");
-            nft_ctx_buffer_output(session.context.get());
-            nft_ctx_buffer_error(session.context.get());
-        }
-        auto rules = list_rules(session.context.get(), prefix);
-        // A table that vanished between the two listings, or a socket in a bad state: start
-        // over once with a fresh context before reporting the error.
-        if (rules.ok() || attempt > 0)
-            return rules;
-        session.context.reset();
-    }
+    // A table that vanished between the two listings, or a socket in a bad state: start over
+    // once (LibNftables opens a fresh context after a failure) before reporting the error.
+    auto rules = list_rules(nftables, prefix);
+    if (rules.ok())
+        return rules;
+    return list_rules(nftables, prefix);
 }
 
 } // namespace engine::state::detail

@@ -50,6 +50,9 @@ public:
     virtual Result<void> make_symlink(const std::string& target, const std::string& link_path) = 0;
     virtual Result<void> remove_dir(const std::string& path) = 0;
     virtual bool path_exists(const std::string& path) = 0;
+    // The names of the directories in `path` (symlinks to directories included); empty when
+    // `path` cannot be read. Used to walk cgroupfs.
+    virtual std::vector<std::string> list_subdirs(const std::string& path) = 0;
 };
 
 } // namespace engine::sys

@@ -1,4 +1,5 @@
-// The only file with raw mount(2), unshare(2), setns(2) and pivot_root(2) calls.
+// The only file with raw mount(2), umount2(2), unshare(2), setns(2) and pivot_root(2) calls
+// (scripts/check-seam keeps it so).
 #include "engine/sys/linux_kernel.h"
 
 #include <fcntl.h>
@@ -147,6 +148,15 @@ bool LinuxKernel::path_exists(const std::string& path)
 {
     struct stat st { };
     return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::vector<std::string> LinuxKernel::list_subdirs(const std::string& path)
+{
+    std::vector<std::string> names;
+    for (auto& name : fs::list_dir(path))
+        if (fs::is_dir(path + "/" + name))
+            names.push_back(std::move(name));
+    return names;
 }
 
 LinuxKernel& linux_kernel()

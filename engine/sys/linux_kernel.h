@@ -22,6 +22,7 @@ public:
     Result<void> make_symlink(const std::string& target, const std::string& link_path) override;
     Result<void> remove_dir(const std::string& path) override;
     bool path_exists(const std::string& path) override;
+    std::vector<std::string> list_subdirs(const std::string& path) override;
 };
 
 // One process-wide instance; the real kernel has no state of its own.

@@ -22,6 +22,7 @@
 #include "engine/network/nft.h"
 #include "engine/network/sandbox.h"
 #include "engine/sys/linux_kernel.h"
+#include "engine/sys/netns.h"
 #include "engine/sys/probe.h"
 
 using namespace engine;
@@ -39,7 +40,7 @@ bool ping(const std::string& netns, const std::string& ip)
 bool tcp_roundtrip(const std::string& server_ns, const std::string& client_ns, const std::string& ip, std::uint16_t port)
 {
     UniqueFd listener;
-    auto made = run_in_netns(server_ns, [&]() -> Result<void> {
+    auto made = sys::run_in_netns(sys::linux_kernel(), server_ns, [&]() -> Result<void> {
         listener.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         sockaddr_in address {};
         address.sin_family = AF_INET;
@@ -80,7 +81,7 @@ bool tcp_roundtrip(const std::string& server_ns, const std::string& client_ns, c
             reply.assign(buffer, static_cast<size_t>(count));
         return Ok {};
     };
-    auto result = client_ns.empty() ? connected() : run_in_netns(client_ns, connected);
+    auto result = client_ns.empty() ? connected() : sys::run_in_netns(sys::linux_kernel(), client_ns, connected);
     if (!result.ok()) {
         // Unblock the server thread by connecting nowhere: it times out by itself.
     }
@@ -92,7 +93,7 @@ bool tcp_roundtrip(const std::string& server_ns, const std::string& client_ns, c
 std::optional<DnsMessage> dns_query(const std::string& netns, const std::string& server, const std::string& name)
 {
     std::optional<DnsMessage> answer;
-    (void)run_in_netns(netns, [&]() -> Result<void> {
+    (void)sys::run_in_netns(sys::linux_kernel(), netns, [&]() -> Result<void> {
         UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         sockaddr_in address {};
         address.sin_family = AF_INET;
@@ -134,7 +135,7 @@ protected:
         m_options.nft_table_name = "glassbox_test_" + tag;
         m_options.resolv_conf_source = m_dir + "/resolv.conf"; // No upstreams: nothing leaves.
         ASSERT_TRUE(fs::write_file_atomic(m_options.resolv_conf_source, "").ok());
-        auto manager = Manager::open(sys::linux_kernel(), m_netlink, m_options);
+        auto manager = Manager::open(sys::linux_kernel(), m_netlink, libnftables(), m_options);
         ASSERT_TRUE(manager.ok()) << manager.error().describe();
         m_manager = manager.release_value();
     }
@@ -165,7 +166,7 @@ protected:
         auto routes = m_netlink.list_routes("").value();
         for (const auto& route : routes)
             EXPECT_FALSE(strings::starts_with(route.destination, "10.231.") && m_owned_subnets.contains(route.destination)) << route.destination;
-        EXPECT_EQ(list_table(m_options.nft_table_name).error().kind(), ErrorKind::NotFound);
+        EXPECT_EQ(libnftables().list_table(m_options.nft_table_name).error().kind(), ErrorKind::NotFound);
         EXPECT_TRUE(fs::list_dir(m_options.run_dir + "/netns").empty());
         (void)fs::remove_tree(m_dir);
     }
@@ -262,7 +263,7 @@ TEST_F(NetworkTest, TwoUserDefinedNetworksCannotReachEachOther)
 
     EXPECT_FALSE(ping(a, eb.ip_address));
     EXPECT_FALSE(tcp_roundtrip(b, a, eb.ip_address, 7003));
-    auto table = list_table(m_options.nft_table_name);
+    auto table = libnftables().list_table(m_options.nft_table_name);
     ASSERT_TRUE(table.ok());
     EXPECT_NE(table.value().dump().find("isolate"), std::string::npos);
 }
@@ -303,7 +304,7 @@ TEST_F(NetworkTest, PublishedPortAnswersOnHostLoopback)
 
     // The server runs in the container namespace; the client is the host itself on 127.0.0.1.
     UniqueFd listener;
-    ASSERT_TRUE(run_in_netns(ns, [&]() -> Result<void> {
+    ASSERT_TRUE(sys::run_in_netns(sys::linux_kernel(), ns, [&]() -> Result<void> {
         listener.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         sockaddr_in address {};
         address.sin_family = AF_INET;
@@ -331,7 +332,7 @@ TEST_F(NetworkTest, PublishedPortAnswersOnHostLoopback)
     auto count = ::read(sock.get(), buffer, sizeof buffer);
     server.join();
     EXPECT_EQ(std::string(buffer, count > 0 ? static_cast<size_t>(count) : 0), "pong");
-    auto table = list_table(m_options.nft_table_name);
+    auto table = libnftables().list_table(m_options.nft_table_name);
     ASSERT_TRUE(table.ok());
     EXPECT_NE(table.value().dump().find("dnat"), std::string::npos);
     EXPECT_TRUE(m_manager->unpublish_ports("p1").ok());
@@ -433,7 +434,7 @@ TEST_F(NetworkTest, RestartHandsOutNoAddressTwice)
     auto a = sandbox("s1");
     auto first = join("persist", "s1", a);
     m_manager.reset(); // Daemon "restart": the kernel objects stay, the records are reloaded.
-    auto reopened = Manager::open(sys::linux_kernel(), m_netlink, m_options);
+    auto reopened = Manager::open(sys::linux_kernel(), m_netlink, libnftables(), m_options);
     ASSERT_TRUE(reopened.ok()) << reopened.error().describe();
     m_manager = reopened.release_value();
     auto b = sandbox("s2");

@@ -75,6 +75,15 @@ public:
         return Ok {};
     }
     bool path_exists(const std::string& path) override { return dirs.contains(path) || files.contains(path); }
+    std::vector<std::string> list_subdirs(const std::string& path) override
+    {
+        std::vector<std::string> names;
+        for (const auto& dir : dirs)
+            if (dir.size() > path.size() + 1 && dir.compare(0, path.size() + 1, path + "/") == 0
+                && dir.find('/', path.size() + 1) == std::string::npos)
+                names.push_back(dir.substr(path.size() + 1));
+        return names;
+    }
 
     // The value last written to `path`, or "" if none was.
     std::string written(const std::string& path) const

@@ -1,8 +1,8 @@
-#include "engine/network/fake_netlink.h"
+#include "engine/sim/fake_netlink.h"
 
 #include <cstdio>
 
-namespace engine::network {
+namespace engine::sim {
 
 namespace {
 
@@ -269,4 +269,41 @@ Result<std::vector<FdbEntry>> FakeNetlink::list_fdb(const std::string&)
     return std::vector<FdbEntry> {};
 }
 
-} // namespace engine::network
+Result<NamespaceDump> FakeNetlink::dump_namespace(const std::string& netns, const std::vector<std::string>& others)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_namespaces.contains(netns))
+        return Error::not_found("open network namespace " + netns + ": No such file or directory");
+    NamespaceDump dump;
+    const auto& space = m_namespaces.at(netns);
+    // Link indexes are unique across the whole model, so a peer is found wherever it lives.
+    auto namespace_of = [&](int index) -> std::string {
+        for (const auto& [path, other] : m_namespaces)
+            for (const auto& link : other.links)
+                if (link.index == index)
+                    return path;
+        return netns;
+    };
+    for (auto link : space.links) {
+        link.oper_state = link.up ? "up" : "down";
+        if (link.parent_index > 0) {
+            auto where = namespace_of(link.parent_index);
+            for (std::size_t i = 0; where != netns && i < others.size(); ++i) {
+                if (others[i] == where) {
+                    link.link_netnsid = static_cast<std::int32_t>(i);
+                    dump.other_of_netnsid[link.link_netnsid] = i;
+                }
+            }
+        }
+        dump.links.push_back({ link, link.master_index > 0 ? "forwarding" : "" });
+    }
+    for (const auto& address : space.addresses)
+        dump.addresses.push_back({ address.link_index, "inet", address.address + "/" + std::to_string(address.prefix_length),
+            "universe" });
+    for (const auto& route : space.routes)
+        dump.routes.push_back({ "inet", "main", route.destination == "0.0.0.0/0" ? "default" : route.destination,
+            route.gateway, route.link_index, "boot", route.gateway.empty() ? "link" : "universe", 0 });
+    return dump;
+}
+
+} // namespace engine::sim

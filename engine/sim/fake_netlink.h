@@ -1,4 +1,4 @@
-// FakeNetlink: an in-memory rtnetlink for unit tests (youki's FakeNetlinkClient). Each namespace
+// sim::FakeNetlink: an in-memory rtnetlink for unit tests and the simulated kernel. Each namespace
 // (keyed by its file path, "" = host) holds links, addresses and routes; every call is recorded
 // as a line ("create_link  veth gb-1234 peer eth0@/run/.../netns/c1") that tests assert on.
 // It checks what the kernel would: names unique per namespace, parents and masters exist.
@@ -11,9 +11,17 @@
 
 #include "engine/network/netlink.h"
 
-namespace engine::network {
+namespace engine::sim {
 
-class FakeNetlink final : public Netlink {
+using network::AddressInfo;
+using network::FdbEntry;
+using network::LinkInfo;
+using network::LinkRequest;
+using network::NamespaceDump;
+using network::NeighbourInfo;
+using network::RouteInfo;
+
+class FakeNetlink final : public network::Netlink {
 public:
     FakeNetlink();
 
@@ -41,6 +49,8 @@ public:
         const std::string& gateway, const std::string& link) override;
     Result<std::vector<NeighbourInfo>> list_neighbours(const std::string& netns) override;
     Result<std::vector<FdbEntry>> list_fdb(const std::string& netns) override;
+    // The model as a dump; netnsids are the positions in `others` of the peer's namespace.
+    Result<NamespaceDump> dump_namespace(const std::string& netns, const std::vector<std::string>& others) override;
 
     // Every call so far, one line each.
     std::vector<std::string> calls() const;
@@ -62,4 +72,4 @@ private:
     int m_next_index { 2 };
 };
 
-} // namespace engine::network
+} // namespace engine::sim

@@ -1,0 +1,441 @@
+// network::Manager over the simulated kernel (sim::FakeKernel, sim::FakeNetlink,
+// sim::FakeNftables): networks, IPAM, sandboxes, endpoints on the bridge and macvlan/ipvlan
+// drivers, published ports and reset, without root. What the kernel is asked is checked through
+// the fakes' models; the real-kernel version of these paths is tests/integration/network.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "engine/base/fs.h"
+#include "engine/network/manager.h"
+#include "engine/sim/fake_kernel.h"
+#include "engine/sim/fake_netlink.h"
+#include "engine/sim/fake_nftables.h"
+
+using namespace engine;
+using namespace engine::network;
+
+namespace {
+
+sys::KernelFeatures simulated_features()
+{
+    sys::KernelFeatures features;
+    features.kernel_release = "simulated";
+    for (const char* name : { "link.macvlan", "link.ipvlan", "link.vlan" })
+        features.features.push_back({ name, true, "simulated" });
+    return features;
+}
+
+class ManagerOverFakes : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char pattern[] = "/tmp/glassbox-manager-unit-XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        m_dir = pattern;
+        m_options.state_dir = m_dir + "/state";
+        m_options.run_dir = m_dir + "/run";
+        m_options.bridge_name = "gbt0";
+        m_options.bridge_prefix = "gbt-";
+        m_options.pool_prefix = "10.231.0.0/16";
+        m_options.nft_table_name = "glassbox_unit";
+        m_options.enable_dns = false; // The DNS server would bind the (simulated) gateway address.
+        m_options.resolv_conf_source = m_dir + "/no-resolv.conf";
+        m_options.features = simulated_features();
+        m_kernel.put_file("/proc/sys/net/ipv4/ip_forward", "0\n");
+        open();
+    }
+
+    void TearDown() override
+    {
+        m_manager.reset();
+        std::filesystem::remove_all(m_dir);
+    }
+
+    void open()
+    {
+        m_manager.reset();
+        auto manager = Manager::open(m_kernel, m_netlink, m_nftables, m_options);
+        ASSERT_TRUE(manager.ok()) << manager.error().describe();
+        m_manager = manager.release_value();
+    }
+
+    std::optional<LinkInfo> link(const std::string& netns, const std::string& name)
+    {
+        auto found = m_netlink.get_link(netns, name);
+        if (!found.ok())
+            return std::nullopt;
+        return found.value();
+    }
+
+    std::string sandbox(const std::string& id)
+    {
+        auto path = m_manager->create_sandbox(id);
+        EXPECT_TRUE(path.ok()) << path.error().describe();
+        return path.ok() ? path.value() : "";
+    }
+
+    std::string m_dir;
+    Options m_options;
+    sim::FakeKernel m_kernel;
+    sim::FakeNetlink m_netlink;
+    sim::FakeNftables m_nftables;
+    std::unique_ptr<Manager> m_manager;
+};
+
+TEST_F(ManagerOverFakes, OpenCreatesTheDefaultBridgeWithItsGatewayAndTurnsOnForwarding)
+{
+    auto bridge = link("", "gbt0");
+    ASSERT_TRUE(bridge.has_value());
+    EXPECT_EQ(bridge->kind, "bridge");
+    EXPECT_TRUE(bridge->up);
+    auto network = m_manager->get("bridge");
+    ASSERT_TRUE(network.ok());
+    EXPECT_EQ(network.value().subnet.rfind("10.231.", 0), 0U) << network.value().subnet;
+    auto addresses = m_netlink.list_addresses("").value();
+    ASSERT_EQ(addresses.size(), 1U);
+    EXPECT_EQ(addresses[0].link_index, bridge->index);
+    EXPECT_EQ(addresses[0].address, network.value().gateway);
+    EXPECT_EQ(m_kernel.file("/proc/sys/net/ipv4/ip_forward"), "1");
+    EXPECT_TRUE(m_nftables.has_table("glassbox_unit"));
+}
+
+TEST_F(ManagerOverFakes, ListsTheThreeBuiltinNetworks)
+{
+    std::vector<std::string> names;
+    for (const auto& network : m_manager->list())
+        names.push_back(network.name);
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string> { "bridge", "host", "none" }));
+}
+
+TEST_F(ManagerOverFakes, CreateBridgeNetworkMakesALinuxBridgeAndAnIsolationEntry)
+{
+    auto created = m_manager->create_network({ .name = "web", .subnet = "10.231.50.0/24" });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    const auto& network = created.value();
+    EXPECT_EQ(network.gateway, "10.231.50.1");
+    EXPECT_EQ(network.bridge.rfind("gbt-", 0), 0U);
+    auto bridge = link("", network.bridge);
+    ASSERT_TRUE(bridge.has_value());
+    EXPECT_EQ(bridge->kind, "bridge");
+    auto ruleset = m_nftables.ruleset("glassbox_unit");
+    ASSERT_EQ(ruleset.networks.size(), 2U); // The default bridge and "web".
+    EXPECT_TRUE(std::any_of(ruleset.networks.begin(), ruleset.networks.end(),
+        [&](const NftNetwork& n) { return n.bridge == network.bridge && n.subnet == "10.231.50.0/24"; }));
+}
+
+TEST_F(ManagerOverFakes, RefusesADuplicateNameAndABadName)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "dup" }).ok());
+    auto again = m_manager->create_network({ .name = "dup" });
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().kind(), ErrorKind::Conflict);
+    auto bad = m_manager->create_network({ .name = "-bad name" });
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().kind(), ErrorKind::InvalidArgument);
+}
+
+TEST_F(ManagerOverFakes, RefusesASecondHostNetwork)
+{
+    auto host = m_manager->create_network({ .name = "myhost", .driver = "host" });
+    ASSERT_FALSE(host.ok());
+    EXPECT_EQ(host.error().kind(), ErrorKind::PermissionDenied);
+}
+
+TEST_F(ManagerOverFakes, SubnetsFromThePoolDoNotOverlap)
+{
+    auto a = m_manager->create_network({ .name = "a" });
+    auto b = m_manager->create_network({ .name = "b" });
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NE(a.value().subnet, b.value().subnet);
+    EXPECT_NE(a.value().subnet, m_manager->get("bridge").value().subnet);
+}
+
+TEST_F(ManagerOverFakes, RemoveNetworkDeletesItsBridgeAndFreesTheName)
+{
+    auto created = m_manager->create_network({ .name = "gone" });
+    ASSERT_TRUE(created.ok());
+    ASSERT_TRUE(m_manager->remove_network("gone").ok());
+    EXPECT_FALSE(link("", created.value().bridge).has_value());
+    EXPECT_EQ(m_manager->get("gone").error().kind(), ErrorKind::NotFound);
+    EXPECT_EQ(m_nftables.ruleset("glassbox_unit").networks.size(), 1U);
+    EXPECT_TRUE(m_manager->create_network({ .name = "gone" }).ok());
+}
+
+TEST_F(ManagerOverFakes, BuiltinNetworksCannotBeRemoved)
+{
+    auto removed = m_manager->remove_network("bridge");
+    ASSERT_FALSE(removed.ok());
+    EXPECT_EQ(removed.error().kind(), ErrorKind::PermissionDenied);
+}
+
+TEST_F(ManagerOverFakes, SandboxIsANetnsFileBindMountedFromANewNamespace)
+{
+    auto path = sandbox("c1");
+    EXPECT_EQ(path, m_options.run_dir + "/netns/c1");
+    EXPECT_TRUE(fs::exists(path));
+    auto mounted = m_kernel.mounted();
+    EXPECT_NE(std::find(mounted.begin(), mounted.end(), path), mounted.end());
+    auto calls = m_kernel.calls();
+    EXPECT_NE(std::find(calls.begin(), calls.end(), "unshare net"), calls.end());
+    ASSERT_TRUE(m_manager->remove_sandbox("c1").ok());
+    EXPECT_FALSE(fs::exists(path));
+    mounted = m_kernel.mounted();
+    EXPECT_EQ(std::find(mounted.begin(), mounted.end(), path), mounted.end());
+}
+
+TEST_F(ManagerOverFakes, ConnectToTheDefaultBridgeMakesAVethPairWithAddressAndDefaultRoute)
+{
+    auto ns = sandbox("c1");
+    auto endpoint = m_manager->connect("bridge", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(endpoint.ok()) << endpoint.error().describe();
+    const auto& ep = endpoint.value();
+    EXPECT_EQ(ep.sandbox_link, "eth0");
+    auto bridge_network = m_manager->get("bridge").value();
+    EXPECT_EQ(ep.gateway, bridge_network.gateway);
+    // The host end is a port of the bridge; the sandbox end is eth0 with the address.
+    auto host_end = link("", ep.host_link);
+    ASSERT_TRUE(host_end.has_value());
+    EXPECT_EQ(host_end->master_index, link("", "gbt0")->index);
+    EXPECT_TRUE(host_end->up);
+    auto eth0 = link(ns, "eth0");
+    ASSERT_TRUE(eth0.has_value());
+    EXPECT_EQ(eth0->mac, ep.mac_address);
+    EXPECT_TRUE(eth0->up);
+    EXPECT_TRUE(link(ns, "lo")->up);
+    auto addresses = m_netlink.list_addresses(ns).value();
+    ASSERT_EQ(addresses.size(), 1U);
+    EXPECT_EQ(addresses[0].address, ep.ip_address);
+    auto routes = m_netlink.list_routes(ns).value();
+    ASSERT_EQ(routes.size(), 1U);
+    EXPECT_EQ(routes[0].destination, "0.0.0.0/0");
+    EXPECT_EQ(routes[0].gateway, bridge_network.gateway);
+}
+
+TEST_F(ManagerOverFakes, ConnectGivesTheNextFreeAddressAndHonoursARequestedOne)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "lan", .subnet = "10.231.60.0/24" }).ok());
+    auto first = m_manager->connect("lan", "c1", "one", sandbox("c1"), {}, "");
+    auto second = m_manager->connect("lan", "c2", "two", sandbox("c2"), {}, "10.231.60.77");
+    auto third = m_manager->connect("lan", "c3", "three", sandbox("c3"), {}, "");
+    ASSERT_TRUE(first.ok() && second.ok() && third.ok());
+    EXPECT_EQ(first.value().ip_address, "10.231.60.2");
+    EXPECT_EQ(second.value().ip_address, "10.231.60.77");
+    EXPECT_EQ(third.value().ip_address, "10.231.60.3");
+    auto taken = m_manager->connect("lan", "c4", "four", sandbox("c4"), {}, "10.231.60.77");
+    ASSERT_FALSE(taken.ok());
+}
+
+TEST_F(ManagerOverFakes, ASecondNetworkBecomesEth1)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "back" }).ok());
+    auto ns = sandbox("c1");
+    ASSERT_TRUE(m_manager->connect("bridge", "c1", "one", ns, {}, "").ok());
+    auto second = m_manager->connect("back", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(second.ok()) << second.error().describe();
+    EXPECT_EQ(second.value().sandbox_link, "eth1");
+    EXPECT_TRUE(link(ns, "eth1").has_value());
+    // One default route: the first network's.
+    EXPECT_EQ(m_netlink.list_routes(ns).value().size(), 1U);
+    EXPECT_EQ(m_manager->endpoints_of("c1").size(), 2U);
+}
+
+TEST_F(ManagerOverFakes, ConnectingTwiceToOneNetworkIsAConflict)
+{
+    auto ns = sandbox("c1");
+    ASSERT_TRUE(m_manager->connect("bridge", "c1", "one", ns, {}, "").ok());
+    auto again = m_manager->connect("bridge", "c1", "one", ns, {}, "");
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().kind(), ErrorKind::Conflict);
+}
+
+TEST_F(ManagerOverFakes, AliasesAreRefusedOnTheDefaultBridge)
+{
+    auto endpoint = m_manager->connect("bridge", "c1", "one", sandbox("c1"), { "db" }, "");
+    ASSERT_FALSE(endpoint.ok());
+    EXPECT_EQ(endpoint.error().kind(), ErrorKind::InvalidArgument);
+}
+
+TEST_F(ManagerOverFakes, InternalNetworkGetsNoDefaultRoute)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "private", .internal = true }).ok());
+    auto ns = sandbox("c1");
+    auto endpoint = m_manager->connect("private", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(endpoint.ok());
+    EXPECT_EQ(endpoint.value().gateway, "");
+    EXPECT_TRUE(m_netlink.list_routes(ns).value().empty());
+}
+
+TEST_F(ManagerOverFakes, DisconnectDeletesTheVethAndReleasesTheAddress)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "lan", .subnet = "10.231.61.0/24" }).ok());
+    auto ns = sandbox("c1");
+    auto endpoint = m_manager->connect("lan", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(endpoint.ok());
+    ASSERT_TRUE(m_manager->disconnect("lan", "c1").ok());
+    EXPECT_FALSE(link("", endpoint.value().host_link).has_value());
+    EXPECT_FALSE(link(ns, "eth0").has_value()); // The peer goes with its veth.
+    EXPECT_TRUE(m_manager->endpoints_of("c1").empty());
+    // The released address can be given again.
+    auto again = m_manager->connect("lan", "c2", "two", sandbox("c2"), {}, endpoint.value().ip_address);
+    ASSERT_TRUE(again.ok()) << again.error().describe();
+}
+
+TEST_F(ManagerOverFakes, DisconnectOfAContainerNotConnectedIsNotFound)
+{
+    auto result = m_manager->disconnect("bridge", "nobody");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind(), ErrorKind::NotFound);
+}
+
+TEST_F(ManagerOverFakes, ANetworkWithEndpointsCannotBeRemoved)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "busy" }).ok());
+    ASSERT_TRUE(m_manager->connect("busy", "c1", "one", sandbox("c1"), {}, "").ok());
+    auto removed = m_manager->remove_network("busy");
+    ASSERT_FALSE(removed.ok());
+    EXPECT_EQ(removed.error().kind(), ErrorKind::Conflict);
+}
+
+TEST_F(ManagerOverFakes, HostAndNoneOnlyRecordTheEndpoint)
+{
+    auto ns = sandbox("c1");
+    auto before = m_netlink.calls().size();
+    auto endpoint = m_manager->connect("none", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(endpoint.ok());
+    EXPECT_EQ(endpoint.value().ip_address, "");
+    EXPECT_EQ(m_netlink.calls().size(), before);
+}
+
+TEST_F(ManagerOverFakes, MacvlanNetworkDefaultsToTheLabUplink)
+{
+    auto created = m_manager->create_network({ .name = "mv", .driver = "macvlan", .subnet = "10.231.70.0/24" });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_EQ(created.value().parent, "gbt-uplink");
+    auto uplink = link("", "gbt-uplink");
+    ASSERT_TRUE(uplink.has_value());
+    EXPECT_EQ(uplink->kind, "veth");
+    // The lab side answers as the network's gateway.
+    auto lab = m_options.run_dir + "/netns/glassbox-lab";
+    bool gateway = false;
+    auto lab_addresses = m_netlink.list_addresses(lab).value();
+    for (const auto& address : lab_addresses)
+        gateway = gateway || address.address == "10.231.70.1";
+    EXPECT_TRUE(gateway);
+}
+
+TEST_F(ManagerOverFakes, MacvlanEndpointIsAChildOfTheParentMovedIntoTheSandbox)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "mv", .driver = "macvlan", .subnet = "10.231.71.0/24" }).ok());
+    auto ns = sandbox("c1");
+    auto endpoint = m_manager->connect("mv", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(endpoint.ok()) << endpoint.error().describe();
+    EXPECT_EQ(endpoint.value().host_link, "");
+    auto eth0 = link(ns, "eth0");
+    ASSERT_TRUE(eth0.has_value());
+    EXPECT_EQ(eth0->kind, "macvlan");
+    EXPECT_EQ(eth0->mode, "bridge");
+    EXPECT_EQ(eth0->mac, endpoint.value().mac_address);
+    EXPECT_EQ(eth0->parent_index, link("", "gbt-uplink")->index);
+    ASSERT_TRUE(m_manager->disconnect("mv", "c1").ok());
+    EXPECT_FALSE(link(ns, "eth0").has_value());
+}
+
+TEST_F(ManagerOverFakes, IpvlanEndpointSharesTheParentMac)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "iv", .driver = "ipvlan", .subnet = "10.231.72.0/24" }).ok());
+    auto ns = sandbox("c1");
+    auto endpoint = m_manager->connect("iv", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(endpoint.ok()) << endpoint.error().describe();
+    EXPECT_EQ(endpoint.value().mac_address, link("", "gbt-uplink")->mac);
+    EXPECT_EQ(link(ns, "eth0")->kind, "ipvlan");
+}
+
+TEST_F(ManagerOverFakes, VlanParentIsCreatedWithTheNetworkAndRemovedWithIt)
+{
+    ASSERT_TRUE(m_netlink.create_link("", { .name = "gbt-trunk", .kind = "bridge" }).ok());
+    auto created = m_manager->create_network({ .name = "v10", .driver = "macvlan",
+        .options = { { "parent", "gbt-trunk.10" } }, .subnet = "10.231.73.0/24" });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_TRUE(created.value().created_parent);
+    auto vlan = link("", "gbt-trunk.10");
+    ASSERT_TRUE(vlan.has_value());
+    EXPECT_EQ(vlan->kind, "vlan");
+    EXPECT_EQ(vlan->vlan_id, 10);
+    ASSERT_TRUE(m_manager->remove_network("v10").ok());
+    EXPECT_FALSE(link("", "gbt-trunk.10").has_value());
+}
+
+TEST_F(ManagerOverFakes, MacvlanIsRefusedWhenTheKernelLacksIt)
+{
+    m_options.features = sys::KernelFeatures { .kernel_release = "simulated" };
+    open();
+    auto created = m_manager->create_network({ .name = "mv", .driver = "macvlan" });
+    ASSERT_FALSE(created.ok());
+    EXPECT_EQ(created.error().kind(), ErrorKind::Unsupported);
+    EXPECT_NE(created.error().message().find("CONFIG_MACVLAN"), std::string::npos);
+}
+
+TEST_F(ManagerOverFakes, PublishedPortsBecomeDnatRulesAndGoAwayOnUnpublish)
+{
+    auto published = m_manager->publish_ports("c1", "10.231.0.9", { { .container_port = 53, .protocol = "udp", .host_ip = "127.0.0.1" } });
+    ASSERT_TRUE(published.ok()) << published.error().describe();
+    ASSERT_EQ(published.value().size(), 1U);
+    EXPECT_NE(published.value()[0].host_port, 0);
+    auto ruleset = m_nftables.ruleset("glassbox_unit");
+    ASSERT_EQ(ruleset.ports.size(), 1U);
+    EXPECT_EQ(ruleset.ports[0].container_ip, "10.231.0.9");
+    EXPECT_EQ(ruleset.ports[0].container_port, 53);
+    EXPECT_EQ(ruleset.ports[0].host_port, published.value()[0].host_port);
+    ASSERT_TRUE(m_manager->unpublish_ports("c1").ok());
+    EXPECT_TRUE(m_nftables.ruleset("glassbox_unit").ports.empty());
+}
+
+TEST_F(ManagerOverFakes, NetworksAndEndpointsSurviveAReopen)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "kept", .subnet = "10.231.80.0/24" }).ok());
+    auto ns = sandbox("c1");
+    ASSERT_TRUE(m_manager->connect("kept", "c1", "one", ns, {}, "").ok());
+    auto bridge_id = m_manager->get("bridge").value().id;
+    open();
+    auto kept = m_manager->get("kept");
+    ASSERT_TRUE(kept.ok());
+    EXPECT_EQ(kept.value().containers.size(), 1U);
+    EXPECT_EQ(m_manager->get("bridge").value().id, bridge_id);
+    // The address stays allocated: the next container gets another.
+    auto next = m_manager->connect("kept", "c2", "two", sandbox("c2"), {}, "");
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(next.value().ip_address, "10.231.80.3");
+}
+
+TEST_F(ManagerOverFakes, ResetRemovesEveryLinkNetnsFileAndTheTable)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "temp" }).ok());
+    auto ns = sandbox("c1");
+    ASSERT_TRUE(m_manager->connect("temp", "c1", "one", ns, {}, "").ok());
+    auto removed = m_manager->reset();
+    ASSERT_TRUE(removed.ok()) << removed.error().describe();
+    auto links = m_netlink.list_links("").value();
+    for (const auto& link : links)
+        EXPECT_TRUE(link.name.rfind("gbt", 0) != 0) << link.name << " left behind";
+    EXPECT_FALSE(fs::exists(ns));
+    EXPECT_FALSE(m_nftables.has_table("glassbox_unit"));
+    EXPECT_TRUE(m_kernel.mounted().empty());
+}
+
+TEST_F(ManagerOverFakes, ContainerFilesNameTheContainerAndItsAddress)
+{
+    ASSERT_TRUE(m_manager->connect("bridge", "c1", "one", sandbox("c1"), {}, "").ok());
+    auto files = m_manager->write_container_files("c1", { .hostname = "c1host" }, m_dir + "/files");
+    ASSERT_TRUE(files.ok()) << files.error().describe();
+    auto hosts = fs::read_file(files.value().hosts_path);
+    ASSERT_TRUE(hosts.ok());
+    auto ip = m_manager->endpoints_of("c1")[0].ip_address;
+    EXPECT_NE(hosts.value().find(ip + "\tc1host"), std::string::npos) << hosts.value();
+    EXPECT_EQ(fs::read_file(files.value().hostname_path).value(), "c1host\n");
+}
+
+} // namespace
