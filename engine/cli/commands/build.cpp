@@ -26,6 +26,7 @@
 #include "engine/build/dockerfile.h"
 #include "engine/build/dockerignore.h"
 #include "engine/build/lints.h"
+#include "engine/cli/lesson_label.h"
 
 namespace engine::cli {
 
@@ -246,9 +247,7 @@ Result<int> run_build(Context& ctx, const BuildArgs& args)
     if (args.strict)
         TRY(strict_lint(args, build_args));
     auto labels = TRY(parse_key_values(args.labels, "--label"));
-    // The lesson label (lessons/README.md); engine/cli/lesson_label.h will hold the shared helper.
-    if (const char* lesson = std::getenv("GLASSBOX_LESSON"); lesson && *lesson && !labels.contains("glassbox.lesson"))
-        labels["glassbox.lesson"] = lesson;
+    add_lesson_label(labels);
 
     std::shared_ptr<UniqueFd> holder;
     std::string dockerfile_name;
