@@ -11,4 +11,7 @@ PYBIND11_MODULE(_glassbox, m)
     glassbox_py::register_errors(m);
     glassbox_py::bind_state(m);
     glassbox_py::bind_client(m);
+#ifdef GLASSBOX_HAVE_LESSONS
+    glassbox_py::bind_lessons(m);
+#endif
 }

@@ -10,4 +10,7 @@ void bind_state(pybind11::module_& m);
 // Client, Stream and Recording: everything that talks to glassboxd (client_bindings.cpp).
 void bind_client(pybind11::module_& m);
 
+// LessonRunner (lesson_bindings.cpp); only when engine::lesson is built (GLASSBOX_HAVE_LESSONS).
+void bind_lessons(pybind11::module_& m);
+
 } // namespace glassbox_py

@@ -80,6 +80,10 @@ class Model:
         ident = self.id
         return ident[7:19] if ident.startswith("sha256:") else ident[:12]
 
+    @property
+    def _api(self) -> _glassbox.Client:
+        return self.client.api
+
     def reload(self, timeout: Optional[float] = DEFAULT_TIMEOUT) -> None:
         self.attrs = self.collection.get(self.id, timeout=timeout).attrs
 
