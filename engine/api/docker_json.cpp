@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "engine/api/http.h"
 #include "engine/base/strings.h"
+#include "engine/daemon/health.h"
 
 namespace engine::api {
 
@@ -42,7 +44,7 @@ public:
         if (!value)
             return fallback;
         if (!value->is_string())
-            return Error::invalid(name(key) + ": expected a string, got " + value->dump());
+            return Error::invalid(name(key) + ": expected a string, got " + quote_json_for_error(*value));
         return value->get<std::string>();
     }
     Result<bool> boolean(const char* key, bool fallback) const
@@ -51,7 +53,7 @@ public:
         if (!value)
             return fallback;
         if (!value->is_boolean())
-            return Error::invalid(name(key) + ": expected true or false, got " + value->dump());
+            return Error::invalid(name(key) + ": expected true or false, got " + quote_json_for_error(*value));
         return value->get<bool>();
     }
     Result<std::int64_t> integer(const char* key, std::int64_t fallback = 0) const
@@ -60,7 +62,7 @@ public:
         if (!value)
             return fallback;
         if (!value->is_number())
-            return Error::invalid(name(key) + ": expected a number, got " + value->dump());
+            return Error::invalid(name(key) + ": expected a number, got " + quote_json_for_error(*value));
         return value->is_number_float() ? static_cast<std::int64_t>(value->get<double>()) : value->get<std::int64_t>();
     }
     // ["a","b"], or a single string (Docker's strslice accepts both).
@@ -75,10 +77,10 @@ public:
             return std::optional { out };
         }
         if (!value->is_array())
-            return Error::invalid(name(key) + ": expected a list of strings, got " + value->dump());
+            return Error::invalid(name(key) + ": expected a list of strings, got " + quote_json_for_error(*value));
         for (auto& item : *value) {
             if (!item.is_string())
-                return Error::invalid(name(key) + ": expected a list of strings, got " + value->dump());
+                return Error::invalid(name(key) + ": expected a list of strings, got " + quote_json_for_error(*value));
             out.push_back(item.get<std::string>());
         }
         return std::optional { out };
@@ -95,14 +97,14 @@ public:
         if (!value)
             return out;
         if (!value->is_object())
-            return Error::invalid(name(key) + ": expected an object of strings, got " + value->dump());
+            return Error::invalid(name(key) + ": expected an object of strings, got " + quote_json_for_error(*value));
         for (auto& [k, v] : value->items()) {
             if (v.is_null())
                 out[k] = "";
             else if (v.is_string())
                 out[k] = v.get<std::string>();
             else
-                return Error::invalid(name(key) + "." + k + ": expected a string, got " + v.dump());
+                return Error::invalid(name(key) + "." + quote_for_error(k) + ": expected a string, got " + quote_json_for_error(v));
         }
         return out;
     }
@@ -114,7 +116,7 @@ public:
         if (!value)
             return out;
         if (!value->is_object())
-            return Error::invalid(name(key) + ": expected an object, got " + value->dump());
+            return Error::invalid(name(key) + ": expected an object, got " + quote_json_for_error(*value));
         for (auto& [k, v] : value->items())
             out[k] = v.is_null() ? Json::object() : v;
         return out;
@@ -125,7 +127,7 @@ public:
         if (!value)
             return Reader(s_empty, name(key));
         if (!value->is_object())
-            return Error::invalid(name(key) + ": expected an object, got " + value->dump());
+            return Error::invalid(name(key) + ": expected an object, got " + quote_json_for_error(*value));
         return Reader(*value, name(key));
     }
     [[nodiscard]] const Json& json() const { return m_object; }
@@ -201,6 +203,8 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     if (top.find("StopTimeout"))
         config.stop_timeout = static_cast<int>(TRY(top.integer("StopTimeout")));
     config.exposed_ports = TRY(top.key_set("ExposedPorts"));
+    if (auto* healthcheck = top.find("Healthcheck"))
+        config.healthcheck = TRY(daemon::health_config_from_json(*healthcheck));
     if (config.image.empty())
         return Error::invalid("config: Image is required");
 
@@ -209,7 +213,7 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.binds = TRY(host.strings("Binds"));
     if (auto* mounts = host.find("Mounts")) {
         if (!mounts->is_array())
-            return Error::invalid("HostConfig.Mounts: expected a list, got " + mounts->dump());
+            return Error::invalid("HostConfig.Mounts: expected a list, got " + quote_json_for_error(*mounts));
         config.mounts_json = *mounts;
         for (size_t i = 0; i < mounts->size(); ++i) {
             Reader mount((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]");
@@ -245,13 +249,13 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.network_mode = network_mode.empty() ? "default" : network_mode;
     if (auto* bindings = host.find("PortBindings")) {
         if (!bindings->is_object())
-            return Error::invalid("HostConfig.PortBindings: expected an object, got " + bindings->dump());
+            return Error::invalid("HostConfig.PortBindings: expected an object, got " + quote_json_for_error(*bindings));
         for (auto& [port, list] : bindings->items()) {
             auto& out = config.port_bindings[port];
             if (list.is_null())
                 continue;
             if (!list.is_array())
-                return Error::invalid("HostConfig.PortBindings." + port + ": expected a list, got " + list.dump());
+                return Error::invalid("HostConfig.PortBindings." + quote_for_error(port) + ": expected a list, got " + quote_json_for_error(list));
             for (auto& binding : list) {
                 Reader b(binding, "HostConfig.PortBindings." + port);
                 out.push_back({ TRY(b.string("HostIp")), TRY(b.string("HostPort")) });
@@ -286,10 +290,10 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.security_opt = TRY(host.strings("SecurityOpt"));
     if (auto* console = host.find("ConsoleSize")) {
         if (!console->is_array())
-            return Error::invalid("HostConfig.ConsoleSize: expected [rows, cols], got " + console->dump());
+            return Error::invalid("HostConfig.ConsoleSize: expected [rows, cols], got " + quote_json_for_error(*console));
         for (auto& n : *console) {
             if (!n.is_number_unsigned() && !n.is_number_integer())
-                return Error::invalid("HostConfig.ConsoleSize: expected [rows, cols], got " + console->dump());
+                return Error::invalid("HostConfig.ConsoleSize: expected [rows, cols], got " + quote_json_for_error(*console));
             config.console_size.push_back(static_cast<std::uint16_t>(std::clamp<std::int64_t>(n.get<std::int64_t>(), 0, 65535)));
         }
         if (config.console_size.size() == 2 && config.console_size[0] == 0 && config.console_size[1] == 0)
@@ -365,7 +369,7 @@ Result<daemon::NetworkConfig> network_config_from_json(const Json& body)
     auto ipam = TRY(top.object("IPAM"));
     if (auto* list = ipam.find("Config")) {
         if (!list->is_array())
-            return Error::invalid("IPAM.Config: expected a list, got " + list->dump());
+            return Error::invalid("IPAM.Config: expected a list, got " + quote_json_for_error(*list));
         if (list->size() > 1)
             return Error::unsupported("IPAM.Config: glassbox supports one subnet per network, got " + std::to_string(list->size()));
         for (auto& entry : *list) {
@@ -537,6 +541,8 @@ static Json config_json(const ContainerView& view)
         out["StopSignal"] = c.stop_signal;
     if (c.stop_timeout)
         out["StopTimeout"] = *c.stop_timeout;
+    if (c.healthcheck)
+        out["Healthcheck"] = daemon::health_config_to_json(*c.healthcheck);
     return out;
 }
 
@@ -623,6 +629,8 @@ Json container_inspect_json(const ContainerView& view)
         { "StartedAt", s.started_at },
         { "FinishedAt", s.finished_at },
     };
+    if (!s.health.status.empty())
+        state["Health"] = daemon::health_state_to_json(s.health);
     Json mounts = Json::array();
     for (auto& m : view.mounts)
         mounts.push_back(mount_json(m));
@@ -717,7 +725,8 @@ Json container_summary_json(const ContainerView& view, system_clock::time_point 
         { "Ports", summary_ports_json(view) },
         { "Labels", view.config.labels },
         { "State", std::string(daemon::status_name(view.state.status)) },
-        { "Status", container_status_text(view.state, now) },
+        { "Status", container_status_text(view.state, now)
+                + (view.state.status == daemon::Status::Running ? daemon::health_status_suffix(view.state.health) : std::string()) },
         { "HostConfig", { { "NetworkMode", view.config.network_mode } } },
         { "NetworkSettings", { { "Networks", networks } } },
         { "Mounts", mounts },

@@ -62,21 +62,84 @@ std::optional<bool> parse_bool(std::string_view text)
     return std::nullopt;
 }
 
+// [SECTION] JSON from clients.
+
+Result<void> check_json_depth(std::string_view text, std::size_t max_depth)
+{
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_string = true;
+            break;
+        case '[':
+        case '{':
+            if (++depth > max_depth)
+                return Error::invalid("JSON nested deeper than " + std::to_string(max_depth) + " levels");
+            break;
+        case ']':
+        case '}':
+            // An unbalanced closer is the parser's to report.
+            if (depth > 0)
+                --depth;
+            break;
+        default:
+            break;
+        }
+    }
+    return Ok {};
+}
+
+std::string quote_for_error(std::string_view text, std::size_t limit)
+{
+    if (text.size() <= limit)
+        return std::string(text);
+    std::size_t cut = limit;
+    // Never end inside a UTF-8 sequence: back up over continuation bytes (10xxxxxx).
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+        --cut;
+    return std::string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
+std::string quote_json_for_error(const nlohmann::json& value, std::size_t limit)
+{
+    return quote_for_error(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), limit);
+}
+
+Result<nlohmann::json> parse_client_json(std::string_view text, std::string_view what)
+{
+    auto deep = check_json_depth(text);
+    if (!deep.ok())
+        return Error::invalid("invalid JSON in " + std::string(what) + ": " + deep.error().message());
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        // nlohmann quotes the last token it read, which may be most of the input.
+        return Error::invalid("invalid JSON in " + std::string(what) + ": " + quote_for_error(e.what(), 2 * k_max_quoted_bytes));
+    }
+}
+
 Result<std::map<std::string, std::vector<std::string>>> parse_filters(std::string_view json_text)
 {
     std::map<std::string, std::vector<std::string>> out;
     if (strings::trim(json_text).empty())
         return out;
-    nlohmann::json parsed;
-    try {
-        parsed = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::exception& e) {
-        return Error::invalid(std::string("invalid filters: ") + e.what());
-    }
+    auto parsed = TRY(parse_client_json(json_text, "filters"));
     if (parsed.is_null())
         return out;
     if (!parsed.is_object())
-        return Error::invalid("invalid filters: expected a JSON object, got " + parsed.dump());
+        return Error::invalid("invalid filters: expected a JSON object, got " + quote_json_for_error(parsed));
     for (auto& [key, value] : parsed.items()) {
         auto& values = out[key];
         if (value.is_object()) {
@@ -89,13 +152,13 @@ Result<std::map<std::string, std::vector<std::string>>> parse_filters(std::strin
             // The pre-1.22 form {"status":["running"]}.
             for (auto& item : value) {
                 if (!item.is_string())
-                    return Error::invalid("invalid filters: value of \"" + key + "\" must be strings");
+                    return Error::invalid("invalid filters: value of \"" + quote_for_error(key) + "\" must be strings");
                 values.push_back(item.get<std::string>());
             }
         } else if (value.is_string()) {
             values.push_back(value.get<std::string>());
         } else {
-            return Error::invalid("invalid filters: value of \"" + key + "\" must be an object");
+            return Error::invalid("invalid filters: value of \"" + quote_for_error(key) + "\" must be an object");
         }
     }
     return out;
@@ -564,11 +627,7 @@ Result<nlohmann::json> Exchange::read_json()
     auto body = TRY(read_body());
     if (strings::trim(body).empty())
         return nlohmann::json::object();
-    try {
-        return nlohmann::json::parse(body);
-    } catch (const nlohmann::json::exception& e) {
-        return Error::invalid(std::string("invalid JSON in request body: ") + e.what());
-    }
+    return parse_client_json(body, "request body");
 }
 
 Result<std::uint64_t> Exchange::body_to_file(const std::string& path)

@@ -26,6 +26,13 @@ namespace engine::api {
 // body larger than this with 413.
 inline constexpr std::size_t k_max_head_bytes = 1024 * 1024;
 inline constexpr std::size_t k_max_json_body_bytes = 10 * 1024 * 1024;
+// How deep arrays and objects may nest in JSON a client sends (bodies, filters, build params).
+// Docker's own bodies need fewer than 10 levels. Without a limit a body of 100000 '[' parses
+// (nlohmann's parser keeps its own stack) but the recursive parts of nlohmann::json (copy,
+// dump) then overflow the connection thread's stack and the daemon dies of SIGSEGV.
+inline constexpr std::size_t k_max_json_depth = 256;
+// How many bytes of a client's value an error message quotes.
+inline constexpr std::size_t k_max_quoted_bytes = 200;
 
 // The API version glassbox speaks (Docker Engine API).
 inline constexpr std::string_view k_api_version = "1.41";
@@ -38,6 +45,23 @@ std::string url_decode(std::string_view text, bool plus_is_space);
 // "1", "true", "True", "TRUE", "yes" -> true; "0", "false", "False", "no", "" -> false.
 // Anything else is nullopt.
 std::optional<bool> parse_bool(std::string_view text);
+
+// Checks, in one pass and without recursion, that arrays and objects in `text` nest at most
+// `max_depth` deep; brackets inside strings (escaped quotes included) do not count. Only the
+// nesting is checked: the parser reports every other mistake. InvalidArgument, without quoting
+// the input, when the text nests deeper.
+Result<void> check_json_depth(std::string_view text, std::size_t max_depth = k_max_json_depth);
+
+// The one way JSON from a client is parsed: check_json_depth, then nlohmann::json::parse.
+// InvalidArgument names `what` ("request body", "filters") and quotes at most
+// k_max_quoted_bytes of the input.
+Result<nlohmann::json> parse_client_json(std::string_view text, std::string_view what);
+
+// `text` for an error message: at most `limit` bytes (cut on a UTF-8 character boundary), with
+// "... (N bytes)" appended when it was cut.
+std::string quote_for_error(std::string_view text, std::size_t limit = k_max_quoted_bytes);
+// A JSON value for an error message: its compact text, cut as quote_for_error() does.
+std::string quote_json_for_error(const nlohmann::json& value, std::size_t limit = k_max_quoted_bytes);
 
 // Docker's `filters` query parameter: URL-decoded JSON, either {"key":{"value":true}} (current
 // clients) or {"key":["value"]} (old clients). InvalidArgument names the malformed part.
@@ -125,8 +149,8 @@ public:
     // [SECTION] Body.
     // Reads the whole body, failing with EMSGSIZE (413) past `limit` bytes.
     Result<std::string> read_body(std::size_t limit = k_max_json_body_bytes);
-    // Reads the body as JSON; an empty body is an empty object. InvalidArgument names the parse
-    // error.
+    // Reads the body as JSON (parse_client_json, so nesting is limited); an empty body is an
+    // empty object. InvalidArgument names the parse error.
     Result<nlohmann::json> read_json();
     // Reads up to `capacity` body bytes into `out`; returns 0 at the end of the body. For tar
     // bodies (build, load, import) that must not be held in memory.

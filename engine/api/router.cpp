@@ -36,7 +36,9 @@ int status_for(const Error& error)
 
 void send_error(Exchange& exchange, const Error& error)
 {
-    auto message = error.describe();
+    // A backstop for messages that quote a client's value whole (a 1 MB image name, a query
+    // parameter): the client never gets more than this back.
+    auto message = quote_for_error(error.describe(), 4 * k_max_quoted_bytes + 1024);
     if (exchange.hijacked())
         return; // Raw bytes now; the handler closes the connection.
     if (exchange.streaming()) {

@@ -17,8 +17,16 @@ Result<nlohmann::json> parse_json_strict(std::string_view bytes, const std::stri
     // One key set per open object; the parser callback sees keys in document order.
     std::vector<std::set<std::string>> open_objects;
     std::string duplicate;
+    // Image configs and manifests come from `load` and registries. nlohmann's parser keeps its
+    // own stack, but copying or dumping a value nested 100000 deep recurses until the thread's
+    // stack overflows (image inspect crashed the daemon); nothing legitimate nests this deep.
+    constexpr int max_depth = 256;
+    bool too_deep = false;
     auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-        (void)depth;
+        if (depth > max_depth) {
+            too_deep = true;
+            return false; // Drop the value; the error below refuses the document.
+        }
         switch (event) {
         case nlohmann::json::parse_event_t::object_start:
             open_objects.emplace_back();
@@ -42,6 +50,8 @@ Result<nlohmann::json> parse_json_strict(std::string_view bytes, const std::stri
     } catch (const nlohmann::json::exception& e) {
         return Error::invalid(what + ": invalid JSON: " + e.what());
     }
+    if (too_deep)
+        return Error::invalid(what + ": JSON nested deeper than " + std::to_string(max_depth) + " levels");
     if (!duplicate.empty())
         return Error::invalid(what + ": duplicate key \"" + duplicate + "\"");
     return out;
