@@ -7,7 +7,6 @@
 
 #include "engine/api/http.h"
 #include "engine/base/strings.h"
-#include "engine/daemon/health.h"
 
 namespace engine::api {
 
@@ -203,8 +202,6 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     if (top.find("StopTimeout"))
         config.stop_timeout = static_cast<int>(TRY(top.integer("StopTimeout")));
     config.exposed_ports = TRY(top.key_set("ExposedPorts"));
-    if (auto* healthcheck = top.find("Healthcheck"))
-        config.healthcheck = TRY(daemon::health_config_from_json(*healthcheck));
     if (config.image.empty())
         return Error::invalid("config: Image is required");
 
@@ -541,8 +538,6 @@ static Json config_json(const ContainerView& view)
         out["StopSignal"] = c.stop_signal;
     if (c.stop_timeout)
         out["StopTimeout"] = *c.stop_timeout;
-    if (c.healthcheck)
-        out["Healthcheck"] = daemon::health_config_to_json(*c.healthcheck);
     return out;
 }
 
@@ -629,8 +624,6 @@ Json container_inspect_json(const ContainerView& view)
         { "StartedAt", s.started_at },
         { "FinishedAt", s.finished_at },
     };
-    if (!s.health.status.empty())
-        state["Health"] = daemon::health_state_to_json(s.health);
     Json mounts = Json::array();
     for (auto& m : view.mounts)
         mounts.push_back(mount_json(m));
@@ -725,8 +718,7 @@ Json container_summary_json(const ContainerView& view, system_clock::time_point 
         { "Ports", summary_ports_json(view) },
         { "Labels", view.config.labels },
         { "State", std::string(daemon::status_name(view.state.status)) },
-        { "Status", container_status_text(view.state, now)
-                + (view.state.status == daemon::Status::Running ? daemon::health_status_suffix(view.state.health) : std::string()) },
+        { "Status", container_status_text(view.state, now) },
         { "HostConfig", { { "NetworkMode", view.config.network_mode } } },
         { "NetworkSettings", { { "Networks", networks } } },
         { "Mounts", mounts },
