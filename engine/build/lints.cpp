@@ -13,8 +13,8 @@ namespace engine::build {
 namespace {
 
 // Lessons each rule links to.
-constexpr const char* k_lesson_tags = "lessons/image-tags/";
-constexpr const char* k_lesson_pid1 = "lessons/pid1-signals/";
+constexpr const char* k_lesson_tags = "lessons/02-dockerfiles-images/";
+constexpr const char* k_lesson_pid1 = "lessons/05-pid1-signals/";
 constexpr const char* k_lesson_secrets = "lessons/build-secrets/";
 
 std::string collapse_spaces(std::string_view text)

@@ -22,7 +22,7 @@ struct LintFinding {
     std::string rule;     // "latest-tag", "keep-alive", "shell-form", "secret-in-env".
     std::string message;  // What is wrong, naming the instruction's operand.
     std::string reason;   // Why it matters, in one or two sentences.
-    std::string lesson;   // "lessons/image-tags/".
+    std::string lesson;   // "lessons/02-dockerfiles-images/".
     SourceLocation location;
 
     // "Dockerfile:1:1: error [latest-tag]: FROM busybox ... \n  <reason>\n  See lessons/..."

@@ -318,7 +318,7 @@ TEST_F(BuilderTest, LatestBaseImageStopsTheBuildWithTheLint)
 
     ASSERT_FALSE(built.ok());
     EXPECT_NE(m_output.find("error [latest-tag]"), std::string::npos) << m_output;
-    EXPECT_NE(m_output.find("lessons/image-tags/"), std::string::npos);
+    EXPECT_NE(m_output.find("lessons/02-dockerfiles-images/"), std::string::npos);
 }
 
 } // namespace

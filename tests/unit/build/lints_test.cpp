@@ -41,7 +41,7 @@ TEST(LintsTest, UntaggedBaseImageIsAnErrorWithReasonAndLesson)
     EXPECT_EQ(findings[0].severity, LintSeverity::Error);
     EXPECT_EQ(findings[0].location.line, 1);
     EXPECT_NE(findings[0].reason.find("reproducible"), std::string::npos);
-    EXPECT_EQ(findings[0].lesson, "lessons/image-tags/");
+    EXPECT_EQ(findings[0].lesson, "lessons/02-dockerfiles-images/");
     EXPECT_NE(findings[0].format().find("Dockerfile:1:1: error [latest-tag]"), std::string::npos);
 }
 
@@ -77,7 +77,7 @@ TEST(LintsTest, KeepAliveCommandsWarnAboutPid1)
         EXPECT_EQ(findings[0].severity, LintSeverity::Warning);
         EXPECT_NE(findings[0].reason.find("PID 1"), std::string::npos);
         EXPECT_NE(findings[0].reason.find("SIGTERM"), std::string::npos);
-        EXPECT_EQ(findings[0].lesson, "lessons/pid1-signals/");
+        EXPECT_EQ(findings[0].lesson, "lessons/05-pid1-signals/");
     }
 }
 
