@@ -10,7 +10,7 @@
 namespace visualizer {
 
 struct ImagesPanelState {
-    bool show_untagged { true };
+    bool show_untagged { false }; // Build steps leave untagged intermediate images.
 };
 
 void draw_images_panel(const engine::state::Snapshot& snapshot, ImagesPanelState& state,

@@ -22,8 +22,15 @@ bool looks_anonymous(const std::string& name)
     return true;
 }
 
+// Mounts the user asked for (-v, --mount, --tmpfs), as opposed to the ones every container gets
+// from the engine: /etc/hosts, /etc/hostname and /etc/resolv.conf binds, and tmpfs on /dev.
 bool is_user_mount(const MountInfo& mount)
 {
+    static const char* engine_paths[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/dev", "/dev/shm", "/dev/mqueue" };
+    for (const char* path : engine_paths) {
+        if (mount.mount_point == path)
+            return false;
+    }
     return mount.kind == "volume" || mount.kind == "bind" || mount.kind == "tmpfs";
 }
 
