@@ -3,7 +3,10 @@
 // every key, often null, and docker-py sends only a few.
 #include "engine/api/docker_json.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <climits>
 
 #include "engine/api/http.h"
 #include "engine/base/strings.h"
@@ -62,7 +65,17 @@ public:
             return fallback;
         if (!value->is_number())
             return Error::invalid(name(key) + ": expected a number, got " + quote_json_for_error(*value));
-        return value->is_number_float() ? static_cast<std::int64_t>(value->get<double>()) : value->get<std::int64_t>();
+        // 1e20 or 2^64-1 would not fit: converting them is undefined (a float) or wraps (an
+        // unsigned), and a limit would silently become something else.
+        if (value->is_number_float()) {
+            double number = value->get<double>();
+            if (!(number >= -9.2e18 && number <= 9.2e18) || number != static_cast<double>(static_cast<std::int64_t>(number)))
+                return Error::invalid(name(key) + ": " + quote_json_for_error(*value) + " is not a whole number in the 64-bit range");
+            return static_cast<std::int64_t>(number);
+        }
+        if (value->is_number_unsigned() && value->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+            return Error::invalid(name(key) + ": " + quote_json_for_error(*value) + " is out of the 64-bit range");
+        return value->get<std::int64_t>();
     }
     // ["a","b"], or a single string (Docker's strslice accepts both).
     Result<std::optional<std::vector<std::string>>> string_list(const char* key) const
@@ -174,6 +187,60 @@ std::int64_t unix_seconds(const std::string& rfc3339)
 
 // [SECTION] Requests.
 
+namespace {
+
+// A name that goes into a kernel field or a file in the container (hostname, /etc/hosts,
+// /etc/resolv.conf): no control characters or spaces, which would add lines to those files.
+Result<void> check_plain_name(const std::string& field, const std::string& value, std::size_t max_bytes)
+{
+    if (value.size() > max_bytes)
+        return Error::invalid(field + ": longer than " + std::to_string(max_bytes) + " bytes");
+    for (unsigned char c : value) {
+        if (c <= 0x20 || c == 0x7f || c == '/')
+            return Error::invalid(field + ": " + quote_for_error("\"" + value + "\"") + " contains a space, a control character or '/'");
+    }
+    return Ok {};
+}
+
+// Mount destinations that would hide or replace the container's /proc, /sys, /dev or root (runc
+// refuses mounts onto /proc; CVE-2019-16884 used a volume there to fake /proc/self/attr). Paths
+// are compared after "//", "." and ".." are resolved as text.
+Result<void> check_mount_destination(const std::string& field, const std::string& destination)
+{
+    std::vector<std::string> parts;
+    for (auto& part : strings::split(destination, '/')) {
+        if (part.empty() || part == ".")
+            continue;
+        if (part == "..") {
+            if (!parts.empty())
+                parts.pop_back();
+            continue;
+        }
+        parts.push_back(part);
+    }
+    std::string clean = "/" + strings::join(parts, "/");
+    if (parts.empty() || clean == "/sys" || clean == "/dev" || parts.front() == "proc")
+        return Error::invalid(field + ": cannot mount over " + quote_for_error(clean) + " (the container's own "
+            + (parts.empty() ? std::string("root") : "/" + parts.front()) + ")");
+    return Ok {};
+}
+
+// The destination of a -v / Binds entry: "dst", "src:dst" or "src:dst:options".
+std::string bind_destination(const std::string& bind)
+{
+    auto parts = strings::split(bind, ':');
+    return parts.size() == 1 ? parts[0] : parts[1];
+}
+
+const std::vector<std::string>& ulimit_names()
+{
+    static const std::vector<std::string> names { "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
+        "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack" };
+    return names;
+}
+
+} // namespace
+
 Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
 {
     if (!body.is_object())
@@ -204,6 +271,12 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.exposed_ports = TRY(top.key_set("ExposedPorts"));
     if (config.image.empty())
         return Error::invalid("config: Image is required");
+    // The kernel keeps 64 bytes of a hostname (sethostname(2)); a newline would add a line to
+    // /etc/hosts.
+    TRY(check_plain_name("Hostname", config.hostname, 64));
+    TRY(check_plain_name("Domainname", config.domainname, 255));
+    for (const auto& volume : config.volumes)
+        TRY(check_mount_destination("Volumes." + quote_for_error(volume.first), volume.first));
 
     // HostConfig.
     auto host = TRY(top.object("HostConfig"));
@@ -242,6 +315,38 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
         }
     }
     config.tmpfs = TRY(host.string_map("Tmpfs"));
+    for (std::size_t i = 0; i < config.binds.size(); ++i)
+        TRY(check_mount_destination("HostConfig.Binds[" + std::to_string(i) + "]", bind_destination(config.binds[i])));
+    if (auto* mounts = host.find("Mounts")) {
+        for (std::size_t i = 0; i < mounts->size(); ++i) {
+            Reader mount((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]");
+            auto target = TRY(mount.string("Target"));
+            TRY(check_mount_destination(mount.name("Target"), target));
+        }
+    }
+    for (const auto& [path, options] : config.tmpfs)
+        TRY(check_mount_destination("HostConfig.Tmpfs." + quote_for_error(path), path));
+    // Read for validation only: glassbox does not size /dev/shm or set rlimits yet, but values
+    // Docker refuses must not pass create silently.
+    if (TRY(host.integer("ShmSize", 0)) < 0)
+        return Error::invalid("HostConfig.ShmSize: SHM size can not be less than 0");
+    if (auto* ulimits = host.find("Ulimits")) {
+        if (!ulimits->is_array())
+            return Error::invalid("HostConfig.Ulimits: expected a list, got " + quote_json_for_error(*ulimits));
+        for (std::size_t i = 0; i < ulimits->size(); ++i) {
+            Reader ulimit((*ulimits)[i], "HostConfig.Ulimits[" + std::to_string(i) + "]");
+            auto limit_name = TRY(ulimit.string("Name"));
+            if (std::find(ulimit_names().begin(), ulimit_names().end(), limit_name) == ulimit_names().end())
+                return Error::invalid(ulimit.name("Name") + ": unknown ulimit " + quote_for_error("\"" + limit_name + "\""));
+            auto soft = TRY(ulimit.integer("Soft", 0));
+            auto hard = TRY(ulimit.integer("Hard", 0));
+            if (soft < -1 || hard < -1)
+                return Error::invalid(ulimit.name("Soft") + ": a ulimit is -1 (unlimited) or a positive number");
+            if (hard != -1 && (soft == -1 || soft > hard))
+                return Error::invalid(ulimit.name("Soft") + ": the soft limit " + std::to_string(soft)
+                    + " is above the hard limit " + std::to_string(hard));
+        }
+    }
     auto network_mode = TRY(host.string("NetworkMode", "default"));
     config.network_mode = network_mode.empty() ? "default" : network_mode;
     if (auto* bindings = host.find("PortBindings")) {
@@ -283,7 +388,19 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
         config.pids_limit = pids;
     config.links = TRY(host.strings("Links"));
     config.dns = TRY(host.strings("Dns"));
+    for (std::size_t i = 0; i < config.dns.size(); ++i) {
+        in6_addr address {};
+        const auto& server = config.dns[i];
+        if (::inet_pton(AF_INET, server.c_str(), &address) != 1 && ::inet_pton(AF_INET6, server.c_str(), &address) != 1)
+            return Error::invalid("HostConfig.Dns[" + std::to_string(i) + "]: " + quote_for_error("\"" + server + "\"") + " is not an IP address");
+    }
     config.extra_hosts = TRY(host.strings("ExtraHosts"));
+    for (std::size_t i = 0; i < config.extra_hosts.size(); ++i) {
+        for (unsigned char c : config.extra_hosts[i]) {
+            if (c < 0x20 || c == 0x7f)
+                return Error::invalid("HostConfig.ExtraHosts[" + std::to_string(i) + "]: contains a control character");
+        }
+    }
     config.security_opt = TRY(host.strings("SecurityOpt"));
     if (auto* console = host.find("ConsoleSize")) {
         if (!console->is_array())

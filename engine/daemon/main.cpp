@@ -4,6 +4,7 @@
 // build the Engine on the real kernel, serve the API on a Unix socket until SIGTERM or SIGINT,
 // then stop containers and remove the socket and pid file.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -130,6 +131,33 @@ bool parse_flags(int argc, char** argv, Flags& flags, bool& help)
     return true;
 }
 
+// Docker's modes for the state directories (CVE-2021-41091: with a traversable data root, an
+// unprivileged host user could run a setuid binary that a container wrote into a volume or an
+// upper directory). The data root is 0710 (root's group may traverse, as Docker's is), volumes/
+// and containers/ are 0700. Applied on every start, so an existing install made by an older
+// daemon (0711, 0701) is fixed too. The run root stays 0711: the API socket (0660) is inside it.
+engine::Result<void> tighten_state_modes(const std::string& root)
+{
+    struct Wanted {
+        std::string path;
+        mode_t mode;
+    };
+    for (const auto& [path, mode] : { Wanted { root, 0710 }, Wanted { root + "/volumes", 0700 },
+             Wanted { root + "/containers", 0700 } }) {
+        struct stat st { };
+        if (::lstat(path.c_str(), &st) != 0) {
+            if (errno == ENOENT)
+                continue;
+            return engine::Error::from_errno("stat " + path, errno);
+        }
+        if (!S_ISDIR(st.st_mode))
+            return engine::Error::invalid(path + " is not a directory");
+        if ((st.st_mode & 07777) != mode && ::chmod(path.c_str(), mode) != 0)
+            return engine::Error::from_errno("chmod " + path, errno);
+    }
+    return engine::Ok {};
+}
+
 // The directory of the host binary we were started from (glassbox-init lives next to it);
 // /proc/self/exe names the sealed copy.
 std::string directory_of(const std::string& exe)
@@ -204,6 +232,7 @@ engine::Result<int> run(int argc, char** argv)
     if (!flags.nft_table.empty())
         options.nft_table_name = flags.nft_table;
     auto engine = TRY_CTX(daemon::Engine::create(sys::linux_kernel(), options), "start engine");
+    TRY_CTX(tighten_state_modes(flags.root), "set the modes of --root " + flags.root);
 
     api::Server server(api::make_router(*engine));
     TRY(server.listen(socket_path));

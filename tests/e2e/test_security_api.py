@@ -135,3 +135,78 @@ def test_image_load_with_a_deeply_nested_config_is_refused(daemon):
     assert b"nested deeper than 256 levels" in answer
     assert daemon.request("GET", "/v1.41/images/deep:config/json")[0] == 404
     assert_alive(daemon)
+
+
+# [SECTION] Values Docker refuses at create (each answer names the field)
+
+@pytest.mark.parametrize("host_config, config, field", [
+    ({"ShmSize": -1}, {}, "HostConfig.ShmSize"),
+    ({"Ulimits": [{"Name": "nofile", "Soft": 1e20, "Hard": 1e20}]}, {}, "HostConfig.Ulimits[0].Soft"),
+    ({"Ulimits": [{"Name": "nofile", "Soft": 2048, "Hard": 1024}]}, {}, "HostConfig.Ulimits[0].Soft"),
+    ({"Ulimits": [{"Name": "bogus", "Soft": 1, "Hard": 1}]}, {}, "HostConfig.Ulimits[0].Name"),
+    ({"Memory": 1e20}, {}, "HostConfig.Memory"),
+    ({"Memory": 18446744073709551615}, {}, "HostConfig.Memory"),
+    ({}, {"Hostname": "web\n127.0.0.1 evil"}, "Hostname"),
+    ({}, {"Hostname": "h" * 65}, "Hostname"),
+    ({"Dns": ["8.8.8.8\nnameserver 10.0.0.1"]}, {}, "HostConfig.Dns[0]"),
+    ({"ExtraHosts": ["a:1.2.3.4\n5.6.7.8 b"]}, {}, "HostConfig.ExtraHosts[0]"),
+    ({"Binds": ["vol:/proc"]}, {}, "HostConfig.Binds[0]"),
+    ({"Binds": ["/tmp:/proc/sys/kernel:ro"]}, {}, "HostConfig.Binds[0]"),
+    ({"Binds": ["/tmp:/data", "vol://proc/."]}, {}, "HostConfig.Binds[1]"),
+    ({"Binds": ["vol:/x/../sys"]}, {}, "HostConfig.Binds[0]"),
+    ({"Binds": ["vol:/"]}, {}, "HostConfig.Binds[0]"),
+    ({"Mounts": [{"Type": "volume", "Target": "/dev"}]}, {}, "HostConfig.Mounts[0].Target"),
+    ({"Tmpfs": {"/proc": ""}}, {}, "HostConfig.Tmpfs"),
+    ({}, {"Volumes": {"/proc": {}}}, "Volumes"),
+])
+def test_create_refuses_values_docker_refuses_naming_the_field(daemon, host_config, config, field):
+    body = {"Image": daemon.tag, "Cmd": ["true"], **config, "HostConfig": host_config}
+
+    status, answer = raw_request(daemon, "POST", "/v1.41/containers/create", json.dumps(body).encode())
+
+    assert status == 400, f"HTTP {status} {answer[:300]!r}"
+    assert json.loads(answer)["message"].startswith(field), answer
+
+
+def test_create_still_accepts_ordinary_mounts_and_limits(daemon):
+    body = {"Image": daemon.tag, "Cmd": ["true"], "Hostname": "web-1.example", "Volumes": {"/data": {}},
+            "HostConfig": {"Binds": ["/tmp:/mnt/tmp:ro"], "Tmpfs": {"/run": ""}, "ShmSize": 67108864,
+                           "Dns": ["10.0.0.2", "fd00::53"], "Memory": 67108864.0,
+                           "Ulimits": [{"Name": "nofile", "Soft": 1024, "Hard": 4096}],
+                           "Mounts": [{"Type": "tmpfs", "Target": "/dev/shm2"}]}}
+
+    status, answer = raw_request(daemon, "POST", "/v1.41/containers/create", json.dumps(body).encode())
+
+    assert status == 201, answer
+    assert daemon.request("DELETE", f"/v1.41/containers/{json.loads(answer)['Id']}?force=1")[0] == 204
+
+
+# [SECTION] State directory and socket modes (CVE-2021-41091, CVE-2014-3499)
+
+def test_state_directories_and_socket_are_closed_to_other_users(daemon):
+    import os
+    import stat
+    import subprocess
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    assert mode(daemon.root) == 0o710
+    assert mode(os.path.join(daemon.root, "volumes")) == 0o700
+    assert mode(os.path.join(daemon.root, "containers")) == 0o700
+    assert mode(daemon.socket) == 0o660
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+    # The temp directory above the root is private to root too; what matters is the root itself.
+    os.chmod(daemon.tmp, 0o711)
+    looked = subprocess.run(["ls", os.path.join(daemon.root, "volumes")], preexec_fn=as_nobody,
+                            capture_output=True, text=True, timeout=10)
+    assert looked.returncode != 0 and "Permission denied" in looked.stderr, looked
+    connected = subprocess.run(["/usr/bin/python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX);"
+                                f" s.connect({daemon.socket!r})"], preexec_fn=as_nobody,
+                               capture_output=True, text=True, timeout=10)
+    assert connected.returncode != 0 and "Permission denied" in connected.stderr, connected
