@@ -18,7 +18,7 @@ packages=(
     libnl-3-dev libnl-route-3-dev libnl-genl-3-dev nlohmann-json3-dev libyaml-cpp-dev
     libarchive-dev libssl-dev libnftables-dev libseccomp-dev libcap-dev libcli11-dev
     # Python bindings, tests and notebooks
-    pybind11-dev python3-dev python3-pytest python3-nbclient python3-ipykernel
+    pybind11-dev python3-dev python3-pytest python3-nbclient python3-ipykernel jupyter-notebook
     # C++ tests and benchmarks
     libgtest-dev googletest libbenchmark-dev
     # base images

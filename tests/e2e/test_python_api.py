@@ -427,3 +427,16 @@ def test_lessons_list_start_check_hint_and_solve(gb, tmp_path):
     assert solved["passed"] is True, solved
     with pytest.raises(glassbox.NotFound):
         lessons.start("no-such-lesson")
+
+
+def test_the_type_stubs_name_every_public_name_of_the_extension():
+    import ast
+    stub = os.path.join(harness.REPO, "python", "glassbox", "_glassbox.pyi")
+    tree = ast.parse(open(stub).read())
+    declared = {node.name for node in tree.body if isinstance(node, (ast.ClassDef, ast.FunctionDef))}
+    declared |= {t.id for node in tree.body if isinstance(node, ast.AnnAssign) for t in [node.target]}
+    public = {name for name in dir(glassbox._glassbox) if not name.startswith("_")}
+    # The opaque list classes are typed through _ObjectList in the stubs.
+    public = {name for name in public if not name.endswith("List")}
+    assert public - declared == set()
+    assert {name for name in declared if not name.startswith("_")} - public == set()
