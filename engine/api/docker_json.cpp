@@ -10,6 +10,7 @@
 
 #include "engine/api/http.h"
 #include "engine/base/strings.h"
+#include "engine/daemon/health.h"
 
 namespace engine::api {
 
@@ -269,6 +270,8 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     if (top.find("StopTimeout"))
         config.stop_timeout = static_cast<int>(TRY(top.integer("StopTimeout")));
     config.exposed_ports = TRY(top.key_set("ExposedPorts"));
+    if (auto* healthcheck = top.find("Healthcheck"))
+        config.healthcheck = TRY(daemon::health_config_from_json(*healthcheck));
     if (config.image.empty())
         return Error::invalid("config: Image is required");
     // The kernel keeps 64 bytes of a hostname (sethostname(2)); a newline would add a line to
@@ -655,6 +658,8 @@ static Json config_json(const ContainerView& view)
         out["StopSignal"] = c.stop_signal;
     if (c.stop_timeout)
         out["StopTimeout"] = *c.stop_timeout;
+    if (c.healthcheck)
+        out["Healthcheck"] = daemon::health_config_to_json(*c.healthcheck);
     return out;
 }
 
@@ -741,6 +746,8 @@ Json container_inspect_json(const ContainerView& view)
         { "StartedAt", s.started_at },
         { "FinishedAt", s.finished_at },
     };
+    if (!s.health.status.empty())
+        state["Health"] = daemon::health_state_to_json(s.health);
     Json mounts = Json::array();
     for (auto& m : view.mounts)
         mounts.push_back(mount_json(m));
@@ -835,7 +842,8 @@ Json container_summary_json(const ContainerView& view, system_clock::time_point 
         { "Ports", summary_ports_json(view) },
         { "Labels", view.config.labels },
         { "State", std::string(daemon::status_name(view.state.status)) },
-        { "Status", container_status_text(view.state, now) },
+        { "Status", container_status_text(view.state, now)
+                + (view.state.status == daemon::Status::Running ? daemon::health_status_suffix(view.state.health) : std::string()) },
         { "HostConfig", { { "NetworkMode", view.config.network_mode } } },
         { "NetworkSettings", { { "Networks", networks } } },
         { "Mounts", mounts },

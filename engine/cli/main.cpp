@@ -62,6 +62,7 @@ int main(int argc, char** argv)
     add_info_command(app, ctx);
     add_version_command(app, ctx);
     add_system_command(app, ctx);
+    add_compose_command(app, ctx);
     add_lesson_command(app, ctx);
 #ifdef GLASSBOX_CLI_HAS_STATE
     add_state_command(app, ctx);

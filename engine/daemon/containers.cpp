@@ -16,6 +16,7 @@
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
+#include "engine/daemon/health.h"
 #include "engine/daemon/impl.h"
 
 namespace engine::daemon {
@@ -163,6 +164,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         config.stop_signal = image_config.value("StopSignal", "");
     if (!config.stop_signal.empty())
         TRY_CTX(runtime::parse_signal(config.stop_signal), "stop signal");
+    merge_image_healthcheck(config, image_config);
     if (image_config.contains("ExposedPorts") && image_config["ExposedPorts"].is_object())
         for (const auto& [port, value] : image_config["ExposedPorts"].items())
             config.exposed_ports.emplace(port, value);
@@ -620,6 +622,7 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
     publish({ "container", "start", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
     int pid = started.pid;
     spawn_thread([this, container, pid, stdout_fd, stderr_fd, pty_fd] { supervise(container, pid, stdout_fd, stderr_fd, pty_fd); });
+    start_health_monitor(container);
     return Ok {};
 }
 
@@ -1014,7 +1017,8 @@ static bool matches_filters(const ContainerView& view, const Filters& filters)
             if (!any([&](const std::string& v) { return strings::starts_with(view.id, v); }))
                 return false;
         } else if (key == "label") {
-            if (!any([&](const std::string& v) {
+            // Every label filter must match (Docker ANDs them; docker-compose relies on it).
+            if (!std::all_of(values.begin(), values.end(), [&](const std::string& v) {
                     auto eq = v.find('=');
                     auto k = v.substr(0, eq);
                     auto it = view.config.labels.find(k);
@@ -1046,7 +1050,11 @@ static bool matches_filters(const ContainerView& view, const Filters& filters)
                             [&](const EndpointInfo& e) { return e.network_name == v || e.network_id == v; });
                 }))
                 return false;
-        } else if (key == "before" || key == "since" || key == "health" || key == "isolation" || key == "is-task"
+        } else if (key == "health") {
+            auto status = view.state.health.status.empty() ? std::string("none") : view.state.health.status;
+            if (!any([&](const std::string& v) { return v == status; }))
+                return false;
+        } else if (key == "before" || key == "since" || key == "isolation" || key == "is-task"
             || key == "publish" || key == "expose") {
             continue;
         }

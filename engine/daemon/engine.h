@@ -62,6 +62,17 @@ struct PortBinding {
     std::string host_port; // "" = pick one.
 };
 
+// Docker's Config.Healthcheck: a probe the daemon runs inside the container like an exec
+// (engine/daemon/health.h). Durations in nanoseconds; 0 means Docker's default (30s, 30s, 0s;
+// retries 3). Test is ["CMD", argv...], ["CMD-SHELL", "script"] or ["NONE"] (disabled).
+struct HealthConfig {
+    std::vector<std::string> test;
+    std::int64_t interval_ns { 0 };
+    std::int64_t timeout_ns { 0 };
+    std::int64_t start_period_ns { 0 };
+    int retries { 0 };
+};
+
 // What the user asked for: the subset of Docker's Config + HostConfig that glassbox honours.
 // Field names follow Docker's JSON so docker_json.cpp is a straight mapping.
 struct ContainerConfig {
@@ -115,6 +126,7 @@ struct ContainerConfig {
     std::vector<std::uint16_t> console_size;             // [rows, cols]
     std::map<std::string, std::vector<std::string>> network_aliases; // network -> aliases
     std::map<std::string, std::string> network_ipv4;     // network -> requested --ip
+    std::optional<HealthConfig> healthcheck;             // nullopt: the image's HEALTHCHECK, if any.
 };
 
 // A mount as inspect shows it.
@@ -131,6 +143,20 @@ struct MountPoint {
 enum class Status { Created, Running, Paused, Restarting, Removing, Exited, Dead };
 std::string_view status_name(Status status); // "created", "running", ...
 
+// State.Health: "starting" until the first verdict, then "healthy" or "unhealthy"; the last
+// five probes are kept, as Docker keeps them.
+struct HealthProbe {
+    std::string start;  // RFC 3339
+    std::string end;
+    int exit_code { 0 }; // -1 when the probe timed out or could not run.
+    std::string output;
+};
+struct HealthState {
+    std::string status;
+    int failing_streak { 0 };
+    std::vector<HealthProbe> log;
+};
+
 struct ContainerState {
     Status status { Status::Created };
     int pid { 0 };
@@ -141,6 +167,7 @@ struct ContainerState {
     std::string finished_at { "0001-01-01T00:00:00Z" };
     int restart_count { 0 };
     bool stopped_by_user { false }; // For unless-stopped and always after a daemon restart.
+    HealthState health;             // Status "" when the container has no healthcheck.
 };
 
 struct EndpointInfo {
@@ -412,6 +439,8 @@ private:
     Result<void> write_container_files(const std::shared_ptr<Container>& container);
     void load_containers();
     void spawn_thread(std::function<void()> body);
+    // Runs the container's healthcheck on its own thread for as long as this run lasts (health.cpp).
+    void start_health_monitor(const std::shared_ptr<Container>& container);
 
     sys::Kernel& m_kernel;
     EngineOptions m_options;

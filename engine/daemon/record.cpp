@@ -2,6 +2,7 @@
 // effective config, the state and the resolved mounts, written atomically on every change.
 #include <nlohmann/json.hpp>
 
+#include "engine/daemon/health.h"
 #include "engine/daemon/impl.h"
 
 namespace engine::daemon {
@@ -45,6 +46,8 @@ json config_to_json(const ContainerConfig& c)
         { "Links", c.links }, { "Dns", c.dns }, { "ExtraHosts", c.extra_hosts }, { "SecurityOpt", c.security_opt },
         { "ConsoleSize", c.console_size }, { "NetworkAliases", c.network_aliases }, { "NetworkIPv4", c.network_ipv4 },
     };
+    if (c.healthcheck)
+        doc["Healthcheck"] = health_config_to_json(*c.healthcheck);
     return doc;
 }
 
@@ -72,6 +75,8 @@ ContainerConfig config_from_json(const json& d)
     get_to(d, "StopSignal", c.stop_signal);
     if (d.contains("StopTimeout") && d["StopTimeout"].is_number())
         c.stop_timeout = d["StopTimeout"].get<int>();
+    if (auto health = health_config_from_json(d.value("Healthcheck", json(nullptr))); health.ok())
+        c.healthcheck = health.value();
     get_to(d, "ExposedPorts", c.exposed_ports);
     get_to(d, "Binds", c.binds);
     get_to(d, "MountSpecs", c.mounts);

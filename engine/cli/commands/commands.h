@@ -90,6 +90,9 @@ void add_info_command(CLI::App& parent, Context& ctx, const std::string& name = 
 void add_version_command(CLI::App& parent, Context& ctx, const std::string& name = "version");
 // `system` group: df, info, prune, reset.
 void add_system_command(CLI::App& parent, Context& ctx);
+// `compose` group: up, down, ps, logs, start, stop, restart, build, config, exec, run
+// (commands/compose.cpp over engine/compose).
+void add_compose_command(CLI::App& parent, Context& ctx);
 // `record FILE` and `replay FILE`: timelines of snapshots and events (commands/record.cpp).
 void add_record_command(CLI::App& parent, Context& ctx);
 void add_replay_command(CLI::App& parent, Context& ctx);
