@@ -30,7 +30,7 @@ packages=(
     # kernel tools the tests and the kernel lab use
     iproute2 nftables qemu-system-x86 file
     # real peers: differential tests and benchmarks
-    docker.io runc crun
+    docker.io runc crun docker-compose
 )
 
 missing=()
