@@ -151,89 +151,32 @@ def test_lesson_solution_passes_every_check(engine):
         assert all(check["passed"] for check in checks), "\n".join(problems)
 
 
-# [SECTION] Wrong states: (step, commands that build the wrong state, the check that must fail,
-# words its hint must contain). Commands run in the lesson's folder with its label, so
-# `lesson reset` removes what they made.
+# [SECTION] Wrong states, from lesson_wrong_states.txt (shared with scripts/kernel-lab): per
+# lesson, the step, the commands that build the wrong state, the check that must fail and the words
+# its hint must contain. Commands run in the lesson's folder with its label, so `lesson reset`
+# removes what they made.
 
-WRONG_STATES = {
-    "01-first-container": (
-        "namespaces",
-        ["glassbox run -d --name first --network host busybox:1.35.0 sleep 3600"],
-        "container(first).namespaces.net != host().namespaces.net",
-        ["first", "--network host"]),
-    "02-dockerfiles-images": (
-        "run-it",
-        ["glassbox build -q -t hello:1.0 app", "glassbox run -d --name hello busybox:1.35.0 sleep 3600"],
-        'container(hello).image == image("hello:1.0")',
-        ["hello", "hello:1.0"]),
-    "03-layer-sharing": (
-        "two-containers",
-        ["glassbox build -q -t api:1 api", "glassbox build -q -t worker:1 worker",
-         "glassbox run -d --name a1 worker:1", "glassbox run -d --name a2 api:1"],
-        'image("api:1").layers[-1].containers contains container(a1)',
-        ["a1", "api:1"]),
-    "04-containers-vs-vms": (
-        "limits",
-        ["glassbox run -d --name kern busybox:1.35.0 sleep 3600",
-         "glassbox run -d --name capped busybox:1.35.0 sleep 3600"],
-        "cgroup(of: container(capped), hierarchy: unified).memory_max == 67108864 or "
-        "cgroup(of: container(capped), hierarchy: memory).memory_max == 67108864",
-        ["capped", "64 MiB"]),
-    "05-pid1-signals": (
-        "no-handler",
-        ["glassbox run -d --init --name nohandler busybox:1.35.0 sleep 3600", "sleep 1"],
-        'container(nohandler).pid1.comm == "sleep"',
-        ["nohandler", "sleep"]),
-    "06-volumes": (
-        "bind",
-        ['glassbox run -d --name binder -v "$PWD/site:/site" busybox:1.35.0 sleep 3600'],
-        'mount(in: container(binder), target: "/site").options matches "^ro"',
-        ["binder", ":ro"]),
-    "07-default-bridge": (
-        "two-containers",
-        ["glassbox network create elsewhere",
-         "glassbox run -d --name web --network elsewhere busybox:1.35.0 sleep 3600",
-         "glassbox run -d --name client busybox:1.35.0 sleep 3600"],
-        "network(bridge).containers contains container(web)",
-        ["web", "bridge"]),
-    "08-user-bridges": (
-        "dns",
-        ["glassbox network create --subnet 10.77.0.0/24 appnet",
-         "glassbox run -d --name db busybox:1.35.0 sleep 3600",
-         "glassbox run -d --name web --network appnet busybox:1.35.0 sleep 3600"],
-        "network(appnet).containers contains container(web) and network(appnet).containers contains container(db)",
-        ["web", "db", "appnet", "bridge", "by name"]),
-    "09-host-and-none": (
-        "none",
-        ["glassbox run -d --name alone busybox:1.35.0 sleep 3600"],
-        "count(container(alone).links) == 1",
-        ["alone", "--network none"]),
-    "10-macvlan-bridge": (
-        "create",
-        ["glassbox network create --subnet 10.78.0.0/24 lan"],
-        'network(lan).driver == "macvlan"',
-        ["lan", "macvlan"]),
-    "11-macvlan-8021q": (
-        "containers",
-        ["glassbox network create -d macvlan --subnet 10.79.0.0/24 lan0",
-         "glassbox network create -d macvlan --subnet 10.79.10.0/24 -o parent=$(glassbox network inspect -f '{{index .Options \"parent\"}}' lan0).10 vlan10",
-         "glassbox network create -d macvlan --subnet 10.79.20.0/24 -o parent=$(glassbox network inspect -f '{{index .Options \"parent\"}}' lan0).20 vlan20",
-         "glassbox run -d --name v10a --network vlan20 --ip 10.79.20.21 busybox:1.35.0 sleep 3600"],
-        "link(in: container(v10a), kind: macvlan).parent.vlan_id == 10",
-        ["v10a", "vlan10"]),
-    "12-ipvlan-l2": (
-        "children",
-        ["glassbox network create -d macvlan --subnet 10.80.0.0/24 ipl2",
-         "glassbox run -d --name i1 --network ipl2 --ip 10.80.0.11 busybox:1.35.0 sleep 3600"],
-        "link(in: container(i1), kind: ipvlan).mac == link(in: container(i1), kind: ipvlan).parent.mac",
-        ["i1", "macvlan"]),
-    "13-ipvlan-l3": (
-        "device-route",
-        ["glassbox network create -d ipvlan -o ipvlan_mode=l2 --subnet 10.81.0.0/24 ipl3",
-         "glassbox run -d --name r1 --network ipl3 --ip 10.81.0.11 busybox:1.35.0 sleep 3600"],
-        'route(in: container(r1), dst: default).gateway == ""',
-        ["r1", "l3"]),
-}
+def load_wrong_states():
+    states = {}
+    current = None
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "lesson_wrong_states.txt")) as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            key, _, value = line.partition(" ")
+            if key == "lesson":
+                current = states[value] = {"step": None, "run": [], "check": None, "hint": []}
+            elif current is not None and key in ("step", "check"):
+                current[key] = value
+            elif current is not None and key in ("run", "hint"):
+                current[key].append(value)
+            else:
+                raise ValueError(f"lesson_wrong_states.txt:{number}: unexpected line {line!r}")
+    return {lesson: (s["step"], s["run"], s["check"], s["hint"]) for lesson, s in states.items()}
+
+
+WRONG_STATES = load_wrong_states()
 
 
 def test_every_lesson_has_a_wrong_state():
