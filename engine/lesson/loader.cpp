@@ -230,7 +230,12 @@ Result<Lesson> parse_lesson(std::string_view yaml_text, const std::string& file,
     try {
         root = YAML::Load(std::string(yaml_text));
     } catch (const YAML::Exception& error) {
-        return loader.error_at(error.mark, "bad YAML: " + error.msg);
+        // The usual cause: a check with `key: value` arguments left unquoted, which YAML reads
+        // as a second mapping key on the line.
+        std::string advice;
+        if (error.msg.find("map") != std::string::npos)
+            advice = " (a check or focus entry containing ': ' must be quoted: that: 'link(in: container(web)).up == true')";
+        return loader.error_at(error.mark, "bad YAML: " + error.msg + advice);
     }
     try {
         Lesson lesson = TRY(loader.lesson(root));
