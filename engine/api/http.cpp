@@ -339,7 +339,10 @@ Result<std::size_t> parse_request_head(std::string_view buffer, Request& out)
 
     // Headers: "Name: value" lines; continuation lines (obsolete folding) are refused.
     size_t pos = line_end == std::string_view::npos ? head.size() : line_end + 2;
+    std::size_t fields = 0;
     while (pos < head.size()) {
+        if (++fields > k_max_header_fields)
+            return Error::invalid("too many header fields (limit " + std::to_string(k_max_header_fields) + ")");
         auto next = head.find("\r\n", pos);
         auto line = head.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
         pos = next == std::string_view::npos ? head.size() : next + 2;
@@ -497,6 +500,7 @@ std::string_view status_text(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 408: return "Request Timeout";
     case 413: return "Request Entity Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -558,6 +562,13 @@ Result<bool> Exchange::fill_buffer()
 {
     char chunk[65536];
     for (;;) {
+        // A client that stops sending in the middle of a body must not hold this thread forever.
+        pollfd pfd { .fd = m_fd, .events = POLLIN, .revents = 0 };
+        int ready = ::poll(&pfd, 1, k_body_stall_timeout_ms);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0)
+            return Error::invalid("request body stalled: no data for " + std::to_string(k_body_stall_timeout_ms / 1000) + " s");
         ssize_t n = ::recv(m_fd, chunk, sizeof chunk, 0);
         if (n < 0 && errno == EINTR)
             continue;

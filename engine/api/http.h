@@ -25,6 +25,14 @@ namespace engine::api {
 // Limits for what a client may send. A head larger than this is answered with 400, a JSON
 // body larger than this with 413.
 inline constexpr std::size_t k_max_head_bytes = 1024 * 1024;
+// At most this many header lines in one request head (Docker's clients send fewer than 15).
+inline constexpr std::size_t k_max_header_fields = 256;
+// A request head must arrive whole within this time of its first byte (slow-loris clients
+// otherwise hold a thread each, forever); a kept-alive connection may idle this long between
+// requests; a body may pause this long between two reads.
+inline constexpr int k_head_timeout_ms = 30 * 1000;
+inline constexpr int k_idle_timeout_ms = 10 * 60 * 1000;
+inline constexpr int k_body_stall_timeout_ms = 2 * 60 * 1000;
 inline constexpr std::size_t k_max_json_body_bytes = 10 * 1024 * 1024;
 // How deep arrays and objects may nest in JSON a client sends (bodies, filters, build params).
 // Docker's own bodies need fewer than 10 levels. Without a limit a body of 100000 '[' parses

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -171,22 +172,50 @@ void Server::handle_connection(int fd)
 {
     std::string buffer;
     for (;;) {
-        // Read until a whole request head is buffered.
+        // Read until a whole request head is buffered. The head is parsed again only when a
+        // blank line may have arrived, so a client sending one byte at a time costs linear
+        // time, not quadratic; and it must finish the head within k_head_timeout_ms.
         Request request;
         std::size_t used = 0;
         bool closed = false;
+        std::size_t searched = 0;
+        auto head_started = std::chrono::steady_clock::now();
+        bool head_begun = !buffer.empty();
         for (;;) {
-            auto parsed = parse_request_head(buffer, request);
-            if (!parsed.ok()) {
-                Exchange bad(fd, request, buffer);
-                request.headers["connection"] = "close";
-                bad.respond_json(400, { { "message", parsed.error().message() } });
-                closed = true;
+            bool may_be_complete = buffer.find("\r\n\r\n", searched >= 3 ? searched - 3 : 0) != std::string::npos;
+            if (may_be_complete || buffer.size() > k_max_head_bytes) {
+                auto parsed = parse_request_head(buffer, request);
+                if (!parsed.ok()) {
+                    Exchange bad(fd, request, buffer);
+                    request.headers["connection"] = "close";
+                    bad.respond_json(400, { { "message", parsed.error().message() } });
+                    closed = true;
+                    break;
+                }
+                used = parsed.value();
+                if (used > 0)
+                    break;
+            }
+            searched = buffer.size();
+            int wait_ms = k_idle_timeout_ms;
+            if (head_begun) {
+                auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - head_started);
+                wait_ms = std::max<int>(0, k_head_timeout_ms - static_cast<int>(spent.count()));
+            }
+            pollfd pfd { .fd = fd, .events = POLLIN, .revents = 0 };
+            int ready = ::poll(&pfd, 1, wait_ms);
+            if (ready < 0 && errno == EINTR)
+                continue;
+            if (ready == 0) {
+                if (head_begun) {
+                    Exchange slow(fd, request, buffer);
+                    request.headers["connection"] = "close";
+                    slow.respond_json(408, { { "message", "request head not complete after "
+                        + std::to_string(k_head_timeout_ms / 1000) + " s" } });
+                }
+                closed = true; // An idle kept-alive connection just closes.
                 break;
             }
-            used = parsed.value();
-            if (used > 0)
-                break;
             char chunk[16384];
             ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
             if (n < 0 && errno == EINTR)
@@ -194,6 +223,10 @@ void Server::handle_connection(int fd)
             if (n <= 0 || m_stopping.load()) {
                 closed = true;
                 break;
+            }
+            if (!head_begun) {
+                head_begun = true;
+                head_started = std::chrono::steady_clock::now();
             }
             buffer.append(chunk, static_cast<size_t>(n));
         }

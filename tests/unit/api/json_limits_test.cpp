@@ -1,6 +1,6 @@
-// Hostile JSON from clients: the nesting-depth scanner that runs before nlohmann parses anything,
+// Hostile input from clients: the nesting-depth scanner that runs before nlohmann parses anything,
 // the parse wrapper every request body, filters and build parameter goes through, and error
-// messages that never quote more than a short piece of the input.
+// messages that never quote more than a short piece of the input, and the header-field limit.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -114,4 +114,18 @@ TEST(JsonLimitsTest, DeepFiltersAreRefused)
 
     ASSERT_FALSE(filters.ok());
     EXPECT_NE(filters.error().message().find("nested deeper than 256"), std::string::npos);
+}
+
+TEST(JsonLimitsTest, HeadWithTooManyHeaderFieldsIsRefused)
+{
+    std::string head = "GET /_ping HTTP/1.1\r\n";
+    for (std::size_t i = 0; i <= k_max_header_fields; ++i)
+        head += "X-" + std::to_string(i) + ": y\r\n";
+    head += "\r\n";
+    Request request;
+
+    auto parsed = parse_request_head(head, request);
+
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().message(), "too many header fields (limit 256)");
 }
