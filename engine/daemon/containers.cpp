@@ -574,7 +574,8 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
         return fail(files.release_error().with_context("write /etc/hosts, /etc/resolv.conf, /etc/hostname"));
 
     spec = make_spec(*container, m_options);
-    auto started_result = runtime::start_container(m_kernel, spec);
+    auto started_result = m_options.start_process ? m_options.start_process(m_kernel, spec)
+                                                  : runtime::start_container(m_kernel, spec);
     if (!started_result.ok())
         return fail(started_result.release_error());
     auto started = started_result.release_value();

@@ -50,6 +50,7 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
         net.default_subnet = opts.default_subnet;
         net.pool_prefix = opts.pool_prefix;
         net.nft_table_name = opts.nft_table_name;
+        net.enable_dns = opts.embedded_dns;
         auto& impl = *engine->m_impl;
         if (opts.netlink) {
             impl.netlink = opts.netlink;

@@ -20,6 +20,7 @@
 
 #include "engine/base/result.h"
 #include "engine/image/store.h"
+#include "engine/runtime/runtime.h"
 #include "engine/state/engine_objects.h"
 #include "engine/state/snapshot.h"
 #include "engine/sys/kernel.h"
@@ -46,10 +47,15 @@ struct EngineOptions {
     std::string pool_prefix;       // "" = Docker's address pools; tests pass e.g. "10.231.0.0/16".
     std::string nft_table_name { "glassbox" };
     std::string version { "0.1.0" };
+    bool embedded_dns { true };    // A DNS server on each user-defined bridge network's gateway.
     // The networking seams; nullptr means the real kernel (network::LibnlNetlink,
     // network::libnftables()). Unit tests pass sim::FakeNetlink and sim::FakeNftables. Not owned.
     network::Netlink* netlink { nullptr };
     network::Nftables* nftables { nullptr };
+    // The runtime seam: how a container's process is started. Unset = runtime::start_container
+    // (cgroup, namespaces, pivot_root, exec). Unit tests over the simulated kernel start a plain
+    // child process instead, which the Engine then supervises as it would a container.
+    std::function<Result<runtime::StartedProcess>(sys::Kernel&, const runtime::ContainerSpec&)> start_process;
 };
 
 struct RestartPolicy {

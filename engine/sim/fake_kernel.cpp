@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "engine/sys/linux_kernel.h"
+
 namespace engine::sim {
 
 namespace {
@@ -15,6 +17,23 @@ std::string parent_of(const std::string& path)
 } // namespace
 
 void FakeKernel::record(std::string line) { m_calls.push_back(std::move(line)); }
+
+bool FakeKernel::on_host(const std::string& path) const
+{
+    std::lock_guard lock(m_mutex);
+    for (const auto& prefix : m_host_prefixes)
+        if (path == prefix || path.compare(0, prefix.size() + 1, prefix + "/") == 0)
+            return true;
+    return false;
+}
+
+void FakeKernel::use_host_files_under(std::string prefix)
+{
+    std::lock_guard lock(m_mutex);
+    while (prefix.size() > 1 && prefix.back() == '/')
+        prefix.pop_back();
+    m_host_prefixes.push_back(std::move(prefix));
+}
 
 void FakeKernel::add_parents(const std::string& path)
 {
@@ -87,15 +106,37 @@ Result<void> FakeKernel::set_hostname(std::string_view hostname)
 
 Result<std::string> FakeKernel::read_file(const std::string& path)
 {
+    if (on_host(path))
+        return sys::linux_kernel().read_file(path);
     std::lock_guard lock(m_mutex);
     auto it = m_files.find(path);
-    if (it == m_files.end())
-        return Error::from_errno("open " + path, ENOENT);
-    return it->second;
+    if (it != m_files.end())
+        return it->second;
+    if (path == "/proc/self/mountinfo" || path == "/proc/thread-self/mountinfo")
+        return mountinfo_locked();
+    return Error::from_errno("open " + path, ENOENT);
+}
+
+// The simulated mounts in proc(5)'s mountinfo format, so code that asks "what is mounted here"
+// reads the model: "ID PARENT MAJ:MIN ROOT TARGET OPTIONS - TYPE SOURCE SUPER_OPTIONS".
+std::string FakeKernel::mountinfo_locked() const
+{
+    std::string text;
+    int id = 100;
+    for (const auto& mount : m_mounts) {
+        auto fstype = mount.fstype.empty() ? std::string("none") : mount.fstype;
+        auto source = mount.source.empty() ? fstype : mount.source;
+        text += std::to_string(id) + " 1 0:" + std::to_string(id) + " / " + mount.target + " rw - " + fstype + " "
+            + source + " rw" + (mount.data.empty() ? "" : "," + mount.data) + "\n";
+        ++id;
+    }
+    return text;
 }
 
 Result<void> FakeKernel::write_file(const std::string& path, std::string_view contents)
 {
+    if (on_host(path))
+        return sys::linux_kernel().write_file(path, contents);
     std::lock_guard lock(m_mutex);
     record("write " + path + " " + std::string(contents));
     if (!m_dirs.contains(parent_of(path)))
@@ -104,8 +145,10 @@ Result<void> FakeKernel::write_file(const std::string& path, std::string_view co
     return Ok {};
 }
 
-Result<void> FakeKernel::make_dir(const std::string& path, mode_t)
+Result<void> FakeKernel::make_dir(const std::string& path, mode_t mode)
 {
+    if (on_host(path))
+        return sys::linux_kernel().make_dir(path, mode);
     std::lock_guard lock(m_mutex);
     record("mkdir " + path);
     if (!m_dirs.contains(parent_of(path)))
@@ -114,8 +157,10 @@ Result<void> FakeKernel::make_dir(const std::string& path, mode_t)
     return Ok {};
 }
 
-Result<void> FakeKernel::make_node(const std::string& path, mode_t, dev_t)
+Result<void> FakeKernel::make_node(const std::string& path, mode_t mode, dev_t device)
 {
+    if (on_host(path))
+        return sys::linux_kernel().make_node(path, mode, device);
     std::lock_guard lock(m_mutex);
     record("mknod " + path);
     m_files[path] = "";
@@ -124,6 +169,8 @@ Result<void> FakeKernel::make_node(const std::string& path, mode_t, dev_t)
 
 Result<void> FakeKernel::make_symlink(const std::string& target, const std::string& link_path)
 {
+    if (on_host(link_path))
+        return sys::linux_kernel().make_symlink(target, link_path);
     std::lock_guard lock(m_mutex);
     record("symlink " + link_path + " -> " + target);
     m_files[link_path] = "";
@@ -132,6 +179,8 @@ Result<void> FakeKernel::make_symlink(const std::string& target, const std::stri
 
 Result<void> FakeKernel::remove_dir(const std::string& path)
 {
+    if (on_host(path))
+        return sys::linux_kernel().remove_dir(path);
     std::lock_guard lock(m_mutex);
     record("rmdir " + path);
     for (const auto& dir : m_dirs)
@@ -145,12 +194,16 @@ Result<void> FakeKernel::remove_dir(const std::string& path)
 
 bool FakeKernel::path_exists(const std::string& path)
 {
+    if (on_host(path))
+        return sys::linux_kernel().path_exists(path);
     std::lock_guard lock(m_mutex);
     return m_dirs.contains(path) || m_files.contains(path);
 }
 
 std::vector<std::string> FakeKernel::list_subdirs(const std::string& path)
 {
+    if (on_host(path))
+        return sys::linux_kernel().list_subdirs(path);
     std::lock_guard lock(m_mutex);
     std::vector<std::string> names;
     for (const auto& dir : m_dirs)

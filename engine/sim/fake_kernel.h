@@ -3,7 +3,9 @@
 // ("mount overlay on /x", "unshare net", "write /sys/fs/cgroup/glassbox/c1/pids.max 100") that
 // tests assert on. It answers as the kernel would where the engine branches on the answer:
 // unmounting something that is not mounted fails with EINVAL, writing into a missing directory
-// with ENOENT. Nothing here touches the host, so tests over it run without root.
+// with ENOENT; /proc/self/mountinfo lists the simulated mounts. Nothing here touches the host
+// (except the directories a test hands over with use_host_files_under), so tests over it run
+// without root.
 #pragma once
 
 #include <map>
@@ -35,6 +37,10 @@ public:
     std::vector<std::string> list_subdirs(const std::string& path) override;
 
     // [SECTION] Setting the scene and looking at it (for tests).
+    // File calls (read, write, mkdir, mknod, symlink, rmdir, exists, list) on paths under
+    // `prefix` go to the real filesystem: the engine's own directories (a test's temporary root)
+    // are plain files, while mounts, namespaces, procfs and cgroupfs stay simulated.
+    void use_host_files_under(std::string prefix);
     // Puts a file (a sysctl, a cgroup file) in place, creating its parent directories.
     void put_file(const std::string& path, std::string contents);
     // Creates a directory and its parents.
@@ -50,6 +56,8 @@ public:
 private:
     void record(std::string line);
     void add_parents(const std::string& path);
+    bool on_host(const std::string& path) const;
+    std::string mountinfo_locked() const;
 
     mutable std::mutex m_mutex;
     std::vector<sys::MountRequest> m_mounts;
@@ -57,6 +65,7 @@ private:
     std::set<std::string> m_dirs { "/" };
     std::vector<std::string> m_calls;
     std::string m_hostname { "host" };
+    std::vector<std::string> m_host_prefixes;
 };
 
 } // namespace engine::sim
