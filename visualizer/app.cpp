@@ -165,7 +165,7 @@ void draw_panel_contents(PanelId id, const Frame& frame, AppState& state, const 
         draw_build_panel(frame.build.get(), state.build, context);
         break;
     case PanelId::Lesson:
-        draw_lesson_panel(snapshot, state.lesson, context);
+        draw_lesson_panel(frame.lesson.get(), state.lesson, context);
         break;
     }
 }
@@ -174,6 +174,11 @@ void draw_app(const Frame& frame, AppState& state, TimelineControl* timeline, st
     std::vector<DrawnItem>* drawn, double now)
 {
     ImGui::GetIO().FontGlobalScale = state.font_scale;
+    // The lesson panel opens by itself the first time a lesson step is there to show.
+    if (frame.lesson && frame.lesson->error.empty() && !state.lesson_seen) {
+        state.lesson_seen = true;
+        state.open[static_cast<size_t>(PanelId::Lesson)] = true;
+    }
     PanelContext context = context_for(frame, now);
     context.requests = &requests;
     context.drawn = drawn;

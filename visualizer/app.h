@@ -59,6 +59,7 @@ struct AppState {
     bool focus_pending { false };
     std::string source_label;         // Shown in the menu bar (and by main.cpp in the title).
     std::string last_request_result;  // "stop web: ok" / the daemon's error.
+    bool lesson_seen { false };       // The lesson panel was opened for a lesson step once.
 
     ContainersPanelState containers;
     ProcessesPanelState processes;

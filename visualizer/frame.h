@@ -40,6 +40,30 @@ struct BuildLog {
     bool failed { false };
 };
 
+// The learner's current lesson step and its checks over the frame's snapshot (from
+// engine/lesson's runner, converted so the panels need no lesson headers).
+struct LessonCheckView {
+    std::string that;                 // The check's text.
+    bool passed { false };
+    std::string found;                // What the evaluator saw, or why it could not evaluate.
+    std::string hint;
+};
+
+struct LessonView {
+    std::string error;                // Set when there is no step to show ("no lesson started ...").
+    std::string lesson_title;
+    std::string step_title;
+    int index { 0 };                  // 0-based.
+    int count { 0 };
+    bool finished { false };
+    std::string explain;              // Markdown, shown as text.
+    std::vector<std::string> commands;
+    std::string question;
+    std::vector<std::string> focus;   // Selectors the step points the visualizer at.
+    std::vector<LessonCheckView> checks;
+    bool all_passed { false };
+};
+
 // Objects the last diff touched, by identity key, with how.
 using ChangeMarks = std::unordered_map<std::string, engine::state::ChangeType>;
 
@@ -48,6 +72,7 @@ struct Frame {
     std::shared_ptr<const engine::state::Diff> diff;         // Null before the second snapshot.
     std::shared_ptr<const ChangeMarks> marks;                // Null when `diff` is.
     std::shared_ptr<const BuildLog> build;                   // Null until a build is seen.
+    std::shared_ptr<const LessonView> lesson;                // Null when lessons are not available.
     double changed_at { -1e9 };       // Steady-clock seconds when `diff` arrived.
     bool connected { true };          // False while a live source has no daemon.
     std::string status;               // "connected", "disconnected: ...", "entry 3 of 12".

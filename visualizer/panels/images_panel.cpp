@@ -25,11 +25,22 @@ void draw_images_panel(const Snapshot& snapshot, ImagesPanelState& state, const 
     std::unordered_map<std::string, const engine::state::LayerInfo*> layers;
     for (const auto& layer : snapshot.layers)
         layers[layer.diff_id] = &layer;
-    // Overlay mounts by the image whose topmost layer they sit on.
-    std::unordered_map<std::string, std::vector<const engine::state::MountInfo*>> overlays;
+    // Overlay mounts by the image whose topmost layer they sit on, one per container: the root
+    // overlay shows up in the host's mount table (at .../rootfs) and in the container's own (at
+    // "/"); the host's entry is kept because its path says where the files are.
+    std::unordered_map<std::string, const engine::state::MountInfo*> root_of;
     for (const auto& mount : snapshot.mounts) {
-        if (mount.kind == "overlay" && !mount.container_id.empty() && !mount.lower_dirs.empty())
-            overlays[mount.lower_dirs.front().layer_diff_id].push_back(&mount);
+        if (mount.kind != "overlay" || mount.container_id.empty() || mount.lower_dirs.empty())
+            continue;
+        auto& kept = root_of[mount.container_id];
+        if (!kept || (kept->mount_point == "/" && mount.mount_point != "/"))
+            kept = &mount;
+    }
+    std::unordered_map<std::string, std::vector<const engine::state::MountInfo*>> overlays;
+    for (const auto& container : snapshot.containers) {
+        auto found = root_of.find(container.id);
+        if (found != root_of.end())
+            overlays[found->second->lower_dirs.front().layer_diff_id].push_back(found->second);
     }
     if (snapshot.images.empty())
         ImGui::TextDisabled("No images.");
@@ -55,7 +66,7 @@ void draw_images_panel(const Snapshot& snapshot, ImagesPanelState& state, const 
                     if (!container || container->image_id != image.id)
                         continue;
                     context.note("overlay-mount", engine::state::identity_key(*mount), container->name);
-                    ImGui::TextColored(ImVec4(0.4F, 0.85F, 0.5F, 1), "  container %s: overlay at %s", container->name.c_str(),
+                    ImGui::TextColored(ImVec4(0.4F, 0.85F, 0.5F, 1), "  container %s: root overlay at %s", container->name.c_str(),
                         mount->mount_point.c_str());
                     highlight_last_item(context.highlight(engine::state::identity_key(*mount)));
                     ImGui::TextDisabled("    upper (writable) %s, %zu lower layers", mount->upper_dir.c_str(), mount->lower_dirs.size());

@@ -1,17 +1,19 @@
-// Lesson panel: the place where a lesson's steps and their check results will be shown beside
-// the kernel state. FIXME: engine/lesson has no plain-data step view (steps with check results)
-// yet; once it has, this panel draws it (step list, current step text, each check's pass/fail
-// with its message) from a LessonView the source publishes beside the snapshot.
+// Lesson panel: the learner's current lesson step beside the kernel state: its title and
+// explanation, the commands to type, and each check over the current snapshot, passed or failed
+// with what was found and a hint. The step view comes from engine/lesson's runner (the same one
+// `glassbox lesson` uses), evaluated by the source on every new snapshot.
 #pragma once
 
-#include "engine/state/snapshot.h"
+#include "visualizer/frame.h"
 #include "visualizer/panels/panel_context.h"
 
 namespace visualizer {
 
-struct LessonPanelState { };
+struct LessonPanelState {
+    bool show_answer { false };
+};
 
-void draw_lesson_panel(const engine::state::Snapshot& snapshot, LessonPanelState& state,
-    const PanelContext& context);
+// `lesson` may be null (lessons not available in this source).
+void draw_lesson_panel(const LessonView* lesson, LessonPanelState& state, const PanelContext& context);
 
 } // namespace visualizer

@@ -23,12 +23,17 @@ bool looks_anonymous(const std::string& name)
 }
 
 // Mounts the user asked for (-v, --mount, --tmpfs), as opposed to the ones every container gets
-// from the engine: /etc/hosts, /etc/hostname and /etc/resolv.conf binds, and tmpfs on /dev.
+// from the engine: /etc/hosts, /etc/hostname and /etc/resolv.conf binds, tmpfs on /dev, masks.
 bool is_user_mount(const MountInfo& mount)
 {
     static const char* engine_paths[] = { "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/dev", "/dev/shm", "/dev/mqueue" };
     for (const char* path : engine_paths) {
         if (mount.mount_point == path)
+            return false;
+    }
+    // Masked and read-only paths under /proc, /sys and /dev are the runtime's, not the user's.
+    for (const char* prefix : { "/proc/", "/sys/", "/dev/" }) {
+        if (mount.mount_point.rfind(prefix, 0) == 0)
             return false;
     }
     return mount.kind == "volume" || mount.kind == "bind" || mount.kind == "tmpfs";

@@ -11,6 +11,7 @@ namespace visualizer {
 
 LiveSource::LiveSource(std::string socket_path)
     : m_socket_path(std::move(socket_path))
+    , m_lessons(m_socket_path)
 {
     m_frame.snapshot = empty_snapshot();
     m_frame.connected = false;
@@ -79,6 +80,8 @@ void LiveSource::handle_line(const nlohmann::json& line)
             }
         }
         m_frame.snapshot = snapshot;
+        // The learner's lesson step, checked against this very snapshot.
+        m_frame.lesson = m_lessons.evaluate(line["snapshot"]);
         changed = true;
     } else if (const auto* event = docker_event_of(line); event && is_build_event(*event)) {
         m_frame.build = apply_build_event(m_frame.build, *event);

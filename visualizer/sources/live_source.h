@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "visualizer/sources/lesson_watch.h"
 #include "visualizer/sources/source.h"
 
 namespace visualizer {
@@ -50,6 +51,7 @@ private:
 
     // Owned by the source thread (or the test calling handle_line).
     Frame m_frame;
+    LessonWatch m_lessons;
 };
 
 } // namespace visualizer

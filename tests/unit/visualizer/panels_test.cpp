@@ -254,6 +254,25 @@ TEST_F(PanelsTest, BuildPanelDrawsNoStepsBeforeABuild)
     EXPECT_EQ(count(items, "build-step"), 0);
 }
 
+TEST_F(PanelsTest, LessonPanelDrawsEachCheckWithItsResult)
+{
+    LessonView lesson;
+    lesson.lesson_title = "Namespaces";
+    lesson.step_title = "Run a container";
+    lesson.count = 3;
+    lesson.commands = { "glassbox run -d --name web busybox sleep 100" };
+    lesson.checks = { { "container(web).status == \"running\"", true, "", "" },
+        { "count(process(in: container(web))) == 2", false, "1", "start a second process" } };
+    LessonPanelState state;
+
+    auto items = draw_twice([&](const PanelContext& context) { draw_lesson_panel(&lesson, state, context); });
+    auto none = draw_twice([&](const PanelContext& context) { draw_lesson_panel(nullptr, state, context); });
+
+    EXPECT_EQ(count(items, "lesson-check"), 2);
+    EXPECT_EQ(count(items, "lesson-check", "failed"), 1);
+    EXPECT_EQ(count(none, "lesson-check"), 0);
+}
+
 TEST_F(PanelsTest, WholeAppDrawsEveryPanelAndQueuesNoRequestUntouched)
 {
     Frame frame;
