@@ -285,8 +285,8 @@ Result<StepView> Runner::start(std::string_view name) const
         std::string message = "lesson " + lesson.id + " needs what this kernel lacks:";
         for (auto& line : missing)
             message += "\n  - " + line;
-        message += "\nIt is not simulated on this host. Run it inside the kernel lab, a VM with Debian's stock "
-                   "kernel: scripts/kernel-lab (see its --help).";
+        message += "\nIt is not simulated on this host. The kernel lab solves it inside a VM running Debian's "
+                   "stock kernel: KERNEL_LAB_LESSONS=" + lesson.id.substr(0, lesson.id.find('-')) + " scripts/kernel-lab";
         return Error::unsupported(message);
     }
     Progress progress = TRY(load_progress(m_options.progress_path));
@@ -499,7 +499,8 @@ Result<SolveReport> Runner::solve(std::string_view name, bool keep, const Output
         std::string message = "lesson " + lesson.id + " cannot run on this kernel:";
         for (auto& line : missing)
             message += "\n  - " + line;
-        return Error::unsupported(message + "\n(scripts/kernel-lab runs it in a VM with Debian's stock kernel)");
+        return Error::unsupported(message + "\n(KERNEL_LAB_LESSONS=" + lesson.id.substr(0, lesson.id.find('-'))
+            + " scripts/kernel-lab solves it in a VM with Debian's stock kernel)");
     }
     // Progress is the learner's: solving saves and restores it around the resets.
     Progress saved = TRY(load_progress(m_options.progress_path));
