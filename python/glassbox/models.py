@@ -588,6 +588,10 @@ class VolumeCollection(Collection):
         answer = self._api.request("GET", "/volumes" + _query(filters=_filters(filters)), timeout=timeout)
         return [self.prepare_model(item) for item in (answer or {}).get("Volumes") or []]
 
+    def remove(self, name: str, force: bool = False, timeout: Optional[float] = DEFAULT_TIMEOUT) -> None:
+        """Removes the volume `name` (the same as volumes.get(name).remove())."""
+        self._api.request("DELETE", f"/volumes/{_q(name)}" + _query(force=force), timeout=timeout)
+
     def prune(self, timeout: Optional[float] = DEFAULT_TIMEOUT) -> Dict[str, Any]:
         return self._api.request("POST", "/volumes/prune", timeout=timeout)
 
@@ -666,6 +670,10 @@ class NetworkCollection(Collection):
             filters["id"] = ids
         answer = self._api.request("GET", "/networks" + _query(filters=_filters(filters)), timeout=timeout)
         return [self.prepare_model(item) for item in answer or []]
+
+    def remove(self, name: str, timeout: Optional[float] = DEFAULT_TIMEOUT) -> None:
+        """Removes the network `name` (the same as networks.get(name).remove())."""
+        self._api.request("DELETE", f"/networks/{_q(name)}", timeout=timeout)
 
     def prune(self, timeout: Optional[float] = DEFAULT_TIMEOUT) -> Dict[str, Any]:
         return self._api.request("POST", "/networks/prune", timeout=timeout)

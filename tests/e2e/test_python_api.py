@@ -440,3 +440,67 @@ def test_the_type_stubs_name_every_public_name_of_the_extension():
     public = {name for name in public if not name.endswith("List")}
     assert public - declared == set()
     assert {name for name in declared if not name.startswith("_")} - public == set()
+
+
+def test_rename_pause_unpause_logs_options_and_container_prune(gb, image, name, cleanup):
+    box = gb.containers.run(image, ["sh", "-c", "echo a; echo b; echo c; sleep 300"], name=name, detach=True)
+    cleanup.append(box)
+    box.rename(name + "-new")
+    box.reload()
+    assert box.name == name + "-new"
+    try:
+        box.pause()
+    except glassbox.KernelFeatureMissing as error:
+        # The engine answers 501 (its Unsupported kind) while it has no freezer cgroup support.
+        assert error.status == 501 and "freezer" in str(error)
+    else:
+        box.reload()
+        assert box.status == "paused"
+        box.unpause()
+    box.reload()
+    assert box.status == "running"
+    deadline = time.monotonic() + 10
+    while box.logs() != b"a\nb\nc\n" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert box.logs(tail=1) == b"c\n"
+    assert re.match(rb"^\d{4}-\d\d-\d\dT\S+ a$", box.logs(timestamps=True).splitlines()[0])
+    assert box.state().container(box.name).pid == box.pid
+    done = gb.containers.create(image, "true", name=name + "-done")
+    done.start()
+    done.wait(timeout=30)
+    pruned = gb.containers.prune()
+    assert done.id in (pruned.get("ContainersDeleted") or [])
+    with pytest.raises(glassbox.NotFound):
+        done.reload()
+
+
+def test_import_image_tags_a_root_filesystem_tar(gb, name):
+    imported = gb.images.import_image(harness.BASE_TAR, name, "imported")
+    try:
+        assert f"{name}:imported" in imported.tags
+        assert gb.containers.run(f"{name}:imported", ["echo", "ok"], remove=True) == b"ok\n"
+    finally:
+        gb.images.remove(f"{name}:imported")
+
+
+def test_collection_remove_and_prune_of_volumes_and_networks(gb, name):
+    gb.volumes.create(name)
+    gb.volumes.remove(name)
+    assert name not in [v.name for v in gb.volumes.list()]
+    gb.networks.create(name)
+    gb.networks.remove(name)
+    assert name not in [n.name for n in gb.networks.list()]
+    gb.volumes.create(name + "-p")
+    gb.networks.create(name + "-p")
+    assert name + "-p" in (gb.volumes.prune().get("VolumesDeleted") or [])
+    assert name + "-p" in (gb.networks.prune().get("NetworksDeleted") or [])
+    assert isinstance(gb.images.prune(), dict)
+    assert "LayersSize" in gb.df()
+
+
+def test_record_for_a_duration(gb, tmp_path):
+    started = time.monotonic()
+    counts = gb.record(str(tmp_path / "timed.timeline"), duration=1.0)
+    assert time.monotonic() - started >= 1.0
+    assert counts["snapshots"] >= 1 and counts["result"] is None
+    assert len(glassbox.replay(str(tmp_path / "timed.timeline")).snapshots) == counts["snapshots"]
