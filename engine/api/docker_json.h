@@ -1,7 +1,7 @@
 // Docker Engine API JSON shapes <-> engine structs: the create body (Config + HostConfig +
 // NetworkingConfig) as the docker CLI and docker-py send it, container inspect and ps entries,
 // images, history, volumes, networks, exec and events. Field names and time formats follow the
-// captures in /work/shared/reference/docker-api/raw (unix seconds in lists, RFC 3339 in inspect).
+// responses of a real dockerd (unix seconds in lists, RFC 3339 in inspect).
 #pragma once
 
 #include <chrono>

@@ -2,7 +2,7 @@
 // Content-Length and chunked bodies that arrive across several reads, keep-alive, responses with
 // Content-Length or chunked streaming (each message flushed as it is written), and the
 // "101 UPGRADED" hijack that attach and exec start use to carry raw bytes both ways.
-// Reference: /work/shared/reference/docker-api/README.md section 1. Kernel interfaces: recv(2),
+// Reference: the Docker Engine API v1.41 documentation (HTTP transport). Kernel interfaces: recv(2),
 // send(2) with MSG_NOSIGNAL (a client that went away must never raise SIGPIPE), shutdown(2).
 #pragma once
 

@@ -2,7 +2,7 @@
 // into a layer directory in overlayfs format, and turning an overlay upper directory back into a
 // layer tar. Kernel interfaces: openat2(2) with RESOLVE_IN_ROOT, the *at(2) family, mknodat(2)
 // for overlay whiteouts (char device 0/0), fsetxattr(2) for trusted.overlay.opaque.
-// Security reference: /work/shared/reference/security.md section 1a, rows 1-10.
+// Every path is resolved inside the layer root, so a hostile tar cannot write outside it.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 """The real docker CLI (28.x) against glassboxd: DOCKER_HOST=unix://<private socket> docker ...
 One test per command of the "Docker compatibility" issue; the exit codes and outputs asserted are
-the ones the real dockerd gives (captures in /work/shared/reference/docker-api/raw/).
+the ones the real dockerd gives.
 """
 import json
 import os
