@@ -60,15 +60,6 @@ void install_connect_hook(engine::api::Client& client)
     });
 }
 
-void CallState::post(std::function<void()> task)
-{
-    {
-        std::lock_guard lock(m_mutex);
-        m_tasks.push_back(std::move(task));
-    }
-    m_changed.notify_all();
-}
-
 Worker::Worker(CallState& state, std::function<void()> body)
     : m_thread([&state, body = std::move(body)] {
         run_with_token(state.token, body);
@@ -112,21 +103,12 @@ void supervise(CallState& state, std::thread& worker, std::optional<double> time
             + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*timeout));
     }
     for (;;) {
-        std::deque<std::function<void()>> tasks;
         bool done = false;
         {
             py::gil_scoped_release release;
             std::unique_lock lock(state.m_mutex);
-            state.m_changed.wait_for(lock, k_slice, [&] { return state.m_done || !state.m_tasks.empty(); });
-            tasks.swap(state.m_tasks);
+            state.m_changed.wait_for(lock, k_slice, [&] { return state.m_done; });
             done = state.m_done;
-        }
-        try {
-            for (auto& task : tasks)
-                task();
-        } catch (...) {
-            cancel_and_join(state.token, worker);
-            throw;
         }
         if (done) {
             py::gil_scoped_release release;

@@ -1,15 +1,14 @@
 // How a Python call waits for the daemon without freezing the notebook. The blocking work (HTTP on
 // the daemon's socket through api::Client) runs on a worker thread with no GIL; the Python thread
-// waits for it in 50 ms slices, and between slices it takes the GIL to run queued callbacks
-// (progress bars must draw on the notebook's own thread), to check for Ctrl-C / the notebook's
-// interrupt (PyErr_CheckSignals) and to check the deadline. To give up, it cancels: every socket
+// waits for it in 50 ms slices, and between slices it takes the GIL to check for Ctrl-C / the
+// notebook's interrupt (PyErr_CheckSignals) and the deadline. (Progress is not reported from here:
+// builds and loads read their progress through a Stream, on the caller's own thread.) To give up, it cancels: every socket
 // the worker opened (seen through Client's connect hook) is shut down, which wakes the worker's
 // blocked recv(2), and the worker is joined before the call returns. No thread outlives its call.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -53,15 +52,11 @@ class CallState {
 public:
     CancelToken token;
 
-    // Queues `task` to run on the Python thread, with the GIL, while the call is in progress.
-    void post(std::function<void()> task);
-
 private:
     friend void supervise(CallState& state, std::thread& worker, std::optional<double> timeout, const std::string& what);
     friend class Worker;
     std::mutex m_mutex;
     std::condition_variable m_changed;
-    std::deque<std::function<void()>> m_tasks;
     bool m_done { false };
 };
 
@@ -76,9 +71,9 @@ private:
     std::thread m_thread;
 };
 
-// Waits (GIL released in slices) until the worker is done, running posted tasks on this thread.
-// Cancels and joins the worker, then raises, on Ctrl-C (KeyboardInterrupt), on an exception from
-// a task, or when `timeout` seconds pass (glassbox.Timeout naming `what`). Needs the GIL.
+// Waits (GIL released in slices) until the worker is done. Cancels and joins the worker, then
+// raises, on Ctrl-C (KeyboardInterrupt, or whatever a Python signal handler raises) or when
+// `timeout` seconds pass (glassbox.Timeout naming `what`). Needs the GIL.
 void supervise(CallState& state, std::thread& worker, std::optional<double> timeout, const std::string& what);
 
 // Runs `work` off the GIL under supervise() and unwraps its Result. Needs the GIL.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
@@ -218,4 +219,5 @@ def connect(host: Optional[str] = None, timeout: float = 10.0, start_daemon_if_n
             raise
     process = start_daemon(client.api.socket_path, root=root, run_root=run_root, extra_args=daemon_args)
     client.daemon_process = process
+    print(f"glassbox: started glassboxd (pid {process.pid}, socket {url})", file=sys.stderr)
     return client

@@ -504,3 +504,39 @@ def test_record_for_a_duration(gb, tmp_path):
     assert time.monotonic() - started >= 1.0
     assert counts["snapshots"] >= 1 and counts["result"] is None
     assert len(glassbox.replay(str(tmp_path / "timed.timeline")).snapshots) == counts["snapshots"]
+
+
+INTERRUPTED_CHILD = """
+import signal, sys, glassbox
+# Python leaves SIGINT ignored when it starts with it ignored (a background job); a terminal or a
+# Jupyter kernel has this handler, which raises KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+box = glassbox.connect(sys.argv[1]).containers.get(sys.argv[2])
+print("waiting", flush=True)
+try:
+    box.wait()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_a_wait_with_keyboard_interrupt(gb, daemon, image, name, cleanup):
+    """What a notebook's interrupt does: SIGINT to the process blocked in a call."""
+    import subprocess
+    import sys
+    box = gb.containers.run(image, "sleep 300", name=name, detach=True)
+    cleanup.append(box)
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_CHILD, daemon.host, name], stdout=subprocess.PIPE,
+                             text=True, env=python_support.env_with_package())
+    try:
+        assert child.stdout.readline().strip() == "waiting"
+        time.sleep(0.3)
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=10)
+        assert time.monotonic() - sent < 2.0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert out.strip() == "interrupted" and child.returncode == 0
