@@ -3,12 +3,14 @@
 // sent to a GPU), with the 16 ms goal (60 frames a second) printed beside the time. The network
 // layout (Graphviz dot) is measured separately: it runs only when the topology changes.
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <imgui.h>
 
+#include "engine/state/record.h"
 #include "visualizer/app.h"
 
 namespace {
@@ -204,4 +206,21 @@ BENCHMARK(BM_NetworkLayoutOnTopologyChange)->Unit(benchmark::kMillisecond)->Iter
 
 } // namespace
 
-BENCHMARK_MAIN();
+// `viz_frame_bench --write-timeline FILE` writes the synthetic snapshot as a one-entry recording,
+// so the whole frame (with llvmpipe) can be timed in the real window:
+//   glassbox-viz --replay FILE --screenshot /tmp/x.png --frames 60
+int main(int argc, char** argv)
+{
+    if (argc == 3 && std::string(argv[1]) == "--write-timeline") {
+        auto writer = engine::state::TimelineWriter::create(argv[2]);
+        if (!writer.ok() || !writer.value().write_snapshot(synthetic_snapshot()).ok()) {
+            std::fprintf(stderr, "viz_frame_bench: cannot write %s\n", argv[2]);
+            return 1;
+        }
+        return 0;
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
