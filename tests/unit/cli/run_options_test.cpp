@@ -194,3 +194,17 @@ TEST(EnvFileTest, CommentsBlankLinesAndInheritedNames)
     ::unlink(path.c_str());
     ::rmdir(dir_template);
 }
+
+TEST(RunOptionsTest, LessonEnvironmentLabelsTheContainerWithoutOverridingTheUser)
+{
+    setenv("GLASSBOX_LESSON", "01-first-container", 1);
+
+    auto labelled = body_for({ "-l", "k=v", "busybox" });
+    auto chosen = body_for({ "-l", "glassbox.lesson=mine", "busybox" });
+    unsetenv("GLASSBOX_LESSON");
+    auto plain = body_for({ "busybox" });
+
+    EXPECT_EQ(labelled["Labels"], Json::parse(R"({"k":"v","glassbox.lesson":"01-first-container"})"));
+    EXPECT_EQ(chosen["Labels"]["glassbox.lesson"], "mine");
+    EXPECT_FALSE(plain["Labels"].contains("glassbox.lesson"));
+}
