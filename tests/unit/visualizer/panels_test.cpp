@@ -50,6 +50,46 @@ TEST_F(PanelsTest, NetworkLayoutPutsEveryLinkInsideItsNamespaceBox)
     }
 }
 
+TEST_F(PanelsTest, NetworkPanelJoinsIpvlanAndVlanChildrenToTheirParentAcrossNamespaces)
+{
+    // What the kernel lab records for ipvlan L3 and 802.1q: a parent on the host, an ipvlan
+    // child moved into a container's netns, and a VLAN sub-interface moved into another.
+    Snapshot snapshot;
+    snapshot.host_namespaces = { { "net", 1000 } };
+    engine::state::LinkInfo parent;
+    parent.netns = 1000;
+    parent.index = 7;
+    parent.name = "lab0";
+    parent.kind = "dummy";
+    parent.owner = "network:lab";
+    engine::state::LinkInfo ipvlan;
+    ipvlan.netns = 2000;
+    ipvlan.index = 2;
+    ipvlan.name = "eth0";
+    ipvlan.kind = "ipvlan";
+    ipvlan.mode = "l3";
+    ipvlan.parent_index = 7;
+    ipvlan.parent_netns = 1000;
+    ipvlan.owner = "container:a";
+    engine::state::LinkInfo vlan = ipvlan;
+    vlan.netns = 3000;
+    vlan.kind = "vlan";
+    vlan.mode = "";
+    vlan.vlan_id = 20;
+    vlan.owner = "container:b";
+    snapshot.links = { parent, ipvlan, vlan };
+    NetworkPanelState state;
+
+    auto items = draw_twice([&](const PanelContext& context) { draw_network_panel(snapshot, state, context); });
+
+    EXPECT_EQ(count(items, "netns-box"), 3);
+    EXPECT_EQ(count(items, "link-node"), 3);
+    EXPECT_EQ(count(items, "parent-edge"), 2);
+    EXPECT_EQ(count(items, "link-node", "ipvlan"), 1);
+    EXPECT_EQ(count(items, "link-node", "vlan vlan=20"), 1);
+    EXPECT_EQ(count(items, "veth-edge"), 0);
+}
+
 TEST_F(PanelsTest, NetworkPanelShowsLoopbackAndAllHostLinksOnlyWhenAsked)
 {
     auto snapshot = classroom_snapshot();
