@@ -18,6 +18,7 @@
 #include "engine/base/strings.h"
 #include "engine/daemon/health.h"
 #include "engine/daemon/impl.h"
+#include "engine/runtime/seccomp.h"
 
 namespace engine::daemon {
 
@@ -457,6 +458,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
     spec.resources.cpu_shares = config.cpu_shares;
     spec.cgroup_name = "glassbox/" + view.id;
     spec.privileged = config.privileged;
+    spec.seccomp_profile_json = runtime::seccomp_profile_for(config.privileged, config.security_opt);
     if (!config.privileged) {
         spec.masked_paths = runtime::default_masked_paths();
         spec.readonly_paths = runtime::default_readonly_paths();

@@ -9,6 +9,7 @@
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/impl.h"
+#include "engine/runtime/seccomp.h"
 
 namespace engine::daemon {
 
@@ -79,6 +80,8 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
         spec.cgroup_name = "glassbox/" + container->view.id;
         spec.rootfs = container->view.rootfs;
         spec.privileged = cconfig.privileged;
+        // The container's filter, unless this exec is --privileged (as under Docker).
+        spec.seccomp_profile_json = runtime::seccomp_profile_for(cconfig.privileged || config.privileged, cconfig.security_opt);
         spec.process = process;
     }
     auto started = TRY(runtime::exec_in_container(m_kernel, spec, container_pid, process));

@@ -131,6 +131,13 @@ Result<void> set_process_capabilities(std::uint64_t mask)
     header.version = _LINUX_CAPABILITY_VERSION_3;
     header.pid = 0;
     std::array<__user_cap_data_struct, 2> data {};
+    // Nor more than we hold: --privileged asks for every capability, and a daemon that runs
+    // without some (in a container that lacks CAP_SYS_RESOURCE, say) would otherwise get
+    // EPERM from capset. Docker's privileged containers likewise get the daemon's set.
+    if (::syscall(SYS_capget, &header, data.data()) != 0)
+        return Error::from_errno("capget", errno);
+    mask &= static_cast<std::uint64_t>(data[0].permitted) | (static_cast<std::uint64_t>(data[1].permitted) << 32);
+    data = {};
     data[0].effective = data[0].permitted = static_cast<std::uint32_t>(mask);
     data[1].effective = data[1].permitted = static_cast<std::uint32_t>(mask >> 32);
     if (::syscall(SYS_capset, &header, data.data()) != 0)

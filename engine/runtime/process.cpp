@@ -222,6 +222,10 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return Error::from_errno("prctl PR_SET_NO_NEW_PRIVS", errno);
 
+    // Seccomp while we still have CAP_SYS_ADMIN, so the filter needs no no_new_privs bit (which
+    // Docker does not set by default). It is a deny-list that refuses none of the calls below.
+    TRY(apply_seccomp_profile(plan.seccomp_profile_json, caps));
+
     // Bounding set first (that needs CAP_SETPCAP, which we still have), then the identity with
     // PR_SET_KEEPCAPS so setuid does not clear the permitted set, then the final sets. A
     // non-root user loses them again at execve, exactly as under Docker.
@@ -235,9 +239,6 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     if (::setuid(user.uid) != 0)
         return Error::from_errno("setuid " + std::to_string(user.uid), errno);
     TRY(set_process_capabilities(caps));
-
-    // Seccomp goes last: the filter may forbid the calls above.
-    TRY(apply_seccomp_profile(plan.seccomp_profile_json));
 
     // Every descriptor but 0-2 closes at execve (the intermediate already closed all the others
     // it did not pass down); the sync pipe stays usable until then, to report a failed execve.
