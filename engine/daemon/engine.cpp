@@ -661,6 +661,12 @@ Result<std::vector<std::string>> Engine::reset(bool all)
         if (!m_kernel.path_exists(parent))
             continue;
         for (const auto& child : m_kernel.list_subdirs(parent)) {
+            // Only this daemon's containers: every daemon on the host shares the glassbox/
+            // parent, and another one's containers are not ours to kill.
+            bool ours = std::any_of(containers.begin(), containers.end(),
+                [&](const std::shared_ptr<Container>& c) { return c->view.id == child; });
+            if (!ours)
+                continue;
             auto cgroup = runtime::Cgroup::for_name("glassbox/" + child);
             cgroup.kill_all(m_kernel);
             if (cgroup.remove(m_kernel).ok())

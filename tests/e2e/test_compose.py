@@ -106,7 +106,7 @@ def up_project(daemon, project_dir):
         pytest.skip(f"the glassbox CLI is not built yet ({harness.CLI})")
     write_project(project_dir, daemon.tag)
     result = compose(daemon, project_dir, "up", "-d")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr + "\nglassboxd:\n" + daemon.log_text()[-3000:]
     yield project_dir
     compose(daemon, project_dir, "down", "-v", "-t", "1")
 
@@ -268,9 +268,14 @@ def test_docker_compose_drives_the_same_project(daemon, project_dir):
         assert up.returncode == 0, up.stdout + up.stderr
         services = project_containers(daemon, project="gbdc")
         assert sorted(services) == ["app", "db", "web"]
-        assert all(c["State"] == "running" for c in services.values())
+        assert all(c["State"] == "running" for c in services.values()), {k: c["Status"] for k, c in services.items()}
         ps = run("ps")
         assert ps.returncode == 0 and "gbdc_web_1" in ps.stdout, ps.stdout + ps.stderr
+        ping = run("exec", "-T", "web", "ping", "-c1", "-W2", "db")
+        assert ping.returncode == 0, ping.stdout + ping.stderr
+        # glassbox compose finds the project docker-compose made, by its labels.
+        ours = compose(daemon, project_dir, "ps", project="gbdc")
+        assert ours.returncode == 0 and ours.stdout.count("gbdc_") == 3, ours.stdout + ours.stderr
     finally:
         down = run("down", "-v", "-t", "1")
     assert down.returncode == 0, down.stdout + down.stderr

@@ -243,7 +243,13 @@ static Result<bool> passes_filters(Engine& engine, const daemon::ContainerView& 
         return false;
     if (!any("id", [&](const std::string& v) { return strings::starts_with(view.id, v); }))
         return false;
-    if (!any("label", [&](const std::string& v) { return label_matches(view.config.labels, v); }))
+    // Label filters all have to match (Docker ANDs them; docker-compose finds a service's
+    // containers by project, service and oneoff labels together).
+    if (auto labels = filters.find("label"); labels != filters.end()
+        && !std::all_of(labels->second.begin(), labels->second.end(), [&](const std::string& v) { return label_matches(view.config.labels, v); }))
+        return false;
+    auto health = view.state.health.status.empty() ? std::string("none") : view.state.health.status;
+    if (!any("health", [&](const std::string& v) { return v == health; }))
         return false;
     if (!any("exited", [&](const std::string& v) {
             return view.state.status == daemon::Status::Exited && std::to_string(view.state.exit_code) == v;
