@@ -31,6 +31,7 @@ import pytest
 
 import glassbox_harness as harness
 from glassbox_harness import unique
+from static_program import build_static
 
 ATTACKER_SOURCE = r"""
 #define _GNU_SOURCE
@@ -196,8 +197,6 @@ def attack_setup(monkeypatch):
         pytest.skip(reason)
     if shutil.which("docker") is None:
         pytest.skip("the docker CLI is not installed")
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the static attacker program")
     work = tempfile.mkdtemp(prefix="gb-exe-attack-")
     bin_dir = os.path.join(work, "bin")
     attack_dir = os.path.join(work, "attack")
@@ -211,14 +210,10 @@ def attack_setup(monkeypatch):
     shutil.copy2(source_daemon, daemon_copy)
     shutil.copy2(source_init, init_copy)
 
-    src = os.path.join(work, "attacker.c")
-    with open(src, "w") as f:
-        f.write(ATTACKER_SOURCE)
-    compiled = subprocess.run(["gcc", "-static", "-O2", "-o", os.path.join(attack_dir, "attacker"), src],
-                              capture_output=True, text=True, timeout=120)
-    if compiled.returncode != 0:
+    why_not = build_static(ATTACKER_SOURCE, os.path.join(attack_dir, "attacker"))
+    if why_not:
         shutil.rmtree(work, ignore_errors=True)
-        pytest.skip("cannot build a static program here (libc6-dev's libc.a?): " + compiled.stderr[-300:])
+        pytest.skip(why_not)
 
     monkeypatch.setattr(harness, "DAEMON", daemon_copy)
     d = harness.Daemon(label="exe-attack")

@@ -8,10 +8,11 @@ if at all, with the kernel's own errors, not the filter's EPERM).
 """
 import os
 import shutil
-import subprocess
 import tempfile
 
 import pytest
+
+from static_program import build_static
 
 PROBE_SOURCE = r"""
 #define _GNU_SOURCE
@@ -75,17 +76,11 @@ EPERM, ENOSYS = 1, 38
 
 @pytest.fixture(scope="module")
 def probe_dir():
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to build the static probe program")
     work = tempfile.mkdtemp(prefix="gb-seccomp-probe-")
-    src = os.path.join(work, "probe.c")
-    with open(src, "w") as f:
-        f.write(PROBE_SOURCE)
-    built = subprocess.run(["gcc", "-static", "-O2", "-o", os.path.join(work, "probe"), src],
-                           capture_output=True, text=True, timeout=120)
-    if built.returncode != 0:
+    why_not = build_static(PROBE_SOURCE, os.path.join(work, "probe"))
+    if why_not:
         shutil.rmtree(work, ignore_errors=True)
-        pytest.skip("cannot build a static program here: " + built.stderr[-300:])
+        pytest.skip(why_not)
     os.chmod(work, 0o755)
     yield work
     shutil.rmtree(work, ignore_errors=True)
