@@ -61,20 +61,16 @@ Result<std::map<std::string, std::string>> json_map_param(const Request& request
     auto text = request.query_value(name);
     if (!text || text->empty())
         return out;
-    try {
-        auto json = nlohmann::json::parse(*text);
-        if (!json.is_object())
-            return Error::invalid(std::string("invalid ") + name + ": want a JSON object of strings");
-        for (const auto& [key, value] : json.items()) {
-            // Docker sends {"A": null} for "--build-arg A" with A unset in the client's env.
-            if (value.is_null())
-                continue;
-            if (!value.is_string())
-                return Error::invalid(std::string("invalid ") + name + ": value of \"" + key + "\" is not a string");
-            out[key] = value.get<std::string>();
-        }
-    } catch (const nlohmann::json::exception& error) {
-        return Error::invalid(std::string("invalid ") + name + ": " + error.what());
+    auto json = TRY(parse_client_json(*text, name));
+    if (!json.is_object())
+        return Error::invalid(std::string("invalid ") + name + ": want a JSON object of strings");
+    for (const auto& [key, value] : json.items()) {
+        // Docker sends {"A": null} for "--build-arg A" with A unset in the client's env.
+        if (value.is_null())
+            continue;
+        if (!value.is_string())
+            return Error::invalid(std::string("invalid ") + name + ": value of \"" + quote_for_error(key) + "\" is not a string");
+        out[key] = value.get<std::string>();
     }
     return out;
 }
