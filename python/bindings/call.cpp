@@ -91,16 +91,19 @@ std::string seconds_text(double seconds)
 
 } // namespace
 
-void supervise(CallState& state, std::thread& worker, std::optional<double> timeout, const std::string& what)
+void supervise(
+    CallState& state, std::thread& worker, std::optional<double> timeout, const std::string& what)
 {
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (timeout) {
         if (std::isnan(*timeout) || *timeout < 0) {
             cancel_and_join(state.token, worker);
-            raise_error("InvalidArgument", "timeout must be a number of seconds >= 0 or None, got " + seconds_text(*timeout));
+            raise_error("InvalidArgument",
+                "timeout must be a number of seconds >= 0 or None, got " + seconds_text(*timeout));
         }
         deadline = std::chrono::steady_clock::now()
-            + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*timeout));
+            + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                std::chrono::duration<double>(*timeout));
     }
     for (;;) {
         bool done = false;
@@ -121,7 +124,8 @@ void supervise(CallState& state, std::thread& worker, std::optional<double> time
         }
         if (deadline && std::chrono::steady_clock::now() >= *deadline) {
             cancel_and_join(state.token, worker);
-            raise_error("Timeout", what + " did not finish within " + seconds_text(*timeout) + " s");
+            raise_error(
+                "Timeout", what + " did not finish within " + seconds_text(*timeout) + " s");
         }
     }
 }

@@ -2,9 +2,10 @@
 // the daemon's socket through api::Client) runs on a worker thread with no GIL; the Python thread
 // waits for it in 50 ms slices, and between slices it takes the GIL to check for Ctrl-C / the
 // notebook's interrupt (PyErr_CheckSignals) and the deadline. (Progress is not reported from here:
-// builds and loads read their progress through a Stream, on the caller's own thread.) To give up, it cancels: every socket
-// the worker opened (seen through Client's connect hook) is shut down, which wakes the worker's
-// blocked recv(2), and the worker is joined before the call returns. No thread outlives its call.
+// builds and loads read their progress through a Stream, on the caller's own thread.) To give up,
+// it cancels: every socket the worker opened (seen through Client's connect hook) is shut down,
+// which wakes the worker's blocked recv(2), and the worker is joined before the call returns. No
+// thread outlives its call.
 #pragma once
 
 #include <chrono>
@@ -29,7 +30,8 @@ namespace py = pybind11;
 // The sockets of one call, so another thread can cancel it.
 class CancelToken {
 public:
-    // Keeps a dup of `fd` (the Client owns the original); shuts it down at once if already cancelled.
+    // Keeps a dup of `fd` (the Client owns the original); shuts it down at once if already
+    // cancelled.
     void adopt(int fd);
     // Shuts down every adopted socket (both directions). Later adoptions are shut down too.
     void cancel();
@@ -53,7 +55,8 @@ public:
     CancelToken token;
 
 private:
-    friend void supervise(CallState& state, std::thread& worker, std::optional<double> timeout, const std::string& what);
+    friend void supervise(CallState& state, std::thread& worker, std::optional<double> timeout,
+        const std::string& what);
     friend class Worker;
     std::mutex m_mutex;
     std::condition_variable m_changed;
@@ -74,7 +77,8 @@ private:
 // Waits (GIL released in slices) until the worker is done. Cancels and joins the worker, then
 // raises, on Ctrl-C (KeyboardInterrupt, or whatever a Python signal handler raises) or when
 // `timeout` seconds pass (glassbox.Timeout naming `what`). Needs the GIL.
-void supervise(CallState& state, std::thread& worker, std::optional<double> timeout, const std::string& what);
+void supervise(
+    CallState& state, std::thread& worker, std::optional<double> timeout, const std::string& what);
 
 // Runs `work` off the GIL under supervise() and unwraps its Result. Needs the GIL.
 template<typename T, typename Work>

@@ -77,7 +77,8 @@ struct ExecResult {
     std::string stderr_bytes;
 };
 
-Result<ExecResult> exec_in(const engine::api::Client& client, const std::string& container, const Json& body, bool tty, bool detach)
+Result<ExecResult> exec_in(const engine::api::Client& client, const std::string& container,
+    const Json& body, bool tty, bool detach)
 {
     auto id = TRY(client.create_exec(container, body));
     ExecResult result;
@@ -87,7 +88,8 @@ Result<ExecResult> exec_in(const engine::api::Client& client, const std::string&
     }
     auto stream = TRY(client.start_exec_attached(id, tty));
     engine::api::FrameDemuxer demuxer([&](engine::api::StreamKind kind, std::string_view payload) {
-        (kind == engine::api::StreamKind::Stderr ? result.stderr_bytes : result.stdout_bytes).append(payload);
+        (kind == engine::api::StreamKind::Stderr ? result.stderr_bytes : result.stdout_bytes)
+            .append(payload);
     });
     char buffer[64 * 1024];
     for (;;) {
@@ -103,7 +105,8 @@ Result<ExecResult> exec_in(const engine::api::Client& client, const std::string&
     // same way (inspect after the output ends) and may see null for a moment.
     for (int attempt = 0; attempt < 100; ++attempt) {
         auto info = TRY(client.inspect_exec(id));
-        if (!info.value("Running", false) && info.contains("ExitCode") && info["ExitCode"].is_number_integer()) {
+        if (!info.value("Running", false) && info.contains("ExitCode")
+            && info["ExitCode"].is_number_integer()) {
             result.exit_code = info["ExitCode"].get<std::int64_t>();
             break;
         }
@@ -124,7 +127,8 @@ public:
         m_writer.emplace(writer.release_value());
         std::string query = std::string("/glassbox/v1/events?snapshots=1") + (all ? "&all=1" : "");
         m_worker = std::thread([this, client = std::move(client), query] {
-            run_with_token(m_token, [&] { record(*client, engine::api::Client::versioned(query)); });
+            run_with_token(
+                m_token, [&] { record(*client, engine::api::Client::versioned(query)); });
         });
     }
     Recording(const Recording&) = delete;
@@ -141,7 +145,8 @@ public:
     // against a "before". Needs the GIL.
     void wait_started(std::optional<double> timeout)
     {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout.value_or(30.0));
+        auto deadline = std::chrono::steady_clock::now()
+            + std::chrono::duration<double>(timeout.value_or(30.0));
         while (m_snapshots.load() == 0 && !m_finished.load()) {
             {
                 py::gil_scoped_release release;
@@ -153,7 +158,8 @@ public:
             }
             if (std::chrono::steady_clock::now() >= deadline) {
                 stop_now();
-                raise_error("Timeout", "recording " + m_path + ": the daemon sent no snapshot in time");
+                raise_error(
+                    "Timeout", "recording " + m_path + ": the daemon sent no snapshot in time");
             }
         }
         if (m_finished.load() && m_error) {
@@ -229,7 +235,8 @@ private:
     {
         auto type = line.value("type", std::string());
         if (type == "snapshot") {
-            auto snapshot = TRY(engine::state::snapshot_from_json(line.value("snapshot", Json::object())));
+            auto snapshot
+                = TRY(engine::state::snapshot_from_json(line.value("snapshot", Json::object())));
             TRY(m_writer->write_snapshot(snapshot));
             ++m_snapshots;
         } else if (type == "event" || type == "change") {
@@ -259,21 +266,21 @@ private:
 class PyClient {
 public:
     explicit PyClient(const std::string& host)
-        : m_client(std::make_shared<engine::api::Client>(unwrap(engine::api::Client::socket_path_from_host(host))))
+        : m_client(std::make_shared<engine::api::Client>(
+            unwrap(engine::api::Client::socket_path_from_host(host))))
     {
         install_connect_hook(*m_client);
     }
 
     [[nodiscard]] const std::string& socket_path() const { return m_client->socket_path(); }
 
-    py::object request(const std::string& method, const std::string& path, py::handle body, const std::string& content_type,
-        std::optional<double> timeout, bool versioned)
+    py::object request(const std::string& method, const std::string& path, py::handle body,
+        const std::string& content_type, std::optional<double> timeout, bool versioned)
     {
-        auto request_body = request_body_checked(body, content_type);
+        auto prepared = request_body(body, content_type);
         std::string full = versioned ? engine::api::Client::versioned(path) : path;
-        auto response = run_blocking<HttpResponse>(method + " " + path, timeout, [&](CallState&) {
-            return m_client->request(method, full, request_body);
-        });
+        auto response = run_blocking<HttpResponse>(method + " " + path, timeout,
+            [&](CallState&) { return m_client->request(method, full, prepared); });
         if (response.status >= 300)
             raise_http_error(response);
         return answer_body(response);
@@ -281,14 +288,16 @@ public:
 
     bool ping(std::optional<double> timeout)
     {
-        auto response = run_blocking<HttpResponse>("ping", timeout, [&](CallState&) { return m_client->request("GET", "/_ping"); });
+        auto response = run_blocking<HttpResponse>(
+            "ping", timeout, [&](CallState&) { return m_client->request("GET", "/_ping"); });
         if (response.status >= 300)
             raise_http_error(response);
         return true;
     }
 
-    py::tuple exec_run(const std::string& container, py::handle cmd, bool tty, const std::string& user, py::handle environment,
-        const std::string& workdir, bool privileged, bool detach, std::optional<double> timeout)
+    py::tuple exec_run(const std::string& container, py::handle cmd, bool tty,
+        const std::string& user, py::handle environment, const std::string& workdir,
+        bool privileged, bool detach, std::optional<double> timeout)
     {
         Json body = {
             { "AttachStdin", false },
@@ -309,7 +318,8 @@ public:
             if (py::isinstance<py::dict>(environment)) {
                 Json env = Json::array();
                 for (const auto& [key, value] : environment.cast<py::dict>())
-                    env.push_back(py::str(key).cast<std::string>() + "=" + py::str(value).cast<std::string>());
+                    env.push_back(py::str(key).cast<std::string>() + "="
+                        + py::str(value).cast<std::string>());
                 body["Env"] = env;
             } else {
                 body["Env"] = from_python(environment);
@@ -317,12 +327,13 @@ public:
         }
         auto result = run_blocking<ExecResult>("exec in " + container, timeout,
             [&](CallState&) { return exec_in(*m_client, container, body, tty, detach); });
-        py::object code = result.exit_code ? py::object(py::int_(*result.exit_code)) : py::object(py::none());
+        py::object code
+            = result.exit_code ? py::object(py::int_(*result.exit_code)) : py::object(py::none());
         return py::make_tuple(code, py::bytes(result.stdout_bytes), py::bytes(result.stderr_bytes));
     }
 
-    engine::state::Snapshot state(const std::string& container, const std::string& kind, std::optional<std::uint64_t> generation,
-        std::optional<double> timeout)
+    engine::state::Snapshot state(const std::string& container, const std::string& kind,
+        std::optional<std::uint64_t> generation, std::optional<double> timeout)
     {
         std::vector<std::pair<std::string, std::string>> params;
         if (!container.empty())
@@ -331,16 +342,19 @@ public:
             params.emplace_back("kind", kind);
         if (generation)
             params.emplace_back("generation", std::to_string(*generation));
-        auto path = engine::api::Client::versioned("/glassbox/v1/state" + engine::api::query_string(params));
+        auto path = engine::api::Client::versioned(
+            "/glassbox/v1/state" + engine::api::query_string(params));
         std::optional<engine::state::Snapshot> snapshot;
-        auto response = run_blocking<HttpResponse>("snapshot", timeout, [&](CallState&) -> Result<HttpResponse> {
-            auto answer = TRY(m_client->request("GET", path));
-            if (answer.status < 300) {
-                auto json = TRY(engine::api::parse_json(answer.body));
-                snapshot = TRY_CTX(engine::state::snapshot_from_json(json), "the daemon's snapshot");
-            }
-            return answer;
-        });
+        auto response = run_blocking<HttpResponse>(
+            "snapshot", timeout, [&](CallState&) -> Result<HttpResponse> {
+                auto answer = TRY(m_client->request("GET", path));
+                if (answer.status < 300) {
+                    auto json = TRY(engine::api::parse_json(answer.body));
+                    snapshot
+                        = TRY_CTX(engine::state::snapshot_from_json(json), "the daemon's snapshot");
+                }
+                return answer;
+            });
         if (response.status >= 300)
             raise_http_error(response);
         return std::move(*snapshot);
@@ -350,21 +364,24 @@ public:
     {
         std::vector<std::pair<std::string, std::string>> params;
         for (const auto& [key, value] : query)
-            params.emplace_back(py::str(key).cast<std::string>(), py::str(value).cast<std::string>());
-        auto path = engine::api::Client::versioned("/glassbox/v1/state/diff" + engine::api::query_string(params));
+            params.emplace_back(
+                py::str(key).cast<std::string>(), py::str(value).cast<std::string>());
+        auto path = engine::api::Client::versioned(
+            "/glassbox/v1/state/diff" + engine::api::query_string(params));
         std::optional<engine::state::Diff> diff;
         Json extras = Json::object();
-        auto response = run_blocking<HttpResponse>("diff", timeout, [&](CallState&) -> Result<HttpResponse> {
-            auto answer = TRY(m_client->request("GET", path));
-            if (answer.status < 300) {
-                auto json = TRY(engine::api::parse_json(answer.body));
-                diff = TRY_CTX(engine::state::diff_from_json(json), "the daemon's diff");
-                for (const auto& [key, value] : json.items())
-                    if (key != "changes")
-                        extras[key] = value;
-            }
-            return answer;
-        });
+        auto response
+            = run_blocking<HttpResponse>("diff", timeout, [&](CallState&) -> Result<HttpResponse> {
+                  auto answer = TRY(m_client->request("GET", path));
+                  if (answer.status < 300) {
+                      auto json = TRY(engine::api::parse_json(answer.body));
+                      diff = TRY_CTX(engine::state::diff_from_json(json), "the daemon's diff");
+                      for (const auto& [key, value] : json.items())
+                          if (key != "changes")
+                              extras[key] = value;
+                  }
+                  return answer;
+              });
         if (response.status >= 300)
             raise_http_error(response);
         return py::make_tuple(std::move(*diff), to_python(extras));
@@ -372,8 +389,10 @@ public:
 
     engine::state::KernelInfo features(std::optional<double> timeout)
     {
-        auto response = run_blocking<HttpResponse>("features", timeout,
-            [&](CallState&) { return m_client->request("GET", engine::api::Client::versioned("/glassbox/v1/features")); });
+        auto response = run_blocking<HttpResponse>("features", timeout, [&](CallState&) {
+            return m_client->request(
+                "GET", engine::api::Client::versioned("/glassbox/v1/features"));
+        });
         if (response.status >= 300)
             raise_http_error(response);
         auto json = Json::parse(response.body, nullptr, false);
@@ -384,15 +403,18 @@ public:
         kernel.cgroup_layout = json.value("cgroup_layout", "");
         kernel.cgroup_v2_mount = json.value("cgroup_v2_mount", "");
         try {
-            kernel.features = json.value("features", Json::array()).get<std::vector<engine::state::FeatureInfo>>();
+            kernel.features = json.value("features", Json::array())
+                                  .get<std::vector<engine::state::FeatureInfo>>();
         } catch (const std::exception& error) {
-            raise_error("System", std::string("the daemon's feature list is malformed: ") + error.what());
+            raise_error(
+                "System", std::string("the daemon's feature list is malformed: ") + error.what());
         }
         return kernel;
     }
 
-    std::unique_ptr<Stream> open_stream(const std::string& method, const std::string& path, const std::string& mode, py::handle body,
-        const std::string& body_file, const std::string& content_type, std::optional<double> timeout, bool versioned)
+    std::unique_ptr<Stream> open_stream(const std::string& method, const std::string& path,
+        const std::string& mode, py::handle body, const std::string& body_file,
+        const std::string& content_type, std::optional<double> timeout, bool versioned)
     {
         StreamRequest request;
         request.method = method;
@@ -404,10 +426,13 @@ public:
         else if (mode == "multiplexed")
             request.mode = StreamMode::Multiplexed;
         else
-            raise_error("InvalidArgument", "stream mode must be raw, json or multiplexed, not " + mode);
-        auto prepared = request_body_checked(body, content_type);
+            raise_error(
+                "InvalidArgument", "stream mode must be raw, json or multiplexed, not " + mode);
+        auto prepared = request_body(body, content_type);
         request.body = prepared.data;
-        request.content_type = prepared.content_type.empty() && !body_file.empty() ? "application/x-tar" : prepared.content_type;
+        request.content_type = prepared.content_type.empty() && !body_file.empty()
+            ? "application/x-tar"
+            : prepared.content_type;
         if (!content_type.empty())
             request.content_type = content_type;
         request.body_file = body_file;
@@ -415,7 +440,8 @@ public:
         return std::make_unique<Stream>(m_client, std::move(request));
     }
 
-    std::unique_ptr<Recording> start_recording(const std::string& path, bool all, std::optional<double> timeout)
+    std::unique_ptr<Recording> start_recording(
+        const std::string& path, bool all, std::optional<double> timeout)
     {
         auto recording = std::make_unique<Recording>(m_client, path, all);
         recording->wait_started(timeout);
@@ -423,11 +449,6 @@ public:
     }
 
 private:
-    static engine::api::RequestBody request_body_checked(py::handle body, const std::string& content_type)
-    {
-        return request_body(body, content_type);
-    }
-
     std::shared_ptr<engine::api::Client> m_client;
 };
 
@@ -436,43 +457,58 @@ private:
 void bind_client(py::module_& m)
 {
     using Timeout = std::optional<double>;
-    py::class_<Stream>(m, "Stream", "A streamed daemon answer, read piece by piece: iterate it; close() cancels it.")
+    py::class_<Stream>(m, "Stream",
+        "A streamed daemon answer, read piece by piece: iterate it; close() cancels it.")
         .def("__iter__", [](py::object self) { return self; })
         .def("__next__", &Stream::next)
         .def("close", &Stream::close, "Cancels the request and waits for the reader thread.")
         .def("__enter__", [](py::object self) { return self; })
-        .def("__exit__", [](Stream& stream, py::args) { stream.close(); return false; });
+        .def("__exit__", [](Stream& stream, py::args) {
+            stream.close();
+            return false;
+        });
 
-    py::class_<Recording>(m, "Recording", "A recording of the events feed into a timeline file (see Client.start_recording).")
+    py::class_<Recording>(m, "Recording",
+        "A recording of the events feed into a timeline file (see Client.start_recording).")
         .def("stop", &Recording::stop, py::arg("settle") = 3.0,
-            "Waits up to `settle` s for the daemon to report the last changes, ends the recording and returns the counts.")
+            "Waits up to `settle` s for the daemon to report the last changes, ends the recording "
+            "and returns the counts.")
         .def_property_readonly("active", &Recording::active)
         .def_property_readonly("path", &Recording::path);
 
-    py::class_<PyClient>(m, "Client", "A connection to glassboxd's API socket (engine::api::Client).")
-        .def(py::init<const std::string&>(), py::arg("host"), "host: unix:///path/to.sock or an absolute socket path.")
+    py::class_<PyClient>(
+        m, "Client", "A connection to glassboxd's API socket (engine::api::Client).")
+        .def(py::init<const std::string&>(), py::arg("host"),
+            "host: unix:///path/to.sock or an absolute socket path.")
         .def_property_readonly("socket_path", &PyClient::socket_path)
-        .def("request", &PyClient::request, py::arg("method"), py::arg("path"), py::arg("body") = py::none(),
-            py::arg("content_type") = "", py::arg("timeout") = Timeout(k_default_timeout), py::arg("versioned") = true,
-            "One API request; returns the JSON answer (or text, or None). Error statuses raise glassbox exceptions.")
+        .def("request", &PyClient::request, py::arg("method"), py::arg("path"),
+            py::arg("body") = py::none(), py::arg("content_type") = "",
+            py::arg("timeout") = Timeout(k_default_timeout), py::arg("versioned") = true,
+            "One API request; returns the JSON answer (or text, or None). Error statuses raise "
+            "glassbox exceptions.")
         .def("ping", &PyClient::ping, py::arg("timeout") = Timeout(k_default_timeout))
-        .def("exec_run", &PyClient::exec_run, py::arg("container"), py::arg("cmd"), py::arg("tty") = false,
-            py::arg("user") = "", py::arg("environment") = py::none(), py::arg("workdir") = "", py::arg("privileged") = false,
-            py::arg("detach") = false, py::arg("timeout") = Timeout(),
+        .def("exec_run", &PyClient::exec_run, py::arg("container"), py::arg("cmd"),
+            py::arg("tty") = false, py::arg("user") = "", py::arg("environment") = py::none(),
+            py::arg("workdir") = "", py::arg("privileged") = false, py::arg("detach") = false,
+            py::arg("timeout") = Timeout(),
             "Runs a command in a container; returns (exit_code, stdout bytes, stderr bytes).")
         .def("state", &PyClient::state, py::arg("container") = "", py::arg("kind") = "",
-            py::arg("generation") = std::optional<std::uint64_t>(), py::arg("timeout") = Timeout(k_default_timeout),
+            py::arg("generation") = std::optional<std::uint64_t>(),
+            py::arg("timeout") = Timeout(k_default_timeout),
             "A fresh snapshot (or the kept one with `generation`), optionally narrowed.")
-        .def("diff", &PyClient::diff, py::arg("query"), py::arg("timeout") = Timeout(k_default_timeout),
+        .def("diff", &PyClient::diff, py::arg("query"),
+            py::arg("timeout") = Timeout(k_default_timeout),
             "GET /glassbox/v1/state/diff with these query parameters; returns (Diff, extras dict).")
         .def("features", &PyClient::features, py::arg("timeout") = Timeout(k_default_timeout),
             "The kernel feature probe the daemon ran.")
-        .def("open_stream", &PyClient::open_stream, py::arg("method"), py::arg("path"), py::arg("mode") = "json",
-            py::arg("body") = py::none(), py::arg("body_file") = "", py::arg("content_type") = "",
-            py::arg("timeout") = Timeout(), py::arg("versioned") = true)
+        .def("open_stream", &PyClient::open_stream, py::arg("method"), py::arg("path"),
+            py::arg("mode") = "json", py::arg("body") = py::none(), py::arg("body_file") = "",
+            py::arg("content_type") = "", py::arg("timeout") = Timeout(),
+            py::arg("versioned") = true)
         .def("start_recording", &PyClient::start_recording, py::arg("path"), py::arg("all") = false,
             py::arg("timeout") = Timeout(30.0),
-            "Starts recording the events feed (with snapshots) into a timeline file; returns once the first snapshot is written.");
+            "Starts recording the events feed (with snapshots) into a timeline file; returns once "
+            "the first snapshot is written.");
 }
 
 } // namespace glassbox_py

@@ -65,7 +65,8 @@ std::string_view kind_name(engine::ErrorKind kind)
 void register_errors(py::module_& m)
 {
     auto base = make_class(m, "GlassboxError", PyExc_Exception,
-        "Base of every glassbox error. Attributes: kind (str), status (HTTP status, 0 if local), errno.");
+        "Base of every glassbox error. Attributes: kind (str), status (HTTP status, 0 if local), "
+        "errno.");
     classes()["System"] = base;
     auto single = [&](const char* name, const char* doc) {
         classes()[name] = make_class(m, name, base, doc);
@@ -74,9 +75,12 @@ void register_errors(py::module_& m)
         classes()[name] = make_class(m, name, py::make_tuple(base, py::handle(builtin)), doc);
     };
     single("NotFound", "No such container, image, volume, network or lesson (HTTP 404).");
-    single("Conflict", "The name is taken, or the object is in a state that forbids the call (HTTP 409).");
-    with_builtin("InvalidArgument", PyExc_ValueError, "The request was malformed: a bad spec, option or value (HTTP 400).");
-    single("KernelFeatureMissing", "This kernel lacks what the call needs, e.g. CONFIG_IPVLAN (HTTP 501).");
+    single("Conflict",
+        "The name is taken, or the object is in a state that forbids the call (HTTP 409).");
+    with_builtin("InvalidArgument", PyExc_ValueError,
+        "The request was malformed: a bad spec, option or value (HTTP 400).");
+    single("KernelFeatureMissing",
+        "This kernel lacks what the call needs, e.g. CONFIG_IPVLAN (HTTP 501).");
     with_builtin("Timeout", PyExc_TimeoutError, "The call did not finish within its timeout.");
     single("DaemonUnavailable", "No glassbox daemon answers on the socket.");
     single("PermissionDenied", "The daemon refused the call (HTTP 403).");

@@ -23,7 +23,8 @@ namespace py = pybind11;
 void register_errors(py::module_& m);
 
 // Raises the exception class for `kind` (unknown kinds raise the base class).
-[[noreturn]] void raise_error(std::string_view kind, const std::string& message, int status = 0, int error_number = 0);
+[[noreturn]] void raise_error(
+    std::string_view kind, const std::string& message, int status = 0, int error_number = 0);
 
 // Raises the exception for an engine Error returned by api::Client (connection failures become
 // DaemonUnavailable, the daemon's "Error response from daemon: " prefix is dropped).

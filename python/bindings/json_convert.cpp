@@ -23,7 +23,8 @@ py::object to_python(const nlohmann::json& json)
     case nlohmann::json::value_t::string: {
         const auto& text = json.get_ref<const std::string&>();
         // Container output can be any bytes; never fail a whole answer over one bad byte.
-        PyObject* decoded = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
+        PyObject* decoded
+            = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
         if (decoded == nullptr)
             throw py::error_already_set();
         return py::reinterpret_steal<py::object>(decoded);
@@ -68,7 +69,8 @@ nlohmann::json from_python(const py::handle& value)
         auto object = nlohmann::json::object();
         for (const auto& [key, item] : value.cast<py::dict>()) {
             if (!py::isinstance<py::str>(key))
-                throw py::type_error("JSON object keys must be str, not " + std::string(py::str(key.get_type().attr("__name__"))));
+                throw py::type_error("JSON object keys must be str, not "
+                    + std::string(py::str(key.get_type().attr("__name__"))));
             object[key.cast<std::string>()] = from_python(item);
         }
         return object;
@@ -79,7 +81,8 @@ nlohmann::json from_python(const py::handle& value)
             array.push_back(from_python(item));
         return array;
     }
-    throw py::type_error("cannot send a " + std::string(py::str(value.get_type().attr("__name__"))) + " to the daemon as JSON");
+    throw py::type_error("cannot send a " + std::string(py::str(value.get_type().attr("__name__")))
+        + " to the daemon as JSON");
 }
 
 } // namespace glassbox_py

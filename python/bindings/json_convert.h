@@ -14,7 +14,8 @@ namespace py = pybind11;
 // objects -> dict. Needs the GIL.
 py::object to_python(const nlohmann::json& json);
 
-// None, bool, int, float, str, bytes (as UTF-8 text), list/tuple, dict with str keys. Needs the GIL.
+// None, bool, int, float, str, bytes (as UTF-8 text), list/tuple, dict with str keys. Needs the
+// GIL.
 nlohmann::json from_python(const py::handle& value);
 
 } // namespace glassbox_py

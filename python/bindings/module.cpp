@@ -2,8 +2,9 @@
 // the daemon's Unix socket) behind calls that release the GIL, honour a timeout and stop on Ctrl-C,
 // and the engine's snapshot types (engine/state) as Python classes. The docker-SDK-shaped layer,
 // rich display and notebooks' conveniences are pure Python in python/glassbox/.
-#include "python/bindings/errors.h"
 #include "python/bindings/module.h"
+
+#include "python/bindings/errors.h"
 
 PYBIND11_MODULE(_glassbox, m)
 {

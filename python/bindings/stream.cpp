@@ -84,7 +84,8 @@ void run_stream(engine::api::Client& client, const StreamRequest& request, Strea
                     continue;
                 auto json = nlohmann::json::parse(line, nullptr, false);
                 if (json.is_discarded()) {
-                    failure = engine::Error::invalid("daemon sent a line that is not JSON: " + line.substr(0, 200));
+                    failure = engine::Error::invalid(
+                        "daemon sent a line that is not JSON: " + line.substr(0, 200));
                     return false;
                 }
                 if (!shared.push(Piece { 0, {}, std::move(json) }))
@@ -108,7 +109,8 @@ void run_stream(engine::api::Client& client, const StreamRequest& request, Strea
             if (size >= 0)
                 body.length = static_cast<std::uint64_t>(size);
             int fd = file.get();
-            body.source = [fd, path = request.body_file](char* buffer, size_t capacity) -> engine::Result<size_t> {
+            body.source = [fd, path = request.body_file](
+                              char* buffer, size_t capacity) -> engine::Result<size_t> {
                 for (;;) {
                     ssize_t got = ::read(fd, buffer, capacity);
                     if (got >= 0)
@@ -125,7 +127,8 @@ void run_stream(engine::api::Client& client, const StreamRequest& request, Strea
         auto streamed = client.stream(request.method, request.path, body, sink);
         if (!streamed.ok() && !failure)
             failure = streamed.release_error();
-        if (!failure && request.mode == StreamMode::JsonLines && pending.find_first_not_of(" \r\t\n") != std::string::npos) {
+        if (!failure && request.mode == StreamMode::JsonLines
+            && pending.find_first_not_of(" \r\t\n") != std::string::npos) {
             auto json = nlohmann::json::parse(pending, nullptr, false);
             if (!json.is_discarded())
                 shared.push(Piece { 0, {}, std::move(json) });
@@ -191,7 +194,8 @@ py::object Stream::next()
         {
             py::gil_scoped_release release;
             std::unique_lock lock(m_shared->mutex);
-            m_shared->changed.wait_for(lock, k_slice, [&] { return m_shared->done || !m_shared->pieces.empty() || m_shared->closed; });
+            m_shared->changed.wait_for(lock, k_slice,
+                [&] { return m_shared->done || !m_shared->pieces.empty() || m_shared->closed; });
             if (!m_shared->pieces.empty()) {
                 piece = std::move(m_shared->pieces.front());
                 m_shared->pieces.pop_front();
@@ -221,7 +225,9 @@ py::object Stream::next()
             close();
             throw py::error_already_set();
         }
-        if (m_timeout && std::chrono::steady_clock::now() - m_started >= std::chrono::duration<double>(*m_timeout)) {
+        if (m_timeout
+            && std::chrono::steady_clock::now() - m_started
+                >= std::chrono::duration<double>(*m_timeout)) {
             close();
             std::ostringstream seconds;
             seconds << *m_timeout;

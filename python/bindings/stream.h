@@ -21,17 +21,17 @@ namespace glassbox_py {
 namespace py = pybind11;
 
 enum class StreamMode {
-    Raw,         // bytes as they arrive
-    JsonLines,   // one dict per non-empty line
+    Raw, // bytes as they arrive
+    JsonLines, // one dict per non-empty line
     Multiplexed, // (stream, bytes) per frame payload: 1 stdout, 2 stderr (Tty=false logs, attach)
 };
 
 struct StreamRequest {
     std::string method;
-    std::string path;             // Full path, already versioned.
+    std::string path; // Full path, already versioned.
     std::string content_type;
-    std::string body;             // Sent as is when body_file is empty.
-    std::string body_file;        // Streamed from this file (tar uploads of any size).
+    std::string body; // Sent as is when body_file is empty.
+    std::string body_file; // Streamed from this file (tar uploads of any size).
     StreamMode mode { StreamMode::Raw };
     std::optional<double> timeout; // Whole stream, seconds; none = until it ends.
 };
