@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "engine/base/safe_path.h"
 #include "engine/base/sha256.h"
 #include "engine/base/strings.h"
 
@@ -151,45 +151,25 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, m
     std::string relative = clean_relative_path(path);
     if (relative.empty())
         relative = ".";
-    struct open_how how { };
-    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-    how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    long fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how);
-    if (fd < 0) {
-        int code = errno;
+    auto fd = safe_path::open_in_root(root_fd, relative, flags, safe_path::InRoot, mode);
+    if (!fd.ok()) {
+        int code = fd.error().code();
         if (code == ENOENT)
             return Error::not_found("no such file or directory: /" + clean_relative_path(path));
         return Error::from_errno("open /" + clean_relative_path(path), code);
     }
-    return UniqueFd(static_cast<int>(fd));
+    return fd;
 }
 
 Result<UniqueFd> make_dirs_in_root(int root_fd, const std::string& path, uid_t uid, gid_t gid)
 {
-    std::string cleaned = clean_relative_path(path);
-    std::string prefix;
-    auto current = TRY(open_in_root(root_fd, "", O_RDONLY | O_DIRECTORY));
-    if (cleaned.empty())
-        return current;
-    for (const auto& element : strings::split(cleaned, '/')) {
-        prefix = join_path(prefix, element);
-        auto next = open_in_root(root_fd, prefix, O_RDONLY | O_DIRECTORY);
-        if (next.ok()) {
-            current = next.release_value();
-            continue;
-        }
-        if (next.error().kind() != ErrorKind::NotFound)
-            return next.release_error();
-        // The parent is a directory we hold; create the element in it (no symlink is followed
-        // by mkdirat for the final element).
-        if (::mkdirat(current.get(), element.c_str(), 0755) != 0 && errno != EEXIST)
-            return Error::from_errno("mkdir /" + prefix, errno);
-        if (::fchownat(current.get(), element.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-            return Error::from_errno("chown /" + prefix, errno);
-        current = TRY(open_in_root(root_fd, prefix, O_RDONLY | O_DIRECTORY));
-    }
-    return current;
+    // Each directory the walk creates belongs to the COPY's --chown owner (root by default).
+    return safe_path::make_dirs_in_root(root_fd, clean_relative_path(path), 0755,
+        [&](int parent_fd, const std::string& name, const std::string& shown) -> Result<void> {
+            if (::fchownat(parent_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+                return Error::from_errno("chown " + shown, errno);
+            return Ok {};
+        });
 }
 
 Result<std::vector<TreeEntry>> list_tree(int root_fd, const std::string& path, const DockerIgnore* ignore)

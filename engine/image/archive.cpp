@@ -7,7 +7,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 
 #include "engine/base/fd.h"
 #include "engine/base/fs.h"
+#include "engine/base/safe_path.h"
 #include "engine/base/sha256.h"
 #include "engine/base/strings.h"
 #include "engine/image/config.h"
@@ -46,13 +46,10 @@ Result<UniqueFd> open_in_archive(int root_fd, const std::string& path, const std
     for (auto& part : strings::split(path, '/'))
         if (part == "..")
             return Error::invalid("invalid path in " + field + ": \"" + path + "\" leaves the archive");
-    open_how how {};
-    how.flags = O_RDONLY | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
-    if (fd < 0)
-        return Error::from_errno("open " + path + " (from " + field + ")", errno).with_context("load");
-    UniqueFd out(static_cast<int>(fd));
+    auto opened = safe_path::open_in_root(root_fd, path, O_RDONLY, safe_path::NoSymlinks);
+    if (!opened.ok())
+        return Error::from_errno("open " + path + " (from " + field + ")", opened.error().code()).with_context("load");
+    auto out = opened.release_value();
     struct stat st { };
     if (::fstat(out.get(), &st) != 0 || !S_ISREG(st.st_mode))
         return Error::invalid(path + " (from " + field + ") is not a regular file");

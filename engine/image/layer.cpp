@@ -11,7 +11,6 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "engine/base/fd.h"
+#include "engine/base/safe_path.h"
 #include "engine/base/sha256.h"
 #include "engine/base/strings.h"
 
@@ -99,33 +99,8 @@ Result<ReadArchive> open_reader(const std::string& path, Format format)
     return a;
 }
 
-long openat2_call(int dirfd, const std::string& path, std::uint64_t flags, std::uint64_t resolve)
-{
-    open_how how {};
-    how.flags = flags;
-    how.resolve = resolve;
-    return ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
-}
-
-constexpr std::uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-
-// Splits an entry name into components, dropping "" and "." and letting ".." pop a component
-// but never climb above the root: "/../victim" becomes {"victim"}, "dir/../foo" {"foo"}.
-std::vector<std::string> clean_components(std::string_view name)
-{
-    std::vector<std::string> out;
-    for (auto& part : strings::split(name, '/')) {
-        if (part.empty() || part == ".")
-            continue;
-        if (part == "..") {
-            if (!out.empty())
-                out.pop_back();
-            continue;
-        }
-        out.push_back(part);
-    }
-    return out;
-}
+// Entry names are cleaned as safe_path does: "/../victim" is {"victim"}, "dir/../foo" {"foo"}.
+using safe_path::clean_components;
 
 std::string join_path(const std::vector<std::string>& parts, size_t count)
 {
@@ -139,31 +114,16 @@ std::string join_path(const std::vector<std::string>& parts, size_t count)
 }
 
 // Opens the directory made of the first `count` components inside the root, creating missing
-// directories (0755) one level at a time with mkdirat on an already-resolved parent fd.
+// directories (0755) one level at a time (safe_path::make_dirs_in_root).
 Result<UniqueFd> open_dir_in_root(int root_fd, const std::vector<std::string>& parts, size_t count, bool create)
 {
     auto full = join_path(parts, count);
-    long fd = openat2_call(root_fd, full, O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root);
-    if (fd >= 0)
-        return UniqueFd(static_cast<int>(fd));
-    if (errno != ENOENT || !create)
-        return Error::from_errno("open directory " + full + " in layer", errno);
-    UniqueFd current(static_cast<int>(openat2_call(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root)));
-    if (!current.valid())
-        return Error::from_errno("open layer root", errno);
-    for (size_t i = 0; i < count; ++i) {
-        auto prefix = join_path(parts, i + 1);
-        long next = openat2_call(root_fd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root);
-        if (next < 0 && errno == ENOENT) {
-            if (::mkdirat(current.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST)
-                return Error::from_errno("mkdir " + prefix + " in layer", errno);
-            next = openat2_call(root_fd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root);
-        }
-        if (next < 0)
-            return Error::from_errno("open directory " + prefix + " in layer", errno);
-        current.reset(static_cast<int>(next));
-    }
-    return current;
+    auto opened = create ? safe_path::make_dirs_in_root(root_fd, full, 0755)
+                         : safe_path::open_in_root(root_fd, full, O_RDONLY | O_DIRECTORY);
+    if (!opened.ok())
+        return Error::from_errno((create ? "create directory " : "open directory ") + full + " in layer",
+            opened.error().code());
+    return opened;
 }
 
 // The names in an open directory, without "." and "..".
@@ -378,9 +338,10 @@ Result<void> Unpacker::apply(archive* a, archive_entry* entry)
         // "./" or an entry whose ".." climb ends at the root: only a directory may describe it.
         if (type != AE_IFDIR || is_link)
             return Error::invalid("entry \"" + raw_name + "\" resolves to the layer root and is not a directory");
-        UniqueFd root(static_cast<int>(openat2_call(m_root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root)));
-        if (!root.valid())
-            return Error::from_errno("open layer root", errno);
+        auto opened = safe_path::open_in_root(m_root_fd, ".", O_RDONLY | O_DIRECTORY);
+        if (!opened.ok())
+            return Error::from_errno("open layer root", opened.error().code());
+        auto root = opened.release_value();
         TRY(set_metadata_fd(root.get(), entry, "/", false));
         m_dir_times.push_back({ ".", { archive_entry_mtime(entry), archive_entry_mtime_nsec(entry) } });
         return Ok {};
@@ -455,10 +416,10 @@ Result<void> Unpacker::finish()
 {
     for (auto it = m_dir_times.rbegin(); it != m_dir_times.rend(); ++it) {
         // RESOLVE_NO_SYMLINKS: a directory replaced by a symlink later in the tar is skipped.
-        long fd = openat2_call(m_root_fd, it->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
-        if (fd < 0)
+        auto opened = safe_path::open_in_root(m_root_fd, it->path, O_RDONLY | O_DIRECTORY, safe_path::NoSymlinks);
+        if (!opened.ok())
             continue;
-        UniqueFd dir(static_cast<int>(fd));
+        auto dir = opened.release_value();
         timespec times[2] = { it->mtime, it->mtime };
         ::futimens(dir.get(), times);
     }

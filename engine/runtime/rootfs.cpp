@@ -3,7 +3,6 @@
 #include "engine/runtime/rootfs.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,6 +12,7 @@
 #include <array>
 #include <cerrno>
 
+#include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
 
 namespace engine::runtime {
@@ -23,13 +23,11 @@ constexpr unsigned long k_proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 Result<UniqueFd> openat2_in_root(int root_fd, const std::string& relative, std::uint64_t extra_resolve)
 {
-    open_how how {};
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
-    long fd = ::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof(how));
-    if (fd < 0)
-        return Error::from_errno("open " + (relative.empty() ? std::string("/") : "/" + relative) + " in the rootfs", errno);
-    return UniqueFd(static_cast<int>(fd));
+    auto fd = safe_path::open_in_root(root_fd, relative, O_PATH, extra_resolve);
+    if (!fd.ok())
+        return Error::from_errno("open " + (relative.empty() ? std::string("/") : "/" + relative) + " in the rootfs",
+            fd.error().code());
+    return fd;
 }
 
 bool is_directory(int fd)
@@ -62,11 +60,11 @@ Result<void> bind_mount(sys::Kernel& kernel, int root_fd, const std::string& sou
 Result<std::string> system_dir(const std::string& rootfs, int root_fd, const std::string& name)
 {
     auto relative = name.substr(1);
-    auto fd = openat2_in_root(root_fd, relative, RESOLVE_NO_SYMLINKS);
+    auto fd = openat2_in_root(root_fd, relative, safe_path::NoSymlinks);
     if (!fd.ok() && fd.error().code() == ENOENT) {
         if (::mkdirat(root_fd, relative.c_str(), 0755) != 0 && errno != EEXIST)
             return Error::from_errno("create " + name + " in the rootfs", errno);
-        fd = openat2_in_root(root_fd, relative, RESOLVE_NO_SYMLINKS);
+        fd = openat2_in_root(root_fd, relative, safe_path::NoSymlinks);
     }
     if (!fd.ok()) {
         if (fd.error().code() == ELOOP)
