@@ -204,16 +204,16 @@ Topology build_topology(const Snapshot& snapshot, const TopologyOptions& options
         if (link.peer_index && link.peer_netns) {
             if (const auto* peer = find(link.peer_netns, link.peer_index)) {
                 if (std::make_pair(link.netns, link.index) < std::make_pair(link.peer_netns, link.peer_index))
-                    topology.edges.push_back({ n, *peer, EdgeKind::VethPair });
+                    topology.edges.push_back({ n, *peer, EdgeKind::VethPair, {} });
             }
         }
         if (link.master_index) {
             if (const auto* bridge = find(link.netns, link.master_index))
-                topology.edges.push_back({ n, *bridge, EdgeKind::BridgePort });
+                topology.edges.push_back({ n, *bridge, EdgeKind::BridgePort, {} });
         }
         if (link.parent_index) {
             if (const auto* parent = find(link.parent_netns ? link.parent_netns : link.netns, link.parent_index))
-                topology.edges.push_back({ n, *parent, EdgeKind::Parent });
+                topology.edges.push_back({ n, *parent, EdgeKind::Parent, {} });
         }
     }
     return topology;
@@ -252,8 +252,9 @@ void layout_topology(Topology& topology)
         set(agnode_ptr, "height", std::to_string(node.size.y / 72.0));
         nodes.push_back(agnode_ptr);
     }
+    std::vector<Agedge_t*> edges;
     for (const auto& edge : topology.edges)
-        agedge(graph, nodes[edge.from], nodes[edge.to], nullptr, 1);
+        edges.push_back(agedge(graph, nodes[edge.from], nodes[edge.to], nullptr, 1));
 
     if (gvLayout(graphviz(), graph, "dot") != 0) {
         topology.layout_error = "Graphviz dot layout failed; links shown in a grid";
@@ -267,6 +268,15 @@ void layout_topology(Topology& topology)
     };
     for (size_t n = 0; n < topology.nodes.size(); ++n)
         topology.nodes[n].center = flip(ND_coord(nodes[n]).x, ND_coord(nodes[n]).y);
+    // Edge routes: Graphviz keeps them off other nodes, so lines do not cross link boxes.
+    for (size_t e = 0; e < edges.size(); ++e) {
+        const splines* route = edges[e] ? ED_spl(edges[e]) : nullptr;
+        if (!route || route->size < 1 || route->list[0].size < 4)
+            continue;
+        const bezier& curve = route->list[0];
+        for (int i = 0; i < curve.size; ++i)
+            topology.edges[e].route.push_back(flip(curve.list[i].x, curve.list[i].y));
+    }
     for (size_t b = 0; b < topology.boxes.size(); ++b) {
         boxf box = GD_bb(clusters[b]);
         topology.boxes[b].min = flip(box.LL.x, box.UR.y);

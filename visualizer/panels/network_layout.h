@@ -36,6 +36,9 @@ struct TopologyEdge {
     size_t from { 0 };                // Node indices.
     size_t to { 0 };
     EdgeKind kind { EdgeKind::VethPair };
+    // Graphviz's route for the edge: cubic Bezier segments, 1 + 3n points, in pixels, y down.
+    // Empty when there is none (then a straight line joins the two centres).
+    std::vector<ImVec2> route;
 };
 
 struct TopologyBox {

@@ -162,7 +162,13 @@ void draw_network_panel(const Snapshot& snapshot, NetworkPanelState& state, cons
             : edge.kind == EdgeKind::BridgePort        ? IM_COL32(120, 170, 255, 255)
                                                        : IM_COL32(220, 120, 220, 255);
         float thickness = (lit ? 4.0F : 2.0F) * std::max(zoom, 0.5F);
-        draw->AddLine(at(from.center), at(to.center), colour, thickness);
+        if (edge.route.size() >= 4) {
+            for (size_t i = 0; i + 3 < edge.route.size(); i += 3)
+                draw->AddBezierCubic(at(edge.route[i]), at(edge.route[i + 1]), at(edge.route[i + 2]), at(edge.route[i + 3]),
+                    colour, thickness, 12);
+        } else {
+            draw->AddLine(at(from.center), at(to.center), colour, thickness);
+        }
     }
     for (size_t n = 0; n < topology.nodes.size(); ++n) {
         const auto& node = topology.nodes[n];
