@@ -5,6 +5,7 @@ Timeout, DaemonUnavailable), timeouts and interrupting a blocked call."""
 import json
 import os
 import re
+import shutil
 import signal
 import tempfile
 import threading
@@ -72,6 +73,7 @@ def test_connect_starts_an_embedded_daemon_when_asked(daemon):
         client.stop_daemon()
     assert client.daemon_process.returncode is not None
     assert harness.mounts_under(tmp) == []
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_run_detached_then_stop_wait_restart_kill_remove(gb, image, name):
