@@ -280,3 +280,91 @@ def test_docker_compose_drives_the_same_project(daemon, project_dir):
         down = run("down", "-v", "-t", "1")
     assert down.returncode == 0, down.stdout + down.stderr
     assert project_containers(daemon, project="gbdc") == {}
+
+
+# [SECTION] More verbs on small projects of their own.
+
+def small_project(files):
+    path = tempfile.mkdtemp(prefix="gb-compose-small-")
+    for name, text in files.items():
+        with open(os.path.join(path, name), "w") as f:
+            f.write(text)
+    return path
+
+
+def test_attached_up_prints_prefixed_output_and_returns_when_services_end(daemon):
+    path = small_project({"compose.yaml": f"services:\n  hello:\n    image: {daemon.tag}\n    command: echo hi from hello\n"})
+    try:
+        result = compose(daemon, path, "up", project="gbattach", timeout=60)
+
+        assert result.returncode == 0, result.stderr
+        assert "gbattach-hello-1  | hi from hello" in result.stdout, result.stdout
+        logs = compose(daemon, path, "logs", "hello", project="gbattach")
+        assert "gbattach-hello-1  | hi from hello" in logs.stdout, logs.stdout + logs.stderr
+    finally:
+        compose(daemon, path, "down", project="gbattach")
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def test_unhealthy_dependency_stops_up_with_a_clear_error(daemon):
+    text = (f"services:\n  sick:\n    image: {daemon.tag}\n"
+            "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 0.2; done\"]\n"
+            "    healthcheck:\n      test: [\"CMD\", \"false\"]\n      interval: 200ms\n      retries: 2\n"
+            f"  web:\n    image: {daemon.tag}\n    command: [\"true\"]\n"
+            "    depends_on:\n      sick:\n        condition: service_healthy\n")
+    path = small_project({"compose.yaml": text})
+    try:
+        result = compose(daemon, path, "up", "-d", project="gbsick")
+
+        assert result.returncode != 0
+        assert "dependency failed to start: container gbsick-sick-1 is unhealthy" in result.stderr, result.stderr
+        assert "web" not in project_containers(daemon, project="gbsick")
+        sick = inspect(daemon, "gbsick-sick-1")["State"]["Health"]
+        assert sick["Status"] == "unhealthy" and sick["FailingStreak"] >= 2
+    finally:
+        compose(daemon, path, "down", "-t", "1", project="gbsick")
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def test_stop_start_restart_and_ps_follow_the_services(daemon):
+    text = (f"services:\n  one:\n    image: {daemon.tag}\n"
+            "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 0.2; done\"]\n")
+    path = small_project({"compose.yaml": text})
+    try:
+        assert compose(daemon, path, "up", "-d", project="gbverbs").returncode == 0
+        first_start = inspect(daemon, "gbverbs-one-1")["State"]["StartedAt"]
+
+        stop = compose(daemon, path, "stop", project="gbverbs")
+        stopped = inspect(daemon, "gbverbs-one-1")["State"]["Status"]
+        ps_running = compose(daemon, path, "ps", project="gbverbs").stdout
+        ps_all = compose(daemon, path, "ps", "-a", project="gbverbs").stdout
+        start = compose(daemon, path, "start", project="gbverbs")
+        restarted = compose(daemon, path, "restart", "-t", "1", project="gbverbs")
+
+        assert stop.returncode == 0 and stopped == "exited"
+        assert "gbverbs-one-1" not in ps_running and "gbverbs-one-1" in ps_all
+        assert start.returncode == 0 and restarted.returncode == 0
+        state = inspect(daemon, "gbverbs-one-1")["State"]
+        assert state["Status"] == "running" and state["StartedAt"] > first_start
+    finally:
+        compose(daemon, path, "down", "-t", "1", project="gbverbs")
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def test_up_build_builds_the_service_image_and_down_rmi_local_removes_it(daemon):
+    path = small_project({
+        "compose.yaml": "services:\n  made:\n    build: .\n    command: cat /built\n",
+        "Dockerfile": f"FROM {daemon.tag}\nRUN echo built-by-compose > /built\n",
+    })
+    try:
+        up = compose(daemon, path, "up", "--build", project="gbbuild", timeout=300)
+
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "gbbuild-made-1  | built-by-compose" in up.stdout, up.stdout
+        assert daemon.request("GET", "/v1.41/images/gbbuild-made/json")[0] == 200
+        down = compose(daemon, path, "down", "--rmi", "local", project="gbbuild")
+        assert down.returncode == 0, down.stderr
+        assert daemon.request("GET", "/v1.41/images/gbbuild-made/json")[0] == 404
+    finally:
+        compose(daemon, path, "down", "--rmi", "local", project="gbbuild")
+        shutil.rmtree(path, ignore_errors=True)
