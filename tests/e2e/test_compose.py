@@ -321,6 +321,10 @@ def test_unhealthy_dependency_stops_up_with_a_clear_error(daemon):
         assert "web" not in project_containers(daemon, project="gbsick")
         sick = inspect(daemon, "gbsick-sick-1")["State"]["Health"]
         assert sick["Status"] == "unhealthy" and sick["FailingStreak"] >= 2
+        status, body = daemon.request("GET", "/v1.41/events?since=0&until=%d" % (int(time.time()) + 1))
+        actions = [e["Action"] for e in map(json.loads, body.decode().splitlines())
+                   if e.get("Actor", {}).get("Attributes", {}).get("name") == "gbsick-sick-1"]
+        assert "health_status: unhealthy" in actions, actions
     finally:
         compose(daemon, path, "down", "-t", "1", project="gbsick")
         shutil.rmtree(path, ignore_errors=True)
@@ -368,3 +372,24 @@ def test_up_build_builds_the_service_image_and_down_rmi_local_removes_it(daemon)
     finally:
         compose(daemon, path, "down", "--rmi", "local", project="gbbuild")
         shutil.rmtree(path, ignore_errors=True)
+
+
+def test_docker_cli_health_flags_reach_the_daemon(daemon, docker_cli):
+    name = "gbhealth-cli"
+    run = daemon.docker("run", "-d", "--name", name, "--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms",
+                        "--health-retries", "50", daemon.tag, "sh", "-c",
+                        "trap 'exit 0' TERM; touch /tmp/ok; while true; do sleep 0.2; done")
+    try:
+        assert run.returncode == 0, run.stderr
+        deadline = time.monotonic() + 20
+        status = ""
+        while time.monotonic() < deadline and status != "healthy":
+            status = daemon.docker("inspect", "--format", "{{.State.Health.Status}}", name).stdout.strip()
+            time.sleep(0.2)
+        assert status == "healthy"
+        assert "(healthy)" in daemon.docker("ps", "--filter", "name=" + name).stdout
+        assert daemon.docker("ps", "-q", "--filter", "health=healthy", "--filter", "name=" + name).stdout.strip()
+        assert daemon.docker("inspect", "--format", "{{json .Config.Healthcheck.Test}}", name).stdout.strip() == \
+            '["CMD-SHELL","test -f /tmp/ok"]'
+    finally:
+        daemon.docker("rm", "-f", name)
