@@ -1,0 +1,132 @@
+// The default seccomp filter on the real kernel: each check runs in a forked child that loads
+// the filter and reports the errno of one system call, so the test process itself stays
+// unfiltered. Covers the argument rules that are easy to get wrong (personality's allowed
+// values, clone's namespace flags, socket families) and the CAP_SYS_ADMIN exception.
+#include "engine/runtime/seccomp.h"
+
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+
+#include <gtest/gtest.h>
+
+using namespace engine;
+
+namespace {
+
+constexpr std::uint64_t k_no_caps = 0;
+constexpr std::uint64_t k_sys_admin = std::uint64_t { 1 } << CAP_SYS_ADMIN;
+
+// Runs `call` in a child under the default filter; returns its errno (0 on success), or -1
+// when the filter could not be loaded.
+int errno_under_filter(const std::function<long()>& call, std::uint64_t capabilities = k_no_caps)
+{
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        if (!runtime::apply_seccomp_profile(runtime::k_default_seccomp_profile, capabilities).ok())
+            ::_exit(255);
+        errno = 0;
+        long rc = call();
+        ::_exit(rc < 0 ? (errno & 0x7f) : 0);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+class SeccompTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root (CAP_SYS_ADMIN loads a filter without no_new_privs)";
+    }
+};
+
+} // namespace
+
+TEST_F(SeccompTest, PersonalityAllowsOnlyDockersValues)
+{
+    for (unsigned long allowed : { 0x0UL, 0x8UL, 0x20000UL, 0x20008UL, 0xffffffffUL })
+        EXPECT_EQ(errno_under_filter([=] { return static_cast<long>(::personality(allowed)); }), 0) << std::hex << allowed;
+    for (unsigned long refused : { 0x400000UL, 0x40000UL, 0x1UL, 0x400008UL, 0x80000000UL, 0xfffffff7UL, 0xfffdffffUL,
+             0xfffdfff7UL, 0x1ffffffffUL })
+        EXPECT_EQ(errno_under_filter([=] { return static_cast<long>(::personality(refused)); }), EPERM) << std::hex << refused;
+}
+
+TEST_F(SeccompTest, CloneWithNamespaceFlagsNeedsSysAdminButForkWorks)
+{
+    auto clone_flags = [](unsigned long flags) {
+        return [flags] {
+            long pid = ::syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+            if (pid == 0)
+                ::_exit(0);
+            if (pid > 0)
+                ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+            return pid;
+        };
+    };
+
+    EXPECT_EQ(errno_under_filter(clone_flags(0)), 0);
+    EXPECT_EQ(errno_under_filter(clone_flags(CLONE_NEWUSER)), EPERM);
+    EXPECT_EQ(errno_under_filter(clone_flags(CLONE_NEWNS)), EPERM);
+    EXPECT_EQ(errno_under_filter(clone_flags(CLONE_NEWNET | CLONE_NEWPID)), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return static_cast<long>(::unshare(CLONE_NEWUTS)); }), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_clone3, nullptr, 0); }), ENOSYS);
+    // With CAP_SYS_ADMIN, as under Docker, the namespace calls pass the filter.
+    EXPECT_EQ(errno_under_filter([] { return static_cast<long>(::unshare(CLONE_NEWUTS)); }, k_sys_admin), 0);
+    EXPECT_EQ(errno_under_filter(clone_flags(CLONE_NEWNS), k_sys_admin), 0);
+}
+
+TEST_F(SeccompTest, SocketFamiliesAlgAndVsockAreRefused)
+{
+    auto socket_of = [](int family, int type) {
+        return [=] {
+            int fd = ::socket(family, type, 0);
+            if (fd >= 0)
+                ::close(fd);
+            return static_cast<long>(fd);
+        };
+    };
+
+    EXPECT_EQ(errno_under_filter(socket_of(AF_VSOCK, SOCK_STREAM)), EPERM);
+    EXPECT_EQ(errno_under_filter(socket_of(AF_ALG, SOCK_SEQPACKET)), EPERM);
+    EXPECT_EQ(errno_under_filter(socket_of(AF_UNIX, SOCK_STREAM)), 0);
+    EXPECT_EQ(errno_under_filter(socket_of(AF_INET, SOCK_DGRAM)), 0);
+}
+
+TEST_F(SeccompTest, EveryListedCallIsRefusedAndOrdinaryCallsAreNot)
+{
+    auto refused = runtime::default_refused_syscalls();
+    ASSERT_GT(refused.size(), 40u);
+
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_keyctl, 0, -3, 0); }), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_io_uring_setup, 1, nullptr); }), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_bpf, 0, nullptr, 0); }), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_mount, "none", "/", "tmpfs", 0, nullptr); }), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return static_cast<long>(::getppid()); }), 0);
+    EXPECT_EQ(errno_under_filter([] { return static_cast<long>(::setuid(0)); }), 0);
+}
+
+TEST_F(SeccompTest, ProfileChoiceFollowsPrivilegedAndSecurityOpt)
+{
+    EXPECT_EQ(runtime::seccomp_profile_for(false, {}), runtime::k_default_seccomp_profile);
+    EXPECT_EQ(runtime::seccomp_profile_for(true, {}), "");
+    EXPECT_EQ(runtime::seccomp_profile_for(false, { "seccomp=unconfined" }), "");
+    EXPECT_EQ(runtime::seccomp_profile_for(false, { "seccomp:unconfined" }), "");
+    EXPECT_EQ(runtime::seccomp_profile_for(false, { "label=disable", "seccomp=default" }), runtime::k_default_seccomp_profile);
+    auto custom = runtime::seccomp_profile_for(false, { "seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}" });
+    auto applied = runtime::apply_seccomp_profile(custom, 0);
+    ASSERT_FALSE(applied.ok());
+    EXPECT_EQ(applied.error().kind(), ErrorKind::Unsupported);
+}
