@@ -12,8 +12,14 @@ namespace engine::compose {
 
 namespace {
 
-bool name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool name_start(char c)
+{
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool name_char(char c)
+{
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 Error bad_format(std::string_view text)
 {
@@ -22,7 +28,8 @@ Error bad_format(std::string_view text)
 }
 
 // Resolves the inside of one "${...}" (without the braces).
-Result<std::string> resolve_braced(std::string_view inner, std::string_view whole, const Environment& env)
+Result<std::string> resolve_braced(
+    std::string_view inner, std::string_view whole, const Environment& env)
 {
     size_t i = 0;
     if (inner.empty() || !name_start(inner[0]))
@@ -52,7 +59,8 @@ Result<std::string> resolve_braced(std::string_view inner, std::string_view whol
     case '?':
         if (present)
             return found->second;
-        return Error::invalid("required variable " + name + " is missing a value: " + TRY(interpolate(rest, env)));
+        return Error::invalid(
+            "required variable " + name + " is missing a value: " + TRY(interpolate(rest, env)));
     case '+':
         if (present)
             return interpolate(rest, env);
@@ -116,8 +124,8 @@ Result<std::string> interpolate(std::string_view text, const Environment& env)
     return out;
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> parse_env_lines(std::string_view text,
-    const std::string& file_name)
+Result<std::vector<std::pair<std::string, std::string>>> parse_env_lines(
+    std::string_view text, const std::string& file_name)
 {
     std::vector<std::pair<std::string, std::string>> out;
     int line_number = 0;
@@ -130,9 +138,11 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_env_lines(std::st
             line = strings::trim(line.substr(7));
         auto eq = line.find('=');
         std::string key = strings::trim(line.substr(0, eq));
-        if (key.empty() || !name_start(key[0])
-            || std::find_if(key.begin(), key.end(), [](char c) { return !name_char(c) && c != '.' && c != '-'; }) != key.end())
-            return Error::invalid(file_name + ":" + std::to_string(line_number) + ": invalid variable name \"" + key + "\"");
+        if (key.empty() || !name_start(key[0]) || std::find_if(key.begin(), key.end(), [](char c) {
+                return !name_char(c) && c != '.' && c != '-';
+            }) != key.end())
+            return Error::invalid(file_name + ":" + std::to_string(line_number)
+                + ": invalid variable name \"" + key + "\"");
         if (eq == std::string::npos) {
             // A bare KEY in an env file means "unset" to Compose; keep it out.
             continue;
@@ -142,7 +152,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_env_lines(std::st
             char quote = value[0];
             auto close = value.find(quote, 1);
             if (close == std::string::npos)
-                return Error::invalid(file_name + ":" + std::to_string(line_number) + ": " + key + ": unterminated quoted value");
+                return Error::invalid(file_name + ":" + std::to_string(line_number) + ": " + key
+                    + ": unterminated quoted value");
             std::string inner = value.substr(1, close - 1);
             if (quote == '"') {
                 std::string unescaped;

@@ -26,7 +26,7 @@ Result<std::string> interpolate(std::string_view text, const Environment& env);
 Result<Environment> parse_env_file(std::string_view text, const std::string& file_name);
 
 // Like parse_env_file but keeps the order of the file (env_file entries keep theirs).
-Result<std::vector<std::pair<std::string, std::string>>> parse_env_lines(std::string_view text,
-    const std::string& file_name);
+Result<std::vector<std::pair<std::string, std::string>>> parse_env_lines(
+    std::string_view text, const std::string& file_name);
 
 } // namespace engine::compose

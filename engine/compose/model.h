@@ -21,7 +21,7 @@ struct Location {
 };
 
 struct BuildSpec {
-    std::string context;    // Absolute path (relative ones are resolved against the project dir).
+    std::string context; // Absolute path (relative ones are resolved against the project dir).
     std::string dockerfile; // As written ("Dockerfile" when absent), relative to the context.
     std::map<std::string, std::string> args;
     std::string target;
@@ -29,16 +29,16 @@ struct BuildSpec {
 
 // One published port ("127.0.0.1:8080:80/udp" or the long form).
 struct PortSpec {
-    std::string host_ip;    // "" = every address.
-    std::string published;  // "" = let the daemon pick.
+    std::string host_ip; // "" = every address.
+    std::string published; // "" = let the daemon pick.
     int target { 0 };
     std::string protocol { "tcp" };
 };
 
 // One mount of a service ("data:/var/lib/db:ro", "./site:/www", or the long form).
 struct ServiceVolume {
-    std::string type;       // "volume", "bind" or "tmpfs".
-    std::string source;     // Volume key for "volume" ("" = anonymous), absolute host path for "bind".
+    std::string type; // "volume", "bind" or "tmpfs".
+    std::string source; // Volume key for "volume" ("" = anonymous), absolute host path for "bind".
     std::string target;
     bool read_only { false };
     bool no_copy { false };
@@ -46,14 +46,16 @@ struct ServiceVolume {
 };
 
 struct ServiceNetwork {
-    std::string name;       // The key under the top-level `networks`.
+    std::string name; // The key under the top-level `networks`.
     std::vector<std::string> aliases;
     std::string ipv4_address;
 };
 
 struct Dependency {
     std::string service;
-    std::string condition { "service_started" }; // service_started|service_healthy|service_completed_successfully
+    std::string condition {
+        "service_started"
+    }; // service_started|service_healthy|service_completed_successfully
     bool required { true };
     Location location;
 };
@@ -69,8 +71,8 @@ struct Healthcheck {
 };
 
 struct ServiceSecret {
-    std::string source;     // The key under the top-level `secrets`.
-    std::string target;     // File name under /run/secrets (or an absolute path).
+    std::string source; // The key under the top-level `secrets`.
+    std::string target; // File name under /run/secrets (or an absolute path).
 };
 
 struct Service {
@@ -78,17 +80,17 @@ struct Service {
     Location location;
     std::string image;
     std::optional<BuildSpec> build;
-    std::optional<std::vector<std::string>> command;    // nullopt: the image's CMD.
+    std::optional<std::vector<std::string>> command; // nullopt: the image's CMD.
     std::optional<std::vector<std::string>> entrypoint; // nullopt: the image's ENTRYPOINT.
     // KEY=VALUE in the order written; env_file entries first, `environment` overrides them.
     std::vector<std::string> environment;
     std::vector<PortSpec> ports;
-    std::vector<std::string> expose;                    // "80", "53/udp".
+    std::vector<std::string> expose; // "80", "53/udp".
     std::vector<ServiceVolume> volumes;
-    std::vector<ServiceNetwork> networks;               // Empty: the project's "default" network.
-    bool network_list_written { false };                // `networks:` present (even if empty).
+    std::vector<ServiceNetwork> networks; // Empty: the project's "default" network.
+    bool network_list_written { false }; // `networks:` present (even if empty).
     std::vector<Dependency> depends_on;
-    std::string restart;                                // "", "no", "always", "on-failure[:N]", "unless-stopped".
+    std::string restart; // "", "no", "always", "on-failure[:N]", "unless-stopped".
     std::optional<Healthcheck> healthcheck;
     std::optional<bool> init;
     std::string stop_signal;
@@ -99,9 +101,9 @@ struct Service {
     std::string container_name;
     std::map<std::string, std::string> labels;
     std::vector<ServiceSecret> secrets;
-    std::vector<std::string> tmpfs;                     // "/run" or "/run:size=64m".
-    std::int64_t memory_limit { 0 };                    // Bytes; deploy.resources.limits.memory.
-    std::int64_t nano_cpus { 0 };                       // deploy.resources.limits.cpus * 1e9.
+    std::vector<std::string> tmpfs; // "/run" or "/run:size=64m".
+    std::int64_t memory_limit { 0 }; // Bytes; deploy.resources.limits.memory.
+    std::int64_t nano_cpus { 0 }; // deploy.resources.limits.cpus * 1e9.
     bool tty { false };
     bool stdin_open { false };
 };
@@ -113,10 +115,10 @@ struct IpamPool {
 };
 
 struct Network {
-    std::string key;                                    // As written under `networks`.
-    std::string name;                                   // Real name: PROJECT_key, `name:` or the external name.
+    std::string key; // As written under `networks`.
+    std::string name; // Real name: PROJECT_key, `name:` or the external name.
     bool external { false };
-    std::string driver;                                 // "" = bridge.
+    std::string driver; // "" = bridge.
     std::map<std::string, std::string> driver_opts;
     std::string ipam_driver;
     std::vector<IpamPool> ipam_config;
@@ -127,26 +129,26 @@ struct Network {
 
 struct Volume {
     std::string key;
-    std::string name;                                   // PROJECT_key, `name:` or the external name.
+    std::string name; // PROJECT_key, `name:` or the external name.
     bool external { false };
     std::string driver;
-    std::map<std::string, std::string> driver_opts;     // type=none,o=bind,device=/path for a bind.
+    std::map<std::string, std::string> driver_opts; // type=none,o=bind,device=/path for a bind.
     std::map<std::string, std::string> labels;
     Location location;
 };
 
 struct Secret {
     std::string key;
-    std::string file;                                   // Absolute path of the secret's file.
+    std::string file; // Absolute path of the secret's file.
     Location location;
 };
 
 struct Project {
-    std::string name;                                   // Normalised as Compose does.
-    std::string working_dir;                            // Absolute; relative paths resolve here.
-    std::vector<std::string> files;                     // The compose files read, in order.
-    std::vector<Service> services;                      // In file order.
-    std::vector<Network> networks;                      // Declared ones, plus "default" when used.
+    std::string name; // Normalised as Compose does.
+    std::string working_dir; // Absolute; relative paths resolve here.
+    std::vector<std::string> files; // The compose files read, in order.
+    std::vector<Service> services; // In file order.
+    std::vector<Network> networks; // Declared ones, plus "default" when used.
     std::vector<Volume> volumes;
     std::vector<Secret> secrets;
 

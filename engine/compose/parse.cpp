@@ -26,16 +26,30 @@ namespace stdfs = std::filesystem;
 // [SECTION] Project lookups.
 
 template<typename T>
-static const T* find_by(const std::vector<T>& items, const std::string& wanted, std::string T::*field)
+static const T* find_by(
+    const std::vector<T>& items, const std::string& wanted, std::string T::*field)
 {
-    auto it = std::find_if(items.begin(), items.end(), [&](const T& item) { return item.*field == wanted; });
+    auto it = std::find_if(
+        items.begin(), items.end(), [&](const T& item) { return item.*field == wanted; });
     return it == items.end() ? nullptr : &*it;
 }
 
-const Service* Project::service(const std::string& wanted) const { return find_by(services, wanted, &Service::name); }
-const Network* Project::network(const std::string& key) const { return find_by(networks, key, &Network::key); }
-const Volume* Project::volume(const std::string& key) const { return find_by(volumes, key, &Volume::key); }
-const Secret* Project::secret(const std::string& key) const { return find_by(secrets, key, &Secret::key); }
+const Service* Project::service(const std::string& wanted) const
+{
+    return find_by(services, wanted, &Service::name);
+}
+const Network* Project::network(const std::string& key) const
+{
+    return find_by(networks, key, &Network::key);
+}
+const Volume* Project::volume(const std::string& key) const
+{
+    return find_by(volumes, key, &Volume::key);
+}
+const Secret* Project::secret(const std::string& key) const
+{
+    return find_by(secrets, key, &Secret::key);
+}
 
 // [SECTION] Small value parsers.
 
@@ -44,7 +58,8 @@ std::string normalize_project_name(std::string_view name)
     std::string out;
     for (char c : name) {
         char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if ((lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') || lower == '_' || lower == '-')
+        if ((lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') || lower == '_'
+            || lower == '-')
             out += lower;
     }
     auto first = out.find_first_not_of("_-");
@@ -77,7 +92,8 @@ Result<std::vector<std::string>> split_command(std::string_view text)
         } else if (c == '"') {
             size_t j = i + 1;
             for (; j < text.size() && text[j] != '"'; ++j) {
-                if (text[j] == '\\' && j + 1 < text.size() && (text[j + 1] == '"' || text[j + 1] == '\\'))
+                if (text[j] == '\\' && j + 1 < text.size()
+                    && (text[j + 1] == '"' || text[j + 1] == '\\'))
                     ++j;
                 word += text[j];
             }
@@ -95,17 +111,22 @@ Result<std::vector<std::string>> split_command(std::string_view text)
 
 Result<std::int64_t> parse_duration_ns(std::string_view text)
 {
-    auto bad = [&] { return Error::invalid("invalid duration \"" + std::string(text) + "\" (use e.g. 10s, 1m30s, 500ms)"); };
+    auto bad = [&] {
+        return Error::invalid(
+            "invalid duration \"" + std::string(text) + "\" (use e.g. 10s, 1m30s, 500ms)");
+    };
     if (text.empty())
         return bad();
     // A bare number is seconds for the old file format; Compose accepts it too.
-    if (std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    if (std::all_of(text.begin(), text.end(),
+            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
         return static_cast<std::int64_t>(std::stoll(std::string(text))) * 1000000000LL;
     double total = 0;
     size_t i = 0;
     while (i < text.size()) {
         size_t start = i;
-        while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+        while (i < text.size()
+            && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
             ++i;
         if (start == i)
             return bad();
@@ -141,10 +162,14 @@ Result<std::int64_t> parse_duration_ns(std::string_view text)
 
 Result<std::int64_t> parse_bytes(std::string_view text)
 {
-    auto bad = [&] { return Error::invalid("invalid size \"" + std::string(text) + "\" (use e.g. 512m, 1g, 1048576)"); };
+    auto bad = [&] {
+        return Error::invalid(
+            "invalid size \"" + std::string(text) + "\" (use e.g. 512m, 1g, 1048576)");
+    };
     std::string lower = strings::to_lower(strings::trim(text));
     size_t i = 0;
-    while (i < lower.size() && (std::isdigit(static_cast<unsigned char>(lower[i])) || lower[i] == '.'))
+    while (
+        i < lower.size() && (std::isdigit(static_cast<unsigned char>(lower[i])) || lower[i] == '.'))
         ++i;
     if (i == 0)
         return bad();
@@ -214,12 +239,17 @@ public:
     {
     }
 
-    [[nodiscard]] Location at(const YAML::Node& node) const { return { m_file, node.Mark().line + 1 }; }
+    [[nodiscard]] Location at(const YAML::Node& node) const
+    {
+        return { m_file, node.Mark().line + 1 };
+    }
 
-    [[nodiscard]] Error fail(const YAML::Node& node, const std::string& path, const std::string& message) const
+    [[nodiscard]] Error fail(
+        const YAML::Node& node, const std::string& path, const std::string& message) const
     {
         int line = node.Mark().line + 1;
-        return Error::invalid(m_file + ":" + (line > 0 ? std::to_string(line) : std::string("?")) + ": " + path + ": " + message);
+        return Error::invalid(m_file + ":" + (line > 0 ? std::to_string(line) : std::string("?"))
+            + ": " + path + ": " + message);
     }
 
     Result<void> expect_map(const YAML::Node& node, const std::string& path) const
@@ -230,7 +260,8 @@ public:
     }
 
     // Checks every key of a mapping against `known` (x- extension keys are always allowed).
-    Result<void> check_keys(const YAML::Node& node, const std::string& path, const std::set<std::string>& known) const
+    Result<void> check_keys(
+        const YAML::Node& node, const std::string& path, const std::set<std::string>& known) const
     {
         TRY(expect_map(node, path));
         for (auto it = node.begin(); it != node.end(); ++it) {
@@ -241,7 +272,8 @@ public:
                 continue;
             if (!known.contains(key)) {
                 std::vector<std::string> names(known.begin(), known.end());
-                return fail(it->first, path + "." + key, "unknown key (known here: " + strings::join(names, ", ") + ")");
+                return fail(it->first, path + "." + key,
+                    "unknown key (known here: " + strings::join(names, ", ") + ")");
             }
         }
         return Ok {};
@@ -289,7 +321,8 @@ public:
     // A list of strings; a single string is accepted where Compose accepts one (`split`: shell
     // words for command/entrypoint, else one item).
     enum class Single { Reject, OneItem, ShellWords };
-    Result<std::vector<std::string>> strings_list(const YAML::Node& node, const std::string& path, Single single) const
+    Result<std::vector<std::string>> strings_list(
+        const YAML::Node& node, const std::string& path, Single single) const
     {
         std::vector<std::string> out;
         if (node.IsScalar() && single != Single::Reject) {
@@ -311,7 +344,8 @@ public:
     }
 
     // `labels`, `driver_opts`, build `args`: a mapping, or a list of KEY=VALUE.
-    Result<std::map<std::string, std::string>> string_map(const YAML::Node& node, const std::string& path) const
+    Result<std::map<std::string, std::string>> string_map(
+        const YAML::Node& node, const std::string& path) const
     {
         std::map<std::string, std::string> out;
         if (node.IsNull())
@@ -319,7 +353,8 @@ public:
         if (node.IsSequence()) {
             for (auto& entry : TRY(strings_list(node, path, Single::Reject))) {
                 auto eq = entry.find('=');
-                out[entry.substr(0, eq)] = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
+                out[entry.substr(0, eq)]
+                    = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
             }
             return out;
         }
@@ -369,7 +404,9 @@ Result<BuildSpec> parse_build(const Walker& w, const YAML::Node& node, const std
         build.context = w.resolve_path(TRY(w.string(node, path)));
         return build;
     }
-    TRY(w.check_keys(node, path, { "context", "dockerfile", "args", "target", "labels", "network", "shm_size", "cache_from" }));
+    TRY(w.check_keys(node, path,
+        { "context", "dockerfile", "args", "target", "labels", "network", "shm_size",
+            "cache_from" }));
     if (node["context"])
         build.context = w.resolve_path(TRY(w.string(node["context"], path + ".context")));
     else
@@ -414,10 +451,12 @@ Result<PortSpec> parse_short_port(const Walker& w, const YAML::Node& node, const
     }
     std::uint64_t number = 0;
     if (!strings::parse_uint(target, number) || number == 0 || number > 65535)
-        return w.fail(node, path, "invalid container port \"" + target + "\" in \"" + TRY(w.string(node, path)) + "\"");
+        return w.fail(node, path,
+            "invalid container port \"" + target + "\" in \"" + TRY(w.string(node, path)) + "\"");
     port.target = static_cast<int>(number);
     if (!port.published.empty() && (!strings::parse_uint(port.published, number) || number > 65535))
-        return w.fail(node, path, "invalid published port \"" + port.published + "\" (ranges are not supported)");
+        return w.fail(node, path,
+            "invalid published port \"" + port.published + "\" (ranges are not supported)");
     return port;
 }
 
@@ -425,7 +464,8 @@ Result<PortSpec> parse_port(const Walker& w, const YAML::Node& node, const std::
 {
     if (!node.IsMap())
         return parse_short_port(w, node, path);
-    TRY(w.check_keys(node, path, { "target", "published", "host_ip", "protocol", "mode", "name", "app_protocol" }));
+    TRY(w.check_keys(node, path,
+        { "target", "published", "host_ip", "protocol", "mode", "name", "app_protocol" }));
     PortSpec port;
     if (!node["target"])
         return w.fail(node, path, "a port needs a target");
@@ -441,10 +481,13 @@ Result<PortSpec> parse_port(const Walker& w, const YAML::Node& node, const std::
     return port;
 }
 
-Result<ServiceVolume> parse_service_volume(const Walker& w, const YAML::Node& node, const std::string& path)
+Result<ServiceVolume> parse_service_volume(
+    const Walker& w, const YAML::Node& node, const std::string& path)
 {
     ServiceVolume volume;
-    auto is_path = [](const std::string& s) { return !s.empty() && (s[0] == '/' || s[0] == '.' || s[0] == '~'); };
+    auto is_path = [](const std::string& s) {
+        return !s.empty() && (s[0] == '/' || s[0] == '.' || s[0] == '~');
+    };
     if (!node.IsMap()) {
         auto text = TRY(w.string(node, path));
         auto parts = strings::split(text, ':');
@@ -463,16 +506,21 @@ Result<ServiceVolume> parse_service_volume(const Walker& w, const YAML::Node& no
                         volume.read_only = true;
                     else if (mode == "nocopy")
                         volume.no_copy = true;
-                    else if (mode != "rw" && mode != "z" && mode != "Z" && mode != "cached" && mode != "delegated")
-                        return w.fail(node, path, "unknown mount mode \"" + mode + "\" (ro, rw, nocopy)");
+                    else if (mode != "rw" && mode != "z" && mode != "Z" && mode != "cached"
+                        && mode != "delegated")
+                        return w.fail(
+                            node, path, "unknown mount mode \"" + mode + "\" (ro, rw, nocopy)");
                 }
             }
         }
     } else {
-        TRY(w.check_keys(node, path, { "type", "source", "target", "read_only", "volume", "bind", "tmpfs", "consistency" }));
-        volume.type = node["type"] ? TRY(w.string(node["type"], path + ".type")) : std::string("volume");
+        TRY(w.check_keys(node, path,
+            { "type", "source", "target", "read_only", "volume", "bind", "tmpfs", "consistency" }));
+        volume.type
+            = node["type"] ? TRY(w.string(node["type"], path + ".type")) : std::string("volume");
         if (volume.type != "volume" && volume.type != "bind" && volume.type != "tmpfs")
-            return w.fail(node["type"], path + ".type", "unsupported mount type \"" + volume.type + "\" (volume, bind, tmpfs)");
+            return w.fail(node["type"], path + ".type",
+                "unsupported mount type \"" + volume.type + "\" (volume, bind, tmpfs)");
         if (node["source"])
             volume.source = TRY(w.string(node["source"], path + ".source"));
         if (node["target"])
@@ -485,7 +533,8 @@ Result<ServiceVolume> parse_service_volume(const Walker& w, const YAML::Node& no
                 volume.no_copy = TRY(w.boolean(options["nocopy"], path + ".volume.nocopy"));
         }
         if (const auto options = node["bind"])
-            TRY(w.check_keys(options, path + ".bind", { "propagation", "create_host_path", "selinux" }));
+            TRY(w.check_keys(
+                options, path + ".bind", { "propagation", "create_host_path", "selinux" }));
         if (const auto options = node["tmpfs"]) {
             TRY(w.check_keys(options, path + ".tmpfs", { "size", "mode" }));
             if (options["size"]) {
@@ -497,7 +546,8 @@ Result<ServiceVolume> parse_service_volume(const Walker& w, const YAML::Node& no
         }
     }
     if (volume.target.empty() || volume.target[0] != '/')
-        return w.fail(node, path, "the mount target must be an absolute path, got \"" + volume.target + "\"");
+        return w.fail(
+            node, path, "the mount target must be an absolute path, got \"" + volume.target + "\"");
     if (volume.type == "bind") {
         if (volume.source.empty())
             return w.fail(node, path, "a bind mount needs a source path");
@@ -506,9 +556,11 @@ Result<ServiceVolume> parse_service_volume(const Walker& w, const YAML::Node& no
     return volume;
 }
 
-Result<Healthcheck> parse_healthcheck(const Walker& w, const YAML::Node& node, const std::string& path)
+Result<Healthcheck> parse_healthcheck(
+    const Walker& w, const YAML::Node& node, const std::string& path)
 {
-    TRY(w.check_keys(node, path, { "test", "interval", "timeout", "retries", "start_period", "start_interval", "disable" }));
+    TRY(w.check_keys(node, path,
+        { "test", "interval", "timeout", "retries", "start_period", "start_interval", "disable" }));
     Healthcheck check;
     if (node["disable"])
         check.disable = TRY(w.boolean(node["disable"], path + ".disable"));
@@ -517,8 +569,11 @@ Result<Healthcheck> parse_healthcheck(const Walker& w, const YAML::Node& node, c
             check.test = { "CMD-SHELL", TRY(w.string(test, path + ".test")) };
         } else {
             check.test = TRY(w.strings_list(test, path + ".test", Single::Reject));
-            if (check.test.empty() || (check.test[0] != "CMD" && check.test[0] != "CMD-SHELL" && check.test[0] != "NONE"))
-                return w.fail(test, path + ".test", "a test list starts with CMD, CMD-SHELL or NONE");
+            if (check.test.empty()
+                || (check.test[0] != "CMD" && check.test[0] != "CMD-SHELL"
+                    && check.test[0] != "NONE"))
+                return w.fail(
+                    test, path + ".test", "a test list starts with CMD, CMD-SHELL or NONE");
         }
         if (!check.test.empty() && check.test[0] == "NONE")
             check.disable = true;
@@ -536,13 +591,15 @@ Result<Healthcheck> parse_healthcheck(const Walker& w, const YAML::Node& node, c
     return check;
 }
 
-Result<void> parse_deploy(const Walker& w, const YAML::Node& node, const std::string& path, Service& service)
+Result<void> parse_deploy(
+    const Walker& w, const YAML::Node& node, const std::string& path, Service& service)
 {
     TRY(w.check_keys(node, path, { "resources", "restart_policy", "replicas", "labels" }));
     if (node["replicas"]) {
         auto replicas = TRY(w.integer(node["replicas"], path + ".replicas"));
         if (replicas != 1)
-            return w.fail(node["replicas"], path + ".replicas", "glassbox runs one container per service (replicas: 1)");
+            return w.fail(node["replicas"], path + ".replicas",
+                "glassbox runs one container per service (replicas: 1)");
     }
     const auto resources = node["resources"];
     if (!resources)
@@ -571,7 +628,8 @@ Result<void> parse_deploy(const Walker& w, const YAML::Node& node, const std::st
             cpus = -1;
         }
         if (cpus <= 0)
-            return w.fail(limits["cpus"], limits_path + ".cpus", "expected a positive number of CPUs, got \"" + text + "\"");
+            return w.fail(limits["cpus"], limits_path + ".cpus",
+                "expected a positive number of CPUs, got \"" + text + "\"");
         service.nano_cpus = static_cast<std::int64_t>(std::llround(cpus * 1e9));
     }
     return Ok {};
@@ -612,12 +670,36 @@ Result<void> parse_environment(const Walker& w, const YAML::Node& node, const st
 }
 
 const std::set<std::string> k_service_keys = {
-    "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes",
-    "networks", "depends_on", "restart", "healthcheck", "init", "stop_signal", "stop_grace_period", "user",
-    "working_dir", "hostname", "secrets", "tmpfs", "deploy", "container_name", "labels", "tty", "stdin_open",
+    "image",
+    "build",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "expose",
+    "volumes",
+    "networks",
+    "depends_on",
+    "restart",
+    "healthcheck",
+    "init",
+    "stop_signal",
+    "stop_grace_period",
+    "user",
+    "working_dir",
+    "hostname",
+    "secrets",
+    "tmpfs",
+    "deploy",
+    "container_name",
+    "labels",
+    "tty",
+    "stdin_open",
 };
 
-Result<Service> parse_service(const Walker& w, const std::string& name, const YAML::Node& node, const Environment& env)
+Result<Service> parse_service(
+    const Walker& w, const std::string& name, const YAML::Node& node, const Environment& env)
 {
     const std::string path = "services." + name;
     TRY(w.check_keys(node, path, k_service_keys));
@@ -635,7 +717,8 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
     if (node["command"])
         service.command = TRY(w.strings_list(node["command"], key("command"), Single::ShellWords));
     if (node["entrypoint"])
-        service.entrypoint = TRY(w.strings_list(node["entrypoint"], key("entrypoint"), Single::ShellWords));
+        service.entrypoint
+            = TRY(w.strings_list(node["entrypoint"], key("entrypoint"), Single::ShellWords));
 
     // env_file first, then `environment` on top (Compose's precedence).
     if (const auto files = node["env_file"]) {
@@ -643,35 +726,43 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
             auto resolved = w.resolve_path(file);
             auto text = fs::read_file(resolved);
             if (!text.ok())
-                return w.fail(files, key("env_file"), "cannot read " + resolved + ": " + text.error().describe());
+                return w.fail(files, key("env_file"),
+                    "cannot read " + resolved + ": " + text.error().describe());
             auto lines = parse_env_lines(text.value(), resolved);
             if (!lines.ok())
                 return w.fail(files, key("env_file"), lines.error().message());
             for (auto& [k, v] : lines.value()) {
                 auto value = interpolate(v, env);
                 if (!value.ok())
-                    return w.fail(files, key("env_file"), resolved + ": " + k + ": " + value.error().message());
-                std::erase_if(service.environment, [&](const std::string& e) { return e.substr(0, e.find('=')) == k; });
+                    return w.fail(files, key("env_file"),
+                        resolved + ": " + k + ": " + value.error().message());
+                std::erase_if(service.environment,
+                    [&](const std::string& e) { return e.substr(0, e.find('=')) == k; });
                 service.environment.push_back(k + "=" + value.value());
             }
         }
     }
     if (node["environment"])
-        TRY(parse_environment(w, node["environment"], key("environment"), env, service.environment));
+        TRY(parse_environment(
+            w, node["environment"], key("environment"), env, service.environment));
 
     if (const auto ports = node["ports"]) {
         if (!ports.IsSequence())
-            return w.fail(ports, key("ports"), std::string("expected a list, got ") + kind_name(ports));
+            return w.fail(
+                ports, key("ports"), std::string("expected a list, got ") + kind_name(ports));
         for (size_t i = 0; i < ports.size(); ++i)
-            service.ports.push_back(TRY(parse_port(w, ports[i], key("ports") + "[" + std::to_string(i) + "]")));
+            service.ports.push_back(
+                TRY(parse_port(w, ports[i], key("ports") + "[" + std::to_string(i) + "]")));
     }
     if (node["expose"])
         service.expose = TRY(w.strings_list(node["expose"], key("expose"), Single::Reject));
     if (const auto volumes = node["volumes"]) {
         if (!volumes.IsSequence())
-            return w.fail(volumes, key("volumes"), std::string("expected a list, got ") + kind_name(volumes));
+            return w.fail(
+                volumes, key("volumes"), std::string("expected a list, got ") + kind_name(volumes));
         for (size_t i = 0; i < volumes.size(); ++i)
-            service.volumes.push_back(TRY(parse_service_volume(w, volumes[i], key("volumes") + "[" + std::to_string(i) + "]")));
+            service.volumes.push_back(TRY(parse_service_volume(
+                w, volumes[i], key("volumes") + "[" + std::to_string(i) + "]")));
     }
     if (const auto networks = node["networks"]) {
         service.network_list_written = true;
@@ -685,11 +776,14 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
                 net.name = it->first.Scalar();
                 auto net_path = key("networks") + "." + net.name;
                 if (!it->second.IsNull()) {
-                    TRY(w.check_keys(it->second, net_path, { "aliases", "ipv4_address", "ipv6_address", "priority" }));
+                    TRY(w.check_keys(it->second, net_path,
+                        { "aliases", "ipv4_address", "ipv6_address", "priority" }));
                     if (it->second["aliases"])
-                        net.aliases = TRY(w.strings_list(it->second["aliases"], net_path + ".aliases", Single::Reject));
+                        net.aliases = TRY(w.strings_list(
+                            it->second["aliases"], net_path + ".aliases", Single::Reject));
                     if (it->second["ipv4_address"])
-                        net.ipv4_address = TRY(w.string(it->second["ipv4_address"], net_path + ".ipv4_address"));
+                        net.ipv4_address
+                            = TRY(w.string(it->second["ipv4_address"], net_path + ".ipv4_address"));
                 }
                 service.networks.push_back(std::move(net));
             }
@@ -699,7 +793,8 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
         if (deps.IsSequence()) {
             for (size_t i = 0; i < deps.size(); ++i) {
                 Dependency dep;
-                dep.service = TRY(w.string(deps[i], key("depends_on") + "[" + std::to_string(i) + "]"));
+                dep.service
+                    = TRY(w.string(deps[i], key("depends_on") + "[" + std::to_string(i) + "]"));
                 dep.location = w.at(deps[i]);
                 service.depends_on.push_back(dep);
             }
@@ -713,14 +808,18 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
                 if (!it->second.IsNull()) {
                     TRY(w.check_keys(it->second, dep_path, { "condition", "required", "restart" }));
                     if (it->second["condition"])
-                        dep.condition = TRY(w.string(it->second["condition"], dep_path + ".condition"));
+                        dep.condition
+                            = TRY(w.string(it->second["condition"], dep_path + ".condition"));
                     if (it->second["required"])
-                        dep.required = TRY(w.boolean(it->second["required"], dep_path + ".required"));
+                        dep.required
+                            = TRY(w.boolean(it->second["required"], dep_path + ".required"));
                 }
                 if (dep.condition != "service_started" && dep.condition != "service_healthy"
                     && dep.condition != "service_completed_successfully")
                     return w.fail(it->second["condition"], dep_path + ".condition",
-                        "unknown condition \"" + dep.condition + "\" (service_started, service_healthy, service_completed_successfully)");
+                        "unknown condition \"" + dep.condition
+                            + "\" (service_started, service_healthy, "
+                              "service_completed_successfully)");
                 service.depends_on.push_back(dep);
             }
         }
@@ -729,8 +828,9 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
         service.restart = TRY(w.string(node["restart"], key("restart")));
         auto base = service.restart.substr(0, service.restart.find(':'));
         if (base != "no" && base != "always" && base != "on-failure" && base != "unless-stopped")
-            return w.fail(node["restart"], key("restart"), "unknown restart policy \"" + service.restart
-                + "\" (no, always, on-failure[:N], unless-stopped)");
+            return w.fail(node["restart"], key("restart"),
+                "unknown restart policy \"" + service.restart
+                    + "\" (no, always, on-failure[:N], unless-stopped)");
     }
     if (node["healthcheck"])
         service.healthcheck = TRY(parse_healthcheck(w, node["healthcheck"], key("healthcheck")));
@@ -739,7 +839,8 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
     if (node["stop_signal"])
         service.stop_signal = TRY(w.string(node["stop_signal"], key("stop_signal")));
     if (node["stop_grace_period"])
-        service.stop_grace_period_ns = TRY(w.duration(node["stop_grace_period"], key("stop_grace_period")));
+        service.stop_grace_period_ns
+            = TRY(w.duration(node["stop_grace_period"], key("stop_grace_period")));
     if (node["user"])
         service.user = TRY(w.string(node["user"], key("user")));
     if (node["working_dir"])
@@ -756,12 +857,14 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
         service.stdin_open = TRY(w.boolean(node["stdin_open"], key("stdin_open")));
     if (const auto secrets = node["secrets"]) {
         if (!secrets.IsSequence())
-            return w.fail(secrets, key("secrets"), std::string("expected a list, got ") + kind_name(secrets));
+            return w.fail(
+                secrets, key("secrets"), std::string("expected a list, got ") + kind_name(secrets));
         for (size_t i = 0; i < secrets.size(); ++i) {
             auto item_path = key("secrets") + "[" + std::to_string(i) + "]";
             ServiceSecret secret;
             if (secrets[i].IsMap()) {
-                TRY(w.check_keys(secrets[i], item_path, { "source", "target", "uid", "gid", "mode" }));
+                TRY(w.check_keys(
+                    secrets[i], item_path, { "source", "target", "uid", "gid", "mode" }));
                 secret.source = TRY(w.string(secrets[i]["source"], item_path + ".source"));
                 if (secrets[i]["target"])
                     secret.target = TRY(w.string(secrets[i]["target"], item_path + ".target"));
@@ -783,7 +886,8 @@ Result<Service> parse_service(const Walker& w, const std::string& name, const YA
 // [SECTION] Top-level networks, volumes, secrets.
 
 // `external: true`, or the old `external: {name: x}`.
-Result<void> parse_external(const Walker& w, const YAML::Node& node, const std::string& path, bool& external, std::string& name)
+Result<void> parse_external(const Walker& w, const YAML::Node& node, const std::string& path,
+    bool& external, std::string& name)
 {
     if (node.IsMap()) {
         TRY(w.check_keys(node, path, { "name" }));
@@ -796,7 +900,8 @@ Result<void> parse_external(const Walker& w, const YAML::Node& node, const std::
     return Ok {};
 }
 
-Result<Network> parse_network(const Walker& w, const std::string& key, const YAML::Node& node, const std::string& project)
+Result<Network> parse_network(
+    const Walker& w, const std::string& key, const YAML::Node& node, const std::string& project)
 {
     const std::string path = "networks." + key;
     Network network;
@@ -804,7 +909,9 @@ Result<Network> parse_network(const Walker& w, const std::string& key, const YAM
     network.location = w.at(node);
     std::string explicit_name;
     if (!node.IsNull()) {
-        TRY(w.check_keys(node, path, { "driver", "driver_opts", "ipam", "external", "name", "labels", "internal", "attachable", "enable_ipv6" }));
+        TRY(w.check_keys(node, path,
+            { "driver", "driver_opts", "ipam", "external", "name", "labels", "internal",
+                "attachable", "enable_ipv6" }));
         if (node["driver"])
             network.driver = TRY(w.string(node["driver"], path + ".driver"));
         if (node["driver_opts"])
@@ -816,24 +923,28 @@ Result<Network> parse_network(const Walker& w, const std::string& key, const YAM
         if (node["name"])
             explicit_name = TRY(w.string(node["name"], path + ".name"));
         if (node["external"])
-            TRY(parse_external(w, node["external"], path + ".external", network.external, explicit_name));
+            TRY(parse_external(
+                w, node["external"], path + ".external", network.external, explicit_name));
         if (const auto ipam = node["ipam"]) {
             TRY(w.check_keys(ipam, path + ".ipam", { "driver", "config", "options" }));
             if (ipam["driver"])
                 network.ipam_driver = TRY(w.string(ipam["driver"], path + ".ipam.driver"));
             if (const auto config = ipam["config"]) {
                 if (!config.IsSequence())
-                    return w.fail(config, path + ".ipam.config", std::string("expected a list, got ") + kind_name(config));
+                    return w.fail(config, path + ".ipam.config",
+                        std::string("expected a list, got ") + kind_name(config));
                 for (size_t i = 0; i < config.size(); ++i) {
                     auto pool_path = path + ".ipam.config[" + std::to_string(i) + "]";
-                    TRY(w.check_keys(config[i], pool_path, { "subnet", "gateway", "ip_range", "aux_addresses" }));
+                    TRY(w.check_keys(config[i], pool_path,
+                        { "subnet", "gateway", "ip_range", "aux_addresses" }));
                     IpamPool pool;
                     if (config[i]["subnet"])
                         pool.subnet = TRY(w.string(config[i]["subnet"], pool_path + ".subnet"));
                     if (config[i]["gateway"])
                         pool.gateway = TRY(w.string(config[i]["gateway"], pool_path + ".gateway"));
                     if (config[i]["ip_range"])
-                        pool.ip_range = TRY(w.string(config[i]["ip_range"], pool_path + ".ip_range"));
+                        pool.ip_range
+                            = TRY(w.string(config[i]["ip_range"], pool_path + ".ip_range"));
                     network.ipam_config.push_back(pool);
                 }
             }
@@ -846,7 +957,8 @@ Result<Network> parse_network(const Walker& w, const std::string& key, const YAM
     return network;
 }
 
-Result<Volume> parse_volume(const Walker& w, const std::string& key, const YAML::Node& node, const std::string& project)
+Result<Volume> parse_volume(
+    const Walker& w, const std::string& key, const YAML::Node& node, const std::string& project)
 {
     const std::string path = "volumes." + key;
     Volume volume;
@@ -864,9 +976,11 @@ Result<Volume> parse_volume(const Walker& w, const std::string& key, const YAML:
         if (node["name"])
             explicit_name = TRY(w.string(node["name"], path + ".name"));
         if (node["external"])
-            TRY(parse_external(w, node["external"], path + ".external", volume.external, explicit_name));
+            TRY(parse_external(
+                w, node["external"], path + ".external", volume.external, explicit_name));
         // A bind-backed local volume: its device is relative to the project, as in Compose.
-        if (const auto device = volume.driver_opts.find("device"); device != volume.driver_opts.end() && !device->second.empty())
+        if (const auto device = volume.driver_opts.find("device");
+            device != volume.driver_opts.end() && !device->second.empty())
             device->second = w.resolve_path(device->second);
     }
     if (volume.external)
@@ -885,11 +999,13 @@ Result<void> check_references(const Walker& w, const YAML::Node& root, Project& 
         const auto node = services_node[service.name];
         for (const auto& dep : service.depends_on) {
             if (!project.service(dep.service))
-                return Error::invalid(dep.location.file + ":" + std::to_string(dep.location.line) + ": services."
-                    + service.name + ".depends_on: service \"" + dep.service + "\" is not defined");
+                return Error::invalid(dep.location.file + ":" + std::to_string(dep.location.line)
+                    + ": services." + service.name + ".depends_on: service \"" + dep.service
+                    + "\" is not defined");
             if (dep.service == service.name)
-                return Error::invalid(dep.location.file + ":" + std::to_string(dep.location.line) + ": services."
-                    + service.name + ".depends_on: a service cannot depend on itself");
+                return Error::invalid(dep.location.file + ":" + std::to_string(dep.location.line)
+                    + ": services." + service.name
+                    + ".depends_on: a service cannot depend on itself");
         }
         for (const auto& net : service.networks)
             if (!project.network(net.name) && net.name != "default")
@@ -898,16 +1014,20 @@ Result<void> check_references(const Walker& w, const YAML::Node& root, Project& 
         for (const auto& volume : service.volumes)
             if (volume.type == "volume" && !volume.source.empty() && !project.volume(volume.source))
                 return w.fail(node["volumes"], "services." + service.name + ".volumes",
-                    "named volume \"" + volume.source + "\" is not declared under the top-level volumes");
+                    "named volume \"" + volume.source
+                        + "\" is not declared under the top-level volumes");
         for (const auto& secret : service.secrets)
             if (!project.secret(secret.source))
                 return w.fail(node["secrets"], "services." + service.name + ".secrets",
                     "secret \"" + secret.source + "\" is not declared under the top-level secrets");
     }
     // The implicit default network exists once a service uses it.
-    bool needs_default = std::any_of(project.services.begin(), project.services.end(), [](const Service& s) {
-        return !s.network_list_written || std::any_of(s.networks.begin(), s.networks.end(), [](const ServiceNetwork& n) { return n.name == "default"; });
-    });
+    bool needs_default
+        = std::any_of(project.services.begin(), project.services.end(), [](const Service& s) {
+              return !s.network_list_written
+                  || std::any_of(s.networks.begin(), s.networks.end(),
+                      [](const ServiceNetwork& n) { return n.name == "default"; });
+          });
     if (needs_default && !project.network("default")) {
         Network network;
         network.key = "default";
@@ -925,7 +1045,8 @@ Result<void> check_cycles(const Project& project)
 {
     std::map<std::string, int> state; // 0 new, 1 on the stack, 2 done
     std::vector<std::string> stack;
-    std::function<Result<void>(const Service&)> visit = [&](const Service& service) -> Result<void> {
+    std::function<Result<void>(const Service&)> visit
+        = [&](const Service& service) -> Result<void> {
         state[service.name] = 1;
         stack.push_back(service.name);
         for (const auto& dep : service.depends_on) {
@@ -933,8 +1054,9 @@ Result<void> check_cycles(const Project& project)
                 auto start = std::find(stack.begin(), stack.end(), dep.service);
                 std::vector<std::string> cycle(start, stack.end());
                 cycle.push_back(dep.service);
-                return Error::invalid(dep.location.file + ":" + std::to_string(dep.location.line) + ": services."
-                    + service.name + ".depends_on: dependency cycle: " + strings::join(cycle, " -> "));
+                return Error::invalid(dep.location.file + ":" + std::to_string(dep.location.line)
+                    + ": services." + service.name
+                    + ".depends_on: dependency cycle: " + strings::join(cycle, " -> "));
             }
             if (state[dep.service] == 0)
                 TRY(visit(*project.service(dep.service)));
@@ -954,7 +1076,8 @@ Result<YAML::Node> load_yaml(std::string_view text, const std::string& file_name
     try {
         return YAML::Load(std::string(text));
     } catch (const YAML::Exception& error) {
-        return Error::invalid(file_name + ":" + std::to_string(error.mark.line + 1) + ": " + error.msg);
+        return Error::invalid(
+            file_name + ":" + std::to_string(error.mark.line + 1) + ": " + error.msg);
     }
 }
 
@@ -962,8 +1085,8 @@ Result<YAML::Node> load_yaml(std::string_view text, const std::string& file_name
 
 // [SECTION] Entry points.
 
-Result<Project> parse_project(std::string_view yaml, const std::string& file_name, const std::string& working_dir,
-    const Environment& environment, const std::string& project_name)
+Result<Project> parse_project(std::string_view yaml, const std::string& file_name,
+    const std::string& working_dir, const Environment& environment, const std::string& project_name)
 {
     const YAML::Node root = TRY(load_yaml(yaml, file_name));
     int visits = 0;
@@ -974,7 +1097,8 @@ Result<Project> parse_project(std::string_view yaml, const std::string& file_nam
     Walker w(file_name, working_dir, environment);
     if (root.IsNull())
         return Error::invalid(file_name + ": the file is empty");
-    TRY(w.check_keys(root, "(top level)", { "version", "name", "services", "networks", "volumes", "secrets" }));
+    TRY(w.check_keys(
+        root, "(top level)", { "version", "name", "services", "networks", "volumes", "secrets" }));
 
     Project project;
     project.working_dir = working_dir;
@@ -985,11 +1109,13 @@ Result<Project> parse_project(std::string_view yaml, const std::string& file_nam
     if (project.name.empty())
         project.name = normalize_project_name(stdfs::path(working_dir).filename().string());
     if (project.name.empty())
-        return Error::invalid(file_name + ": cannot derive a project name from \"" + working_dir + "\"; use -p NAME");
+        return Error::invalid(
+            file_name + ": cannot derive a project name from \"" + working_dir + "\"; use -p NAME");
 
     const auto services = root["services"];
     if (!services || services.IsNull())
-        return Error::invalid(file_name + ": no services defined (a compose file needs a top-level services: mapping)");
+        return Error::invalid(file_name
+            + ": no services defined (a compose file needs a top-level services: mapping)");
     TRY(w.expect_map(services, "services"));
     for (auto it = services.begin(); it != services.end(); ++it) {
         auto name = it->first.Scalar();
@@ -1000,12 +1126,14 @@ Result<Project> parse_project(std::string_view yaml, const std::string& file_nam
     if (const auto networks = root["networks"]; networks && !networks.IsNull()) {
         TRY(w.expect_map(networks, "networks"));
         for (auto it = networks.begin(); it != networks.end(); ++it)
-            project.networks.push_back(TRY(parse_network(w, it->first.Scalar(), it->second, project.name)));
+            project.networks.push_back(
+                TRY(parse_network(w, it->first.Scalar(), it->second, project.name)));
     }
     if (const auto volumes = root["volumes"]; volumes && !volumes.IsNull()) {
         TRY(w.expect_map(volumes, "volumes"));
         for (auto it = volumes.begin(); it != volumes.end(); ++it)
-            project.volumes.push_back(TRY(parse_volume(w, it->first.Scalar(), it->second, project.name)));
+            project.volumes.push_back(
+                TRY(parse_volume(w, it->first.Scalar(), it->second, project.name)));
     }
     if (const auto secrets = root["secrets"]; secrets && !secrets.IsNull()) {
         TRY(w.expect_map(secrets, "secrets"));
@@ -1014,7 +1142,8 @@ Result<Project> parse_project(std::string_view yaml, const std::string& file_nam
             auto path = "secrets." + key;
             TRY(w.check_keys(it->second, path, { "file", "name" }));
             if (!it->second["file"])
-                return w.fail(it->second, path, "glassbox supports file secrets only: give `file:`");
+                return w.fail(
+                    it->second, path, "glassbox supports file secrets only: give `file:`");
             Secret secret;
             secret.key = key;
             secret.file = w.resolve_path(TRY(w.string(it->second["file"], path + ".file")));
@@ -1027,7 +1156,8 @@ Result<Project> parse_project(std::string_view yaml, const std::string& file_nam
     return project;
 }
 
-Result<std::string> find_compose_file(const std::string& directory, std::vector<std::string>* skipped)
+Result<std::string> find_compose_file(
+    const std::string& directory, std::vector<std::string>* skipped)
 {
     std::string found;
     for (const auto& name : k_default_file_names) {
@@ -1040,7 +1170,8 @@ Result<std::string> find_compose_file(const std::string& directory, std::vector<
             skipped->push_back(path);
     }
     if (found.empty())
-        return Error::not_found("no compose file in " + directory + " (looked for " + strings::join(k_default_file_names, ", ") + ")");
+        return Error::not_found("no compose file in " + directory + " (looked for "
+            + strings::join(k_default_file_names, ", ") + ")");
     return found;
 }
 
@@ -1052,7 +1183,8 @@ Result<Project> load_project(const LoadOptions& options, LoadReport* report)
     auto cwd = stdfs::current_path(ec).string();
     std::string file;
     if (options.files.size() > 1)
-        return Error::unsupported("glassbox compose reads one compose file; merging several -f files is not supported");
+        return Error::unsupported(
+            "glassbox compose reads one compose file; merging several -f files is not supported");
     if (!options.files.empty()) {
         file = options.files[0];
         if (file != "-" && file[0] != '/')
@@ -1077,7 +1209,8 @@ Result<Project> load_project(const LoadOptions& options, LoadReport* report)
 
     // The interpolation environment: .env first, then the process environment over it.
     Environment env;
-    std::string env_file = options.env_file.empty() ? (stdfs::path(working_dir) / ".env").string() : options.env_file;
+    std::string env_file = options.env_file.empty() ? (stdfs::path(working_dir) / ".env").string()
+                                                    : options.env_file;
     if (fs::exists(env_file)) {
         auto env_text = TRY_CTX(fs::read_file(env_file), "read env file");
         env = TRY(parse_env_file(env_text, env_file));
@@ -1090,7 +1223,8 @@ Result<Project> load_project(const LoadOptions& options, LoadReport* report)
 
     std::string name = normalize_project_name(options.project_name);
     if (!options.project_name.empty() && name.empty())
-        return Error::invalid("invalid project name \"" + options.project_name + "\": use lower-case letters, digits, '-' and '_'");
+        return Error::invalid("invalid project name \"" + options.project_name
+            + "\": use lower-case letters, digits, '-' and '_'");
     if (name.empty())
         if (const auto it = env.find("COMPOSE_PROJECT_NAME"); it != env.end())
             name = normalize_project_name(it->second);

@@ -22,8 +22,10 @@ Result<std::vector<std::string>> start_order(const Project& project)
         for (const auto& service : project.services) {
             if (placed.contains(service.name))
                 continue;
-            bool ready = std::all_of(service.depends_on.begin(), service.depends_on.end(),
-                [&](const Dependency& dep) { return placed.contains(dep.service) || !project.service(dep.service); });
+            bool ready = std::all_of(
+                service.depends_on.begin(), service.depends_on.end(), [&](const Dependency& dep) {
+                    return placed.contains(dep.service) || !project.service(dep.service);
+                });
             if (!ready)
                 continue;
             order.push_back(service.name);
@@ -42,7 +44,8 @@ Result<std::vector<std::string>> start_order(const Project& project)
     return order;
 }
 
-std::vector<std::string> with_dependencies(const Project& project, const std::vector<std::string>& services)
+std::vector<std::string> with_dependencies(
+    const Project& project, const std::vector<std::string>& services)
 {
     std::set<std::string> wanted;
     std::vector<std::string> queue = services;
@@ -76,10 +79,12 @@ std::string image_name(const Project& project, const Service& service)
 
 // [SECTION] The plan.
 
-Result<std::vector<Step>> plan_up(const Project& project, const std::vector<std::string>& services, bool build_all)
+Result<std::vector<Step>> plan_up(
+    const Project& project, const std::vector<std::string>& services, bool build_all)
 {
     auto order = TRY(start_order(project));
-    std::vector<std::string> selected = services.empty() ? order : with_dependencies(project, services);
+    std::vector<std::string> selected
+        = services.empty() ? order : with_dependencies(project, services);
     std::vector<Step> steps;
 
     // Networks and volumes the selected services use, in declaration order.
@@ -109,7 +114,8 @@ Result<std::vector<Step>> plan_up(const Project& project, const std::vector<std:
         bool bind = volume.driver_opts.contains("device");
         steps.push_back({ Step::Kind::CreateVolume, volume.name,
             volume.external ? "use external volume " + volume.name
-                            : "create volume " + volume.name + (bind ? " (bound to " + volume.driver_opts.at("device") + ")" : "") });
+                            : "create volume " + volume.name
+                    + (bind ? " (bound to " + volume.driver_opts.at("device") + ")" : "") });
     }
     for (const auto& name : order) {
         if (std::find(selected.begin(), selected.end(), name) == selected.end())
@@ -117,7 +123,8 @@ Result<std::vector<Step>> plan_up(const Project& project, const std::vector<std:
         const auto& service = *project.service(name);
         if (service.build && (build_all || service.image.empty()))
             steps.push_back({ Step::Kind::BuildImage, image_name(project, service),
-                "build image " + image_name(project, service) + " from " + service.build->context });
+                "build image " + image_name(project, service) + " from "
+                    + service.build->context });
     }
     for (const auto& name : order) {
         if (std::find(selected.begin(), selected.end(), name) == selected.end())
@@ -185,7 +192,9 @@ Json network_create_body(const Project& project, const Network& network)
                 entry["IPRange"] = pool.ip_range;
             config.push_back(entry);
         }
-        body["IPAM"] = { { "Driver", network.ipam_driver.empty() ? "default" : network.ipam_driver }, { "Config", config } };
+        body["IPAM"]
+            = { { "Driver", network.ipam_driver.empty() ? "default" : network.ipam_driver },
+                  { "Config", config } };
     }
     return body;
 }
@@ -223,8 +232,8 @@ static Json endpoint_config(const Service& service, const ServiceNetwork& net)
     return endpoint;
 }
 
-static Json container_body_without_hash(const Project& project, const Service& service, int number, bool oneoff,
-    const std::vector<std::string>& command)
+static Json container_body_without_hash(const Project& project, const Service& service, int number,
+    bool oneoff, const std::vector<std::string>& command)
 {
     Json labels = project_labels(project);
     labels[k_label_service] = service.name;
@@ -254,7 +263,8 @@ static Json container_body_without_hash(const Project& project, const Service& s
 
     Json mounts = Json::array();
     for (const auto& volume : service.volumes) {
-        Json mount { { "Type", volume.type }, { "Target", volume.target }, { "ReadOnly", volume.read_only } };
+        Json mount { { "Type", volume.type }, { "Target", volume.target },
+            { "ReadOnly", volume.read_only } };
         if (volume.type == "volume") {
             if (!volume.source.empty()) {
                 const auto* declared = project.volume(volume.source);
@@ -275,12 +285,14 @@ static Json container_body_without_hash(const Project& project, const Service& s
         if (!declared)
             continue;
         auto target = secret.target[0] == '/' ? secret.target : "/run/secrets/" + secret.target;
-        mounts.push_back({ { "Type", "bind" }, { "Source", declared->file }, { "Target", target }, { "ReadOnly", true } });
+        mounts.push_back({ { "Type", "bind" }, { "Source", declared->file }, { "Target", target },
+            { "ReadOnly", true } });
     }
     Json tmpfs = Json::object();
     for (const auto& entry : service.tmpfs) {
         auto colon = entry.find(':');
-        tmpfs[entry.substr(0, colon)] = colon == std::string::npos ? std::string() : entry.substr(colon + 1);
+        tmpfs[entry.substr(0, colon)]
+            = colon == std::string::npos ? std::string() : entry.substr(colon + 1);
     }
 
     Json restart { { "Name", "no" }, { "MaximumRetryCount", 0 } };
@@ -370,12 +382,14 @@ Json container_create_body(const Project& project, const Service& service, int n
     return body;
 }
 
-std::vector<std::pair<std::string, Json>> extra_network_connects(const Project& project, const Service& service)
+std::vector<std::pair<std::string, Json>> extra_network_connects(
+    const Project& project, const Service& service)
 {
     std::vector<std::pair<std::string, Json>> out;
     for (size_t i = 1; i < service.networks.size(); ++i) {
         const auto& net = service.networks[i];
-        out.emplace_back(network_real_name(project, net.name), Json { { "EndpointConfig", endpoint_config(service, net) } });
+        out.emplace_back(network_real_name(project, net.name),
+            Json { { "EndpointConfig", endpoint_config(service, net) } });
     }
     return out;
 }

@@ -39,25 +39,28 @@ inline constexpr const char* k_compose_version = "2.20.0";
 // anyway is an error naming it.
 Result<std::vector<std::string>> start_order(const Project& project);
 // `services` plus everything they depend on, transitively (for `up web`).
-std::vector<std::string> with_dependencies(const Project& project, const std::vector<std::string>& services);
+std::vector<std::string> with_dependencies(
+    const Project& project, const std::vector<std::string>& services);
 
 struct Step {
     enum class Kind { CreateNetwork, CreateVolume, BuildImage, StartService };
     Kind kind;
-    std::string object;   // The real name: network or volume name, image tag, container name.
-    std::string detail;   // One line for the plan printout.
+    std::string object; // The real name: network or volume name, image tag, container name.
+    std::string detail; // One line for the plan printout.
 };
 
 // The plan for `up` over `services` (all when empty). External networks and volumes appear
 // as "use" steps; BuildImage appears for every service with a build section when `build` is
 // set, else only for build services without an image yet (the caller decides; see plan_up).
-Result<std::vector<Step>> plan_up(const Project& project, const std::vector<std::string>& services, bool build_all);
+Result<std::vector<Step>> plan_up(
+    const Project& project, const std::vector<std::string>& services, bool build_all);
 // The plan as text, one numbered line per step.
 std::string describe_plan(const std::vector<Step>& steps);
 
 // Names as Compose gives them.
 std::string container_name(const Project& project, const Service& service, int number);
-std::string image_name(const Project& project, const Service& service); // `image:` or PROJECT-SERVICE.
+std::string image_name(
+    const Project& project, const Service& service); // `image:` or PROJECT-SERVICE.
 
 // POST /networks/create, /volumes/create and /containers/create bodies.
 Json network_create_body(const Project& project, const Network& network);
@@ -68,7 +71,8 @@ Json volume_create_body(const Project& project, const Volume& volume);
 Json container_create_body(const Project& project, const Service& service, int number, bool oneoff,
     const std::vector<std::string>& command = {});
 // Connect bodies for the service's second and later networks (the first is joined at create).
-std::vector<std::pair<std::string, Json>> extra_network_connects(const Project& project, const Service& service);
+std::vector<std::pair<std::string, Json>> extra_network_connects(
+    const Project& project, const Service& service);
 // The config-hash a fresh container of `service` would carry.
 std::string config_hash(const Project& project, const Service& service);
 

@@ -14,7 +14,8 @@ namespace engine::compose {
 
 using namespace std::chrono_literals;
 
-ProjectOps::ProjectOps(const Project& project, api::Client& client, Reporter reporter, Builder builder)
+ProjectOps::ProjectOps(
+    const Project& project, api::Client& client, Reporter reporter, Builder builder)
     : m_project(project)
     , m_client(client)
     , m_say(std::move(reporter))
@@ -44,7 +45,8 @@ Result<void> ProjectOps::check_services(const std::vector<std::string>& services
     return Ok {};
 }
 
-Result<std::vector<std::string>> ProjectOps::selected(const std::vector<std::string>& services) const
+Result<std::vector<std::string>> ProjectOps::selected(
+    const std::vector<std::string>& services) const
 {
     TRY(check_services(services));
     auto order = TRY(start_order(m_project));
@@ -57,7 +59,8 @@ Result<std::vector<std::string>> ProjectOps::selected(const std::vector<std::str
     return out;
 }
 
-Result<std::vector<Json>> ProjectOps::containers(bool all, const std::vector<std::string>& services, bool oneoff) const
+Result<std::vector<Json>> ProjectOps::containers(
+    bool all, const std::vector<std::string>& services, bool oneoff) const
 {
     TRY(check_services(services));
     api::ContainerListOptions options;
@@ -73,7 +76,8 @@ Result<std::vector<Json>> ProjectOps::containers(bool all, const std::vector<std
         if (!oneoff && labels.value(k_label_oneoff, "False") == "True")
             continue;
         auto service = labels.value(k_label_service, "");
-        if (!services.empty() && std::find(services.begin(), services.end(), service) == services.end())
+        if (!services.empty()
+            && std::find(services.begin(), services.end(), service) == services.end())
             continue;
         out.push_back(entry);
     }
@@ -107,8 +111,10 @@ Result<void> ProjectOps::ensure_networks_and_volumes(const std::vector<Step>& st
             if (existing.error().kind() != ErrorKind::NotFound)
                 return existing.release_error();
             if (network && network->external)
-                return Error::not_found("network " + step.object + " declared as external, but could not be found");
-            TRY_CTX(m_client.create_network(network_create_body(m_project, *network)), "create network " + step.object);
+                return Error::not_found(
+                    "network " + step.object + " declared as external, but could not be found");
+            TRY_CTX(m_client.create_network(network_create_body(m_project, *network)),
+                "create network " + step.object);
             m_say("Network " + step.object + "  Created");
         } else if (step.kind == Step::Kind::CreateVolume) {
             const Volume* volume = nullptr;
@@ -122,7 +128,8 @@ Result<void> ProjectOps::ensure_networks_and_volumes(const std::vector<Step>& st
                 return existing.release_error();
             if (volume && volume->external)
                 return Error::not_found("external volume \"" + step.object + "\" not found");
-            TRY_CTX(m_client.create_volume(volume_create_body(m_project, *volume)), "create volume " + step.object);
+            TRY_CTX(m_client.create_volume(volume_create_body(m_project, *volume)),
+                "create volume " + step.object);
             m_say("Volume \"" + step.object + "\"  Created");
         }
     }
@@ -131,7 +138,8 @@ Result<void> ProjectOps::ensure_networks_and_volumes(const std::vector<Step>& st
 
 // [SECTION] Up.
 
-Result<void> ProjectOps::wait_for(const Service& service, const Dependency& dep, std::chrono::seconds limit)
+Result<void> ProjectOps::wait_for(
+    const Service& service, const Dependency& dep, std::chrono::seconds limit)
 {
     if (dep.condition == "service_started")
         return Ok {};
@@ -147,8 +155,9 @@ Result<void> ProjectOps::wait_for(const Service& service, const Dependency& dep,
     if (dep.condition == "service_completed_successfully") {
         auto result = TRY(m_client.wait_container(id, "not-running"));
         if (result.status_code != 0)
-            return Error::conflict("service \"" + dep.service + "\" didn't complete successfully: exit "
-                + std::to_string(result.status_code) + " (needed by " + service.name + ")");
+            return Error::conflict("service \"" + dep.service
+                + "\" didn't complete successfully: exit " + std::to_string(result.status_code)
+                + " (needed by " + service.name + ")");
         m_say("Container " + name + "  Exited");
         return Ok {};
     }
@@ -166,7 +175,8 @@ Result<void> ProjectOps::wait_for(const Service& service, const Dependency& dep,
             return Ok {};
         }
         if (health == "unhealthy")
-            return Error::conflict("dependency failed to start: container " + name + " is unhealthy");
+            return Error::conflict(
+                "dependency failed to start: container " + name + " is unhealthy");
         if (!state.value("Running", false))
             return Error::conflict("dependency failed to start: container " + name + " exited ("
                 + std::to_string(state.value("ExitCode", 0)) + ")");
@@ -270,13 +280,15 @@ Result<void> ProjectOps::down(const DownOptions& options)
 {
     auto order = TRY(start_order(m_project));
     auto all = TRY(containers(true, {}, true));
-    // Stop dependants first: reverse start order; containers of services no longer in the file last.
+    // Stop dependants first: reverse start order; containers of services no longer in the file
+    // last.
     auto rank = [&](const Json& entry) {
         auto service = entry.value("Labels", Json::object()).value(k_label_service, "");
         auto it = std::find(order.begin(), order.end(), service);
         return it == order.end() ? -1 : static_cast<int>(it - order.begin());
     };
-    std::stable_sort(all.begin(), all.end(), [&](const Json& a, const Json& b) { return rank(a) > rank(b); });
+    std::stable_sort(
+        all.begin(), all.end(), [&](const Json& a, const Json& b) { return rank(a) > rank(b); });
     for (const auto& entry : all) {
         auto id = entry.value("Id", "");
         auto names = entry.value("Names", Json::array());
@@ -314,7 +326,8 @@ Result<void> ProjectOps::down(const DownOptions& options)
     }
     if (!options.remove_images.empty()) {
         if (options.remove_images != "all" && options.remove_images != "local")
-            return Error::invalid("--rmi takes all or local, not \"" + options.remove_images + "\"");
+            return Error::invalid(
+                "--rmi takes all or local, not \"" + options.remove_images + "\"");
         std::set<std::string> images;
         for (const auto& service : m_project.services)
             if (options.remove_images == "all" || service.image.empty())
@@ -337,7 +350,8 @@ Result<void> ProjectOps::start(const std::vector<std::string>& services)
             auto started = m_client.start_container(entry.value("Id", ""));
             if (!started.ok() && started.error().kind() != ErrorKind::NotModified)
                 return started.release_error();
-            m_say("Container " + container_name(m_project, *m_project.service(name), 1) + "  Started");
+            m_say("Container " + container_name(m_project, *m_project.service(name), 1)
+                + "  Started");
         }
     }
     return Ok {};
@@ -351,18 +365,21 @@ Result<void> ProjectOps::stop(const std::vector<std::string>& services, std::opt
             auto stopped = m_client.stop_container(entry.value("Id", ""), timeout);
             if (!stopped.ok() && stopped.error().kind() != ErrorKind::NotModified)
                 return stopped.release_error();
-            m_say("Container " + container_name(m_project, *m_project.service(*it), 1) + "  Stopped");
+            m_say(
+                "Container " + container_name(m_project, *m_project.service(*it), 1) + "  Stopped");
         }
     }
     return Ok {};
 }
 
-Result<void> ProjectOps::restart(const std::vector<std::string>& services, std::optional<int> timeout)
+Result<void> ProjectOps::restart(
+    const std::vector<std::string>& services, std::optional<int> timeout)
 {
     for (const auto& name : TRY(selected(services))) {
         for (const auto& entry : TRY(containers(true, { name }, false))) {
             TRY(m_client.restart_container(entry.value("Id", ""), timeout));
-            m_say("Container " + container_name(m_project, *m_project.service(name), 1) + "  Started");
+            m_say("Container " + container_name(m_project, *m_project.service(name), 1)
+                + "  Started");
         }
     }
     return Ok {};
@@ -370,8 +387,8 @@ Result<void> ProjectOps::restart(const std::vector<std::string>& services, std::
 
 // [SECTION] One-off containers.
 
-Result<std::string> ProjectOps::create_oneoff(const std::string& service_name, const std::vector<std::string>& command,
-    bool tty, bool stdin_open)
+Result<std::string> ProjectOps::create_oneoff(const std::string& service_name,
+    const std::vector<std::string>& command, bool tty, bool stdin_open)
 {
     TRY(check_services({ service_name }));
     const auto& service = *m_project.service(service_name);

@@ -30,20 +30,21 @@ using Reporter = std::function<void(const std::string& line)>;
 
 struct UpOptions {
     std::vector<std::string> services; // Empty: all.
-    bool build { false };              // --build: rebuild every service with a build section.
+    bool build { false }; // --build: rebuild every service with a build section.
     bool force_recreate { false };
     std::chrono::seconds wait_limit { 300 }; // How long a dependency may take to become healthy.
 };
 
 struct DownOptions {
-    bool volumes { false };            // -v: named volumes declared by the project, anonymous ones too.
-    std::string remove_images;         // "", "all" or "local".
+    bool volumes { false }; // -v: named volumes declared by the project, anonymous ones too.
+    std::string remove_images; // "", "all" or "local".
     std::optional<int> timeout;
 };
 
 class ProjectOps {
 public:
-    ProjectOps(const Project& project, api::Client& client, Reporter reporter, Builder builder = {});
+    ProjectOps(
+        const Project& project, api::Client& client, Reporter reporter, Builder builder = {});
 
     Result<void> up(const UpOptions& options);
     Result<void> down(const DownOptions& options);
@@ -55,18 +56,20 @@ public:
 
     // The project's containers (GET /containers/json entries), newest first; `services` limits
     // them, `oneoff` includes `run` containers.
-    Result<std::vector<Json>> containers(bool all, const std::vector<std::string>& services, bool oneoff) const;
+    Result<std::vector<Json>> containers(
+        bool all, const std::vector<std::string>& services, bool oneoff) const;
     // The id of the service's container number `number` (NotFound names the service).
     Result<std::string> service_container(const std::string& service, int number = 1) const;
     // Creates a one-off container for `compose run`: PROJECT-SERVICE-run-<12 hex>, labelled
     // oneoff=True, on the service's networks, with `command` (empty: the service's). Returns
     // its id; the caller attaches and starts it. Networks and volumes are created first.
-    Result<std::string> create_oneoff(const std::string& service, const std::vector<std::string>& command,
-        bool tty, bool stdin_open);
+    Result<std::string> create_oneoff(const std::string& service,
+        const std::vector<std::string>& command, bool tty, bool stdin_open);
 
 private:
     Result<void> ensure_networks_and_volumes(const std::vector<Step>& steps);
-    Result<void> wait_for(const Service& service, const Dependency& dependency, std::chrono::seconds limit);
+    Result<void> wait_for(
+        const Service& service, const Dependency& dependency, std::chrono::seconds limit);
     Result<std::string> converge(const Service& service, bool force_recreate);
     Result<std::vector<std::string>> selected(const std::vector<std::string>& services) const;
     Result<void> check_services(const std::vector<std::string>& services) const;

@@ -54,7 +54,8 @@ void emit_service(YAML::Emitter& out, const Service& s)
         std::map<std::string, std::string> env;
         for (const auto& entry : s.environment) {
             auto eq = entry.find('=');
-            env[entry.substr(0, eq)] = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
+            env[entry.substr(0, eq)]
+                = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
         }
         emit_map(out, "environment", env);
     }
@@ -124,7 +125,8 @@ void emit_service(YAML::Emitter& out, const Service& s)
             if (h.retries)
                 out << YAML::Key << "retries" << YAML::Value << h.retries;
             if (h.start_period_ns)
-                out << YAML::Key << "start_period" << YAML::Value << duration_text(h.start_period_ns);
+                out << YAML::Key << "start_period" << YAML::Value
+                    << duration_text(h.start_period_ns);
         }
         out << YAML::EndMap;
     }
@@ -139,26 +141,29 @@ void emit_service(YAML::Emitter& out, const Service& s)
     scalar("working_dir", s.working_dir);
     scalar("stop_signal", s.stop_signal);
     if (s.stop_grace_period_ns)
-        out << YAML::Key << "stop_grace_period" << YAML::Value << duration_text(*s.stop_grace_period_ns);
+        out << YAML::Key << "stop_grace_period" << YAML::Value
+            << duration_text(*s.stop_grace_period_ns);
     if (s.init)
         out << YAML::Key << "init" << YAML::Value << *s.init;
     emit_map(out, "labels", s.labels);
     if (!s.secrets.empty()) {
         out << YAML::Key << "secrets" << YAML::Value << YAML::BeginSeq;
         for (const auto& secret : s.secrets)
-            out << YAML::BeginMap << YAML::Key << "source" << YAML::Value << secret.source << YAML::Key << "target"
-                << YAML::Value << secret.target << YAML::EndMap;
+            out << YAML::BeginMap << YAML::Key << "source" << YAML::Value << secret.source
+                << YAML::Key << "target" << YAML::Value << secret.target << YAML::EndMap;
         out << YAML::EndSeq;
     }
     if (!s.tmpfs.empty())
         emit_list(out, "tmpfs", s.tmpfs);
     if (s.memory_limit || s.nano_cpus) {
-        out << YAML::Key << "deploy" << YAML::Value << YAML::BeginMap << YAML::Key << "resources" << YAML::Value
-            << YAML::BeginMap << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+        out << YAML::Key << "deploy" << YAML::Value << YAML::BeginMap << YAML::Key << "resources"
+            << YAML::Value << YAML::BeginMap << YAML::Key << "limits" << YAML::Value
+            << YAML::BeginMap;
         if (s.memory_limit)
             out << YAML::Key << "memory" << YAML::Value << std::to_string(s.memory_limit);
         if (s.nano_cpus)
-            out << YAML::Key << "cpus" << YAML::Value << std::to_string(static_cast<double>(s.nano_cpus) / 1e9);
+            out << YAML::Key << "cpus" << YAML::Value
+                << std::to_string(static_cast<double>(s.nano_cpus) / 1e9);
         out << YAML::EndMap << YAML::EndMap << YAML::EndMap;
     }
     out << YAML::EndMap;
@@ -186,7 +191,8 @@ std::string render_yaml(const Project& project)
                 out << YAML::Key << "driver" << YAML::Value << n.driver;
             emit_map(out, "driver_opts", n.driver_opts);
             if (!n.ipam_config.empty()) {
-                out << YAML::Key << "ipam" << YAML::Value << YAML::BeginMap << YAML::Key << "config" << YAML::Value << YAML::BeginSeq;
+                out << YAML::Key << "ipam" << YAML::Value << YAML::BeginMap << YAML::Key << "config"
+                    << YAML::Value << YAML::BeginSeq;
                 for (const auto& pool : n.ipam_config) {
                     out << YAML::BeginMap;
                     if (!pool.subnet.empty())
@@ -218,7 +224,8 @@ std::string render_yaml(const Project& project)
     if (!project.secrets.empty()) {
         out << YAML::Key << "secrets" << YAML::Value << YAML::BeginMap;
         for (const auto& s : project.secrets)
-            out << YAML::Key << s.key << YAML::Value << YAML::BeginMap << YAML::Key << "file" << YAML::Value << s.file << YAML::EndMap;
+            out << YAML::Key << s.key << YAML::Value << YAML::BeginMap << YAML::Key << "file"
+                << YAML::Value << s.file << YAML::EndMap;
         out << YAML::EndMap;
     }
     out << YAML::EndMap;

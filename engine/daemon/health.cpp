@@ -39,30 +39,38 @@ Result<std::optional<HealthConfig>> health_config_from_json(const json& doc)
     HealthConfig config;
     if (auto it = doc.find("Test"); it != doc.end() && !it->is_null()) {
         if (!it->is_array())
-            return Error::invalid("Healthcheck.Test: expected a list of strings, got " + it->dump());
+            return Error::invalid(
+                "Healthcheck.Test: expected a list of strings, got " + it->dump());
         for (const auto& item : *it) {
             if (!item.is_string())
-                return Error::invalid("Healthcheck.Test: expected a list of strings, got " + it->dump());
+                return Error::invalid(
+                    "Healthcheck.Test: expected a list of strings, got " + it->dump());
             config.test.push_back(item.get<std::string>());
         }
     }
-    for (auto [key, field] : { std::pair { "Interval", &config.interval_ns }, std::pair { "Timeout", &config.timeout_ns },
+    for (auto [key, field] : { std::pair { "Interval", &config.interval_ns },
+             std::pair { "Timeout", &config.timeout_ns },
              std::pair { "StartPeriod", &config.start_period_ns } }) {
         auto it = doc.find(key);
         if (it == doc.end() || it->is_null())
             continue;
         if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
-            return Error::invalid(std::string("Healthcheck.") + key + ": expected a duration in nanoseconds, got " + it->dump());
+            return Error::invalid(std::string("Healthcheck.") + key
+                + ": expected a duration in nanoseconds, got " + it->dump());
         *field = it->get<std::int64_t>();
     }
     if (auto it = doc.find("Retries"); it != doc.end() && !it->is_null()) {
         if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
-            return Error::invalid("Healthcheck.Retries: expected a whole number, got " + it->dump());
+            return Error::invalid(
+                "Healthcheck.Retries: expected a whole number, got " + it->dump());
         config.retries = it->get<int>();
     }
-    if (!config.test.empty() && config.test[0] != "CMD" && config.test[0] != "CMD-SHELL" && config.test[0] != "NONE")
-        return Error::invalid("Healthcheck.Test: must start with CMD, CMD-SHELL or NONE, got \"" + config.test[0] + "\"");
-    if (config.test.empty() && !config.interval_ns && !config.timeout_ns && !config.start_period_ns && !config.retries)
+    if (!config.test.empty() && config.test[0] != "CMD" && config.test[0] != "CMD-SHELL"
+        && config.test[0] != "NONE")
+        return Error::invalid("Healthcheck.Test: must start with CMD, CMD-SHELL or NONE, got \""
+            + config.test[0] + "\"");
+    if (config.test.empty() && !config.interval_ns && !config.timeout_ns && !config.start_period_ns
+        && !config.retries)
         return std::optional<HealthConfig> {};
     return std::optional<HealthConfig> { config };
 }
@@ -71,8 +79,10 @@ json health_state_to_json(const HealthState& state)
 {
     json log = json::array();
     for (const auto& probe : state.log)
-        log.push_back({ { "Start", probe.start }, { "End", probe.end }, { "ExitCode", probe.exit_code }, { "Output", probe.output } });
-    return { { "Status", state.status }, { "FailingStreak", state.failing_streak }, { "Log", log } };
+        log.push_back({ { "Start", probe.start }, { "End", probe.end },
+            { "ExitCode", probe.exit_code }, { "Output", probe.output } });
+    return { { "Status", state.status }, { "FailingStreak", state.failing_streak },
+        { "Log", log } };
 }
 
 // [SECTION] Rules.
@@ -105,7 +115,8 @@ void merge_image_healthcheck(ContainerConfig& config, const json& image_config)
 
 bool health_enabled(const ContainerConfig& config)
 {
-    return config.healthcheck && !config.healthcheck->test.empty() && config.healthcheck->test[0] != "NONE";
+    return config.healthcheck && !config.healthcheck->test.empty()
+        && config.healthcheck->test[0] != "NONE";
 }
 
 bool apply_probe(HealthState& state, const HealthProbe& probe, int retries, bool in_start_period)
@@ -159,7 +170,10 @@ private:
     std::string m_text;
 };
 
-std::string now_text() { return strings::rfc3339_nano(std::chrono::system_clock::now()); }
+std::string now_text()
+{
+    return strings::rfc3339_nano(std::chrono::system_clock::now());
+}
 
 std::chrono::nanoseconds or_default(std::int64_t ns, std::chrono::seconds fallback)
 {
@@ -195,8 +209,12 @@ void Engine::start_health_monitor(const std::shared_ptr<Container>& container)
     const auto start_period = std::chrono::nanoseconds(check.start_period_ns);
     const auto started = std::chrono::steady_clock::now();
 
-    spawn_thread([this, container, check, id, run, interval, timeout, retries, start_period, started] {
-        auto run_over = [&] { return container->wait->exits != run || !container->wait->running || m_impl->shutting_down.load(); };
+    spawn_thread([this, container, check, id, run, interval, timeout, retries, start_period,
+                     started] {
+        auto run_over = [&] {
+            return container->wait->exits != run || !container->wait->running
+                || m_impl->shutting_down.load();
+        };
         for (;;) {
             // Sleep one interval, waking at once when this run of the container ends.
             {
@@ -213,7 +231,8 @@ void Engine::start_health_monitor(const std::shared_ptr<Container>& container)
             probe.start = now_text();
             auto sink = std::make_shared<CaptureSink>();
             auto exec_id = exec_create(id, exec);
-            Result<Attachment> attached = exec_id.ok() ? exec_start(exec_id.value(), false, sink) : Result<Attachment>(exec_id.error());
+            Result<Attachment> attached = exec_id.ok() ? exec_start(exec_id.value(), false, sink)
+                                                       : Result<Attachment>(exec_id.error());
             if (!attached.ok()) {
                 // The container stopped between the wake-up and the exec: not a verdict.
                 if (run_over())
@@ -237,12 +256,16 @@ void Engine::start_health_monitor(const std::shared_ptr<Container>& container)
                     probe.output = sink->text();
                 } else {
                     // Kill the probe; its pump thread finishes on its own once the pipes close.
-                    if (auto view = exec_inspect(exec_id.value()); view.ok() && view.value().pid > 0)
+                    if (auto view = exec_inspect(exec_id.value());
+                        view.ok() && view.value().pid > 0)
                         ::kill(view.value().pid, SIGKILL);
                     probe.exit_code = -1;
-                    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+                    auto ms
+                        = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
                     probe.output = "Health check exceeded timeout ("
-                        + (ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms") + ")";
+                        + (ms % 1000 == 0 ? std::to_string(ms / 1000) + "s"
+                                          : std::to_string(ms) + "ms")
+                        + ")";
                 }
                 // Probes are not kept as exec instances: one every interval would pile up.
                 std::lock_guard lock(m_impl->mutex);
@@ -260,12 +283,14 @@ void Engine::start_health_monitor(const std::shared_ptr<Container>& container)
             }
             {
                 std::lock_guard lock(m_impl->mutex);
-                changed = apply_probe(container->view.state.health, probe, retries, in_start_period);
+                changed
+                    = apply_probe(container->view.state.health, probe, retries, in_start_period);
                 status = container->view.state.health.status;
             }
             if (changed)
                 publish({ "container", "health_status: " + status, id,
-                    { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+                    { { "image", container->view.config.image }, { "name", container->view.name } },
+                    0 });
         }
     });
 }

@@ -4,8 +4,6 @@
 // in engine/compose (ProjectOps), and the daemon does the work. `compose build` (and up's
 // builds) run this same binary's `build` verb, so compose packs contexts exactly as
 // `glassbox build` does.
-#include "engine/cli/commands/commands.h"
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include <thread>
 
 #include "engine/base/strings.h"
+#include "engine/cli/commands/commands.h"
 #include "engine/cli/session.h"
 #include "engine/compose/parse.h"
 #include "engine/compose/plan.h"
@@ -59,9 +58,11 @@ Result<compose::Project> load(const ComposeGlobals& globals, bool quiet = false)
     // Say which file was used when several candidates exist, as Compose warns.
     if (!report.skipped.empty())
         std::fprintf(stderr, "Found multiple config files with supported names: %s, %s\nUsing %s\n",
-            report.files[0].c_str(), strings::join(report.skipped, ", ").c_str(), report.files[0].c_str());
+            report.files[0].c_str(), strings::join(report.skipped, ", ").c_str(),
+            report.files[0].c_str());
     if (globals.verbose && !quiet)
-        std::fprintf(stderr, "Using %s (project %s)\n", report.files[0].c_str(), project.name.c_str());
+        std::fprintf(
+            stderr, "Using %s (project %s)\n", report.files[0].c_str(), project.name.c_str());
     return project;
 }
 
@@ -85,7 +86,9 @@ compose::Builder make_builder(Context& ctx)
         auto host = TRY(host_flag(ctx));
         std::vector<std::string> args = { "glassbox", "-H", host, "build", "-t", request.tag };
         args.push_back("-f");
-        args.push_back(request.spec.dockerfile[0] == '/' ? request.spec.dockerfile : request.spec.context + "/" + request.spec.dockerfile);
+        args.push_back(request.spec.dockerfile[0] == '/'
+                ? request.spec.dockerfile
+                : request.spec.context + "/" + request.spec.dockerfile);
         for (const auto& [key, value] : request.spec.args) {
             args.push_back("--build-arg");
             args.push_back(key + "=" + value);
@@ -120,38 +123,48 @@ compose::Builder make_builder(Context& ctx)
 
 // Streams the logs of `containers` with "name  | " prefixes, one thread per container, until
 // every stream ends (all of them, with follow).
-Result<void> stream_logs(api::Client& client, const std::vector<Json>& containers, const api::LogsOptions& options)
+Result<void> stream_logs(
+    api::Client& client, const std::vector<Json>& containers, const api::LogsOptions& options)
 {
     std::mutex out_mutex;
     size_t width = 0;
     for (const auto& entry : containers)
-        width = std::max(width, entry.value("Names", Json::array()).empty() ? 0 : entry["Names"][0].get<std::string>().size() - 1);
+        width = std::max(width,
+            entry.value("Names", Json::array()).empty()
+                ? 0
+                : entry["Names"][0].get<std::string>().size() - 1);
     std::vector<std::thread> threads;
     std::vector<std::optional<Error>> errors(containers.size());
     for (size_t i = 0; i < containers.size(); ++i) {
         threads.emplace_back([&, i] {
             const auto& entry = containers[i];
             auto id = entry.value("Id", "");
-            auto name = entry.value("Names", Json::array()).empty() ? id.substr(0, 12) : entry["Names"][0].get<std::string>().substr(1);
-            std::string prefix = name + std::string(width - std::min(width, name.size()), ' ') + "  | ";
+            auto name = entry.value("Names", Json::array()).empty()
+                ? id.substr(0, 12)
+                : entry["Names"][0].get<std::string>().substr(1);
+            std::string prefix
+                = name + std::string(width - std::min(width, name.size()), ' ') + "  | ";
             std::string partial[3];
             auto emit = [&](api::StreamKind kind, std::string_view data) {
                 auto& buffer = partial[static_cast<int>(kind)];
                 buffer.append(data);
                 size_t start = 0;
                 std::string lines;
-                for (auto nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n', start)) {
+                for (auto nl = buffer.find('\n'); nl != std::string::npos;
+                     nl = buffer.find('\n', start)) {
                     lines += prefix + buffer.substr(start, nl + 1 - start);
                     start = nl + 1;
                 }
                 buffer.erase(0, start);
                 if (!lines.empty()) {
                     std::lock_guard lock(out_mutex);
-                    write_fd(kind == api::StreamKind::Stderr ? STDERR_FILENO : STDOUT_FILENO, lines);
+                    write_fd(
+                        kind == api::StreamKind::Stderr ? STDERR_FILENO : STDOUT_FILENO, lines);
                 }
             };
             auto info = client.inspect_container(id);
-            bool tty = info.ok() && info.value().contains("Config") && info.value()["Config"].value("Tty", false);
+            bool tty = info.ok() && info.value().contains("Config")
+                && info.value()["Config"].value("Tty", false);
             api::FrameDemuxer demuxer(emit);
             auto result = client.container_logs(id, options, [&](std::string_view data) {
                 if (tty) {
@@ -175,20 +188,28 @@ Result<void> stream_logs(api::Client& client, const std::vector<Json>& container
     return Ok {};
 }
 
-std::optional<int> timeout_option(int value) { return value < 0 ? std::nullopt : std::optional<int>(value); }
+std::optional<int> timeout_option(int value)
+{
+    return value < 0 ? std::nullopt : std::optional<int>(value);
+}
 
 } // namespace
 
 void add_compose_command(CLI::App& parent, Context& ctx)
 {
     auto globals = std::make_shared<ComposeGlobals>();
-    auto* compose_app = parent.add_subcommand("compose", "Define and run multi-container applications (compose.yaml)");
+    auto* compose_app = parent.add_subcommand(
+        "compose", "Define and run multi-container applications (compose.yaml)");
     compose_app->require_subcommand(1);
-    compose_app->add_option("-f,--file", globals->files, "Compose configuration file (default: compose.yaml, compose.yml, "
-                                                         "docker-compose.yaml, docker-compose.yml)");
-    compose_app->add_option("-p,--project-name", globals->project_name, "Project name (default: the folder's name)");
-    compose_app->add_option("--project-directory", globals->project_directory, "Working directory (default: the file's folder)");
-    compose_app->add_option("--env-file", globals->env_file, "Environment file for interpolation (default: .env)");
+    compose_app->add_option("-f,--file", globals->files,
+        "Compose configuration file (default: compose.yaml, compose.yml, "
+        "docker-compose.yaml, docker-compose.yml)");
+    compose_app->add_option(
+        "-p,--project-name", globals->project_name, "Project name (default: the folder's name)");
+    compose_app->add_option("--project-directory", globals->project_directory,
+        "Working directory (default: the file's folder)");
+    compose_app->add_option(
+        "--env-file", globals->env_file, "Environment file for interpolation (default: .env)");
     compose_app->add_flag("-v,--verbose", globals->verbose, "Print the plan before acting on it");
 
     // [SECTION] up
@@ -201,14 +222,19 @@ void add_compose_command(CLI::App& parent, Context& ctx)
         };
         auto args = std::make_shared<Args>();
         auto* command = compose_app->add_subcommand("up", "Create and start containers");
-        command->add_flag("-d,--detach", args->detach, "Detached mode: run containers in the background");
+        command->add_flag(
+            "-d,--detach", args->detach, "Detached mode: run containers in the background");
         command->add_flag("--build", args->build, "Build images before starting containers");
-        command->add_flag("--force-recreate", args->force_recreate, "Recreate containers even if their configuration is unchanged");
+        command->add_flag("--force-recreate", args->force_recreate,
+            "Recreate containers even if their configuration is unchanged");
         command->add_option("SERVICE", args->services, "Services (default: all)");
         set_action(command, ctx, [&ctx, globals, args]() -> Result<int> {
             auto project = TRY(load(*globals));
             if (globals->verbose)
-                std::fprintf(stderr, "Plan:\n%s", compose::describe_plan(TRY(compose::plan_up(project, args->services, args->build))).c_str());
+                std::fprintf(stderr, "Plan:\n%s",
+                    compose::describe_plan(
+                        TRY(compose::plan_up(project, args->services, args->build)))
+                        .c_str());
             auto* client = TRY(ctx.client());
             compose::ProjectOps ops(project, *client, say, make_builder(ctx));
             compose::UpOptions options;
@@ -221,10 +247,11 @@ void add_compose_command(CLI::App& parent, Context& ctx)
             // Attached: follow every service's output until the containers end; Ctrl-C stops them.
             auto containers = TRY(ops.containers(false, args->services, false));
             SignalProxy proxy({
-                .forward = [&ops](const std::string&) {
-                    say("Gracefully stopping... (press Ctrl+C again to force)");
-                    (void)ops.stop({}, std::nullopt);
-                },
+                .forward =
+                    [&ops](const std::string&) {
+                        say("Gracefully stopping... (press Ctrl+C again to force)");
+                        (void)ops.stop({}, std::nullopt);
+                    },
                 .resize = {},
             });
             api::LogsOptions logs;
@@ -243,14 +270,18 @@ void add_compose_command(CLI::App& parent, Context& ctx)
         };
         auto args = std::make_shared<Args>();
         auto* command = compose_app->add_subcommand("down", "Stop and remove containers, networks");
-        command->add_flag("-v,--volumes", args->volumes, "Remove named volumes declared in the file and anonymous volumes");
-        command->add_option("--rmi", args->rmi, "Remove images used by services: \"local\" (built ones) or \"all\"");
+        command->add_flag("-v,--volumes", args->volumes,
+            "Remove named volumes declared in the file and anonymous volumes");
+        command->add_option("--rmi", args->rmi,
+            "Remove images used by services: \"local\" (built ones) or \"all\"");
         command->add_option("-t,--timeout", args->timeout, "Shutdown timeout in seconds");
         set_action(command, ctx, [&ctx, globals, args]() -> Result<int> {
             auto project = TRY(load(*globals));
             auto* client = TRY(ctx.client());
             compose::ProjectOps ops(project, *client, say);
-            TRY(ops.down({ .volumes = args->volumes, .remove_images = args->rmi, .timeout = timeout_option(args->timeout) }));
+            TRY(ops.down({ .volumes = args->volumes,
+                .remove_images = args->rmi,
+                .timeout = timeout_option(args->timeout) }));
             return 0;
         });
     }
@@ -273,18 +304,21 @@ void add_compose_command(CLI::App& parent, Context& ctx)
             compose::ProjectOps ops(project, *client, say);
             auto containers = TRY(ops.containers(args->all, args->services, false));
             std::sort(containers.begin(), containers.end(), [](const Json& a, const Json& b) {
-                return a.value("Names", Json::array()).dump() < b.value("Names", Json::array()).dump();
+                return a.value("Names", Json::array()).dump()
+                    < b.value("Names", Json::array()).dump();
             });
-            std::vector<std::vector<std::string>> rows = { { "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS" } };
+            std::vector<std::vector<std::string>> rows
+                = { { "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS" } };
             for (const auto& entry : containers) {
                 if (args->quiet) {
                     print_out(entry.value("Id", "") + "\n");
                     continue;
                 }
                 auto row = ps_row(entry, false);
-                rows.push_back({ row.value("Names", ""), row.value("Image", ""), row.value("Command", ""),
-                    entry.value("Labels", Json::object()).value(compose::k_label_service, ""), row.value("RunningFor", ""),
-                    row.value("Status", ""), row.value("Ports", "") });
+                rows.push_back({ row.value("Names", ""), row.value("Image", ""),
+                    row.value("Command", ""),
+                    entry.value("Labels", Json::object()).value(compose::k_label_service, ""),
+                    row.value("RunningFor", ""), row.value("Status", ""), row.value("Ports", "") });
             }
             if (args->quiet)
                 return 0;
@@ -296,7 +330,9 @@ void add_compose_command(CLI::App& parent, Context& ctx)
             for (const auto& row : rows) {
                 std::string line;
                 for (size_t i = 0; i < row.size(); ++i)
-                    line += i + 1 < row.size() ? row[i] + std::string(widths[i] - row[i].size() + 3, ' ') : row[i];
+                    line += i + 1 < row.size()
+                        ? row[i] + std::string(widths[i] - row[i].size() + 3, ' ')
+                        : row[i];
                 out += strings::trim(line) + "\n";
             }
             print_out(out);
@@ -314,7 +350,8 @@ void add_compose_command(CLI::App& parent, Context& ctx)
         auto* command = compose_app->add_subcommand("logs", "View output from containers");
         command->add_flag("-f,--follow", args->options.follow, "Follow log output");
         command->add_flag("-t,--timestamps", args->options.timestamps, "Show timestamps");
-        command->add_option("-n,--tail", args->options.tail, "Number of lines to show from the end of the logs");
+        command->add_option(
+            "-n,--tail", args->options.tail, "Number of lines to show from the end of the logs");
         command->add_option("SERVICE", args->services, "Services (default: all)");
         set_action(command, ctx, [&ctx, globals, args]() -> Result<int> {
             auto project = TRY(load(*globals, true));
@@ -345,7 +382,8 @@ void add_compose_command(CLI::App& parent, Context& ctx)
         };
         auto args = std::make_shared<Args>();
         bool is_stop = std::string(verb) == "stop";
-        auto* command = compose_app->add_subcommand(verb, is_stop ? "Stop services" : "Restart service containers");
+        auto* command = compose_app->add_subcommand(
+            verb, is_stop ? "Stop services" : "Restart service containers");
         command->add_option("-t,--timeout", args->timeout, "Shutdown timeout in seconds");
         command->add_option("SERVICE", args->services, "Services (default: all)");
         set_action(command, ctx, [&ctx, globals, args, is_stop]() -> Result<int> {
@@ -378,7 +416,8 @@ void add_compose_command(CLI::App& parent, Context& ctx)
             bool quiet { false };
         };
         auto args = std::make_shared<Args>();
-        auto* command = compose_app->add_subcommand("config", "Validate the file and print the resolved model and plan");
+        auto* command = compose_app->add_subcommand(
+            "config", "Validate the file and print the resolved model and plan");
         command->add_flag("--services", args->services, "Print the service names, one per line");
         command->add_flag("--plan", args->plan, "Print only the plan `up` would carry out");
         command->add_flag("-q,--quiet", args->quiet, "Only validate the file; print nothing");
@@ -398,7 +437,8 @@ void add_compose_command(CLI::App& parent, Context& ctx)
                 return 0;
             }
             // The plan follows as YAML comments, so the output stays a valid compose file.
-            std::string out = compose::render_yaml(project) + "# Plan for `up` (networks, volumes, then services in dependency order):\n";
+            std::string out = compose::render_yaml(project)
+                + "# Plan for `up` (networks, volumes, then services in dependency order):\n";
             for (const auto& line : strings::split(plan, '\n'))
                 if (!line.empty())
                     out += "#   " + line + "\n";
@@ -420,13 +460,17 @@ void add_compose_command(CLI::App& parent, Context& ctx)
             std::vector<std::string> command;
         };
         auto args = std::make_shared<Args>();
-        auto* command = compose_app->add_subcommand("exec", "Execute a command in a running service container");
-        command->add_flag("-T,--no-TTY", args->no_tty, "Disable pseudo-TTY allocation (default: a TTY when stdin is one)");
+        auto* command = compose_app->add_subcommand(
+            "exec", "Execute a command in a running service container");
+        command->add_flag("-T,--no-TTY", args->no_tty,
+            "Disable pseudo-TTY allocation (default: a TTY when stdin is one)");
         command->add_flag("-d,--detach", args->detach, "Run the command in the background");
-        command->add_option("-e,--env", args->env, "Set environment variables")->allow_extra_args(false);
+        command->add_option("-e,--env", args->env, "Set environment variables")
+            ->allow_extra_args(false);
         command->add_option("-u,--user", args->user, "Run the command as this user");
         command->add_option("-w,--workdir", args->workdir, "Working directory for the command");
-        command->add_option("--index", args->index, "Index of the container if the service has several");
+        command->add_option(
+            "--index", args->index, "Index of the container if the service has several");
         command->add_option("SERVICE", args->service, "Service")->required();
         command->add_option("COMMAND", args->command, "Command and arguments")->required();
         command->positionals_at_end();
@@ -439,8 +483,14 @@ void add_compose_command(CLI::App& parent, Context& ctx)
             bool tty = !args->no_tty && !args->detach && ::isatty(STDIN_FILENO);
             bool attach = !args->detach;
             Json body {
-                { "User", args->user }, { "Tty", tty }, { "AttachStdin", attach && tty }, { "AttachStdout", attach },
-                { "AttachStderr", attach }, { "Detach", args->detach }, { "Env", args->env }, { "WorkingDir", args->workdir },
+                { "User", args->user },
+                { "Tty", tty },
+                { "AttachStdin", attach && tty },
+                { "AttachStdout", attach },
+                { "AttachStderr", attach },
+                { "Detach", args->detach },
+                { "Env", args->env },
+                { "WorkingDir", args->workdir },
                 { "Cmd", args->command },
             };
             auto exec_id = TRY(client->create_exec(id, body));
@@ -475,8 +525,10 @@ void add_compose_command(CLI::App& parent, Context& ctx)
         auto args = std::make_shared<Args>();
         auto* command = compose_app->add_subcommand("run", "Run a one-off command on a service");
         command->add_flag("--rm", args->remove, "Remove the container when it exits");
-        command->add_flag("-d,--detach", args->detach, "Run the container in the background and print its id");
-        command->add_flag("-T,--no-TTY", args->no_tty, "Disable pseudo-TTY allocation (default: a TTY when stdin is one)");
+        command->add_flag(
+            "-d,--detach", args->detach, "Run the container in the background and print its id");
+        command->add_flag("-T,--no-TTY", args->no_tty,
+            "Disable pseudo-TTY allocation (default: a TTY when stdin is one)");
         command->add_flag("--no-deps", args->no_deps, "Don't start linked services");
         command->add_option("SERVICE", args->service, "Service")->required();
         command->add_option("COMMAND", args->command, "Command and arguments");
@@ -498,7 +550,8 @@ void add_compose_command(CLI::App& parent, Context& ctx)
                 print_out(id + "\n");
                 return 0;
             }
-            auto code = attach_and_wait(*client, id, tty, [client, id]() { return client->start_container(id); });
+            auto code = attach_and_wait(
+                *client, id, tty, [client, id]() { return client->start_container(id); });
             if (args->remove)
                 (void)client->remove_container(id, true, true);
             return code;

@@ -44,7 +44,8 @@ TEST(InterpolationTest, RequiredVariableFailsWithItsMessage)
     auto empty_without_colon = interpolate("${EMPTY?only unset fails}", env);
 
     ASSERT_FALSE(unset.ok());
-    EXPECT_EQ(unset.error().message(), "required variable DB_PASSWORD is missing a value: set a password");
+    EXPECT_EQ(unset.error().message(),
+        "required variable DB_PASSWORD is missing a value: set a password");
     ASSERT_FALSE(empty.ok());
     ASSERT_TRUE(empty_without_colon.ok());
 }
@@ -72,7 +73,8 @@ TEST(InterpolationTest, UnclosedBraceIsAnError)
 
 TEST(InterpolationTest, EnvFileHandlesCommentsQuotesAndExport)
 {
-    auto env = parse_env_file("# comment\nexport A=1\nB='x y'\nC=\"line\\nnext\"\nD=plain # trailing\n\n", ".env");
+    auto env = parse_env_file(
+        "# comment\nexport A=1\nB='x y'\nC=\"line\\nnext\"\nD=plain # trailing\n\n", ".env");
 
     ASSERT_TRUE(env.ok());
     EXPECT_EQ(env.value().at("A"), "1");

@@ -105,7 +105,8 @@ TEST(ComposeParseTest, ThreeServiceFileBuildsTheFullModel)
     ASSERT_EQ(project.services.size(), 3U);
     const auto& web = *project.service("web");
     EXPECT_EQ(web.image, "busybox:1.35.0");
-    EXPECT_EQ(*web.command, (std::vector<std::string> { "httpd", "-f", "-p", "8080", "-h", "/www" }));
+    EXPECT_EQ(
+        *web.command, (std::vector<std::string> { "httpd", "-f", "-p", "8080", "-h", "/www" }));
     ASSERT_EQ(web.ports.size(), 2U);
     EXPECT_EQ(web.ports[0].host_ip, "127.0.0.1");
     EXPECT_EQ(web.ports[0].published, "18080");
@@ -158,7 +159,8 @@ TEST(ComposeParseTest, ServicesWithoutNetworksJoinTheProjectDefaultNetwork)
 
 TEST(ComposeParseTest, ProjectNameComesFromTheFolderWhenNotGiven)
 {
-    auto project = parse_project("services:\n  a:\n    image: x\n", "compose.yaml", "/home/me/My.Shop", {});
+    auto project
+        = parse_project("services:\n  a:\n    image: x\n", "compose.yaml", "/home/me/My.Shop", {});
 
     ASSERT_TRUE(project.ok());
     EXPECT_EQ(project.value().name, "myshop");
@@ -175,14 +177,17 @@ TEST(ComposeParseTest, UnknownKeyNamesFileLineAndKey)
 {
     auto message = parse_error("services:\n  web:\n    image: busybox\n    imagee: typo\n");
 
-    EXPECT_NE(message.find("compose.yaml:4: services.web.imagee: unknown key"), std::string::npos) << message;
+    EXPECT_NE(message.find("compose.yaml:4: services.web.imagee: unknown key"), std::string::npos)
+        << message;
 }
 
 TEST(ComposeParseTest, WrongTypeNamesFileLineAndKey)
 {
     auto message = parse_error("services:\n  web:\n    image: busybox\n    ports:\n      a: 1\n");
 
-    EXPECT_NE(message.find("compose.yaml:5: services.web.ports: expected a list, got a mapping"), std::string::npos) << message;
+    EXPECT_NE(message.find("compose.yaml:5: services.web.ports: expected a list, got a mapping"),
+        std::string::npos)
+        << message;
 }
 
 TEST(ComposeParseTest, DependencyCycleIsReportedWithItsPath)
@@ -200,21 +205,25 @@ TEST(ComposeParseTest, DependencyCycleIsReportedWithItsPath)
 )");
 
     EXPECT_NE(message.find("compose.yaml:"), std::string::npos) << message;
-    EXPECT_NE(message.find("depends_on: dependency cycle: a -> b -> c -> a"), std::string::npos) << message;
+    EXPECT_NE(message.find("depends_on: dependency cycle: a -> b -> c -> a"), std::string::npos)
+        << message;
 }
 
 TEST(ComposeParseTest, MissingRequiredVariableNamesFileLineAndKey)
 {
-    auto message = parse_error("services:\n  db:\n    image: busybox\n    environment:\n      PASSWORD: ${DB_PASSWORD:?set DB_PASSWORD}\n");
+    auto message = parse_error("services:\n  db:\n    image: busybox\n    environment:\n      "
+                               "PASSWORD: ${DB_PASSWORD:?set DB_PASSWORD}\n");
 
-    EXPECT_NE(message.find("compose.yaml:5: services.db.environment.PASSWORD: required variable DB_PASSWORD is missing a value: set DB_PASSWORD"),
+    EXPECT_NE(message.find("compose.yaml:5: services.db.environment.PASSWORD: required variable "
+                           "DB_PASSWORD is missing a value: set DB_PASSWORD"),
         std::string::npos)
         << message;
 }
 
 TEST(ComposeParseTest, UndeclaredNamedVolumeIsRefused)
 {
-    auto message = parse_error("services:\n  db:\n    image: busybox\n    volumes: [\"data:/d\"]\n");
+    auto message
+        = parse_error("services:\n  db:\n    image: busybox\n    volumes: [\"data:/d\"]\n");
 
     EXPECT_NE(message.find("named volume \"data\" is not declared"), std::string::npos) << message;
 }
@@ -223,15 +232,21 @@ TEST(ComposeParseTest, DependencyOnUnknownServiceIsRefused)
 {
     auto message = parse_error("services:\n  web:\n    image: busybox\n    depends_on: [dbb]\n");
 
-    EXPECT_NE(message.find("compose.yaml:4: services.web.depends_on: service \"dbb\" is not defined"), std::string::npos) << message;
+    EXPECT_NE(
+        message.find("compose.yaml:4: services.web.depends_on: service \"dbb\" is not defined"),
+        std::string::npos)
+        << message;
 }
 
 TEST(ComposeParseTest, BadConditionIsRefused)
 {
-    auto message = parse_error(
-        "services:\n  a:\n    image: x\n  web:\n    image: x\n    depends_on:\n      a:\n        condition: healthy\n");
+    auto message = parse_error("services:\n  a:\n    image: x\n  web:\n    image: x\n    "
+                               "depends_on:\n      a:\n        condition: healthy\n");
 
-    EXPECT_NE(message.find("compose.yaml:8: services.web.depends_on.a.condition: unknown condition"), std::string::npos) << message;
+    EXPECT_NE(
+        message.find("compose.yaml:8: services.web.depends_on.a.condition: unknown condition"),
+        std::string::npos)
+        << message;
 }
 
 TEST(ComposeParseTest, MalformedYamlReportsTheParserLine)
@@ -265,7 +280,8 @@ TEST(ComposeParseTest, CommandStringIsSplitLikeAShell)
     auto words = split_command(R"(sh -c 'echo "a b"' "c d" e\ f)");
 
     ASSERT_TRUE(words.ok());
-    EXPECT_EQ(words.value(), (std::vector<std::string> { "sh", "-c", "echo \"a b\"", "c d", "e f" }));
+    EXPECT_EQ(
+        words.value(), (std::vector<std::string> { "sh", "-c", "echo \"a b\"", "c d", "e f" }));
 }
 
 TEST(ComposeParseTest, DurationsAndSizesParse)
@@ -280,7 +296,9 @@ TEST(ComposeParseTest, DurationsAndSizesParse)
 
 TEST(ComposeParseTest, ExtensionKeysAreIgnored)
 {
-    auto project = parse_ok("x-common: &c\n  image: busybox\nservices:\n  a:\n    image: busybox\n    x-note: hi\n", {}, "p");
+    auto project = parse_ok(
+        "x-common: &c\n  image: busybox\nservices:\n  a:\n    image: busybox\n    x-note: hi\n", {},
+        "p");
 
     EXPECT_EQ(project.services.size(), 1U);
 }

@@ -59,7 +59,8 @@ TEST(ComposePlanTest, StartOrderPutsDependenciesFirst)
 
 TEST(ComposePlanTest, IndependentServicesKeepFileOrder)
 {
-    auto project = parse_ok("services:\n  c:\n    image: x\n  a:\n    image: x\n  b:\n    image: x\n    depends_on: [c]\n");
+    auto project = parse_ok("services:\n  c:\n    image: x\n  a:\n    image: x\n  b:\n    image: "
+                            "x\n    depends_on: [c]\n");
 
     EXPECT_EQ(start_order(project).value(), (std::vector<std::string> { "c", "a", "b" }));
 }
@@ -74,7 +75,9 @@ TEST(ComposePlanTest, PlanCreatesNetworksThenVolumesThenServices)
     std::vector<std::string> objects;
     for (const auto& step : steps.value())
         objects.push_back(step.object);
-    EXPECT_EQ(objects, (std::vector<std::string> { "shop_front", "shop_back", "shop_data", "shop-db-1", "shop-app-1", "shop-web-1" }));
+    EXPECT_EQ(objects,
+        (std::vector<std::string> {
+            "shop_front", "shop_back", "shop_data", "shop-db-1", "shop-app-1", "shop-web-1" }));
     EXPECT_EQ(steps.value()[5].detail, "start service web as shop-web-1 after app healthy");
 }
 
@@ -102,7 +105,8 @@ TEST(ComposePlanTest, ContainerBodyCarriesComposeLabelsAndNetworking)
     EXPECT_EQ(labels["com.docker.compose.oneoff"], "False");
     EXPECT_EQ(labels["com.docker.compose.config-hash"].get<std::string>().size(), 64U);
     EXPECT_EQ(body["HostConfig"]["NetworkMode"], "shop_back");
-    EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["shop_back"]["Aliases"], Json({ "db", "database" }));
+    EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["shop_back"]["Aliases"],
+        Json({ "db", "database" }));
     EXPECT_EQ(body["HostConfig"]["Mounts"][0]["Source"], "shop_data");
     EXPECT_EQ(body["HostConfig"]["Mounts"][0]["Target"], "/data");
 }
@@ -136,7 +140,9 @@ TEST(ComposePlanTest, ConfigHashChangesWithTheServiceButNotWithTheNumber)
 
     auto hash = config_hash(project, project.services[0]);
 
-    EXPECT_EQ(hash, container_create_body(project, project.services[0], 2, false)["Labels"]["com.docker.compose.config-hash"]);
+    EXPECT_EQ(hash,
+        container_create_body(
+            project, project.services[0], 2, false)["Labels"]["com.docker.compose.config-hash"]);
     EXPECT_NE(hash, config_hash(changed, changed.services[0]));
 }
 

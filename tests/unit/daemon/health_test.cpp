@@ -8,7 +8,10 @@ namespace engine::daemon {
 
 namespace {
 
-HealthProbe probe(int exit_code) { return { "s", "e", exit_code, "" }; }
+HealthProbe probe(int exit_code)
+{
+    return { "s", "e", exit_code, "" };
+}
 
 } // namespace
 
@@ -80,7 +83,8 @@ TEST(HealthTest, ImageHealthcheckFillsWhatTheContainerLeftUnset)
 {
     ContainerConfig config;
     config.healthcheck = HealthConfig { {}, 5000000000, 0, 0, 0 };
-    nlohmann::json image { { "Healthcheck", { { "Test", { "CMD", "true" } }, { "Interval", 1 }, { "Retries", 7 } } } };
+    nlohmann::json image { { "Healthcheck",
+        { { "Test", { "CMD", "true" } }, { "Interval", 1 }, { "Retries", 7 } } } };
 
     merge_image_healthcheck(config, image);
 
