@@ -43,12 +43,26 @@ std::vector<size_t> chosen_links(const Snapshot& snapshot, const TopologyOptions
     int uplink = uplink_index(snapshot, host);
     std::set<LinkId> wanted;
     auto is_loopback = [](const LinkInfo& link) { return link.name == "lo"; };
+    // A host link is shown when it belongs to one of this snapshot's containers or networks:
+    // other daemons on the same host (test daemons, say) have links of their own.
+    auto ours = [&](const LinkInfo& link) {
+        const std::string& owner = link.owner;
+        if (owner.rfind("container:", 0) == 0)
+            return engine::state::find_container(snapshot, owner.substr(10)) != nullptr;
+        if (owner.rfind("network:", 0) == 0) {
+            for (const auto& network : snapshot.networks) {
+                if (network.id == owner.substr(8))
+                    return true;
+            }
+        }
+        return false;
+    };
     // Everything outside the host's namespace is glassbox's (or the lab's) to show.
     for (const auto& link : snapshot.links) {
         if (is_loopback(link) && !options.show_loopback)
             continue;
         bool in_host = link.netns == host && host != 0;
-        if (!in_host || options.show_all_host_links || !link.owner.empty() || link.index == uplink)
+        if (!in_host || options.show_all_host_links || ours(link) || link.index == uplink)
             wanted.insert({ link.netns, link.index });
     }
     // Pull in what those links hang off: bridges, veth peers, parents (possibly host links).

@@ -20,7 +20,8 @@ TEST_F(PanelsTest, NetworkPanelDrawsANodePerLinkAndAnEdgePerVethPair)
 
     auto items = draw_twice([&](const PanelContext& context) { draw_network_panel(snapshot, state, context); });
 
-    // Host: eth0 (uplink), glassbox0, gb-web, gb-db, eth0.10; web: eth0; db: eth0, mv0. No lo, no docker0.
+    // Host: eth0 (uplink), glassbox0, gb-web, gb-db, eth0.10; web: eth0; db: eth0, mv0. No lo, no
+    // docker0, no other daemon's veth.
     EXPECT_EQ(count(items, "link-node"), 8);
     EXPECT_EQ(count(items, "netns-box"), 3);
     EXPECT_EQ(count(items, "netns-box", "host"), 1);
@@ -99,7 +100,7 @@ TEST_F(PanelsTest, NetworkPanelShowsLoopbackAndAllHostLinksOnlyWhenAsked)
 
     auto items = draw_twice([&](const PanelContext& context) { draw_network_panel(snapshot, state, context); });
 
-    EXPECT_EQ(count(items, "link-node"), 11);
+    EXPECT_EQ(count(items, "link-node"), 12);
 }
 
 TEST_F(PanelsTest, NetworkPanelDrawsNothingForAnEmptySnapshot)

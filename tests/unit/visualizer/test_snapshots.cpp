@@ -70,6 +70,7 @@ Snapshot classroom_snapshot()
     vlan.parent_index = 2;
     auto host_lo = link(host_net, 1, "lo", "", "");
     auto docker0 = link(host_net, 9, "docker0", "bridge", ""); // Not glassbox's: hidden by default.
+    auto foreign = link(host_net, 12, "gbother", "veth", "container:ffff9999"); // Another daemon's.
     // Inside web and db.
     auto web_lo = link(web_net, 1, "lo", "", "container:aaaa1111");
     auto web_eth = link(web_net, 2, "eth0", "veth", "container:aaaa1111");
@@ -83,7 +84,7 @@ Snapshot classroom_snapshot()
     db_macvlan.parent_index = 2;
     db_macvlan.parent_netns = host_net;
     db_macvlan.mode = "bridge";
-    snapshot.links = { host_lo, uplink, bridge, veth_web, veth_db, vlan, docker0, web_lo, web_eth, db_eth, db_macvlan };
+    snapshot.links = { host_lo, uplink, bridge, veth_web, veth_db, vlan, docker0, foreign, web_lo, web_eth, db_eth, db_macvlan };
     snapshot.addresses = { { host_net, 3, "glassbox0", "inet", "172.18.0.1/16", "global", "", "network:n1" },
         { web_net, 2, "eth0", "inet", "172.18.0.2/16", "global", "aaaa1111", "container:aaaa1111" } };
     RouteInfo default_route;
@@ -99,7 +100,12 @@ Snapshot classroom_snapshot()
     network.driver = "bridge";
     network.bridge_name = "glassbox0";
     network.endpoints = { { "aaaa1111", "web", "172.18.0.2/16", "", "gb-web" } };
-    snapshot.networks = { network };
+    NetworkInfo vlan_network;
+    vlan_network.id = "n2";
+    vlan_network.name = "lab-vlan10";
+    vlan_network.driver = "macvlan";
+    vlan_network.parent = "eth0.10";
+    snapshot.networks = { network, vlan_network };
     NftRule rule;
     rule.family = "ip";
     rule.table = "glassbox";
