@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -213,18 +212,14 @@ Result<std::unique_ptr<DnsServer>> DnsServer::start(const std::string& listen_ad
         return Error::invalid("DNS listen address " + listen_address + " is not IPv4");
     if (::bind(server->m_socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
         return Error::from_errno("bind DNS server to " + listen_address + ":" + std::to_string(port), errno);
-    server->m_stop.reset(::eventfd(0, EFD_CLOEXEC));
-    if (!server->m_stop.valid())
-        return Error::from_errno("eventfd", errno);
+    TRY(server->m_stop.open());
     server->m_thread = std::thread([raw = server.get()] { raw->serve(); });
     return server;
 }
 
 DnsServer::~DnsServer()
 {
-    std::uint64_t one = 1;
-    if (m_stop.valid())
-        (void)!::write(m_stop.get(), &one, sizeof one);
+    m_stop.fire();
     if (m_thread.joinable())
         m_thread.join();
 }
@@ -233,7 +228,7 @@ void DnsServer::serve()
 {
     std::uint8_t buffer[1500];
     while (true) {
-        pollfd fds[2] = { { m_socket.get(), POLLIN, 0 }, { m_stop.get(), POLLIN, 0 } };
+        pollfd fds[2] = { { m_socket.get(), POLLIN, 0 }, { m_stop.fd(), POLLIN, 0 } };
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;

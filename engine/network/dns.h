@@ -15,6 +15,7 @@
 
 #include "engine/base/fd.h"
 #include "engine/base/result.h"
+#include "engine/base/stop_signal.h"
 #include "engine/network/ipv4.h"
 
 namespace engine::network {
@@ -75,7 +76,7 @@ private:
 
     std::string m_address;
     UniqueFd m_socket;
-    UniqueFd m_stop;  // eventfd: written once to stop the thread.
+    StopSignal m_stop; // Fired once to end the thread(s).
     DnsLookup m_lookup;
     std::vector<std::string> m_upstreams;
     std::thread m_thread;

@@ -140,17 +140,25 @@ Result<void> LibNftables::delete_table(const std::string& table)
 
 Result<json> LibNftables::list_table(const std::string& table)
 {
-    auto output = run("list table ip " + table, true);
-    if (!output.ok()) {
-        if (output.error().message().find("No such file") != std::string::npos)
-            return Error::not_found("nft table ip " + table + " does not exist");
-        return output.release_error();
-    }
-    try {
-        return json::parse(output.value());
-    } catch (const json::exception& error) {
-        return Error::system(std::string("nft list output is not JSON: ") + error.what());
-    }
+    // Whether the table exists is read from the list of tables, not from the wording of
+    // libnftables' error message.
+    auto parse = [](const std::string& text) -> Result<json> {
+        try {
+            return json::parse(text);
+        } catch (const json::exception& error) {
+            return Error::system(std::string("nft list output is not JSON: ") + error.what());
+        }
+    };
+    auto listing = TRY(run("list tables", true));
+    auto tables = TRY(parse(listing));
+    bool exists = false;
+    for (const auto& item : tables.value("nftables", json::array()))
+        if (item.contains("table") && item["table"].value("family", "") == "ip" && item["table"].value("name", "") == table)
+            exists = true;
+    if (!exists)
+        return Error::not_found("nft table ip " + table + " does not exist");
+    auto output = TRY(run("list table ip " + table, true));
+    return parse(output);
 }
 
 namespace {

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -49,18 +48,14 @@ Result<std::unique_ptr<PortProxy>> PortProxy::start(const std::string& host_ip, 
     socklen_t length = sizeof address;
     ::getsockname(proxy->m_listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
     proxy->m_port = ntohs(address.sin_port);
-    proxy->m_stop.reset(::eventfd(0, EFD_CLOEXEC));
-    if (!proxy->m_stop.valid())
-        return Error::from_errno("eventfd", errno);
+    TRY(proxy->m_stop.open());
     proxy->m_acceptor = std::thread([raw = proxy.get()] { raw->accept_loop(); });
     return proxy;
 }
 
 PortProxy::~PortProxy()
 {
-    std::uint64_t one = 1;
-    if (m_stop.valid())
-        (void)!::write(m_stop.get(), &one, sizeof one);
+    m_stop.fire();
     if (m_acceptor.joinable())
         m_acceptor.join();
     std::lock_guard lock(m_mutex);
@@ -71,7 +66,7 @@ PortProxy::~PortProxy()
 void PortProxy::accept_loop()
 {
     while (true) {
-        pollfd fds[2] = { { m_listener.get(), POLLIN, 0 }, { m_stop.get(), POLLIN, 0 } };
+        pollfd fds[2] = { { m_listener.get(), POLLIN, 0 }, { m_stop.fd(), POLLIN, 0 } };
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -99,7 +94,7 @@ void PortProxy::relay(UniqueFd client)
     bool upstream_open = true;
     while (client_open || upstream_open) {
         pollfd fds[3] = { { client_open ? client.get() : -1, POLLIN, 0 },
-            { upstream_open ? upstream.get() : -1, POLLIN, 0 }, { m_stop.get(), POLLIN, 0 } };
+            { upstream_open ? upstream.get() : -1, POLLIN, 0 }, { m_stop.fd(), POLLIN, 0 } };
         if (::poll(fds, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;

@@ -14,6 +14,7 @@
 
 #include "engine/base/fd.h"
 #include "engine/base/result.h"
+#include "engine/base/stop_signal.h"
 
 namespace engine::network {
 
@@ -34,7 +35,7 @@ private:
     void relay(UniqueFd client);
 
     UniqueFd m_listener;
-    UniqueFd m_stop;
+    StopSignal m_stop; // Fired once to end the thread(s).
     std::string m_target_ip;
     std::uint16_t m_target_port { 0 };
     std::uint16_t m_port { 0 };

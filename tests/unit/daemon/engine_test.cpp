@@ -349,11 +349,12 @@ TEST_F(EngineOverFakes, ContainersAndNamesSurviveADaemonRestart)
     EXPECT_EQ(m_engine->create_container("durable", config({ "exit", "0" })).error().kind(), ErrorKind::Conflict);
 }
 
-TEST_F(EngineOverFakes, ResetStopsContainersAndRemovesLeftoverCgroups)
+TEST_F(EngineOverFakes, ResetStopsItsContainersAndLeavesOtherDaemonsCgroups)
 {
-    // A cgroup left by a crashed daemon, in every hierarchy of this host's layout.
-    auto leftover = runtime::Cgroup::for_name("glassbox/leftover").paths();
-    for (const auto& path : leftover)
+    // A cgroup of a container this daemon does not know (another daemon's), in every hierarchy
+    // of this host's layout: every daemon on the host shares the glassbox/ parent.
+    auto foreign = runtime::Cgroup::for_name("glassbox/foreign").paths();
+    for (const auto& path : foreign)
         m_kernel.put_dir(path);
     ASSERT_TRUE(m_engine->create_container("victim", config({ "sleep" })).ok());
     ASSERT_TRUE(m_engine->start_container("victim").ok());
@@ -363,9 +364,9 @@ TEST_F(EngineOverFakes, ResetStopsContainersAndRemovesLeftoverCgroups)
         return std::find(report.value().begin(), report.value().end(), line) != report.value().end();
     };
     EXPECT_TRUE(has("stopped container victim"));
-    EXPECT_TRUE(has("removed cgroup glassbox/leftover"));
-    for (const auto& path : leftover)
-        EXPECT_FALSE(m_kernel.path_exists(path)) << path;
+    EXPECT_FALSE(has("removed cgroup glassbox/foreign"));
+    for (const auto& path : foreign)
+        EXPECT_TRUE(m_kernel.path_exists(path)) << path;
     EXPECT_EQ(status("victim"), Status::Exited);
     EXPECT_FALSE(m_nftables.has_table("glassbox_engine_unit"));
 }
