@@ -57,12 +57,24 @@ std::vector<size_t> chosen_links(const Snapshot& snapshot, const TopologyOptions
         }
         return false;
     };
-    // Everything outside the host's namespace is glassbox's (or the lab's) to show.
+    // Outside the host's namespace: the namespaces of this snapshot's containers. Other
+    // daemons' containers on the same host are visible to the collector too, with no owner, so
+    // ownership alone cannot tell them apart. A snapshot with no containers at all (a kernel-lab
+    // recording of plain namespaces) shows every namespace.
+    std::set<std::uint64_t> container_netns;
+    for (const auto& container : snapshot.containers) {
+        auto net = container.namespaces.find("net");
+        if (net != container.namespaces.end())
+            container_netns.insert(net->second);
+    }
+    bool every_namespace = options.show_all_host_links || snapshot.containers.empty();
     for (const auto& link : snapshot.links) {
         if (is_loopback(link) && !options.show_loopback)
             continue;
         bool in_host = link.netns == host && host != 0;
-        if (!in_host || options.show_all_host_links || ours(link) || link.index == uplink)
+        bool show = in_host ? ours(link) || link.index == uplink || options.show_all_host_links
+                            : every_namespace || container_netns.count(link.netns) || ours(link);
+        if (show)
             wanted.insert({ link.netns, link.index });
     }
     // Pull in what those links hang off: bridges, veth peers, parents (possibly host links).

@@ -17,7 +17,8 @@ namespace visualizer {
 
 struct TopologyOptions {
     bool show_loopback { false };
-    bool show_all_host_links { false }; // Otherwise: the host's links glassbox uses, and the uplink.
+    bool show_all_host_links { false }; // Every link. Otherwise: this snapshot's containers'
+                                        // namespaces, the host links they use, and the uplink.
 };
 
 enum class EdgeKind { VethPair, BridgePort, Parent };

@@ -85,7 +85,7 @@ void draw_network_panel(const Snapshot& snapshot, NetworkPanelState& state, cons
 {
     bool changed = ImGui::Checkbox("loopback", &state.options.show_loopback);
     ImGui::SameLine();
-    changed |= ImGui::Checkbox("all host links", &state.options.show_all_host_links);
+    changed |= ImGui::Checkbox("all links", &state.options.show_all_host_links);
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     ImGui::SliderFloat("zoom", &state.zoom, 0.3F, 2.0F, "%.1f");

@@ -71,13 +71,13 @@ TEST_F(PanelsTest, NetworkPanelJoinsIpvlanAndVlanChildrenToTheirParentAcrossName
     ipvlan.mode = "l3";
     ipvlan.parent_index = 7;
     ipvlan.parent_netns = 1000;
-    ipvlan.owner = "container:a";
+    ipvlan.owner = ""; // The lab's own namespaces: no glassbox owner.
     engine::state::LinkInfo vlan = ipvlan;
     vlan.netns = 3000;
     vlan.kind = "vlan";
     vlan.mode = "";
     vlan.vlan_id = 20;
-    vlan.owner = "container:b";
+    vlan.owner = "";
     snapshot.links = { parent, ipvlan, vlan };
     NetworkPanelState state;
 
