@@ -21,19 +21,49 @@ Result<std::string> read_file(const std::string& path)
     if (!fd.valid())
         return Error::from_errno("open " + path, errno);
     std::string out;
+    TRY(read_chunks(fd.get(), path, [&](std::string_view chunk) { out.append(chunk); }));
+    return out;
+}
+
+Result<void> read_chunks(int fd, const std::string& what, const std::function<void(std::string_view)>& consume)
+{
     char buf[65536];
     for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return Error::from_errno("read " + path, errno);
+            return Error::from_errno("read " + what, errno);
         }
         if (n == 0)
-            break;
-        out.append(buf, static_cast<size_t>(n));
+            return Ok {};
+        consume(std::string_view(buf, static_cast<size_t>(n)));
     }
-    return out;
+}
+
+Result<void> write_all(int fd, std::string_view data, const std::string& what)
+{
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("write " + what, errno);
+        }
+        done += static_cast<size_t>(n);
+    }
+    return Ok {};
+}
+
+Result<void> copy_fd(int in, int out, const std::string& what)
+{
+    Result<void> written = Ok {};
+    TRY(read_chunks(in, what, [&](std::string_view chunk) {
+        if (written.ok())
+            written = write_all(out, chunk, what);
+    }));
+    return written;
 }
 
 static std::string dir_of(const std::string& path)

@@ -3,6 +3,7 @@
 // then fsync the directory, so a crash leaves either the old or the new file, never half of one.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,13 @@
 namespace engine::fs {
 
 Result<std::string> read_file(const std::string& path);
+
+// [SECTION] Descriptor I/O: the one read-to-the-end and write-everything loop (EINTR retried,
+// short writes continued). `what` names the file in errors ("read <what>", "write <what>").
+Result<void> read_chunks(int fd, const std::string& what, const std::function<void(std::string_view)>& consume);
+Result<void> write_all(int fd, std::string_view data, const std::string& what);
+// Copies `in` from its offset to its end into `out`.
+Result<void> copy_fd(int in, int out, const std::string& what);
 // Writes `contents` to `path` atomically (write, fsync, rename, fsync dir).
 Result<void> write_file_atomic(const std::string& path, std::string_view contents, int mode = 0644);
 // Creates `path` and any missing parents (like mkdir -p). Succeeds if it already exists.

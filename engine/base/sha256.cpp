@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "engine/base/fd.h"
+#include "engine/base/fs.h"
 
 namespace engine {
 
@@ -53,18 +54,7 @@ Result<std::string> Sha256::hex_of_file(const std::string& path)
     if (!fd.valid())
         return Error::from_errno("open " + path, errno);
     Sha256 hasher;
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return Error::from_errno("read " + path, errno);
-        }
-        if (n == 0)
-            break;
-        hasher.update(buf, static_cast<size_t>(n));
-    }
+    TRY(fs::read_chunks(fd.get(), path, [&](std::string_view chunk) { hasher.update(chunk.data(), chunk.size()); }));
     return hasher.finish_hex();
 }
 

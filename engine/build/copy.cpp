@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "engine/base/fs.h"
 #include "engine/base/safe_path.h"
 #include "engine/base/sha256.h"
 #include "engine/base/strings.h"
@@ -128,20 +129,7 @@ Result<void> copy_file_contents(int in, int out, const std::string& what)
             break;
         return Error::from_errno("copy " + what, errno);
     }
-    char buffer[65536];
-    while (true) {
-        ssize_t n = ::read(in, buffer, sizeof buffer);
-        if (n == 0)
-            return Ok {};
-        if (n < 0)
-            return Error::from_errno("read " + what, errno);
-        for (ssize_t done = 0; done < n;) {
-            ssize_t w = ::write(out, buffer + done, static_cast<size_t>(n - done));
-            if (w < 0)
-                return Error::from_errno("write " + what, errno);
-            done += w;
-        }
-    }
+    return fs::copy_fd(in, out, what);
 }
 
 } // namespace

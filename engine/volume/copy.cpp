@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/base/fd.h"
+#include "engine/base/fs.h"
 #include "engine/volume/volume.h"
 
 namespace engine::volume {
@@ -25,27 +26,7 @@ static Result<void> copy_file(int src_dir, int dst_dir, const char* name, const 
     UniqueFd out(::openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777));
     if (!out.valid())
         return Error::from_errno("create " + shown, errno);
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(in.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return Error::from_errno("read " + shown, errno);
-        }
-        if (n == 0)
-            break;
-        ssize_t done = 0;
-        while (done < n) {
-            ssize_t w = ::write(out.get(), buf + done, static_cast<size_t>(n - done));
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                return Error::from_errno("write " + shown, errno);
-            }
-            done += w;
-        }
-    }
+    TRY(fs::copy_fd(in.get(), out.get(), shown));
     // Owner first, then mode: chown clears setuid bits.
     (void)::fchown(out.get(), st.st_uid, st.st_gid);
     (void)::fchmod(out.get(), st.st_mode & 07777);
