@@ -1,6 +1,7 @@
 // How the owner of a thread that waits in poll(2) tells it to end: an eventfd, polled next to the
-// thread's own descriptors, that the owner writes once (typically in its destructor, before it
-// joins the thread). Used by the embedded DNS server and the userland port proxy.
+// thread's own descriptors, that the owner writes once before it joins the thread. PollThread
+// is the pair (the thread and its signal). Used by the embedded DNS server and the userland port
+// proxy.
 #pragma once
 
 #include <sys/eventfd.h>
@@ -8,6 +9,8 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <functional>
+#include <thread>
 
 #include "engine/base/fd.h"
 #include "engine/base/result.h"
@@ -35,6 +38,34 @@ public:
 
 private:
     UniqueFd m_fd;
+};
+
+// A thread running a poll loop that also polls stop_fd(); stop() (and the destructor) fires the
+// signal and joins the thread.
+class PollThread {
+public:
+    PollThread() = default;
+    PollThread(const PollThread&) = delete;
+    PollThread& operator=(const PollThread&) = delete;
+    ~PollThread() { stop(); }
+
+    Result<void> start(std::function<void()> body)
+    {
+        TRY(m_signal.open());
+        m_thread = std::thread(std::move(body));
+        return Ok {};
+    }
+    void stop()
+    {
+        m_signal.fire();
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+    [[nodiscard]] int stop_fd() const { return m_signal.fd(); }
+
+private:
+    StopSignal m_signal;
+    std::thread m_thread;
 };
 
 } // namespace engine

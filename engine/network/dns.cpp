@@ -212,23 +212,20 @@ Result<std::unique_ptr<DnsServer>> DnsServer::start(const std::string& listen_ad
         return Error::invalid("DNS listen address " + listen_address + " is not IPv4");
     if (::bind(server->m_socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
         return Error::from_errno("bind DNS server to " + listen_address + ":" + std::to_string(port), errno);
-    TRY(server->m_stop.open());
-    server->m_thread = std::thread([raw = server.get()] { raw->serve(); });
+    TRY(server->m_loop.start([raw = server.get()] { raw->serve(); }));
     return server;
 }
 
 DnsServer::~DnsServer()
 {
-    m_stop.fire();
-    if (m_thread.joinable())
-        m_thread.join();
+    m_loop.stop();
 }
 
 void DnsServer::serve()
 {
     std::uint8_t buffer[1500];
     while (true) {
-        pollfd fds[2] = { { m_socket.get(), POLLIN, 0 }, { m_stop.fd(), POLLIN, 0 } };
+        pollfd fds[2] = { { m_socket.get(), POLLIN, 0 }, { m_loop.stop_fd(), POLLIN, 0 } };
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;

@@ -76,10 +76,9 @@ private:
 
     std::string m_address;
     UniqueFd m_socket;
-    StopSignal m_stop; // Fired once to end the thread(s).
     DnsLookup m_lookup;
     std::vector<std::string> m_upstreams;
-    std::thread m_thread;
+    PollThread m_loop; // serve(); stopped first in the destructor, so it never sees the rest go.
 };
 
 } // namespace engine::network

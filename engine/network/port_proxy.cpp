@@ -48,16 +48,13 @@ Result<std::unique_ptr<PortProxy>> PortProxy::start(const std::string& host_ip, 
     socklen_t length = sizeof address;
     ::getsockname(proxy->m_listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
     proxy->m_port = ntohs(address.sin_port);
-    TRY(proxy->m_stop.open());
-    proxy->m_acceptor = std::thread([raw = proxy.get()] { raw->accept_loop(); });
+    TRY(proxy->m_acceptor.start([raw = proxy.get()] { raw->accept_loop(); }));
     return proxy;
 }
 
 PortProxy::~PortProxy()
 {
-    m_stop.fire();
-    if (m_acceptor.joinable())
-        m_acceptor.join();
+    m_acceptor.stop();
     std::lock_guard lock(m_mutex);
     for (auto& relay : m_relays)
         relay.join();
@@ -66,7 +63,7 @@ PortProxy::~PortProxy()
 void PortProxy::accept_loop()
 {
     while (true) {
-        pollfd fds[2] = { { m_listener.get(), POLLIN, 0 }, { m_stop.fd(), POLLIN, 0 } };
+        pollfd fds[2] = { { m_listener.get(), POLLIN, 0 }, { m_acceptor.stop_fd(), POLLIN, 0 } };
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -94,7 +91,7 @@ void PortProxy::relay(UniqueFd client)
     bool upstream_open = true;
     while (client_open || upstream_open) {
         pollfd fds[3] = { { client_open ? client.get() : -1, POLLIN, 0 },
-            { upstream_open ? upstream.get() : -1, POLLIN, 0 }, { m_stop.fd(), POLLIN, 0 } };
+            { upstream_open ? upstream.get() : -1, POLLIN, 0 }, { m_acceptor.stop_fd(), POLLIN, 0 } };
         if (::poll(fds, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;

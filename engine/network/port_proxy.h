@@ -35,11 +35,10 @@ private:
     void relay(UniqueFd client);
 
     UniqueFd m_listener;
-    StopSignal m_stop; // Fired once to end the thread(s).
     std::string m_target_ip;
     std::uint16_t m_target_port { 0 };
     std::uint16_t m_port { 0 };
-    std::thread m_acceptor;
+    PollThread m_acceptor; // accept_loop(); its stop signal ends the relays too.
     std::mutex m_mutex;
     std::vector<std::thread> m_relays;
 };
