@@ -45,6 +45,9 @@ class Xvfb:
         self.size = size
         self.proc = None
         self.display = None
+        # One private config directory per X server (the layout file must not come from, or go
+        # to, the user's own config); removed in stop().
+        self.config_home = None
 
     def start(self):
         if not shutil.which("Xvfb"):
@@ -66,6 +69,9 @@ class Xvfb:
         raise RuntimeError("no free X display between :91 and :159")
 
     def stop(self):
+        if self.config_home:
+            shutil.rmtree(self.config_home, ignore_errors=True)
+            self.config_home = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -76,8 +82,9 @@ class Xvfb:
 
     def env(self):
         env = dict(os.environ, DISPLAY=self.display, LIBGL_ALWAYS_SOFTWARE="1")
-        # The layout file must not come from (or go to) the user's own config.
-        env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="gb-viz-config-")
+        if self.config_home is None:
+            self.config_home = tempfile.mkdtemp(prefix="gb-viz-config-")
+        env["XDG_CONFIG_HOME"] = self.config_home
         return env
 
 
