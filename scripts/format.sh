@@ -2,7 +2,7 @@
 # Formats the C++ sources git knows about with clang-format 14 and the repo's .clang-format.
 #   scripts/format.sh            rewrite files in place
 #   scripts/format.sh --check    change nothing; list files that differ and exit 1 if any do
-# Reformat in a commit of its own, never together with a behaviour change (STYLE.md 5.9).
+# Reformat in a commit of its own, never together with a behaviour change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.h' '*.cpp')

@@ -10,7 +10,7 @@
 # services are disabled afterwards, and we check that no dockerd, containerd or docker0 appeared.
 set -euo pipefail
 
-# Grouped as in DESIGN.md's dependency table, then the build and test tools.
+# Grouped as in README.md's dependency table, then the build and test tools.
 packages=(
     # GUI
     libimgui-dev libglfw3-dev libgraphviz-dev

@@ -1,6 +1,6 @@
 // The visualizer's window contents: which panels are open and where, the theme and font scale,
 // the replay controls, the status line, and the request queue panels push user actions onto
-// (STYLE.md 5.3 point 5). No GLFW here: main.cpp owns the window and the keyboard mapping.
+// (docs/architecture.md). No GLFW here: main.cpp owns the window and the keyboard mapping.
 #pragma once
 
 #include <array>

@@ -2,7 +2,7 @@
 // led to it (and which objects it marks), the Dockerfile build seen so far, and how the source is
 // doing. Sources build a Frame on their own thread (JSON parsing, diffing) and publish it as
 // std::shared_ptr<const Frame>; the UI thread takes the newest pointer once per frame and draws
-// from it without a lock (STYLE.md 5.3).
+// from it without a lock.
 #pragma once
 
 #include <cstdint>

@@ -380,7 +380,7 @@ Result<int> run(int argc, char** argv)
         glClear(GL_COLOR_BUFFER_BIT);
         ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
-        // Requests are drained after Render(), as STYLE.md 5.3 asks: panels only queue them.
+        // Requests are drained after Render(): panels only queue them.
         for (const auto& request : requests) {
             if (live)
                 sender.send(request);

@@ -1,6 +1,6 @@
 // api::Client: the Docker Engine API (v1.41) spoken from the client side, over HTTP/1.1 on a
 // Unix stream socket. It is what the `glassbox` CLI (and compose) use to reach glassboxd; it
-// never links the engine. Four kinds of exchange, as in docs/reference/docker-api README §1:
+// never links the engine. Four kinds of exchange, as the docker CLI uses them:
 //   - plain request/response with a JSON body (Content-Length or chunked),
 //   - streamed responses (logs -f, events, load/import progress, save), delivered as they arrive,
 //   - uploads of a tar body (import, load) from a file descriptor,

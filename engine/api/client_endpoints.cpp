@@ -1,5 +1,5 @@
 // api::Client typed helpers: one function per Docker Engine API call the CLI makes, sending
-// the same paths and query strings the docker CLI sends (docs/reference/docker-api README §3).
+// the same paths and query strings the docker CLI sends.
 // Path parameters are not escaped, as the docker CLI does not escape them: image references
 // keep their ':' and '/'.
 #include "engine/api/client.h"

@@ -8,7 +8,7 @@
 // The cache maps (parent image id, instruction as recorded in history, content hash of the
 // files COPY/ADD read) to the image that step made, stored under <store root>/build-cache/.
 // Kernel interfaces: overlay mount(2), the runtime's clone/namespaces, cgroupfs, openat2(2).
-// Lesson: lessons/dockerfile-basics/, lessons/layers-and-cache/.
+// Lesson: lessons/02-dockerfiles-images/, lessons/03-layer-sharing/.
 #pragma once
 
 #include <cstdint>

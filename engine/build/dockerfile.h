@@ -3,7 +3,7 @@
 // recognises JSON-array (exec) forms, and reports errors as "Dockerfile:3:5: <what>", naming file,
 // line and column. Variable substitution (${VAR}, ${VAR:-default}, ${VAR:+alt}) is a separate
 // step (expand_word) because its values depend on ARG and ENV at build time.
-// Kernel interfaces: none. Lesson: lessons/dockerfile-basics/.
+// Kernel interfaces: none. Lesson: lessons/02-dockerfiles-images/.
 #pragma once
 
 #include <functional>

@@ -1,7 +1,7 @@
 // Layer sharing, as `system df -v` shows it: identical layers (same diff id) are stored once, so
 // each image's size splits into the part it shares with other images and the part only it uses,
 // and each layer lists the images that contain it. Pure computation over image records; the
-// API and CLI format it. Kernel interfaces: none. Lesson: lessons/layers-and-cache/.
+// API and CLI format it. Kernel interfaces: none. Lesson: lessons/03-layer-sharing/.
 #pragma once
 
 #include <cstdint>

@@ -15,7 +15,7 @@ namespace {
 // Lessons each rule links to.
 constexpr const char* k_lesson_tags = "lessons/02-dockerfiles-images/";
 constexpr const char* k_lesson_pid1 = "lessons/05-pid1-signals/";
-constexpr const char* k_lesson_secrets = "lessons/build-secrets/";
+constexpr const char* k_lesson_secrets = "lessons/02-dockerfiles-images/";
 
 std::string collapse_spaces(std::string_view text)
 {

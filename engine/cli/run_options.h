@@ -1,6 +1,6 @@
 // The flags of `glassbox run` / `glassbox create` (Docker's names and spellings) and their
 // translation into the Docker Engine API create body, shaped as the docker CLI 28 sends it
-// (docs/reference/docker-api README §2.4-2.5). Pure functions: no daemon, no terminal, so the
+// Pure functions: no daemon, no terminal, so the
 // unit tests can check `run -m 32m --cpus 1.5 -p 8080:80 -v a:/b` byte for byte.
 #pragma once
 

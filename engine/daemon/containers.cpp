@@ -1,7 +1,7 @@
 // Container lifecycle: create (image config merged, mounts resolved), start (overlay root,
 // network sandbox, process), supervise (output pump, exit status, OOM, restart policy, --rm),
 // stop (STOPSIGNAL, grace period, SIGKILL), kill, remove, wait, attach, logs.
-// Lesson: lessons/pid1-signals/ (why `stop` of a PID 1 without a handler waits out the grace period).
+// Lesson: lessons/05-pid1-signals/ (why `stop` of a PID 1 without a handler waits out the grace period).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>

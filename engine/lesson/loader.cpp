@@ -1,7 +1,7 @@
 // lesson.yaml -> Lesson. yaml-cpp gives each node its mark (line and column), so every error
 // names the place at fault; a check's own parse error is moved to its column inside the YAML
 // line (past the opening quote of a quoted scalar). yaml-cpp throws; this file catches at the
-// parse call and returns Error values, as STYLE.md 5.4 asks of third-party code.
+// parse call and returns Error values: the engine uses Result<T>, never exceptions.
 #include "engine/lesson/loader.h"
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // collector can join kernel facts (an overlay lowerdir, a PID namespace inode, a veth in some
 // network namespace) to the objects a student knows by name (container "web", image "nginx:1.25",
 // volume "data", network "backend"). daemon::Engine fills this in; the collector never includes a
-// daemon header, so the dependency points one way only (STYLE.md 5.1).
+// daemon header, so the dependency points one way only (docs/architecture.md).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // state::Snapshot: everything glassbox can show about the kernel at one moment, as plain data
-// (STYLE.md 5.3): processes, namespaces, mounts, cgroups, network namespaces with their links,
+// (docs/architecture.md): processes, namespaces, mounts, cgroups, network namespaces with their links,
 // addresses, routes, neighbours and bridge FDB, glassbox's nftables rules, the kernel feature probe,
 // and the engine's own objects (containers, images, layers, volumes, networks) joined to them.
 // No pointers into engine objects, no locks, no kernel handles: a Snapshot can be copied to another

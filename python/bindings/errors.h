@@ -1,5 +1,5 @@
 // The Python exceptions of the glassbox module, and the one place an engine Error (or an HTTP error
-// status) becomes one (STYLE.md 5.4: exceptions only at the edges). Every exception is a
+// status) becomes one (exceptions only at the edges; Result<T> inside the engine). Every exception is a
 // glassbox.GlassboxError carrying the engine's message and these attributes:
 //   kind    "NotFound", "Conflict", "InvalidArgument", "KernelFeatureMissing", "Timeout",
 //           "DaemonUnavailable", "PermissionDenied", "NotModified", "BuildFailed", "System"

@@ -1,6 +1,6 @@
 // What every panel receives besides the snapshot and its own state: the change marks (to
 // highlight what the last diff touched), the queue user actions go to (requests, never calls:
-// STYLE.md 5.3 point 4), and an optional list of what was drawn, which the headless tests read
+// see docs/architecture.md), and an optional list of what was drawn, which the headless tests read
 // so they can assert exactly which nodes, edges, rows and badges a snapshot produced.
 #pragma once
 

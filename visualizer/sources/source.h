@@ -1,4 +1,4 @@
-// The interface every snapshot source offers the UI (STYLE.md 5.3 point 2): the newest Frame as
+// The interface every snapshot source offers the UI: the newest Frame as
 // an immutable shared pointer, taken once at the start of a frame, and a callback the source calls
 // from its own thread when a new Frame is published, so the window redraws on change instead of
 // polling. Sources do their parsing and diffing on their own threads.

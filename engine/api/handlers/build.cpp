@@ -3,7 +3,7 @@
 // the answer is a chunked 200 of JSON lines, each "\r\n"-terminated: {"stream": ...} for
 // progress and RUN output (stderr wrapped in red, as dockerd does), {"aux":{"ID":...}} for the
 // image id, and on failure {"errorDetail":{"message":...},"error":...} while still answering 200.
-// Reference: reference/docker-api/README.md section 3.9 and raw/25*. Lesson: lessons/dockerfile-basics/.
+// Lesson: lessons/02-dockerfiles-images/.
 #include <map>
 
 #include "engine/api/handlers/handlers.h"

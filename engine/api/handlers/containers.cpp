@@ -1,6 +1,6 @@
 // Docker API container endpoints: create, start, stop, restart, kill, wait, attach, logs, resize,
 // list, inspect, remove, rename, pause, unpause, top, stats and prune. Status codes follow the
-// captures in reference/docker-api (README section 3.8): 304 for start of a running and stop of a
+// captures of a real dockerd: 304 for start of a running and stop of a
 // stopped container, 409 for conflicts, 404 for unknown containers and images.
 //
 // Index:

@@ -9,7 +9,7 @@
  *   4. exits with the command's exit code, or 128 + signal if the command was killed.
  * Usage: glassbox-init -- command [args...]. Built static, so it runs in any image.
  * Kernel interfaces: sigprocmask(2), sigtimedwait(2), waitpid(2), prctl(2), pid_namespaces(7).
- * Lesson: lessons/pid1-signals/.
+ * Lesson: lessons/05-pid1-signals/.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -114,7 +114,7 @@ TEST(LintsTest, SecretLookingEnvAndArgNamesWarn)
     EXPECT_NE(findings[2].message.find("API_KEY"), std::string::npos);
     EXPECT_NE(findings[3].message.find("AWS_SECRET"), std::string::npos);
     EXPECT_NE(findings[0].reason.find("history"), std::string::npos);
-    EXPECT_EQ(findings[0].lesson, "lessons/build-secrets/");
+    EXPECT_EQ(findings[0].lesson, "lessons/02-dockerfiles-images/");
 }
 
 TEST(LintsTest, SecretLintSilentOnOrdinaryNames)
