@@ -9,6 +9,7 @@
 #include <climits>
 
 #include "engine/api/http.h"
+#include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/health.h"
 
@@ -208,17 +209,7 @@ Result<void> check_plain_name(const std::string& field, const std::string& value
 // are compared after "//", "." and ".." are resolved as text.
 Result<void> check_mount_destination(const std::string& field, const std::string& destination)
 {
-    std::vector<std::string> parts;
-    for (auto& part : strings::split(destination, '/')) {
-        if (part.empty() || part == ".")
-            continue;
-        if (part == "..") {
-            if (!parts.empty())
-                parts.pop_back();
-            continue;
-        }
-        parts.push_back(part);
-    }
+    auto parts = safe_path::clean_components(destination);
     std::string clean = "/" + strings::join(parts, "/");
     if (parts.empty() || clean == "/sys" || clean == "/dev" || parts.front() == "proc")
         return Error::invalid(field + ": cannot mount over " + quote_for_error(clean) + " (the container's own "
