@@ -589,27 +589,6 @@ Result<nlohmann::json> Engine::container_top(const std::string& ref) const
     return nlohmann::json { { "Titles", { "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD" } }, { "Processes", processes } };
 }
 
-Result<nlohmann::json> Engine::container_stats(const std::string& ref) const
-{
-    auto view = TRY(inspect_container(ref));
-    auto stats = runtime::Cgroup::for_name("glassbox/" + view.id).stats(m_kernel);
-    bool running = view.state.status == Status::Running;
-    auto cpu = nlohmann::json { { "cpu_usage", { { "total_usage", running ? stats.cpu_usage_ns : 0 } } },
-        { "system_cpu_usage", 0 }, { "online_cpus", std::thread::hardware_concurrency() } };
-    return nlohmann::json {
-        { "read", strings::rfc3339_nano(std::chrono::system_clock::now()) },
-        { "preread", "0001-01-01T00:00:00Z" },
-        { "id", view.id },
-        { "name", "/" + view.name },
-        { "pids_stats", { { "current", running ? stats.pids_current : 0 }, { "limit", stats.pids_limit } } },
-        { "memory_stats", { { "usage", running ? stats.memory_usage : 0 }, { "limit", stats.memory_limit }, { "stats", nlohmann::json::object() } } },
-        { "cpu_stats", cpu },
-        { "precpu_stats", cpu },
-        { "blkio_stats", nlohmann::json::object() },
-        { "glassbox", { { "oom_kills", stats.oom_kills }, { "cpu_quota_us", stats.cpu_quota_us }, { "cpu_period_us", stats.cpu_period_us } } },
-    };
-}
-
 // Every mount point at or below `prefix`, deepest first (from /proc/self/mountinfo).
 static std::vector<std::string> mounts_under(sys::Kernel& kernel, const std::string& prefix)
 {

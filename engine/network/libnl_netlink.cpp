@@ -149,6 +149,14 @@ LinkInfo to_info(rtnl_link* link)
     std::int32_t netnsid = -1;
     if (rtnl_link_get_link_netnsid(link, &netnsid) == 0 && netnsid >= 0)
         info.link_netnsid = netnsid;
+    info.counters.rx_bytes = rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES);
+    info.counters.rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+    info.counters.rx_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_ERRORS);
+    info.counters.rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
+    info.counters.tx_bytes = rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES);
+    info.counters.tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
+    info.counters.tx_errors = rtnl_link_get_stat(link, RTNL_LINK_TX_ERRORS);
+    info.counters.tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
     if (info.kind == "macvlan" || info.kind == "macvtap") {
         auto mode = rtnl_link_macvlan_get_mode(link);
         info.mode = rtnl_link_macvlan_mode2str(static_cast<int>(mode), buffer, sizeof buffer);

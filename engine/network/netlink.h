@@ -19,6 +19,19 @@
 
 namespace engine::network {
 
+// A link's traffic counters (IFLA_STATS64), as `ip -s link` prints them. GET
+// /containers/{id}/stats reports them per interface of the container's namespace.
+struct LinkCounters {
+    std::uint64_t rx_bytes { 0 };
+    std::uint64_t rx_packets { 0 };
+    std::uint64_t rx_errors { 0 };
+    std::uint64_t rx_dropped { 0 };
+    std::uint64_t tx_bytes { 0 };
+    std::uint64_t tx_packets { 0 };
+    std::uint64_t tx_errors { 0 };
+    std::uint64_t tx_dropped { 0 };
+};
+
 // A link as rtnetlink reports it. Plain data.
 struct LinkInfo {
     int index { 0 };
@@ -35,6 +48,7 @@ struct LinkInfo {
     // IFLA_LINK_NETNSID: the namespace `parent_index` lives in, as an id only meaningful in this
     // namespace; -1 when the peer or parent is in the same namespace.
     std::int32_t link_netnsid { -1 };
+    LinkCounters counters {};  // Zero where the implementation keeps none (the fake).
 };
 
 // What to create. Fields beyond name/kind apply to the kinds noted.

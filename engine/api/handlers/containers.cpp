@@ -1,5 +1,5 @@
 // Docker API container endpoints: create, start, stop, restart, kill, wait, attach, logs, resize,
-// list, inspect, remove, rename, pause, unpause, top, stats and prune. Status codes follow the
+// list, inspect, remove, rename, pause, unpause, top and prune (stats: handlers/stats.cpp). Status codes follow the
 // captures of a real dockerd: 304 for start of a running and stop of a
 // stopped container, 409 for conflicts, 404 for unknown containers and images.
 //
@@ -9,7 +9,7 @@
 //   [SECTION] Wait
 //   [SECTION] Attach and logs
 //   [SECTION] List and inspect
-//   [SECTION] Remove, rename, pause, top, stats, prune
+//   [SECTION] Remove, rename, pause, top, prune
 //   [SECTION] Routes
 #include <algorithm>
 #include <condition_variable>
@@ -305,7 +305,7 @@ static Result<void> inspect(Engine& engine, Exchange& ex)
     return Ok {};
 }
 
-// [SECTION] Remove, rename, pause, top, stats, prune
+// [SECTION] Remove, rename, pause, top, prune
 
 static Result<void> remove(Engine& engine, Exchange& ex)
 {
@@ -349,32 +349,6 @@ static Result<void> top(Engine& engine, Exchange& ex)
     return Ok {};
 }
 
-// stream=1 (the default) sends one stats object per second until the client leaves or the
-// container stops; stream=0 or one-shot=1 sends one.
-static Result<void> stats(Engine& engine, Exchange& ex)
-{
-    auto id = ex.request().param("id");
-    bool stream = TRY(ex.request().query_bool("stream", true));
-    if (TRY(ex.request().query_bool("one-shot", false)))
-        stream = false;
-    auto first = TRY(engine.container_stats(id));
-    if (!stream) {
-        ex.respond_json(200, first);
-        return Ok {};
-    }
-    if (!ex.start_stream(200, "application/json") || !ex.write_chunk(first.dump() + "\n"))
-        return Ok {};
-    for (;;) {
-        if (client_disconnected(ex.fd(), 1000))
-            return Ok {};
-        auto next = engine.container_stats(id);
-        if (!next.ok() || !ex.write_chunk(next.value().dump() + "\n"))
-            break;
-    }
-    ex.end_stream();
-    return Ok {};
-}
-
 static Result<void> prune(Engine& engine, Exchange& ex)
 {
     TRY(ex.request().filters()); // Validated; glassbox prunes every stopped container.
@@ -406,7 +380,6 @@ void register_container_routes(Router& router, Engine& engine)
     router.add("POST", "/containers/{id}/pause", bind(pause));
     router.add("POST", "/containers/{id}/unpause", bind(unpause));
     router.add("GET", "/containers/{id}/top", bind(top));
-    router.add("GET", "/containers/{id}/stats", bind(stats));
     router.add("DELETE", "/containers/{id}", bind(remove));
 }
 

@@ -26,6 +26,8 @@ bool label_matches(const std::map<std::string, std::string>& labels, const std::
 void register_system_routes(Router& router, daemon::Engine& engine);
 // /containers/...
 void register_container_routes(Router& router, daemon::Engine& engine);
+// GET /containers/{id}/stats (handlers/stats.cpp).
+void register_stats_routes(Router& router, daemon::Engine& engine);
 // /containers/{id}/exec and /exec/...
 void register_exec_routes(Router& router, daemon::Engine& engine);
 // /images/... (pull answers that glassbox is offline; load, save and import work on tar files).
