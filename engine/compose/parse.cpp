@@ -214,20 +214,27 @@ const char* kind_name(const YAML::Node& node)
     }
 }
 
-// Counts nodes as a full walk would visit them (aliases expanded), stopping past `limit`.
-void count_visits(const YAML::Node& node, int& visits, int limit)
+// Counts nodes as a full walk would visit them (aliases expanded), stopping past `limit` visits.
+// Returns false past k_max_node_depth levels: an alias inside its own anchor ("&a [*a]") makes a
+// cycle, and following it recursed until the stack overflowed (found by the compose fuzzer).
+bool count_visits(const YAML::Node& node, int& visits, int limit, int depth = 0)
 {
     if (++visits > limit)
-        return;
+        return true;
+    if (depth > k_max_node_depth)
+        return false;
     if (node.IsMap()) {
         for (auto it = node.begin(); it != node.end() && visits <= limit; ++it) {
-            count_visits(it->first, visits, limit);
-            count_visits(it->second, visits, limit);
+            if (!count_visits(it->first, visits, limit, depth + 1) || !count_visits(it->second, visits, limit, depth + 1))
+                return false;
         }
     } else if (node.IsSequence()) {
-        for (auto it = node.begin(); it != node.end() && visits <= limit; ++it)
-            count_visits(*it, visits, limit);
+        for (auto it = node.begin(); it != node.end() && visits <= limit; ++it) {
+            if (!count_visits(*it, visits, limit, depth + 1))
+                return false;
+        }
     }
+    return true;
 }
 
 class Walker {
@@ -736,8 +743,10 @@ Result<Service> parse_service(
                 if (!value.ok())
                     return w.fail(files, key("env_file"),
                         resolved + ": " + k + ": " + value.error().message());
+                // A plain reference: clang 14 cannot capture a structured binding in a lambda.
+                const std::string& variable = k;
                 std::erase_if(service.environment,
-                    [&](const std::string& e) { return e.substr(0, e.find('=')) == k; });
+                    [&](const std::string& e) { return e.substr(0, e.find('=')) == variable; });
                 service.environment.push_back(k + "=" + value.value());
             }
         }
@@ -1090,7 +1099,9 @@ Result<Project> parse_project(std::string_view yaml, const std::string& file_nam
 {
     const YAML::Node root = TRY(load_yaml(yaml, file_name));
     int visits = 0;
-    count_visits(root, visits, k_max_node_visits);
+    if (!count_visits(root, visits, k_max_node_visits))
+        return Error::invalid(file_name + ": the document nests deeper than " + std::to_string(k_max_node_depth)
+            + " levels, or an alias refers to its own anchor");
     if (visits > k_max_node_visits)
         return Error::invalid(file_name + ": excessive aliasing: the document expands to more than "
             + std::to_string(k_max_node_visits) + " nodes");

@@ -17,6 +17,8 @@
 namespace engine::compose {
 
 inline constexpr int k_max_node_visits = 100000;
+// Deeper documents are refused too; so is an alias used inside its own anchor, a cycle.
+inline constexpr int k_max_node_depth = 256;
 
 // The names Compose looks for, in its order of preference.
 inline const std::vector<std::string> k_default_file_names = {

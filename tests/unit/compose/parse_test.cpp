@@ -275,6 +275,23 @@ TEST(ComposeParseTest, AliasBombIsRefusedAsExcessiveAliasing)
     EXPECT_NE(message.find("excessive aliasing"), std::string::npos) << message;
 }
 
+TEST(ComposeParseTest, AliasInsideItsOwnAnchorIsRefusedNotFollowedForever)
+{
+    // yaml-cpp turns this into a cyclic node; walking it recursed until the stack overflowed.
+    auto message = parse_error("x-a: &a [1, *a]\nservices:\n  web:\n    image: busybox\n");
+
+    EXPECT_NE(message.find("alias refers to its own anchor"), std::string::npos) << message;
+}
+
+TEST(ComposeParseTest, DocumentNestedDeeperThanTheLimitIsRefused)
+{
+    std::string deep = "x-deep: " + std::string(k_max_node_depth + 10, '[') + std::string(k_max_node_depth + 10, ']');
+
+    auto message = parse_error(deep + "\nservices:\n  web:\n    image: busybox\n");
+
+    EXPECT_NE(message.find("nests deeper than 256 levels"), std::string::npos) << message;
+}
+
 TEST(ComposeParseTest, CommandStringIsSplitLikeAShell)
 {
     auto words = split_command(R"(sh -c 'echo "a b"' "c d" e\ f)");
