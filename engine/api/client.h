@@ -223,6 +223,8 @@ public:
     Result<Json> inspect_container(const std::string& id) const;
     Result<Json> list_containers(const ContainerListOptions& options) const;
     Result<Json> top_container(const std::string& id, const std::string& ps_args) const;
+    // One stats sample with precpu_stats filled (one_shot: at once, without them). client_stats.cpp.
+    Result<Json> container_stats(const std::string& id, bool one_shot = false) const;
     Result<Json> prune_containers() const;
     // Registers a wait (condition: next-exit, removed, not-running) and returns once the
     // daemon has sent the headers; finish_wait() then blocks until the condition holds.

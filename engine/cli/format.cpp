@@ -2,6 +2,7 @@
 #include "engine/cli/format.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -262,6 +263,19 @@ Result<std::string> render_rows(std::string_view format, const std::vector<Json>
     for (const auto& line : lines)
         out += line + "\n";
     return out;
+}
+
+std::string binary_size(double bytes)
+{
+    static const char* units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+    int unit = 0;
+    while (bytes >= 1024 && unit < 5) {
+        bytes /= 1024;
+        ++unit;
+    }
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.4g%s", bytes, units[unit]);
+    return buffer;
 }
 
 std::string short_id(std::string_view id)

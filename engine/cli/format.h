@@ -36,6 +36,10 @@ std::string go_value(const Json& value);
 // line per row.
 Result<std::string> render_rows(std::string_view format, const std::vector<Json>& rows, const Json& headers);
 
+// Docker's units.BytesSize: binary units with up to 4 significant digits ("7.756GiB"), as
+// docker info and docker stats' MEM USAGE print them.
+std::string binary_size(double bytes);
+
 // "sha256:abc..." -> "abc..." cut to 12 characters.
 std::string short_id(std::string_view id);
 // "5 minutes ago" from unix seconds, relative to now.

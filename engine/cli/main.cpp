@@ -42,6 +42,7 @@ int main(int argc, char** argv)
     add_inspect_command(app, ctx);
     add_attach_command(app, ctx);
     add_top_command(app, ctx);
+    add_stats_command(app, ctx);
     add_rename_command(app, ctx);
     add_pause_command(app, ctx);
     add_unpause_command(app, ctx);

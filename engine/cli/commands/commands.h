@@ -66,6 +66,7 @@ void add_wait_command(CLI::App& parent, Context& ctx, const std::string& name = 
 void add_inspect_command(CLI::App& parent, Context& ctx, const std::string& name = "inspect");
 void add_attach_command(CLI::App& parent, Context& ctx, const std::string& name = "attach");
 void add_top_command(CLI::App& parent, Context& ctx, const std::string& name = "top");
+void add_stats_command(CLI::App& parent, Context& ctx, const std::string& name = "stats");
 void add_rename_command(CLI::App& parent, Context& ctx, const std::string& name = "rename");
 void add_pause_command(CLI::App& parent, Context& ctx, const std::string& name = "pause");
 void add_unpause_command(CLI::App& parent, Context& ctx, const std::string& name = "unpause");

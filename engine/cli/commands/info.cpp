@@ -11,20 +11,6 @@ namespace engine::cli {
 
 namespace {
 
-// Docker's units.BytesSize: binary units with up to 4 significant digits ("7.756GiB").
-std::string binary_size(double bytes)
-{
-    static const char* units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-    int unit = 0;
-    while (bytes >= 1024 && unit < 5) {
-        bytes /= 1024;
-        ++unit;
-    }
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.4g%s", bytes, units[unit]);
-    return buffer;
-}
-
 std::string text(const Json& object, const char* key)
 {
     if (!object.is_object() || !object.contains(key) || object[key].is_null())
