@@ -12,6 +12,7 @@
 #include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/health.h"
+#include "engine/runtime/seccomp.h"
 
 namespace engine::api {
 
@@ -396,6 +397,13 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
         }
     }
     config.security_opt = TRY(host.strings("SecurityOpt"));
+    // A seccomp profile arrives as JSON text inside a string: its nesting is limited like any
+    // client JSON, and it is parsed now so a mistake is a 400 naming the profile's field.
+    for (const auto& option : config.security_opt) {
+        if (option.size() > 8 && option[8] == '{')
+            TRY_CTX(check_json_depth(std::string_view(option).substr(8)), "HostConfig.SecurityOpt: seccomp profile");
+    }
+    TRY(runtime::validate_seccomp_option(config.security_opt));
     if (auto* console = host.find("ConsoleSize")) {
         if (!console->is_array())
             return Error::invalid("HostConfig.ConsoleSize: expected [rows, cols], got " + quote_json_for_error(*console));

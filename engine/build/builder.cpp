@@ -3,6 +3,7 @@
 #include "engine/build/builder.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/container_spec.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/seccomp.h"
 #include "engine/runtime/user.h"
 
 namespace engine::build {
@@ -466,6 +468,8 @@ struct Builder::Impl {
         spec.readonly_paths = runtime::default_readonly_paths();
         spec.cgroup_name = "glassbox/build-" + id;
         spec.netns_path = options.network_mode == "host" ? "host" : "";
+        // The same default seccomp filter as a container: a RUN step is a container too.
+        spec.seccomp_profile_json = runtime::seccomp_profile_for(false, {});
 
         // The working directory must exist before the process can chdir into it.
         {
@@ -484,10 +488,12 @@ struct Builder::Impl {
         }
         ++result.containers_run;
         auto process = started.release_value();
-        pump_output(process);
+        bool client_left = pump_output(process, cgroup);
         int code = runtime::wait_for_exit(process.pid);
         cgroup.kill_all(kernel);
         (void)cgroup.remove(kernel);
+        if (client_left)
+            return cancelled();
         if (code != 0)
             return Error::system("The command '" + strings::join(command, " ") + "' returned a non-zero code: "
                 + std::to_string(code));
@@ -496,9 +502,22 @@ struct Builder::Impl {
         return Ok {};
     }
 
-    // Streams the RUN process's stdout and stderr until both are closed.
-    void pump_output(runtime::StartedProcess& process)
+    // True once the client's connection (options.cancel_fd) has hung up.
+    bool client_gone() const
     {
+        if (options.cancel_fd < 0)
+            return false;
+        pollfd fd { options.cancel_fd, POLLRDHUP, 0 };
+        return ::poll(&fd, 1, 0) > 0 && (fd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    }
+
+    static Error cancelled() { return Error::from_errno("build cancelled: the client disconnected", ECANCELED); }
+
+    // Streams the RUN process's stdout and stderr until both are closed. Returns true when the
+    // client hung up meanwhile; then every process of the step was killed.
+    bool pump_output(runtime::StartedProcess& process, runtime::Cgroup& cgroup)
+    {
+        bool client_left = false;
         std::vector<pollfd> fds;
         if (process.stdout_fd.valid())
             fds.push_back({ process.stdout_fd.get(), POLLIN, 0 });
@@ -508,7 +527,19 @@ struct Builder::Impl {
             fds.push_back({ process.pty_master.get(), POLLIN, 0 });
         char buffer[8192];
         while (!fds.empty()) {
-            if (::poll(fds.data(), fds.size(), -1) < 0) {
+            // The client's socket is polled alongside the step's output; POLLRDHUP reports a
+            // peer that closed or shut down its side.
+            if (options.cancel_fd >= 0 && !client_left)
+                fds.push_back({ options.cancel_fd, POLLRDHUP, 0 });
+            int ready = ::poll(fds.data(), fds.size(), -1);
+            if (options.cancel_fd >= 0 && !client_left) {
+                if (fds.back().revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                    client_left = true;
+                    cgroup.kill_all(kernel);
+                }
+                fds.pop_back();
+            }
+            if (ready < 0) {
                 if (errno == EINTR)
                     continue;
                 break;
@@ -533,6 +564,7 @@ struct Builder::Impl {
                 ++i;
             }
         }
+        return client_left;
     }
 
     // --chown "user:group" resolved in the stage's /etc/passwd and /etc/group.
@@ -911,12 +943,15 @@ struct Builder::Impl {
         // Lints first: an error stops the build before anything runs.
         LintOptions lint_options;
         lint_options.allow_latest = options.allow_latest;
+        lint_options.strict = options.strict;
+        lint_options.check = TRY(parse_check_directive(dockerfile_text, options.dockerfile));
         lint_options.build_args = options.build_args;
         result.lints = lint_dockerfile(dockerfile, lint_options);
         for (const auto& finding : result.lints)
             say(finding.format());
         if (has_lint_errors(result.lints))
-            return Error::invalid("the Dockerfile has lint errors (see above); fix them or pass --allow-latest");
+            return Error::invalid("the Dockerfile has lint errors (see above): `# check=error=true` or --strict "
+                                  "makes every lint finding an error");
 
         // Which instructions run: everything up to the end of the target stage.
         size_t end = dockerfile.instructions.size();
@@ -964,6 +999,8 @@ struct Builder::Impl {
         output.started(dockerfile_text, total);
         int stage_index = 0;
         for (size_t i = first_from; i < end; ++i) {
+            if (client_gone())
+                return cancelled();
             const auto& instruction = dockerfile.instructions[i];
             int step = static_cast<int>(i - first_from) + 1;
             say("Step " + std::to_string(step) + "/" + std::to_string(total) + " : " + instruction.original + "\n");
@@ -1054,9 +1091,15 @@ Result<BuildResult> Builder::build(const BuildOptions& options, BuildOutput& out
     for (const auto& tag : options.tags)
         TRY_CTX(image::parse_reference(tag), "invalid tag " + tag);
     TRY(fs::make_dirs(m_scratch_dir, 0700));
-    Impl impl { m_kernel, m_store, m_scratch_dir, options, output, {}, {}, {}, {}, {}, {}, {} };
-    TRY(impl.run_all());
-    return impl.result;
+    auto result = [&]() -> Result<BuildResult> {
+        Impl impl { m_kernel, m_store, m_scratch_dir, options, output, {}, {}, {}, {}, {}, {}, {} };
+        TRY(impl.run_all());
+        return impl.result;
+    }();
+    // A build allocates a great deal (parsed configs, layer lists, JSON per step) that is free
+    // again now; glibc keeps freed memory in its arenas unless asked to give it back.
+    ::malloc_trim(0);
+    return result;
 }
 
 } // namespace engine::build

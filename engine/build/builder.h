@@ -35,9 +35,15 @@ struct BuildOptions {
     std::string target;                              // --target stage name ("" = last stage).
     bool no_cache { false };
     bool allow_latest { false };
+    // Every lint finding is an error (a lesson that asks for it); `# check=error=true` in the
+    // Dockerfile does the same.
+    bool strict { false };
     bool quiet { false };                            // -q: only the final id is printed.
     std::string network_mode;                        // "", "none" (loopback only) or "host".
     bool show_step_times { true };                   // A " ---> Done in 1.23s" line per step.
+    // The client's connection, or -1. When it hangs up, the build stops: a running RUN step's
+    // processes are killed, its mounts and directories removed, and build() returns ECANCELED.
+    int cancel_fd { -1 };
 };
 
 // What one finished step did: the per-step build events the visualizer's Build panel steps
@@ -118,7 +124,9 @@ public:
     Builder(sys::Kernel& kernel, image::Store& store, std::string scratch_dir);
 
     // Builds and tags. A failed step returns its error (after printing what it printed); its
-    // temporary mounts, cgroup and directories are removed. Errors: parse and lint errors name
+    // temporary mounts, cgroup and directories are removed. RUN steps run under the default
+    // seccomp filter, as containers do. Afterwards the memory the build freed is handed back to
+    // the system (malloc_trim), so a large build does not leave the daemon's RSS high. Errors: parse and lint errors name
     // file, line and column; a RUN that fails is "The command '/bin/sh -c …' returned a
     // non-zero code: N"; ADD of a URL is an offline error.
     Result<BuildResult> build(const BuildOptions& options, BuildOutput& output);

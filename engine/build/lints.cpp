@@ -110,6 +110,51 @@ std::string LintFinding::format() const
         + message + "\n  " + reason + "\n  See " + lesson + "\n";
 }
 
+Result<CheckDirective> parse_check_directive(std::string_view dockerfile_text, const std::string& file)
+{
+    CheckDirective check;
+    int line_number = 0;
+    for (std::string_view rest = dockerfile_text; !rest.empty();) {
+        auto end = rest.find('\n');
+        auto line = strings::trim(rest.substr(0, end));
+        rest = end == std::string_view::npos ? std::string_view {} : rest.substr(end + 1);
+        ++line_number;
+        // A directive is "# key=value"; anything else (an instruction, a blank line, a plain
+        // comment) ends them, as in Docker's parser.
+        if (line.empty() || line[0] != '#')
+            break;
+        auto body = strings::trim(line.substr(1));
+        auto eq = body.find('=');
+        if (eq == std::string::npos || body.substr(0, eq).find(' ') != std::string::npos)
+            break;
+        if (strings::to_lower(std::string(strings::trim(body.substr(0, eq)))) != "check")
+            continue;
+        auto value = std::string(strings::trim(body.substr(eq + 1)));
+        for (const auto& part : strings::split(value, ';')) {
+            auto item = std::string(strings::trim(part));
+            auto item_eq = item.find('=');
+            auto key = strings::to_lower(item.substr(0, item_eq));
+            auto val = item_eq == std::string::npos ? std::string() : item.substr(item_eq + 1);
+            if (key == "error") {
+                auto lower = strings::to_lower(val);
+                if (lower != "true" && lower != "false")
+                    return Error::invalid(file + ":" + std::to_string(line_number)
+                        + ": check directive: error= must be true or false, not \"" + val.substr(0, 40) + "\"");
+                check.error = lower == "true";
+            } else if (key == "skip") {
+                for (const auto& name : strings::split(val, ',')) {
+                    auto rule = strings::to_lower(std::string(strings::trim(name)));
+                    if (rule == "all")
+                        check.skip_all = true;
+                    else if (!rule.empty())
+                        check.skip.insert(rule);
+                }
+            }
+        }
+    }
+    return check;
+}
+
 bool has_lint_errors(const std::vector<LintFinding>& findings)
 {
     return std::any_of(findings.begin(), findings.end(),
@@ -155,11 +200,11 @@ std::vector<LintFinding> lint_dockerfile(const Dockerfile& dockerfile, const Lin
                 bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
                 std::string tag = tagged ? image.substr(colon + 1) : "";
                 if (!tagged || tag == "latest") {
-                    findings.push_back(make(LintSeverity::Error, "latest-tag",
+                    findings.push_back(make(LintSeverity::Warning, "latest-tag",
                         "FROM " + image + (tagged ? " uses the 'latest' tag" : " has no tag, so it means :latest"),
                         "'latest' is a moving label, not a version: the same Dockerfile builds a different image "
                         "whenever the base is re-tagged, so builds stop being reproducible. Pin a version such as "
-                        "busybox:1.36 (or pass --allow-latest).",
+                        "busybox:1.36.",
                         k_lesson_tags, loc));
                 }
             }
@@ -199,6 +244,14 @@ std::vector<LintFinding> lint_dockerfile(const Dockerfile& dockerfile, const Lin
                     k_lesson_secrets, loc));
             }
         }
+    }
+
+    // The directive and strictness decide what is reported and whether it stops the build.
+    const auto& check = options.check;
+    std::erase_if(findings, [&](const LintFinding& finding) { return check.skip_all || check.skip.count(finding.rule); });
+    if (check.error || options.strict) {
+        for (auto& finding : findings)
+            finding.severity = LintSeverity::Error;
     }
     return findings;
 }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "engine/base/fs.h"
 #include "engine/base/strings.h"
 
 namespace engine::cli {
@@ -445,7 +446,17 @@ Result<Json> build_create_body(const RunFlags& flags)
     host["Privileged"] = flags.privileged;
     host["PublishAllPorts"] = flags.publish_all;
     host["ReadonlyRootfs"] = flags.read_only;
-    host["SecurityOpt"] = flags.security_opts.empty() ? Json(nullptr) : Json(flags.security_opts);
+    // As the docker CLI does, `seccomp=FILE` is sent as the file's contents.
+    Json security_opts = Json::array();
+    for (const auto& option : flags.security_opts) {
+        auto value = option.size() > 8 ? option.substr(8) : std::string();
+        bool seccomp = option.rfind("seccomp=", 0) == 0 || option.rfind("seccomp:", 0) == 0;
+        if (seccomp && !value.empty() && value != "unconfined" && value != "default" && value != "builtin" && value.front() != '{')
+            security_opts.push_back("seccomp=" + TRY_CTX(fs::read_file(value), "--security-opt seccomp=" + value));
+        else
+            security_opts.push_back(option);
+    }
+    host["SecurityOpt"] = security_opts.empty() ? Json(nullptr) : security_opts;
     if (!flags.tmpfs.empty()) {
         Json tmpfs = Json::object();
         for (const auto& entry : flags.tmpfs) {

@@ -1,6 +1,7 @@
 """`glassbox build` against a private glassboxd: the context tar honours .dockerignore, -f may name
 a Dockerfile outside the context, --build-arg and --target reach the builder, the lint summary is
-printed, an unpinned base is refused, --strict refuses lint warnings before anything is built, and
+printed, lints are warnings unless the Dockerfile says `# check=error=true` (then an unpinned base
+is refused), --strict refuses lint warnings before anything is built, and
 GLASSBOX_LESSON labels the image.
 """
 import json
@@ -69,13 +70,29 @@ def test_build_with_dockerfile_outside_the_context_and_a_target(daemon, glassbox
     daemon.cli("rmi", tag)
 
 
-def test_unpinned_base_is_refused_with_the_lint(daemon, glassbox_cli, tmp_path, name):
-    write(str(tmp_path / "bad" / "Dockerfile"), "FROM busybox\nRUN true\n")
+def test_unpinned_base_is_refused_with_the_check_error_directive(daemon, glassbox_cli, tmp_path, name):
+    write(str(tmp_path / "bad" / "Dockerfile"), "# check=error=true\nFROM busybox\nRUN true\n")
     result = build(daemon, "-t", f"{name}:bad", str(tmp_path / "bad"))
     assert result.returncode != 0
     assert "latest-tag" in result.stdout + result.stderr
     assert "Lint: 1 error(s), 0 warning(s)" in result.stderr
+    assert "check=error=true" in result.stderr
     assert not image_exists(daemon, f"{name}:bad")
+
+
+def test_unpinned_base_is_only_a_warning_by_default(daemon, glassbox_cli, tmp_path, image, name):
+    # An untagged FROM means :latest; tag the base image so, and the build goes through with the
+    # lint printed as a warning (Docker's build-check convention).
+    base = f"{name}-base"
+    assert daemon.cli("tag", image, f"{base}:latest").returncode == 0
+    write(str(tmp_path / "plain" / "Dockerfile"), f"FROM {base}\nRUN true\n")
+    result = build(daemon, "-t", f"{name}:plain", str(tmp_path / "plain"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning [latest-tag]" in result.stdout
+    assert "Lint: 0 error(s), 1 warning(s)" in result.stdout
+    assert image_exists(daemon, f"{name}:plain")
+    daemon.cli("rmi", f"{name}:plain")
+    daemon.cli("rmi", f"{base}:latest")
 
 
 def test_strict_refuses_warnings_before_building(daemon, glassbox_cli, tmp_path, image, name):

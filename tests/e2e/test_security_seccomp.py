@@ -6,6 +6,7 @@ EPERM (clone3 ENOSYS) and PID 1 shows `Seccomp: 2`; with `--security-opt seccomp
 with `--privileged` PID 1 shows `Seccomp: 0` and the same calls get past the filter (they fail,
 if at all, with the kernel's own errors, not the filter's EPERM).
 """
+import json
 import os
 import shutil
 import tempfile
@@ -127,19 +128,82 @@ def test_unconfined_and_privileged_containers_have_no_filter(daemon, probe_dir, 
     assert errnos["clone3"] != ENOSYS, out
 
 
-def test_custom_profile_is_refused_rather_than_ignored(daemon):
-    # The docker CLI reads `seccomp=<file>` and sends the JSON itself, as here.
-    body = {"Image": daemon.tag, "Cmd": ["true"],
-            "HostConfig": {"SecurityOpt": ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']}}
-    status, created = daemon.api_json("POST", "/v1.41/containers/create", body)
-    assert status == 201, created
-    try:
-        status, answer = daemon.request("POST", f"/v1.41/containers/{created['Id']}/start")
+CUSTOM_PROFILE = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+    "syscalls": [
+        {"names": ["bpf", "mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+        {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+         "args": [{"index": 0, "value": 0x400000, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+        {"names": ["no_such_call_anywhere"], "action": "SCMP_ACT_ERRNO"},
+        {"names": ["getppid"], "action": "SCMP_ACT_ALLOW"},
+    ],
+}
 
-        assert status >= 400, answer
-        assert b"custom seccomp profiles are not supported" in answer, answer
+
+def test_docker_json_profile_is_applied(daemon, probe_dir, cli_ready, tmp_path):
+    # The docker CLI reads `seccomp=<file>` and sends the file's JSON in SecurityOpt.
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(CUSTOM_PROFILE))
+    seccomp, errnos, out = run_probe(daemon, probe_dir, "--security-opt", f"seccomp={profile}")
+
+    assert seccomp == ["2", "2"], out
+    assert errnos["bpf"] == 13, out                            # errnoRet
+    assert errnos["personality_read_implies_exec"] == EPERM, out  # an argument rule, default errno
+    assert errnos["personality_query"] == 0, out                # other values pass
+    assert errnos["keyctl"] != EPERM and errnos["clone3"] != ENOSYS, out  # the default filter is not added
+    made = daemon.docker("run", "--rm", "--security-opt", f"seccomp={profile}", daemon.tag, "mkdir", "/tmp/d")
+    assert made.returncode != 0 and "Permission denied" in made.stderr, made.stderr
+
+
+@pytest.mark.parametrize("profile, field", [
+    ({"syscalls": []}, "defaultAction: missing"),
+    ({"defaultAction": "SCMP_ACT_MAYBE"}, "defaultAction: unknown action"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_Z80"]}, "architectures[0]: unknown architecture"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["bpf"]}]}, "syscalls[0].action: missing"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["bpf"], "action": "SCMP_ACT_ERRNO"},
+                                                      {"names": ["x"], "action": "SCMP_ACT_ERRNO",
+                                                       "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_FOO"}]}]},
+     "syscalls[1].args[0].op: unknown operator"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ERRNO",
+                                                       "args": [{"index": 9, "op": "SCMP_CMP_EQ"}]}]},
+     "syscalls[0].args[0].index"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ERRNO",
+                                                       "includes": {"caps": ["CAP_FLY"]}}]},
+     "syscalls[0].includes.caps[0]"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "sycalls": []}, "sycalls: unknown field"),
+])
+def test_bad_profiles_are_refused_at_create_naming_the_field(daemon, profile, field):
+    body = {"Image": daemon.tag, "Cmd": ["true"],
+            "HostConfig": {"SecurityOpt": ["seccomp=" + json.dumps(profile)]}}
+    status, answer = daemon.request("POST", "/v1.41/containers/create", body)
+
+    assert status == 400, answer
+    assert field.encode() in answer, answer
+
+
+def test_a_profile_that_is_not_json_is_refused(daemon):
+    for value in ["seccomp={not json", "seccomp=/etc/profile.json"]:
+        body = {"Image": daemon.tag, "Cmd": ["true"], "HostConfig": {"SecurityOpt": [value]}}
+        status, answer = daemon.request("POST", "/v1.41/containers/create", body)
+        assert status == 400, answer
+        assert b"seccomp" in answer, answer
+
+
+def test_build_run_steps_get_the_default_filter(daemon, probe_dir, cli_ready, tmp_path):
+    context = tmp_path / "ctx"
+    context.mkdir()
+    shutil.copy(os.path.join(probe_dir, "probe"), context / "probe")
+    (context / "Dockerfile").write_text(
+        f"FROM {daemon.tag}\nCOPY probe /probe\nRUN grep '^Seccomp:' /proc/self/status && /probe x\n")
+    built = daemon.docker("build", "--no-cache", "-t", "gbt-seccomp-build:1", str(context), timeout=120,
+                          extra_env={"DOCKER_BUILDKIT": "0"})
+    try:
+        assert built.returncode == 0, built.stdout + built.stderr
+        assert "Seccomp:\t2" in built.stdout, built.stdout
+        assert "keyctl 1\n" in built.stdout and "unshare_user 1\n" in built.stdout, built.stdout
     finally:
-        daemon.request("DELETE", f"/v1.41/containers/{created['Id']}?force=1")
+        daemon.docker("rmi", "gbt-seccomp-build:1")
 
 
 def test_exec_gets_the_containers_filter(daemon, probe_dir, cli_ready):

@@ -114,6 +114,8 @@ Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
     TRY_CTX(image::unpack_layer(work + "/context.tar", work + "/context", unpack), "unpack build context");
     (void)fs::remove_tree(work + "/context.tar");
     options.context_dir = work + "/context";
+    // The build stops when the client goes away (`docker build` interrupted, a script killed).
+    options.cancel_fd = exchange.fd();
 
     exchange.start_stream(200, "application/json");
     JsonLinesOutput output(exchange, engine);

@@ -219,6 +219,8 @@ Result<void> strict_lint(const BuildArgs& args, const Json& build_args)
     auto text = TRY(fs::read_file(path));
     auto dockerfile = TRY(build::parse_dockerfile(text, args.dockerfile.empty() ? "Dockerfile" : args.dockerfile));
     build::LintOptions options;
+    // `# check=skip=...` silences rules here too.
+    options.check = TRY(build::parse_check_directive(text, args.dockerfile.empty() ? "Dockerfile" : args.dockerfile));
     for (const auto& [key, value] : build_args.items())
         if (value.is_string())
             options.build_args[key] = value.get<std::string>();

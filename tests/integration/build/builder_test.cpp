@@ -308,17 +308,33 @@ TEST_F(BuilderTest, AddFromUrlIsAClearOfflineError)
     EXPECT_NE(built.error().message().find("offline"), std::string::npos);
 }
 
-TEST_F(BuilderTest, LatestBaseImageStopsTheBuildWithTheLint)
+TEST_F(BuilderTest, LatestBaseImageStopsTheBuildWithTheLintUnderCheckErrorTrue)
 {
     std::string context = m_root + "/ctx-latest";
     ASSERT_TRUE(engine::fs::make_dirs(context).ok());
-    std::ofstream(context + "/Dockerfile") << "FROM busybox\nRUN true\n";
+    std::ofstream(context + "/Dockerfile") << "# check=error=true\nFROM busybox\nRUN true\n";
 
     auto built = build(context);
 
     ASSERT_FALSE(built.ok());
     EXPECT_NE(m_output.find("error [latest-tag]"), std::string::npos) << m_output;
     EXPECT_NE(m_output.find("lessons/02-dockerfiles-images/"), std::string::npos);
+    EXPECT_NE(built.error().message().find("lint errors"), std::string::npos) << built.error().message();
+}
+
+TEST_F(BuilderTest, LatestBaseImageIsOnlyAWarningByDefault)
+{
+    std::string context = m_root + "/ctx-latest-warning";
+    ASSERT_TRUE(engine::fs::make_dirs(context).ok());
+    std::ofstream(context + "/Dockerfile") << "FROM busybox\nRUN true\n";
+
+    auto built = build(context);
+
+    // The lint is printed as a warning; the build then fails only because busybox:latest is not
+    // in this store (builds are offline), not because of the lint.
+    ASSERT_FALSE(built.ok());
+    EXPECT_NE(m_output.find("warning [latest-tag]"), std::string::npos) << m_output;
+    EXPECT_EQ(built.error().message().find("lint errors"), std::string::npos) << built.error().message();
 }
 
 } // namespace

@@ -33,16 +33,69 @@ std::vector<LintFinding> with_rule(const std::vector<LintFinding>& findings, con
 
 } // namespace
 
-TEST(LintsTest, UntaggedBaseImageIsAnErrorWithReasonAndLesson)
+TEST(LintsTest, UntaggedBaseImageIsAWarningWithReasonAndLesson)
 {
     auto findings = with_rule(lint("FROM busybox\nCMD [\"true\"]\n"), "latest-tag");
 
     ASSERT_EQ(findings.size(), 1u);
-    EXPECT_EQ(findings[0].severity, LintSeverity::Error);
+    EXPECT_EQ(findings[0].severity, LintSeverity::Warning);
     EXPECT_EQ(findings[0].location.line, 1);
     EXPECT_NE(findings[0].reason.find("reproducible"), std::string::npos);
     EXPECT_EQ(findings[0].lesson, "lessons/02-dockerfiles-images/");
-    EXPECT_NE(findings[0].format().find("Dockerfile:1:1: error [latest-tag]"), std::string::npos);
+    EXPECT_NE(findings[0].format().find("Dockerfile:1:1: warning [latest-tag]"), std::string::npos);
+}
+
+TEST(LintsTest, CheckErrorDirectiveAndStrictMakeEveryFindingAnError)
+{
+    const std::string text = "# check=error=true\nFROM busybox\nCMD sleep infinity\n";
+    auto directive = engine::build::parse_check_directive(text, "Dockerfile");
+    ASSERT_TRUE(directive.ok());
+    EXPECT_TRUE(directive.value().error);
+    LintOptions options;
+    options.check = directive.value();
+    auto findings = lint(text, options);
+    ASSERT_EQ(findings.size(), 3u); // latest-tag, keep-alive, shell-form.
+    EXPECT_TRUE(engine::build::has_lint_errors(findings));
+    for (const auto& finding : findings)
+        EXPECT_EQ(finding.severity, LintSeverity::Error) << finding.rule;
+
+    LintOptions strict;
+    strict.strict = true;
+    EXPECT_TRUE(engine::build::has_lint_errors(lint("FROM busybox:1\nCMD sleep 1\n", strict)));
+    EXPECT_FALSE(engine::build::has_lint_errors(lint("FROM busybox:1\nCMD sleep 1\n")));
+}
+
+TEST(LintsTest, CheckSkipDirectiveSilencesNamedRulesOrAll)
+{
+    auto skip = engine::build::parse_check_directive("# syntax=docker/dockerfile:1\n# check=skip=Latest-Tag,shell-form;error=true\nFROM busybox\nCMD sleep infinity\n", "Dockerfile");
+    ASSERT_TRUE(skip.ok());
+    LintOptions options;
+    options.check = skip.value();
+    auto findings = lint("FROM busybox\nCMD sleep infinity\n", options);
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].rule, "keep-alive");
+    EXPECT_EQ(findings[0].severity, LintSeverity::Error);
+
+    auto all = engine::build::parse_check_directive("# check=skip=all\nFROM busybox\n", "Dockerfile");
+    ASSERT_TRUE(all.ok());
+    options.check = all.value();
+    EXPECT_TRUE(lint("FROM busybox\nCMD sleep infinity\n", options).empty());
+}
+
+TEST(LintsTest, CheckDirectiveOnlyAtTheTopAndBadValuesNameTheLine)
+{
+    // After an instruction or a plain comment a "# check=" line is an ordinary comment.
+    auto late = engine::build::parse_check_directive("FROM busybox\n# check=error=true\n", "Dockerfile");
+    ASSERT_TRUE(late.ok());
+    EXPECT_FALSE(late.value().error);
+    auto after_comment = engine::build::parse_check_directive("# a comment\n# check=error=true\n", "Dockerfile");
+    ASSERT_TRUE(after_comment.ok());
+    EXPECT_FALSE(after_comment.value().error);
+
+    auto bad = engine::build::parse_check_directive("# escape=`\n# check=error=yes\nFROM busybox\n", "Dockerfile");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message().find("Dockerfile:2"), std::string::npos) << bad.error().message();
+    EXPECT_NE(bad.error().message().find("error="), std::string::npos);
 }
 
 TEST(LintsTest, LatestTagFiresThroughArgsAndRegistryPorts)
