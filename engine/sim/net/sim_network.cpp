@@ -258,10 +258,12 @@ struct SimNetwork::Model {
             return peer && peer->up;
         }
         if (link.kind == "bridge") {
-            for (auto* port : ports(link.id))
+            // A bridge without ports keeps its carrier; with ports it has one while a port has.
+            auto members = ports(link.id);
+            for (auto* port : members)
                 if (carrier(*port))
                     return true;
-            return false;
+            return members.empty();
         }
         if (link.kind == "macvlan" || link.kind == "ipvlan" || link.kind == "vlan") {
             auto* lower = by_id(link.parent);
@@ -456,6 +458,11 @@ struct SimNetwork::Model {
         for (const auto& r : ns.routes)
             add("inet", "main", r.destination.prefix == 0 ? "default" : r.destination.str(), r.gateway, r.link,
                 "static", r.scope == ScopeLink ? "link" : "universe", 0);
+        if (auto* lo = find(netns, "lo"); lo && lo->up) {
+            add("inet", "local", "127.0.0.0/8", "", lo->id, "kernel", "host", 0);
+            add("inet", "local", "127.0.0.1/32", "", lo->id, "kernel", "host", 0);
+            add("inet", "local", "127.255.255.255/32", "", lo->id, "kernel", "link", 0);
+        }
         for (const auto& address : ns.addresses) {
             auto* link = by_id(address.link);
             if (!link || !link->up)
