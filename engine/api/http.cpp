@@ -11,6 +11,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "engine/base/json_depth.h"
 #include "engine/base/strings.h"
 
 namespace engine::api {
@@ -66,50 +67,12 @@ std::optional<bool> parse_bool(std::string_view text)
 
 Result<void> check_json_depth(std::string_view text, std::size_t max_depth)
 {
-    std::size_t depth = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        switch (c) {
-        case '"':
-            in_string = true;
-            break;
-        case '[':
-        case '{':
-            if (++depth > max_depth)
-                return Error::invalid("JSON nested deeper than " + std::to_string(max_depth) + " levels");
-            break;
-        case ']':
-        case '}':
-            // An unbalanced closer is the parser's to report.
-            if (depth > 0)
-                --depth;
-            break;
-        default:
-            break;
-        }
-    }
-    return Ok {};
+    return json_depth::check(text, max_depth);
 }
 
 std::string quote_for_error(std::string_view text, std::size_t limit)
 {
-    if (text.size() <= limit)
-        return std::string(text);
-    std::size_t cut = limit;
-    // Never end inside a UTF-8 sequence: back up over continuation bytes (10xxxxxx).
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-        --cut;
-    return std::string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) + " bytes)";
+    return strings::shorten(text, limit);
 }
 
 std::string quote_json_for_error(const nlohmann::json& value, std::size_t limit)

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/fd.h"
+#include "engine/base/json_depth.h"
 #include "engine/base/result.h"
 
 namespace engine::api {
@@ -38,7 +39,7 @@ inline constexpr std::size_t k_max_json_body_bytes = 10 * 1024 * 1024;
 // Docker's own bodies need fewer than 10 levels. Without a limit a body of 100000 '[' parses
 // (nlohmann's parser keeps its own stack) but the recursive parts of nlohmann::json (copy,
 // dump) then overflow the connection thread's stack and the daemon dies of SIGSEGV.
-inline constexpr std::size_t k_max_json_depth = 256;
+inline constexpr std::size_t k_max_json_depth = json_depth::k_max_depth;
 // How many bytes of a client's value an error message quotes.
 inline constexpr std::size_t k_max_quoted_bytes = 200;
 
@@ -54,10 +55,8 @@ std::string url_decode(std::string_view text, bool plus_is_space);
 // Anything else is nullopt.
 std::optional<bool> parse_bool(std::string_view text);
 
-// Checks, in one pass and without recursion, that arrays and objects in `text` nest at most
-// `max_depth` deep; brackets inside strings (escaped quotes included) do not count. Only the
-// nesting is checked: the parser reports every other mistake. InvalidArgument, without quoting
-// the input, when the text nests deeper.
+// json_depth::check (engine/base/json_depth.h), the scanner the snapshot and recording readers
+// share: arrays and objects in `text` may nest at most `max_depth` deep.
 Result<void> check_json_depth(std::string_view text, std::size_t max_depth = k_max_json_depth);
 
 // The one way JSON from a client is parsed: check_json_depth, then nlohmann::json::parse.
@@ -65,8 +64,8 @@ Result<void> check_json_depth(std::string_view text, std::size_t max_depth = k_m
 // k_max_quoted_bytes of the input.
 Result<nlohmann::json> parse_client_json(std::string_view text, std::string_view what);
 
-// `text` for an error message: at most `limit` bytes (cut on a UTF-8 character boundary), with
-// "... (N bytes)" appended when it was cut.
+// `text` for an error message: strings::shorten, at most `limit` bytes (cut on a UTF-8 character
+// boundary), with "... (N bytes)" appended when it was cut.
 std::string quote_for_error(std::string_view text, std::size_t limit = k_max_quoted_bytes);
 // A JSON value for an error message: its compact text, cut as quote_for_error() does.
 std::string quote_json_for_error(const nlohmann::json& value, std::size_t limit = k_max_quoted_bytes);

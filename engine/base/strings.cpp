@@ -179,4 +179,15 @@ bool parse_uint(std::string_view text, std::uint64_t& out)
     return true;
 }
 
+std::string shorten(std::string_view text, std::size_t limit)
+{
+    if (text.size() <= limit)
+        return std::string(text);
+    std::size_t cut = limit;
+    // Never end inside a UTF-8 sequence: back up over continuation bytes (10xxxxxx).
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+        --cut;
+    return std::string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
 } // namespace engine::strings

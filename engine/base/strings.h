@@ -1,8 +1,9 @@
 // String helpers with no knowledge of containers: splitting, trimming, prefix tests,
-// random hex ids, human-readable sizes and durations, RFC 3339 times.
+// random hex ids, human-readable sizes and durations, RFC 3339 times, quoting input in errors.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,5 +29,9 @@ std::string rfc3339_nano(std::chrono::system_clock::time_point when);
 bool parse_rfc3339(std::string_view text, std::chrono::system_clock::time_point& out);
 // Parses a non-negative decimal integer; false on anything else (sign, garbage, overflow).
 bool parse_uint(std::string_view text, std::uint64_t& out);
+// `text` for an error message that quotes input: at most `limit` bytes (cut on a UTF-8
+// character boundary), with "... (N bytes)" appended when it was cut, so an error about a
+// megabyte-long line does not carry the megabyte.
+std::string shorten(std::string_view text, std::size_t limit = 200);
 
 } // namespace engine::strings

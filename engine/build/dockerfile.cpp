@@ -63,6 +63,9 @@ Error error_at(const SourceLocation& location, const std::string& message)
     return Error::invalid(location.str() + ": " + message);
 }
 
+// A word of the Dockerfile inside an error message: at most 200 bytes of it.
+std::string shortened(std::string_view word) { return strings::shorten(word); }
+
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 size_t skip_spaces(std::string_view text, size_t pos)
@@ -178,9 +181,9 @@ Result<void> validate(Instruction& instruction, char escape)
     if (kw == "FROM") {
         TRY(need(args.size() == 1 || args.size() == 3, "requires either one or three arguments (FROM <image> [AS <name>])"));
         if (args.size() == 3) {
-            TRY(need(strings::to_lower(args[1]) == "as", "expects AS as its second word, got \"" + args[1] + "\""));
+            TRY(need(strings::to_lower(args[1]) == "as", "expects AS as its second word, got \"" + shortened(args[1]) + "\""));
             TRY(need(valid_stage_name(strings::to_lower(args[2])),
-                "stage name \"" + args[2] + "\" is invalid: use letters, digits, '-', '_' and '.', starting with a letter"));
+                "stage name \"" + shortened(args[2]) + "\" is invalid: use letters, digits, '-', '_' and '.', starting with a letter"));
         }
     } else if (kw == "RUN" || kw == "CMD" || kw == "ENTRYPOINT") {
         TRY(need(instruction.json_form || !instruction.rest.empty(), "requires at least one argument"));
@@ -194,12 +197,12 @@ Result<void> validate(Instruction& instruction, char escape)
         } else {
             for (const auto& word : args)
                 TRY(need(word.find('=') != std::string::npos && word[0] != '=',
-                    "expects <key>=<value> pairs, got \"" + word + "\""));
+                    "expects <key>=<value> pairs, got \"" + shortened(word) + "\""));
         }
     } else if (kw == "ARG") {
         TRY(need(!args.empty(), "requires at least one argument"));
         for (const auto& word : args)
-            TRY(need(!word.empty() && word[0] != '=', "has an empty name in \"" + word + "\""));
+            TRY(need(!word.empty() && word[0] != '=', "has an empty name in \"" + shortened(word) + "\""));
     } else if (kw == "EXPOSE" || kw == "VOLUME") {
         TRY(need(!args.empty(), "requires at least one argument"));
     } else if (kw == "USER" || kw == "STOPSIGNAL") {
@@ -216,7 +219,7 @@ Result<void> validate(Instruction& instruction, char escape)
         if (first == "none") {
             TRY(need(args.size() == 1 && instruction.flags.empty(), "NONE takes no other arguments or flags"));
         } else {
-            TRY(need(first == "cmd", "expects NONE or CMD, got \"" + args[0] + "\""));
+            TRY(need(first == "cmd", "expects NONE or CMD, got \"" + shortened(args[0]) + "\""));
             size_t cmd_pos = skip_spaces(instruction.rest, 3);
             LogicalLine nested_line { "CMD " + instruction.rest.substr(cmd_pos), loc };
             auto nested = TRY(parse_instruction(nested_line, escape, true));
@@ -228,6 +231,13 @@ Result<void> validate(Instruction& instruction, char escape)
         }
     } else if (kw == "ONBUILD") {
         TRY(need(!instruction.rest.empty(), "requires an instruction to run later"));
+        // The trigger's keyword is checked before it is parsed: "ONBUILD ONBUILD ONBUILD ..."
+        // otherwise recursed once per word before being refused.
+        std::string trigger = instruction.rest.substr(0, instruction.rest.find_first_of(" \t"));
+        std::transform(trigger.begin(), trigger.end(), trigger.begin(),
+            [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        if (trigger == "ONBUILD" || trigger == "FROM" || trigger == "MAINTAINER")
+            return error_at(loc, "ONBUILD cannot trigger " + trigger);
         LogicalLine nested_line { instruction.rest, loc };
         auto nested = TRY(parse_instruction(nested_line, escape, true));
         if (nested.keyword == "ONBUILD" || nested.keyword == "FROM" || nested.keyword == "MAINTAINER")
@@ -253,7 +263,7 @@ Result<Instruction> parse_instruction(const LogicalLine& line, char escape, bool
         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     const InstructionRule* rule = find_rule(instruction.keyword);
     if (rule == nullptr)
-        return error_at(line.location, "unknown instruction: " + word);
+        return error_at(line.location, "unknown instruction: " + shortened(word));
     (void)nested;
 
     // Flags: leading "--name[=value]" words, for the instructions that take them.
@@ -271,7 +281,7 @@ Result<Instruction> parse_instruction(const LogicalLine& line, char escape, bool
         if (eq != std::string::npos)
             flag.value = token.substr(eq + 1);
         if (std::find(rule->flags.begin(), rule->flags.end(), flag.name) == rule->flags.end())
-            return error_at(flag.location, "unknown flag for " + instruction.keyword + ": --" + flag.name);
+            return error_at(flag.location, "unknown flag for " + instruction.keyword + ": --" + shortened(flag.name));
         instruction.flags.push_back(std::move(flag));
         pos = skip_spaces(text, end);
     }
@@ -298,10 +308,11 @@ struct Expander {
     char escape;
     const SourceLocation& location;
     size_t pos { 0 };
+    int depth { 0 }; // Nested ${VAR:-...} being expanded.
 
     Error fail(const std::string& message) const
     {
-        return error_at(location, message + " in \"" + std::string(text) + "\"");
+        return error_at(location, message + " in \"" + shortened(text) + "\"");
     }
 
     // Expands until `stop` (a closing brace for nested defaults) or the end.
@@ -401,7 +412,10 @@ struct Expander {
         if (op != '-' && op != '+')
             return fail(std::string("unsupported modifier '") + (colon ? ":" : "") + op + "' in ${" + name + "}");
         ++pos;
+        if (++depth > k_max_substitution_depth)
+            return fail("substitutions nested deeper than " + std::to_string(k_max_substitution_depth) + " levels");
         auto word = TRY(run('}'));
+        --depth;
         ++pos; // '}'
         bool set = colon ? (value.has_value() && !value->empty()) : value.has_value();
         if (op == '-')
@@ -482,11 +496,11 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const 
     for (const auto& word : instruction.args) {
         auto eq = word.find('=');
         if (eq == std::string::npos || eq == 0)
-            return error_at(loc, instruction.keyword + " expects <key>=<value> pairs, got \"" + word + "\"");
+            return error_at(loc, instruction.keyword + " expects <key>=<value> pairs, got \"" + shortened(word) + "\"");
         auto key = TRY(expand_word(word.substr(0, eq), lookup, escape, loc));
         auto value = TRY(expand_word(word.substr(eq + 1), lookup, escape, loc));
         if (key.empty())
-            return error_at(loc, instruction.keyword + " has an empty key in \"" + word + "\"");
+            return error_at(loc, instruction.keyword + " has an empty key in \"" + shortened(word) + "\"");
         pairs.emplace_back(std::move(key), std::move(value));
     }
     return pairs;
@@ -498,9 +512,14 @@ Result<Dockerfile> parse_dockerfile(std::string_view text, const std::string& fi
     dockerfile.file = file;
 
     std::vector<std::string> lines = strings::split(text, '\n');
-    for (auto& line : lines) {
+    for (size_t i = 0; i < lines.size(); ++i) {
+        auto& line = lines[i];
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
+        if (line.size() > k_max_dockerfile_line_bytes)
+            return error_at({ file, static_cast<int>(i + 1), 1 },
+                "line is " + std::to_string(line.size()) + " bytes long; the limit is "
+                    + std::to_string(k_max_dockerfile_line_bytes));
     }
 
     // Parser directives: only in the leading comment lines, each name at most once. The first
@@ -517,7 +536,7 @@ Result<Dockerfile> parse_dockerfile(std::string_view text, const std::string& fi
         seen[directive->name] = true;
         if (directive->name == "escape") {
             if (directive->value != "\\" && directive->value != "`")
-                return error_at(loc, "invalid escape token '" + directive->value + "': it must be ` or \\");
+                return error_at(loc, "invalid escape token '" + shortened(directive->value) + "': it must be ` or \\");
             dockerfile.escape = directive->value[0];
         } else if (directive->name == "syntax") {
             dockerfile.syntax = directive->value;
@@ -538,6 +557,10 @@ Result<Dockerfile> parse_dockerfile(std::string_view text, const std::string& fi
             pending = LogicalLine { line.substr(start), { file, static_cast<int>(index + 1), static_cast<int>(start + 1) } };
         } else {
             pending->text += line;
+            if (pending->text.size() > k_max_instruction_bytes)
+                return error_at(pending->location,
+                    "instruction continues over more than " + std::to_string(k_max_instruction_bytes)
+                        + " bytes (up to line " + std::to_string(index + 1) + ")");
         }
         if (!continues) {
             logical.push_back(std::move(*pending));
@@ -547,6 +570,10 @@ Result<Dockerfile> parse_dockerfile(std::string_view text, const std::string& fi
     if (pending)
         logical.push_back(std::move(*pending));
 
+    if (logical.size() > k_max_instructions)
+        return error_at(logical[k_max_instructions].location,
+            "more than " + std::to_string(k_max_instructions) + " instructions (this Dockerfile has "
+                + std::to_string(logical.size()) + ")");
     bool seen_from = false;
     for (const auto& line : logical) {
         auto instruction = TRY(parse_instruction(line, dockerfile.escape, false));

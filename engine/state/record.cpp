@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "engine/base/json_depth.h"
 #include "engine/base/strings.h"
 #include "engine/state/snapshot_json.h"
 
@@ -63,6 +64,22 @@ Result<void> TimelineWriter::sync()
     return Ok {};
 }
 
+namespace {
+
+// One line of a timeline. Recordings are shared between machines, so a line is untrusted: its
+// nesting is checked first (json_depth), and errors quote at most 200 bytes of it.
+Result<nlohmann::json> parse_line(const std::string& text)
+{
+    TRY(json_depth::check(text));
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& error) {
+        return Error::invalid(std::string("not JSON: ") + strings::shorten(error.what(), 400));
+    }
+}
+
+} // namespace
+
 Result<TimelineReader> TimelineReader::open(const std::string& path)
 {
     std::ifstream stream(path);
@@ -71,12 +88,7 @@ Result<TimelineReader> TimelineReader::open(const std::string& path)
     std::string first;
     if (!std::getline(stream, first))
         return Error::invalid("timeline " + path + " is empty (expected a header line)");
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(first);
-    } catch (const nlohmann::json::exception& error) {
-        return Error::invalid("timeline " + path + " line 1: not JSON: " + error.what());
-    }
+    nlohmann::json header = TRY_CTX(parse_line(first), "timeline " + path + " line 1");
     if (!header.is_object() || header.value("type", "") != "header"
         || header.value("format", "") != timeline_format) {
         return Error::invalid("timeline " + path + " line 1: not a glassbox timeline header");
@@ -97,12 +109,7 @@ Result<std::optional<TimelineEntry>> TimelineReader::next()
         if (strings::trim(text).empty())
             continue;
         auto where = "timeline " + m_path + " line " + std::to_string(m_line);
-        nlohmann::json line;
-        try {
-            line = nlohmann::json::parse(text);
-        } catch (const nlohmann::json::exception& error) {
-            return Error::invalid(where + ": not JSON: " + error.what());
-        }
+        nlohmann::json line = TRY_CTX(parse_line(text), where);
         if (!line.is_object() || !line.contains("type") || !line["type"].is_string())
             return Error::invalid(where + ": missing string field \"type\"");
         TimelineEntry entry;

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/base/json_depth.h"
+#include "engine/base/strings.h"
+
 namespace engine::state {
 
 namespace {
@@ -197,11 +200,15 @@ Result<Snapshot> snapshot_from_json(const nlohmann::json& json)
 
 Result<Snapshot> parse_snapshot(std::string_view text)
 {
+    // Snapshots come from files and other daemons: the nesting is checked before parsing (a
+    // value nested 100000 deep overflows the stack when nlohmann copies or destroys it), and
+    // errors quote at most 200 bytes of the text.
+    TRY_CTX(json_depth::check(text), "snapshot");
     nlohmann::json json;
     try {
         json = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& error) {
-        return Error::invalid(std::string("snapshot is not valid JSON: ") + error.what());
+        return Error::invalid(std::string("snapshot is not valid JSON: ") + strings::shorten(error.what(), 400));
     }
     return snapshot_from_json(json);
 }

@@ -297,3 +297,100 @@ TEST(DockerfileTest, KeyValuesInBothEnvForms)
     ASSERT_EQ(legacy.value().size(), 1u);
     EXPECT_EQ(legacy.value()[0], (std::pair<std::string, std::string> { "LEGACY", "some value /root" }));
 }
+
+// [SECTION] Limits on hostile Dockerfiles (issue 17).
+
+TEST(DockerfileTest, LineLongerThanTheLimitIsRefusedNamingFileAndLine)
+{
+    std::string text = "FROM busybox:1\nRUN echo " + std::string(engine::build::k_max_dockerfile_line_bytes, 'x') + "\n";
+
+    auto parsed = parse_dockerfile(text, "ctx/Dockerfile");
+
+    ASSERT_FALSE(parsed.ok());
+    const auto& message = parsed.error().message();
+    EXPECT_EQ(message.rfind("ctx/Dockerfile:2:1: line is 65545 bytes long; the limit is 65536", 0), 0U) << message;
+    EXPECT_LT(message.size(), 200U);
+}
+
+TEST(DockerfileTest, InstructionJoinedPastTheLimitIsRefusedAtItsFirstLine)
+{
+    std::string text = "FROM busybox:1\nRUN echo \\\n";
+    std::string piece = std::string(60000, 'y') + " \\\n";
+    for (size_t joined = 0; joined <= engine::build::k_max_instruction_bytes; joined += piece.size())
+        text += piece;
+    text += "done\n";
+
+    auto parsed = parse_dockerfile(text);
+
+    ASSERT_FALSE(parsed.ok());
+    const auto& message = parsed.error().message();
+    EXPECT_EQ(message.rfind("Dockerfile:2:1: instruction continues over more than 1048576 bytes", 0), 0U) << message;
+}
+
+TEST(DockerfileTest, MoreInstructionsThanTheLimitAreRefusedNamingTheFirstOneOver)
+{
+    std::string text = "FROM busybox:1\n";
+    for (size_t i = 1; i <= engine::build::k_max_instructions; ++i)
+        text += "ENV A" + std::to_string(i) + "=1\n";
+
+    auto parsed = parse_dockerfile(text);
+
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().message().rfind("Dockerfile:1001:1: more than 1000 instructions (this Dockerfile has 1001)", 0), 0U)
+        << parsed.error().message();
+}
+
+TEST(DockerfileTest, InstructionCountAtTheLimitParses)
+{
+    std::string text = "FROM busybox:1\n";
+    for (size_t i = 1; i < engine::build::k_max_instructions; ++i)
+        text += "ENV A" + std::to_string(i) + "=1\n";
+
+    auto parsed = parse_dockerfile(text);
+
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+    EXPECT_EQ(parsed.value().instructions.size(), engine::build::k_max_instructions);
+}
+
+TEST(DockerfileTest, ErrorsQuoteAtMost200BytesOfAWord)
+{
+    std::string word(60000, 'z');
+
+    auto unknown = parse_dockerfile("FROM busybox:1\n" + word + " x\n");
+    auto stage = parse_dockerfile("FROM busybox:1 AS " + word + "!\n");
+
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_LT(unknown.error().message().size(), 300U) << unknown.error().message().substr(0, 300);
+    EXPECT_NE(unknown.error().message().find("... (60000 bytes)"), std::string::npos);
+    ASSERT_FALSE(stage.ok());
+    EXPECT_LT(stage.error().message().size(), 400U) << stage.error().message().substr(0, 400);
+}
+
+TEST(DockerfileTest, OnbuildChainIsRefusedWithoutRecursingPerWord)
+{
+    std::string text = "FROM busybox:1\n";
+    for (int i = 0; i < 8000; ++i)
+        text += "ONBUILD ";
+    text += "RUN true\n";
+
+    auto parsed = parse_dockerfile(text);
+
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_NE(parsed.error().message().find("Dockerfile:2:1: ONBUILD cannot trigger ONBUILD"), std::string::npos)
+        << parsed.error().message().substr(0, 300);
+}
+
+TEST(DockerfileTest, SubstitutionsNestedPastTheLimitAreRefused)
+{
+    auto lookup = lookup_from({});
+    std::string word;
+    for (int i = 0; i < 10000; ++i)
+        word += "${A:-";
+    word += "x" + std::string(10000, '}');
+
+    auto expanded = expand_word(word, lookup, '\\', SourceLocation { "Dockerfile", 3, 1 });
+
+    ASSERT_FALSE(expanded.ok());
+    EXPECT_NE(expanded.error().message().find("substitutions nested deeper than 64 levels"), std::string::npos);
+    EXPECT_LT(expanded.error().message().size(), 400U);
+}

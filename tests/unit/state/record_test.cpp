@@ -61,6 +61,36 @@ TEST_F(RecordTest, MalformedLineIsNamedByNumber)
     EXPECT_NE(entries.error().message().find("line 2"), std::string::npos) << entries.error().message();
 }
 
+TEST_F(RecordTest, LineNestedDeeperThanTheLimitIsRefusedNamingTheLine)
+{
+    // 100000 levels: parsing would succeed, and destroying the value then overflowed the stack.
+    auto path = m_dir + "/deep.timeline";
+    std::string deep = "{\"type\":\"event\",\"event\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    ASSERT_TRUE(engine::fs::write_file_atomic(path,
+        "{\"type\":\"header\",\"format\":\"glassbox-timeline\",\"schema_version\":1}\n" + deep + "\n").ok());
+
+    auto entries = read_timeline(path);
+
+    ASSERT_FALSE(entries.ok());
+    EXPECT_NE(entries.error().message().find("line 2"), std::string::npos) << entries.error().message();
+    EXPECT_NE(entries.error().message().find("nested deeper than 256 levels"), std::string::npos) << entries.error().message();
+    EXPECT_LT(entries.error().message().size(), 400U);
+}
+
+TEST_F(RecordTest, MalformedHugeLineIsQuotedShortly)
+{
+    auto path = m_dir + "/long.timeline";
+    std::string garbage = "{\"type\":\"event\",\"event\":\"" + std::string(1 << 20, 'x');
+    ASSERT_TRUE(engine::fs::write_file_atomic(path,
+        "{\"type\":\"header\",\"format\":\"glassbox-timeline\",\"schema_version\":1}\n" + garbage + "\n").ok());
+
+    auto entries = read_timeline(path);
+
+    ASSERT_FALSE(entries.ok());
+    EXPECT_NE(entries.error().message().find("not JSON"), std::string::npos) << entries.error().message();
+    EXPECT_LT(entries.error().message().size(), 1000U);
+}
+
 TEST_F(RecordTest, FileWithoutHeaderIsRejected)
 {
     auto path = m_dir + "/plain.json";

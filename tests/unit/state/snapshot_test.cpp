@@ -60,6 +60,26 @@ TEST(SnapshotTest, FromJsonNamesTheBadField)
     EXPECT_NE(result.error().message().find("processes[0]"), std::string::npos) << result.error().message();
 }
 
+TEST(SnapshotTest, ParseRefusesNestingDeeperThanTheLimit)
+{
+    std::string deep = "{\"schema_version\":1,\"warnings\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+
+    auto result = parse_snapshot(deep);
+
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error().message().find("nested deeper than 256 levels"), std::string::npos) << result.error().message();
+}
+
+TEST(SnapshotTest, ParseWithTheDepthCheckStillReadsAWrittenSnapshot)
+{
+    auto text = snapshot_to_json(sample_snapshot()).dump();
+
+    auto result = parse_snapshot(text);
+
+    ASSERT_TRUE(result.ok()) << result.error().message();
+    EXPECT_EQ(snapshot_to_json(result.value()), snapshot_to_json(sample_snapshot()));
+}
+
 TEST(SnapshotTest, FromJsonRejectsNewerSchema)
 {
     auto json = snapshot_to_json(sample_snapshot());
