@@ -226,6 +226,11 @@ public:
     // One stats sample with precpu_stats filled (one_shot: at once, without them). client_stats.cpp.
     Result<Json> container_stats(const std::string& id, bool one_shot = false) const;
     Result<Json> prune_containers() const;
+    // POST /containers/{id}/update with a HostConfig resources body; returns the warnings.
+    // GET /events streamed until `on_event` returns false. client_lifecycle.cpp.
+    Result<std::vector<std::string>> update_container(const std::string& id, const Json& resources) const;
+    Result<void> events(const std::string& since, const std::string& until,
+        const std::map<std::string, std::vector<std::string>>& filters, const std::function<bool(const Json&)>& on_event) const;
     // Registers a wait (condition: next-exit, removed, not-running) and returns once the
     // daemon has sent the headers; finish_wait() then blocks until the condition holds.
     Result<PendingResponse> begin_wait(const std::string& id, const std::string& condition) const;

@@ -382,6 +382,17 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     if (auto pids = TRY(host.integer("PidsLimit", 0)); pids > 0)
         config.pids_limit = pids;
     config.links = TRY(host.strings("Links"));
+    config.memory_reservation = TRY(host.integer("MemoryReservation"));
+    config.blkio_weight = TRY(host.integer("BlkioWeight"));
+    config.cpuset_cpus = TRY(host.string("CpusetCpus"));
+    config.isolation = TRY(host.string("Isolation"));
+    config.volume_driver = TRY(host.string("VolumeDriver"));
+    config.group_add = TRY(host.strings("GroupAdd"));
+    auto log_config = TRY(host.object("LogConfig"));
+    auto log_type = TRY(log_config.string("Type"));
+    if (!log_type.empty() && log_type != "json-file")
+        return Error::invalid("HostConfig.LogConfig.Type: glassbox keeps logs with the json-file driver only, got \"" + log_type + "\"");
+    config.log_config = TRY(log_config.string_map("Config"));
     config.dns = TRY(host.strings("Dns"));
     for (std::size_t i = 0; i < config.dns.size(); ++i) {
         in6_addr address {};
@@ -574,12 +585,12 @@ static Json host_config_json(const daemon::ContainerConfig& c)
     Json out = {
         { "Binds", string_list_or_null(c.binds) },
         { "ContainerIDFile", "" },
-        { "LogConfig", { { "Type", "json-file" }, { "Config", Json::object() } } },
+        { "LogConfig", { { "Type", "json-file" }, { "Config", c.log_config } } },
         { "NetworkMode", c.network_mode },
         { "PortBindings", port_bindings_json(c.port_bindings) },
         { "RestartPolicy", restart },
         { "AutoRemove", c.auto_remove },
-        { "VolumeDriver", "" },
+        { "VolumeDriver", c.volume_driver },
         { "VolumesFrom", nullptr },
         { "CapAdd", string_list_or_null(c.cap_add) },
         { "CapDrop", string_list_or_null(c.cap_drop) },
@@ -588,7 +599,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "DnsOptions", Json::array() },
         { "DnsSearch", Json::array() },
         { "ExtraHosts", string_list_or_null(c.extra_hosts) },
-        { "GroupAdd", nullptr },
+        { "GroupAdd", string_list_or_null(c.group_add) },
         { "IpcMode", "private" },
         { "Cgroup", "" },
         { "Links", string_list_or_null(c.links) },
@@ -601,20 +612,20 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "UTSMode", "" },
         { "UsernsMode", "" },
         { "ShmSize", 67108864 },
-        { "Runtime", "glassbox" },
+        { "Runtime", "runc" }, // What dockerd reports; clients compare it with "runc".
         { "ConsoleSize", console },
-        { "Isolation", "" },
+        { "Isolation", c.isolation },
         { "CpuShares", c.cpu_shares },
         { "Memory", c.memory },
         { "NanoCpus", c.nano_cpus },
         { "CgroupParent", "" },
-        { "BlkioWeight", 0 },
+        { "BlkioWeight", c.blkio_weight },
         { "CpuPeriod", c.cpu_period },
         { "CpuQuota", c.cpu_quota },
-        { "CpusetCpus", "" },
+        { "CpusetCpus", c.cpuset_cpus },
         { "CpusetMems", "" },
         { "Devices", Json::array() },
-        { "MemoryReservation", 0 },
+        { "MemoryReservation", c.memory_reservation },
         { "MemorySwap", c.memory_swap },
         { "MemorySwappiness", nullptr },
         { "OomKillDisable", false },

@@ -25,6 +25,7 @@ Router make_router(daemon::Engine& engine)
     Router router;
     handlers::register_system_routes(router, engine);
     handlers::register_container_routes(router, engine);
+    handlers::register_swarm_routes(router);
     handlers::register_stats_routes(router, engine);
     handlers::register_exec_routes(router, engine);
     handlers::register_image_routes(router, engine);

@@ -46,6 +46,8 @@ int main(int argc, char** argv)
     add_rename_command(app, ctx);
     add_pause_command(app, ctx);
     add_unpause_command(app, ctx);
+    add_update_command(app, ctx);
+    add_events_command(app, ctx);
     add_port_command(app, ctx);
     add_images_command(app, ctx);
     add_rmi_command(app, ctx);

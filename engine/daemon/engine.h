@@ -125,7 +125,14 @@ struct ContainerConfig {
     std::int64_t cpu_quota { 0 };
     std::int64_t cpu_period { 0 };
     std::optional<std::int64_t> pids_limit;
-    std::vector<std::string> links;                      // Refused with a clear message.
+    std::int64_t memory_reservation { 0 };
+    std::int64_t blkio_weight { 0 };
+    std::string cpuset_cpus;
+    std::map<std::string, std::string> log_config;       // HostConfig.LogConfig.Config (json-file options), echoed.
+    std::string isolation;                               // "" or "default" (the only one on Linux).
+    std::string volume_driver;                           // "" or "local".
+    std::vector<std::string> group_add;                  // Extra groups: names or numeric ids.
+    std::vector<std::string> links;                      // Legacy links: accepted with a warning, /etc/hosts entries.
     std::vector<std::string> dns;
     std::vector<std::string> extra_hosts;
     std::vector<std::string> security_opt;
@@ -133,6 +140,16 @@ struct ContainerConfig {
     std::map<std::string, std::vector<std::string>> network_aliases; // network -> aliases
     std::map<std::string, std::string> network_ipv4;     // network -> requested --ip
     std::optional<HealthConfig> healthcheck;             // nullopt: the image's HEALTHCHECK, if any.
+};
+
+// The body of POST /containers/{id}/update: only the fields the client sent are set (Docker
+// treats a zero as "leave it"). Pure logic over it is in engine/daemon/container_update.h.
+struct ResourceUpdate {
+    std::optional<RestartPolicy> restart_policy;
+    std::optional<std::int64_t> memory, memory_swap, memory_reservation, nano_cpus, cpu_shares, cpu_quota,
+        cpu_period, pids_limit, blkio_weight;
+    std::optional<std::string> cpuset_cpus;
+    bool kernel_memory { false }; // Sent: answered with dockerd's deprecation warning, not applied.
 };
 
 // A mount as inspect shows it.
@@ -334,6 +351,9 @@ public:
     Result<void> rename_container(const std::string& ref, const std::string& new_name);
     Result<void> pause_container(const std::string& ref);
     Result<void> unpause_container(const std::string& ref);
+    // docker update: the live cgroup first, then the stored HostConfig; either both change or
+    // neither does. Returns dockerd's warnings (for example a discarded BlkioWeight).
+    Result<std::vector<std::string>> update_container(const std::string& ref, const ResourceUpdate& update);
     Result<ContainerView> inspect_container(const std::string& ref) const;
     Result<std::vector<ContainerView>> list_containers(bool all, const Filters& filters) const;
     // Registers the wait now (so the caller can send headers), then `get` blocks until the
@@ -436,6 +456,8 @@ private:
     Result<std::shared_ptr<Container>> find_container(const std::string& ref) const;
     Result<void> do_start(const std::shared_ptr<Container>& container);
     Result<void> do_stop(const std::shared_ptr<Container>& container, std::optional<int> timeout_seconds);
+    // Thaws a paused container so a queued kill or stop signal takes effect (containers.cpp).
+    void thaw_for_exit(const std::shared_ptr<Container>& container);
     Result<void> do_remove(const std::shared_ptr<Container>& container, bool remove_volumes);
     void supervise(std::shared_ptr<Container> container, int pid, int stdout_fd, int stderr_fd, int pty_fd);
     void after_exit(const std::shared_ptr<Container>& container, int exit_code);

@@ -25,6 +25,8 @@ Result<std::string> Engine::exec_create(const std::string& container_ref, ExecCo
     record->view.container_id = container->view.id;
     record->view.config = std::move(config);
     std::lock_guard lock(m_impl->mutex);
+    if (container->view.state.status == Status::Paused)
+        return Error::conflict("Container " + container_ref + " is paused, unpause the container before exec");
     if (container->view.state.status != Status::Running)
         return Error::conflict("Container " + container->view.id + " is not running");
     m_impl->execs[record->view.id] = record;

@@ -43,6 +43,8 @@ json config_to_json(const ContainerConfig& c)
         { "Init", c.init ? json(*c.init) : json(nullptr) }, { "Memory", c.memory }, { "MemorySwap", c.memory_swap },
         { "NanoCpus", c.nano_cpus }, { "CpuShares", c.cpu_shares }, { "CpuQuota", c.cpu_quota },
         { "CpuPeriod", c.cpu_period }, { "PidsLimit", c.pids_limit ? json(*c.pids_limit) : json(nullptr) },
+        { "MemoryReservation", c.memory_reservation }, { "BlkioWeight", c.blkio_weight }, { "CpusetCpus", c.cpuset_cpus },
+        { "LogConfig", c.log_config }, { "Isolation", c.isolation }, { "VolumeDriver", c.volume_driver }, { "GroupAdd", c.group_add },
         { "Links", c.links }, { "Dns", c.dns }, { "ExtraHosts", c.extra_hosts }, { "SecurityOpt", c.security_opt },
         { "ConsoleSize", c.console_size }, { "NetworkAliases", c.network_aliases }, { "NetworkIPv4", c.network_ipv4 },
     };
@@ -112,6 +114,13 @@ ContainerConfig config_from_json(const json& d)
     get_to(d, "CpuPeriod", c.cpu_period);
     if (d.contains("PidsLimit") && d["PidsLimit"].is_number())
         c.pids_limit = d["PidsLimit"].get<std::int64_t>();
+    get_to(d, "MemoryReservation", c.memory_reservation);
+    get_to(d, "BlkioWeight", c.blkio_weight);
+    get_to(d, "CpusetCpus", c.cpuset_cpus);
+    get_to(d, "LogConfig", c.log_config);
+    get_to(d, "Isolation", c.isolation);
+    get_to(d, "VolumeDriver", c.volume_driver);
+    get_to(d, "GroupAdd", c.group_add);
     get_to(d, "Links", c.links);
     get_to(d, "Dns", c.dns);
     get_to(d, "ExtraHosts", c.extra_hosts);

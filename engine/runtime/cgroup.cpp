@@ -9,6 +9,7 @@
 #include <csignal>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <optional>
@@ -95,11 +96,35 @@ std::int64_t shares_to_weight(std::int64_t shares)
     return 1 + ((shares - 2) * 9999) / 262142;
 }
 
-std::int64_t cpu_quota_us(std::int64_t nano_cpus)
+
+// Mounts the v1 freezer hierarchy at <root>/freezer when /proc/cgroups lists the controller as
+// enabled but bound to no v1 hierarchy (hierarchy id 0). cgroup v2 has no freezer controller
+// (it freezes with cgroup.freeze), so mounting it on v1 takes nothing from the unified tree.
+Result<void> mount_v1_freezer(sys::Kernel& kernel, const std::string& root)
 {
-    // The kernel refuses quotas under 1 ms.
-    std::int64_t quota = nano_cpus * k_cpu_period_us / 1000000000;
-    return quota < 1000 ? 1000 : quota;
+    std::string target = root + "/freezer";
+    if (kernel.path_exists(target + "/freezer.state") || kernel.path_exists(target + "/cgroup.procs"))
+        return Ok {};
+    auto table = kernel.read_file("/proc/cgroups");
+    if (!table.ok())
+        return table.release_error();
+    bool unmounted = false;
+    for (const auto& line : strings::split(table.value(), '\n')) {
+        auto fields = strings::split(strings::trim(line), '\t');
+        if (fields.size() >= 4 && fields[0] == "freezer")
+            unmounted = fields[1] == "0" && fields[3] == "1";
+    }
+    if (!unmounted)
+        return Error::unsupported("this kernel has no freezer cgroup controller");
+    if (!kernel.path_exists(target))
+        TRY_CTX(kernel.make_dir(target, 0755), "mount the freezer cgroup hierarchy");
+    sys::MountRequest request;
+    request.source = "cgroup";
+    request.target = target;
+    request.fstype = "cgroup";
+    request.data = "freezer";
+    TRY_CTX(kernel.mount(request), "mount the freezer cgroup hierarchy at " + target);
+    return Ok {};
 }
 
 } // namespace
@@ -122,7 +147,7 @@ Cgroup Cgroup::for_layout(const std::string& name, sys::CgroupLayout layout, con
         cgroup.m_v2 = true;
         cgroup.m_paths = { path };
         cgroup.m_memory_path = cgroup.m_pids_path = cgroup.m_cpu_path = cgroup.m_cpuacct_path = path;
-        cgroup.m_cpuset_path = path;
+        cgroup.m_cpuset_path = cgroup.m_blkio_path = cgroup.m_freezer_path = path;
         break;
     }
     case sys::CgroupLayout::V1:
@@ -134,6 +159,8 @@ Cgroup Cgroup::for_layout(const std::string& name, sys::CgroupLayout layout, con
         cgroup.m_cpu_path = root + "/cpu/" + name;
         cgroup.m_cpuacct_path = root + "/cpuacct/" + name;
         cgroup.m_cpuset_path = root + "/cpuset/" + name;
+        cgroup.m_blkio_path = root + "/blkio/" + name;
+        cgroup.m_freezer_path = root + "/freezer/" + name;
         if (layout == sys::CgroupLayout::Hybrid)
             cgroup.m_paths.push_back(root + "/unified/" + name);
         break;
@@ -152,6 +179,11 @@ Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) con
             return Error::unsupported("cgroup " + m_name + ": no cgroup hierarchy is mounted, so resource limits cannot be set");
         return Ok {};
     }
+
+    // A host that has the freezer controller but does not mount it (some hybrid setups) gets it
+    // mounted, so pause works; failing that, pause reports why and everything else still works.
+    if (!m_v2)
+        (void)mount_v1_freezer(kernel, m_root);
 
     // Create every level of every hierarchy ("glassbox", then "glassbox/<id>").
     for (const auto& path : m_paths) {
@@ -194,6 +226,11 @@ Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) con
         }
     }
 
+    return write_limits(kernel, resources);
+}
+
+Result<void> Cgroup::write_limits(sys::Kernel& kernel, const Resources& resources) const
+{
     // Memory (and memory+swap).
     if (resources.memory_bytes > 0) {
         auto memory = std::to_string(resources.memory_bytes);
@@ -212,28 +249,43 @@ Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) con
                 TRY(write_value(kernel, swap_file, swap));
             }
         } else {
-            TRY(write_value(kernel, m_memory_path + "/memory.limit_in_bytes", memory));
+            std::string limit_file = m_memory_path + "/memory.limit_in_bytes";
             std::string memsw_file = m_memory_path + "/memory.memsw.limit_in_bytes";
             // memory.memsw.* exists only when the kernel accounts swap (swapaccount=1).
-            if (kernel.path_exists(memsw_file)) {
-                std::string total = resources.memory_swap_bytes == -1 ? "-1"
-                    : resources.memory_swap_bytes == 0              ? memory
-                                                                    : std::to_string(resources.memory_swap_bytes);
-                TRY(write_value(kernel, memsw_file, total));
+            bool has_memsw = kernel.path_exists(memsw_file);
+            std::string total = resources.memory_swap_bytes == -1 ? "-1"
+                : resources.memory_swap_bytes == 0              ? memory
+                                                                : std::to_string(resources.memory_swap_bytes);
+            // The kernel keeps memory <= memory+swap at every step: raising both (docker update)
+            // must write memsw first, lowering both must write memory first.
+            if (kernel.write_file(limit_file, memory).ok()) {
+                if (has_memsw)
+                    TRY(write_value(kernel, memsw_file, total));
+            } else {
+                if (has_memsw)
+                    TRY(write_value(kernel, memsw_file, total));
+                TRY(write_value(kernel, limit_file, memory));
             }
         }
+    }
+    if (resources.memory_reservation_bytes > 0) {
+        auto soft = std::to_string(resources.memory_reservation_bytes);
+        TRY(write_value(kernel, m_memory_path + (m_v2 ? "/memory.low" : "/memory.soft_limit_in_bytes"), soft));
     }
 
     if (resources.pids_limit > 0)
         TRY(write_value(kernel, m_pids_path + "/pids.max", std::to_string(resources.pids_limit)));
 
     if (resources.nano_cpus > 0) {
-        auto quota = cpu_quota_us(resources.nano_cpus);
+        auto period = resources.cpu_period_us > 0 ? resources.cpu_period_us : k_cpu_period_us;
+        auto quota = std::max<std::int64_t>(1000, resources.nano_cpus * period / 1000000000);
         if (m_v2) {
-            TRY(write_value(kernel, m_cpu_path + "/cpu.max",
-                std::to_string(quota) + " " + std::to_string(k_cpu_period_us)));
+            TRY(write_value(kernel, m_cpu_path + "/cpu.max", std::to_string(quota) + " " + std::to_string(period)));
         } else {
-            TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_period_us", std::to_string(k_cpu_period_us)));
+            // A quota larger than the new period would be refused the other way round; writing
+            // -1 first lifts the old one.
+            (void)kernel.write_file(m_cpu_path + "/cpu.cfs_quota_us", "-1");
+            TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_period_us", std::to_string(period)));
             TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_quota_us", std::to_string(quota)));
         }
     }
@@ -244,7 +296,82 @@ Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) con
         else
             TRY(write_value(kernel, m_cpu_path + "/cpu.shares", std::to_string(resources.cpu_shares)));
     }
+    if (!resources.cpuset_cpus.empty())
+        TRY(write_value(kernel, m_cpuset_path + "/cpuset.cpus", resources.cpuset_cpus));
+    if (resources.blkio_weight > 0) {
+        // io.weight (v2, 1..10000) and blkio.weight (v1, 10..1000) exist only with a
+        // proportional I/O scheduler (BFQ); the caller checks has_blkio_weight() first.
+        if (m_v2)
+            TRY(write_value(kernel, m_blkio_path + "/io.weight", "default " + std::to_string(resources.blkio_weight)));
+        else
+            TRY(write_value(kernel, m_blkio_path + "/blkio.weight", std::to_string(resources.blkio_weight)));
+    }
     return Ok {};
+}
+
+Result<void> Cgroup::update(sys::Kernel& kernel, const Resources& resources) const
+{
+    TRY(check_name(m_name));
+    if (m_paths.empty())
+        return Error::unsupported("cgroup " + m_name + ": no cgroup hierarchy is mounted, so resource limits cannot be changed");
+    if (resources.pids_limit <= 0 && kernel.path_exists(m_pids_path + "/pids.max"))
+        TRY(write_value(kernel, m_pids_path + "/pids.max", "max"));
+    return write_limits(kernel, resources);
+}
+
+bool Cgroup::has_blkio_weight(sys::Kernel& kernel) const
+{
+    return kernel.path_exists(m_blkio_path + (m_v2 ? "/io.weight" : "/blkio.weight"));
+}
+
+Result<void> Cgroup::set_freezer(sys::Kernel& kernel, bool frozen) const
+{
+    TRY(check_name(m_name));
+    if (m_paths.empty())
+        return Error::unsupported("cgroup " + m_name + ": no cgroup hierarchy is mounted, so the container cannot be paused");
+    if (!m_v2 && !kernel.path_exists(m_freezer_path)) {
+        // The container started before the freezer hierarchy was there: mount it, then move
+        // the container's processes (listed in its pids or memory cgroup) into a new freezer cgroup.
+        TRY_CTX(mount_v1_freezer(kernel, m_root), "pause needs the freezer cgroup");
+        std::string dir = m_root + "/freezer";
+        for (const auto& part : strings::split(m_name, '/')) {
+            dir += "/" + part;
+            if (!kernel.path_exists(dir))
+                TRY_CTX(kernel.make_dir(dir, 0755), "create freezer cgroup " + m_name);
+        }
+        auto procs = kernel.read_file((kernel.path_exists(m_pids_path) ? m_pids_path : m_memory_path) + "/cgroup.procs");
+        if (procs.ok())
+            for (const auto& line : strings::split(procs.value(), '\n'))
+                if (!strings::trim(line).empty())
+                    TRY(write_value(kernel, m_freezer_path + "/cgroup.procs", strings::trim(line)));
+    }
+    std::string file = m_freezer_path + (m_v2 ? "/cgroup.freeze" : "/freezer.state");
+    std::string value = m_v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED");
+    // The kernel answers at once and finishes in the background (v1 shows FREEZING, v2 sets
+    // "frozen 1" in cgroup.events when done); a task in an uninterruptible sleep can hold it
+    // up, so the write is repeated for up to two seconds, as runc does.
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        TRY(write_value(kernel, file, value));
+        if (this->frozen(kernel) == frozen)
+            return Ok {};
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (frozen)
+        (void)kernel.write_file(file, m_v2 ? "0" : "THAWED");
+    return Error::system("cgroup " + m_name + ": the freezer did not reach the " + (frozen ? "frozen" : "thawed")
+        + " state within 2 s (a task may be stuck in the kernel)");
+}
+
+Result<void> Cgroup::freeze(sys::Kernel& kernel) const { return set_freezer(kernel, true); }
+
+Result<void> Cgroup::thaw(sys::Kernel& kernel) const { return set_freezer(kernel, false); }
+
+bool Cgroup::frozen(sys::Kernel& kernel) const
+{
+    if (m_v2)
+        return read_key(kernel, m_freezer_path + "/cgroup.events", "frozen").value_or(0) == 1;
+    auto state = kernel.read_file(m_freezer_path + "/freezer.state");
+    return state.ok() && strings::trim(state.value()) == "FROZEN";
 }
 
 Result<void> Cgroup::add_process(sys::Kernel& kernel, pid_t pid) const
@@ -317,6 +444,10 @@ void Cgroup::kill_all(sys::Kernel& kernel) const
         }
         if (!any)
             return;
+        // A frozen (paused) task only acts on its SIGKILL once thawed; thawing after the signal
+        // is queued means it runs no code of its own first.
+        if (round == 0 && frozen(kernel))
+            (void)thaw(kernel);
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 }

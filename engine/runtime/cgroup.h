@@ -1,7 +1,7 @@
 // Cgroups for one container on v1, v2 and the hybrid layout (v1 controllers plus cgroup2 at
 // /sys/fs/cgroup/unified). Limits: memory (memory.limit_in_bytes / memory.max), pids
-// (pids.max), cpu (cpu.cfs_quota_us + cfs_period_us / cpu.max). Stats: memory usage, OOM kills,
-// pids current, cpu usage. Kernel docs: admin-guide/cgroup-v1/*, admin-guide/cgroup-v2.rst.
+// (pids.max), cpu (cpu.cfs_quota_us + cfs_period_us / cpu.max), cpuset, blkio/io weight; the
+// freezer (pause). Stats: memory usage, OOM kills, pids current, cpu usage. Kernel docs: admin-guide/cgroup-v1/*, admin-guide/cgroup-v2.rst.
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +38,17 @@ public:
 
     // Creates the directories and writes the limits. Fails naming the file at fault.
     Result<void> create(sys::Kernel& kernel, const Resources& resources) const;
+    // Writes the limits of an existing cgroup (docker update). Only fields that are set are
+    // written, so a zero leaves the kernel's value alone; the caller passes the merged record.
+    Result<void> update(sys::Kernel& kernel, const Resources& resources) const;
+    // Whether a block I/O weight can be set (it needs a proportional I/O scheduler).
+    bool has_blkio_weight(sys::Kernel& kernel) const;
+    // The freezer (docker pause): v1 freezer.state, or cgroup.freeze on v2. Both wait until the
+    // kernel reports every task frozen (or thawed). On v1 a freezer controller that the host
+    // has but does not mount is mounted under the cgroup root first.
+    Result<void> freeze(sys::Kernel& kernel) const;
+    Result<void> thaw(sys::Kernel& kernel) const;
+    bool frozen(sys::Kernel& kernel) const;
     // Moves `pid` into the cgroup in every hierarchy.
     Result<void> add_process(sys::Kernel& kernel, pid_t pid) const;
     CgroupStats stats(sys::Kernel& kernel) const;
@@ -49,12 +60,17 @@ public:
     [[nodiscard]] const std::vector<std::string>& paths() const { return m_paths; }
 
 private:
+    Result<void> write_limits(sys::Kernel& kernel, const Resources& resources) const;
+    Result<void> set_freezer(sys::Kernel& kernel, bool frozen) const;
+
     std::vector<std::string> m_paths;
     std::string m_memory_path;
     std::string m_pids_path;
     std::string m_cpu_path;
     std::string m_cpuacct_path;
     std::string m_cpuset_path;
+    std::string m_blkio_path;
+    std::string m_freezer_path;
     std::string m_root;
     std::string m_name;
     bool m_v2 { false };

@@ -27,6 +27,10 @@ struct Resources {
     std::int64_t pids_limit { 0 };         // 0 or -1: no limit.
     std::int64_t nano_cpus { 0 };          // 1e9 = one CPU; 0: no limit.
     std::int64_t cpu_shares { 0 };         // 0: default.
+    std::int64_t cpu_period_us { 0 };      // CFS period for nano_cpus; 0: 100000 (100 ms).
+    std::string cpuset_cpus;               // "0-1", "0,2"; "": every CPU of the parent.
+    std::int64_t memory_reservation_bytes { 0 }; // Soft limit (memory.soft_limit_in_bytes / memory.low); 0: none.
+    std::int64_t blkio_weight { 0 };       // 10..1000 (blkio.weight / io.weight); 0: default.
 };
 
 // The process to start: PID 1 of a container, or an exec'd process in a running one.

@@ -102,6 +102,7 @@ bool read_cgroup(const std::string& hierarchy, const std::string& path, const st
             if (parts.size() > 1 && strings::parse_uint(parts[1], number))
                 cgroup.cpu_period_usec = static_cast<std::int64_t>(number);
         }
+        cgroup.frozen = read_keyed(dir + "cgroup.events", "frozen") == 1;
     } else {
         auto has = [&](std::string_view controller) {
             for (const auto& name : strings::split(hierarchy, ','))
@@ -130,6 +131,9 @@ bool read_cgroup(const std::string& hierarchy, const std::string& path, const st
             cgroup.cpu_quota_usec = read_number(dir + "cpu.cfs_quota_us", -1);
             cgroup.cpu_period_usec = read_number(dir + "cpu.cfs_period_us", -1);
         }
+        std::string freezer_state;
+        if (has("freezer") && read_small_file(dir + "freezer.state", freezer_state))
+            cgroup.frozen = strings::trim(freezer_state) == "FROZEN";
     }
 
     std::string procs;

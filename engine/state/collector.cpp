@@ -373,7 +373,8 @@ bool wanted_hierarchy(const std::string& hierarchy)
     if (hierarchy == "unified")
         return true;
     for (const auto& controller : strings::split(hierarchy, ',')) {
-        if (controller == "memory" || controller == "pids" || controller == "cpu" || controller == "cpuacct")
+        if (controller == "memory" || controller == "pids" || controller == "cpu" || controller == "cpuacct"
+            || controller == "freezer") // The freezer row carries `frozen` (docker pause).
             return true;
     }
     return false;

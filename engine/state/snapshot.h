@@ -97,6 +97,7 @@ struct CgroupInfo {
     std::int64_t cpu_usage_usec { -1 };
     std::int64_t cpu_quota_usec { -1 }; // -1 for "max".
     std::int64_t cpu_period_usec { -1 };
+    bool frozen { false };            // v1 freezer.state FROZEN, or "frozen 1" in v2 cgroup.events (docker pause).
     std::vector<int> processes;       // Host PIDs listed in cgroup.procs.
     std::string container_id;
     std::string owner;

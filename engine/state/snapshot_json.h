@@ -29,7 +29,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountInfo, mount_namespace, moun
     lower_dirs, upper_dir, work_dir, volume_name, container_id, owner)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CgroupInfo, hierarchy, path, directory,
     memory_current, memory_max, oom_events, oom_kills, pids_current, pids_max, cpu_usage_usec,
-    cpu_quota_usec, cpu_period_usec, processes, container_id, owner)
+    cpu_quota_usec, cpu_period_usec, frozen, processes, container_id, owner)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LinkInfo, netns, index, name, kind, mac, mtu, up,
     oper_state, master_index, master_name, bridge_port_state, peer_index, peer_name, peer_netns,
     parent_index, parent_name, parent_netns, mode, vlan_id, container_id, owner)

@@ -1,5 +1,5 @@
 // Docker API container endpoints: create, start, stop, restart, kill, wait, attach, logs, resize,
-// list, inspect, remove, rename, pause, unpause, top and prune (stats: handlers/stats.cpp). Status codes follow the
+// list, inspect, remove, rename, pause, unpause, update, top and prune (stats: handlers/stats.cpp). Status codes follow the
 // captures of a real dockerd: 304 for start of a running and stop of a
 // stopped container, 409 for conflicts, 404 for unknown containers and images.
 //
@@ -9,7 +9,7 @@
 //   [SECTION] Wait
 //   [SECTION] Attach and logs
 //   [SECTION] List and inspect
-//   [SECTION] Remove, rename, pause, top, prune
+//   [SECTION] Remove, rename, pause, update, top, prune
 //   [SECTION] Routes
 #include <algorithm>
 #include <condition_variable>
@@ -305,7 +305,7 @@ static Result<void> inspect(Engine& engine, Exchange& ex)
     return Ok {};
 }
 
-// [SECTION] Remove, rename, pause, top, prune
+// [SECTION] Remove, rename, pause, update, top, prune
 
 static Result<void> remove(Engine& engine, Exchange& ex)
 {
@@ -339,6 +339,61 @@ static Result<void> unpause(Engine& engine, Exchange& ex)
 {
     TRY(engine.unpause_container(ex.request().param("id")));
     ex.respond_empty(204);
+    return Ok {};
+}
+
+// The body of POST /containers/{id}/update. Zero means "leave it" (Docker's rule), so only
+// non-zero numbers are set; PidsLimit counts when present, since 0 there means "no limit".
+static Result<daemon::ResourceUpdate> resource_update_from_json(const Json& body)
+{
+    daemon::ResourceUpdate update;
+    if (!body.is_object())
+        return Error::invalid("update: the body must be a JSON object");
+    auto integer = [&](const char* key) -> Result<std::optional<std::int64_t>> {
+        auto it = body.find(key);
+        if (it == body.end() || it->is_null())
+            return std::optional<std::int64_t> {};
+        if (!it->is_number_integer())
+            return Error::invalid(std::string("update: ") + key + " must be an integer, got " + it->dump());
+        return std::optional<std::int64_t> { it->get<std::int64_t>() };
+    };
+    update.memory = TRY(integer("Memory"));
+    update.memory_swap = TRY(integer("MemorySwap"));
+    update.memory_reservation = TRY(integer("MemoryReservation"));
+    update.nano_cpus = TRY(integer("NanoCpus"));
+    update.cpu_shares = TRY(integer("CpuShares"));
+    update.cpu_quota = TRY(integer("CpuQuota"));
+    update.cpu_period = TRY(integer("CpuPeriod"));
+    update.pids_limit = TRY(integer("PidsLimit"));
+    update.blkio_weight = TRY(integer("BlkioWeight"));
+    update.kernel_memory = TRY(integer("KernelMemory")).value_or(0) != 0;
+    if (auto it = body.find("CpusetCpus"); it != body.end() && !it->is_null()) {
+        if (!it->is_string())
+            return Error::invalid("update: CpusetCpus must be a string like \"0-1\", got " + it->dump());
+        update.cpuset_cpus = it->get<std::string>();
+    }
+    if (auto it = body.find("RestartPolicy"); it != body.end() && it->is_object()) {
+        daemon::RestartPolicy policy;
+        auto name = it->find("Name");
+        if (name != it->end() && !name->is_null() && !name->is_string())
+            return Error::invalid("update: RestartPolicy.Name must be a string, got " + name->dump());
+        policy.name = name != it->end() && name->is_string() ? name->get<std::string>() : "";
+        auto count = it->find("MaximumRetryCount");
+        if (count != it->end() && !count->is_null() && !count->is_number_integer())
+            return Error::invalid("update: RestartPolicy.MaximumRetryCount must be an integer, got " + count->dump());
+        policy.maximum_retry_count = count != it->end() && count->is_number_integer() ? count->get<int>() : 0;
+        update.restart_policy = policy;
+    }
+    return update;
+}
+
+// Answers {"Warnings": null} when there are none, as dockerd does.
+static Result<void> update(Engine& engine, Exchange& ex)
+{
+    auto body = TRY(ex.read_json());
+    auto request = TRY(resource_update_from_json(body));
+    auto warnings = TRY(engine.update_container(ex.request().param("id"), request));
+    ex.respond_json(200, { { "Warnings", warnings.empty() ? Json(nullptr) : Json(warnings) } });
     return Ok {};
 }
 
@@ -379,6 +434,7 @@ void register_container_routes(Router& router, Engine& engine)
     router.add("POST", "/containers/{id}/rename", bind(rename));
     router.add("POST", "/containers/{id}/pause", bind(pause));
     router.add("POST", "/containers/{id}/unpause", bind(unpause));
+    router.add("POST", "/containers/{id}/update", bind(update));
     router.add("GET", "/containers/{id}/top", bind(top));
     router.add("DELETE", "/containers/{id}", bind(remove));
 }

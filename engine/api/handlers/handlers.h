@@ -26,6 +26,8 @@ bool label_matches(const std::map<std::string, std::string>& labels, const std::
 void register_system_routes(Router& router, daemon::Engine& engine);
 // /containers/...
 void register_container_routes(Router& router, daemon::Engine& engine);
+// /swarm, /nodes, /services, /tasks, /secrets, /configs: dockerd's answers on a node outside a swarm.
+void register_swarm_routes(Router& router);
 // GET /containers/{id}/stats (handlers/stats.cpp).
 void register_stats_routes(Router& router, daemon::Engine& engine);
 // /containers/{id}/exec and /exec/...

@@ -13,6 +13,7 @@
 
 #include "engine/base/strings.h"
 #include "engine/cli/commands/commands.h"
+#include "engine/cli/commands/state.h"
 #include "engine/state/snapshot_json.h"
 #include "engine/state/summary.h"
 
@@ -57,19 +58,44 @@ Result<int> show_state(Context& ctx, const StateArgs& args)
     return 0;
 }
 
-// Runs `glassbox -H <socket> COMMAND...` and returns its exit code (128 + signal when killed).
-// With `stdout_to_stderr`, the command's output goes to our stderr so our stdout stays JSON.
-Result<int> run_child(const std::string& socket_path, std::vector<std::string> command, bool stdout_to_stderr)
+} // namespace
+
+std::vector<std::string> state_diff_child_argv(const std::string& host, std::vector<std::string> command)
 {
     // `state diff -- glassbox network create x` and `state diff -- network create x` are the same.
     if (!command.empty() && (command.front() == "glassbox" || strings::ends_with(command.front(), "/glassbox")))
         command.erase(command.begin());
-    if (command.empty())
-        return Error::invalid("state diff: no command after \"--\" (for example: glassbox state diff -- run --rm busybox true)");
+    // The command may name its daemon itself (`-- glassbox -H unix:///s network create n`); it
+    // then keeps its own, since a second -H would be refused. Only the global options before
+    // the verb count: a -H after it belongs to the verb.
+    bool has_host = false;
+    for (const auto& word : command) {
+        if (word.empty() || word[0] != '-')
+            break;
+        if (word == "-H" || word == "--host" || strings::starts_with(word, "-H") || strings::starts_with(word, "--host="))
+            has_host = true;
+    }
+    std::vector<std::string> argv { "/proc/self/exe" };
+    if (!has_host) {
+        argv.push_back("-H");
+        argv.push_back(host);
+    }
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+}
+
+namespace {
+
+// Runs `glassbox -H <socket> COMMAND...` and returns its exit code (128 + signal when killed).
+// With `stdout_to_stderr`, the command's output goes to our stderr so our stdout stays JSON.
+Result<int> run_child(const std::string& socket_path, const std::vector<std::string>& command, bool stdout_to_stderr)
+{
     // /proc/self/exe is this very binary, whatever name it was started under.
-    std::string host = "unix://" + socket_path;
-    std::vector<const char*> argv { "/proc/self/exe", "-H", host.c_str() };
-    for (const auto& word : command)
+    auto words = state_diff_child_argv("unix://" + socket_path, command);
+    if (words.size() <= 1 || (words.size() == 3 && words[1] == "-H"))
+        return Error::invalid("state diff: no command after \"--\" (for example: glassbox state diff -- run --rm busybox true)");
+    std::vector<const char*> argv;
+    for (const auto& word : words)
         argv.push_back(word.c_str());
     argv.push_back(nullptr);
 
