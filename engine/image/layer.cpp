@@ -55,6 +55,13 @@ std::string archive_message(archive* a)
     return text ? text : "unknown libarchive error";
 }
 
+Error quota_exceeded(const std::string& input, std::uint64_t compressed_bytes)
+{
+    return Error::invalid(input + " decompresses to more than " + std::to_string(decompression_quota(compressed_bytes))
+        + " bytes (" + std::to_string(k_decompression_ratio) + " times its " + std::to_string(compressed_bytes)
+        + " bytes, or " + std::to_string(k_decompression_floor >> 20) + " MiB): refused as a decompression bomb");
+}
+
 // Registers the decompression filters. libarchive answers ARCHIVE_WARN when it was built without
 // a codec and would fall back to running `gzip`/`xz`/... as a child process; an image could then
 // decide which program runs (CVE-2014-9357), so that case is an error.
@@ -180,6 +187,14 @@ public:
 
     Result<void> apply(archive* a, archive_entry* entry);
     Result<void> finish();
+    // Refuse the stream once the decompressor has produced more than `quota` bytes (checked as
+    // file data is written, so one huge entry cannot fill the disk first).
+    void set_quota(std::string input, std::uint64_t compressed)
+    {
+        m_input = std::move(input);
+        m_compressed = compressed;
+    }
+    Result<void> check_quota(archive* a) const;
     [[nodiscard]] std::uint64_t bytes() const { return m_bytes; }
 
 private:
@@ -194,6 +209,8 @@ private:
     UnpackOptions m_options;
     std::uint64_t m_bytes { 0 };
     std::vector<DeferredTime> m_dir_times;
+    std::string m_input;
+    std::uint64_t m_compressed { 0 };
 };
 
 Result<void> Unpacker::set_xattrs_fd(int fd, archive_entry* entry, const std::string& shown)
@@ -228,6 +245,14 @@ Result<void> Unpacker::set_metadata_fd(int fd, archive_entry* entry, const std::
         if (::futimens(fd, times) != 0)
             return Error::from_errno("set times of " + shown, errno);
     }
+    return Ok {};
+}
+
+Result<void> Unpacker::check_quota(archive* a) const
+{
+    // Bytes out of the decompressor so far: headers, data and padding alike.
+    if (!m_input.empty() && static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) > decompression_quota(m_compressed))
+        return quota_exceeded(m_input, m_compressed);
     return Ok {};
 }
 
@@ -267,6 +292,7 @@ Result<void> Unpacker::write_file(archive* a, archive_entry* entry, int parent_f
             break;
         if (rc != ARCHIVE_OK)
             return Error::invalid("read " + shown + " from layer: " + archive_message(a));
+        TRY(check_quota(a));
         const char* data = static_cast<const char*>(buffer);
         while (size > 0) {
             ssize_t n = ::pwrite(fd.get(), data, size, offset);
@@ -428,17 +454,18 @@ Result<void> Unpacker::finish()
 
 } // namespace
 
-Result<std::string> decompress_to_file(const std::string& input, const std::string& out_tar)
+namespace {
+
+Result<std::string> decompress_into(const std::string& input, int out_fd, const std::string& out_tar)
 {
-    UniqueFd out(::open(out_tar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!out.valid())
-        return Error::from_errno("create " + out_tar, errno);
     Sha256 hasher;
     struct stat st { };
     if (::stat(input.c_str(), &st) != 0)
         return Error::from_errno("stat " + input, errno);
     if (st.st_size == 0)
         return hasher.finish_hex(); // The raw reader refuses empty input; an empty tar is empty.
+    const auto compressed = static_cast<std::uint64_t>(st.st_size);
+    std::uint64_t total = 0;
     auto reader = TRY(open_reader(input, Format::Raw));
     archive_entry* entry = nullptr;
     if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK)
@@ -450,11 +477,14 @@ Result<std::string> decompress_to_file(const std::string& input, const std::stri
             return Error::invalid("decompress " + input + ": " + archive_message(reader.get()));
         if (n == 0)
             break;
+        total += static_cast<std::uint64_t>(n);
+        if (total > decompression_quota(compressed))
+            return quota_exceeded(input, compressed);
         hasher.update(buffer, static_cast<size_t>(n));
         const char* data = buffer;
         auto left = static_cast<size_t>(n);
         while (left > 0) {
-            ssize_t w = ::write(out.get(), data, left);
+            ssize_t w = ::write(out_fd, data, left);
             if (w < 0) {
                 if (errno == EINTR)
                     continue;
@@ -464,9 +494,22 @@ Result<std::string> decompress_to_file(const std::string& input, const std::stri
             left -= static_cast<size_t>(w);
         }
     }
-    if (::fsync(out.get()) != 0)
+    if (::fsync(out_fd) != 0)
         return Error::from_errno("fsync " + out_tar, errno);
     return hasher.finish_hex();
+}
+
+} // namespace
+
+Result<std::string> decompress_to_file(const std::string& input, const std::string& out_tar)
+{
+    UniqueFd out(::open(out_tar.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!out.valid())
+        return Error::from_errno("create " + out_tar, errno);
+    auto hex = decompress_into(input, out.get(), out_tar);
+    if (!hex.ok())
+        ::unlink(out_tar.c_str()); // Half a stream (a bomb's first gigabytes) is never kept.
+    return hex;
 }
 
 Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::string& dest, const UnpackOptions& options)
@@ -484,6 +527,7 @@ Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::strin
         return std::uint64_t { 0 };
     auto reader = TRY(open_reader(tar_path, Format::Tar));
     Unpacker unpacker(root.get(), effective);
+    unpacker.set_quota(tar_path, static_cast<std::uint64_t>(st.st_size));
     for (;;) {
         archive_entry* entry = nullptr;
         int rc = archive_read_next_header(reader.get(), &entry);
@@ -491,6 +535,7 @@ Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::strin
             break;
         if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
             return Error::invalid("read " + tar_path + ": " + archive_message(reader.get()));
+        TRY(unpacker.check_quota(reader.get()));
         TRY_CTX(unpacker.apply(reader.get(), entry), "unpack " + tar_path);
     }
     TRY(unpacker.finish());

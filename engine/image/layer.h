@@ -5,6 +5,7 @@
 // Every path is resolved inside the layer root, so a hostile tar cannot write outside it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -20,8 +21,20 @@ struct LayerDigest {
     std::uint64_t size { 0 };  // Bytes of regular-file content in the layer.
 };
 
+// The decompression quota: a stream may expand to k_decompression_ratio times the size of the
+// file it comes from, or to k_decompression_floor when that is more. A gzip bomb (18 MB that
+// become 4 GB) is refused once it passes the quota, and what it wrote is removed. Layers of real
+// images expand 2 to 10 times; the floor lets a small layer hold a large file of zeros.
+inline constexpr std::uint64_t k_decompression_ratio = 100;
+inline constexpr std::uint64_t k_decompression_floor = std::uint64_t { 512 } << 20;
+inline std::uint64_t decompression_quota(std::uint64_t compressed_bytes)
+{
+    return std::max(k_decompression_floor, compressed_bytes * k_decompression_ratio);
+}
+
 // Decompresses `input` (plain tar, gzip, bzip2, xz or zstd) into `out_tar` and returns the
-// sha256 of the uncompressed bytes. Decompression runs inside this process through libarchive's
+// sha256 of the uncompressed bytes. Past decompression_quota() of the input's size it fails
+// (InvalidArgument); on any failure `out_tar` is removed. Decompression runs inside this process through libarchive's
 // linked codecs; if one would need an external program the call fails instead.
 Result<std::string> decompress_to_file(const std::string& input, const std::string& out_tar);
 
@@ -37,7 +50,8 @@ struct UnpackOptions {
 // inside `dest` as if it were "/": "..", absolute names and symlinks (absolute or relative)
 // cannot reach outside it. Device nodes are refused; whiteout names that point at the parent or
 // the root (".wh.", ".wh..", ".wh...") fail with "invalid whiteout entry". Returns the bytes of
-// regular-file content written.
+// regular-file content written. A stream that expands past decompression_quota() of the file's
+// size fails (InvalidArgument); the caller removes `dest`.
 Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::string& dest, const UnpackOptions& options = {});
 
 // Writes the overlay upper directory `upper_dir` as a layer tar at `out_tar_path`: 0/0 char

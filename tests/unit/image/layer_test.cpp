@@ -156,5 +156,65 @@ TEST(Layer, CompressedLayersDecompressInProcess)
     }
 }
 
+// A gzip-compressed tar with one file of `megabytes` MiB of zeros: about 1 KB per MiB.
+void write_gzip_bomb(const std::string& path, int megabytes)
+{
+    auto* a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_add_filter_gzip(a);
+    archive_write_set_filter_option(a, "gzip", "compression-level", "1");
+    ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+    auto* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, "zeros");
+    archive_entry_set_filetype(entry, AE_IFREG);
+    archive_entry_set_perm(entry, 0644);
+    archive_entry_set_size(entry, static_cast<la_int64_t>(megabytes) << 20);
+    archive_write_header(a, entry);
+    archive_entry_free(entry);
+    std::string chunk(1 << 20, '\0');
+    for (int i = 0; i < megabytes; ++i)
+        archive_write_data(a, chunk.data(), chunk.size());
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+TEST(Layer, GzipBombIsRefusedAndWhatItWroteIsRemoved)
+{
+    TempDir dir;
+    // 600 MiB from about 600 KB: past the 512 MiB floor of the quota and 100 times the input.
+    write_gzip_bomb(dir / "bomb.tar.gz", 600);
+    struct stat st { };
+    ASSERT_EQ(::stat((dir / "bomb.tar.gz").c_str(), &st), 0);
+    ASSERT_LT(static_cast<std::uint64_t>(st.st_size) * k_decompression_ratio, k_decompression_floor);
+
+    auto plain = dir / "plain.tar";
+    auto decompressed = decompress_to_file(dir / "bomb.tar.gz", plain);
+    ASSERT_TRUE(fs::make_dirs(dir / "fs").ok());
+    auto unpacked = unpack_layer(dir / "bomb.tar.gz", dir / "fs");
+
+    ASSERT_FALSE(decompressed.ok());
+    EXPECT_EQ(decompressed.error().kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(decompressed.error().message().find("refused as a decompression bomb"), std::string::npos)
+        << decompressed.error().message();
+    EXPECT_FALSE(fs::exists(plain));
+    ASSERT_FALSE(unpacked.ok());
+    EXPECT_NE(unpacked.error().message().find("refused as a decompression bomb"), std::string::npos)
+        << unpacked.error().message();
+    // The entry stopped at the quota: never the whole 600 MiB.
+    ASSERT_EQ(::stat((dir / "fs/zeros").c_str(), &st), 0);
+    EXPECT_LE(static_cast<std::uint64_t>(st.st_blocks) * 512, k_decompression_floor + (1 << 20));
+}
+
+TEST(Layer, LayerWithinTheQuotaStillDecompresses)
+{
+    TempDir dir;
+    write_gzip_bomb(dir / "zeros.tar.gz", 8);
+
+    auto hex = decompress_to_file(dir / "zeros.tar.gz", dir / "plain.tar");
+
+    ASSERT_TRUE(hex.ok()) << hex.error().describe();
+    EXPECT_TRUE(fs::exists(dir / "plain.tar"));
+}
+
 } // namespace
 } // namespace engine::image
