@@ -34,6 +34,9 @@ std::string collapse_spaces(std::string_view text)
     return out;
 }
 
+// How much of a user's line a finding repeats: enough to recognise it, never a megabyte.
+constexpr std::size_t k_max_echoed_bytes = 120;
+
 // The command line a CMD/ENTRYPOINT runs, as one string for pattern checks.
 std::string command_text(const Instruction& instruction)
 {
@@ -201,7 +204,7 @@ std::vector<LintFinding> lint_dockerfile(const Dockerfile& dockerfile, const Lin
                 std::string tag = tagged ? image.substr(colon + 1) : "";
                 if (!tagged || tag == "latest") {
                     findings.push_back(make(LintSeverity::Warning, "latest-tag",
-                        "FROM " + image + (tagged ? " uses the 'latest' tag" : " has no tag, so it means :latest"),
+                        "FROM " + strings::shorten(image, k_max_echoed_bytes) + (tagged ? " uses the 'latest' tag" : " has no tag, so it means :latest"),
                         "'latest' is a moving label, not a version: the same Dockerfile builds a different image "
                         "whenever the base is re-tagged, so builds stop being reproducible. Pin a version such as "
                         "busybox:1.36.",
@@ -216,7 +219,7 @@ std::vector<LintFinding> lint_dockerfile(const Dockerfile& dockerfile, const Lin
         if (kw == "CMD" || kw == "ENTRYPOINT") {
             if (is_keep_alive(command_text(instruction))) {
                 findings.push_back(make(LintSeverity::Warning, "keep-alive",
-                    kw + " " + instruction.rest + " only keeps the container alive",
+                    kw + " " + strings::shorten(instruction.rest, k_max_echoed_bytes) + " only keeps the container alive",
                     "PID 1 should be the real service: a keep-alive loop does no work, ignores SIGTERM so "
                     "'stop' waits 10 seconds and then kills, and hides a dead service behind a container that "
                     "still looks up.",
@@ -224,7 +227,7 @@ std::vector<LintFinding> lint_dockerfile(const Dockerfile& dockerfile, const Lin
             }
             if (!instruction.json_form) {
                 findings.push_back(make(LintSeverity::Warning, "shell-form",
-                    kw + " " + instruction.rest + " uses the shell form",
+                    kw + " " + strings::shorten(instruction.rest, k_max_echoed_bytes) + " uses the shell form",
                     "The shell form runs /bin/sh -c as PID 1, and the shell does not forward SIGTERM to your "
                     "program, so it never gets a chance to shut down gracefully. Use the JSON form: " + kw
                         + " [\"program\", \"arg\"].",
@@ -237,7 +240,7 @@ std::vector<LintFinding> lint_dockerfile(const Dockerfile& dockerfile, const Lin
                 if (!looks_like_secret(name))
                     continue;
                 findings.push_back(make(LintSeverity::Warning, "secret-in-env",
-                    kw + " " + name + " looks like a secret",
+                    kw + " " + strings::shorten(name, k_max_echoed_bytes) + " looks like a secret",
                     "Values of ENV and ARG are recorded in the image config and its history, so anyone who can "
                     "pull the image can read them with 'docker history' or 'inspect'. Pass secrets at run time "
                     "(an environment variable or a mounted file) instead.",

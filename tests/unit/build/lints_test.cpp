@@ -184,3 +184,17 @@ TEST(LintsTest, FixedDockerfileHasNoFindings)
 
     EXPECT_TRUE(findings.empty()) << findings[0].format();
 }
+
+TEST(LintsTest, FindingsQuoteALongLineOnlyInPart)
+{
+    std::string long_command(50000, 'a');
+    std::string long_name = "SECRET_" + std::string(50000, 'B');
+
+    auto findings = lint("FROM " + std::string(50000, 'i') + "\nCMD " + long_command + "\nENV " + long_name + "=1\n");
+
+    ASSERT_EQ(findings.size(), 3u);
+    for (const auto& finding : findings) {
+        EXPECT_LT(finding.message.size(), 300U) << finding.rule;
+        EXPECT_NE(finding.message.find("... (50"), std::string::npos) << finding.message;
+    }
+}
