@@ -76,7 +76,9 @@ static std::string dir_of(const std::string& path)
     return path.substr(0, slash);
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view contents, int mode)
+enum class Sync { Yes, No };
+
+static Result<void> write_and_rename(const std::string& path, std::string_view contents, int mode, Sync sync)
 {
     thread_local std::mt19937_64 rng { std::random_device {}() };
     auto tmp = path + ".tmp-" + std::to_string(rng() % 1000000000ULL);
@@ -95,7 +97,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
         }
         done += static_cast<size_t>(n);
     }
-    if (::fsync(fd.get()) != 0) {
+    if (sync == Sync::Yes && ::fsync(fd.get()) != 0) {
         int saved = errno;
         ::unlink(tmp.c_str());
         return Error::from_errno("fsync " + tmp, saved);
@@ -106,10 +108,22 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
         ::unlink(tmp.c_str());
         return Error::from_errno("rename " + tmp + " to " + path, saved);
     }
+    if (sync == Sync::No)
+        return Ok {};
     UniqueFd dir(::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.valid())
         ::fsync(dir.get());
     return Ok {};
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view contents, int mode)
+{
+    return write_and_rename(path, contents, mode, Sync::Yes);
+}
+
+Result<void> write_file_replace(const std::string& path, std::string_view contents, int mode)
+{
+    return write_and_rename(path, contents, mode, Sync::No);
 }
 
 Result<void> make_dirs(const std::string& path, int mode)

@@ -22,6 +22,11 @@ Result<void> write_all(int fd, std::string_view data, const std::string& what);
 Result<void> copy_fd(int in, int out, const std::string& what);
 // Writes `contents` to `path` atomically (write, fsync, rename, fsync dir).
 Result<void> write_file_atomic(const std::string& path, std::string_view contents, int mode = 0644);
+// Replaces `path` atomically (write, rename) without the fsyncs: a reader sees the old file or
+// the new one, never a mix, but a power loss may leave the old one. For files rewritten from
+// memory that describe what does not outlive a reboot anyway (a running container's state, its
+// /etc/hosts); each fsync costs milliseconds on the path of every `docker run`.
+Result<void> write_file_replace(const std::string& path, std::string_view contents, int mode = 0644);
 // Creates `path` and any missing parents (like mkdir -p). Succeeds if it already exists.
 Result<void> make_dirs(const std::string& path, int mode = 0755);
 // Removes a tree without following symlinks and without crossing into other mounts.

@@ -1,14 +1,17 @@
 // Attached sessions: raw terminal, signal proxy, stdin/stdout pumps over a hijacked stream.
 #include "engine/cli/session.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <ctime>
+#include <cstdint>
 
 #include "engine/base/strings.h"
 #include "engine/cli/context.h"
@@ -77,14 +80,30 @@ SignalProxy::SignalProxy(Handlers handlers)
     if (m_handlers.resize)
         sigaddset(&m_set, SIGWINCH);
     // Blocked here, so every thread started after this inherits the mask and only our
-    // sigtimedwait() loop sees these signals.
+    // signalfd sees these signals.
     ::pthread_sigmask(SIG_BLOCK, &m_set, &m_previous);
+    if (m_handlers.forward || m_handlers.resize) {
+        m_signals.reset(::signalfd(-1, &m_set, SFD_CLOEXEC));
+        m_wake.reset(::eventfd(0, EFD_CLOEXEC));
+    }
+    if (!m_signals.valid() || !m_wake.valid())
+        return;
+    // Woken by a signal or by the destructor, never by a timer: a run that ends does not wait
+    // for a poll interval before the CLI can exit.
     m_thread = std::thread([this] {
-        timespec timeout { 0, 200 * 1000 * 1000 };
-        while (!m_stop.load()) {
-            int number = ::sigtimedwait(&m_set, nullptr, &timeout);
-            if (number < 0)
+        for (;;) {
+            pollfd fds[2] = { { m_signals.get(), POLLIN, 0 }, { m_wake.get(), POLLIN, 0 } };
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                return;
+            }
+            if (fds[1].revents != 0)
+                return;
+            signalfd_siginfo info {};
+            if (::read(m_signals.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info))
                 continue;
+            int number = static_cast<int>(info.ssi_signo);
             if (number == SIGWINCH) {
                 if (m_handlers.resize)
                     m_handlers.resize();
@@ -98,9 +117,11 @@ SignalProxy::SignalProxy(Handlers handlers)
 
 SignalProxy::~SignalProxy()
 {
-    m_stop.store(true);
-    if (m_thread.joinable())
+    if (m_thread.joinable()) {
+        std::uint64_t one = 1;
+        (void)!::write(m_wake.get(), &one, sizeof one);
         m_thread.join();
+    }
     ::pthread_sigmask(SIG_SETMASK, &m_previous, nullptr);
 }
 

@@ -6,12 +6,12 @@
 
 #include <termios.h>
 
-#include <atomic>
 #include <functional>
 #include <string>
 #include <thread>
 
 #include "engine/api/client.h"
+#include "engine/base/fd.h"
 
 namespace engine::cli {
 
@@ -48,9 +48,10 @@ public:
 
 private:
     Handlers m_handlers;
-    std::atomic<bool> m_stop { false };
     sigset_t m_set {};
     sigset_t m_previous {};
+    UniqueFd m_signals; // signalfd over m_set.
+    UniqueFd m_wake;    // eventfd: the destructor ends the thread's poll at once.
     std::thread m_thread;
 };
 

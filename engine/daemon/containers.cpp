@@ -75,7 +75,11 @@ void Engine::persist(const Container& container) const
         std::lock_guard lock(m_impl->mutex);
         doc = container_to_json(container.view, container.recorded_mounts);
     }
-    auto result = fs::write_file_atomic(container.dir + "/config.v2.json", doc.dump(2));
+    // The first write (at create) is synced, so a created container survives a power loss;
+    // later ones record a start, an exit or a rename, state that a reboot ends anyway, so they
+    // replace the record atomically without the fsyncs on every run's path.
+    const auto path = container.dir + "/config.v2.json";
+    auto result = fs::exists(path) ? fs::write_file_replace(path, doc.dump(2)) : fs::write_file_atomic(path, doc.dump(2));
     if (!result.ok())
         log::error("persist container " + container.view.id + ": " + result.error().describe());
 }
@@ -142,6 +146,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     if (!config.volume_driver.empty() && config.volume_driver != "local")
         return Error::not_found("error looking up volume plugin " + config.volume_driver + ": plugin \"" + config.volume_driver
             + "\" not found (glassbox has only the local volume driver)");
+    const auto create_began = PhaseTrace::Clock::now();
     auto image_result = m_images->resolve(config.image);
     if (!image_result.ok()) {
         if (image_result.error().kind() == ErrorKind::NotFound)
@@ -149,6 +154,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         return image_result.release_error();
     }
     auto image = image_result.release_value();
+    const auto image_resolved = PhaseTrace::Clock::now();
 
     std::string name = requested_name;
     if (!name.empty() && name[0] == '/')
@@ -384,11 +390,14 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         view.warnings.push_back("memory limit ignored: " + (m_features.find("cgroup.memory") ? m_features.find("cgroup.memory")->detail : std::string("no memory cgroup")));
     container->recorded_mounts = recorded;
     container->hub = std::make_unique<OutputHub>(view.log_path);
+    container->trace = m_impl->traces.open(id);
+    container->trace->add("image resolve", create_began, image_resolved);
     {
         std::lock_guard lock(m_impl->mutex);
         m_impl->containers[id] = container;
     }
     persist(*container);
+    record_phase(container->trace, "create (record, volumes, directories)", image_resolved);
     publish({ "container", "create", id, { { "image", config.image }, { "name", name } }, 0 });
     return CreateResult { id, view.warnings };
 }
@@ -572,9 +581,10 @@ Result<void> Engine::write_container_files(const std::shared_ptr<Container>& con
             if (!strings::starts_with(line, "nameserver 127.") && !line.empty())
                 resolv += line + "\n";
     }
-    TRY(fs::write_file_atomic(view.hostname_path, config.hostname + "\n"));
-    TRY(fs::write_file_atomic(view.hosts_path, hosts));
-    TRY(fs::write_file_atomic(view.resolv_conf_path, resolv));
+    // Written again from the record at every start, so atomic but not synced.
+    TRY(fs::write_file_replace(view.hostname_path, config.hostname + "\n"));
+    TRY(fs::write_file_replace(view.hosts_path, hosts));
+    TRY(fs::write_file_replace(view.resolv_conf_path, resolv));
     return Ok {};
 }
 
@@ -621,10 +631,15 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
     };
 
     // The overlay root: the image's layers below, the container's own upper directory on top.
+    if (!container->trace)
+        container->trace = m_impl->traces.open(id);
+    const auto& trace = container->trace;
+    auto phase_began = PhaseTrace::Clock::now();
     auto spec = make_spec(*container, m_options);
     auto mounted = runtime::mount_rootfs(m_kernel, spec);
     if (!mounted.ok())
         return fail(mounted.release_error().with_context("mount the container's root filesystem"));
+    phase_began = record_phase(trace, "overlay mount", phase_began);
 
     // A new empty volume is first filled from the image's content at its path, as Docker does.
     for (auto& mount : container->recorded_mounts) {
@@ -639,9 +654,11 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
     auto networked = setup_network(container);
     if (!networked.ok())
         return fail(networked.release_error());
+    phase_began = record_phase(trace, "network namespace setup", phase_began);
     auto files = write_container_files(container);
     if (!files.ok())
         return fail(files.release_error().with_context("write /etc/hosts, /etc/resolv.conf, /etc/hostname"));
+    phase_began = record_phase(trace, "hosts, resolv.conf, hostname", phase_began);
 
     spec = make_spec(*container, m_options);
     auto started_result = m_options.start_process ? m_options.start_process(m_kernel, spec)
@@ -649,6 +666,16 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
     if (!started_result.ok())
         return fail(started_result.release_error());
     auto started = started_result.release_value();
+    if (const auto& t = started.timings; trace && t.exec_seen.time_since_epoch().count() != 0) {
+        auto cgroup_done = t.cgroup_created.time_since_epoch().count() != 0 ? t.cgroup_created : phase_began;
+        trace->add("cgroup create", phase_began, cgroup_done);
+        auto joined = t.namespaces_joined.time_since_epoch().count() != 0 ? t.namespaces_joined : cgroup_done;
+        trace->add("fork, join cgroup and namespaces", cgroup_done, joined);
+        trace->add("rootfs (pivot_root, /proc, /dev) and exec", joined, t.exec_seen);
+        phase_began = t.exec_seen;
+    } else {
+        phase_began = record_phase(trace, "start process", phase_began);
+    }
 
     int stdout_fd = started.stdout_fd.release();
     int stderr_fd = started.stderr_fd.release();
@@ -690,11 +717,52 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
         container->wait->running = true;
     }
     persist(*container);
+    record_phase(trace, "record start", phase_began);
     publish({ "container", "start", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
     int pid = started.pid;
-    spawn_thread([this, container, pid, stdout_fd, stderr_fd, pty_fd] { supervise(container, pid, stdout_fd, stderr_fd, pty_fd); });
+    if (!supervise_on_loop(container, pid, stdout_fd, stderr_fd, pty_fd, started.timings.exec_seen))
+        spawn_thread([this, container, pid, stdout_fd, stderr_fd, pty_fd] { supervise(container, pid, stdout_fd, stderr_fd, pty_fd); });
     start_health_monitor(container);
     return Ok {};
+}
+
+// Hands the container's output and exit to the daemon's one event loop (supervisor.h): no
+// thread waits for a running container. False if the kernel gives no exit notification (no
+// pidfd), and the caller supervises on a thread of its own instead.
+bool Engine::supervise_on_loop(const std::shared_ptr<Container>& container, int pid, int stdout_fd, int stderr_fd,
+    int pty_fd, PhaseTrace::Clock::time_point exec_seen)
+{
+    auto exit_fd = open_pidfd(pid);
+    if (!exit_fd.ok())
+        return false;
+    Supervisor* supervisor = nullptr;
+    {
+        std::lock_guard lock(m_impl->supervisor_mutex);
+        if (!m_impl->supervisor)
+            m_impl->supervisor = std::make_unique<Supervisor>([this](std::function<void()> body) { spawn_thread(std::move(body)); });
+        supervisor = m_impl->supervisor.get();
+    }
+    Supervisor::Process process;
+    process.pid = pid;
+    process.exit_fd = exit_fd.release_value();
+    for (auto [fd, stream] : { std::pair { pty_fd, StreamKind::Stdout }, std::pair { stdout_fd, StreamKind::Stdout },
+             std::pair { stderr_fd, StreamKind::Stderr } })
+        if (fd >= 0)
+            process.outputs.push_back({ fd, stream });
+    process.deliver = [container](StreamKind stream, std::string_view data) { container->hub->deliver(stream, data); };
+    process.reap = [](pid_t exited) { return runtime::wait_for_exit(exited); };
+    process.exited = [this, container, exec_seen](int exit_code, PhaseTrace::Clock::time_point exit_seen) {
+        if (container->trace && exec_seen.time_since_epoch().count() != 0)
+            container->trace->add("process runs (until the pidfd reports its exit)", exec_seen, exit_seen);
+        record_phase(container->trace, "exit notification to teardown", exit_seen);
+        after_exit(container, exit_code);
+    };
+    auto watched = supervisor->watch(std::move(process));
+    if (!watched.ok()) {
+        log::warn("supervise " + container->view.id + " on the event loop: " + watched.error().describe());
+        return false;
+    }
+    return true;
 }
 
 void Engine::spawn_thread(std::function<void()> body)
@@ -761,6 +829,7 @@ void Engine::supervise(std::shared_ptr<Container> container, int pid, int stdout
 void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_code)
 {
     const auto id = container->view.id;
+    auto teardown_began = PhaseTrace::Clock::now();
     auto spec = make_spec(*container, m_options);
     auto cgroup = runtime::Cgroup::for_name(spec.cgroup_name);
     bool oom = cgroup.stats(m_kernel).oom_kills > container->oom_kills_at_start;
@@ -772,6 +841,7 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     teardown_network(container);
     if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok())
         log::warn("unmount root of " + id + ": " + unmounted.error().describe());
+    teardown_began = record_phase(container->trace, "teardown (cgroup, network, overlay)", teardown_began);
 
     bool stopped_by_user = false;
     {
@@ -801,8 +871,9 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
         container->wait->exits++;
         container->wait->last_exit_code = exit_code;
         container->wait->running = false;
-        container->wait->cv.notify_all();
+        container->wait->notify_locked();
     }
+    record_phase(container->trace, "record exit, notify waiters", teardown_began);
 
     // Restart policy, with a back-off that doubles from 100 ms (reset after 10 s of running).
     const auto& policy = container->view.config.restart_policy;
@@ -1001,6 +1072,7 @@ Result<void> Engine::remove_container(const std::string& ref, bool force, bool r
 Result<void> Engine::do_remove(const std::shared_ptr<Container>& container, bool remove_volumes)
 {
     const auto id = container->view.id;
+    const auto removal_began = PhaseTrace::Clock::now();
     {
         std::lock_guard lock(m_impl->mutex);
         if (!m_impl->containers.contains(id))
@@ -1036,11 +1108,12 @@ Result<void> Engine::do_remove(const std::shared_ptr<Container>& container, bool
             }
         }
     }
+    record_phase(container->trace, "removal", removal_began);
     publish({ "container", "destroy", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
     {
         std::lock_guard lock(container->wait->mutex);
         container->wait->removed = true;
-        container->wait->cv.notify_all();
+        container->wait->notify_locked();
     }
     return Ok {};
 }

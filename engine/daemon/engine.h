@@ -36,6 +36,7 @@ namespace engine::daemon {
 
 struct Container;
 struct ExecRecord;
+class PhaseTrace;
 
 struct EngineOptions {
     std::string root { "/var/lib/glassbox" };
@@ -359,6 +360,13 @@ public:
     // Registers the wait now (so the caller can send headers), then `get` blocks until the
     // condition ("not-running", "next-exit", "removed") is met.
     Result<std::function<WaitResult()>> wait_container(const std::string& ref, const std::string& condition);
+    // The same wait for a poll loop (wait.cpp): `wake` becomes readable on every exit or removal
+    // of the container, and `ready` then says whether the condition is met, with the result.
+    struct PollableWait {
+        std::shared_ptr<UniqueFd> wake;
+        std::function<std::optional<WaitResult>()> ready;
+    };
+    Result<PollableWait> wait_container_pollable(const std::string& ref, const std::string& condition);
     Result<void> resize_container(const std::string& ref, int height, int width);
     // Streams output to `sink` until the container's output ends (exit) or the sink fails; with
     // `logs`, first replays the log. Returns a handle for stdin.
@@ -415,6 +423,9 @@ public:
 
     // [SECTION] System.
     const sys::KernelFeatures& features() const { return m_features; }
+    // The phase timings of the container whose id is (or starts with) `id`, kept for the last
+    // containers even after their removal (trace.h); nullptr if none.
+    std::shared_ptr<const PhaseTrace> container_trace(const std::string& id) const;
     const EngineOptions& options() const { return m_options; }
     // The kernel seam the engine uses (the builder runs its RUN steps through it).
     sys::Kernel& kernel() { return m_kernel; }
@@ -460,6 +471,8 @@ private:
     void thaw_for_exit(const std::shared_ptr<Container>& container);
     Result<void> do_remove(const std::shared_ptr<Container>& container, bool remove_volumes);
     void supervise(std::shared_ptr<Container> container, int pid, int stdout_fd, int stderr_fd, int pty_fd);
+    bool supervise_on_loop(const std::shared_ptr<Container>& container, int pid, int stdout_fd, int stderr_fd, int pty_fd,
+        std::chrono::steady_clock::time_point exec_seen);
     void after_exit(const std::shared_ptr<Container>& container, int exit_code);
     void persist(const Container& container) const;
     Result<void> setup_network(const std::shared_ptr<Container>& container);

@@ -2,6 +2,8 @@
 // records, the wait state that outlives a removed container, and the event log.
 #pragma once
 
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -14,6 +16,8 @@
 
 #include "engine/daemon/engine.h"
 #include "engine/daemon/output.h"
+#include "engine/daemon/supervisor.h"
+#include "engine/daemon/trace.h"
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/runtime.h"
 
@@ -30,6 +34,24 @@ struct WaitState {
     int last_exit_code { 0 };
     bool running { false };
     bool removed { false };
+    // The API's waiters (wait_container_pollable): an eventfd each, written on every change
+    // above, so a wait handler polls it beside its client's socket instead of holding a thread
+    // per wait until the container exits. Expired entries are dropped as they are met.
+    std::vector<std::weak_ptr<UniqueFd>> wake_fds;
+
+    // Call with `mutex` held after changing the fields above.
+    void notify_locked()
+    {
+        cv.notify_all();
+        std::erase_if(wake_fds, [](const std::weak_ptr<UniqueFd>& weak) {
+            auto fd = weak.lock();
+            if (!fd)
+                return true;
+            std::uint64_t one = 1;
+            (void)!::write(fd->get(), &one, sizeof one);
+            return false;
+        });
+    }
 };
 
 // A volume mount as recorded for the container (resolved at create).
@@ -64,6 +86,7 @@ struct Container {
     std::chrono::steady_clock::time_point started_steady;
     int backoff_ms { 0 };
     std::set<std::string> exec_ids;
+    std::shared_ptr<PhaseTrace> trace;    // Phase timings (trace.h); kept in Impl::traces too.
 };
 
 struct ExecRecord {
@@ -103,6 +126,12 @@ struct Engine::Impl {
     network::Netlink* netlink { nullptr };
     network::Nftables* nftables { nullptr };
     std::unique_ptr<network::Manager> networks;
+
+    TraceLog traces;                      // The last containers' phase timings.
+    // The one event loop over every running container's output and exit (made at the first
+    // start; destroyed first, before the records its strands use).
+    std::mutex supervisor_mutex;
+    std::unique_ptr<Supervisor> supervisor;
 };
 
 // Persistence of container records (record.cpp).

@@ -894,9 +894,11 @@ Result<ContainerFiles> Manager::write_container_files(const std::string& contain
             resolv = container_resolv_conf(host_conf, file_options.dns);
         }
     }
-    TRY(fs::write_file_atomic(files.hosts_path, hosts, 0644));
-    TRY(fs::write_file_atomic(files.resolv_conf_path, render_resolv_conf(resolv), 0644));
-    TRY(fs::write_file_atomic(files.hostname_path, file_options.hostname + "\n", 0644));
+    // Rendered again from the records at every start and connect: atomic, but not worth an
+    // fsync each on the path of every run.
+    TRY(fs::write_file_replace(files.hosts_path, hosts, 0644));
+    TRY(fs::write_file_replace(files.resolv_conf_path, render_resolv_conf(resolv), 0644));
+    TRY(fs::write_file_replace(files.hostname_path, file_options.hostname + "\n", 0644));
     return files;
 }
 

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <functional>
@@ -309,6 +310,13 @@ Result<Stdio> make_stdio(const ProcessSpec& process)
     return stdio;
 }
 
+// What the intermediate process sends before it exits: the container process's host PID and
+// when the intermediate had joined the cgroup and the namespaces (steady_clock ticks).
+struct ChildReport {
+    pid_t pid { -1 };
+    std::chrono::steady_clock::rep joined_at { 0 };
+};
+
 using IntermediateStep = std::function<Result<void>()>;
 using ProcessStep = std::function<Result<void>(const ChildEnds&)>;
 
@@ -362,6 +370,7 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         auto joined = intermediate();
         if (!joined.ok())
             child_fail(sync_fd, joined.error());
+        auto joined_at = std::chrono::steady_clock::now().time_since_epoch().count();
 
         pid_t child = ::fork();
         if (child < 0)
@@ -375,8 +384,9 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
             child_fail(sync_fd, result.ok() ? Error::system("process returned without exec") : result.error());
         }
         // Report the process's host PID; it is reparented to the daemon (the subreaper) as
-        // soon as this process exits.
-        (void)!::write(pid_fd, &child, sizeof(child));
+        // soon as this process exits. With it, when the joins were done (for the phase trace).
+        ChildReport report { child, joined_at };
+        (void)!::write(pid_fd, &report, sizeof(report));
         ::_exit(0);
     }
 
@@ -390,13 +400,12 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
 
     int status = 0;
     while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
-    pid_t pid = -1;
+    ChildReport report;
     ssize_t got = 0;
     do {
-        got = ::read(pid_read.get(), &pid, sizeof(pid));
+        got = ::read(pid_read.get(), &report, sizeof(report));
     } while (got < 0 && errno == EINTR);
-    if (got != static_cast<ssize_t>(sizeof(pid)))
-        pid = -1;
+    pid_t pid = got == static_cast<ssize_t>(sizeof(report)) ? report.pid : -1;
 
     // Blocks until the process execs (CLOEXEC closes its end) or reports a failure.
     ChildFailure failure;
@@ -424,6 +433,9 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         stdio.parent.pty_master = master.release_value();
     }
     stdio.parent.pid = pid;
+    stdio.parent.timings.namespaces_joined
+        = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(report.joined_at));
+    stdio.parent.timings.exec_seen = std::chrono::steady_clock::now();
     return std::move(stdio.parent);
 }
 
@@ -465,6 +477,7 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
     auto cgroup = Cgroup::for_name(spec.cgroup_name);
     if (!spec.cgroup_name.empty())
         TRY_CTX(cgroup.create(kernel, spec.resources), context);
+    auto cgroup_created = std::chrono::steady_clock::now();
 
     int flags = CLONE_NEWNS | CLONE_NEWCGROUP;
     if (!spec.share_host_uts)
@@ -521,6 +534,7 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
             return error;
         return std::move(error).with_context(context);
     }
+    started.value().timings.cgroup_created = cgroup_created;
     return started;
 }
 

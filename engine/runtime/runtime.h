@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,15 @@ struct StartedProcess {
     UniqueFd stdout_fd;
     UniqueFd stderr_fd;
     UniqueFd pty_master;
+    // When the start's steps ended, for the daemon's phase trace (steady_clock, which is
+    // CLOCK_MONOTONIC and so comparable with a child's clock): the cgroup was made, the
+    // intermediate process had joined it and the new namespaces, and the process exec'd.
+    // Left at the epoch where a step did not happen (no cgroup, an exec).
+    struct Timings {
+        std::chrono::steady_clock::time_point cgroup_created;
+        std::chrono::steady_clock::time_point namespaces_joined;
+        std::chrono::steady_clock::time_point exec_seen;
+    } timings;
 };
 
 // Must be called once by the daemon (and by tests) before starting containers.

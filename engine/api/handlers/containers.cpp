@@ -11,6 +11,9 @@
 //   [SECTION] List and inspect
 //   [SECTION] Remove, rename, pause, update, top, prune
 //   [SECTION] Routes
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <regex>
@@ -106,8 +109,9 @@ static Result<void> kill(Engine& engine, Exchange& ex)
 // [SECTION] Wait
 
 // Answers the 200 head as soon as the wait is registered (the CLI sends /start only after it has
-// the head), then {"Error":null,"StatusCode":N} once the condition is met. A client that drops
-// the connection meanwhile just ends the handler; the engine's waiter finishes on its own.
+// the head), then {"Error":null,"StatusCode":N} once the condition is met. The handler sleeps in
+// poll(2) on the wait's eventfd and the client's socket: no thread per wait, no timer, and a
+// client that drops the connection (docker run -d drops its next-exit wait) ends it at once.
 static Result<void> wait(Engine& engine, Exchange& ex)
 {
     auto condition = ex.request().query_value("condition").value_or("not-running");
@@ -115,37 +119,25 @@ static Result<void> wait(Engine& engine, Exchange& ex)
         condition = "not-running";
     if (condition != "not-running" && condition != "next-exit" && condition != "removed")
         return Error::invalid("invalid condition: \"" + condition + "\" (want not-running, next-exit or removed)");
-    auto get = TRY(engine.wait_container(ex.request().param("id"), condition));
-
-    struct Shared {
-        std::mutex mutex;
-        std::condition_variable ready;
-        std::optional<daemon::WaitResult> result;
-    };
-    auto shared = std::make_shared<Shared>();
-    std::thread([shared, get = std::move(get)] {
-        auto result = get();
-        std::lock_guard lock(shared->mutex);
-        shared->result = result;
-        shared->ready.notify_all();
-    }).detach();
+    auto waiting = TRY(engine.wait_container_pollable(ex.request().param("id"), condition));
 
     if (!ex.start_stream(200, "application/json"))
         return Ok {};
     for (;;) {
-        {
-            std::unique_lock lock(shared->mutex);
-            if (shared->ready.wait_for(lock, std::chrono::milliseconds(200), [&] { return shared->result.has_value(); })) {
-                auto& r = *shared->result;
-                Json body = { { "Error", r.error.empty() ? Json(nullptr) : Json({ { "Message", r.error } }) },
-                    { "StatusCode", r.status_code } };
-                ex.write_chunk(body.dump() + "\n");
-                ex.end_stream();
-                return Ok {};
-            }
-        }
-        if (client_disconnected(ex.fd(), 0))
+        if (auto r = waiting.ready()) {
+            Json body = { { "Error", r->error.empty() ? Json(nullptr) : Json({ { "Message", r->error } }) },
+                { "StatusCode", r->status_code } };
+            ex.write_chunk(body.dump() + "\n");
+            ex.end_stream();
             return Ok {};
+        }
+        pollfd fds[2] = { { waiting.wake->get(), POLLIN, 0 }, { ex.fd(), POLLRDHUP, 0 } };
+        if (::poll(fds, 2, -1) < 0 && errno != EINTR)
+            return Ok {};
+        if (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+            return Ok {};
+        std::uint64_t count = 0;
+        (void)!::read(waiting.wake->get(), &count, sizeof count);
     }
 }
 

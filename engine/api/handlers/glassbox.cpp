@@ -4,6 +4,7 @@
 //   GET /glassbox/v1/state/diff?since=10m|RFC3339         from the kept snapshot before then to now
 //   GET /glassbox/v1/events?snapshots=1&all=1             engine events, kernel changes (and frames)
 //   GET /glassbox/v1/features                             the kernel feature probe
+//   GET /glassbox/v1/containers/{id}/trace                a container's phase timings
 // Diffs keep only objects that belong to glassbox unless ?all=1 (a shared host has other
 // processes coming and going), and ignore usage counters unless ?usage=1 (see state/diff.h).
 //
@@ -11,6 +12,7 @@
 //   [SECTION] Query parsing
 //   [SECTION] State and diff
 //   [SECTION] Events stream
+//   [SECTION] Phase trace
 //   [SECTION] Features
 //   [SECTION] Routes
 #include <chrono>
@@ -21,6 +23,7 @@
 #include "engine/api/docker_json.h"
 #include "engine/api/handlers/handlers.h"
 #include "engine/base/strings.h"
+#include "engine/daemon/trace.h"
 #include "engine/state/diff.h"
 #include "engine/state/snapshot_json.h"
 
@@ -119,8 +122,15 @@ Result<void> get_state(Engine& engine, Exchange& ex)
     const auto& request = ex.request();
     state::SnapshotFilter filter { request.query_value("container").value_or(""), request.query_value("kind").value_or("") };
     auto generation = TRY(query_generation(request, "generation"));
+    auto began = std::chrono::steady_clock::now();
     SnapshotPtr snapshot = generation ? TRY(engine.kept_snapshot(*generation)) : TRY(engine.take_snapshot());
-    ex.respond_json(200, TRY(state::snapshot_to_json(*snapshot, filter)));
+    auto collected = std::chrono::steady_clock::now();
+    auto body = TRY(state::snapshot_to_json(*snapshot, filter));
+    // How long the collection and the JSON took, for scripts/bench (the daemon-side time).
+    auto ms = [](auto duration) { return std::to_string(std::chrono::duration<double, std::milli>(duration).count()); };
+    ex.add_header("Glassbox-Collect-Ms", ms(collected - began));
+    ex.add_header("Glassbox-Encode-Ms", ms(std::chrono::steady_clock::now() - collected));
+    ex.respond_json(200, body);
     return Ok {};
 }
 
@@ -293,6 +303,23 @@ Result<void> get_events(Engine& engine, Exchange& ex)
     return Ok {};
 }
 
+// [SECTION] Phase trace
+
+// The phase timings of one container (kept after a --rm container is gone): what `glassbox -D`
+// and scripts/bench print. Start times are CLOCK_MONOTONIC nanoseconds, so a client on the same
+// host can place its own steps on the same time line.
+Result<void> get_container_trace(Engine& engine, Exchange& ex)
+{
+    auto trace = engine.container_trace(ex.request().param("id"));
+    if (!trace)
+        return Error::not_found("no phase trace kept for container " + ex.request().param("id"));
+    auto phases = nlohmann::json::array();
+    for (const auto& phase : trace->phases())
+        phases.push_back({ { "Name", phase.name }, { "StartNs", phase.start_ns }, { "DurationNs", phase.duration_ns } });
+    ex.respond_json(200, { { "Id", ex.request().param("id") }, { "Phases", phases } });
+    return Ok {};
+}
+
 // [SECTION] Features
 
 Result<void> get_features(Engine& engine, Exchange& ex)
@@ -317,6 +344,7 @@ void register_glassbox_routes(Router& router, Engine& engine)
     router.add("GET", "/glassbox/v1/state/diff", bind(engine, get_state_diff));
     router.add("GET", "/glassbox/v1/events", bind(engine, get_events));
     router.add("GET", "/glassbox/v1/features", bind(engine, get_features));
+    router.add("GET", "/glassbox/v1/containers/{id}/trace", bind(engine, get_container_trace));
 }
 
 } // namespace engine::api::handlers

@@ -8,20 +8,24 @@
 
 #include <optional>
 
+#include "engine/cli/phase_trace.h"
 #include "engine/cli/session.h"
 
 namespace engine::cli {
 
 namespace {
 
-Result<int> run_detached(api::Client& client, const std::string& id)
+Result<int> run_detached(api::Client& client, const std::string& id, ClientTrace& trace)
 {
     // The docker CLI registers a next-exit wait before start and drops it afterwards.
     auto wait = client.begin_wait(id, "next-exit");
+    trace.mark("wait registered");
     auto started = client.start_container(id);
+    trace.mark("start");
     if (!started.ok())
         return fail(started.error(), start_failure_exit_code(started.error()));
     print_out(id + "\n");
+    trace.print(client, id);
     return 0;
 }
 
@@ -29,7 +33,9 @@ Result<int> run_detached(api::Client& client, const std::string& id)
 
 static Result<int> run_container(Context& ctx, RunFlags& flags)
 {
+    ClientTrace trace(ctx.global.debug);
     auto* client = TRY(ctx.client());
+    trace.mark("CLI start, connect, ping");
     if (flags.tty) {
         auto [rows, cols] = terminal_size();
         flags.console_rows = rows;
@@ -39,17 +45,20 @@ static Result<int> run_container(Context& ctx, RunFlags& flags)
     if (!created.ok())
         return fail(created.error(), 125);
     const std::string id = created.release_value();
+    trace.mark("create");
     if (flags.detach)
-        return run_detached(*client, id);
+        return run_detached(*client, id, trace);
 
     auto attached = client->attach_container(id, flags.interactive);
     if (!attached.ok())
         return fail(attached.error(), 125);
     auto stream = attached.release_value();
+    trace.mark("attach");
     auto waiting = client->begin_wait(id, flags.remove ? "removed" : "next-exit");
     if (!waiting.ok())
         return fail(waiting.error(), 125);
     auto wait = waiting.release_value();
+    trace.mark("wait registered");
 
     // Raw mode only when our stdin goes to the container's terminal.
     std::optional<RawTerminal> raw;
@@ -67,6 +76,7 @@ static Result<int> run_container(Context& ctx, RunFlags& flags)
     });
 
     auto started = client->start_container(id);
+    trace.mark("start");
     if (!started.ok()) {
         if (raw)
             raw->restore();
@@ -87,9 +97,12 @@ static Result<int> run_container(Context& ctx, RunFlags& flags)
             (void)client->resize_container(id, rows, cols);
     }
     auto pumped = pump_stream(stream, { .tty = flags.tty, .send_stdin = flags.interactive });
+    trace.mark("output until the stream ends");
     auto status = api::Client::finish_wait(wait);
+    trace.mark(flags.remove ? "wait (removed)" : "wait (next-exit)");
     if (raw)
         raw->restore();
+    trace.print(*client, id);
     if (!pumped.ok())
         print_error(pumped.error());
     if (!status.ok())
