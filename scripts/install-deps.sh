@@ -27,6 +27,8 @@ packages=(
     xvfb libgl1-mesa-dri
     # build tools
     cmake ninja-build g++ pkg-config git clang-format-14 clang-tidy-14
+    # libFuzzer targets with ASan/UBSan (scripts/fuzz)
+    clang-14 libclang-rt-14-dev
     # kernel tools the tests and the kernel lab use
     iproute2 nftables qemu-system-x86 file
     # real peers: differential tests and benchmarks
