@@ -88,6 +88,19 @@ float draw_menu_bar(const Frame& frame, AppState& state)
         ImGui::TextColored(ImVec4(1, 0.35F, 0.35F, 1), "%s", frame.status.c_str());
     ImGui::TextDisabled("| generation %llu  %s", static_cast<unsigned long long>(frame.snapshot->generation),
         frame.snapshot->taken_at.c_str());
+    // The snapshot says which kernel it came from; a simulated one is never mistaken for Linux.
+    if (frame.snapshot->kernel.mode == "simulated") {
+        ImGui::TextDisabled("|");
+        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.85F, 0.45F, 0.05F, 1));
+        ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.95F, 0.55F, 0.10F, 1));
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+        ImGui::SmallButton("SIMULATED");
+        ImGui::PopStyleColor(3);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("Simulated kernel: %s\n(glassbox's in-memory model, not Linux namespaces; "
+                              "docs/simulated-kernel.md)",
+                frame.snapshot->kernel.simulated_reason.c_str());
+    }
     if (!state.last_request_result.empty()) {
         ImGui::TextDisabled("|");
         ImGui::TextUnformatted(state.last_request_result.c_str());

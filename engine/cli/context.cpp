@@ -18,6 +18,7 @@
 
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
+#include "engine/base/user_dirs.h"
 
 namespace engine::cli {
 
@@ -62,7 +63,8 @@ Result<Context::Endpoint> Context::endpoint() const
     }
     if (!host.empty())
         return Endpoint { TRY(api::Client::socket_path_from_host(host)), true };
-    std::string run_root = global.run_root.empty() ? k_default_run_root : global.run_root;
+    // root's daemon at /run/glassbox; an ordinary user's under their own runtime directory.
+    std::string run_root = global.run_root.empty() ? user_dirs::default_run_root() : global.run_root;
     return Endpoint { run_root + "/glassbox.sock", false };
 }
 
@@ -97,7 +99,7 @@ Result<void> Context::start_daemon(const std::string& socket_path) const
     if (::access(daemon.c_str(), X_OK) != 0)
         return Error::system("no daemon answers at unix://" + socket_path + " and glassboxd was not found next to glassbox ("
             + daemon + "); start one or pass -H unix://PATH");
-    std::string run_root = global.run_root.empty() ? k_default_run_root : global.run_root;
+    std::string run_root = global.run_root.empty() ? user_dirs::default_run_root() : global.run_root;
     TRY_CTX(fs::make_dirs(run_root, 0711), "create run root " + run_root);
     std::string log_path = run_root + "/glassboxd.log";
 
@@ -112,6 +114,13 @@ Result<void> Context::start_daemon(const std::string& socket_path) const
     }
     args.emplace_back("-H");
     args.push_back("unix://" + socket_path);
+    // The kernel the daemon runs on: real, sim, or auto (sim when not root; the daemon's default).
+    std::string kernel = global.kernel;
+    if (kernel.empty())
+        if (const char* env = std::getenv("GLASSBOX_KERNEL"); env != nullptr)
+            kernel = env;
+    if (!kernel.empty())
+        args.push_back("--kernel=" + kernel);
     debug("starting " + strings::join(args, " "));
 
     UniqueFd log_fd(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));

@@ -19,6 +19,7 @@ struct GlobalOptions {
     std::string host;     // -H/--host; GLASSBOX_HOST when empty.
     std::string root;     // Passed to an auto-started daemon.
     std::string run_root; // Passed to an auto-started daemon; holds the default socket.
+    std::string kernel;   // --kernel for an auto-started daemon (real, sim, auto); $GLASSBOX_KERNEL when empty.
     bool debug { false };
 };
 

@@ -26,6 +26,8 @@ int main(int argc, char** argv)
         + std::string(k_default_run_root) + "/glassbox.sock with auto-start)");
     app.add_option("--root", ctx.global.root, "Engine root for an auto-started daemon (default /var/lib/glassbox)");
     app.add_option("--run-root", ctx.global.run_root, "Run root for an auto-started daemon (default /run/glassbox)");
+    app.add_option("--kernel", ctx.global.kernel,
+        "Kernel for an auto-started daemon: real, sim (simulated) or auto (sim when not root; default $GLASSBOX_KERNEL, else auto)");
     app.add_flag("-D,--debug", ctx.global.debug, "Print what the client does on stderr");
 
     add_run_command(app, ctx);

@@ -732,7 +732,7 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
 bool Engine::supervise_on_loop(const std::shared_ptr<Container>& container, int pid, int stdout_fd, int stderr_fd,
     int pty_fd, PhaseTrace::Clock::time_point exec_seen)
 {
-    auto exit_fd = open_pidfd(pid);
+    auto exit_fd = m_kernel.exit_notification(pid);
     if (!exit_fd.ok())
         return false;
     Supervisor* supervisor = nullptr;
@@ -750,7 +750,7 @@ bool Engine::supervise_on_loop(const std::shared_ptr<Container>& container, int 
         if (fd >= 0)
             process.outputs.push_back({ fd, stream });
     process.deliver = [container](StreamKind stream, std::string_view data) { container->hub->deliver(stream, data); };
-    process.reap = [](pid_t exited) { return runtime::wait_for_exit(exited); };
+    process.reap = [this](pid_t exited) { return m_kernel.reap_exit(exited); };
     process.exited = [this, container, exec_seen](int exit_code, PhaseTrace::Clock::time_point exit_seen) {
         if (container->trace && exec_seen.time_since_epoch().count() != 0)
             container->trace->add("process runs (until the pidfd reports its exit)", exec_seen, exit_seen);
@@ -822,7 +822,7 @@ void Engine::supervise(std::shared_ptr<Container> container, int pid, int stdout
 {
     pump_output(stdout_fd, stderr_fd, pty_fd,
         [&](StreamKind stream, std::string_view data) { container->hub->deliver(stream, data); });
-    int exit_code = runtime::wait_for_exit(pid);
+    int exit_code = m_kernel.reap_exit(pid);
     after_exit(container, exit_code);
 }
 
@@ -962,7 +962,7 @@ Result<void> Engine::do_stop(const std::shared_ptr<Container>& container, std::o
     // The stop signal first. A PID 1 without a handler for it ignores it (the kernel does not
     // apply default actions to a namespace's init), so the grace period then runs out.
     publish({ "container", "kill", container->view.id, { { "signal", std::to_string(signal) }, { "name", container->view.name } }, 0 });
-    ::kill(pid, signal);
+    (void)m_kernel.send_signal(pid, signal);
     // A paused container gets its stop signal queued, then is thawed to act on it (dockerd
     // does the same, so a handler in PID 1 still runs).
     if (paused)
@@ -970,7 +970,7 @@ Result<void> Engine::do_stop(const std::shared_ptr<Container>& container, std::o
     // A negative timeout waits as long as it takes, as Docker's -t -1 does.
     auto grace = timeout < 0 ? std::chrono::milliseconds(std::chrono::hours(24 * 365)) : std::chrono::milliseconds(std::chrono::seconds(timeout));
     if (!exited_within(grace)) {
-        ::kill(pid, SIGKILL);
+        (void)m_kernel.send_signal(pid, SIGKILL);
         publish({ "container", "kill", container->view.id, { { "signal", "9" }, { "name", container->view.name } }, 0 });
         if (!exited_within(30s))
             return Error::system("container " + container->view.name + " did not exit after SIGKILL");
@@ -1012,8 +1012,7 @@ Result<void> Engine::kill_container(const std::string& ref, const std::string& s
         if (status != Status::Running && status != Status::Paused)
             return Error::conflict("Cannot kill container: " + ref + ": Container " + container->view.id + " is not running");
         paused = status == Status::Paused;
-        if (::kill(container->view.state.pid, signal) != 0)
-            return Error::from_errno("kill container " + container->view.name, errno);
+        TRY_CTX(m_kernel.send_signal(container->view.state.pid, signal), "kill container " + container->view.name);
     }
     publish({ "container", "kill", container->view.id, { { "signal", std::to_string(signal) }, { "name", container->view.name } }, 0 });
     if (signal != SIGKILL)

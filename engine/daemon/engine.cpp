@@ -38,7 +38,8 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
     TRY_CTX(fs::make_dirs(opts.root, 0711), "create engine root");
     TRY_CTX(fs::make_dirs(opts.root + "/containers", 0710), "create engine root");
     TRY_CTX(fs::make_dirs(opts.run_root, 0711), "create run root");
-    engine->m_features = sys::probe_kernel();
+    // The simulated kernel answers with its own feature list (everything it models).
+    engine->m_features = kernel.simulated() ? kernel.features() : sys::probe_kernel();
     engine->m_images = TRY_CTX(image::Store::open(opts.root), "open image store");
     engine->m_volumes = TRY_CTX(volume::Store::open(opts.root), "open volume store");
     {
@@ -51,6 +52,8 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
         net.pool_prefix = opts.pool_prefix;
         net.nft_table_name = opts.nft_table_name;
         net.enable_dns = opts.embedded_dns;
+        if (kernel.simulated())
+            net.features = engine->m_features;
         auto& impl = *engine->m_impl;
         if (opts.netlink) {
             impl.netlink = opts.netlink;
@@ -558,20 +561,22 @@ Result<nlohmann::json> Engine::container_top(const std::string& ref) const
     if (view.state.status != Status::Running)
         return Error::conflict("Container " + view.id + " is not running");
     // Every process in the container's PID namespace: same pid-namespace inode as its PID 1.
+    const auto proc = m_kernel.procfs_root();
+    m_kernel.refresh_procfs();
     char link[256] {};
     auto pid_ns_of = [&](const std::string& pid) -> std::string {
-        auto path = "/proc/" + pid + "/ns/pid";
+        auto path = proc + "/" + pid + "/ns/pid";
         auto n = ::readlink(path.c_str(), link, sizeof link - 1);
         return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string();
     };
     auto wanted = pid_ns_of(std::to_string(view.state.pid));
     nlohmann::json processes = nlohmann::json::array();
-    for (const auto& entry : fs::list_dir("/proc")) {
+    for (const auto& entry : fs::list_dir(proc)) {
         if (entry.empty() || entry.find_first_not_of("0123456789") != std::string::npos)
             continue;
         if (pid_ns_of(entry) != wanted)
             continue;
-        auto status = fs::read_file("/proc/" + entry + "/status");
+        auto status = fs::read_file(proc + "/" + entry + "/status");
         if (!status.ok())
             continue;
         std::string uid, ppid;
@@ -581,7 +586,7 @@ Result<nlohmann::json> Engine::container_top(const std::string& ref) const
             else if (strings::starts_with(line, "PPid:"))
                 ppid = strings::trim(line.substr(5));
         }
-        auto cmdline = fs::read_file("/proc/" + entry + "/cmdline");
+        auto cmdline = fs::read_file(proc + "/" + entry + "/cmdline");
         std::string cmd = cmdline.ok() ? cmdline.value() : "";
         std::replace(cmd.begin(), cmd.end(), '\0', ' ');
         processes.push_back({ uid, entry, ppid, "0", "", "?", "00:00:00", strings::trim(cmd) });

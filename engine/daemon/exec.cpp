@@ -86,7 +86,8 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
         spec.seccomp_profile_json = runtime::seccomp_profile_for(cconfig.privileged || config.privileged, cconfig.security_opt);
         spec.process = process;
     }
-    auto started = TRY(runtime::exec_in_container(m_kernel, spec, container_pid, process));
+    auto started = TRY(m_options.exec_process ? m_options.exec_process(m_kernel, spec, container_pid, process)
+                                              : runtime::exec_in_container(m_kernel, spec, container_pid, process));
     {
         std::lock_guard lock(m_impl->mutex);
         record->view.running = true;
@@ -116,7 +117,7 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
                 return;
             sink_ok = sink->write(stream, data);
         });
-        int exit_code = runtime::wait_for_exit(pid);
+        int exit_code = m_kernel.reap_exit(pid);
         {
             std::lock_guard lock(impl->mutex);
             record->view.running = false;

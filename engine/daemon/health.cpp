@@ -258,7 +258,7 @@ void Engine::start_health_monitor(const std::shared_ptr<Container>& container)
                     // Kill the probe; its pump thread finishes on its own once the pipes close.
                     if (auto view = exec_inspect(exec_id.value());
                         view.ok() && view.value().pid > 0)
-                        ::kill(view.value().pid, SIGKILL);
+                        (void)m_kernel.send_signal(view.value().pid, SIGKILL);
                     probe.exit_code = -1;
                     auto ms
                         = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();

@@ -21,13 +21,18 @@
 #include "engine/daemon/engine.h"
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/sealed_exec.h"
+#include "engine/base/user_dirs.h"
+#include "engine/sim/net/sim_network.h"
+#include "engine/sim/sim_kernel.h"
+#include "engine/sim/sim_runtime.h"
 #include "engine/sys/linux_kernel.h"
 
 namespace {
 
 struct Flags {
-    std::string root { "/var/lib/glassbox" };
-    std::string run_root { "/run/glassbox" };
+    std::string root;     // "" = engine::user_dirs::default_root().
+    std::string run_root; // "" = engine::user_dirs::default_run_root().
+    std::string kernel { "auto" };
     std::string host;
     std::string init_path;
     std::string log_level { "info" };
@@ -52,8 +57,12 @@ void usage(FILE* out)
 {
     std::fprintf(out,
         "usage: glassboxd [options]\n"
-        "  --root DIR          engine state (images, containers, volumes) [/var/lib/glassbox]\n"
-        "  --run-root DIR      runtime state (socket, pid file) [/run/glassbox]\n"
+        "  --root DIR          engine state (images, containers, volumes) [/var/lib/glassbox;\n"
+        "                      not root: $XDG_DATA_HOME/glassbox or ~/.local/share/glassbox]\n"
+        "  --run-root DIR      runtime state (socket, pid file) [/run/glassbox;\n"
+        "                      not root: $XDG_RUNTIME_DIR/glassbox or /tmp/glassbox-<uid>]\n"
+        "  --kernel KIND       real, sim (the simulated kernel, docs/simulated-kernel.md) or\n"
+        "                      auto: sim when not root [auto]\n"
         "  -H, --host URL      API socket, unix:///path [unix://<run-root>/glassbox.sock]\n"
         "  --init-path PATH    glassbox-init binary for --init [next to glassboxd]\n"
         "  --log-level LEVEL   debug, info, warn or error [info]\n"
@@ -111,6 +120,8 @@ bool parse_flags(int argc, char** argv, Flags& flags, bool& help)
             target = &flags.pool;
         else if (arg == "--nft-table")
             target = &flags.nft_table;
+        else if (arg == "--kernel")
+            target = &flags.kernel;
         if (!target) {
             std::fprintf(stderr, "glassboxd: unknown flag \"%s\"\n", arg.c_str());
             return false;
@@ -193,6 +204,12 @@ engine::Result<int> run(int argc, char** argv)
     else
         return Error::invalid("--log-level: unknown level \"" + flags.log_level + "\" (want debug, info, warn or error)");
 
+    std::string simulated_reason;
+    auto kernel_kind = TRY(user_dirs::resolve_kernel(flags.kernel, simulated_reason));
+    if (flags.root.empty())
+        flags.root = user_dirs::default_root();
+    if (flags.run_root.empty())
+        flags.run_root = user_dirs::default_run_root();
     std::string socket_path = flags.run_root + "/glassbox.sock";
     if (!flags.host.empty()) {
         if (!strings::starts_with(flags.host, "unix://"))
@@ -231,7 +248,37 @@ engine::Result<int> run(int argc, char** argv)
     options.pool_prefix = flags.pool;
     if (!flags.nft_table.empty())
         options.nft_table_name = flags.nft_table;
-    auto engine = TRY_CTX(daemon::Engine::create(sys::linux_kernel(), options), "start engine");
+    // The simulated kernel: the same Engine over sim::SimKernel, sim::SimNetwork and its
+    // nftables, with the simulated runtime starting containers' programs in the model.
+    std::unique_ptr<sim::SimKernel> sim_kernel;
+    std::unique_ptr<sim::SimNetwork> sim_network;
+    std::unique_ptr<sim::SimNftables> sim_nftables;
+    sys::Kernel* kernel = &sys::linux_kernel();
+    if (kernel_kind == "sim") {
+        sim_kernel = std::make_unique<sim::SimKernel>(flags.run_root + "/sim",
+            std::vector<std::string> { flags.root, flags.run_root }, simulated_reason);
+        sim_network = std::make_unique<sim::SimNetwork>();
+        sim_nftables = std::make_unique<sim::SimNftables>(*sim_network);
+        auto* simulated = sim_kernel.get();
+        auto* network = sim_network.get();
+        options.netlink = network;
+        options.nftables = sim_nftables.get();
+        // The embedded DNS server and the port proxy would bind sockets on the host for
+        // addresses that exist only in the model; simulated programs resolve names from the
+        // container's /etc/hosts and the engine's records instead.
+        options.embedded_dns = false;
+        options.start_process = [simulated, network](sys::Kernel&, const runtime::ContainerSpec& spec) {
+            return sim::start_simulated_container(*simulated, spec, network);
+        };
+        options.exec_process = [simulated, network](sys::Kernel&, const runtime::ContainerSpec& spec, pid_t pid,
+                                   const runtime::ProcessSpec& process) {
+            return sim::exec_in_simulated_container(*simulated, spec, pid, process, network);
+        };
+        kernel = simulated;
+        log::info("SIMULATED kernel (" + simulated_reason + "): containers run in glassbox's in-memory model, "
+            "not in Linux namespaces; see docs/simulated-kernel.md");
+    }
+    auto engine = TRY_CTX(daemon::Engine::create(*kernel, options), "start engine");
     TRY_CTX(tighten_state_modes(flags.root), "set the modes of --root " + flags.root);
 
     api::Server server(api::make_router(*engine));
@@ -248,7 +295,8 @@ engine::Result<int> run(int argc, char** argv)
     log::info("running from a sealed copy of " + sealed.original_path + " ("
         + std::to_string(sealed.size_bytes / (1024 * 1024)) + " MiB, copied and re-executed in "
         + std::to_string(sealed.copy_time.count() / 1000) + "." + std::to_string(sealed.copy_time.count() % 1000 / 100) + " ms)");
-    log::info("glassboxd " + options.version + " listening on unix://" + socket_path + " (root " + flags.root + ")");
+    log::info("glassboxd " + options.version + " listening on unix://" + socket_path + " (root " + flags.root + ", kernel "
+        + (kernel_kind == "sim" ? "simulated" : "real") + ")");
     server.serve();
 
     // Shutdown: no new connections; stop containers (this ends attach, wait and logs streams);

@@ -85,6 +85,14 @@ Result<std::shared_ptr<const state::Snapshot>> Engine::take_snapshot()
     options.nft_table_prefix = m_options.nft_table_name;
     options.netlink_backend = m_impl->netlink;
     options.nftables_backend = m_impl->nftables;
+    // The simulated kernel writes its model as a procfs (and cgroupfs) tree the collector reads.
+    m_kernel.refresh_procfs();
+    options.proc_root = m_kernel.procfs_root();
+    if (m_kernel.simulated()) {
+        options.features = &m_features;
+        options.kernel_mode = "simulated";
+        options.simulated_reason = m_kernel.simulated_reason();
+    }
     auto snapshot = TRY_CTX(state::collect_snapshot(objects, options), "collect kernel state");
     m_impl->next_generation++;
     auto shared = std::make_shared<const state::Snapshot>(std::move(snapshot));

@@ -439,7 +439,7 @@ void Cgroup::kill_all(sys::Kernel& kernel) const
                 if (!pid || *pid <= 1)
                     continue;
                 any = true;
-                ::kill(static_cast<pid_t>(*pid), SIGKILL);
+                (void)kernel.send_signal(static_cast<pid_t>(*pid), SIGKILL);
             }
         }
         if (!any)

@@ -601,17 +601,7 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
     return started;
 }
 
-int wait_for_exit(pid_t pid)
-{
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return -1; // Not our child (ECHILD): someone else reaped it.
-    }
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
+int wait_for_exit(pid_t pid) { return sys::linux_reap_exit(pid); }
 
 Result<void> resize_pty(int pty_master, std::uint16_t rows, std::uint16_t cols)
 {

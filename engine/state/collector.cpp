@@ -422,10 +422,11 @@ void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>
             continue;
         auto path = dir.substr(best->mount_point.size());
         CgroupInfo cgroup;
-        if (!read_cgroup(best->hierarchy, path.empty() ? "/" : path, dir, cgroup)) {
+        if (!read_cgroup(best->hierarchy, path.empty() ? "/" : path, options.pseudo_fs_root + dir, cgroup)) {
             snapshot.warnings.push_back("cgroup directory " + dir + " does not exist");
             continue;
         }
+        cgroup.directory = dir;
         cgroup.container_id = container_id;
         cgroup.owner = container_owner(container_id);
         snapshot.cgroups.push_back(std::move(cgroup));
@@ -526,9 +527,9 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
     }
 }
 
-void add_kernel_features(Snapshot& snapshot)
+void add_kernel_features(const CollectOptions& options, Snapshot& snapshot)
 {
-    const auto& features = sys::kernel_features();
+    const auto& features = options.features ? *options.features : sys::kernel_features();
     snapshot.kernel.release = features.kernel_release;
     snapshot.kernel.cgroup_layout = std::string(sys::cgroup_layout_name(features.cgroup_layout));
     snapshot.kernel.cgroup_v2_mount = features.cgroup_v2_mount;
@@ -604,7 +605,9 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     }
     lap(timings.nftables);
     if (options.kernel_features)
-        add_kernel_features(snapshot);
+        add_kernel_features(options, snapshot);
+    snapshot.kernel.mode = options.kernel_mode;
+    snapshot.kernel.simulated_reason = options.simulated_reason;
     timings.total = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     return snapshot;
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/base/result.h"
+#include "engine/sys/probe.h"
 #include "engine/state/engine_objects.h"
 #include "engine/state/snapshot.h"
 
@@ -49,6 +50,9 @@ struct CollectOptions {
     // Extra cgroupfs directories to read besides the containers' and their processes'.
     std::vector<std::string> extra_cgroups;
     std::string proc_root { "/proc" };
+    // Prepended to each cgroupfs directory read ("" = the real one): the simulated kernel writes
+    // its cgroupfs under a directory of its own, named as the real paths are.
+    std::string pseudo_fs_root;
     std::uint64_t generation { 0 };
     // When set, filled with the time each phase took.
     CollectTimings* timings { nullptr };
@@ -56,6 +60,11 @@ struct CollectOptions {
     // (network::LibnlNetlink, network::libnftables()).
     network::Netlink* netlink_backend { nullptr };
     network::Nftables* nftables_backend { nullptr };
+    // The kernel's own feature list (the simulated kernel's); nullptr = sys::kernel_features().
+    const sys::KernelFeatures* features { nullptr };
+    // "real" or "simulated", and why it is simulated; copied into Snapshot::kernel.
+    std::string kernel_mode { "real" };
+    std::string simulated_reason;
 };
 
 // Takes one snapshot. Objects that vanish while being read (a process that exits) are skipped;

@@ -197,6 +197,10 @@ struct KernelInfo {
     std::string cgroup_layout;        // "v1", "v2", "hybrid", "none".
     std::string cgroup_v2_mount;
     std::vector<FeatureInfo> features;
+    // "real", or "simulated" when glassboxd runs on the simulated kernel (engine/sim), with the
+    // reason it does ("glassboxd --kernel=sim", "not root: ...").
+    std::string mode { "real" };
+    std::string simulated_reason;
 };
 
 struct ContainerInfo {

@@ -45,7 +45,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NftRule, family, table, chain, h
     comment, owner)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FeatureInfo, name, available, detail)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(KernelInfo, release, cgroup_layout,
-    cgroup_v2_mount, features)
+    cgroup_v2_mount, features, mode, simulated_reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerInfo, id, name, image_id, image_tags,
     status, pid, namespaces, processes, rootfs, cgroup_paths, netns_path, volumes, networks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ImageInfo, id, tags, layers)

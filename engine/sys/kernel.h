@@ -1,6 +1,8 @@
 // The kernel seam: everything the engine asks of the Linux kernel that changes state (mounts,
-// namespaces, hostnames, cgroup files, device nodes). LinuxKernel makes the real calls;
-// sim::FakeKernel keeps an in-memory model and records each call for tests and lessons.
+// namespaces, hostnames, cgroup files, device nodes), the process operations the daemon's
+// supervision needs (signal, exit notification, reaping), and where the kernel's state can be
+// read (procfs). LinuxKernel makes the real calls; sim::FakeKernel keeps an in-memory model and
+// records each call for tests; sim::SimKernel is the simulated kernel glassboxd --kernel=sim runs on.
 // Helpers such as "mount an overlay from these layers" live in runtime/, on top of this.
 #pragma once
 
@@ -13,6 +15,7 @@
 
 #include "engine/base/fd.h"
 #include "engine/base/result.h"
+#include "engine/sys/probe.h"
 
 namespace engine::sys {
 
@@ -53,6 +56,33 @@ public:
     // The names of the directories in `path` (symlinks to directories included); empty when
     // `path` cannot be read. Used to walk cgroupfs.
     virtual std::vector<std::string> list_subdirs(const std::string& path) = 0;
+
+    // [SECTION] Processes the daemon supervises (a container's PID 1, an exec, a RUN step).
+    // The defaults are the real kernel's (kill(2), pidfd_open(2), waitpid(2)): FakeKernel's
+    // tests supervise real child processes, so only the simulated kernel overrides them.
+    virtual Result<void> send_signal(pid_t pid, int signal);
+    // An fd that becomes readable once `pid` has exited, for a poll loop: a pidfd on Linux, an
+    // eventfd in the simulated kernel. The process stays a zombie until reap_exit.
+    virtual Result<UniqueFd> exit_notification(pid_t pid);
+    // Blocks until `pid` (a child of the daemon) exits, reaps it and returns Docker's exit code:
+    // the exit status, or 128 + the signal number when a signal ended it; -1 if it is not ours.
+    virtual int reap_exit(pid_t pid);
+
+    // [SECTION] What this kernel is. A simulated kernel says so, and why, everywhere (CLI, API,
+    // snapshot, visualizer); its feature probe and its procfs are its own.
+    virtual bool simulated() const { return false; }
+    virtual std::string simulated_reason() const { return {}; }
+    virtual const KernelFeatures& features() { return kernel_features(); }
+    // Where the state collector reads procfs (and, through its mountinfo, cgroupfs).
+    virtual std::string procfs_root() { return "/proc"; }
+    // Brings the files under procfs_root() up to date before a snapshot (the simulated kernel
+    // writes its model there; the real procfs is always current).
+    virtual void refresh_procfs() { }
 };
+
+// The real process operations, shared by the Kernel defaults and the runtime.
+Result<void> linux_send_signal(pid_t pid, int signal);
+Result<UniqueFd> linux_exit_notification(pid_t pid);
+int linux_reap_exit(pid_t pid);
 
 } // namespace engine::sys

@@ -76,6 +76,17 @@ class Glassbox:
     def info(self, timeout: Optional[float] = DEFAULT_TIMEOUT) -> Dict[str, Any]:
         return self.api.request("GET", "/info", timeout=timeout)
 
+    @property
+    def kernel_mode(self) -> str:
+        """"real", or "simulated" when the daemon runs on glassbox's simulated kernel
+        (docs/simulated-kernel.md); the reason is in `simulated_reason`."""
+        return str(self.version().get("GlassboxKernel", "real"))
+
+    @property
+    def simulated_reason(self) -> str:
+        """Why the daemon runs on the simulated kernel ("" on the real one)."""
+        return str(self.version().get("GlassboxSimulatedReason", ""))
+
     def df(self, timeout: Optional[float] = DEFAULT_TIMEOUT) -> Dict[str, Any]:
         return self.api.request("GET", "/system/df", timeout=timeout)
 

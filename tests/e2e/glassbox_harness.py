@@ -71,11 +71,26 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 class Daemon:
     """One private glassboxd. start() returns once it answers /_ping and has the base image."""
 
-    def __init__(self, label="e2e"):
+    def __init__(self, label="e2e", kernel=None, user=None):
         self.label = label
         self.tmp = None
         self.proc = None
         self.tag = base_tag()
+        # kernel: None (the daemon's default) or "sim" (docs/simulated-kernel.md); user: run the
+        # daemon as this user (setpriv; the test itself runs as root), e.g. "nobody".
+        self.kernel = kernel
+        self.user = user
+
+    def as_user(self, argv):
+        """argv run as the daemon's user (setpriv), or unchanged when it has none."""
+        if not self.user:
+            return list(argv)
+        return ["setpriv", f"--reuid={self.user}", f"--regid={self.user_group()}", "--clear-groups", *argv]
+
+    def user_group(self):
+        import grp
+        import pwd
+        return grp.getgrgid(pwd.getpwnam(self.user).pw_gid).gr_name
 
     # [SECTION] Life cycle
 
@@ -89,6 +104,14 @@ class Daemon:
         self.log_path = os.path.join(self.tmp, "glassboxd.log")
         args = [DAEMON, "--root", self.root, "--run-root", self.run_root, "-H", self.host]
         args += self._isolation_flags()
+        if self.kernel:
+            args.append(f"--kernel={self.kernel}")
+        if self.user:
+            import pwd
+            entry = pwd.getpwnam(self.user)
+            for path in (self.tmp, self.run_root):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            args = self.as_user(args)
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)

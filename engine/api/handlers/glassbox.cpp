@@ -330,7 +330,9 @@ Result<void> get_features(Engine& engine, Exchange& ex)
         features.push_back({ { "name", feature.name }, { "available", feature.available }, { "detail", feature.detail } });
     ex.respond_json(200, { { "kernel_release", probe.kernel_release },
                              { "cgroup_layout", sys::cgroup_layout_name(probe.cgroup_layout) },
-                             { "cgroup_v2_mount", probe.cgroup_v2_mount }, { "features", features } });
+                             { "cgroup_v2_mount", probe.cgroup_v2_mount }, { "features", features },
+                             { "kernel_mode", engine.kernel().simulated() ? "simulated" : "real" },
+                             { "simulated_reason", engine.kernel().simulated_reason() } });
     return Ok {};
 }
 

@@ -80,6 +80,14 @@ static Result<void> version(Engine& engine, Exchange& ex)
         { "KernelVersion", kernel_release() },
         { "BuildTime", "" },
     };
+    // glassbox's own: which kernel the engine runs on ("real" or "simulated") and why.
+    if (engine.kernel().simulated()) {
+        out["KernelVersion"] = engine.features().kernel_release;
+        details["KernelVersion"] = engine.features().kernel_release;
+        out["Components"][0]["Details"] = details;
+    }
+    out["GlassboxKernel"] = engine.kernel().simulated() ? "simulated" : "real";
+    out["GlassboxSimulatedReason"] = engine.kernel().simulated_reason();
     ex.respond_json(200, out);
     return Ok {};
 }
@@ -187,7 +195,7 @@ static Result<void> info(Engine& engine, Exchange& ex)
         { "CgroupVersion", layout == sys::CgroupLayout::V2 ? "2" : "1" },
         { "NEventsListener", 0 },
         { "KernelVersion", features.kernel_release.empty() ? kernel_release() : features.kernel_release },
-        { "OperatingSystem", operating_system() },
+        { "OperatingSystem", operating_system() + (engine.kernel().simulated() ? " (SIMULATED kernel)" : "") },
         { "OSVersion", "" },
         { "OSType", "linux" },
         { "Architecture", architecture() },
@@ -220,6 +228,8 @@ static Result<void> info(Engine& engine, Exchange& ex)
         // glassbox's own: what the running kernel offers, and why a feature is missing.
         { "Glassbox",
             { { "RunRoot", options.run_root }, { "CgroupLayout", std::string(sys::cgroup_layout_name(layout)) },
+                { "Kernel", engine.kernel().simulated() ? "simulated" : "real" },
+                { "SimulatedReason", engine.kernel().simulated_reason() },
                 { "CgroupV2Mount", features.cgroup_v2_mount }, { "KernelFeatures", probe } } },
     };
     ex.respond_json(200, out);

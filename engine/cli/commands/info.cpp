@@ -87,6 +87,9 @@ std::string render_info(const Json& info, const std::string& socket_path)
         }
     }
     add(1, "Kernel Version", text(info, "KernelVersion"));
+    // The simulated kernel is always named as such, with the reason (docs/simulated-kernel.md).
+    if (info.contains("Glassbox") && info["Glassbox"].value("Kernel", "") == "simulated")
+        add(1, "Kernel", "SIMULATED (" + info["Glassbox"].value("SimulatedReason", std::string()) + ")");
     add(1, "Operating System", text(info, "OperatingSystem"));
     add(1, "OSType", text(info, "OSType"));
     add(1, "Architecture", text(info, "Architecture"));

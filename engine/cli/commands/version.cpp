@@ -63,6 +63,8 @@ void add_version_command(CLI::App& parent, Context& ctx, const std::string& name
         out += line("API version", field(info, "ApiVersion") + " (minimum version " + field(info, "MinAPIVersion") + ")", 2);
         out += line("OS/Arch", field(info, "Os") + "/" + field(info, "Arch"), 2);
         out += line("Kernel version", field(info, "KernelVersion"), 2);
+        if (field(info, "GlassboxKernel") == "simulated")
+            out += line("Kernel", "SIMULATED (" + field(info, "GlassboxSimulatedReason") + ")", 2);
         if (!field(info, "GitCommit").empty())
             out += line("Git commit", field(info, "GitCommit"), 2);
         if (info.contains("Components") && info["Components"].is_array())

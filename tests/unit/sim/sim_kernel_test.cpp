@@ -1,0 +1,368 @@
+// The simulated kernel's rules, without root: PIDs per PID namespace, signal delivery (a PID 1
+// ignores what it has no handler for; SIGKILL from outside always works), orphans reparented to
+// their namespace's init, zombies until reaped, the init's death ending its namespace, overlay
+// copy-up and whiteouts on real directories, cgroup usage, and the procfs the collector reads.
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "engine/base/fs.h"
+#include "engine/runtime/container_spec.h"
+#include "engine/sim/programs.h"
+#include "engine/sim/sim_fs.h"
+#include "engine/sim/sim_kernel.h"
+#include "engine/sim/sim_runtime.h"
+
+namespace {
+
+using engine::sim::ContainerFs;
+using engine::sim::SimKernel;
+
+class SimKernelTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char pattern[] = "/tmp/gb-simk-XXXXXX";
+        dir = ::mkdtemp(pattern);
+        kernel = std::make_unique<SimKernel>(dir + "/state", std::vector<std::string> { dir }, "unit test");
+    }
+    void TearDown() override
+    {
+        kernel.reset();
+        std::filesystem::remove_all(dir);
+    }
+
+    // A container-like PID 1 in a new PID namespace, child of the daemon.
+    pid_t container_init(const std::string& name = "sleep")
+    {
+        SimKernel::NewProcess request;
+        request.argv = { name, "3600" };
+        request.new_pid_namespace = true;
+        request.namespaces["mnt"] = kernel->new_namespace("mnt");
+        return kernel->spawn(request).value();
+    }
+    pid_t child_of(pid_t parent, const std::string& name = "sleep")
+    {
+        SimKernel::NewProcess request;
+        request.parent = parent;
+        request.argv = { name };
+        return kernel->spawn(request).value();
+    }
+
+    std::string dir;
+    std::unique_ptr<SimKernel> kernel;
+};
+
+TEST_F(SimKernelTest, ContainerInitIsPid1InItsNamespaceAndHasAHostPid)
+{
+    auto init = container_init();
+    auto child = child_of(init);
+    auto process = kernel->process(child).value();
+    ASSERT_EQ(process.nspid.size(), 2u);
+    EXPECT_EQ(process.nspid[0], child);
+    EXPECT_EQ(process.nspid[1], 2);
+    EXPECT_EQ(kernel->process(init)->nspid.back(), 1);
+    EXPECT_EQ(kernel->pid_seen_by(child, init), 1);
+    EXPECT_NE(kernel->process(init)->namespaces.at("pid"), kernel->host_namespace("pid"));
+    EXPECT_EQ(kernel->process(init)->namespaces.at("net"), kernel->host_namespace("net"));
+}
+
+TEST_F(SimKernelTest, Pid1IgnoresSigtermWithoutAHandlerButDiesOfSigkill)
+{
+    auto init = container_init();
+    ASSERT_TRUE(kernel->send_signal(init, SIGTERM).ok());
+    EXPECT_EQ(kernel->process(init)->state, 'S');
+    ASSERT_TRUE(kernel->send_signal(init, SIGKILL).ok());
+    EXPECT_EQ(kernel->process(init)->state, 'Z');
+    EXPECT_EQ(kernel->reap_exit(init), 137);
+    EXPECT_FALSE(kernel->process(init).has_value());
+}
+
+TEST_F(SimKernelTest, OrdinaryProcessDiesOfSigtermWithoutAHandler)
+{
+    auto init = container_init();
+    auto child = child_of(init);
+    ASSERT_TRUE(kernel->send_signal(child, SIGTERM).ok());
+    EXPECT_EQ(kernel->process(child)->state, 'Z');
+    EXPECT_EQ(kernel->process(child)->exit_code, 128 + SIGTERM);
+}
+
+TEST_F(SimKernelTest, CaughtSignalIsQueuedForTheHandler)
+{
+    auto init = container_init();
+    {
+        auto state = kernel->signal_state(init);
+        std::lock_guard lock(kernel->signal_mutex());
+        state->caught |= std::uint64_t { 1 } << (SIGTERM - 1);
+    }
+    ASSERT_TRUE(kernel->send_signal(init, SIGTERM).ok());
+    auto state = kernel->signal_state(init);
+    std::lock_guard lock(kernel->signal_mutex());
+    ASSERT_EQ(state->pending.size(), 1u);
+    EXPECT_EQ(state->pending[0], SIGTERM);
+    EXPECT_FALSE(state->killed);
+}
+
+TEST_F(SimKernelTest, InitCannotBeKilledFromInsideItsNamespace)
+{
+    auto init = container_init();
+    auto child = child_of(init);
+    ASSERT_TRUE(kernel->signal_from(child, init, SIGKILL).ok());
+    EXPECT_EQ(kernel->process(init)->state, 'S');
+}
+
+TEST_F(SimKernelTest, OrphansAreReparentedToTheNamespaceInit)
+{
+    auto init = container_init();
+    auto middle = child_of(init);
+    auto grandchild = child_of(middle);
+    kernel->exit_process(middle, 0);
+    EXPECT_EQ(kernel->process(grandchild)->ppid, init);
+    // The dead middle process stays a zombie until its parent (init) reaps it.
+    EXPECT_EQ(kernel->process(middle)->state, 'Z');
+    auto reaped = kernel->wait_child(init, middle, 0);
+    ASSERT_TRUE(reaped.has_value());
+    EXPECT_EQ(reaped->second, 0);
+    EXPECT_FALSE(kernel->process(middle).has_value());
+}
+
+TEST_F(SimKernelTest, ZombieStaysUntilReapedAndInitDeathKillsTheNamespace)
+{
+    auto init = container_init();
+    auto child = child_of(init);
+    auto other = child_of(init);
+    kernel->exit_process(child, 3);
+    EXPECT_EQ(kernel->process(child)->state, 'Z');
+    EXPECT_TRUE(kernel->send_signal(init, SIGKILL).ok());
+    EXPECT_EQ(kernel->process(other)->state, 'Z');
+    EXPECT_EQ(kernel->process(other)->exit_code, 137);
+    // The init's children went to the host's init, which reaps at once.
+    EXPECT_FALSE(kernel->process(child).has_value());
+    EXPECT_EQ(kernel->reap_exit(init), 137);
+}
+
+TEST_F(SimKernelTest, ExitNotificationBecomesReadableWhenTheProcessDies)
+{
+    auto init = container_init();
+    auto fd = kernel->exit_notification(init).release_value();
+    pollfd entry { fd.get(), POLLIN, 0 };
+    EXPECT_EQ(::poll(&entry, 1, 0), 0);
+    ASSERT_TRUE(kernel->send_signal(init, SIGKILL).ok());
+    EXPECT_EQ(::poll(&entry, 1, 0), 1);
+    EXPECT_EQ(kernel->reap_exit(init), 137);
+}
+
+TEST_F(SimKernelTest, CgroupCountsItsProcessesAndRefusesRmdirWhileBusy)
+{
+    ASSERT_TRUE(kernel->make_dir("/sys/fs/cgroup/glassbox", 0755).ok());
+    ASSERT_TRUE(kernel->make_dir("/sys/fs/cgroup/glassbox/c1", 0755).ok());
+    ASSERT_TRUE(kernel->write_file("/sys/fs/cgroup/glassbox/c1/pids.max", "5").ok());
+    SimKernel::NewProcess request;
+    request.argv = { "sleep" };
+    request.new_pid_namespace = true;
+    request.cgroup = "/glassbox/c1";
+    auto init = kernel->spawn(request).value();
+    child_of(init);
+    EXPECT_EQ(kernel->read_file("/sys/fs/cgroup/glassbox/c1/pids.current").value(), "2\n");
+    EXPECT_EQ(kernel->read_file("/sys/fs/cgroup/glassbox/c1/pids.max").value(), "5");
+    EXPECT_EQ(kernel->remove_dir("/sys/fs/cgroup/glassbox/c1").error().code(), EBUSY);
+    ASSERT_TRUE(kernel->write_file("/sys/fs/cgroup/glassbox/c1/cgroup.kill", "1").ok());
+    EXPECT_EQ(kernel->read_file("/sys/fs/cgroup/glassbox/c1/pids.current").value(), "0\n");
+    (void)kernel->reap_exit(init);
+    EXPECT_TRUE(kernel->remove_dir("/sys/fs/cgroup/glassbox/c1").ok());
+}
+
+TEST_F(SimKernelTest, ProcfsShowsNamespacesSignalMasksAndZombies)
+{
+    auto init = container_init();
+    auto child = child_of(init);
+    kernel->exit_process(child, 0);
+    kernel->refresh_procfs();
+    auto proc = kernel->procfs_root();
+    auto link = std::filesystem::read_symlink(proc + "/" + std::to_string(init) + "/ns/pid").string();
+    EXPECT_EQ(link, "pid:[" + std::to_string(kernel->process(init)->namespaces.at("pid")) + "]");
+    auto status = engine::fs::read_file(proc + "/" + std::to_string(init) + "/status").value();
+    EXPECT_NE(status.find("NSpid:\t" + std::to_string(init) + "\t1\n"), std::string::npos) << status;
+    auto zombie = engine::fs::read_file(proc + "/" + std::to_string(child) + "/stat").value();
+    EXPECT_NE(zombie.find(") Z "), std::string::npos) << zombie;
+    // A zombie has released its namespaces.
+    EXPECT_FALSE(std::filesystem::is_symlink(proc + "/" + std::to_string(child) + "/ns/pid"));
+    EXPECT_TRUE(std::filesystem::exists(proc + "/self/status"));
+}
+
+TEST_F(SimKernelTest, UnsharedNetworkNamespaceIsBoundToItsFile)
+{
+    std::uint64_t inode = 0;
+    std::thread([&] {
+        ASSERT_TRUE(kernel->unshare(CLONE_NEWNET).ok());
+        ASSERT_TRUE(kernel->mount({ "/proc/thread-self/ns/net", dir + "/ns1", "", 0, "" }).ok());
+        inode = kernel->netns_at(dir + "/ns1");
+    }).join();
+    EXPECT_NE(inode, 0u);
+    EXPECT_NE(inode, kernel->host_namespace("net"));
+    ASSERT_TRUE(kernel->umount(dir + "/ns1", 0).ok());
+    EXPECT_EQ(kernel->netns_at(dir + "/ns1"), 0u);
+}
+
+// [SECTION] Overlay semantics on real directories.
+
+class ContainerFsTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char pattern[] = "/tmp/gb-simfs-XXXXXX";
+        dir = ::mkdtemp(pattern);
+        for (auto sub : { "/lower1/etc", "/lower2/etc", "/upper", "/vol" })
+            std::filesystem::create_directories(dir + sub);
+        (void)engine::fs::write_file_atomic(dir + "/lower1/etc/os", "base\n");
+        (void)engine::fs::write_file_atomic(dir + "/lower1/etc/old", "old\n");
+        (void)engine::fs::write_file_atomic(dir + "/lower2/etc/os", "top layer\n");
+        (void)engine::fs::write_file_atomic(dir + "/vol/note", "in volume\n");
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+    ContainerFs view() { return ContainerFs({ dir + "/lower2", dir + "/lower1" }, dir + "/upper", { { dir + "/vol", "/data", false } }); }
+    std::string dir;
+};
+
+TEST_F(ContainerFsTest, UpperLayerWinsAndTopLowerHidesTheOneBelow)
+{
+    auto fs = view();
+    EXPECT_EQ(fs.read("/etc/os").value(), "top layer\n");
+    EXPECT_EQ(fs.read("/etc/old").value(), "old\n");
+    EXPECT_EQ(fs.read("/data/note").value(), "in volume\n");
+}
+
+TEST_F(ContainerFsTest, WritingALowerFileCopiesItUpAndLeavesTheLayerAlone)
+{
+    auto fs = view();
+    ASSERT_TRUE(fs.write("/etc/old", "more\n", true).ok());
+    EXPECT_EQ(fs.read("/etc/old").value(), "old\nmore\n");
+    EXPECT_EQ(engine::fs::read_file(dir + "/upper/etc/old").value(), "old\nmore\n");
+    EXPECT_EQ(engine::fs::read_file(dir + "/lower1/etc/old").value(), "old\n");
+}
+
+TEST_F(ContainerFsTest, RemovingALowerFileLeavesAWhiteout)
+{
+    auto fs = view();
+    ASSERT_TRUE(fs.remove("/etc/old").ok());
+    EXPECT_FALSE(fs.exists("/etc/old"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/upper/etc/.wh.old"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/lower1/etc/old"));
+    auto names = fs.list("/etc").value();
+    EXPECT_EQ(names, (std::vector<std::string> { "os" }));
+    // Writing the name again replaces the whiteout.
+    ASSERT_TRUE(fs.write("/etc/old", "new\n", false).ok());
+    EXPECT_EQ(fs.read("/etc/old").value(), "new\n");
+    EXPECT_FALSE(std::filesystem::exists(dir + "/upper/etc/.wh.old"));
+}
+
+TEST_F(ContainerFsTest, WritesToAVolumeGoToItsHostDirectory)
+{
+    auto fs = view();
+    ASSERT_TRUE(fs.write("/data/note", "second\n", true).ok());
+    EXPECT_EQ(engine::fs::read_file(dir + "/vol/note").value(), "in volume\nsecond\n");
+    EXPECT_FALSE(std::filesystem::exists(dir + "/upper/data"));
+}
+
+// [SECTION] Programs in a simulated container.
+
+std::string read_all(int fd)
+{
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+class SimRuntimeTest : public SimKernelTest {
+protected:
+    engine::runtime::ContainerSpec spec(std::vector<std::string> args)
+    {
+        std::filesystem::create_directories(dir + "/layer/bin");
+        std::filesystem::create_directories(dir + "/upper");
+        (void)engine::fs::write_file_atomic(dir + "/layer/etc-file", "x");
+        engine::runtime::ContainerSpec s;
+        s.id = "c0ffee";
+        s.hostname = "lab-one";
+        s.lower_dirs = { dir + "/layer" };
+        s.upper_dir = dir + "/upper";
+        s.rootfs = dir + "/rootfs";
+        s.cgroup_name = "glassbox/c0ffee";
+        s.process.args = std::move(args);
+        return s;
+    }
+};
+
+TEST_F(SimRuntimeTest, ShellRunsCommandsWithExitCodesAndHostname)
+{
+    auto started = engine::sim::start_simulated_container(*kernel,
+        spec({ "sh", "-c", "hostname; echo hi > /greeting; cat /greeting && false || echo fallback; exit 7" }), nullptr);
+    ASSERT_TRUE(started.ok()) << started.error().describe();
+    auto out = read_all(started.value().stdout_fd.get());
+    EXPECT_EQ(out, "lab-one\nhi\nfallback\n");
+    EXPECT_EQ(kernel->reap_exit(started.value().pid), 7);
+    EXPECT_EQ(engine::fs::read_file(dir + "/upper/greeting").value(), "hi\n");
+}
+
+TEST_F(SimRuntimeTest, TailOfDevNullAsPid1OutlivesSigtermAndDiesOfSigkill)
+{
+    auto started = engine::sim::start_simulated_container(*kernel, spec({ "tail", "-f", "/dev/null" }), nullptr);
+    ASSERT_TRUE(started.ok());
+    auto pid = started.value().pid;
+    ASSERT_TRUE(kernel->send_signal(pid, SIGTERM).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(kernel->process(pid)->state, 'S');
+    ASSERT_TRUE(kernel->send_signal(pid, SIGKILL).ok());
+    EXPECT_EQ(read_all(started.value().stdout_fd.get()), "");
+    EXPECT_EQ(kernel->reap_exit(pid), 137);
+}
+
+TEST_F(SimRuntimeTest, TrapHandlerRunsOnSigtermAndExitsCleanly)
+{
+    auto started = engine::sim::start_simulated_container(*kernel,
+        spec({ "sh", "-c", "trap 'echo bye; exit 0' TERM; echo ready; sleep 3600" }), nullptr);
+    ASSERT_TRUE(started.ok());
+    auto pid = started.value().pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto status = kernel->process(pid);
+    ASSERT_TRUE(status.has_value());
+    // The trap runs once the foreground sleep (a child) has ended, as in a real shell.
+    ASSERT_TRUE(kernel->send_signal(pid, SIGTERM).ok());
+    for (const auto& process : kernel->processes())
+        if (process.ppid == pid)
+            (void)kernel->send_signal(process.pid, SIGTERM);
+    EXPECT_EQ(read_all(started.value().stdout_fd.get()), "ready\nbye\n");
+    EXPECT_EQ(kernel->reap_exit(pid), 0);
+}
+
+TEST_F(SimRuntimeTest, ZombieMakerLeavesZombiesInThePs)
+{
+    auto started = engine::sim::start_simulated_container(*kernel, spec({ "zombies", "2" }), nullptr);
+    ASSERT_TRUE(started.ok());
+    auto pid = started.value().pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int zombies = 0;
+    for (const auto& process : kernel->processes())
+        if (process.ppid == pid && process.state == 'Z')
+            zombies++;
+    EXPECT_EQ(zombies, 2);
+    ASSERT_TRUE(kernel->send_signal(pid, SIGKILL).ok());
+    EXPECT_EQ(kernel->reap_exit(pid), 137);
+}
+
+TEST_F(SimRuntimeTest, UnknownProgramFailsLikeAMissingExecutable)
+{
+    auto started = engine::sim::start_simulated_container(*kernel, spec({ "nope" }), nullptr);
+    ASSERT_FALSE(started.ok());
+    EXPECT_NE(started.error().describe().find("executable file not found"), std::string::npos);
+}
+
+} // namespace
