@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -109,18 +110,26 @@ Result<std::vector<std::string>> split_command(std::string_view text)
     return words;
 }
 
+// Durations and sizes must fit an int64; a double at or past 2^63 does not convert.
+constexpr std::int64_t k_max_int64_value = std::numeric_limits<std::int64_t>::max();
+constexpr double k_max_int64_double = 9223372036854775808.0;
+
 Result<std::int64_t> parse_duration_ns(std::string_view text)
 {
     auto bad = [&] {
         return Error::invalid(
-            "invalid duration \"" + std::string(text) + "\" (use e.g. 10s, 1m30s, 500ms)");
+            "invalid duration \"" + strings::shorten(text) + "\" (use e.g. 10s, 1m30s, 500ms)");
     };
     if (text.empty())
         return bad();
     // A bare number is seconds for the old file format; Compose accepts it too.
     if (std::all_of(text.begin(), text.end(),
-            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-        return static_cast<std::int64_t>(std::stoll(std::string(text))) * 1000000000LL;
+            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        std::uint64_t seconds = 0;
+        if (!strings::parse_uint(text, seconds) || seconds > k_max_int64_value / 1000000000)
+            return bad();
+        return static_cast<std::int64_t>(seconds) * 1000000000LL;
+    }
     double total = 0;
     size_t i = 0;
     while (i < text.size()) {
@@ -157,6 +166,9 @@ Result<std::int64_t> parse_duration_ns(std::string_view text)
             return bad();
         total += number * scale;
     }
+    // Past int64 the conversion is undefined (found by the compose fuzzer: "4e62s").
+    if (!(total < k_max_int64_double))
+        return bad();
     return static_cast<std::int64_t>(std::llround(total));
 }
 
@@ -164,7 +176,7 @@ Result<std::int64_t> parse_bytes(std::string_view text)
 {
     auto bad = [&] {
         return Error::invalid(
-            "invalid size \"" + std::string(text) + "\" (use e.g. 512m, 1g, 1048576)");
+            "invalid size \"" + strings::shorten(text) + "\" (use e.g. 512m, 1g, 1048576)");
     };
     std::string lower = strings::to_lower(strings::trim(text));
     size_t i = 0;
@@ -190,6 +202,8 @@ Result<std::int64_t> parse_bytes(std::string_view text)
     else if (unit == "g" || unit == "gb")
         scale = 1024.0 * 1024 * 1024;
     else
+        return bad();
+    if (!(number * scale < k_max_int64_double))
         return bad();
     return static_cast<std::int64_t>(number * scale);
 }

@@ -292,6 +292,17 @@ TEST(ComposeParseTest, DocumentNestedDeeperThanTheLimitIsRefused)
     EXPECT_NE(message.find("nests deeper than 256 levels"), std::string::npos) << message;
 }
 
+TEST(ComposeParseTest, DurationsAndSizesPastInt64AreRefusedNotWrapped)
+{
+    // Found by the compose fuzzer: converting 4e62 to int64 is undefined behaviour.
+    EXPECT_FALSE(parse_duration_ns("444444444444444444444444444444444444444s").ok());
+    EXPECT_FALSE(parse_duration_ns("99999999999999999999").ok());
+    EXPECT_FALSE(parse_duration_ns("9300000000").ok());
+    EXPECT_FALSE(parse_bytes("444444444444444444444444444444g").ok());
+    EXPECT_EQ(parse_duration_ns("9000000000").value(), 9000000000LL * 1000000000LL);
+    EXPECT_EQ(parse_bytes("8g").value(), 8LL << 30);
+}
+
 TEST(ComposeParseTest, CommandStringIsSplitLikeAShell)
 {
     auto words = split_command(R"(sh -c 'echo "a b"' "c d" e\ f)");
