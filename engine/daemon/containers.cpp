@@ -467,6 +467,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
         process.env.push_back("TERM=xterm");
     process.cwd = config.working_dir.empty() ? "/" : config.working_dir;
     process.user = config.user;
+    process.additional_groups = config.group_add;
     process.tty = config.tty;
     process.open_stdin = config.open_stdin;
     if (config.console_size.size() == 2) {

@@ -732,7 +732,8 @@ void Engine::shutdown()
                 container->restart_cancelled = true;
                 container->restart_cv.notify_all();
             }
-            if (container->view.state.status == Status::Running)
+            // A paused one too: do_stop thaws it so it can act on the stop signal.
+            if (container->view.state.status == Status::Running || container->view.state.status == Status::Paused)
                 running.push_back(container);
         }
     }

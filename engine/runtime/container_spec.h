@@ -39,6 +39,7 @@ struct ProcessSpec {
     std::vector<std::string> env;       // "KEY=value".
     std::string cwd { "/" };
     std::string user;                   // "", "name", "uid", "uid:gid", "name:group"; resolved in the rootfs.
+    std::vector<std::string> additional_groups; // Docker's GroupAdd: numeric gids or group names from the rootfs.
     bool tty { false };
     bool open_stdin { false };
     std::vector<std::string> capabilities; // Final set, "CAP_CHOWN", ... (bounding, effective, permitted).

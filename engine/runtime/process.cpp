@@ -195,6 +195,13 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     auto passwd = kernel.read_file("/etc/passwd");
     auto group = kernel.read_file("/etc/group");
     auto user = TRY(resolve_user(process.user, passwd.ok() ? passwd.value() : "", group.ok() ? group.value() : ""));
+    // GroupAdd: extra supplementary groups, a number as it is, a name looked up as "name:gid" in
+    // the container's /etc/group (resolve_user does the lookup for "0:name").
+    for (const auto& extra : process.additional_groups) {
+        auto gid = TRY_CTX(resolve_user("0:" + extra, "", group.ok() ? group.value() : ""), "GroupAdd " + extra).gid;
+        if (std::find(user.supplementary_groups.begin(), user.supplementary_groups.end(), gid) == user.supplementary_groups.end())
+            user.supplementary_groups.push_back(gid);
+    }
 
     // Like runc's fixStdioPermissions: a TTY made by root belongs to the user who will use it,
     // so "tty" and reopening /dev/pts/<n> work for a non-root user. Best effort (a read-only
