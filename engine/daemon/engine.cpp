@@ -1,6 +1,7 @@
 // Engine construction, recovery after a restart, images, volumes, networks, system and events.
 // Container lifecycle is in containers.cpp, exec in exec.cpp.
 #include "engine/daemon/engine.h"
+#include "engine/daemon/recovery.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -69,7 +70,19 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
             log::warn("networking disabled: " + manager.error().describe()
                 + " (containers get a network namespace with loopback only)");
     }
+    // A daemon killed mid-operation left work in flight: finish it off before serving anyone.
+    reclaim_interrupted_work(kernel, opts.root);
     engine->load_containers();
+    if (engine->m_impl->networks) {
+        std::set<std::string> running;
+        for (const auto& [id, container] : engine->m_impl->containers) {
+            if (container->view.state.status == Status::Running)
+                running.insert(id);
+            else
+                reclaim_stopped_container(kernel, id, container->view.rootfs);
+        }
+        reclaim_network_leftovers(*engine->m_impl->networks, running, opts.run_root);
+    }
     return engine;
 }
 

@@ -668,6 +668,20 @@ Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& net
     auto impl = std::make_unique<Impl>(kernel, netlink, nftables, options, std::move(pools));
     TRY(impl->ipam.load());
     TRY(impl->load());
+    // A daemon killed between handing out an address and recording its endpoint left the
+    // address allocated to nobody: give it back.
+    for (const auto& [id, network] : impl->networks) {
+        const auto* pool = impl->ipam.pool(id);
+        if (pool == nullptr)
+            continue;
+        std::set<std::uint32_t> orphans = pool->allocated;
+        for (const auto& [container_id, endpoint] : network.containers) {
+            if (auto ip = Ipv4::parse(endpoint.ip_address); ip.ok())
+                orphans.erase(ip.value().value);
+        }
+        for (auto address : orphans)
+            (void)impl->ipam.release(id, Ipv4 { address });
+    }
     if (auto host = fs::read_file(options.resolv_conf_source); host.ok())
         impl->upstreams = parse_resolv_conf(host.value()).nameservers;
     TRY(impl->ensure_builtin("bridge", "bridge"));

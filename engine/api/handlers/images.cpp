@@ -264,15 +264,39 @@ static Result<void> image_create(Engine& engine, Exchange& ex)
 
 // docker load: the body is a `docker save` (or OCI layout) archive. Answers the JSON stream the
 // CLI prints: one "Loaded image: name:tag" line per image.
+// A load error as the client should read it: without the daemon's temporary path, and for an
+// archive that does not read as a tar, with dockerd's "Error processing tar file" prefix.
+static std::string load_error_message(std::string message, const std::string& temp_path)
+{
+    for (const auto& prefix : std::vector<std::string> { "load " + temp_path + ": ", "open archive " + temp_path + ": ",
+             "unpack " + temp_path + ": ", temp_path + ": " }) {
+        for (auto at = message.find(prefix); at != std::string::npos; at = message.find(prefix))
+            message.erase(at, prefix.size());
+    }
+    for (auto at = message.find(temp_path); at != std::string::npos; at = message.find(temp_path))
+        message.replace(at, temp_path.size(), "the archive");
+    bool unreadable = message.find("Unrecognized archive format") != std::string::npos
+        || message.find("Truncated") != std::string::npos || message.find("Damaged") != std::string::npos;
+    return unreadable ? "Error processing tar file: " + message : message;
+}
+
 static Result<void> image_load(Engine& engine, Exchange& ex)
 {
     auto temp = TRY(TempFile::create(engine, ".tar"));
     auto size = TRY_CTX(ex.body_to_file(temp.path()), "receive image archive");
-    if (size == 0)
-        return Error::invalid("load: the request body (the image archive) is empty");
-    auto loaded = TRY(engine.load_images(temp.path()));
+    // As dockerd does, an archive that is received but cannot be loaded is answered with a 200
+    // whose JSON stream carries the error (the docker CLI and SDK read errorDetail).
+    auto loaded = size == 0 ? Result<std::vector<std::string>>(Error::invalid(
+                                  "Error processing tar file: the request body (the image archive) is empty"))
+                            : engine.load_images(temp.path());
     ex.start_stream(200, "application/json");
-    for (auto& name : loaded) {
+    if (!loaded.ok()) {
+        auto message = load_error_message(loaded.error().describe(), temp.path());
+        ex.write_chunk(json_line({ { "errorDetail", { { "message", message } } }, { "error", message } }));
+        ex.end_stream();
+        return Ok {};
+    }
+    for (auto& name : loaded.value()) {
         auto line = strings::starts_with(name, "sha256:") ? "Loaded image ID: " + name : "Loaded image: " + name;
         ex.write_chunk(json_line({ { "stream", line + "\n" } }));
     }

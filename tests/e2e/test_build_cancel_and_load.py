@@ -1,0 +1,97 @@
+"""A build whose client hangs up is cancelled (its RUN process killed, its step directory and
+mounts removed, no image tagged), and `docker load` of a tar that is not an image is answered as
+dockerd answers it: a 200 whose JSON stream carries errorDetail, with no path of the daemon's in
+the message.
+"""
+import io
+import os
+import socket
+import tarfile
+import time
+
+import glassbox_harness as harness
+
+
+def tar_of(files):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def in_cgroups(names):
+    """PIDs in any of the cgroups glassbox/<name> (read from /proc/<pid>/cgroup)."""
+    wanted = {f"/glassbox/{name}" for name in names}
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cgroup") as f:
+                paths = {line.rstrip("\n").split(":", 2)[2] for line in f}
+        except OSError:
+            continue
+        if paths & wanted:
+            found.append(pid)
+    return found
+
+
+def step_processes(d):
+    """PIDs of this daemon's running build steps (their cgroups are named for their directories)."""
+    steps = os.path.join(d.root, "tmp", "build-steps")
+    ids = os.listdir(steps) if os.path.isdir(steps) else []
+    return in_cgroups([f"build-{i}" for i in ids])
+
+
+def test_a_build_stops_when_its_client_hangs_up(daemon):
+    body = tar_of({"Dockerfile": f"FROM {daemon.tag}\nRUN sleep 30\n".encode()})
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(daemon.socket)
+    client.sendall(b"POST /v1.41/build?t=gbt-cancelled:1 HTTP/1.1\r\nHost: x\r\n"
+                   b"Content-Type: application/x-tar\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    deadline = time.monotonic() + 20
+    while not step_processes(daemon):
+        assert time.monotonic() < deadline, "the RUN step never started"
+        time.sleep(0.1)
+    steps_dir = os.path.join(daemon.root, "tmp", "build-steps")
+    names = [f"build-{i}" for i in os.listdir(steps_dir)]
+    client.close()
+    started = time.monotonic()
+    while in_cgroups(names) and time.monotonic() - started < 10:
+        time.sleep(0.1)
+    gone_after = time.monotonic() - started
+    print(f"RUN step killed {gone_after:.2f} s after the client hung up")
+    assert not in_cgroups(names), "the RUN step kept running after its client left"
+    time.sleep(0.5)
+    steps = os.path.join(daemon.root, "tmp", "build-steps")
+    assert not os.path.isdir(steps) or os.listdir(steps) == []
+    assert harness.mounts_under(os.path.join(daemon.root, "tmp")) == []
+    assert daemon.request("GET", "/v1.41/images/gbt-cancelled:1/json")[0] == 404
+
+
+def load(daemon, body):
+    conn = harness.UnixHTTPConnection(daemon.socket)
+    try:
+        conn.request("POST", "/v1.41/images/load?quiet=1", body=body, headers={"Content-Type": "application/x-tar"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_load_errors_have_dockerds_shape_without_daemon_paths(daemon):
+    import json
+    cases = {
+        "not a tar": (b"this is not a tar at all" * 100, "Error processing tar file"),
+        "a tar without an image": (tar_of({"hello.txt": b"hi\n"}), "manifest.json"),
+        "a truncated tar": (tar_of({"hello.txt": b"hi\n" * 300})[:700], "Error processing tar file"),
+    }
+    for what, (body, wanted) in cases.items():
+        status, answer = load(daemon, body)
+        assert status == 200, (what, answer)
+        message = json.loads(answer.decode().strip().splitlines()[-1])
+        assert message["errorDetail"]["message"] == message["error"], (what, message)
+        assert wanted in message["error"], (what, message)
+        assert daemon.root not in message["error"] and "/tmp/" not in message["error"], (what, message)
+    assert os.listdir(os.path.join(daemon.root, "tmp")) in ([], ["build-steps"])
