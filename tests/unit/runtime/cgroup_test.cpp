@@ -194,5 +194,77 @@ TEST(CgroupTest, RemoveDeletesEveryHierarchysDirectory)
     EXPECT_TRUE(kernel.dirs.contains(std::string(k_root) + "/memory/glassbox")); // Shared parent stays.
 }
 
+TEST(CgroupFreezerTest, V1PauseWritesFrozenAndResumeThawed)
+{
+    auto kernel = v1_kernel(false);
+    kernel.dirs.insert(std::string(k_root) + "/freezer");
+    auto cgroup = Cgroup::for_layout("glassbox/c1", sys::CgroupLayout::V1);
+    ASSERT_TRUE(cgroup.create(kernel, {}).ok());
+    std::string state = std::string(k_root) + "/freezer/glassbox/c1/freezer.state";
+
+    auto frozen = cgroup.freeze(kernel);
+    bool was_frozen = cgroup.frozen(kernel);
+    auto thawed = cgroup.thaw(kernel);
+
+    ASSERT_TRUE(frozen.ok()) << frozen.error().describe();
+    ASSERT_TRUE(thawed.ok()) << thawed.error().describe();
+    EXPECT_TRUE(was_frozen);
+    EXPECT_FALSE(cgroup.frozen(kernel));
+    EXPECT_EQ(kernel.written(state), "THAWED");
+}
+
+TEST(CgroupFreezerTest, MountsTheV1FreezerWhenTheControllerIsThereButUnmounted)
+{
+    auto kernel = v1_kernel(false);
+    kernel.files["/proc/cgroups"] = "#subsys_name\thierarchy\tnum_cgroups\tenabled\nfreezer\t0\t1\t1\n";
+    auto cgroup = Cgroup::for_layout("glassbox/c1", sys::CgroupLayout::V1);
+
+    auto created = cgroup.create(kernel, {});
+
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    ASSERT_EQ(kernel.mounts.size(), 1u);
+    EXPECT_EQ(kernel.mounts[0].fstype, "cgroup");
+    EXPECT_EQ(kernel.mounts[0].data, "freezer");
+    EXPECT_EQ(kernel.mounts[0].target, std::string(k_root) + "/freezer");
+}
+
+TEST(CgroupFreezerTest, V2PausesWithCgroupFreeze)
+{
+    RecordingKernel kernel;
+    kernel.dirs.insert(k_root);
+    kernel.dirs.insert(std::string(k_root) + "/glassbox");
+    kernel.dirs.insert(std::string(k_root) + "/glassbox/c1");
+    // The kernel reports the state in cgroup.events; this fake flips it as the real one would.
+    kernel.files[std::string(k_root) + "/glassbox/c1/cgroup.events"] = "populated 1\nfrozen 1\n";
+    auto cgroup = Cgroup::for_layout("glassbox/c1", sys::CgroupLayout::V2);
+
+    auto frozen = cgroup.freeze(kernel);
+
+    ASSERT_TRUE(frozen.ok()) << frozen.error().describe();
+    EXPECT_EQ(kernel.written(std::string(k_root) + "/glassbox/c1/cgroup.freeze"), "1");
+}
+
+TEST(CgroupUpdateTest, V1UpdateWritesTheNewLimitsAndLiftsThePidsLimit)
+{
+    auto kernel = v1_kernel(false);
+    auto cgroup = Cgroup::for_layout("glassbox/c1", sys::CgroupLayout::V1);
+    ASSERT_TRUE(cgroup.create(kernel, sample_resources()).ok());
+    Resources next;
+    next.memory_bytes = 48 * 1024 * 1024;
+    next.memory_swap_bytes = 96 * 1024 * 1024;
+    next.cpuset_cpus = "0";
+    next.memory_reservation_bytes = 16 * 1024 * 1024;
+
+    auto updated = cgroup.update(kernel, next);
+
+    ASSERT_TRUE(updated.ok()) << updated.error().describe();
+    std::string base = k_root;
+    EXPECT_EQ(kernel.written(base + "/memory/glassbox/c1/memory.limit_in_bytes"), "50331648");
+    EXPECT_EQ(kernel.written(base + "/memory/glassbox/c1/memory.memsw.limit_in_bytes"), "100663296");
+    EXPECT_EQ(kernel.written(base + "/memory/glassbox/c1/memory.soft_limit_in_bytes"), "16777216");
+    EXPECT_EQ(kernel.written(base + "/cpuset/glassbox/c1/cpuset.cpus"), "0");
+    EXPECT_EQ(kernel.written(base + "/pids/glassbox/c1/pids.max"), "max");
+}
+
 } // namespace
 } // namespace engine::runtime
