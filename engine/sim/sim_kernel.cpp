@@ -392,15 +392,17 @@ Result<void> SimKernel::signal_from(pid_t sender, pid_t pid, int signal)
     }
     if (signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU)
         return Ok {}; // Stopping is not modelled: the process keeps its state.
-    std::lock_guard signals(m_signal_mutex);
-    auto& state = *process.signals;
-    if (state.caught & bit(signal)) {
-        state.pending.push_back(signal);
-        m_signal_cv.notify_all();
-        return Ok {};
+    {
+        std::lock_guard signals(m_signal_mutex);
+        auto& state = *process.signals;
+        if (state.caught & bit(signal)) {
+            state.pending.push_back(signal);
+            m_signal_cv.notify_all();
+            return Ok {};
+        }
+        if (state.ignored & bit(signal) || default_ignored(signal))
+            return Ok {};
     }
-    if (state.ignored & bit(signal) || default_ignored(signal))
-        return Ok {};
     // The kernel does not apply a default action to a namespace's init: a PID 1 without a
     // handler ignores SIGTERM and SIGINT (the `tail -f /dev/null` anti-pattern).
     if (is_init)

@@ -72,7 +72,8 @@ protected:
     void TearDown() override
     {
         if (m_engine) {
-            for (const auto& view : m_engine->list_containers(true, {}).value())
+            auto containers = m_engine->list_containers(true, {});
+            for (const auto& view : containers.ok() ? containers.value() : std::vector<ContainerView> {})
                 (void)m_engine->remove_container(view.id, true, true);
             m_engine->shutdown();
         }
