@@ -504,6 +504,7 @@ Result<daemon::NetworkConfig> network_config_from_json(const Json& body)
             config.subnet = TRY(e.string("Subnet"));
             config.gateway = TRY(e.string("Gateway"));
             config.ip_range = TRY(e.string("IPRange"));
+            config.aux_addresses = TRY(e.string_map("AuxiliaryAddresses"));
         }
     }
     return config;
@@ -1003,6 +1004,8 @@ Json network_json(const daemon::NetworkView& view, const std::function<std::stri
             entry["Gateway"] = view.gateway;
         if (!view.ip_range.empty())
             entry["IPRange"] = view.ip_range;
+        if (!view.aux_addresses.empty())
+            entry["AuxiliaryAddresses"] = view.aux_addresses;
         ipam_config.push_back(entry);
     }
     Json containers = Json::object();

@@ -266,6 +266,7 @@ static NetworkView to_view(const network::NetworkRecord& record)
     view.subnet = record.subnet;
     view.gateway = record.gateway;
     view.ip_range = record.ip_range;
+    view.aux_addresses = record.aux_addresses;
     view.internal = record.internal;
     view.attachable = record.attachable;
     view.options = record.options;
@@ -294,6 +295,7 @@ Result<NetworkView> Engine::create_network(NetworkConfig config)
     net.subnet = config.subnet;
     net.gateway = config.gateway;
     net.ip_range = config.ip_range;
+    net.aux_addresses = config.aux_addresses;
     net.internal = config.internal;
     net.attachable = config.attachable;
     auto record = TRY(m_impl->networks->create_network(net));
@@ -352,7 +354,7 @@ Result<void> Engine::remove_network(const std::string& ref)
 }
 
 Result<void> Engine::connect_network(const std::string& network_ref, const std::string& container_ref,
-    const std::vector<std::string>& aliases, const std::string& ipv4)
+    const std::vector<std::string>& aliases, const std::string& ipv4, const std::string& mac)
 {
     if (!m_impl->networks)
         return networking_unavailable();
@@ -374,7 +376,7 @@ Result<void> Engine::connect_network(const std::string& network_ref, const std::
     }
     persist(*container);
     if (running && !sandbox.empty()) {
-        TRY(m_impl->networks->connect(record.name, container->view.id, container->view.name, sandbox, aliases, ipv4));
+        TRY(m_impl->networks->connect(record.name, container->view.id, container->view.name, sandbox, aliases, ipv4, mac));
         std::lock_guard lock(m_impl->mutex);
         container->view.endpoints.clear();
         for (const auto& ep : m_impl->networks->endpoints_of(container->view.id))

@@ -308,6 +308,7 @@ struct NetworkConfig {
     std::string subnet;
     std::string gateway;
     std::string ip_range;
+    std::map<std::string, std::string> aux_addresses; // IPAM AuxiliaryAddresses: name -> address.
     bool internal { false };
     bool attachable { false };
     bool enable_ipv6 { false };
@@ -322,6 +323,7 @@ struct NetworkView {
     std::string subnet;
     std::string gateway;
     std::string ip_range;
+    std::map<std::string, std::string> aux_addresses;
     bool internal { false };
     bool attachable { false };
     std::map<std::string, std::string> options;
@@ -420,8 +422,9 @@ public:
     Result<NetworkView> inspect_network(const std::string& ref) const;
     Result<std::vector<NetworkView>> list_networks(const Filters& filters) const;
     Result<void> remove_network(const std::string& ref);          // Forbidden-style Conflict if in use.
+    // `mac` "" = derived from the address (applies when the container is running).
     Result<void> connect_network(const std::string& network_ref, const std::string& container_ref,
-        const std::vector<std::string>& aliases, const std::string& ipv4);
+        const std::vector<std::string>& aliases, const std::string& ipv4, const std::string& mac = "");
     Result<void> disconnect_network(const std::string& network_ref, const std::string& container_ref, bool force);
     Result<std::vector<std::string>> prune_networks();
 

@@ -1,5 +1,7 @@
 #include "engine/network/ipam.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/base/fs.h"
@@ -47,6 +49,9 @@ Result<void> Ipam::load()
             pool.last = entry.value("last", 0U);
             for (const auto& address : entry.at("allocated"))
                 pool.allocated.insert(TRY_CTX(Ipv4::parse(address.get<std::string>()), m_state_path).value);
+            if (entry.contains("auxiliary"))
+                for (const auto& [name, address] : entry.at("auxiliary").items())
+                    pool.auxiliary[name] = TRY_CTX(Ipv4::parse(address.get<std::string>()), m_state_path + ": auxiliary " + name);
             m_networks[id] = std::move(pool);
         }
     } catch (const nlohmann::json::exception& error) {
@@ -64,8 +69,12 @@ Result<void> Ipam::save() const
         nlohmann::json allocated = nlohmann::json::array();
         for (auto value : pool.allocated)
             allocated.push_back(Ipv4 { value }.str());
+        nlohmann::json auxiliary = nlohmann::json::object();
+        for (const auto& [name, address] : pool.auxiliary)
+            auxiliary[name] = address.str();
         networks[id] = { { "subnet", pool.subnet.str() }, { "gateway", pool.gateway.str() },
-            { "range", pool.range.str() }, { "last", pool.last }, { "allocated", allocated } };
+            { "range", pool.range.str() }, { "last", pool.last }, { "allocated", allocated },
+            { "auxiliary", auxiliary } };
     }
     nlohmann::json json = { { "networks", networks } };
     return fs::write_file_atomic(m_state_path, json.dump(2) + "\n", 0600);
@@ -88,7 +97,7 @@ Result<Subnet> Ipam::choose_subnet(const std::vector<Subnet>& taken) const
 }
 
 Result<IpamPool> Ipam::add_pool(const std::string& network_id, const Subnet& subnet,
-    const std::string& gateway, const std::string& ip_range)
+    const std::string& gateway, const std::string& ip_range, const std::map<std::string, std::string>& auxiliary)
 {
     if (m_networks.contains(network_id))
         return Error::exists("IPAM pool for network " + network_id + " already exists");
@@ -96,8 +105,8 @@ Result<IpamPool> Ipam::add_pool(const std::string& network_id, const Subnet& sub
         return Error::invalid("subnet " + subnet.str() + " is too small: need at least a /30");
     for (const auto& [id, pool] : m_networks)
         if (pool.subnet.overlaps(subnet))
-            return Error::conflict("subnet " + subnet.str() + " overlaps with another network's subnet "
-                + pool.subnet.str());
+            // dockerd's words and status (libnetwork's ErrPoolOverlap is a 403).
+            return Error::make(ErrorKind::PermissionDenied, "Pool overlaps with other one on this address space");
     IpamPool pool;
     pool.subnet = subnet;
     pool.range = subnet;
@@ -110,8 +119,17 @@ Result<IpamPool> Ipam::add_pool(const std::string& network_id, const Subnet& sub
         pool.gateway = { subnet.base.value + 1 };
     } else {
         pool.gateway = TRY_CTX(Ipv4::parse(gateway), "gateway");
-        if (!subnet.contains(pool.gateway) || pool.gateway == subnet.first() || pool.gateway == subnet.last())
+        if (!subnet.contains(pool.gateway))
+            return Error::system("failed to allocate gateway (" + gateway + "): Requested address is out of range");
+        if (pool.gateway == subnet.first() || pool.gateway == subnet.last())
             return Error::invalid("gateway " + gateway + " is not a usable address in subnet " + subnet.str());
+    }
+    for (const auto& [name, text] : auxiliary) {
+        auto address = TRY_CTX(Ipv4::parse(text), "auxiliary address " + name);
+        if (!subnet.contains(address))
+            return Error::make(ErrorKind::PermissionDenied, "auxiliary address: (" + name + ":" + text
+                + ") must belong to the master pool: " + subnet.str());
+        pool.auxiliary[name] = address;
     }
     m_networks[network_id] = pool;
     if (auto saved = save(); !saved.ok()) {
@@ -140,6 +158,10 @@ Result<Ipv4> Ipam::allocate(const std::string& network_id, const std::string& re
     if (it == m_networks.end())
         return Error::not_found("no IPAM pool for network " + network_id);
     auto& pool = it->second;
+    auto reserved = [&](std::uint32_t value) {
+        return std::any_of(pool.auxiliary.begin(), pool.auxiliary.end(),
+            [&](const auto& entry) { return entry.second.value == value; });
+    };
     auto usable = [&](std::uint32_t value) {
         return value != pool.subnet.first().value && value != pool.subnet.last().value
             && value != pool.gateway.value;
@@ -150,15 +172,17 @@ Result<Ipv4> Ipam::allocate(const std::string& network_id, const std::string& re
         if (!pool.subnet.contains(chosen) || !usable(chosen.value))
             return Error::invalid("address " + requested + " is not a usable address in subnet "
                 + pool.subnet.str());
-        if (pool.allocated.contains(chosen.value))
+        if (pool.allocated.contains(chosen.value) || reserved(chosen.value))
             return Error::conflict("address " + requested + " is already in use");
     } else {
         std::uint64_t count = pool.range.size();
-        std::uint32_t start = pool.range.contains(Ipv4 { pool.last }) ? pool.last - pool.range.base.value : 0;
+        // The search starts after the cursor, or at the range's first address when nothing was
+        // handed out from it yet (an --ip-range's base is a usable address, unlike a subnet's).
+        std::uint64_t start = pool.range.contains(Ipv4 { pool.last }) ? pool.last - pool.range.base.value + 1 : 0;
         bool found = false;
-        for (std::uint64_t step = 1; step <= count && !found; ++step) {
+        for (std::uint64_t step = 0; step < count && !found; ++step) {
             std::uint32_t value = pool.range.base.value + static_cast<std::uint32_t>((start + step) % count);
-            if (usable(value) && !pool.allocated.contains(value)) {
+            if (usable(value) && !reserved(value) && !pool.allocated.contains(value)) {
                 chosen = { value };
                 found = true;
             }

@@ -22,6 +22,9 @@ struct IpamPool {
     Ipv4 gateway;          // Reserved: never handed to a container.
     Subnet range;          // Addresses come from here (== subnet when no --ip-range).
     std::set<std::uint32_t> allocated;
+    // IPAM.Config AuxiliaryAddresses: name -> address, kept out of every allocation (a host or
+    // router already using that address on the segment).
+    std::map<std::string, Ipv4> auxiliary;
     std::uint32_t last { 0 }; // Last address handed out (the cursor).
 };
 
@@ -41,9 +44,13 @@ public:
     Result<Subnet> choose_subnet(const std::vector<Subnet>& taken) const;
 
     // Registers a network's pool. `gateway`/`ip_range` "" = the first usable address / the whole
-    // subnet. Conflict when the subnet overlaps another network's.
+    // subnet; `auxiliary` (name -> address) are reserved. Errors as dockerd words them:
+    // PermissionDenied (403) "Pool overlaps with other one on this address space" when the subnet
+    // overlaps another network's, and for an auxiliary address outside the subnet; System (500)
+    // for a gateway outside it.
     Result<IpamPool> add_pool(const std::string& network_id, const Subnet& subnet,
-        const std::string& gateway, const std::string& ip_range);
+        const std::string& gateway, const std::string& ip_range,
+        const std::map<std::string, std::string>& auxiliary = {});
     Result<void> remove_pool(const std::string& network_id);
     [[nodiscard]] const IpamPool* pool(const std::string& network_id) const;
 

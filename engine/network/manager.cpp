@@ -10,7 +10,6 @@
 #include <cerrno>
 
 #include <mutex>
-#include <regex>
 #include <shared_mutex>
 
 #include <nlohmann/json.hpp>
@@ -70,7 +69,7 @@ json network_to_json(const NetworkRecord& n)
     for (const auto& [id, endpoint] : n.containers)
         containers[id] = endpoint_to_json(endpoint);
     return { { "id", n.id }, { "name", n.name }, { "driver", n.driver }, { "created", n.created },
-        { "subnet", n.subnet }, { "gateway", n.gateway }, { "ip_range", n.ip_range }, { "internal", n.internal },
+        { "subnet", n.subnet }, { "gateway", n.gateway }, { "ip_range", n.ip_range }, { "aux_addresses", n.aux_addresses }, { "internal", n.internal },
         { "attachable", n.attachable }, { "user_defined", n.user_defined }, { "options", n.options },
         { "labels", n.labels }, { "containers", containers }, { "bridge", n.bridge }, { "parent", n.parent },
         { "created_parent", n.created_parent }, { "lab_gateway", n.dns_address.empty() ? json(nullptr) : json(n.dns_address) } };
@@ -86,6 +85,7 @@ NetworkRecord network_from_json(const json& j)
     n.subnet = j.value("subnet", "");
     n.gateway = j.value("gateway", "");
     n.ip_range = j.value("ip_range", "");
+    n.aux_addresses = j.value("aux_addresses", std::map<std::string, std::string> {});
     n.internal = j.value("internal", false);
     n.attachable = j.value("attachable", false);
     n.user_defined = j.value("user_defined", true);
@@ -391,10 +391,13 @@ Result<void> require_feature(const sys::KernelFeatures& features, const std::str
           " which proves it on Debian's stock kernel under qemu");
 }
 
+// dockerd takes any name ("my net" included): the name is only a label, kernel objects are
+// named from the id. Control characters and '/' (which would split the API path) are refused.
 bool valid_network_name(const std::string& name)
 {
-    static const std::regex pattern("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$");
-    return name.size() <= 128 && std::regex_match(name, pattern);
+    if (name.empty() || name.size() > 128 || name.find('/') != std::string::npos)
+        return false;
+    return std::none_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 } // namespace
@@ -402,7 +405,7 @@ bool valid_network_name(const std::string& name)
 Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
 {
     if (!valid_network_name(config.name))
-        return Error::invalid("invalid network name \"" + config.name + "\": use letters, digits, '_', '.', '-', starting with a letter or digit");
+        return Error::invalid("invalid network name \"" + config.name + "\": it must be 1 to 128 characters, without '/' or control characters");
     for (const auto& [id, network] : networks)
         if (network.name == config.name)
             return Error::conflict("network with name " + config.name + " already exists");
@@ -429,10 +432,11 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
     network.options = config.options;
     network.labels = config.labels;
     network.ip_range = config.ip_range;
+    network.aux_addresses = config.aux_addresses;
 
     Subnet subnet = config.subnet.empty() ? TRY(ipam.choose_subnet(routed_subnets()))
                                           : TRY_CTX(Subnet::parse(config.subnet), "subnet");
-    auto pool = TRY(ipam.add_pool(network.id, subnet, config.gateway, config.ip_range));
+    auto pool = TRY(ipam.add_pool(network.id, subnet, config.gateway, config.ip_range, config.aux_addresses));
     network.subnet = subnet.str();
     network.gateway = pool.gateway.str();
 

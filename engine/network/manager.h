@@ -60,6 +60,7 @@ struct NetworkConfig {
     std::string subnet;                       // "" = from the pool.
     std::string gateway;                      // "" = first usable address.
     std::string ip_range;                     // "" = whole subnet.
+    std::map<std::string, std::string> aux_addresses; // IPAM AuxiliaryAddresses: name -> address, never handed out.
     bool internal { false };                  // No NAT, no route out.
     bool attachable { false };
 };
@@ -91,6 +92,7 @@ struct NetworkRecord {
     std::string subnet;
     std::string gateway;
     std::string ip_range;
+    std::map<std::string, std::string> aux_addresses;
     bool internal { false };
     bool attachable { false };
     bool user_defined { true };     // false for the built-in bridge, host and none.

@@ -21,6 +21,10 @@ static Result<void> network_create(Engine& engine, Exchange& ex)
 {
     auto body = TRY(ex.read_json());
     auto config = TRY(network_config_from_json(body));
+    // Refused rather than accepted and ignored: a network that says EnableIPv6 but gives no
+    // container an IPv6 address would mislead the lesson that inspects it.
+    if (config.enable_ipv6)
+        return Error::unsupported("network " + config.name + ": EnableIPv6 is not supported by glassbox yet (IPv4 only)");
     auto view = TRY(engine.create_network(std::move(config)));
     ex.respond_json(201, { { "Id", view.id }, { "Warning", strings::join(view.warnings, "; ") } });
     return Ok {};
@@ -56,13 +60,30 @@ static Result<void> network_remove(Engine& engine, Exchange& ex)
     return Ok {};
 }
 
+// A string field of a JSON object, "" when absent or null; InvalidArgument naming `what` when
+// it has another type.
+static Result<std::string> optional_string(const Json& object, const char* key, const std::string& what)
+{
+    auto it = object.find(key);
+    if (it == object.end() || it->is_null())
+        return std::string();
+    if (!it->is_string())
+        return Error::invalid(what + "." + key + ": expected a string, got " + it->dump());
+    return it->get<std::string>();
+}
+
+// POST /networks/{id}/connect with EndpointConfig: Aliases (served by the embedded DNS),
+// IPAMConfig.IPv4Address (a static address), MacAddress, and Links. dockerd accepts Links on
+// user-defined networks, where the embedded DNS already resolves every container by name, so
+// glassbox accepts them and adds nothing (the course notes explain why links are avoided).
+// A container that is not running is connected when it next starts, as with dockerd.
 static Result<void> network_connect(Engine& engine, Exchange& ex)
 {
     auto body = TRY(ex.read_json());
     if (!body.is_object() || !body.contains("Container") || !body["Container"].is_string())
         return Error::invalid("network connect: Container (a container id or name) is required");
     std::vector<std::string> aliases;
-    std::string ipv4;
+    std::string ipv4, ipv6, mac;
     if (body.contains("EndpointConfig") && body["EndpointConfig"].is_object()) {
         auto& endpoint = body["EndpointConfig"];
         if (endpoint.contains("Aliases") && endpoint["Aliases"].is_array()) {
@@ -71,15 +92,31 @@ static Result<void> network_connect(Engine& engine, Exchange& ex)
                     aliases.push_back(alias.get<std::string>());
             }
         }
+        mac = TRY(optional_string(endpoint, "MacAddress", "EndpointConfig"));
         if (endpoint.contains("IPAMConfig") && endpoint["IPAMConfig"].is_object()) {
             auto& ipam = endpoint["IPAMConfig"];
-            if (ipam.contains("IPv4Address") && ipam["IPv4Address"].is_string())
-                ipv4 = ipam["IPv4Address"].get<std::string>();
+            ipv4 = TRY(optional_string(ipam, "IPv4Address", "EndpointConfig.IPAMConfig"));
+            ipv6 = TRY(optional_string(ipam, "IPv6Address", "EndpointConfig.IPAMConfig"));
         }
     }
-    TRY(engine.connect_network(ex.request().param("id"), body["Container"].get<std::string>(), aliases, ipv4));
+    if (!ipv6.empty())
+        return Error::unsupported("network connect: IPAMConfig.IPv6Address " + ipv6
+            + ": glassbox does not give containers IPv6 addresses yet");
+    TRY(engine.connect_network(ex.request().param("id"), body["Container"].get<std::string>(), aliases, ipv4, mac));
     ex.respond(200, "application/json", "");
     return Ok {};
+}
+
+// True when the container is attached to the network, or will be when it starts.
+static bool attached_to(const daemon::ContainerView& container, const daemon::NetworkView& network)
+{
+    for (const auto& endpoint : container.endpoints)
+        if (endpoint.network_id == network.id)
+            return true;
+    const auto& mode = container.config.network_mode;
+    if (mode == network.name || mode == network.id || ((mode.empty() || mode == "default") && network.name == "bridge"))
+        return true;
+    return container.config.network_aliases.contains(network.name);
 }
 
 static Result<void> network_disconnect(Engine& engine, Exchange& ex)
@@ -88,7 +125,12 @@ static Result<void> network_disconnect(Engine& engine, Exchange& ex)
     if (!body.is_object() || !body.contains("Container") || !body["Container"].is_string())
         return Error::invalid("network disconnect: Container (a container id or name) is required");
     bool force = body.contains("Force") && body["Force"].is_boolean() && body["Force"].get<bool>();
-    TRY(engine.disconnect_network(ex.request().param("id"), body["Container"].get<std::string>(), force));
+    auto container = TRY(engine.inspect_container(body["Container"].get<std::string>()));
+    auto network = TRY(engine.inspect_network(ex.request().param("id")));
+    // dockerd answers this with a 500 and these words.
+    if (!attached_to(container, network))
+        return Error::system("container " + container.id + " is not connected to the network " + network.name);
+    TRY(engine.disconnect_network(network.id, container.id, force));
     ex.respond(200, "application/json", "");
     return Ok {};
 }

@@ -75,7 +75,7 @@ TEST(IpamTest, RequestedAddressMustBeFreeAndInsideTheSubnet)
     EXPECT_EQ(ipam.allocate("n", "10.9.0.7").error().kind(), ErrorKind::Conflict);
     EXPECT_EQ(ipam.allocate("n", "10.9.1.7").error().kind(), ErrorKind::InvalidArgument);
     EXPECT_EQ(ipam.allocate("n", "10.9.0.254").error().kind(), ErrorKind::InvalidArgument);
-    EXPECT_EQ(ipam.allocate("n", "").value().str(), "10.9.0.129"); // From --ip-range.
+    EXPECT_EQ(ipam.allocate("n", "").value().str(), "10.9.0.128"); // The range's first address, as dockerd gives.
 }
 
 TEST(IpamTest, OverlappingSubnetsAndBadGatewaysAreRefused)
@@ -83,9 +83,104 @@ TEST(IpamTest, OverlappingSubnetsAndBadGatewaysAreRefused)
     Ipam ipam("", {});
     ASSERT_TRUE(ipam.add_pool("a", subnet("10.9.0.0/16"), "", "").ok());
 
-    EXPECT_EQ(ipam.add_pool("b", subnet("10.9.4.0/24"), "", "").error().kind(), ErrorKind::Conflict);
-    EXPECT_EQ(ipam.add_pool("c", subnet("10.8.0.0/24"), "10.7.0.1", "").error().kind(), ErrorKind::InvalidArgument);
+    EXPECT_EQ(ipam.add_pool("b", subnet("10.9.4.0/24"), "", "").error().kind(), ErrorKind::PermissionDenied);
+    EXPECT_EQ(ipam.add_pool("c", subnet("10.8.0.0/24"), "10.7.0.1", "").error().kind(), ErrorKind::System);
     EXPECT_EQ(ipam.add_pool("d", subnet("10.8.0.0/24"), "", "10.6.0.0/25").error().kind(), ErrorKind::InvalidArgument);
+    EXPECT_EQ(ipam.add_pool("e", subnet("10.8.0.0/24"), "10.8.0.0", "").error().kind(), ErrorKind::InvalidArgument);
+}
+
+TEST(IpamTest, OverlapIsRefusedInDockerdsWordsWhicheverSubnetIsLarger)
+{
+    Ipam ipam("", {});
+    ASSERT_TRUE(ipam.add_pool("a", subnet("10.77.0.0/24"), "", "").ok());
+
+    auto wider = ipam.add_pool("b", subnet("10.77.0.0/16"), "", "");
+    auto inside = ipam.add_pool("c", subnet("10.77.0.128/25"), "", "");
+    auto beside = ipam.add_pool("d", subnet("10.77.1.0/24"), "", "");
+
+    ASSERT_FALSE(wider.ok());
+    EXPECT_EQ(wider.error().message(), "Pool overlaps with other one on this address space");
+    ASSERT_FALSE(inside.ok());
+    EXPECT_EQ(inside.error().kind(), ErrorKind::PermissionDenied);
+    EXPECT_TRUE(beside.ok());
+}
+
+TEST(IpamTest, GatewayOutsideTheSubnetIsRefusedInDockerdsWords)
+{
+    Ipam ipam("", {});
+
+    auto refused = ipam.add_pool("d", subnet("10.79.0.0/24"), "10.80.0.1", "");
+
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message(), "failed to allocate gateway (10.80.0.1): Requested address is out of range");
+}
+
+TEST(IpamTest, ExplicitGatewayAndRangeShapeWhatIsHandedOut)
+{
+    Ipam ipam("", {});
+    auto pool = ipam.add_pool("n", subnet("10.77.0.0/24"), "10.77.0.254", "10.77.0.252/30");
+    ASSERT_TRUE(pool.ok()) << pool.error().describe();
+    EXPECT_EQ(pool.value().gateway.str(), "10.77.0.254");
+
+    auto first = ipam.allocate("n", "");
+    auto second = ipam.allocate("n", "");
+    auto third = ipam.allocate("n", ""); // .254 is the gateway and .255 the broadcast address.
+
+    ASSERT_TRUE(first.ok() && second.ok());
+    EXPECT_EQ(first.value().str(), "10.77.0.252");
+    EXPECT_EQ(second.value().str(), "10.77.0.253");
+    ASSERT_FALSE(third.ok());
+    EXPECT_EQ(third.error().kind(), ErrorKind::Conflict);
+    EXPECT_TRUE(ipam.allocate("n", "10.77.0.9").ok()); // A static address may lie outside the range.
+}
+
+TEST(IpamTest, AuxiliaryAddressesAreNeverHandedOut)
+{
+    Ipam ipam("", {});
+    auto pool = ipam.add_pool("n", subnet("10.77.0.0/29"), "", "", { { "router", "10.77.0.2" }, { "printer", "10.77.0.4" } });
+    ASSERT_TRUE(pool.ok()) << pool.error().describe();
+
+    std::vector<std::string> handed;
+    for (auto next = ipam.allocate("n", ""); next.ok(); next = ipam.allocate("n", ""))
+        handed.push_back(next.value().str());
+    auto taken = ipam.allocate("n", "10.77.0.2");
+
+    EXPECT_EQ(handed, (std::vector<std::string> { "10.77.0.3", "10.77.0.5", "10.77.0.6" }));
+    ASSERT_FALSE(taken.ok());
+    EXPECT_EQ(taken.error().kind(), ErrorKind::Conflict);
+}
+
+TEST(IpamTest, AuxiliaryAddressOutsideTheSubnetIsRefusedInDockerdsWords)
+{
+    Ipam ipam("", {});
+
+    auto refused = ipam.add_pool("f", subnet("10.82.0.0/24"), "", "", { { "x", "10.83.0.1" } });
+    auto malformed = ipam.add_pool("g", subnet("10.82.0.0/24"), "", "", { { "x", "10.82.0.300" } });
+
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind(), ErrorKind::PermissionDenied);
+    EXPECT_EQ(refused.error().message(), "auxiliary address: (x:10.83.0.1) must belong to the master pool: 10.82.0.0/24");
+    ASSERT_FALSE(malformed.ok());
+    EXPECT_EQ(malformed.error().kind(), ErrorKind::InvalidArgument);
+}
+
+TEST(IpamTest, AuxiliaryAddressesSurviveARestart)
+{
+    char pattern[] = "/tmp/gbipam-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    std::string path = std::string(pattern) + "/ipam.json";
+    {
+        Ipam ipam(path, {});
+        ASSERT_TRUE(ipam.add_pool("n", subnet("10.9.0.0/24"), "", "", { { "router", "10.9.0.2" } }).ok());
+    }
+    Ipam restarted(path, {});
+    ASSERT_TRUE(restarted.load().ok());
+
+    auto next = restarted.allocate("n", "");
+
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(next.value().str(), "10.9.0.3");
+    (void)fs::remove_tree(pattern);
 }
 
 TEST(IpamTest, PersistedStateHandsOutNoAddressTwice)

@@ -133,9 +133,65 @@ TEST_F(ManagerOverFakes, RefusesADuplicateNameAndABadName)
     auto again = m_manager->create_network({ .name = "dup" });
     ASSERT_FALSE(again.ok());
     EXPECT_EQ(again.error().kind(), ErrorKind::Conflict);
-    auto bad = m_manager->create_network({ .name = "-bad name" });
+    auto bad = m_manager->create_network({ .name = "bad/name" });
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().kind(), ErrorKind::InvalidArgument);
+    EXPECT_FALSE(m_manager->create_network({ .name = "" }).ok());
+    EXPECT_FALSE(m_manager->create_network({ .name = "tab\there" }).ok());
+}
+
+TEST_F(ManagerOverFakes, NamesWithSpacesAreValidAsOnDockerd)
+{
+    auto created = m_manager->create_network({ .name = "my lab net" });
+
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_EQ(created.value().bridge.find(' '), std::string::npos);
+    EXPECT_EQ(m_manager->get("my lab net").value().id, created.value().id);
+}
+
+TEST_F(ManagerOverFakes, SubnetsRoutedOnTheHostAreSkippedByTheDefaultBridgeAndNewNetworks)
+{
+    // Another daemon's bridge already routes the first two /24s of the pool.
+    m_manager.reset();
+    std::filesystem::remove_all(m_dir + "/state");
+    ASSERT_TRUE(m_netlink.create_link("", { .name = "other0", .kind = "bridge" }).ok());
+    ASSERT_TRUE(m_netlink.add_route("", "10.231.0.0/24", "", "other0").ok());
+    ASSERT_TRUE(m_netlink.add_route("", "10.231.1.0/24", "", "other0").ok());
+    open();
+
+    auto created = m_manager->create_network({ .name = "next" });
+
+    EXPECT_EQ(m_manager->get("bridge").value().subnet, "10.231.2.0/24");
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_EQ(created.value().subnet, "10.231.3.0/24");
+}
+
+TEST_F(ManagerOverFakes, AuxiliaryAddressesAreSkippedWhenConnecting)
+{
+    auto created = m_manager->create_network({ .name = "aux", .subnet = "10.231.60.0/24",
+        .aux_addresses = { { "router", "10.231.60.2" } } });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_EQ(created.value().aux_addresses.at("router"), "10.231.60.2");
+
+    auto endpoint = m_manager->connect("aux", "c1", "one", sandbox("c1"), {}, "");
+
+    ASSERT_TRUE(endpoint.ok()) << endpoint.error().describe();
+    EXPECT_EQ(endpoint.value().ip_address, "10.231.60.3");
+}
+
+TEST_F(ManagerOverFakes, AStaticMacIsGivenToTheContainerEnd)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "macs", .subnet = "10.231.61.0/24" }).ok());
+    auto path = sandbox("c1");
+
+    auto endpoint = m_manager->connect("macs", "c1", "one", path, {}, "10.231.61.50", "02:42:0a:e7:3d:99");
+
+    ASSERT_TRUE(endpoint.ok()) << endpoint.error().describe();
+    EXPECT_EQ(endpoint.value().ip_address, "10.231.61.50");
+    EXPECT_EQ(endpoint.value().mac_address, "02:42:0a:e7:3d:99");
+    auto inside = link(path, endpoint.value().sandbox_link);
+    ASSERT_TRUE(inside.has_value());
+    EXPECT_EQ(inside->mac, "02:42:0a:e7:3d:99");
 }
 
 TEST_F(ManagerOverFakes, RefusesASecondHostNetwork)
