@@ -288,9 +288,11 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     {
         std::lock_guard lock(m_impl->mutex);
         if (name.empty()) {
-            do
-                name = random_container_name();
-            while (m_impl->names.contains(name));
+            // There are 400 adjective_scientist pairs: after a few collisions a number is
+            // appended, as Docker's generator does, or the 401st container would spin here
+            // forever holding the engine's lock (found by tests/e2e/test_scale.py).
+            for (int attempt = 0; name.empty() || m_impl->names.contains(name); ++attempt)
+                name = random_container_name() + (attempt < 8 ? "" : std::to_string(attempt));
         } else if (auto it = m_impl->names.find(name); it != m_impl->names.end()) {
             return Error::conflict("Conflict. The container name \"/" + name + "\" is already in use by container \""
                 + it->second + "\". You have to remove (or rename) that container to be able to reuse that name.");
