@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -45,7 +46,7 @@ constexpr int MaxDepth = 64;
 // model reads as LibnlNetlink's would.
 Error link_not_found(const std::string& name)
 {
-    return Error::not_found("link " + name + ": Object not found");
+    return Error::not_found("link " + name + ": No such device");
 }
 Error object_exists(const std::string& what)
 {
@@ -54,6 +55,11 @@ Error object_exists(const std::string& what)
 Error invalid_input(const std::string& what)
 {
     return Error::system(what + ": Invalid input data or parameter");
+}
+// What libnl makes of the errnos it has no name for (ENETDOWN, ENETUNREACH).
+Error unspecific(const std::string& what)
+{
+    return Error::system(what + ": Unspecific failure");
 }
 
 std::string format_mac(std::uint64_t value)
@@ -131,7 +137,9 @@ struct SimNetwork::Model {
         int parent { 0 };          // Model id of the veth peer or the lower link.
         std::string mode {};
         int vlan_id { 0 };
-        bool link_local { false }; // IPv6 link-local address assigned (came up with carrier).
+        // The IPv6 link-local address, made from the MAC the link had when it first came up with
+        // carrier (a later MAC change, as a bridge's on its first port, leaves it); "" for none.
+        std::string link_local {};
     };
     struct Address {
         int link { 0 };
@@ -168,6 +176,12 @@ struct SimNetwork::Model {
     std::map<std::string, Namespace> spaces;
     std::map<int, Link> links;
     std::map<int, std::map<std::string, Learned>> fdb; // bridge id -> MAC -> port
+    // Indexes over `links`, kept by add_index/drop_index/set_master, so lookups stay cheap with
+    // thousands of links.
+    std::map<std::pair<std::string, std::string>, int> by_name; // (netns, name) -> id
+    std::map<std::string, std::set<int>> in_space;             // netns -> ids
+    std::map<int, std::set<int>> ports_of;                      // bridge id -> port ids
+    std::map<int, std::set<int>> uppers_of;                     // lower id -> macvlan/ipvlan/vlan ids
     int next_id { 1 };
     std::uint64_t next_mac { 1 };
     double now { 0 };
@@ -183,7 +197,7 @@ struct SimNetwork::Model {
             it->second.forwarding = netns.empty();
             Link lo { .id = next_id++, .ifindex = it->second.next_ifindex++, .netns = netns, .name = "lo", .kind = "",
                 .mac = "00:00:00:00:00:00", .mtu = 65536, .up = netns.empty() };
-            links[lo.id] = lo;
+            add_link(lo);
             if (netns.empty())
                 refresh(lo.id);
         }
@@ -193,10 +207,37 @@ struct SimNetwork::Model {
     Link* find(const std::string& netns, const std::string& name)
     {
         space(netns);
-        for (auto& [id, link] : links)
-            if (link.netns == netns && link.name == name)
-                return &link;
-        return nullptr;
+        auto it = by_name.find({ netns, name });
+        return it == by_name.end() ? nullptr : by_id(it->second);
+    }
+
+    void add_link(const Link& link)
+    {
+        links[link.id] = link;
+        by_name[{ link.netns, link.name }] = link.id;
+        in_space[link.netns].insert(link.id);
+        if (link.parent && link.kind != "veth")
+            uppers_of[link.parent].insert(link.id);
+    }
+
+    // Makes `id` a port of `bridge` (0: of none).
+    void set_master(Link& link, int bridge)
+    {
+        if (link.master)
+            ports_of[link.master].erase(link.id);
+        link.master = bridge;
+        if (bridge)
+            ports_of[bridge].insert(link.id);
+    }
+
+    void rename(Link& link, const std::string& netns, const std::string& name)
+    {
+        by_name.erase({ link.netns, link.name });
+        in_space[link.netns].erase(link.id);
+        link.netns = netns;
+        link.name = name;
+        by_name[{ netns, name }] = link.id;
+        in_space[netns].insert(link.id);
     }
 
     Link* by_id(int id)
@@ -214,9 +255,8 @@ struct SimNetwork::Model {
     std::vector<Link*> in(const std::string& netns)
     {
         std::vector<Link*> out;
-        for (auto& [id, link] : links)
-            if (link.netns == netns)
-                out.push_back(&link);
+        for (int id : in_space[netns])
+            out.push_back(by_id(id));
         std::sort(out.begin(), out.end(), [](Link* a, Link* b) { return a->ifindex < b->ifindex; });
         return out;
     }
@@ -224,18 +264,23 @@ struct SimNetwork::Model {
     std::vector<Link*> children(int id, const std::string& kind = "")
     {
         std::vector<Link*> out;
-        for (auto& [other_id, link] : links)
-            if (link.parent == id && link.kind != "veth" && (kind.empty() || link.kind == kind))
-                out.push_back(&link);
+        auto it = uppers_of.find(id);
+        if (it == uppers_of.end())
+            return out;
+        for (int upper : it->second)
+            if (auto* link = by_id(upper); link && (kind.empty() || link->kind == kind))
+                out.push_back(link);
         return out;
     }
 
     std::vector<Link*> ports(int bridge)
     {
         std::vector<Link*> out;
-        for (auto& [id, link] : links)
-            if (link.master == bridge)
-                out.push_back(&link);
+        auto it = ports_of.find(bridge);
+        if (it == ports_of.end())
+            return out;
+        for (int port : it->second)
+            out.push_back(by_id(port));
         return out;
     }
 
@@ -276,7 +321,7 @@ struct SimNetwork::Model {
     {
         if (!link.up)
             return "down";
-        if (link.kind.empty() || link.kind == "dummy")
+        if (link.kind.empty() || link.kind == "dummy" || (link.kind == "bridge" && ports(link.id).empty()))
             return "unknown";
         if ((link.kind == "macvlan" || link.kind == "ipvlan" || link.kind == "vlan") && !carrier(link))
             return "lowerlayerdown";
@@ -291,9 +336,10 @@ struct SimNetwork::Model {
         if (!link || depth > 8)
             return;
         if (!link->up)
-            link->link_local = false;
+            link->link_local.clear();
         else if (carrier(*link))
-            link->link_local = true;
+            if (link->link_local.empty())
+                link->link_local = link_local_of(link->mac);
         if (depth > 0)
             return;
         std::vector<int> related;
@@ -350,9 +396,16 @@ struct SimNetwork::Model {
             doomed.push_back(link->parent);
         for (auto* child : children(id))
             doomed.push_back(child->id);
-        for (auto& [other_id, other] : links)
-            if (other.master == id)
-                other.master = 0;
+        for (auto* port : ports(id))
+            port->master = 0;
+        ports_of.erase(id);
+        if (link->master)
+            ports_of[link->master].erase(id);
+        if (link->parent && link->kind != "veth")
+            uppers_of[link->parent].erase(id);
+        uppers_of.erase(id);
+        by_name.erase({ link->netns, link->name });
+        in_space[link->netns].erase(id);
         links.erase(id);
         for (int other : doomed)
             remove_link(other);
@@ -457,7 +510,7 @@ struct SimNetwork::Model {
         };
         for (const auto& r : ns.routes)
             add("inet", "main", r.destination.prefix == 0 ? "default" : r.destination.str(), r.gateway, r.link,
-                "static", r.scope == ScopeLink ? "link" : "universe", 0);
+                "static", r.scope == ScopeLink ? "link" : "global", 0);
         if (auto* lo = find(netns, "lo"); lo && lo->up) {
             add("inet", "local", "127.0.0.0/8", "", lo->id, "kernel", "host", 0);
             add("inet", "local", "127.0.0.1/32", "", lo->id, "kernel", "host", 0);
@@ -482,15 +535,14 @@ struct SimNetwork::Model {
             if (!link->up)
                 continue;
             if (link->kind.empty()) {
-                add("inet6", "main", "::1/128", "", link->id, "kernel", "universe", 256);
-                add("inet6", "local", "::1/128", "", link->id, "kernel", "universe", 0);
+                add("inet6", "local", "::1/128", "", link->id, "kernel", "global", 0);
                 continue;
             }
-            if (!link->link_local)
+            if (link->link_local.empty())
                 continue;
-            add("inet6", "main", "fe80::/64", "", link->id, "kernel", "universe", 256);
-            add("inet6", "local", link_local_of(link->mac) + "/128", "", link->id, "kernel", "universe", 0);
-            add("inet6", "local", "ff00::/8", "", link->id, "kernel", "universe", 256);
+            add("inet6", "main", "fe80::/64", "", link->id, "kernel", "global", 256);
+            add("inet6", "local", link->link_local + "/128", "", link->id, "kernel", "global", 0);
+            add("inet6", "local", "ff00::/8", "", link->id, "kernel", "global", 256);
         }
         return out;
     }
@@ -1034,7 +1086,7 @@ Result<void> SimNetwork::create_link(const std::string& netns, const LinkRequest
         // The kernel refuses these on loopback (EOPNOTSUPP / EINVAL), and two VLANs with one id
         // on one parent (EEXIST).
         if (parent->kind.empty())
-            return Error::unsupported(what + ": Operation not supported");
+            return request.kind == "macvlan" ? invalid_input(what) : Error::unsupported(what + ": Operation not supported");
         if (request.kind == "vlan")
             for (auto* other : model.children(parent->id, "vlan"))
                 if (other->vlan_id == request.vlan_id)
@@ -1073,9 +1125,9 @@ Result<void> SimNetwork::create_link(const std::string& netns, const LinkRequest
         Model::Link peer { .id = model.next_id++, .ifindex = other.next_ifindex++, .netns = peer_ns,
             .name = request.peer_name, .kind = "veth", .mac = model.new_mac(), .mtu = link.mtu, .parent = link.id };
         link.parent = peer.id;
-        model.links[peer.id] = peer;
+        model.add_link(peer);
     }
-    model.links[link.id] = link;
+    model.add_link(link);
     return Ok {};
 }
 
@@ -1113,9 +1165,9 @@ Result<void> SimNetwork::move_link(const std::string& netns, const std::string& 
     std::erase_if(from.routes, [&](const Model::StaticRoute& r) { return r.link == id; });
     std::erase_if(from.neighbours, [&](const auto& entry) { return entry.first.first == id; });
     int master = link->master;
-    link->master = 0;
+    model.set_master(*link, 0);
     link->up = false;
-    link->link_local = false;
+    link->link_local.clear();
     auto& to = model.space(target_netns);
     link = model.by_id(id);
     bool taken = false;
@@ -1124,8 +1176,7 @@ Result<void> SimNetwork::move_link(const std::string& netns, const std::string& 
     if (taken)
         link->ifindex = to.next_ifindex;
     to.next_ifindex = std::max(to.next_ifindex, link->ifindex) + 1;
-    link->netns = target_netns;
-    link->name = final_name;
+    model.rename(*link, target_netns, final_name);
     if (master) {
         model.adjust_bridge(master);
         model.refresh(master);
@@ -1141,10 +1192,12 @@ Result<void> SimNetwork::set_link_up(const std::string& netns, const std::string
     auto* link = model.find(netns, name);
     if (!link)
         return link_not_found(name);
-    if (up && (link->kind == "macvlan" || link->kind == "ipvlan" || link->kind == "vlan")) {
+    // vlan_dev_open refuses while the lower device is down; macvlan and ipvlan come up anyway,
+    // without carrier (lowerlayerdown).
+    if (up && link->kind == "vlan") {
         auto* lower = model.by_id(link->parent);
         if (!lower || !lower->up)
-            return Error::system("set up " + name + ": Network is down"); // ENETDOWN from the lower device.
+            return unspecific("set up " + name); // ENETDOWN from the lower device.
     }
     link->up = up;
     if (!up) {
@@ -1154,10 +1207,6 @@ Result<void> SimNetwork::set_link_up(const std::string& netns, const std::string
         std::erase_if(model.space(netns).neighbours, [&](const auto& entry) { return entry.first.first == id; });
     }
     model.refresh(link->id);
-    if (!up)
-        for (auto* child : model.children(link->id))
-            if (child->kind != "veth")
-                child->link_local = child->link_local && model.carrier(*child);
     return Ok {};
 }
 
@@ -1171,7 +1220,7 @@ Result<void> SimNetwork::set_link_master(const std::string& netns, const std::st
     std::string what = "set master of " + name + " to \"" + master + "\"";
     int old_master = link->master;
     if (master.empty()) {
-        link->master = 0;
+        model.set_master(*link, 0);
     } else {
         auto* bridge = model.find(netns, master);
         if (!bridge)
@@ -1181,7 +1230,7 @@ Result<void> SimNetwork::set_link_master(const std::string& netns, const std::st
             return Error::unsupported(what + ": Operation not supported");
         if (bridge->id == link->id || link->kind.empty() || link->kind == "bridge")
             return invalid_input(what);
-        link->master = bridge->id;
+        model.set_master(*link, bridge->id);
         model.adjust_bridge(bridge->id);
         model.refresh(bridge->id);
     }
@@ -1250,8 +1299,8 @@ Result<std::vector<AddressInfo>> SimNetwork::list_addresses(const std::string& n
         for (auto* link : model.in(netns)) {
             if (link->kind.empty() && link->up)
                 out.push_back({ link->ifindex, "::1", 128, AfInet6 });
-            else if (link->link_local)
-                out.push_back({ link->ifindex, link_local_of(link->mac), 64, AfInet6 });
+            else if (!link->link_local.empty())
+                out.push_back({ link->ifindex, link->link_local, 64, AfInet6 });
         }
     return out;
 }
@@ -1291,7 +1340,7 @@ Result<void> SimNetwork::delete_address(const std::string& netns, const std::str
     int id = l->id;
     auto& ns = model.space(netns);
     if (std::erase_if(ns.addresses, [&](const Model::Address& a) { return a.link == id && a.address == ip.value() && a.prefix == prefix_length; }) == 0)
-        return Error::system("delete address " + address + " from " + link + ": Cannot assign requested address");
+        return Error::system("delete address " + address + " from " + link + ": Invalid address for specified address family");
     // Routes whose gateway is no longer reachable go with the address.
     std::erase_if(ns.routes, [&](const Model::StaticRoute& r) {
         if (r.gateway.empty() || r.link != id)
@@ -1315,7 +1364,7 @@ Result<std::vector<RouteInfo>> SimNetwork::list_routes(const std::string& netns)
         info.gateway = route.gateway;
         info.link_index = route.link_index;
         info.table = route.table == "local" ? TableLocal : TableMain;
-        info.scope = route.scope == "link" ? ScopeLink : route.scope == "host" ? ScopeHost : ScopeUniverse;
+        info.scope = route.scope == "link" ? ScopeLink : route.scope == "host" ? ScopeHost : ScopeUniverse; // "global"
         info.protocol = route.protocol == "kernel" ? ProtoKernel : ProtoStatic;
         out.push_back(info);
     }
@@ -1354,12 +1403,12 @@ Result<void> SimNetwork::add_route(const std::string& netns, const std::string& 
             }
         }
         if (!reachable)
-            return invalid_input(what);
+            return unspecific(what); // "Nexthop has invalid gateway".
     }
     if (!l)
         return invalid_input(what);
     if (!l->up)
-        return Error::system(what + ": Network is down");
+        return unspecific(what); // ENETDOWN: "Nexthop device is not up".
     for (const auto& r : ns.routes)
         if (r.destination == dst.value())
             return object_exists(what);
@@ -1386,7 +1435,7 @@ Result<void> SimNetwork::delete_route(const std::string& netns, const std::strin
         return r.destination == dst.value() && (gateway.empty() || r.gateway == gateway) && (id == 0 || r.link == id);
     });
     if (erased == 0)
-        return Error::system("delete route " + destination + ": No such process"); // ESRCH.
+        return Error::not_found("delete route " + destination + ": Object not found"); // ESRCH.
     return Ok {};
 }
 
@@ -1449,15 +1498,21 @@ Result<NamespaceDump> SimNetwork::dump_namespace(const std::string& netns, const
         dump.addresses.push_back({ lo->ifindex, "inet", "127.0.0.1/8", "host" });
     for (const auto& address : model.space(netns).addresses)
         dump.addresses.push_back({ model.ifindex_of(address.link), "inet",
-            address.address.str() + (address.prefix == 32 ? "" : "/" + std::to_string(address.prefix)), "universe" });
+            address.address.str() + (address.prefix == 32 ? "" : "/" + std::to_string(address.prefix)), "global" });
     if (model.options.ipv6)
         for (auto* link : model.in(netns)) {
             if (link->kind.empty() && link->up)
                 dump.addresses.push_back({ link->ifindex, "inet6", "::1", "host" });
-            else if (link->link_local)
-                dump.addresses.push_back({ link->ifindex, "inet6", link_local_of(link->mac) + "/64", "link" });
+            else if (!link->link_local.empty())
+                dump.addresses.push_back({ link->ifindex, "inet6", link->link_local + "/64", "link" });
         }
-    dump.routes = model.routes_of(netns, model.options.ipv6);
+    // libnl's route cache keys a route by family, table, destination and metric, not by device,
+    // so LibnlNetlink's dump keeps only the first of the same route on several links (each
+    // link's fe80::/64, for one): the dump does the same.
+    std::set<std::tuple<std::string, std::string, std::string, int>> seen;
+    for (auto& route : model.routes_of(netns, model.options.ipv6))
+        if (seen.insert({ route.family, route.table, route.destination, route.metric }).second)
+            dump.routes.push_back(std::move(route));
     for (const auto& [key, neighbour] : model.space(netns).neighbours) {
         std::string state = neighbour.failed ? "failed"
             : model.now - neighbour.updated > model.options.neighbour_reachable_seconds ? "stale"
@@ -1499,6 +1554,7 @@ Result<void> SimNetwork::remove_namespace(const std::string& netns)
     for (int id : doomed)
         model.remove_link(id);
     model.spaces.erase(netns);
+    model.in_space.erase(netns);
     return Ok {};
 }
 
@@ -1535,44 +1591,61 @@ void fail(PacketTrace& trace, int code, std::string error)
     trace.error = std::move(error);
 }
 
+// What one packet exchange needs to know besides the packet: how the far end answers (given the
+// packet as it arrived there, and its namespace), and the texts a program prints.
+struct Exchange {
+    std::function<std::optional<SimNetwork::Model::Packet>(const SimNetwork::Model::Packet&, const std::string&)> answer;
+    std::string host_unreachable;
+    std::string timed_out;
+};
+
+// Sends `request` from `netns`, lets the far end answer, and carries the answer back. Leaves
+// `trace.delivered` true when the request arrived and its answer (if any) came back.
+void exchange(SimNetwork::Model& model, const std::string& netns, const SimNetwork::Model::Packet& request,
+    const Exchange& how, PacketTrace& trace)
+{
+    using Model = SimNetwork::Model;
+    model.space(netns);
+    auto sent = model.send(netns, request, trace.hops, &trace.notes, 0);
+    if (auto route = model.lookup(netns, request.destination); route.found)
+        trace.source = route.source.str();
+    if (sent.outcome == Model::Outcome::NetUnreachable)
+        return fail(trace, ENETUNREACH, "Network is unreachable");
+    if (sent.outcome == Model::Outcome::HostUnreachable)
+        return fail(trace, EHOSTUNREACH, how.host_unreachable);
+    if (sent.outcome != Model::Outcome::Delivered)
+        return fail(trace, ETIMEDOUT, how.timed_out);
+    trace.reached_netns = sent.netns;
+    auto reply = how.answer(sent.packet, sent.netns);
+    if (!reply) {
+        trace.delivered = true;
+        return;
+    }
+    reply->source = sent.packet.destination;
+    reply->destination = sent.packet.source;
+    auto back = model.send(sent.netns, *reply, trace.reply_hops, &trace.notes, 0);
+    if (back.outcome != Model::Outcome::Delivered || back.netns != netns)
+        return fail(trace, ETIMEDOUT, how.timed_out);
+    trace.delivered = true;
+}
+
 } // namespace
 
 PacketTrace SimNetwork::ping(const std::string& netns, const std::string& destination)
 {
     std::lock_guard lock(m_mutex);
-    auto& model = *m_model;
     PacketTrace trace;
     auto ip = Ipv4::parse(destination);
     if (!ip.ok()) {
         fail(trace, EINVAL, "ping: " + destination + ": Name or service not known");
         return trace;
     }
-    model.space(netns);
     Model::Packet request { .kind = Model::Packet::EchoRequest, .destination = ip.value(), .protocol = 1 };
-    auto sent = model.send(netns, request, trace.hops, &trace.notes, 0);
-    if (auto route = model.lookup(netns, ip.value()); route.found)
-        trace.source = route.source.str();
-    if (sent.outcome == Model::Outcome::NetUnreachable) {
-        fail(trace, ENETUNREACH, "Network is unreachable");
-        return trace;
-    }
-    if (sent.outcome == Model::Outcome::HostUnreachable) {
-        fail(trace, EHOSTUNREACH, "Destination Host Unreachable");
-        return trace;
-    }
-    if (sent.outcome != Model::Outcome::Delivered) {
-        fail(trace, ETIMEDOUT, "Request timed out");
-        return trace;
-    }
-    trace.reached_netns = sent.netns;
-    Model::Packet reply { .kind = Model::Packet::EchoReply, .source = sent.packet.destination,
-        .destination = sent.packet.source, .protocol = 1 };
-    auto back = model.send(sent.netns, reply, trace.reply_hops, &trace.notes, 0);
-    if (back.outcome != Model::Outcome::Delivered || back.netns != netns) {
-        fail(trace, ETIMEDOUT, "Request timed out");
-        return trace;
-    }
-    trace.delivered = true;
+    Exchange how { [](const Model::Packet&, const std::string&) -> std::optional<Model::Packet> {
+                      return Model::Packet { .kind = Model::Packet::EchoReply, .protocol = 1 };
+                  },
+        "Destination Host Unreachable", "Request timed out" };
+    exchange(*m_model, netns, request, how, trace);
     return trace;
 }
 
@@ -1586,47 +1659,25 @@ PacketTrace SimNetwork::connect(const std::string& netns, const std::string& ip,
         fail(trace, EINVAL, "Invalid argument");
         return trace;
     }
-    model.space(netns);
     int proto = protocol == Protocol::Tcp ? 6 : 17;
+    bool listening = false;
     Model::Packet request { .kind = protocol == Protocol::Tcp ? Model::Packet::Syn : Model::Packet::Datagram,
         .destination = address.value(), .port = port, .protocol = proto };
-    auto sent = model.send(netns, request, trace.hops, &trace.notes, 0);
-    if (auto route = model.lookup(netns, address.value()); route.found)
-        trace.source = route.source.str();
-    if (sent.outcome == Model::Outcome::NetUnreachable) {
-        fail(trace, ENETUNREACH, "Network is unreachable");
-        return trace;
-    }
-    if (sent.outcome == Model::Outcome::HostUnreachable) {
-        fail(trace, EHOSTUNREACH, "No route to host");
-        return trace;
-    }
-    if (sent.outcome != Model::Outcome::Delivered) {
-        fail(trace, ETIMEDOUT, "Connection timed out");
-        return trace;
-    }
-    trace.reached_netns = sent.netns;
-    auto& there = model.space(sent.netns);
-    bool listening = there.listeners.contains({ proto, sent.packet.destination.value, port })
-        || there.listeners.contains({ proto, 0, port });
-    if (protocol == Protocol::Udp && listening) {
-        trace.delivered = true;
-        return trace;
-    }
-    Model::Packet reply { .kind = listening ? Model::Packet::SynAck
-                              : protocol == Protocol::Tcp ? Model::Packet::Reset
-                                                          : Model::Packet::PortUnreachable,
-        .source = sent.packet.destination, .destination = sent.packet.source, .port = port, .protocol = proto };
-    auto back = model.send(sent.netns, reply, trace.reply_hops, &trace.notes, 0);
-    if (back.outcome != Model::Outcome::Delivered || back.netns != netns) {
-        fail(trace, ETIMEDOUT, "Connection timed out");
-        return trace;
-    }
-    if (!listening) {
+    Exchange how { [&](const Model::Packet& arrived, const std::string& there) -> std::optional<Model::Packet> {
+                      const auto& listeners = model.space(there).listeners;
+                      listening = listeners.contains({ proto, arrived.destination.value, port })
+                          || listeners.contains({ proto, 0, port });
+                      if (listening && protocol == Protocol::Udp)
+                          return std::nullopt;
+                      auto kind = listening ? Model::Packet::SynAck
+                          : protocol == Protocol::Tcp ? Model::Packet::Reset
+                                                      : Model::Packet::PortUnreachable;
+                      return Model::Packet { .kind = kind, .port = port, .protocol = proto };
+                  },
+        "No route to host", "Connection timed out" };
+    exchange(model, netns, request, how, trace);
+    if (trace.delivered && !listening)
         fail(trace, ECONNREFUSED, "Connection refused");
-        return trace;
-    }
-    trace.delivered = true;
     return trace;
 }
 
