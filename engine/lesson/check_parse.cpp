@@ -244,6 +244,9 @@ private:
                     ++m_pos;
                 if (digits == m_pos)
                     fail(at, "expected a whole number index inside [ ], found '" + describe_here() + "'");
+                // std::stol throws past its range (found by the lesson fuzzer); no list is that long.
+                if (m_pos - digits > 9)
+                    fail(at, "index inside [ ] is too large");
                 long index = std::stol(std::string(m_text.substr(digits, m_pos - digits)));
                 expect("]", "after the index");
                 auto node = make(NodeKind::Index, start);
@@ -296,6 +299,9 @@ private:
         std::string digits(m_text.substr(start, m_pos - start));
         if (digits == "-" || digits.back() == '.')
             fail(start, "malformed number '" + digits + "'");
+        // std::stoll and std::stod throw past their range (found by the lesson fuzzer).
+        if (digits.size() > (fraction ? 300U : 18U))
+            fail(start, "number '" + digits.substr(0, 40) + "...' is too large");
         auto node = make(NodeKind::Literal, start);
         if (fraction)
             node->literal = std::stod(digits);

@@ -65,6 +65,16 @@ TEST(CheckParseTest, UnknownKindIsReportedAtItsOffset)
     EXPECT_NE(error.message.find("unknown object kind 'contaner'"), std::string::npos) << error.message;
 }
 
+TEST(CheckParseTest, NumbersPastTheirRangeAreParseErrorsNotExceptions)
+{
+    // Found by the lesson fuzzer: std::stoll threw out of the parser and ended the process.
+    ParseError integer = parse_error("count(container(web)) == 99999999999999999999999");
+    ParseError index = parse_error("link(in: container(web), name: eth0).addresses[99999999999999999999].prefix == 16");
+
+    EXPECT_NE(integer.message.find("is too large"), std::string::npos) << integer.message;
+    EXPECT_NE(index.message.find("is too large"), std::string::npos) << index.message;
+}
+
 TEST(CheckParseTest, FieldMissingFromTheSchemaIsAParseError)
 {
     ParseError error = parse_error("container(web).pidd == 1");
