@@ -241,6 +241,17 @@ public:
     Result<void> container_logs(const std::string& id, const LogsOptions& options,
         const DataSink& sink) const;
 
+    // [SECTION] Container filesystem (client_archive.cpp): docker cp, diff, export, commit.
+    // The decoded X-Docker-Container-Path-Stat of HEAD /containers/{id}/archive?path=.
+    Result<Json> stat_container_path(const std::string& id, const std::string& path) const;
+    Result<void> get_archive(const std::string& id, const std::string& path, const DataSink& sink) const;
+    // PUT a tar into the directory `path` (noOverwriteDirNonDir, as docker cp sends it).
+    Result<void> put_archive(const std::string& id, const std::string& path, const RequestBody& tar, bool copy_uid_gid) const;
+    Result<void> export_container(const std::string& id, const DataSink& sink) const;
+    Result<Json> container_changes(const std::string& id) const; // [{"Path","Kind"}] or null.
+    Result<std::string> commit_container(const std::string& id, const std::string& repo, const std::string& tag,
+        const std::string& comment, const std::string& author, const std::vector<std::string>& changes, bool pause) const;
+
     // [SECTION] Exec
     Result<std::string> create_exec(const std::string& container, const Json& body) const;
     Result<void> start_exec_detached(const std::string& exec_id) const;

@@ -27,6 +27,7 @@ Router make_router(daemon::Engine& engine)
     handlers::register_container_routes(router, engine);
     handlers::register_swarm_routes(router);
     handlers::register_stats_routes(router, engine);
+    handlers::register_archive_routes(router, engine);
     handlers::register_exec_routes(router, engine);
     handlers::register_image_routes(router, engine);
     handlers::register_volume_routes(router, engine);

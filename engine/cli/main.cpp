@@ -46,6 +46,10 @@ int main(int argc, char** argv)
     add_top_command(app, ctx);
     add_stats_command(app, ctx);
     add_rename_command(app, ctx);
+    add_cp_command(app, ctx);
+    add_diff_command(app, ctx);
+    add_export_command(app, ctx);
+    add_commit_command(app, ctx);
     add_pause_command(app, ctx);
     add_unpause_command(app, ctx);
     add_update_command(app, ctx);

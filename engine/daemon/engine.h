@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "engine/daemon/archive.h"
 #include "engine/image/store.h"
 #include "engine/runtime/runtime.h"
 #include "engine/state/engine_objects.h"
@@ -392,6 +393,17 @@ public:
     Result<nlohmann::json> container_stats(const std::string& ref) const;
     Result<std::vector<std::string>> prune_containers(std::uint64_t& reclaimed);
 
+    // [SECTION] Container filesystem (archive.cpp, commit.cpp): docker cp, export, diff, commit.
+    // Paths are resolved inside the container (or the volume that covers them); NotFound is
+    // dockerd's "Could not find the file P in container X". Tars go through files.
+    Result<PathStat> stat_container_path(const std::string& ref, const std::string& path);
+    Result<PathStat> archive_container_path(const std::string& ref, const std::string& path, const std::string& out_tar);
+    Result<void> extract_to_container(const std::string& ref, const std::string& path, const std::string& tar_path,
+        bool no_overwrite_dir_non_dir, bool copy_uid_gid);
+    Result<void> export_container(const std::string& ref, const std::string& out_tar);
+    Result<std::vector<FileChange>> container_changes(const std::string& ref) const;
+    Result<std::string> commit_container(const std::string& ref, const CommitOptions& options); // The new image id.
+
     // [SECTION] Exec.
     Result<std::string> exec_create(const std::string& container_ref, ExecConfig config);
     // Starts it; output goes to `sink`; returns the stdin handle as attach does.
@@ -469,6 +481,7 @@ public:
 
 private:
     Engine(sys::Kernel& kernel, EngineOptions options);
+    class RootfsHold; // archive.cpp: the container's root mounted for one call.
 
     // Internals (containers.cpp, exec.cpp, engine.cpp).
     Result<std::shared_ptr<Container>> find_container(const std::string& ref) const;

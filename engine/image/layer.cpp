@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -169,6 +170,21 @@ Result<void> remove_at(int dir_fd, const std::string& name)
         TRY_CTX(remove_at(child.get(), n), "remove " + name);
     if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
         return Error::from_errno("rmdir " + name, errno);
+    return Ok {};
+}
+
+// docker cp's noOverwriteDirNonDir: an existing directory is only replaced by a directory, and
+// an existing non-directory only by a non-directory (dockerd's wording).
+Result<void> check_dir_non_dir(int parent_fd, const std::string& name, const std::string& path, bool new_is_dir)
+{
+    struct stat st { };
+    if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return Ok {};
+    bool old_is_dir = S_ISDIR(st.st_mode);
+    if (old_is_dir && !new_is_dir)
+        return Error::system("cannot overwrite directory \"" + path + "\" with non-directory \"" + path + "\"");
+    if (!old_is_dir && new_is_dir)
+        return Error::system("cannot overwrite non-directory \"" + path + "\" with directory \"" + path + "\"");
     return Ok {};
 }
 
@@ -376,6 +392,8 @@ Result<void> Unpacker::apply(archive* a, archive_entry* entry)
     auto path = join_path(parts, parts.size());
     const auto& name = parts.back();
     auto parent = TRY_CTX(open_dir_in_root(m_root_fd, parts, parts.size() - 1, true), "unpack " + path);
+    if (m_options.no_overwrite_dir_non_dir && !is_link)
+        TRY(check_dir_non_dir(parent.get(), name, path, type == AE_IFDIR));
 
     if (m_options.whiteouts && strings::starts_with(name, whiteout_prefix))
         return apply_whiteout(parent.get(), name, path);
@@ -555,6 +573,8 @@ public:
     }
 
     Result<void> walk(int dir_fd, const std::string& prefix);
+    // One entry of `dir_fd` (recursing into a directory), named `path` in the tar.
+    Result<void> add(int dir_fd, const std::string& name, const std::string& path) { return add_entry(dir_fd, name, path); }
     [[nodiscard]] std::uint64_t bytes() const { return m_bytes; }
 
 private:
@@ -693,25 +713,43 @@ Result<void> TarWriter::walk(int dir_fd, const std::string& prefix)
     return Ok {};
 }
 
-} // namespace
-
-Result<LayerDigest> write_layer_tar(const std::string& upper_dir, const std::string& out_tar_path)
+// Opens a tar for writing at `out_tar_path`, runs `fill` on a TarWriter over it and closes it.
+Result<std::uint64_t> write_tar(const std::string& out_tar_path, const std::function<Result<void>(TarWriter&)>& fill)
 {
-    UniqueFd root(::open(upper_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root.valid())
-        return Error::from_errno("open " + upper_dir, errno);
     WriteArchive a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
     archive_write_set_bytes_in_last_block(a.get(), 1);
     if (archive_write_open_filename(a.get(), out_tar_path.c_str()) != ARCHIVE_OK)
         return Error::system("create " + out_tar_path + ": " + archive_message(a.get()));
     TarWriter writer(a.get(), out_tar_path);
-    TRY_CTX(writer.walk(root.get(), ""), "write layer from " + upper_dir);
+    TRY(fill(writer));
     if (archive_write_close(a.get()) != ARCHIVE_OK)
         return Error::system("finish " + out_tar_path + ": " + archive_message(a.get()));
+    return writer.bytes();
+}
+
+} // namespace
+
+Result<std::uint64_t> write_tree_tar(int parent_fd, const std::string& name, const std::string& archive_name,
+    const std::string& out_tar_path)
+{
+    return write_tar(out_tar_path, [&](TarWriter& writer) -> Result<void> {
+        if (name.empty())
+            return writer.walk(parent_fd, archive_name.empty() ? "" : archive_name + "/");
+        return writer.add(parent_fd, name, archive_name);
+    });
+}
+
+Result<LayerDigest> write_layer_tar(const std::string& upper_dir, const std::string& out_tar_path)
+{
+    UniqueFd root(::open(upper_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid())
+        return Error::from_errno("open " + upper_dir, errno);
+    auto bytes = TRY_CTX(write_tar(out_tar_path, [&](TarWriter& writer) { return writer.walk(root.get(), ""); }),
+        "write layer from " + upper_dir);
     LayerDigest digest;
     digest.diff_id = "sha256:" + TRY(Sha256::hex_of_file(out_tar_path));
-    digest.size = writer.bytes();
+    digest.size = bytes;
     return digest;
 }
 

@@ -44,6 +44,9 @@ struct UnpackOptions {
     bool whiteouts { true };
     // Apply the uids/gids from the tar (needs CAP_CHOWN; off when not root).
     bool keep_owners { true };
+    // Refuse to replace a directory with a non-directory or the reverse, as `docker cp` asks
+    // (PUT /containers/{id}/archive?noOverwriteDirNonDir=1); a layer replaces freely.
+    bool no_overwrite_dir_non_dir { false };
 };
 
 // Unpacks a (possibly compressed) tar into the existing directory `dest`. Every path is resolved
@@ -58,5 +61,14 @@ Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::strin
 // devices become ".wh.NAME" entries, an opaque directory gets a ".wh..wh..opq" entry; owners,
 // modes, mtimes, symlinks and hardlinks are kept. Other device nodes and sockets are left out.
 Result<LayerDigest> write_layer_tar(const std::string& upper_dir, const std::string& out_tar_path);
+
+// Writes a tree as a tar at `out_tar_path`, the way `docker cp` and `docker export` read a
+// container: the entry `name` of the directory `parent_fd` (and everything below it, for a
+// directory) named `archive_name` in the tar, or, with an empty `name`, the contents of
+// `parent_fd` itself without an entry for it. Symlinks are stored, never followed; owners,
+// modes, mtimes and hardlinks are kept; device nodes and sockets are left out. Returns the bytes
+// of regular-file content written.
+Result<std::uint64_t> write_tree_tar(int parent_fd, const std::string& name, const std::string& archive_name,
+    const std::string& out_tar_path);
 
 } // namespace engine::image

@@ -30,6 +30,8 @@ void register_container_routes(Router& router, daemon::Engine& engine);
 void register_swarm_routes(Router& router);
 // GET /containers/{id}/stats (handlers/stats.cpp).
 void register_stats_routes(Router& router, daemon::Engine& engine);
+// /containers/{id}/archive, /export, /changes and POST /commit (handlers/archive.cpp).
+void register_archive_routes(Router& router, daemon::Engine& engine);
 // /containers/{id}/exec and /exec/...
 void register_exec_routes(Router& router, daemon::Engine& engine);
 // /images/... (pull answers that glassbox is offline; load, save and import work on tar files).

@@ -16,6 +16,7 @@
 
 #include "engine/api/docker_json.h"
 #include "engine/api/handlers/handlers.h"
+#include "engine/api/handlers/streams.h"
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
 
@@ -25,62 +26,9 @@ using daemon::Engine;
 
 // [SECTION] Helpers
 
-// A temporary file under <root>/tmp that is removed when this goes out of scope.
-class TempFile {
-public:
-    static Result<TempFile> create(Engine& engine, const std::string& suffix)
-    {
-        auto dir = engine.options().root + "/tmp";
-        TRY_CTX(fs::make_dirs(dir, 0700), "create " + dir);
-        return TempFile(dir + "/api-" + strings::random_hex_id(16) + suffix);
-    }
-    TempFile(TempFile&& other) noexcept
-        : m_path(std::exchange(other.m_path, std::string()))
-    {
-    }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-    TempFile& operator=(TempFile&&) = delete;
-    ~TempFile()
-    {
-        if (!m_path.empty())
-            ::unlink(m_path.c_str());
-    }
-    [[nodiscard]] const std::string& path() const { return m_path; }
-
-private:
-    explicit TempFile(std::string path)
-        : m_path(std::move(path))
-    {
-    }
-    std::string m_path;
-};
-
 static std::string json_line(const Json& message)
 {
     return message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\r\n";
-}
-
-// Sends a file as a chunked application/x-tar response.
-static Result<void> stream_file(Exchange& ex, const std::string& path)
-{
-    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!file.valid())
-        return Error::from_errno("open " + path, errno);
-    if (!ex.start_stream(200, "application/x-tar"))
-        return Ok {};
-    char buffer[65536];
-    for (;;) {
-        ssize_t n = ::read(file.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        if (!ex.write_chunk(std::string_view(buffer, static_cast<size_t>(n))))
-            return Ok {}; // The client left; nothing more to do.
-    }
-    ex.end_stream();
-    return Ok {};
 }
 
 // [SECTION] List, inspect, history

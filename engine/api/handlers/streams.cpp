@@ -3,7 +3,10 @@
 #include "engine/api/handlers/streams.h"
 
 #include "engine/api/handlers/handlers.h"
+#include "engine/base/fs.h"
+#include "engine/base/strings.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -175,6 +178,40 @@ bool label_matches(const std::map<std::string, std::string>& labels, const std::
     if (it == labels.end())
         return false;
     return eq == std::string::npos || it->second == filter.substr(eq + 1);
+}
+
+Result<TempFile> TempFile::create(daemon::Engine& engine, const std::string& suffix)
+{
+    auto dir = engine.options().root + "/tmp";
+    TRY_CTX(fs::make_dirs(dir, 0700), "create " + dir);
+    return TempFile(dir + "/api-" + strings::random_hex_id(16) + suffix);
+}
+
+TempFile::~TempFile()
+{
+    if (!m_path.empty())
+        ::unlink(m_path.c_str());
+}
+
+Result<void> stream_file(Exchange& ex, const std::string& path)
+{
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file.valid())
+        return Error::from_errno("open " + path, errno);
+    if (!ex.start_stream(200, "application/x-tar"))
+        return Ok {};
+    char buffer[65536];
+    for (;;) {
+        ssize_t n = ::read(file.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (!ex.write_chunk(std::string_view(buffer, static_cast<size_t>(n))))
+            return Ok {}; // The client left; nothing more to do.
+    }
+    ex.end_stream();
+    return Ok {};
 }
 
 } // namespace engine::api::handlers

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/api/http.h"
@@ -67,5 +68,31 @@ private:
 // goes to the client until the process's output ends.
 Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
     const std::function<Result<daemon::Engine::Attachment>(std::shared_ptr<daemon::OutputSink>)>& connect);
+
+// A temporary file under <root>/tmp that is removed when this goes out of scope (tar bodies and
+// tar answers: load, import, save, container archive and export).
+class TempFile {
+public:
+    static Result<TempFile> create(daemon::Engine& engine, const std::string& suffix);
+    TempFile(TempFile&& other) noexcept
+        : m_path(std::exchange(other.m_path, std::string()))
+    {
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    TempFile& operator=(TempFile&&) = delete;
+    ~TempFile();
+    [[nodiscard]] const std::string& path() const { return m_path; }
+
+private:
+    explicit TempFile(std::string path)
+        : m_path(std::move(path))
+    {
+    }
+    std::string m_path;
+};
+
+// Sends a file as a chunked application/x-tar response.
+Result<void> stream_file(Exchange& exchange, const std::string& path);
 
 } // namespace engine::api::handlers

@@ -52,6 +52,15 @@ Result<std::string> create_from_flags(api::Client& client, const RunFlags& flags
 Result<int> attach_and_wait(api::Client& client, const std::string& id, bool interactive,
     const std::function<Result<void>()>& start);
 
+// Streams a tar from `fetch` to the file `output` (written to OUTPUT.tmp, then renamed) or, when
+// it is "", to stdout (refused when stdout is a terminal, as docker does). save and export.
+Result<int> write_tar_output(const std::string& output, const std::function<Result<void>(const api::DataSink&)>& fetch);
+
+// Container filesystem: cp, diff, export, commit (commands/cp.cpp, diff.cpp, export.cpp, commit.cpp).
+void add_cp_command(CLI::App& parent, Context& ctx, const std::string& name = "cp");
+void add_diff_command(CLI::App& parent, Context& ctx, const std::string& name = "diff");
+void add_export_command(CLI::App& parent, Context& ctx, const std::string& name = "export");
+void add_commit_command(CLI::App& parent, Context& ctx, const std::string& name = "commit");
 void add_run_command(CLI::App& parent, Context& ctx, const std::string& name = "run");
 void add_create_command(CLI::App& parent, Context& ctx, const std::string& name = "create");
 void add_start_command(CLI::App& parent, Context& ctx, const std::string& name = "start");

@@ -23,41 +23,9 @@ void add_save_command(CLI::App& parent, Context& ctx, const std::string& name)
     command->add_option("--format", args->format, "Archive layout: docker (default) or oci")->check(CLI::IsMember({ "docker", "oci" }));
     command->add_option("IMAGE", args->images, "Images to save")->required();
     set_action(command, ctx, [&ctx, args]() -> Result<int> {
-        int fd = STDOUT_FILENO;
-        UniqueFd file;
-        std::string temp;
-        if (!args->output.empty()) {
-            temp = args->output + ".tmp";
-            file.reset(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-            if (!file.valid())
-                return Error::from_errno("open " + temp, errno);
-            fd = file.get();
-        } else if (::isatty(STDOUT_FILENO)) {
-            return Error::invalid("cowardly refusing to save to a terminal. Use the -o flag or redirect");
-        }
         auto* client = TRY(ctx.client());
-        bool write_failed = false;
-        auto saved = client->save_images(args->images, args->format, [&](std::string_view data) {
-            if (!write_fd(fd, data)) {
-                write_failed = true;
-                return false;
-            }
-            return true;
-        });
-        if (!saved.ok() || write_failed) {
-            int saved_errno = errno;
-            if (!temp.empty())
-                ::unlink(temp.c_str());
-            if (!saved.ok())
-                return saved.release_error();
-            return Error::from_errno("write " + (args->output.empty() ? std::string("stdout") : args->output), saved_errno);
-        }
-        if (!temp.empty()) {
-            file.reset();
-            if (::rename(temp.c_str(), args->output.c_str()) != 0)
-                return Error::from_errno("rename " + temp + " to " + args->output, errno);
-        }
-        return 0;
+        return write_tar_output(args->output,
+            [&](const api::DataSink& sink) { return client->save_images(args->images, args->format, sink); });
     });
 }
 

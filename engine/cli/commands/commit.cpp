@@ -1,0 +1,42 @@
+// glassbox commit [-a AUTHOR] [-c CHANGE]... [-m MESSAGE] [-p=false] CONTAINER [REPO[:TAG]]:
+// POST /commit; prints the new image id.
+#include "engine/cli/commands/commands.h"
+
+namespace engine::cli {
+
+void add_commit_command(CLI::App& parent, Context& ctx, const std::string& name)
+{
+    struct Args {
+        std::string author;
+        std::vector<std::string> changes;
+        std::string message;
+        bool pause { true };
+        std::string container;
+        std::string reference;
+    };
+    auto args = std::make_shared<Args>();
+    auto* command = parent.add_subcommand(name, "Create a new image from a container's changes");
+    command->add_option("-a,--author", args->author, "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")");
+    command->add_option("-c,--change", args->changes, "Apply Dockerfile instruction to the created image");
+    command->add_option("-m,--message", args->message, "Commit message");
+    command->add_flag("-p,--pause,!--no-pause", args->pause, "Pause container during commit (default true)");
+    command->add_option("CONTAINER", args->container, "Container")->required();
+    command->add_option("REPOSITORY", args->reference, "REPOSITORY[:TAG]");
+    set_action(command, ctx, [&ctx, args]() -> Result<int> {
+        // A ':' after the last '/' separates the tag (a registry port comes before a '/').
+        std::string repo = args->reference;
+        std::string tag;
+        auto colon = repo.rfind(':');
+        auto slash = repo.rfind('/');
+        if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+            tag = repo.substr(colon + 1);
+            repo = repo.substr(0, colon);
+        }
+        auto* client = TRY(ctx.client());
+        auto id = TRY(client->commit_container(args->container, repo, tag, args->message, args->author, args->changes, args->pause));
+        print_out(id + "\n");
+        return 0;
+    });
+}
+
+} // namespace engine::cli
