@@ -57,6 +57,11 @@ Result<DriverOptions> parse_driver_options(const std::string& driver,
             if (!modes.contains(value))
                 return Error::invalid("option ipvlan_mode=" + value + ": expected l2, l3 or l3s");
             result.mode = value;
+        } else if (driver == "bridge" && !strings::starts_with(key, "com.docker.network.") && key != "parent"
+            && key != "macvlan_mode" && key != "ipvlan_mode") {
+            // dockerd's bridge driver keeps options it does not know and echoes them in inspect
+            // (tools store their own keys there); glassbox does the same. Options of the other
+            // drivers stay refused: on a bridge they are a mistake worth naming.
         } else {
             return Error::invalid("option " + key + " is not supported by the " + driver + " driver");
         }
