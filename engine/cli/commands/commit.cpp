@@ -17,7 +17,8 @@ void add_commit_command(CLI::App& parent, Context& ctx, const std::string& name)
     auto args = std::make_shared<Args>();
     auto* command = parent.add_subcommand(name, "Create a new image from a container's changes");
     command->add_option("-a,--author", args->author, "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")");
-    command->add_option("-c,--change", args->changes, "Apply Dockerfile instruction to the created image");
+    // One instruction per -c, so the positional CONTAINER after it is not taken as a second one.
+    command->add_option("-c,--change", args->changes, "Apply Dockerfile instruction to the created image")->allow_extra_args(false);
     command->add_option("-m,--message", args->message, "Commit message");
     command->add_flag("-p,--pause,!--no-pause", args->pause, "Pause container during commit (default true)");
     command->add_option("CONTAINER", args->container, "Container")->required();
