@@ -560,7 +560,6 @@ Result<void> Engine::write_container_files(const std::shared_ptr<Container>& con
                 options.extra_hosts.push_back(host + ":" + endpoints.front().ip_address);
         }
         options.host_network = config.network_mode == "host";
-        options.host_network = config.network_mode == "host";
         auto files = TRY(m_impl->networks->write_container_files(view.id, options, container->dir));
         std::lock_guard lock(m_impl->mutex);
         container->view.hosts_path = files.hosts_path;

@@ -58,11 +58,11 @@ struct EngineOptions {
     // (cgroup, namespaces, pivot_root, exec). Unit tests over the simulated kernel start a plain
     // child process instead, which the Engine then supervises as it would a container.
     std::function<Result<runtime::StartedProcess>(sys::Kernel&, const runtime::ContainerSpec&)> start_process;
-};
     // The same for an exec in a running container (PID 1 is `container_pid`). Unset =
     // runtime::exec_in_container. The simulated kernel runs its in-model programs through both.
     std::function<Result<runtime::StartedProcess>(sys::Kernel&, const runtime::ContainerSpec&, pid_t container_pid,
         const runtime::ProcessSpec&)> exec_process;
+};
 
 struct RestartPolicy {
     std::string name { "no" }; // "no", "always", "on-failure", "unless-stopped"
