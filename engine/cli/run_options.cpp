@@ -129,7 +129,7 @@ void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb)
     add_list(command, "-l,--label", flags.labels, "Set meta data on a container");
     command.add_option("--stop-signal", flags.stop_signal, "Signal to stop the container");
     command.add_option("--stop-timeout", flags.stop_timeout, "Timeout (in seconds) to stop a container");
-    add_list(command, "--link", flags.links, "Add link to another container (refused by glassboxd)");
+    add_list(command, "--link", flags.links, "Add link to another container (refused: legacy, see lesson 08)");
     add_list(command, "--dns", flags.dns, "Set custom DNS servers");
     add_list(command, "--add-host", flags.add_hosts, "Add a custom host-to-IP mapping (host:ip)");
     add_list(command, "--security-opt", flags.security_opts, "Security Options");
@@ -437,10 +437,14 @@ Result<Json> build_create_body(const RunFlags& flags)
     host["GroupAdd"] = nullptr;
     host["IpcMode"] = "";
     host["Cgroup"] = "";
-    Json links = Json::array();
-    for (const auto& link : flags.links)
-        links.push_back(link.find(':') == std::string::npos ? link + ":" + link : link);
-    host["Links"] = links.empty() ? Json(nullptr) : links;
+    // glassbox's own CLI refuses --link: the course notes forbid it as legacy (lesson 08 says
+    // why). glassboxd still accepts Links from the docker CLI and SDK, with dockerd's deprecation
+    // warning, so existing tools keep working.
+    if (!flags.links.empty())
+        return Error::invalid("--link " + flags.links.front()
+            + " is refused: links are legacy (one-way /etc/hosts lines written once at start); put the "
+              "containers on a user-defined network and use their names (lesson 08)");
+    host["Links"] = nullptr;
     host["OomScoreAdj"] = 0;
     host["PidMode"] = "";
     host["Privileged"] = flags.privileged;
