@@ -87,7 +87,7 @@ TEST(RunOptionsTest, CommandFlagsAfterImageBelongToTheContainer)
 TEST(RunOptionsTest, NetworkAliasesIpAndPrivilegesAreSent)
 {
     auto body = body_for({ "--network", "n1", "--network-alias", "db", "--ip", "10.9.0.5", "--cap-add", "NET_ADMIN",
-        "--cap-drop", "ALL", "--privileged", "--read-only", "--init", "--restart", "on-failure:3", "--link", "other",
+        "--cap-drop", "ALL", "--privileged", "--read-only", "--init", "--restart", "on-failure:3",
         "--dns", "10.0.0.1", "--add-host", "h=1.2.3.4", "--security-opt", "no-new-privileges", "-l", "k=v", "-l", "flag",
         "--stop-signal", "SIGINT", "--stop-timeout", "3", "--pids-limit", "64", "--cpu-shares", "512", "--tmpfs",
         "/run:size=1m", "--expose", "70-71", "-P", "-w", "/srv", "-u", "1000:1000", "--hostname", "box", "--entrypoint",
@@ -102,7 +102,7 @@ TEST(RunOptionsTest, NetworkAliasesIpAndPrivilegesAreSent)
     EXPECT_EQ(body["HostConfig"]["ReadonlyRootfs"], true);
     EXPECT_EQ(body["HostConfig"]["Init"], true);
     EXPECT_EQ(body["HostConfig"]["RestartPolicy"], Json::parse(R"({"Name":"on-failure","MaximumRetryCount":3})"));
-    EXPECT_EQ(body["HostConfig"]["Links"], Json::array({ "other:other" }));
+    EXPECT_TRUE(body["HostConfig"]["Links"].is_null());
     EXPECT_EQ(body["HostConfig"]["Dns"], Json::array({ "10.0.0.1" }));
     EXPECT_EQ(body["HostConfig"]["ExtraHosts"], Json::array({ "h:1.2.3.4" }));
     EXPECT_EQ(body["HostConfig"]["SecurityOpt"], Json::array({ "no-new-privileges" }));
@@ -119,6 +119,14 @@ TEST(RunOptionsTest, NetworkAliasesIpAndPrivilegesAreSent)
     EXPECT_EQ(body["User"], "1000:1000");
     EXPECT_EQ(body["Hostname"], "box");
     EXPECT_EQ(body["Entrypoint"], Json::array({ "/bin/sh" }));
+}
+
+TEST(RunOptionsTest, LinkIsRefusedAsLegacyWithTheLessonNamed)
+{
+    auto error = error_for({ "--link", "db:db", "busybox" });
+    EXPECT_EQ(error.kind(), engine::ErrorKind::InvalidArgument);
+    EXPECT_NE(error.describe().find("--link db:db is refused"), std::string::npos) << error.describe();
+    EXPECT_NE(error.describe().find("lesson 08"), std::string::npos) << error.describe();
 }
 
 TEST(RunOptionsTest, AnonymousVolumeMountAndSwapAreSeparated)
