@@ -1359,36 +1359,19 @@ Result<std::vector<ContainerView>> Engine::list_containers(bool all, const Filte
 
 Result<std::function<WaitResult()>> Engine::wait_container(const std::string& ref, const std::string& condition)
 {
-    auto container = TRY(find_container(ref));
-    auto state = container->wait;
-    std::string mode = condition.empty() ? "not-running" : condition;
-    if (mode != "not-running" && mode != "next-exit" && mode != "removed")
-        return Error::invalid("invalid condition: \"" + condition + "\" (use not-running, next-exit or removed)");
-    std::uint64_t exits_at_registration = 0;
-    bool running = false;
-    int last_code = 0;
-    {
-        std::lock_guard lock(state->mutex);
-        exits_at_registration = state->exits;
-        running = state->running;
-        last_code = state->last_exit_code;
-    }
-    {
-        std::lock_guard lock(m_impl->mutex);
-        if (container->view.state.status == Status::Restarting)
-            running = true;
-        if (!running)
-            last_code = container->view.state.exit_code;
-    }
-    if (mode == "not-running" && !running)
-        return std::function<WaitResult()>([last_code] { return WaitResult { last_code, "" }; });
-    return std::function<WaitResult()>([state, mode, exits_at_registration] {
-        std::unique_lock lock(state->mutex);
-        if (mode == "removed")
-            state->cv.wait(lock, [&] { return state->removed; });
-        else
-            state->cv.wait(lock, [&] { return state->exits > exits_at_registration || state->removed; });
-        return WaitResult { state->last_exit_code, "" };
+    // The blocking form of wait_container_pollable (wait.cpp): the same registration, then this
+    // caller's thread sleeps on the waiter's eventfd instead of a poll loop.
+    auto wait = TRY(wait_container_pollable(ref, condition));
+    return std::function<WaitResult()>([wait] {
+        for (;;) {
+            if (auto result = wait.ready())
+                return *result;
+            pollfd ready { wait.wake->get(), POLLIN, 0 };
+            if (::poll(&ready, 1, -1) > 0) {
+                std::uint64_t count = 0;
+                [[maybe_unused]] auto drained = ::read(wait.wake->get(), &count, sizeof count);
+            }
+        }
     });
 }
 

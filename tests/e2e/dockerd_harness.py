@@ -3,6 +3,7 @@
 (--bridge=none --iptables=false --ip-forward=false --ip-masq=false). Stopped by PID; its data
 root is removed afterwards (after unmounting anything it left mounted there).
 """
+import contextlib
 import os
 import shutil
 import signal
@@ -101,3 +102,33 @@ class Dockerd:
                     os.rmdir(path)
                 except OSError:
                     pass
+
+
+@contextlib.contextmanager
+def running_dockerd(daemon=None, must_start=False):
+    """A started private dockerd for a differential test, stopped afterwards. With `daemon`, the
+    glassbox base image is imported into it under the same tag. A missing docker CLI or dockerd
+    skips with the reason; a dockerd that cannot start skips too, or fails when `must_start` (the
+    suite whose whole point is the comparison)."""
+    import pytest
+    from glassbox_harness import BASE_TAR
+
+    if shutil.which("docker") is None:
+        pytest.skip("the docker CLI is not installed")
+    if dockerd_path() is None:
+        pytest.skip("dockerd is not installed (Debian package docker.io)")
+    if daemon is not None and not hasattr(daemon, "import_image"):
+        pytest.skip("the suite runs against dockerd itself (GLASSBOX_E2E_REFERENCE)")
+    peer = Dockerd()
+    try:
+        peer.start()
+    except RuntimeError as error:
+        peer.stop()
+        (pytest.fail if must_start else pytest.skip)(f"dockerd cannot start here: {str(error)[:300]}")
+    try:
+        if daemon is not None:
+            imported = peer.docker("import", BASE_TAR, daemon.tag)
+            assert imported.returncode == 0, imported.stderr
+        yield peer
+    finally:
+        peer.stop()

@@ -200,23 +200,9 @@ def test_diff_commit_and_export(daemon, image, tmp_path):
 
 @pytest.fixture(scope="module")
 def dockerd(daemon):
-    from dockerd_harness import Dockerd, dockerd_path
-    from glassbox_harness import BASE_TAR
-    if dockerd_path() is None:
-        pytest.skip("dockerd is not installed (Debian package docker.io)")
-    if not hasattr(daemon, "import_image"):
-        pytest.skip("the suite runs against dockerd itself (GLASSBOX_E2E_REFERENCE)")
-    peer = Dockerd()
-    try:
-        peer.start()
-    except RuntimeError as error:
-        peer.stop()
-        pytest.skip(f"dockerd cannot start here: {str(error)[:300]}")
-    try:
-        ok(peer.docker("import", BASE_TAR, daemon.tag))
+    from dockerd_harness import running_dockerd
+    with running_dockerd(daemon) as peer:
         yield peer
-    finally:
-        peer.stop()
 
 
 def observe(socket_path, docker, image):

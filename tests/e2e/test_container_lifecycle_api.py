@@ -8,13 +8,12 @@ status codes and messages.
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from dockerd_harness import Dockerd, dockerd_path
+from dockerd_harness import running_dockerd
 from glassbox_harness import CLI, unique
 from test_python_docker_compat import docker_sdk_python
 
@@ -265,22 +264,8 @@ def normalise(message, ids, names):
 
 @pytest.fixture(scope="module")
 def dockerd(daemon):
-    if shutil.which("docker") is None:
-        pytest.skip("the docker CLI is not installed")
-    if dockerd_path() is None:
-        pytest.skip("dockerd is not installed (Debian package docker.io)")
-    peer = Dockerd()
-    try:
-        peer.start()
-    except RuntimeError as error:
-        peer.stop()
-        pytest.skip(f"dockerd could not start here: {error}")
-    try:
-        from glassbox_harness import BASE_TAR
-        ok(peer.docker("import", BASE_TAR, daemon.tag))
+    with running_dockerd(daemon) as peer:
         yield peer
-    finally:
-        peer.stop()
 
 
 def raw(socket, method, path, body=None):

@@ -4,12 +4,11 @@ keys and value types (fields glassbox lacks are printed), and image save/load bo
 """
 import json
 import os
-import shutil
 
 import pytest
 
-from dockerd_harness import Dockerd, dockerd_path
-from glassbox_harness import BASE_TAR, CLI, unique
+from dockerd_harness import running_dockerd
+from glassbox_harness import CLI, unique
 
 # Keys glassbox must have wherever dockerd has them; deeper differences are only printed.
 REQUIRED_CONTAINER_KEYS = ["Id", "Created", "Path", "Args", "State", "Image", "Name",
@@ -65,22 +64,9 @@ def compare(what, docker_json, glassbox_json, required):
 def dockerd(daemon):
     if not os.access(CLI, os.X_OK):
         pytest.skip(f"the glassbox CLI is not built yet ({CLI})")
-    if shutil.which("docker") is None:
-        pytest.skip("the docker CLI is not installed")
-    if dockerd_path() is None:
-        pytest.skip("dockerd is not installed (Debian package docker.io)")
-    peer = Dockerd()
-    try:
-        peer.start()
-    except RuntimeError as error:
-        peer.stop()
-        pytest.fail(str(error))
-    try:
-        ok(peer.docker("import", BASE_TAR, daemon.tag))
+    with running_dockerd(daemon, must_start=True) as peer:
         yield peer
-    finally:
-        peer.stop()
-        assert not os.path.exists(peer.tmp), f"dockerd's directory {peer.tmp} is still there"
+    assert not os.path.exists(peer.tmp), f"dockerd's directory {peer.tmp} is still there"
 
 
 def test_inspect_and_ps_have_dockers_fields_and_types(daemon, dockerd, image):
