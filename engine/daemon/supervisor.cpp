@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -51,15 +50,6 @@ struct Supervisor::Source {
     bool is_exit { false };
     StreamKind stream { StreamKind::Stdout };
 };
-
-Result<UniqueFd> open_pidfd(pid_t pid)
-{
-    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0)
-        return Error::from_errno("pidfd_open " + std::to_string(pid), errno);
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    return UniqueFd(fd);
-}
 
 Supervisor::Supervisor(Spawn spawn)
     : m_spawn(std::move(spawn))

@@ -76,7 +76,4 @@ private:
     std::thread m_thread;
 };
 
-// A pidfd for `pid` (pidfd_open(2), Linux 5.3): readable once the process has exited.
-Result<UniqueFd> open_pidfd(pid_t pid);
-
 } // namespace engine::daemon
