@@ -506,6 +506,19 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const 
     return pairs;
 }
 
+Result<Instruction> parse_line(std::string_view line, const std::string& file)
+{
+    if (line.find('\n') != std::string_view::npos)
+        return error_at({ file, 1, 1 }, "expected one line");
+    if (line.size() > k_max_dockerfile_line_bytes)
+        return error_at({ file, 1, 1 }, "line is " + std::to_string(line.size()) + " bytes long; the limit is "
+                + std::to_string(k_max_dockerfile_line_bytes));
+    size_t start = skip_spaces(line, 0);
+    if (start >= line.size())
+        return error_at({ file, 1, 1 }, "expected an instruction");
+    return parse_instruction(LogicalLine { std::string(line.substr(start)), { file, 1, static_cast<int>(start + 1) } }, '\\', false);
+}
+
 Result<Dockerfile> parse_dockerfile(std::string_view text, const std::string& file)
 {
     Dockerfile dockerfile;

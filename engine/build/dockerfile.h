@@ -72,6 +72,11 @@ inline constexpr int k_max_substitution_depth = 64;
 // a count of instructions over the limits above. Errors quote at most 200 bytes of a word.
 Result<Dockerfile> parse_dockerfile(std::string_view text, const std::string& file = "Dockerfile");
 
+// Parses one instruction written on one line, with the default escape character: a `--change`
+// of `docker commit` and `docker import`, which Docker reads as a line of a Dockerfile. Errors
+// name `file`, line 1 and the column, as parse_dockerfile's do.
+Result<Instruction> parse_line(std::string_view line, const std::string& file);
+
 // Looks a variable up: its value, or nullopt when unset.
 using VariableLookup = std::function<std::optional<std::string>(const std::string& name)>;
 

@@ -1,6 +1,7 @@
-// Config helpers. The `--change` grammar is the subset of Dockerfile syntax that
-// `docker import --change` accepts: JSON (exec) form or shell form for CMD and ENTRYPOINT,
-// key=value pairs (quoted values allowed) for ENV and LABEL.
+// Config helpers. A `--change` (`docker import --change`, `docker commit --change`) is one
+// Dockerfile line, read by the Dockerfile parser: JSON (exec) form or shell form for CMD and
+// ENTRYPOINT, key=value pairs (quoted values allowed) for ENV and LABEL, $VAR expanded from the
+// config's Env.
 #include "engine/image/config.h"
 
 #include <chrono>
@@ -9,6 +10,7 @@
 
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
+#include "engine/build/dockerfile.h"
 
 namespace engine::image {
 
@@ -65,105 +67,52 @@ Result<nlohmann::json> read_json_file(const std::string& path)
 
 namespace {
 
-// Splits on unquoted whitespace; quotes group and are removed, backslash escapes one character.
-Result<std::vector<std::string>> split_words(std::string_view text, std::string_view change)
+// Docker parses a `--change` as a one-line Dockerfile, with the Dockerfile's lexer: the same
+// quoting, escapes and $VAR expansion (against the config's own Env, as `docker commit` does).
+// So this uses the Dockerfile parser rather than a second word splitter of its own.
+std::optional<std::string> env_lookup(const nlohmann::json& config, const std::string& name)
 {
-    std::vector<std::string> words;
-    std::string current;
-    bool in_word = false;
-    char quote = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '\\' && i + 1 < text.size() && quote != '\'') {
-            current += text[++i];
-            in_word = true;
-        } else if (quote) {
-            if (c == quote)
-                quote = 0;
-            else
-                current += c;
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-            in_word = true;
-        } else if (c == ' ' || c == '\t') {
-            if (in_word)
-                words.push_back(std::move(current));
-            current.clear();
-            in_word = false;
-        } else {
-            current += c;
-            in_word = true;
-        }
+    auto env = config.find("Env");
+    if (env == config.end() || !env->is_array())
+        return std::nullopt;
+    std::optional<std::string> found;
+    for (const auto& item : *env) {
+        if (!item.is_string())
+            continue;
+        const auto& line = item.get_ref<const std::string&>();
+        if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 && line[name.size()] == '=')
+            found = line.substr(name.size() + 1);
     }
-    if (quote)
-        return Error::invalid("invalid change \"" + std::string(change) + "\": unterminated quote");
-    if (in_word)
-        words.push_back(std::move(current));
+    return found;
+}
+
+Result<std::vector<std::string>> expanded_words(const build::Instruction& instruction,
+    const build::VariableLookup& lookup)
+{
+    if (instruction.json_form)
+        return instruction.args;
+    std::vector<std::string> words;
+    for (const auto& word : instruction.args)
+        words.push_back(TRY(build::expand_word(word, lookup, '\\', instruction.location)));
     return words;
 }
 
-// The JSON form ["a", "b"] if the argument starts with '[', else nothing.
-Result<std::optional<std::vector<std::string>>> json_form(std::string_view argument, std::string_view change)
+Result<void> apply_instruction(nlohmann::json& config, const build::Instruction& instruction)
 {
-    if (argument.empty() || argument.front() != '[')
-        return std::optional<std::vector<std::string>> {};
-    try {
-        auto parsed = nlohmann::json::parse(argument);
-        std::vector<std::string> out;
-        for (auto& item : parsed) {
-            if (!item.is_string())
-                throw std::runtime_error("not a string");
-            out.push_back(item.get<std::string>());
-        }
-        return std::optional<std::vector<std::string>>(out);
-    } catch (const std::exception&) {
-        return Error::invalid("invalid change \"" + std::string(change) + "\": expected a JSON array of strings");
-    }
-}
+    const auto& keyword = instruction.keyword;
+    build::VariableLookup lookup = [&config](const std::string& name) { return env_lookup(config, name); };
+    if (instruction.args.empty())
+        return Error::invalid(strings::to_lower(keyword) + " needs an argument");
 
-// "A=b C=d" pairs, or the legacy "A b c" form (key, then the rest as the value).
-Result<std::vector<std::pair<std::string, std::string>>> key_values(std::string_view argument, std::string_view change)
-{
-    std::vector<std::pair<std::string, std::string>> out;
-    auto first_space = argument.find_first_of(" \t");
-    auto first_equal = argument.find('=');
-    if (first_equal == std::string_view::npos || (first_space != std::string_view::npos && first_space < first_equal)) {
-        if (first_space == std::string_view::npos)
-            return Error::invalid("invalid change \"" + std::string(change) + "\": expected KEY=VALUE");
-        out.emplace_back(std::string(argument.substr(0, first_space)), strings::trim(argument.substr(first_space + 1)));
-        return out;
-    }
-    for (auto& word : TRY(split_words(argument, change))) {
-        auto equal = word.find('=');
-        if (equal == std::string::npos || equal == 0)
-            return Error::invalid("invalid change \"" + std::string(change) + "\": \"" + word + "\" is not KEY=VALUE");
-        out.emplace_back(word.substr(0, equal), word.substr(equal + 1));
-    }
-    return out;
-}
-
-} // namespace
-
-Result<void> apply_change(nlohmann::json& config, std::string_view change)
-{
-    auto text = strings::trim(change);
-    auto space = text.find_first_of(" \t");
-    auto instruction = strings::to_lower(text.substr(0, space));
-    auto argument = space == std::string::npos ? std::string() : strings::trim(std::string_view(text).substr(space + 1));
-    if (argument.empty())
-        return Error::invalid("invalid change \"" + text + "\": " + instruction + " needs an argument");
-    if (!config.is_object())
-        config = nlohmann::json::object();
-
-    if (instruction == "cmd" || instruction == "entrypoint") {
-        auto exec_form = TRY(json_form(argument, text));
-        auto words = exec_form ? *exec_form : std::vector<std::string> { "/bin/sh", "-c", argument };
-        config[instruction == "cmd" ? "Cmd" : "Entrypoint"] = words;
-    } else if (instruction == "env") {
+    if (keyword == "CMD" || keyword == "ENTRYPOINT") {
+        auto words = instruction.json_form ? instruction.args
+                                           : std::vector<std::string> { "/bin/sh", "-c", instruction.rest };
+        config[keyword == "CMD" ? "Cmd" : "Entrypoint"] = words;
+    } else if (keyword == "ENV") {
         auto env = config.value("Env", nlohmann::json::array());
         if (!env.is_array())
             env = nlohmann::json::array();
-        for (auto& [key, value] : TRY(key_values(argument, text))) {
+        for (auto& [key, value] : TRY(build::parse_key_values(instruction, lookup, '\\'))) {
             std::string line = key + "=" + value;
             bool replaced = false;
             for (auto& item : env) {
@@ -176,39 +125,63 @@ Result<void> apply_change(nlohmann::json& config, std::string_view change)
                 env.push_back(line);
         }
         config["Env"] = env;
-    } else if (instruction == "label") {
-        for (auto& [key, value] : TRY(key_values(argument, text)))
+    } else if (keyword == "LABEL") {
+        for (auto& [key, value] : TRY(build::parse_key_values(instruction, lookup, '\\')))
             config["Labels"][key] = value;
-    } else if (instruction == "workdir") {
-        std::string previous = config.value("WorkingDir", "");
-        config["WorkingDir"] = argument.front() == '/' ? argument : (previous.empty() ? "/" : previous + "/") + argument;
-    } else if (instruction == "user") {
-        config["User"] = argument;
-    } else if (instruction == "stopsignal") {
-        config["StopSignal"] = argument;
-    } else if (instruction == "expose") {
-        for (auto& port : TRY(split_words(argument, text))) {
+    } else if (keyword == "WORKDIR" || keyword == "USER" || keyword == "STOPSIGNAL") {
+        auto value = TRY(build::expand_word(instruction.rest, lookup, '\\', instruction.location));
+        if (value.empty())
+            return Error::invalid(strings::to_lower(keyword) + " needs a value (the argument expanded to nothing)");
+        if (keyword == "WORKDIR") {
+            std::string previous = config.value("WorkingDir", "");
+            config["WorkingDir"] = value.front() == '/' ? value : (previous.empty() ? "/" : previous + "/") + value;
+        } else {
+            config[keyword == "USER" ? "User" : "StopSignal"] = value;
+        }
+    } else if (keyword == "EXPOSE") {
+        for (auto& port : TRY(expanded_words(instruction, lookup))) {
             auto slash = port.find('/');
             std::uint64_t number = 0;
             if (!strings::parse_uint(port.substr(0, slash), number) || number == 0 || number > 65535)
-                return Error::invalid("invalid change \"" + text + "\": invalid port \"" + port + "\"");
+                return Error::invalid("invalid port \"" + port + "\"");
             auto proto = slash == std::string::npos ? "tcp" : strings::to_lower(port.substr(slash + 1));
             if (proto != "tcp" && proto != "udp" && proto != "sctp")
-                return Error::invalid("invalid change \"" + text + "\": invalid protocol \"" + proto + "\"");
+                return Error::invalid("invalid protocol \"" + proto + "\"");
             config["ExposedPorts"][std::to_string(number) + "/" + proto] = nlohmann::json::object();
         }
-    } else if (instruction == "volume") {
-        auto exec_form = TRY(json_form(argument, text));
-        auto paths = exec_form ? *exec_form : TRY(split_words(argument, text));
-        for (auto& path : paths) {
+    } else if (keyword == "VOLUME") {
+        for (auto& path : TRY(expanded_words(instruction, lookup))) {
             if (path.empty() || path.front() != '/')
-                return Error::invalid("invalid change \"" + text + "\": volume path \"" + path + "\" must be absolute");
+                return Error::invalid("volume path \"" + path + "\" must be absolute");
             config["Volumes"][path] = nlohmann::json::object();
         }
     } else {
-        return Error::invalid("invalid change \"" + text + "\": " + instruction
+        return Error::invalid(strings::to_lower(keyword)
             + " is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR");
     }
+    return Ok {};
+}
+
+} // namespace
+
+Result<void> apply_change(nlohmann::json& config, std::string_view change)
+{
+    auto text = strings::trim(change);
+    auto invalid = [&text](const Error& error) {
+        return Error::invalid("invalid change \"" + text + "\": " + error.message());
+    };
+    // A change is one instruction: a newline would smuggle in a second one.
+    auto parsed = build::parse_line(text, "change");
+    if (!parsed.ok())
+        return invalid(parsed.error());
+    if (!config.is_object())
+        config = nlohmann::json::object();
+    // Work on a copy so a change that fails half-way leaves the config as it was.
+    auto updated = config;
+    auto applied = apply_instruction(updated, parsed.value());
+    if (!applied.ok())
+        return invalid(applied.error());
+    config = std::move(updated);
     return Ok {};
 }
 
