@@ -1,4 +1,5 @@
-// The image store: metadata in memory, mirrored to files under <root>/image written atomically.
+// The image store: ids, layers and tags in memory, mirrored to files under <root>/image written
+// atomically; image configs stay in their blobs and are read on demand.
 // Layers are decompressed once into blobs/sha256/<diffid-hex> (the plain tar, reused by `save`)
 // and unpacked once into layers/<diffid-hex>/fs; images share them by diff id.
 // Kernel interfaces: files only (see layer.cpp for the unpacking syscalls).
@@ -42,6 +43,12 @@ std::int64_t now_seconds()
 Error no_such_image(std::string_view reference)
 {
     return Error::not_found("No such image: " + std::string(reference));
+}
+
+std::size_t history_length_of(const nlohmann::json& config)
+{
+    auto it = config.find("history");
+    return it != config.end() && it->is_array() ? it->size() : 0;
 }
 
 } // namespace
@@ -95,15 +102,23 @@ Result<void> Store::load_state()
         auto record = TRY(read_json_file(path));
         ImageEntry entry;
         entry.id = "sha256:" + name.substr(0, 64);
-        auto config_bytes = fs::read_file(blob_path(entry.id));
-        if (!config_bytes.ok()) {
+        if (!fs::exists(blob_path(entry.id))) {
             log::warn("image store: skipping " + entry.id + ": config blob missing");
             continue;
         }
-        entry.config = TRY(parse_json_strict(config_bytes.value(), blob_path(entry.id)));
         entry.diff_ids = record.value("layers", std::vector<std::string> {});
         entry.parent = record.value("parent", "");
-        entry.created = created_seconds(entry.config);
+        if (record.contains("created") && record["created"].is_number_integer() && record.contains("history_length")
+            && record["history_length"].is_number_unsigned()) {
+            // Records written since configs left memory carry what the store needs, so a start
+            // does not parse every config (thousands of build steps made that take seconds).
+            entry.created = record["created"].get<std::int64_t>();
+            entry.history_length = record["history_length"].get<std::size_t>();
+        } else {
+            auto config = TRY(config_locked(entry));
+            entry.created = created_seconds(config);
+            entry.history_length = history_length_of(config);
+        }
         m_images[entry.id] = std::move(entry);
     }
     auto repositories_path = image_dir() + "/repositories.json";
@@ -132,6 +147,8 @@ Result<void> Store::write_image_locked(const ImageEntry& entry) const
         { "layers", entry.diff_ids },
         { "parent", entry.parent },
         { "tags", tags_locked(entry.id) },
+        { "created", entry.created },
+        { "history_length", entry.history_length },
     };
     return fs::write_file_atomic(image_dir() + "/images/" + hex_of(entry.id) + ".json", out.dump(2) + "\n", 0600);
 }
@@ -211,12 +228,23 @@ std::vector<std::string> Store::tags_locked(const std::string& id) const
     return tags;
 }
 
-ImageRecord Store::record_locked(const ImageEntry& entry) const
+Result<nlohmann::json> Store::config_locked(const ImageEntry& entry) const
+{
+    auto bytes = TRY_CTX(fs::read_file(blob_path(entry.id)), "read the config of image " + entry.id);
+    return parse_json_strict(bytes, blob_path(entry.id));
+}
+
+Result<ImageRecord> Store::record_locked(const ImageEntry& entry) const
+{
+    return record_locked(entry, TRY(config_locked(entry)));
+}
+
+ImageRecord Store::record_locked(const ImageEntry& entry, nlohmann::json config) const
 {
     ImageRecord record;
     record.id = entry.id;
     record.repo_tags = tags_locked(entry.id);
-    record.config = entry.config;
+    record.config = std::move(config);
     record.parent = entry.parent;
     record.created = entry.created;
     for (auto& diff_id : entry.diff_ids) {
@@ -274,8 +302,13 @@ std::vector<ImageRecord> Store::list() const
 {
     std::lock_guard lock(m_mutex);
     std::vector<ImageRecord> out;
-    for (auto& [id, entry] : m_images)
-        out.push_back(record_locked(entry));
+    for (auto& [id, entry] : m_images) {
+        auto record = record_locked(entry);
+        if (record.ok())
+            out.push_back(record.release_value());
+        else
+            log::warn("image store: listing without " + id + ": " + record.error().describe());
+    }
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.created > b.created; });
     return out;
 }
@@ -292,17 +325,18 @@ Result<ImageRecord> Store::add_image_locked(const std::string& config_bytes, con
     auto hex = Sha256::hex(config_bytes);
     ImageEntry entry;
     entry.id = "sha256:" + hex;
-    entry.config = TRY(parse_json_strict(config_bytes, "image config " + entry.id));
+    auto config = TRY(parse_json_strict(config_bytes, "image config " + entry.id));
     entry.diff_ids = diff_ids;
     entry.parent = parent;
-    entry.created = created_seconds(entry.config);
+    entry.created = created_seconds(config);
+    entry.history_length = history_length_of(config);
     if (auto it = m_images.find(entry.id); it != m_images.end())
-        return record_locked(it->second);
+        return record_locked(it->second, std::move(config));
     TRY(fs::write_file_atomic(blob_path(entry.id), config_bytes, 0600));
     TRY(write_image_locked(entry));
     auto id = entry.id;
     m_images[id] = std::move(entry);
-    return record_locked(m_images.at(id));
+    return record_locked(m_images.at(id), std::move(config));
 }
 
 Result<void> Store::set_tag_locked(const Reference& reference, const std::string& id)
@@ -373,13 +407,11 @@ Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, cons
     if (!config.is_object())
         return Error::invalid("commit: image config must be a JSON object");
     std::vector<std::string> diff_ids;
-    nlohmann::json history = nlohmann::json::array();
     if (parent) {
         for (auto& layer : parent->layers)
             diff_ids.push_back(layer.diff_id);
-        if (parent->config.contains("history") && parent->config["history"].is_array())
-            history = parent->config["history"];
     }
+    const std::size_t parent_history = parent ? history_length_of(parent->config) : 0;
     std::optional<LayerInfo> layer;
     if (!layer_tar.empty()) {
         layer = TRY_CTX(add_layer(layer_tar), "commit");
@@ -393,8 +425,12 @@ Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, cons
         config["os"] = "linux";
     // A caller-supplied history longer than the parent's is the builder's full history; else the
     // store adds one entry, described like `docker commit` does (the container's command).
-    if (!config.contains("history") || !config["history"].is_array() || config["history"].size() <= history.size()) {
+    if (!config.contains("history") || !config["history"].is_array() || config["history"].size() <= parent_history) {
+        nlohmann::json history = parent_history > 0 ? parent->config["history"] : nlohmann::json::array();
         nlohmann::json entry = { { "created", config["created"] } };
+        // `docker commit -a`: dockerd records the author in the history entry too.
+        if (config.contains("author") && config["author"].is_string())
+            entry["author"] = config["author"];
         std::string created_by;
         if (config.contains("container_config") && config["container_config"].is_object()) {
             auto cmd = config["container_config"].value("Cmd", nlohmann::json::array());
@@ -505,7 +541,8 @@ Result<std::vector<HistoryEntry>> Store::history(std::string_view reference) con
     auto id = TRY(resolve_id_locked(reference));
     const auto& entry = m_images.at(id);
     std::vector<HistoryEntry> out;
-    auto history = entry.config.value("history", nlohmann::json::array());
+    auto config = TRY(config_locked(entry));
+    auto history = config.value("history", nlohmann::json::array());
     if (!history.is_array())
         history = nlohmann::json::array();
     size_t layer_index = 0;
@@ -530,7 +567,7 @@ Result<std::vector<HistoryEntry>> Store::history(std::string_view reference) con
     std::set<std::string> seen;
     while (!current.empty() && m_images.count(current) && seen.insert(current).second) {
         auto& image = m_images.at(current);
-        auto length = image.config.value("history", nlohmann::json::array()).size();
+        auto length = image.history_length;
         if (length > 0 && length <= out.size()) {
             out[length - 1].id = current;
             out[length - 1].tags = tags_locked(current);

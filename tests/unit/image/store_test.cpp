@@ -234,6 +234,56 @@ TEST_F(StoreTest, CommitHistoryAndParentProtection)
     EXPECT_EQ(m_store->images_with_layer(base.layers[0].diff_id).size(), 3u);
 }
 
+// Configs stay in their blobs (a build's chain of images would otherwise keep every history in
+// memory); records carry the creation time and history length, so `history` names each ancestor
+// after a reopen, and records written before they carried them are still read.
+TEST_F(StoreTest, HistoryOfACommitChainHoldsAfterReopenWithOldAndNewRecords)
+{
+    auto base = import("base:1", "chain");
+    std::vector<ImageRecord> chain { base };
+    for (int i = 0; i < 3; ++i) {
+        nlohmann::json config = chain.back().config;
+        config.erase("history");
+        config["config"]["Env"] = { "STEP=" + std::to_string(i) };
+        config["container_config"] = { { "Cmd", { "/bin/sh", "-c", "#(nop) ENV STEP=" + std::to_string(i) } } };
+        auto next = m_store->commit(chain.back(), "", config);
+        ASSERT_TRUE(next.ok()) << next.error().describe();
+        EXPECT_EQ(next.value().config["history"].size(), chain.size() + 1);
+        chain.push_back(next.release_value());
+    }
+    ASSERT_TRUE(m_store->tag(chain.back().id, "top:1").ok());
+    auto check = [&](Store& store) {
+        auto history = store.history("top:1");
+        ASSERT_TRUE(history.ok()) << history.error().describe();
+        ASSERT_EQ(history.value().size(), chain.size());
+        for (size_t i = 0; i < chain.size(); ++i)
+            EXPECT_EQ(history.value()[i].id, chain[chain.size() - 1 - i].id) << "entry " << i;
+        auto top = store.resolve("top:1");
+        ASSERT_TRUE(top.ok());
+        EXPECT_EQ(top.value().config["config"]["Env"][0], "STEP=2");
+        EXPECT_EQ(top.value().created, chain.back().created);
+    };
+    m_store.reset();
+    {
+        auto reopened = Store::open(m_dir / "root");
+        ASSERT_TRUE(reopened.ok()) << reopened.error().describe();
+        check(*reopened.value());
+    }
+
+    // The same store with records as older daemons wrote them (no created, no history_length).
+    auto images = m_dir / "root/image/images";
+    for (const auto& name : fs::list_dir(images)) {
+        auto record = nlohmann::json::parse(fs::read_file(images + "/" + name).value());
+        ASSERT_TRUE(record.contains("history_length")) << name;
+        record.erase("created");
+        record.erase("history_length");
+        ASSERT_TRUE(fs::write_file_atomic(images + "/" + name, record.dump()).ok());
+    }
+    auto old = Store::open(m_dir / "root");
+    ASSERT_TRUE(old.ok()) << old.error().describe();
+    check(*old.value());
+}
+
 TEST_F(StoreTest, RefusesMoreThan125Layers)
 {
     auto base = import("base:1", "deep");
