@@ -768,8 +768,42 @@ void Engine::shutdown()
     for (const auto& container : running)
         persist(*container);
     // Let the supervisors finish their bookkeeping (bounded: a stuck one is not worth a hang).
-    std::unique_lock lock(m_impl->threads_mutex);
-    m_impl->threads_cv.wait_for(lock, 10s, [&] { return m_impl->threads.load() == 0; });
+    {
+        std::unique_lock lock(m_impl->threads_mutex);
+        m_impl->threads_cv.wait_for(lock, 10s, [&] { return m_impl->threads.load() == 0; });
+    }
+    release_mounts();
+}
+
+void Engine::release_mounts()
+{
+    // The lab network namespace is bind-mounted under the run root while the daemon runs; the
+    // next start makes it again for the networks that use it.
+    if (m_impl->networks) {
+        auto released = m_impl->networks->release_lab();
+        if (!released.ok())
+            log::warn("shutdown: " + released.error().describe());
+    }
+    // Whatever a container's teardown missed would stay mounted with no daemon to own it. A
+    // container that did not stop keeps its root and network namespace.
+    std::vector<std::string> still_running;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        for (const auto& [id, container] : m_impl->containers)
+            if (container->view.state.status == Status::Running || container->view.state.status == Status::Paused)
+                still_running.push_back(id);
+    }
+    for (const auto& base : { m_options.root, m_options.run_root }) {
+        for (const auto& point : mounts_under(m_kernel, base)) {
+            bool kept = std::any_of(still_running.begin(), still_running.end(),
+                [&](const std::string& id) { return point.find(id) != std::string::npos; });
+            if (kept)
+                continue;
+            log::warn("shutdown: " + point + " was still mounted; unmounting it");
+            if (auto unmounted = m_kernel.umount(point, MNT_DETACH); !unmounted.ok())
+                log::warn("shutdown: unmount " + point + ": " + unmounted.error().describe());
+        }
+    }
 }
 
 } // namespace engine::daemon

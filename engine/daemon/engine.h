@@ -474,7 +474,9 @@ public:
     std::shared_ptr<void> subscribe(EventCallback callback, std::optional<std::int64_t> since_nano);
     void publish(Event event);
 
-    // Stops every container (daemon shutdown keeps them recorded as exited).
+    // Stops every container (daemon shutdown keeps them recorded as exited), then leaves nothing
+    // mounted under the root and run root: the lab network namespace goes with its uplink (made
+    // again at the next start). Bridges and the nft table stay for the next start.
     void shutdown();
 
     struct Impl;
@@ -497,6 +499,8 @@ private:
     void persist(const Container& container) const;
     Result<void> setup_network(const std::shared_ptr<Container>& container);
     void teardown_network(const std::shared_ptr<Container>& container);
+    // The end of shutdown(): the lab uplink, then any mount left under the roots.
+    void release_mounts();
     Result<void> write_container_files(const std::shared_ptr<Container>& container);
     void load_containers();
     void spawn_thread(std::function<void()> body);

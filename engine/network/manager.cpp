@@ -346,20 +346,50 @@ struct Manager::Impl {
         return name;
     }
 
+    // Networks whose parent is the lab uplink or a VLAN sub-interface made on it.
+    bool on_lab_uplink(const NetworkRecord& network) const
+    {
+        return !network.parent.empty()
+            && (network.parent == uplink_name() || strings::starts_with(network.parent, uplink_name() + "."));
+    }
+
     // The lab side answers as each lab-parented network's gateway (the "home router").
     Result<void> lab_gateway(const NetworkRecord& network, bool add)
     {
-        if (network.parent.empty() || network.options.contains("parent"))
-            return Ok {}; // Only networks on the default lab uplink.
+        if (network.parent != uplink_name())
+            return Ok {}; // Only networks on the lab uplink itself (not on a VLAN of it).
         auto subnet = TRY(Subnet::parse(network.subnet));
         std::string link = LabLinkName;
-        auto opts = TRY(parse_driver_options(network.driver, network.options));
-        (void)opts;
-        if (add)
-            return nl.add_address(lab_netns(), link, network.gateway, subnet.prefix);
+        if (add) {
+            auto added = nl.add_address(lab_netns(), link, network.gateway, subnet.prefix);
+            if (!added.ok() && added.error().kind() == ErrorKind::AlreadyExists)
+                return Ok {}; // Kept from before a crash.
+            return added;
+        }
         auto removed = nl.delete_address(lab_netns(), link, network.gateway, subnet.prefix);
         if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
             return removed;
+        return Ok {};
+    }
+
+    // At a start: the lab uplink again for the networks that use it (a normal stop removed it),
+    // with the VLAN sub-interfaces made on it and each network's lab-side gateway address.
+    Result<void> restore_lab()
+    {
+        if (std::none_of(networks.begin(), networks.end(), [&](const auto& entry) { return on_lab_uplink(entry.second); }))
+            return Ok {};
+        TRY(ensure_lab_uplink());
+        for (const auto& [id, network] : networks) {
+            if (!on_lab_uplink(network))
+                continue;
+            if (network.parent != uplink_name() && !nl.get_link("", network.parent).ok()) {
+                auto opts = TRY(parse_driver_options(network.driver, network.options));
+                TRY_CTX(nl.create_link("", { .name = network.parent, .kind = "vlan", .parent = uplink_name(), .vlan_id = opts.vlan_id }),
+                    "restore VLAN sub-interface " + network.parent + " of network " + network.name);
+            }
+            TRY(nl.set_link_up("", network.parent, true));
+            TRY_CTX(lab_gateway(network, true), "restore the lab gateway of network " + network.name);
+        }
         return Ok {};
     }
 
@@ -518,7 +548,7 @@ Result<void> Manager::Impl::remove(NetworkRecord& network)
         if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
             return removed.release_error().with_context("remove network " + network.name);
     }
-    if (!network.parent.empty() && !network.created_parent && strings::starts_with(network.parent, options.bridge_prefix))
+    if (!network.created_parent)
         (void)lab_gateway(network, false);
     if (network.created_parent) {
         auto removed = nl.delete_link("", network.parent);
@@ -699,6 +729,9 @@ Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& net
         TRY(impl->start_dns(network));
         impl->rebuild_names(id);
     }
+    // Not fatal: bridge networks work without the lab, and a lab network's error names it.
+    if (auto restored = impl->restore_lab(); !restored.ok())
+        log::warn("lab uplink: " + restored.error().describe());
     TRY(impl->save());
     TRY(impl->sync_nft());
     if (options.enable_nat) {
@@ -924,6 +957,24 @@ Result<std::string> Manager::ensure_lab_uplink()
 {
     std::lock_guard lock(m_impl->mutex);
     return m_impl->ensure_lab_uplink();
+}
+
+Result<std::vector<std::string>> Manager::release_lab()
+{
+    std::lock_guard lock(m_impl->mutex);
+    std::vector<std::string> removed;
+    // Deleting the host end of the veth deletes its peer in the lab namespace and the VLAN
+    // sub-interfaces made on it; the namespace itself goes when its bind mount does.
+    auto uplink = m_impl->uplink_name();
+    if (m_impl->nl.get_link("", uplink).ok()) {
+        TRY_CTX(m_impl->nl.delete_link("", uplink), "remove lab uplink");
+        removed.push_back("link " + uplink);
+    }
+    if (fs::exists(m_impl->lab_netns())) {
+        TRY(remove_netns_file(m_impl->kernel, m_impl->lab_netns()));
+        removed.push_back("netns " + m_impl->lab_netns());
+    }
+    return removed;
 }
 
 Result<std::vector<std::string>> Manager::reset()

@@ -194,8 +194,13 @@ public:
 
     // [SECTION] Lab uplink: veth "<prefix>uplink" on the host, far end in netns "glassbox-lab"
     // (file <run_dir>/netns/glassbox-lab) with an address, standing in for the home switch.
-    // Created on demand; the default parent of macvlan and ipvlan networks.
+    // Created on demand; the default parent of macvlan and ipvlan networks. Made again at the
+    // next start for the networks that use it.
     Result<std::string> ensure_lab_uplink();
+    // For a normal daemon stop: removes the lab uplink's veth and unmounts and deletes the lab
+    // namespace file, so nothing stays mounted under run_dir. Bridges, the nft table and the
+    // records stay for the next start, as dockerd keeps docker0. Returns what it removed.
+    Result<std::vector<std::string>> release_lab();
 
     // Removes every kernel object glassbox made: links with the prefix, netns files under
     // run_dir, the nft table, DNS servers and proxies. Returns what it removed (for the report).
