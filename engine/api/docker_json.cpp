@@ -12,6 +12,8 @@
 #include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/health.h"
+#include "engine/daemon/create_options.h"
+#include "engine/runtime/devices.h"
 #include "engine/runtime/seccomp.h"
 
 namespace engine::api {
@@ -262,6 +264,9 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     if (top.find("StopTimeout"))
         config.stop_timeout = static_cast<int>(TRY(top.integer("StopTimeout")));
     config.exposed_ports = TRY(top.key_set("ExposedPorts"));
+    config.mac_address = TRY(top.string("MacAddress"));
+    if (!config.mac_address.empty())
+        TRY_CTX(daemon::check_mac_address(config.mac_address), "MacAddress");
     if (auto* healthcheck = top.find("Healthcheck"))
         config.healthcheck = TRY(daemon::health_config_from_json(*healthcheck));
     if (config.image.empty())
@@ -298,6 +303,9 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
             auto volume_options = TRY(mount.object("VolumeOptions"));
             if (TRY(volume_options.boolean("NoCopy", false)))
                 parts.push_back("volume-nocopy");
+            auto bind_options = TRY(mount.object("BindOptions"));
+            if (auto propagation = TRY(bind_options.string("Propagation")); !propagation.empty())
+                parts.push_back("bind-propagation=" + propagation);
             auto tmpfs_options = TRY(mount.object("TmpfsOptions"));
             if (auto size = TRY(tmpfs_options.integer("SizeBytes", 0)); size > 0)
                 parts.push_back("tmpfs-size=" + std::to_string(size));
@@ -388,6 +396,12 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.isolation = TRY(host.string("Isolation"));
     config.volume_driver = TRY(host.string("VolumeDriver"));
     config.group_add = TRY(host.strings("GroupAdd"));
+    config.pid_mode = TRY(host.string("PidMode"));
+    config.volumes_from = TRY(host.strings("VolumesFrom"));
+    config.device_cgroup_rules = TRY(host.strings("DeviceCgroupRules"));
+    for (std::size_t i = 0; i < config.device_cgroup_rules.size(); ++i)
+        TRY_CTX(runtime::check_device_rule(config.device_cgroup_rules[i]),
+            "HostConfig.DeviceCgroupRules[" + std::to_string(i) + "]");
     auto log_config = TRY(host.object("LogConfig"));
     auto log_type = TRY(log_config.string("Type"));
     if (!log_type.empty() && log_type != "json-file")
@@ -445,6 +459,11 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
             auto ipv4 = TRY(ipam.string("IPv4Address"));
             if (!ipv4.empty())
                 config.network_ipv4[network] = ipv4;
+            auto mac = TRY(e.string("MacAddress"));
+            if (!mac.empty()) {
+                TRY_CTX(daemon::check_mac_address(mac), e.name("MacAddress"));
+                config.network_mac[network] = mac;
+            }
         }
     }
     return config;
@@ -559,7 +578,7 @@ std::string container_command_text(const ContainerView& view)
 static Json mount_json(const daemon::MountPoint& mount)
 {
     Json out = { { "Type", mount.type }, { "Source", mount.source }, { "Destination", mount.destination },
-        { "Mode", mount.mode }, { "RW", mount.rw }, { "Propagation", mount.type == "bind" ? "rprivate" : "" } };
+        { "Mode", mount.mode }, { "RW", mount.rw }, { "Propagation", mount.propagation } };
     if (mount.type == "volume") {
         out["Name"] = mount.name;
         out["Driver"] = "local";
@@ -592,7 +611,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "RestartPolicy", restart },
         { "AutoRemove", c.auto_remove },
         { "VolumeDriver", c.volume_driver },
-        { "VolumesFrom", nullptr },
+        { "VolumesFrom", string_list_or_null(c.volumes_from) },
         { "CapAdd", string_list_or_null(c.cap_add) },
         { "CapDrop", string_list_or_null(c.cap_drop) },
         { "CgroupnsMode", "private" },
@@ -605,7 +624,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "Cgroup", "" },
         { "Links", string_list_or_null(c.links) },
         { "OomScoreAdj", 0 },
-        { "PidMode", "" },
+        { "PidMode", c.pid_mode },
         { "Privileged", c.privileged },
         { "PublishAllPorts", c.publish_all_ports },
         { "ReadonlyRootfs", c.readonly_rootfs },
@@ -626,6 +645,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "CpusetCpus", c.cpuset_cpus },
         { "CpusetMems", "" },
         { "Devices", Json::array() },
+        { "DeviceCgroupRules", string_list_or_null(c.device_cgroup_rules) },
         { "MemoryReservation", c.memory_reservation },
         { "MemorySwap", c.memory_swap },
         { "MemorySwappiness", nullptr },
@@ -663,6 +683,8 @@ static Json config_json(const ContainerView& view)
         { "OnBuild", nullptr },
         { "Labels", c.labels },
     };
+    if (!c.mac_address.empty())
+        out["MacAddress"] = c.mac_address;
     if (!c.exposed_ports.empty())
         out["ExposedPorts"] = key_set_or_null(c.exposed_ports);
     if (!c.stop_signal.empty())

@@ -114,6 +114,7 @@ void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb)
     command.add_option("--network,--net", flags.network, "Connect the container to a network");
     add_list(command, "--network-alias", flags.network_aliases, "Add a network-scoped alias for the container");
     command.add_option("--ip", flags.ip, "IPv4 address (e.g., 172.30.100.104)");
+    command.add_option("--ip6", flags.ip6, "IPv6 address (e.g., 2001:db8::33)");
     command.add_option("--restart", flags.restart, "Restart policy to apply when a container exits");
     command.add_option("-m,--memory", flags.memory, "Memory limit (e.g. 32m, 1g)");
     command.add_option("--memory-swap", flags.memory_swap, "Swap limit equal to memory plus swap: -1 for unlimited");
@@ -133,6 +134,10 @@ void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb)
     add_list(command, "--dns", flags.dns, "Set custom DNS servers");
     add_list(command, "--add-host", flags.add_hosts, "Add a custom host-to-IP mapping (host:ip)");
     add_list(command, "--security-opt", flags.security_opts, "Security Options");
+    command.add_option("--pid", flags.pid, "PID namespace to use (host, or container:<name|id>)");
+    command.add_option("--mac-address", flags.mac_address, "Container MAC address (e.g., 92:d0:c6:0a:29:33)");
+    add_list(command, "--device-cgroup-rule", flags.device_cgroup_rules, "Add a rule to the cgroup allowed devices list");
+    add_list(command, "--volumes-from", flags.volumes_from, "Mount volumes from the specified container(s)");
     command.add_option("IMAGE", flags.image, "Image to run")->required();
     command.add_option("COMMAND", flags.command, "Command and arguments");
     command.positionals_at_end();
@@ -401,6 +406,9 @@ Result<Json> build_create_body(const RunFlags& flags)
         body["StopSignal"] = flags.stop_signal;
     if (flags.stop_timeout)
         body["StopTimeout"] = *flags.stop_timeout;
+    // API 1.41 carries --mac-address in Config (the newer per-endpoint field is 1.44).
+    if (!flags.mac_address.empty())
+        body["MacAddress"] = flags.mac_address;
 
     // [SECTION] HostConfig (what the host provides: mounts, network, limits, privileges)
     host["Binds"] = binds.empty() ? Json(nullptr) : binds;
@@ -415,7 +423,7 @@ Result<Json> build_create_body(const RunFlags& flags)
         return Error::invalid("conflicting options: cannot specify both --restart and --rm");
     host["AutoRemove"] = flags.remove;
     host["VolumeDriver"] = "";
-    host["VolumesFrom"] = nullptr;
+    host["VolumesFrom"] = flags.volumes_from.empty() ? Json(nullptr) : Json(flags.volumes_from);
     host["ConsoleSize"] = Json::array({ flags.console_rows, flags.console_cols });
     host["CapAdd"] = flags.cap_add.empty() ? Json(nullptr) : Json(flags.cap_add);
     host["CapDrop"] = flags.cap_drop.empty() ? Json(nullptr) : Json(flags.cap_drop);
@@ -446,7 +454,7 @@ Result<Json> build_create_body(const RunFlags& flags)
               "containers on a user-defined network and use their names (lesson 08)");
     host["Links"] = nullptr;
     host["OomScoreAdj"] = 0;
-    host["PidMode"] = "";
+    host["PidMode"] = flags.pid;
     host["Privileged"] = flags.privileged;
     host["PublishAllPorts"] = flags.publish_all;
     host["ReadonlyRootfs"] = flags.read_only;
@@ -502,6 +510,8 @@ Result<Json> build_create_body(const RunFlags& flags)
         mounts.push_back(TRY(parse_mount_spec(spec)));
     if (!mounts.empty())
         host["Mounts"] = mounts;
+    if (!flags.device_cgroup_rules.empty())
+        host["DeviceCgroupRules"] = flags.device_cgroup_rules;
     host["MaskedPaths"] = nullptr;
     host["ReadonlyPaths"] = nullptr;
     body["HostConfig"] = host;
@@ -510,7 +520,7 @@ Result<Json> build_create_body(const RunFlags& flags)
     // a named network gets an endpoint only when there are aliases or a fixed address.
     Json endpoints = Json::object();
     std::string network = flags.network.empty() ? "default" : flags.network;
-    if (flags.network.empty() || !flags.network_aliases.empty() || !flags.ip.empty()) {
+    if (flags.network.empty() || !flags.network_aliases.empty() || !flags.ip.empty() || !flags.ip6.empty()) {
         Json endpoint = {
             { "IPAMConfig", nullptr }, { "Links", nullptr }, { "Aliases", nullptr }, { "MacAddress", "" },
             { "NetworkID", "" }, { "EndpointID", "" }, { "Gateway", "" }, { "IPAddress", "" }, { "IPPrefixLen", 0 },
@@ -518,7 +528,9 @@ Result<Json> build_create_body(const RunFlags& flags)
         if (!flags.network_aliases.empty())
             endpoint["Aliases"] = flags.network_aliases;
         if (!flags.ip.empty())
-            endpoint["IPAMConfig"] = { { "IPv4Address", flags.ip } };
+            endpoint["IPAMConfig"]["IPv4Address"] = flags.ip;
+        if (!flags.ip6.empty())
+            endpoint["IPAMConfig"]["IPv6Address"] = flags.ip6;
         endpoints[network] = endpoint;
     }
     body["NetworkingConfig"] = { { "EndpointsConfig", endpoints } };

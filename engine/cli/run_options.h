@@ -38,6 +38,7 @@ struct RunFlags {
     std::string network;
     std::vector<std::string> network_aliases;
     std::string ip;
+    std::string ip6;
     std::string restart;
     std::string memory;
     std::string memory_swap;
@@ -57,6 +58,10 @@ struct RunFlags {
     std::vector<std::string> dns;
     std::vector<std::string> add_hosts;
     std::vector<std::string> security_opts;
+    std::string pid;                              // --pid host | container:<name|id>
+    std::string mac_address;                      // --mac-address
+    std::vector<std::string> device_cgroup_rules; // --device-cgroup-rule "c 1:3 rwm"
+    std::vector<std::string> volumes_from;        // --volumes-from name[:ro|:rw]
     std::string image;
     std::vector<std::string> command;
     // The local terminal size as [rows, cols], filled by the caller for -t (0 when unknown).

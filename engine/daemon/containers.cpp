@@ -17,8 +17,11 @@
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/container_update.h"
+#include "engine/daemon/create_options.h"
 #include "engine/daemon/health.h"
 #include "engine/daemon/impl.h"
+#include "engine/runtime/devices.h"
+#include "engine/runtime/mount_propagation.h"
 #include "engine/runtime/seccomp.h"
 
 namespace engine::daemon {
@@ -235,6 +238,19 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         return Error::invalid("Range of blkio weight is from 10 to 1000");
     if (!config.cpuset_cpus.empty())
         TRY(check_cpuset(config.cpuset_cpus));
+    // A memory limit without MemorySwap gets as much swap again: dockerd records MemorySwap as
+    // twice Memory at create, and inspect and the memsw limit show it.
+    if (config.memory > 0 && config.memory_swap == 0)
+        config.memory_swap = 2 * config.memory;
+    // PidMode: the host's PID namespace, or another container's. That one is kept by full id,
+    // as dockerd keeps it, so a rename does not lose it; an unknown one is dockerd's 400.
+    auto pid_mode = TRY_CTX(parse_pid_mode(config.pid_mode), "HostConfig.PidMode");
+    if (!pid_mode.container.empty()) {
+        auto other = find_container(pid_mode.container);
+        if (!other.ok())
+            return Error::invalid(other.error().message());
+        config.pid_mode = "container:" + other.value()->view.id;
+    }
     // Legacy links: dockerd still accepts them on the default bridge, so glassbox does too,
     // with the course's reason they are not taught (lessons/ explains it).
     std::vector<std::string> link_warnings;
@@ -265,8 +281,36 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
             return Error::invalid("invalid tmpfs mount \"" + path + "\": the container path must be absolute");
         specs.push_back(tmpfs);
     }
+    // VolumesFrom: the other containers' volumes and binds at the same destinations (not their
+    // tmpfs mounts, which are their own memory), read-only with ":ro". This container's own
+    // binds and mounts win over them, and they win over the image's anonymous volumes.
+    std::vector<RecordedMount> inherited;
+    for (const auto& entry : config.volumes_from) {
+        auto from = TRY_CTX(parse_volumes_from(entry), "HostConfig.VolumesFrom");
+        auto other = find_container(from.container);
+        if (!other.ok())
+            return Error::invalid(other.error().message());
+        std::vector<RecordedMount> theirs;
+        {
+            std::lock_guard lock(m_impl->mutex);
+            theirs = other.value()->recorded_mounts;
+        }
+        for (auto mount : theirs) {
+            auto same_target = [&](const std::string& target) { return target == mount.destination; };
+            if (mount.type == "tmpfs" || std::any_of(specs.begin(), specs.end(), [&](const auto& s) { return same_target(s.target); })
+                || std::any_of(inherited.begin(), inherited.end(), [&](const auto& m) { return same_target(m.destination); }))
+                continue;
+            mount.read_only = mount.read_only || from.read_only;
+            // The volume stays the other container's: removing this one with -v must not delete it.
+            mount.anonymous = false;
+            mount.copy_up_pending = false;
+            inherited.push_back(mount);
+        }
+    }
     for (const auto& [path, value] : anonymous) {
         (void)value;
+        if (std::any_of(inherited.begin(), inherited.end(), [&](const auto& m) { return m.destination == path; }))
+            continue;
         if (path.empty() || path[0] != '/' || path == "/" || path.find("..") != std::string::npos)
             return Error::invalid("invalid volume path \"" + path + "\" in the image or request: it must be an absolute path below /");
         if (path == "/proc" || strings::starts_with(path, "/proc/") || path == "/sys" || strings::starts_with(path, "/sys/"))
@@ -323,6 +367,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         } else if (spec.type == volume::MountSpec::Type::Bind) {
             mount.type = "bind";
             mount.source = spec.source;
+            mount.propagation = spec.propagation.empty() ? "rprivate" : spec.propagation;
             if (!fs::exists(spec.source)) {
                 // `-v /host:/in` creates a missing host directory (Docker does); `--mount` refuses.
                 bool from_v = std::any_of(config.binds.begin(), config.binds.end(),
@@ -349,6 +394,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         }
         recorded.push_back(mount);
     }
+    recorded.insert(recorded.end(), inherited.begin(), inherited.end());
 
     // The container's own directories: overlay upper and work dirs, the merged mount point.
     auto container = std::make_shared<Container>();
@@ -384,6 +430,9 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     view.hosts_path = container->dir + "/hosts";
     view.resolv_conf_path = container->dir + "/resolv.conf";
     view.cgroup_paths = runtime::Cgroup::for_name("glassbox/" + id).paths();
+    if (!config.device_cgroup_rules.empty() && !config.privileged && m_kernel.features().cgroup_layout == sys::CgroupLayout::V2)
+        view.warnings.push_back("device cgroup rules are not enforced: this host has cgroup v2 only, where the device "
+                                "allow-list needs an eBPF program that glassbox does not load yet");
     if (config.network_mode == "host")
         view.warnings.push_back("host networking: the container shares the host's network namespace, so it has no "
                                 "network isolation (its ports are the host's ports)");
@@ -487,6 +536,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
         entry.destination = mount.destination;
         entry.read_only = mount.read_only;
         entry.options = mount.tmpfs_options;
+        entry.propagation = mount.type == "bind" ? mount.propagation : "";
         spec.mounts.push_back(entry);
     }
     // The daemon-managed files, as Docker bind-mounts them.
@@ -518,6 +568,14 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
     spec.resources.cpuset_cpus = config.cpuset_cpus;
     spec.resources.memory_reservation_bytes = config.memory_reservation;
     spec.resources.blkio_weight = config.blkio_weight;
+    // Docker's device allow-list plus DeviceCgroupRules; --privileged may use every device.
+    spec.resources.restrict_devices = !config.privileged;
+    if (spec.resources.restrict_devices) {
+        spec.resources.device_rules = runtime::default_device_rules();
+        spec.resources.device_rules.insert(spec.resources.device_rules.end(), config.device_cgroup_rules.begin(),
+            config.device_cgroup_rules.end());
+    }
+    spec.share_host_pid = config.pid_mode == "host";
     spec.cgroup_name = "glassbox/" + view.id;
     spec.privileged = config.privileged;
     spec.seccomp_profile_json = runtime::seccomp_profile_for(config.privileged, config.security_opt);
@@ -663,6 +721,30 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
     phase_began = record_phase(trace, "hosts, resolv.conf, hostname", phase_began);
 
     spec = make_spec(*container, m_options);
+    // PidMode container:<id>: that container's PID namespace exists only while it runs.
+    if (strings::starts_with(container->view.config.pid_mode, "container:")) {
+        auto target = container->view.config.pid_mode.substr(10);
+        auto other = find_container(target);
+        if (!other.ok())
+            return fail(Error::not_found("cannot join the PID namespace of container " + target + ": " + other.error().message()));
+        Status status = Status::Created;
+        int pid = 0;
+        {
+            std::lock_guard lock(m_impl->mutex);
+            status = other.value()->view.state.status;
+            pid = other.value()->view.state.pid;
+        }
+        // dockerd answers this with a 500 too.
+        if ((status != Status::Running && status != Status::Paused) || pid <= 0)
+            return fail(Error::system("cannot join the PID namespace of container " + target + ": container " + target + " is not running"));
+        spec.pidns_path = "/proc/" + std::to_string(pid) + "/ns/pid";
+    }
+    // A shared or slave bind can only pass on what its source's host mount passes on.
+    for (const auto& mount : spec.mounts) {
+        auto checked = runtime::check_propagation_source(m_kernel, mount.source, mount.propagation);
+        if (!checked.ok())
+            return fail(checked.release_error());
+    }
     auto started_result = m_options.start_process ? m_options.start_process(m_kernel, spec)
                                                   : runtime::start_container(m_kernel, spec);
     if (!started_result.ok())
@@ -1251,6 +1333,7 @@ Result<ContainerView> Engine::inspect_container(const std::string& ref) const
         point.rw = !mount.read_only;
         point.mode = mount.type == "bind" ? (mount.read_only ? "ro" : "") : (mount.read_only ? "ro" : "z");
         point.host_access = mount.type == "bind";
+        point.propagation = mount.type == "bind" ? mount.propagation : "";
         view.mounts.push_back(point);
     }
     return view;

@@ -180,7 +180,16 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
     std::string ip;
     if (auto it = config.network_ipv4.find(network); it != config.network_ipv4.end())
         ip = it->second;
-    auto endpoint = networks.connect(network, container->view.id, container->view.name, sandbox, aliases, ip);
+    // The MAC asked for on this network's endpoint, else Config.MacAddress (dockerd applies that
+    // one to the container's first network); "" lets the network derive one from the address.
+    auto mac_for = [&](const std::string& name) {
+        auto it = config.network_mac.find(name);
+        return it != config.network_mac.end() ? it->second : std::string();
+    };
+    std::string mac = mac_for(network);
+    if (mac.empty())
+        mac = config.mac_address;
+    auto endpoint = networks.connect(network, container->view.id, container->view.name, sandbox, aliases, ip, mac);
     if (!endpoint.ok()) {
         (void)networks.remove_sandbox(container->view.id);
         return endpoint.release_error().with_context("connect to network " + network);
@@ -192,7 +201,7 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         std::string extra_ip;
         if (auto it = config.network_ipv4.find(extra); it != config.network_ipv4.end())
             extra_ip = it->second;
-        auto connected = networks.connect(extra, container->view.id, container->view.name, sandbox, extra_aliases, extra_ip);
+        auto connected = networks.connect(extra, container->view.id, container->view.name, sandbox, extra_aliases, extra_ip, mac_for(extra));
         if (!connected.ok())
             log::warn("connect " + container->view.name + " to " + extra + ": " + connected.error().describe());
     }

@@ -108,6 +108,7 @@ struct ContainerConfig {
     std::string stop_signal;
     std::optional<int> stop_timeout;
     std::map<std::string, nlohmann::json> exposed_ports; // "80/tcp" -> {}
+    std::string mac_address;                             // Config.MacAddress: eth0 of the first network.
 
     // HostConfig
     std::vector<std::string> binds;                      // -v specs.
@@ -145,6 +146,10 @@ struct ContainerConfig {
     std::vector<std::uint16_t> console_size;             // [rows, cols]
     std::map<std::string, std::vector<std::string>> network_aliases; // network -> aliases
     std::map<std::string, std::string> network_ipv4;     // network -> requested --ip
+    std::map<std::string, std::string> network_mac;      // network -> requested MAC (EndpointsConfig.*.MacAddress)
+    std::string pid_mode;                                // "", "host", "container:<id>" (stored with the full id).
+    std::vector<std::string> volumes_from;               // "name", "name:ro", "name:rw".
+    std::vector<std::string> device_cgroup_rules;        // "c 1:3 rwm", added to the default allow-list.
     std::optional<HealthConfig> healthcheck;             // nullopt: the image's HEALTHCHECK, if any.
 };
 
@@ -167,6 +172,7 @@ struct MountPoint {
     std::string mode;
     bool rw { true };
     bool host_access { false }; // A bind mount: the container can see (and maybe change) host files.
+    std::string propagation;    // Bind mounts: "rprivate" (the default), "rshared", ...; "" for the others.
 };
 
 enum class Status { Created, Running, Paused, Restarting, Removing, Exited, Dead };

@@ -64,6 +64,7 @@ struct RecordedMount {
     bool anonymous { false };
     bool copy_up_pending { false }; // Fill the volume from the image at first start.
     std::string tmpfs_options;
+    std::string propagation;        // Bind mounts: Docker's propagation mode, "rprivate" by default.
 };
 
 struct Container {

@@ -47,6 +47,8 @@ json config_to_json(const ContainerConfig& c)
         { "LogConfig", c.log_config }, { "Isolation", c.isolation }, { "VolumeDriver", c.volume_driver }, { "GroupAdd", c.group_add },
         { "Links", c.links }, { "Dns", c.dns }, { "ExtraHosts", c.extra_hosts }, { "SecurityOpt", c.security_opt },
         { "ConsoleSize", c.console_size }, { "NetworkAliases", c.network_aliases }, { "NetworkIPv4", c.network_ipv4 },
+        { "MacAddress", c.mac_address }, { "NetworkMac", c.network_mac }, { "PidMode", c.pid_mode },
+        { "VolumesFrom", c.volumes_from }, { "DeviceCgroupRules", c.device_cgroup_rules },
     };
     if (c.healthcheck)
         doc["Healthcheck"] = health_config_to_json(*c.healthcheck);
@@ -128,6 +130,11 @@ ContainerConfig config_from_json(const json& d)
     get_to(d, "ConsoleSize", c.console_size);
     get_to(d, "NetworkAliases", c.network_aliases);
     get_to(d, "NetworkIPv4", c.network_ipv4);
+    get_to(d, "MacAddress", c.mac_address);
+    get_to(d, "NetworkMac", c.network_mac);
+    get_to(d, "PidMode", c.pid_mode);
+    get_to(d, "VolumesFrom", c.volumes_from);
+    get_to(d, "DeviceCgroupRules", c.device_cgroup_rules);
     return c;
 }
 
@@ -137,7 +144,7 @@ json container_to_json(const ContainerView& v, const std::vector<RecordedMount>&
     for (const auto& m : mounts)
         recorded.push_back({ { "Type", m.type }, { "Name", m.name }, { "Source", m.source },
             { "Destination", m.destination }, { "ReadOnly", m.read_only }, { "Anonymous", m.anonymous },
-            { "CopyUpPending", m.copy_up_pending }, { "TmpfsOptions", m.tmpfs_options } });
+            { "CopyUpPending", m.copy_up_pending }, { "TmpfsOptions", m.tmpfs_options }, { "Propagation", m.propagation } });
     return {
         { "SchemaVersion", 1 },
         { "Id", v.id },
@@ -206,6 +213,8 @@ Result<void> container_from_json(const json& d, ContainerView& v, std::vector<Re
             r.anonymous = m.value("Anonymous", false);
             r.copy_up_pending = m.value("CopyUpPending", false);
             r.tmpfs_options = m.value("TmpfsOptions", "");
+            // Records written before propagation was kept had Docker's default for binds.
+            r.propagation = m.value("Propagation", r.type == "bind" ? "rprivate" : "");
             mounts.push_back(r);
         }
         get_to(d, "LowerDirs", v.lower_dirs);

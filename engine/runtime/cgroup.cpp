@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "engine/base/strings.h"
+#include "engine/runtime/devices.h"
 
 namespace engine::runtime {
 
@@ -226,7 +227,26 @@ Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) con
         }
     }
 
+    if (resources.restrict_devices)
+        TRY_CTX(write_device_rules(kernel, resources.device_rules), "create cgroup " + m_name);
     return write_limits(kernel, resources);
+}
+
+Result<void> Cgroup::write_device_rules(sys::Kernel& kernel, const std::vector<std::string>& rules) const
+{
+    // cgroup v2 has no devices files (runc attaches an eBPF program instead); a host without the
+    // v1 devices hierarchy is left as it is, and the daemon warns at create.
+    std::string dir = m_root + "/devices/" + m_name;
+    if (m_v2 || !kernel.path_exists(dir + "/devices.deny"))
+        return Ok {};
+    // Deny everything first ("a" = all types, all numbers, all access), then allow each rule:
+    // the kernel keeps a child's list a subset of its parent's, so the order matters.
+    TRY(write_value(kernel, dir + "/devices.deny", "a"));
+    for (const auto& rule : rules) {
+        TRY(check_device_rule(rule));
+        TRY(write_value(kernel, dir + "/devices.allow", rule));
+    }
+    return Ok {};
 }
 
 Result<void> Cgroup::write_limits(sys::Kernel& kernel, const Resources& resources) const

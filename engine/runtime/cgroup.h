@@ -62,6 +62,7 @@ public:
 private:
     Result<void> write_limits(sys::Kernel& kernel, const Resources& resources) const;
     Result<void> set_freezer(sys::Kernel& kernel, bool frozen) const;
+    Result<void> write_device_rules(sys::Kernel& kernel, const std::vector<std::string>& rules) const;
 
     std::vector<std::string> m_paths;
     std::string m_memory_path;

@@ -19,6 +19,9 @@ struct MountEntry {
     std::string destination;  // Absolute path inside the container.
     bool read_only { false };
     std::string options;      // Extra data for tmpfs ("size=64m,mode=1777").
+    // Bind only: the mount's propagation ("rprivate", "rshared", "rslave", "private", "shared",
+    // "slave"), applied after the bind; "" leaves what the bind inherited.
+    std::string propagation;
 };
 
 struct Resources {
@@ -31,6 +34,10 @@ struct Resources {
     std::string cpuset_cpus;               // "0-1", "0,2"; "": every CPU of the parent.
     std::int64_t memory_reservation_bytes { 0 }; // Soft limit (memory.soft_limit_in_bytes / memory.low); 0: none.
     std::int64_t blkio_weight { 0 };       // 10..1000 (blkio.weight / io.weight); 0: default.
+    // The device cgroup: with restrict_devices, everything is denied but device_rules (Docker's
+    // syntax, "c 1:3 rwm"; runtime/devices.h). Without it (--privileged) every device is allowed.
+    bool restrict_devices { false };
+    std::vector<std::string> device_rules;
 };
 
 // The process to start: PID 1 of a container, or an exec'd process in a running one.
@@ -63,6 +70,10 @@ struct ContainerSpec {
 
     ProcessSpec process;
     std::vector<MountEntry> mounts;
+
+    // Join this PID namespace (an nsfs file such as /proc/<pid>/ns/pid, HostConfig.PidMode
+    // "container:<id>") instead of creating a new one. "" creates one unless share_host_pid.
+    std::string pidns_path;
 
     // Join this network namespace (a bind-mounted nsfs file) instead of creating a new one.
     // "" creates a fresh one with only loopback. "host" shares the daemon's.

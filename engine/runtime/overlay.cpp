@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "engine/base/strings.h"
+#include "engine/runtime/mount_propagation.h"
 #include "engine/runtime/runtime.h"
 
 namespace engine::runtime {
@@ -23,33 +24,6 @@ Result<void> check_dir_field(std::string_view field, const std::string& path)
         return Error::invalid("container spec: " + std::string(field) + " \"" + path
             + "\" contains ',' or ':', which overlayfs options cannot carry");
     return Ok {};
-}
-
-// Unescapes the octal escapes (\040 for a space) that /proc/self/mountinfo uses in paths.
-std::string unescape_mountinfo(std::string_view text)
-{
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 3 < text.size()) {
-            int value = 0;
-            bool octal = true;
-            for (size_t j = 1; j <= 3; ++j) {
-                char c = text[i + j];
-                if (c < '0' || c > '7') {
-                    octal = false;
-                    break;
-                }
-                value = value * 8 + (c - '0');
-            }
-            if (octal) {
-                out += static_cast<char>(value);
-                i += 3;
-                continue;
-            }
-        }
-        out += text[i];
-    }
-    return out;
 }
 
 // The filesystem type mounted at `path` in this mount namespace, or "" if none is.

@@ -491,7 +491,7 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
         flags |= CLONE_NEWUTS;
     if (!spec.share_host_ipc)
         flags |= CLONE_NEWIPC;
-    if (!spec.share_host_pid)
+    if (!spec.share_host_pid && spec.pidns_path.empty())
         flags |= CLONE_NEWPID;
     if (spec.netns_path.empty())
         flags |= CLONE_NEWNET;
@@ -505,6 +505,14 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
             if (!netns.valid())
                 return Error::from_errno("open network namespace " + spec.netns_path, errno);
             TRY(kernel.set_namespace(netns, sys::NamespaceKind::Network));
+        }
+        // Joining another container's PID namespace, like creating one, applies to children:
+        // the next fork is a member of it (setns(2), "CLONE_NEWPID").
+        if (!spec.pidns_path.empty()) {
+            UniqueFd pidns(::open(spec.pidns_path.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!pidns.valid())
+                return Error::from_errno("open PID namespace " + spec.pidns_path, errno);
+            TRY(kernel.set_namespace(pidns, sys::NamespaceKind::Pid));
         }
         // CLONE_NEWPID applies to children: the next fork is PID 1 of the new namespace.
         TRY(kernel.unshare(flags));

@@ -14,6 +14,7 @@
 
 #include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
+#include "engine/runtime/mount_propagation.h"
 
 namespace engine::runtime {
 
@@ -160,6 +161,13 @@ Result<void> mount_user_mounts(sys::Kernel& kernel, const ContainerSpec& spec, i
         TRY_CTX(open_in_root(root_fd, mount.destination, create), "bind " + mount.source + " on " + mount.destination);
         TRY_CTX(bind_mount(kernel, root_fd, mount.source, mount.destination, mount.read_only, 0),
             "bind " + mount.source + " on " + mount.destination);
+        // The bind inherited the slave propagation "/" was given above; set the one asked for
+        // (Docker's default for a bind is rprivate: nothing flows in or out after the start).
+        if (auto flags = propagation_flags(mount.propagation); flags != 0) {
+            auto mounted = TRY(open_in_root(root_fd, mount.destination, CreateMissing::No));
+            TRY_CTX(kernel.mount({ .source = "", .target = fd_path(mounted.get()), .fstype = "", .flags = flags, .data = "" }),
+                "set " + mount.propagation + " propagation on " + mount.destination);
+        }
     }
     return Ok {};
 }

@@ -12,6 +12,14 @@ static Error spec_error(const std::string& spec, const std::string& why)
     return Error::invalid("invalid volume specification: \"" + spec + "\": " + why);
 }
 
+bool is_propagation_mode(const std::string& mode)
+{
+    for (const char* known : { "rprivate", "private", "rshared", "shared", "rslave", "slave" })
+        if (mode == known)
+            return true;
+    return false;
+}
+
 static bool valid_volume_name(const std::string& name)
 {
     // Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+
@@ -77,13 +85,16 @@ Result<MountSpec> parse_volume_spec(const std::string& spec)
                 mount.read_only = false;
             else if (option == "nocopy")
                 mount.no_copy = true;
-            else if (option == "z" || option == "Z" || option == "private" || option == "rprivate" || option == "shared"
-                || option == "rshared" || option == "slave" || option == "rslave" || option == "consistent"
-                || option == "cached" || option == "delegated")
-                continue; // Accepted by Docker; no effect here.
+            else if (is_propagation_mode(option))
+                mount.propagation = option;
+            else if (option == "z" || option == "Z" || option == "consistent" || option == "cached" || option == "delegated")
+                continue; // Accepted by Docker; SELinux labels and macOS consistency mean nothing here.
             else
-                return spec_error(spec, "unknown option \"" + option + "\" (use ro, rw or nocopy)");
+                return spec_error(spec, "unknown option \"" + option + "\" (use ro, rw, nocopy or a propagation mode such as rshared)");
         }
+        // Propagation is a property of a bind mount; dockerd refuses it on a named volume.
+        if (!mount.propagation.empty() && mount.type != MountSpec::Type::Bind)
+            return spec_error(spec, "invalid mount config for type \"volume\": field BindOptions must not be specified");
     }
     return mount;
 }
@@ -123,7 +134,11 @@ Result<MountSpec> parse_mount_spec(const std::string& spec)
             size_option = value;
         } else if (key == "tmpfs-mode") {
             mode_option = value;
-        } else if (key == "bind-propagation" || key == "consistency" || key == "volume-driver" || key == "volume-label"
+        } else if (key == "bind-propagation") {
+            if (!is_propagation_mode(value))
+                return Error::invalid("invalid mount config for type \"bind\": invalid propagation mode: " + value);
+            mount.propagation = value;
+        } else if (key == "consistency" || key == "volume-driver" || key == "volume-label"
             || key == "volume-opt") {
             continue;
         } else {
@@ -140,6 +155,9 @@ Result<MountSpec> parse_mount_spec(const std::string& spec)
         if (mount.source.empty() || mount.source[0] != '/')
             return Error::invalid("invalid mount specification \"" + spec + "\": a bind mount needs an absolute source path");
     }
+    if (!mount.propagation.empty() && mount.type != MountSpec::Type::Bind)
+        return Error::invalid("invalid mount config for type \"" + std::string(mount.type == MountSpec::Type::Tmpfs ? "tmpfs" : "volume")
+            + "\": field BindOptions must not be specified");
     if (mount.type == MountSpec::Type::Volume && !mount.source.empty() && !valid_volume_name(mount.source))
         return Error::invalid("invalid mount specification \"" + spec + "\": \"" + mount.source + "\" is not a valid volume name");
     if (mount.type == MountSpec::Type::Tmpfs) {

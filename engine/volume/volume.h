@@ -34,7 +34,11 @@ struct MountSpec {
     bool read_only { false };
     std::string tmpfs_options; // "size=64m,mode=1777"
     bool no_copy { false };    // volume-nocopy: do not fill a new volume from the image.
+    std::string propagation;   // Bind only: "rprivate", "rshared", "rslave", "private", "shared", "slave"; "" = default.
 };
+
+// True for the six mount propagation modes Docker accepts on a bind mount.
+bool is_propagation_mode(const std::string& mode);
 
 // "name:/data", "/host:/in:ro", "/anon" -> MountSpec. Errors name the spec and the bad part:
 // `invalid volume specification: "a:b:c:d": too many colons`.

@@ -216,3 +216,14 @@ TEST(RunOptionsTest, LessonEnvironmentLabelsTheContainerWithoutOverridingTheUser
     EXPECT_EQ(chosen["Labels"]["glassbox.lesson"], "mine");
     EXPECT_FALSE(plain["Labels"].contains("glassbox.lesson"));
 }
+
+TEST(RunOptionsTest, PidMacDeviceRulesAndVolumesFromAreSentAsTheApiNamesThem)
+{
+    auto body = body_for({ "--pid", "container:web", "--mac-address", "02:42:ac:11:00:66", "--device-cgroup-rule",
+        "c 42:7 rw", "--volumes-from", "data:ro", "--volumes-from", "logs", "busybox" });
+
+    EXPECT_EQ(body["HostConfig"]["PidMode"], "container:web");
+    EXPECT_EQ(body["MacAddress"], "02:42:ac:11:00:66");
+    EXPECT_EQ(body["HostConfig"]["DeviceCgroupRules"], Json::array({ "c 42:7 rw" }));
+    EXPECT_EQ(body["HostConfig"]["VolumesFrom"], Json::array({ "data:ro", "logs" }));
+}

@@ -75,3 +75,21 @@ TEST(MountSpecTest, MountSyntaxRejectsUnknownFieldsAndMissingTarget)
     ASSERT_FALSE(no_target.ok());
     EXPECT_NE(no_target.error().message().find("target is required"), std::string::npos);
 }
+
+TEST(MountSpecTest, BindPropagationIsKeptAndRefusedOnVolumes)
+{
+    auto short_form = parse_volume_spec("/srv/www:/www:ro,rslave");
+    auto long_form = parse_mount_spec("type=bind,src=/srv,dst=/srv,bind-propagation=rshared");
+    auto on_volume = parse_volume_spec("data:/data:rshared");
+    auto unknown = parse_mount_spec("type=bind,src=/srv,dst=/srv,bind-propagation=bogus");
+
+    ASSERT_TRUE(short_form.ok()) << short_form.error().describe();
+    EXPECT_EQ(short_form.value().propagation, "rslave");
+    EXPECT_TRUE(short_form.value().read_only);
+    ASSERT_TRUE(long_form.ok()) << long_form.error().describe();
+    EXPECT_EQ(long_form.value().propagation, "rshared");
+    ASSERT_FALSE(on_volume.ok());
+    EXPECT_NE(on_volume.error().message().find("field BindOptions must not be specified"), std::string::npos);
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().message(), "invalid mount config for type \"bind\": invalid propagation mode: bogus");
+}
