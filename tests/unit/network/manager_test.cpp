@@ -383,6 +383,33 @@ TEST_F(ManagerOverFakes, MacvlanNetworkDefaultsToTheLabUplink)
     EXPECT_TRUE(gateway);
 }
 
+// A normal daemon stop releases the lab (nothing of it stays mounted under run_dir); the next
+// open makes it again with the lab-side gateway of each network on it.
+TEST_F(ManagerOverFakes, ReleaseLabRemovesTheUplinkAndTheNextOpenMakesItAgain)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "mv", .driver = "macvlan", .subnet = "10.231.73.0/24" }).ok());
+    auto lab = m_options.run_dir + "/netns/glassbox-lab";
+    ASSERT_TRUE(link("", "gbt-uplink").has_value());
+    auto released = m_manager->release_lab();
+    ASSERT_TRUE(released.ok()) << released.error().describe();
+    EXPECT_EQ(released.value(), (std::vector<std::string> { "link gbt-uplink", "netns " + lab }));
+    EXPECT_FALSE(link("", "gbt-uplink").has_value());
+    EXPECT_FALSE(fs::exists(lab));
+    EXPECT_TRUE(m_manager->release_lab().value().empty()); // Nothing left to release.
+
+    open();
+    ASSERT_TRUE(link("", "gbt-uplink").has_value());
+    auto has_gateway = [&] {
+        auto addresses = m_netlink.list_addresses(lab);
+        return addresses.ok() && std::any_of(addresses.value().begin(), addresses.value().end(),
+                   [](const auto& address) { return address.address == "10.231.73.1"; });
+    };
+    EXPECT_TRUE(has_gateway());
+    // Removing the network takes its gateway off the lab side.
+    ASSERT_TRUE(m_manager->remove_network("mv").ok());
+    EXPECT_FALSE(has_gateway());
+}
+
 TEST_F(ManagerOverFakes, MacvlanEndpointIsAChildOfTheParentMovedIntoTheSandbox)
 {
     ASSERT_TRUE(m_manager->create_network({ .name = "mv", .driver = "macvlan", .subnet = "10.231.71.0/24" }).ok());
