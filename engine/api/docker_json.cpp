@@ -486,6 +486,7 @@ Result<daemon::ExecConfig> exec_config_from_json(const Json& body)
     config.attach_stdout = TRY(top.boolean("AttachStdout", false));
     config.attach_stderr = TRY(top.boolean("AttachStderr", false));
     config.privileged = TRY(top.boolean("Privileged", false));
+    config.detach_keys = TRY(top.string("DetachKeys"));
     if (auto* console = top.find("ConsoleSize"); console && console->is_array()) {
         for (auto& n : *console) {
             if (n.is_number_integer())

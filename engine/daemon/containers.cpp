@@ -1510,7 +1510,9 @@ Result<Engine::Attachment> Engine::attach_container(const std::string& ref, bool
         if (!stdin_stream)
             return;
         std::lock_guard lock(impl->mutex);
-        if (!container->view.config.stdin_once && container->view.config.tty)
+        // Without StdinOnce the container's stdin outlives the client (dockerd closes it only
+        // for StdinOnce, so `docker run -di` then attach and leave keeps `cat` reading).
+        if (!container->view.config.stdin_once)
             return;
         if (container->view.state.status != Status::Running) {
             container->pending_stdin_close = true;

@@ -280,6 +280,7 @@ struct ExecConfig {
     bool attach_stderr { true };
     bool privileged { false };
     std::vector<std::uint16_t> console_size;
+    std::string detach_keys; // As the client wrote them ("ctrl-x,y"); "" for Docker's default.
 };
 
 struct ExecView {

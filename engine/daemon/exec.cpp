@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
@@ -99,10 +101,13 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
     publish({ "container", "exec_start: " + strings::join(record->view.config.cmd, " "), container->view.id,
         { { "execID", exec_id }, { "name", container->view.name } }, 0 });
 
+    // `done` once the process has exited; `left` once the client detached (the process runs on
+    // and its output is drained and dropped).
     struct Done {
         std::mutex mutex;
         std::condition_variable cv;
         bool done { false };
+        bool left { false };
     };
     auto done = std::make_shared<Done>();
     int stdout_fd = started.stdout_fd.release();
@@ -110,10 +115,17 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
     int pty_fd = record->pty_master >= 0 ? ::fcntl(record->pty_master, F_DUPFD_CLOEXEC, 0) : -1;
     int pid = started.pid;
     Impl* impl = m_impl.get();
-    spawn_thread([this, impl, record, container, sink, detach, stdout_fd, stderr_fd, pty_fd, pid, done, exec_id] {
+    // Only the streams the exec was created to attach go to the client, as dockerd does (a TTY
+    // has one stream, reported as stdout).
+    bool want_stdout = record->view.config.attach_stdout || record->view.config.tty;
+    bool want_stderr = record->view.config.attach_stderr;
+    spawn_thread([this, impl, record, container, sink, detach, stdout_fd, stderr_fd, pty_fd, pid, done, exec_id,
+                     want_stdout, want_stderr] {
         bool sink_ok = true;
         pump_output(stdout_fd, stderr_fd, pty_fd, [&](StreamKind stream, std::string_view data) {
             if (detach || !sink || !sink_ok)
+                return;
+            if ((stream == StreamKind::Stdout && !want_stdout) || (stream == StreamKind::Stderr && !want_stderr))
                 return;
             sink_ok = sink->write(stream, data);
         });
@@ -172,9 +184,18 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
     };
     attachment.wait_done = [done] {
         std::unique_lock lock(done->mutex);
-        done->cv.wait(lock, [&] { return done->done; });
+        done->cv.wait(lock, [&] { return done->done || done->left; });
     };
-    attachment.detach = [] { };
+    attachment.detach = [this, done, container, exec_id] {
+        {
+            std::lock_guard lock(done->mutex);
+            if (done->done)
+                return;
+            done->left = true;
+            done->cv.notify_all();
+        }
+        publish({ "container", "exec_detach", container->view.id, { { "execID", exec_id }, { "name", container->view.name } }, 0 });
+    };
     return attachment;
 }
 
@@ -189,13 +210,28 @@ Result<ExecView> Engine::exec_inspect(const std::string& exec_id) const
 
 Result<void> Engine::exec_resize(const std::string& exec_id, int height, int width)
 {
-    std::lock_guard lock(m_impl->mutex);
-    auto it = m_impl->execs.find(exec_id);
-    if (it == m_impl->execs.end())
-        return Error::not_found("No such exec instance: " + exec_id);
-    if (it->second->pty_master < 0)
-        return Ok {};
-    return runtime::resize_pty(it->second->pty_master, static_cast<std::uint16_t>(height), static_cast<std::uint16_t>(width));
+    // dockerd waits up to 10 s for an exec that was created but not started yet, then answers
+    // 500; an exec that has ended is a 404 "no such exec" (the runtime no longer has the process).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        {
+            std::lock_guard lock(m_impl->mutex);
+            auto it = m_impl->execs.find(exec_id);
+            if (it == m_impl->execs.end())
+                return Error::not_found("No such exec instance: " + exec_id);
+            const auto& record = *it->second;
+            if (record.view.exited)
+                return Error::not_found("no such exec");
+            if (record.view.running) {
+                if (record.pty_master < 0)
+                    return Ok {};
+                return runtime::resize_pty(record.pty_master, static_cast<std::uint16_t>(height), static_cast<std::uint16_t>(width));
+            }
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            return Error::system("timeout waiting for exec session ready");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 } // namespace engine::daemon

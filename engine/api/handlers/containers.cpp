@@ -154,10 +154,31 @@ static Result<void> attach(Engine& engine, Exchange& ex)
     bool want_stderr = TRY(request.query_bool("stderr", false));
     if (!stream && !logs)
         return Error::invalid("attach: set stream=1 or logs=1");
+    auto keys = request.query_value("detachKeys").value_or("");
+    auto detach_keys = parse_detach_keys(keys);
+    if (!detach_keys.ok())
+        return Error::invalid("Invalid detach keys (" + quote_for_error(keys) + ") provided");
     TRY(ex.drain_body());
-    return run_hijacked_session(ex, want_stdin, [&](std::shared_ptr<daemon::OutputSink> sink) {
-        return engine.attach_container(id, want_stdin, want_stdout, want_stderr, logs, std::move(sink));
-    });
+    if (!stream) {
+        // logs=1&stream=0: what the container has written so far, then the connection closes
+        // (also when it has exited, where a stream would wait for its next start).
+        bool tty = TRY(engine.container_is_tty(id));
+        return run_hijacked_session(ex, false, [&](std::shared_ptr<daemon::OutputSink> sink) -> Result<Engine::Attachment> {
+            daemon::LogOptions options;
+            options.stdout_stream = want_stdout;
+            options.stderr_stream = want_stderr;
+            TRY(engine.container_logs(id, options, *sink));
+            Engine::Attachment replayed;
+            replayed.tty = tty;
+            return replayed;
+        });
+    }
+    return run_hijacked_session(
+        ex, want_stdin,
+        [&](std::shared_ptr<daemon::OutputSink> sink) {
+            return engine.attach_container(id, want_stdin, want_stdout, want_stderr, logs, std::move(sink));
+        },
+        detach_keys.value());
 }
 
 static Result<void> logs(Engine& engine, Exchange& ex)

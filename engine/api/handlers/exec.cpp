@@ -5,6 +5,8 @@
 #include "engine/api/handlers/handlers.h"
 #include "engine/api/handlers/streams.h"
 
+#include <algorithm>
+
 namespace engine::api::handlers {
 
 using daemon::Engine;
@@ -13,6 +15,9 @@ static Result<void> exec_create(Engine& engine, Exchange& ex)
 {
     auto body = TRY(ex.read_json());
     auto config = TRY(exec_config_from_json(body));
+    // dockerd checks the keys at create and answers a bad sequence with a 500 in these words.
+    if (!parse_detach_keys(config.detach_keys).ok())
+        return Error::system("Invalid escape keys (" + quote_for_error(config.detach_keys) + ") provided");
     auto id = TRY(engine.exec_create(ex.request().param("id"), std::move(config)));
     ex.respond_json(201, { { "Id", id } });
     return Ok {};
@@ -33,15 +38,26 @@ static Result<void> exec_start(Engine& engine, Exchange& ex)
         return Ok {};
     }
     auto view = TRY(engine.exec_inspect(id));
-    return run_hijacked_session(ex, view.config.attach_stdin, [&](std::shared_ptr<daemon::OutputSink> sink) {
-        return engine.exec_start(id, false, std::move(sink));
-    });
+    auto detach_keys = TRY(parse_detach_keys(view.config.detach_keys));
+    return run_hijacked_session(
+        ex, view.config.attach_stdin,
+        [&](std::shared_ptr<daemon::OutputSink> sink) { return engine.exec_start(id, false, std::move(sink)); },
+        detach_keys);
 }
 
 static Result<void> exec_inspect(Engine& engine, Exchange& ex)
 {
     auto view = TRY(engine.exec_inspect(ex.request().param("id")));
-    ex.respond_json(200, exec_inspect_json(view));
+    auto body = exec_inspect_json(view);
+    // dockerd keeps the keys as bytes and Go marshals bytes as standard base64 ("" when unset).
+    if (!view.config.detach_keys.empty()) {
+        auto bytes = parse_detach_keys(view.config.detach_keys);
+        auto encoded = daemon::base64_url(bytes.ok() ? bytes.value() : std::string());
+        std::replace(encoded.begin(), encoded.end(), '-', '+');
+        std::replace(encoded.begin(), encoded.end(), '_', '/');
+        body["DetachKeys"] = encoded;
+    }
+    ex.respond_json(200, body);
     return Ok {};
 }
 

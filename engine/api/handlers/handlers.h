@@ -15,8 +15,8 @@ inline Handler bind(daemon::Engine& engine, EngineHandler handler)
     return [&engine, handler](Exchange& exchange) { return handler(engine, exchange); };
 }
 
-// The terminal size of a resize request (?h=rows&w=cols); InvalidArgument when either is missing
-// or out of range.
+// The terminal size of a resize request (?h=rows&w=cols); InvalidArgument with dockerd's words
+// (Go's strconv.Atoi error) when either is missing or not a number, or out of range.
 Result<std::pair<int, int>> terminal_size(const Request& request);
 
 // True when `labels` satisfy a Docker label filter value: "key" (present) or "key=value".

@@ -11,8 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cerrno>
+#include <optional>
 #include <thread>
 
 namespace engine::api::handlers {
@@ -97,10 +100,66 @@ void ChunkSink::finish()
     m_exchange.end_stream();
 }
 
+// [SECTION] Detach keys.
+
+Result<std::string> parse_detach_keys(std::string_view keys)
+{
+    // The control characters in code order, as Docker names them.
+    static constexpr std::string_view ctrl_names[] = { "ctrl-@", "ctrl-a", "ctrl-b", "ctrl-c", "ctrl-d", "ctrl-e",
+        "ctrl-f", "ctrl-g", "ctrl-h", "ctrl-i", "ctrl-j", "ctrl-k", "ctrl-l", "ctrl-m", "ctrl-n", "ctrl-o", "ctrl-p",
+        "ctrl-q", "ctrl-r", "ctrl-s", "ctrl-t", "ctrl-u", "ctrl-v", "ctrl-w", "ctrl-x", "ctrl-y", "ctrl-z", "ctrl-[",
+        "ctrl-\\", "ctrl-]", "ctrl-^", "ctrl-_" };
+    if (keys.empty())
+        keys = k_default_detach_keys;
+    std::string bytes;
+    for (const auto& key : strings::split(std::string(keys), ',')) {
+        if (key.size() == 1) {
+            bytes += key[0];
+            continue;
+        }
+        auto* found = std::find(std::begin(ctrl_names), std::end(ctrl_names), key);
+        if (found != std::end(ctrl_names))
+            bytes += static_cast<char>(found - std::begin(ctrl_names));
+        else if (key == "DEL")
+            bytes += '\x7f';
+        else
+            return Error::invalid("Unknown character: '" + quote_for_error(key) + "'");
+    }
+    return bytes;
+}
+
+std::string DetachScanner::feed(std::string_view input)
+{
+    std::string out;
+    if (m_detached)
+        return out;
+    out.reserve(input.size());
+    for (char c : input) {
+        if (m_keys.empty()) {
+            out += c;
+            continue;
+        }
+        if (c == m_keys[m_matched]) {
+            if (++m_matched == m_keys.size()) {
+                m_detached = true;
+                return out;
+            }
+            continue;
+        }
+        // dockerd's proxy releases what it held and the byte that broke the match, without
+        // looking at that byte again ("\x10\x10\x11" does not detach).
+        out.append(m_keys, 0, m_matched);
+        out += c;
+        m_matched = 0;
+    }
+    return out;
+}
+
 // [SECTION] Hijacked session.
 
 Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
-    const std::function<Result<daemon::Engine::Attachment>(std::shared_ptr<daemon::OutputSink>)>& connect)
+    const std::function<Result<daemon::Engine::Attachment>(std::shared_ptr<daemon::OutputSink>)>& connect,
+    const std::string& detach_keys)
 {
     auto sink = std::make_shared<SocketSink>(exchange.fd());
     auto attachment = TRY(connect(sink));
@@ -109,12 +168,41 @@ Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
     int fd = exchange.hijack(early, exchange.request().wants_upgrade());
     sink->open(!attachment.tty);
 
+    // dockerd looks for the detach keys only in a TTY session's input.
+    std::optional<DetachScanner> scanner;
+    if (with_stdin && attachment.tty && !detach_keys.empty())
+        scanner.emplace(detach_keys);
+    std::atomic<bool> finished { false };
+    // Client gone or detached: stop sending to it and let the process run on.
+    auto leave = [&] {
+        if (!finished.load()) {
+            sink->close();
+            if (attachment.detach)
+                attachment.detach();
+        }
+    };
+    // Passes client bytes to the process; false once the client typed the detach keys.
+    auto forward = [&](std::string_view data) {
+        if (!with_stdin || !attachment.write_stdin)
+            return true;
+        if (!scanner) {
+            attachment.write_stdin(data);
+            return true;
+        }
+        auto passed = scanner->feed(data);
+        if (!passed.empty())
+            attachment.write_stdin(passed);
+        return !scanner->detached();
+    };
+
     // Stdin: bytes that came with the request first, then whatever the client sends. The
     // client's half-close (EOF) closes the process's stdin and ends only this direction.
-    if (with_stdin && attachment.write_stdin && !early.empty())
-        attachment.write_stdin(early);
-    std::atomic<bool> finished { false };
+    bool detached = !early.empty() && !forward(early);
+    if (detached)
+        leave();
     std::thread reader([&] {
+        if (detached)
+            return;
         char buffer[16384];
         for (;;) {
             ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
@@ -135,22 +223,16 @@ Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
                         break;
                 }
             }
-            if (n <= 0) {
-                // A reset or a full close: the client is gone, so stop sending to it.
-                if (!finished.load()) {
-                    sink->close();
-                    if (attachment.detach)
-                        attachment.detach();
-                }
+            // A reset or a full close: the client is gone.
+            if (n <= 0 || !forward(std::string_view(buffer, static_cast<size_t>(n)))) {
+                leave();
                 return;
             }
-            if (with_stdin && attachment.write_stdin)
-                attachment.write_stdin(std::string_view(buffer, static_cast<size_t>(n)));
         }
     });
 
-    // Output until the process's output has ended, then close after everything was flushed
-    // (send_all returns only once the kernel has the bytes).
+    // Output until the process's output has ended (or the client left), then close after
+    // everything was flushed (send_all returns only once the kernel has the bytes).
     if (attachment.wait_done)
         attachment.wait_done();
     finished.store(true);
@@ -164,11 +246,20 @@ Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
 
 Result<std::pair<int, int>> terminal_size(const Request& request)
 {
-    auto h = TRY(request.query_int("h"));
-    auto w = TRY(request.query_int("w"));
-    if (!h || !w || *h < 0 || *w < 0 || *h > 65535 || *w > 65535)
-        return Error::invalid("resize: h and w must be numbers between 0 and 65535");
-    return std::pair { static_cast<int>(*h), static_cast<int>(*w) };
+    // dockerd parses h and w with Go's strconv.Atoi and answers its error as a 400.
+    auto dimension = [&](std::string_view name) -> Result<int> {
+        auto text = request.query_value(name).value_or("");
+        int value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size())
+            return Error::invalid("strconv.Atoi: parsing \"" + quote_for_error(text) + "\": invalid syntax");
+        if (ec != std::errc() || value < 0 || value > 65535)
+            return Error::invalid("resize: " + std::string(name) + " must be between 0 and 65535, not " + quote_for_error(text));
+        return value;
+    };
+    auto h = TRY(dimension("h"));
+    auto w = TRY(dimension("w"));
+    return std::pair { h, w };
 }
 
 bool label_matches(const std::map<std::string, std::string>& labels, const std::string& filter)

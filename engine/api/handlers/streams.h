@@ -61,13 +61,49 @@ private:
     bool m_multiplexed;
 };
 
+// [SECTION] Detach keys.
+
+// Docker's default detach sequence (ctrl-p then ctrl-q).
+inline constexpr std::string_view k_default_detach_keys = "ctrl-p,ctrl-q";
+
+// The bytes of a detach sequence as Docker writes it: comma-separated keys, each one character,
+// "ctrl-@", "ctrl-a" ... "ctrl-z", "ctrl-[", "ctrl-\\", "ctrl-]", "ctrl-^", "ctrl-_" or "DEL"
+// ("ctrl-p,ctrl-q" -> "\x10\x11"); "" is the default. InvalidArgument quotes the key that is not
+// one of those.
+Result<std::string> parse_detach_keys(std::string_view keys);
+
+// Finds the detach sequence in what a client types, as dockerd's escape proxy does: bytes that
+// match the sequence so far are held back (also across reads); a byte that breaks the match
+// releases them, itself included, and is not taken as the start of a new match; the whole
+// sequence ends the session and nothing after it is passed on.
+class DetachScanner {
+public:
+    explicit DetachScanner(std::string keys)
+        : m_keys(std::move(keys))
+    {
+    }
+    // The part of `input` to pass to the process.
+    std::string feed(std::string_view input);
+    [[nodiscard]] bool detached() const { return m_detached; }
+
+private:
+    std::string m_keys;
+    std::size_t m_matched { 0 };
+    bool m_detached { false };
+};
+
+// [SECTION] Hijacked session.
+
 // Runs an attach or exec session on a hijacked connection: `connect(sink)` attaches the engine
 // (errors come back as HTTP errors, before the upgrade); then the head goes out ("101 UPGRADED",
 // or "200 OK" with a raw stream when the client did not ask to upgrade), stdin from the client
 // goes to the process (the client's half-close closes stdin and is not a disconnect), and output
-// goes to the client until the process's output ends.
+// goes to the client until the process's output ends. With `detach_keys` (bytes, from
+// parse_detach_keys) and a TTY, typing them detaches: the connection closes and the process runs
+// on, as under dockerd, which looks for them only when the process has a TTY.
 Result<void> run_hijacked_session(Exchange& exchange, bool with_stdin,
-    const std::function<Result<daemon::Engine::Attachment>(std::shared_ptr<daemon::OutputSink>)>& connect);
+    const std::function<Result<daemon::Engine::Attachment>(std::shared_ptr<daemon::OutputSink>)>& connect,
+    const std::string& detach_keys = {});
 
 // A temporary file under <root>/tmp that is removed when this goes out of scope (tar bodies and
 // tar answers: load, import, save, container archive and export).
