@@ -135,7 +135,7 @@ std::vector<std::uint8_t> encode_query(std::uint16_t id, const std::string& name
 }
 
 std::vector<std::uint8_t> encode_response(const DnsMessage& query, const std::vector<Ipv4>& answers,
-    std::uint8_t rcode)
+    std::uint8_t rcode, const std::vector<Ipv6>& answers6)
 {
     std::vector<std::uint8_t> out;
     put16(out, query.id);
@@ -143,7 +143,7 @@ std::vector<std::uint8_t> encode_response(const DnsMessage& query, const std::ve
     std::uint16_t flags = 0x8000 | (query.flags & 0x7800) | 0x0400 | (query.flags & 0x0100) | 0x0080 | rcode;
     put16(out, flags);
     put16(out, static_cast<std::uint16_t>(query.questions.size()));
-    put16(out, static_cast<std::uint16_t>(answers.size()));
+    put16(out, static_cast<std::uint16_t>(answers.size() + answers6.size()));
     put16(out, 0);
     put16(out, 0);
     for (const auto& question : query.questions) {
@@ -158,6 +158,14 @@ std::vector<std::uint8_t> encode_response(const DnsMessage& query, const std::ve
         put32(out, query.ttl);
         put16(out, 4);
         put32(out, address.value);
+    }
+    for (const auto& address : answers6) {
+        put16(out, 0xc00c);
+        put16(out, DnsTypeAaaa);
+        put16(out, DnsClassIn);
+        put32(out, query.ttl);
+        put16(out, 16);
+        out.insert(out.end(), address.bytes.begin(), address.bytes.end());
     }
     return out;
 }
@@ -188,6 +196,14 @@ Result<DnsMessage> decode_message(const std::uint8_t* data, std::size_t size)
         if (type == DnsTypeA && klass == DnsClassIn && length == 4) {
             std::uint32_t value = TRY(reader.u32());
             message.answers.push_back({ value });
+        } else if (type == DnsTypeAaaa && klass == DnsClassIn && length == 16) {
+            Ipv6 address;
+            for (std::size_t i = 0; i < address.bytes.size(); i += 2) {
+                std::uint16_t pair = TRY(reader.u16());
+                address.bytes[i] = static_cast<std::uint8_t>(pair >> 8);
+                address.bytes[i + 1] = static_cast<std::uint8_t>(pair & 0xff);
+            }
+            message.answers6.push_back(address);
         } else {
             TRY(reader.skip(length));
         }
@@ -255,9 +271,10 @@ std::vector<std::uint8_t> DnsServer::answer(const std::uint8_t* data, std::size_
     const auto& question = message.questions[0];
     auto addresses = m_lookup(question.name);
     if (!addresses.empty()) {
-        // Our name: A gets the addresses; other types get an empty NOERROR, so resolvers do not
-        // go looking elsewhere for a container's AAAA record.
-        return encode_response(message, question.type == DnsTypeA ? addresses : std::vector<Ipv4> {}, DnsRcodeNoError);
+        // Our name: A and AAAA get the addresses of their family; other types (and AAAA on a
+        // network without IPv6) get an empty NOERROR, so resolvers do not go looking elsewhere.
+        return encode_response(message, question.type == DnsTypeA ? addresses.v4 : std::vector<Ipv4> {},
+            DnsRcodeNoError, question.type == DnsTypeAaaa ? addresses.v6 : std::vector<Ipv6> {});
     }
     if (auto forwarded = forward(data, size))
         return *forwarded;

@@ -1,8 +1,9 @@
 // The embedded DNS server of a user-defined network, and the DNS wire format it needs (RFC 1035:
-// header, questions, A answers). The daemon runs one server per user-defined bridge, bound to
-// UDP port 53 on the network's gateway address. It answers A queries for container names and
-// aliases in that network from the Manager's records; any other name is forwarded to the host's
-// resolvers and their answer relayed. Nothing is forwarded unless a container asks.
+// header, questions, A and AAAA answers). The daemon runs one server per user-defined bridge,
+// bound to UDP port 53 on the network's gateway address. It answers A queries (and AAAA queries,
+// on a network with IPv6) for container names and aliases in that network from the Manager's
+// records; any other name is forwarded to the host's resolvers and their answer relayed. Nothing
+// is forwarded unless a container asks.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include "engine/base/result.h"
 #include "engine/base/stop_signal.h"
 #include "engine/network/ipv4.h"
+#include "engine/network/ipv6.h"
 
 namespace engine::network {
 
@@ -39,6 +41,7 @@ struct DnsMessage {
     std::uint16_t flags { 0 };   // QR, opcode, AA, TC, RD, RA, rcode as on the wire.
     std::vector<DnsQuestion> questions;
     std::vector<Ipv4> answers;   // A records (for the first question's name).
+    std::vector<Ipv6> answers6;  // AAAA records.
     std::uint32_t ttl { 600 };
 
     [[nodiscard]] bool is_response() const { return (flags & 0x8000) != 0; }
@@ -47,15 +50,23 @@ struct DnsMessage {
 
 // Encodes a query (RD set) for `name`.
 std::vector<std::uint8_t> encode_query(std::uint16_t id, const std::string& name, std::uint16_t type);
-// Encodes a response to `query` with `answers` as A records and the given rcode.
+// Encodes a response to `query` with `answers` as A records, `answers6` as AAAA records, and
+// the given rcode.
 std::vector<std::uint8_t> encode_response(const DnsMessage& query, const std::vector<Ipv4>& answers,
-    std::uint8_t rcode);
-// Decodes a message: header, questions and any A answers (other records are skipped).
+    std::uint8_t rcode, const std::vector<Ipv6>& answers6 = {});
+// Decodes a message: header, questions and any A and AAAA answers (other records are skipped).
 // Compression pointers are followed; malformed input is an InvalidArgument error.
 Result<DnsMessage> decode_message(const std::uint8_t* data, std::size_t size);
 
+// A name's addresses in a network.
+struct DnsAddresses {
+    std::vector<Ipv4> v4;
+    std::vector<Ipv6> v6;
+    [[nodiscard]] bool empty() const { return v4.empty() && v6.empty(); }
+};
+
 // Looks a name up in a network: empty = not ours (forward it).
-using DnsLookup = std::function<std::vector<Ipv4>(const std::string& name)>;
+using DnsLookup = std::function<DnsAddresses(const std::string& name)>;
 
 class DnsServer {
 public:

@@ -54,6 +54,18 @@ Result<void> Ipam::load()
                     pool.auxiliary[name] = TRY_CTX(Ipv4::parse(address.get<std::string>()), m_state_path + ": auxiliary " + name);
             m_networks[id] = std::move(pool);
         }
+        auto networks6 = document.value("networks6", nlohmann::json::object());
+        for (const auto& [id, entry] : networks6.items()) {
+            IpamPool6 pool;
+            pool.subnet = TRY_CTX(Subnet6::parse(entry.at("subnet").get<std::string>()), m_state_path);
+            pool.gateway = TRY_CTX(Ipv6::parse(entry.at("gateway").get<std::string>()), m_state_path);
+            pool.range = TRY_CTX(Subnet6::parse(entry.at("range").get<std::string>()), m_state_path);
+            if (entry.contains("last"))
+                pool.last = TRY_CTX(Ipv6::parse(entry.at("last").get<std::string>()), m_state_path);
+            for (const auto& address : entry.at("allocated"))
+                pool.allocated.insert(TRY_CTX(Ipv6::parse(address.get<std::string>()), m_state_path));
+            m_networks6[id] = std::move(pool);
+        }
     } catch (const nlohmann::json::exception& error) {
         return Error::invalid("IPAM state " + m_state_path + " is malformed: " + error.what());
     }
@@ -76,7 +88,17 @@ Result<void> Ipam::save() const
             { "range", pool.range.str() }, { "last", pool.last }, { "allocated", allocated },
             { "auxiliary", auxiliary } };
     }
-    nlohmann::json json = { { "networks", networks } };
+    nlohmann::json networks6 = nlohmann::json::object();
+    for (const auto& [id, pool] : m_networks6) {
+        nlohmann::json allocated = nlohmann::json::array();
+        for (const auto& address : pool.allocated)
+            allocated.push_back(address.str());
+        networks6[id] = { { "subnet", pool.subnet.str() }, { "gateway", pool.gateway.str() },
+            { "range", pool.range.str() }, { "allocated", allocated } };
+        if (pool.last)
+            networks6[id]["last"] = pool.last->str();
+    }
+    nlohmann::json json = { { "networks", networks }, { "networks6", networks6 } };
     return fs::write_file_atomic(m_state_path, json.dump(2) + "\n", 0600);
 }
 
@@ -141,7 +163,7 @@ Result<IpamPool> Ipam::add_pool(const std::string& network_id, const Subnet& sub
 
 Result<void> Ipam::remove_pool(const std::string& network_id)
 {
-    if (m_networks.erase(network_id) == 0)
+    if (m_networks.erase(network_id) + m_networks6.erase(network_id) == 0)
         return Ok {};
     return save();
 }
@@ -204,6 +226,99 @@ Result<void> Ipam::release(const std::string& network_id, Ipv4 address)
 {
     auto it = m_networks.find(network_id);
     if (it == m_networks.end() || it->second.allocated.erase(address.value) == 0)
+        return Ok {};
+    return save();
+}
+
+// [SECTION] IPv6
+
+Result<IpamPool6> Ipam::add_pool6(const std::string& network_id, const Subnet6& subnet, const std::string& gateway,
+    const std::string& ip_range)
+{
+    if (m_networks6.contains(network_id))
+        return Error::exists("IPv6 IPAM pool for network " + network_id + " already exists");
+    if (subnet.prefix > 126)
+        return Error::invalid("subnet " + subnet.str() + " is too small: need at least a /126");
+    for (const auto& [id, pool] : m_networks6)
+        if (pool.subnet.overlaps(subnet))
+            return Error::make(ErrorKind::PermissionDenied, "Pool overlaps with other one on this address space");
+    IpamPool6 pool;
+    pool.subnet = subnet;
+    pool.range = subnet;
+    if (!ip_range.empty()) {
+        pool.range = TRY_CTX(Subnet6::parse(ip_range), "ip-range");
+        if (!subnet.contains(pool.range))
+            return Error::invalid("ip-range " + ip_range + " is not inside subnet " + subnet.str());
+    }
+    if (gateway.empty()) {
+        pool.gateway = subnet.base.plus(1);
+    } else {
+        pool.gateway = TRY_CTX(Ipv6::parse(gateway), "gateway");
+        if (!subnet.contains(pool.gateway))
+            return Error::system("failed to allocate gateway (" + gateway + "): Requested address is out of range");
+        if (pool.gateway == subnet.base)
+            return Error::invalid("gateway " + gateway + " is not a usable address in subnet " + subnet.str());
+    }
+    m_networks6[network_id] = pool;
+    if (auto saved = save(); !saved.ok()) {
+        m_networks6.erase(network_id);
+        return saved.release_error();
+    }
+    return pool;
+}
+
+const IpamPool6* Ipam::pool6(const std::string& network_id) const
+{
+    auto it = m_networks6.find(network_id);
+    return it == m_networks6.end() ? nullptr : &it->second;
+}
+
+Result<Ipv6> Ipam::allocate6(const std::string& network_id, const std::string& requested)
+{
+    auto it = m_networks6.find(network_id);
+    if (it == m_networks6.end())
+        return Error::not_found("no IPv6 IPAM pool for network " + network_id);
+    auto& pool = it->second;
+    auto usable = [&](const Ipv6& address) { return address != pool.subnet.base && address != pool.gateway; };
+    Ipv6 chosen;
+    if (!requested.empty()) {
+        chosen = TRY_CTX(Ipv6::parse(requested), "ip6");
+        if (!pool.subnet.contains(chosen) || !usable(chosen))
+            return Error::invalid("address " + requested + " is not a usable address in subnet " + pool.subnet.str());
+        if (pool.allocated.contains(chosen))
+            return Error::conflict("address " + requested + " is already in use");
+    } else {
+        // As for IPv4: after the cursor, or from the range's first address. A /64 has more
+        // addresses than can be walked, but the walk stops at the first free one, and only as
+        // many are taken as there are endpoints.
+        std::uint64_t count = pool.range.size();
+        std::uint64_t start = pool.last && pool.range.contains(*pool.last) ? pool.range.offset_of(*pool.last) + 1 : 0;
+        bool found = false;
+        std::uint64_t limit = std::min<std::uint64_t>(count, pool.allocated.size() + 3);
+        for (std::uint64_t step = 0; step < limit && !found; ++step) {
+            Ipv6 candidate = pool.range.base.plus((start + step) % count);
+            if (usable(candidate) && !pool.allocated.contains(candidate)) {
+                chosen = candidate;
+                found = true;
+            }
+        }
+        if (!found)
+            return Error::make(ErrorKind::Conflict, "no available IPv6 addresses on network " + network_id
+                + " (range " + pool.range.str() + " is exhausted)");
+        pool.last = chosen;
+    }
+    pool.allocated.insert(chosen);
+    if (auto saved = save(); !saved.ok()) {
+        pool.allocated.erase(chosen);
+        return saved.release_error();
+    }
+    return chosen;
+}
+
+Result<void> Ipam::release6(const std::string& network_id, const Ipv6& address)
+{
+    auto it = m_networks6.find(network_id);
+    if (it == m_networks6.end() || it->second.allocated.erase(address) == 0)
         return Ok {};
     return save();
 }

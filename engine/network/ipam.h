@@ -14,6 +14,7 @@
 
 #include "engine/base/result.h"
 #include "engine/network/ipv4.h"
+#include "engine/network/ipv6.h"
 
 namespace engine::network {
 
@@ -26,6 +27,18 @@ struct IpamPool {
     // router already using that address on the segment).
     std::map<std::string, Ipv4> auxiliary;
     std::uint32_t last { 0 }; // Last address handed out (the cursor).
+};
+
+// The IPv6 pool of a network created with EnableIPv6 and an IPv6 subnet. dockerd has no default
+// IPv6 pools, so there is no choosing: the subnet is always the caller's. The subnet's first
+// address is the gateway unless one is given; unlike IPv4 there is no broadcast address, so the
+// last address is handed out too.
+struct IpamPool6 {
+    Subnet6 subnet;
+    Ipv6 gateway;
+    Subnet6 range;
+    std::set<Ipv6> allocated;
+    std::optional<Ipv6> last; // Last address handed out (the cursor).
 };
 
 // Candidate subnets in order: Docker's defaults when `pool_prefix` is empty, else /24s of it.
@@ -58,12 +71,21 @@ public:
     Result<Ipv4> allocate(const std::string& network_id, const std::string& requested);
     Result<void> release(const std::string& network_id, Ipv4 address);
 
+    // The same for a network's IPv6 pool, with the same errors: 403 for a subnet overlapping
+    // another network's IPv6 subnet, 500 for a gateway outside it. remove_pool removes both.
+    Result<IpamPool6> add_pool6(const std::string& network_id, const Subnet6& subnet, const std::string& gateway,
+        const std::string& ip_range);
+    [[nodiscard]] const IpamPool6* pool6(const std::string& network_id) const;
+    Result<Ipv6> allocate6(const std::string& network_id, const std::string& requested);
+    Result<void> release6(const std::string& network_id, const Ipv6& address);
+
 private:
     Result<void> save() const;
 
     std::string m_state_path;
     std::vector<Subnet> m_pools;
     std::map<std::string, IpamPool> m_networks;
+    std::map<std::string, IpamPool6> m_networks6;
 };
 
 } // namespace engine::network

@@ -194,10 +194,13 @@ Result<void> change_link(const std::string& netns, const std::string& name, cons
 Result<RoutePtr> build_route(nl_sock* sock, const std::string& destination, const std::string& gateway,
     const std::string& link)
 {
+    // The family follows the text: "::/0", "fd42::/64" or an IPv6 gateway make an IPv6 route.
+    int family = destination.find(':') != std::string::npos || gateway.find(':') != std::string::npos ? AF_INET6 : AF_INET;
     RoutePtr route(rtnl_route_alloc());
-    rtnl_route_set_family(route.get(), AF_INET);
+    rtnl_route_set_family(route.get(), family);
     rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
-    auto dst = TRY(parse_addr(destination == "default" ? "0.0.0.0/0" : destination, AF_INET));
+    std::string any = family == AF_INET6 ? "::/0" : "0.0.0.0/0";
+    auto dst = TRY(parse_addr(destination == "default" ? any : destination, family));
     if (int rc = rtnl_route_set_dst(route.get(), dst.get()); rc < 0)
         return nl_error("route destination " + destination, rc);
     rtnl_nexthop* hop = rtnl_route_nh_alloc();
@@ -206,7 +209,7 @@ Result<RoutePtr> build_route(nl_sock* sock, const std::string& destination, cons
         rtnl_route_nh_set_ifindex(hop, rtnl_link_get_ifindex(l.get()));
     }
     if (!gateway.empty()) {
-        auto gw = parse_addr(gateway, AF_INET);
+        auto gw = parse_addr(gateway, family);
         if (!gw.ok()) {
             rtnl_route_nh_free(hop);
             return gw.release_error();
@@ -389,11 +392,17 @@ namespace {
 Result<RtnlAddrPtr> build_addr(nl_sock* sock, const std::string& link, const std::string& address, int prefix_length)
 {
     auto l = TRY(fetch_link(sock, link));
-    auto local = TRY(parse_addr(address + "/" + std::to_string(prefix_length), AF_INET));
+    bool v6 = address.find(':') != std::string::npos;
+    auto local = TRY(parse_addr(address + "/" + std::to_string(prefix_length), v6 ? AF_INET6 : AF_INET));
     RtnlAddrPtr addr(rtnl_addr_alloc());
     rtnl_addr_set_ifindex(addr.get(), rtnl_link_get_ifindex(l.get()));
     if (int rc = rtnl_addr_set_local(addr.get(), local.get()); rc < 0)
         return nl_error("address " + address, rc);
+    // IPv6 addresses glassbox hands out are unique by IPAM on segments only it uses, so duplicate
+    // address detection would only keep them tentative (unusable) for a second or more after
+    // each start; dockerd adds its IPv6 addresses with IFA_F_NODAD for the same reason.
+    if (v6)
+        rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
     return addr;
 }
 

@@ -39,7 +39,9 @@ json endpoint_to_json(const Endpoint& e)
 {
     return { { "network_id", e.network_id }, { "network_name", e.network_name }, { "endpoint_id", e.endpoint_id },
         { "container_id", e.container_id }, { "container_name", e.container_name }, { "ip_address", e.ip_address },
-        { "prefix_length", e.prefix_length }, { "gateway", e.gateway }, { "mac_address", e.mac_address },
+        { "prefix_length", e.prefix_length }, { "gateway", e.gateway }, { "ipv6_address", e.ipv6_address },
+        { "ipv6_prefix_length", e.ipv6_prefix_length }, { "ipv6_gateway", e.ipv6_gateway },
+        { "requested_ipv6", e.requested_ipv6 }, { "mac_address", e.mac_address },
         { "aliases", e.aliases }, { "host_link", e.host_link }, { "sandbox_link", e.sandbox_link },
         { "sandbox_path", e.sandbox_path } };
 }
@@ -55,6 +57,10 @@ Endpoint endpoint_from_json(const json& j)
     e.ip_address = j.value("ip_address", "");
     e.prefix_length = j.value("prefix_length", 0);
     e.gateway = j.value("gateway", "");
+    e.ipv6_address = j.value("ipv6_address", "");
+    e.ipv6_prefix_length = j.value("ipv6_prefix_length", 0);
+    e.ipv6_gateway = j.value("ipv6_gateway", "");
+    e.requested_ipv6 = j.value("requested_ipv6", "");
     e.mac_address = j.value("mac_address", "");
     e.aliases = j.value("aliases", std::vector<std::string> {});
     e.host_link = j.value("host_link", "");
@@ -69,7 +75,9 @@ json network_to_json(const NetworkRecord& n)
     for (const auto& [id, endpoint] : n.containers)
         containers[id] = endpoint_to_json(endpoint);
     return { { "id", n.id }, { "name", n.name }, { "driver", n.driver }, { "created", n.created },
-        { "subnet", n.subnet }, { "gateway", n.gateway }, { "ip_range", n.ip_range }, { "aux_addresses", n.aux_addresses }, { "internal", n.internal },
+        { "subnet", n.subnet }, { "gateway", n.gateway }, { "ip_range", n.ip_range }, { "aux_addresses", n.aux_addresses },
+        { "enable_ipv6", n.enable_ipv6 }, { "subnet6", n.subnet6 }, { "gateway6", n.gateway6 },
+        { "gateway6_given", n.gateway6_given }, { "ip_range6", n.ip_range6 }, { "internal", n.internal },
         { "attachable", n.attachable }, { "user_defined", n.user_defined }, { "options", n.options },
         { "labels", n.labels }, { "containers", containers }, { "bridge", n.bridge }, { "parent", n.parent },
         { "created_parent", n.created_parent }, { "lab_gateway", n.dns_address.empty() ? json(nullptr) : json(n.dns_address) } };
@@ -86,6 +94,11 @@ NetworkRecord network_from_json(const json& j)
     n.gateway = j.value("gateway", "");
     n.ip_range = j.value("ip_range", "");
     n.aux_addresses = j.value("aux_addresses", std::map<std::string, std::string> {});
+    n.enable_ipv6 = j.value("enable_ipv6", false);
+    n.subnet6 = j.value("subnet6", "");
+    n.gateway6 = j.value("gateway6", "");
+    n.gateway6_given = j.value("gateway6_given", false);
+    n.ip_range6 = j.value("ip_range6", "");
     n.internal = j.value("internal", false);
     n.attachable = j.value("attachable", false);
     n.user_defined = j.value("user_defined", true);
@@ -137,7 +150,7 @@ struct Manager::Impl {
     // The DNS threads read names through this, never through `mutex`, so a server can be
     // stopped (joined) while `mutex` is held.
     mutable std::shared_mutex names_mutex;
-    std::map<std::string, std::map<std::string, std::vector<Ipv4>>> names; // network id -> name -> ips
+    std::map<std::string, std::map<std::string, DnsAddresses>> names; // network id -> name -> ips
 
     std::string netns_dir() const { return options.run_dir + "/netns"; }
     std::string lab_netns() const { return netns_dir() + "/" + LabNetnsName; }
@@ -218,13 +231,14 @@ struct Manager::Impl {
 
     void rebuild_names(const std::string& network_id)
     {
-        std::map<std::string, std::vector<Ipv4>> table;
+        std::map<std::string, DnsAddresses> table;
         auto it = networks.find(network_id);
         if (it != networks.end()) {
             for (const auto& [cid, endpoint] : it->second.containers) {
                 auto ip = Ipv4::parse(endpoint.ip_address);
                 if (!ip.ok())
                     continue;
+                auto ip6 = Ipv6::parse(endpoint.ipv6_address);
                 std::vector<std::string> keys = endpoint.aliases;
                 keys.push_back(endpoint.container_name);
                 keys.push_back(cid.substr(0, 12));
@@ -232,9 +246,13 @@ struct Manager::Impl {
                     key = strings::to_lower(key);
                     if (!key.empty() && key[0] == '/')
                         key.erase(0, 1);
+                    if (key.empty())
+                        continue;
                     auto& ips = table[key];
-                    if (!key.empty() && std::find(ips.begin(), ips.end(), ip.value()) == ips.end())
-                        ips.push_back(ip.value());
+                    if (std::find(ips.v4.begin(), ips.v4.end(), ip.value()) == ips.v4.end())
+                        ips.v4.push_back(ip.value());
+                    if (ip6.ok() && std::find(ips.v6.begin(), ips.v6.end(), ip6.value()) == ips.v6.end())
+                        ips.v6.push_back(ip6.value());
                 }
             }
         }
@@ -242,14 +260,14 @@ struct Manager::Impl {
         names[network_id] = std::move(table);
     }
 
-    std::vector<Ipv4> lookup(const std::string& network_id, const std::string& name) const
+    DnsAddresses lookup(const std::string& network_id, const std::string& name) const
     {
         std::shared_lock lock(names_mutex);
         auto network = names.find(network_id);
         if (network == names.end())
             return {};
         auto it = network->second.find(name);
-        return it == network->second.end() ? std::vector<Ipv4> {} : it->second;
+        return it == network->second.end() ? DnsAddresses {} : it->second;
     }
 
     Result<void> sync_nft()
@@ -259,7 +277,8 @@ struct Manager::Impl {
         ruleset.masquerade = options.enable_nat;
         for (const auto& [id, network] : networks)
             if (network.driver == "bridge" && !network.bridge.empty())
-                ruleset.networks.push_back({ network.bridge, network.subnet, network.internal });
+                ruleset.networks.push_back({ network.bridge, network.subnet, network.internal,
+                    network.enable_ipv6 ? network.subnet6 : "" });
         for (const auto& [cid, entries] : ports)
             for (const auto& entry : entries)
                 ruleset.ports.push_back({ entry.port.protocol, entry.port.host_ip == "0.0.0.0" ? "" : entry.port.host_ip,
@@ -300,6 +319,24 @@ struct Manager::Impl {
             has = has || (address.link_index == link.index && address.address == network.gateway);
         if (!has)
             TRY(nl.add_address("", network.bridge, network.gateway, subnet.prefix));
+        if (network.enable_ipv6 && !network.gateway6.empty()) {
+            auto subnet6 = TRY(Subnet6::parse(network.subnet6));
+            auto gateway6 = TRY(Ipv6::parse(network.gateway6));
+            bool has6 = false;
+            for (const auto& address : addresses)
+                has6 = has6 || (address.link_index == link.index && Ipv6::parse(address.address).ok()
+                    && Ipv6::parse(address.address).value() == gateway6);
+            if (!has6)
+                TRY(nl.add_address("", network.bridge, network.gateway6, subnet6.prefix));
+            // Routing between IPv6 networks (which the isolation rules then refuse, as for IPv4)
+            // is turned on for glassbox's own bridges only: net.ipv6.conf.all.forwarding would make
+            // every host interface a router (and stop it taking router advertisements).
+            // force_forwarding is per interface (Linux 6.17); without it IPv6 stays inside each
+            // network, which is the safe side.
+            auto knob = "/proc/sys/net/ipv6/conf/" + network.bridge + "/force_forwarding";
+            if (auto set = kernel.write_file(knob, "1"); !set.ok())
+                log::info("IPv6 forwarding for " + network.bridge + " not turned on: " + set.error().describe());
+        }
         TRY(nl.set_link_up("", network.bridge, true));
         return Ok {};
     }
@@ -397,7 +434,7 @@ struct Manager::Impl {
     Result<void> remove(NetworkRecord& network);
     Result<Endpoint> connect(NetworkRecord& network, const std::string& container_id, const std::string& container_name,
         const std::string& sandbox_path, const std::vector<std::string>& aliases, const std::string& requested_ipv4,
-        const std::string& mac);
+        const std::string& mac, const std::string& requested_ipv6);
     Result<void> disconnect(NetworkRecord& network, const std::string& container_id);
 };
 
@@ -474,6 +511,31 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
         (void)ipam.remove_pool(network.id);
         return error;
     };
+
+    network.enable_ipv6 = config.enable_ipv6;
+    network.subnet6 = config.subnet6;
+    network.ip_range6 = config.ip_range6;
+    network.gateway6_given = !config.gateway6.empty();
+    if (config.enable_ipv6 && config.subnet6.empty())
+        // dockerd's words: without --ipv6 on the daemon it has no default IPv6 pool to take from.
+        return undo(Error::not_found(
+            "could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network"));
+    if (!config.subnet6.empty()) {
+        auto subnet6 = Subnet6::parse(config.subnet6);
+        if (!subnet6.ok())
+            return undo(subnet6.release_error().with_context("IPv6 subnet"));
+        if (network.driver != "bridge" && config.enable_ipv6)
+            return undo(Error::unsupported("IPv6 on the " + network.driver
+                + " driver is not supported by glassbox yet (bridge networks only)"));
+        if (config.enable_ipv6) {
+            auto pool6 = ipam.add_pool6(network.id, subnet6.value(), config.gateway6, config.ip_range6);
+            if (!pool6.ok())
+                return undo(pool6.release_error());
+            network.gateway6 = pool6.value().gateway.str();
+        } else if (!config.gateway6.empty()) {
+            network.gateway6 = config.gateway6;
+        }
+    }
 
     if (network.driver == "bridge") {
         network.bridge = opts.bridge_name.empty()
@@ -566,7 +628,7 @@ Result<void> Manager::Impl::remove(NetworkRecord& network)
 
 Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::string& container_id,
     const std::string& container_name, const std::string& sandbox_path, const std::vector<std::string>& aliases,
-    const std::string& requested_ipv4, const std::string& mac)
+    const std::string& requested_ipv4, const std::string& mac, const std::string& requested_ipv6)
 {
     if (network.containers.contains(container_id))
         return Error::conflict("endpoint with name " + container_name + " already exists in network " + network.name);
@@ -578,6 +640,10 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
     endpoint.container_name = container_name;
     endpoint.aliases = aliases;
     endpoint.sandbox_path = sandbox_path;
+    endpoint.requested_ipv6 = requested_ipv6;
+    if (!requested_ipv6.empty() && network.subnet6.empty())
+        // dockerd's check and words (runconfig.ErrUnsupportedNetworkNoSubnetAndIP).
+        return Error::invalid("user specified IP address is supported only when connecting to networks with user configured subnets");
     if (network.driver == "host" || network.driver == "none") {
         network.containers[container_id] = endpoint;
         TRY(save());
@@ -601,7 +667,27 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
     endpoint.prefix_length = subnet.prefix;
     endpoint.gateway = network.internal ? "" : network.gateway;
     endpoint.mac_address = mac.empty() ? mac_for_address(ip) : mac;
-    auto opts = TRY(parse_driver_options(network.driver, network.options));
+    if (ipam.pool6(network.id) != nullptr) {
+        auto ip6 = ipam.allocate6(network.id, requested_ipv6);
+        if (!ip6.ok()) {
+            (void)ipam.release(network.id, ip);
+            return ip6.release_error().with_context("connect " + container_name + " to " + network.name);
+        }
+        endpoint.ipv6_address = ip6.value().str();
+        endpoint.ipv6_prefix_length = TRY(Subnet6::parse(network.subnet6)).prefix;
+        endpoint.ipv6_gateway = network.internal ? "" : network.gateway6;
+    }
+    auto release_addresses = [&] {
+        (void)ipam.release(network.id, ip);
+        if (auto ip6 = Ipv6::parse(endpoint.ipv6_address); ip6.ok())
+            (void)ipam.release6(network.id, ip6.value());
+    };
+    auto opts_parsed = parse_driver_options(network.driver, network.options);
+    if (!opts_parsed.ok()) {
+        release_addresses();
+        return opts_parsed.release_error();
+    }
+    auto opts = opts_parsed.release_value();
 
     // Host-side names: the prefix plus random hex, within IFNAMSIZ (15 characters).
     std::string temp = options.bridge_prefix + strings::random_hex_id(15 - std::min<std::size_t>(options.bridge_prefix.size(), 11));
@@ -628,7 +714,20 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
         }
         TRY(nl.set_link_up(ns, "lo", true));
         TRY(nl.add_address(ns, endpoint.sandbox_link, endpoint.ip_address, endpoint.prefix_length));
+        if (!endpoint.ipv6_address.empty())
+            TRY(nl.add_address(ns, endpoint.sandbox_link, endpoint.ipv6_address, endpoint.ipv6_prefix_length));
         TRY(nl.set_link_up(ns, endpoint.sandbox_link, true));
+        if (!endpoint.ipv6_gateway.empty()) {
+            // The first network with an IPv6 gateway gives the IPv6 default route, as the first
+            // with an IPv4 one gives the IPv4 default (list_routes lists IPv4 only, so the
+            // records say whether one is there).
+            bool has_default6 = false;
+            for (const auto& [id, other] : networks)
+                if (auto it = other.containers.find(container_id); it != other.containers.end())
+                    has_default6 = has_default6 || !it->second.ipv6_gateway.empty();
+            if (!has_default6)
+                TRY(nl.add_route(ns, "::/0", endpoint.ipv6_gateway, endpoint.sandbox_link));
+        }
         if (!network.internal) {
             bool has_default = false;
             for (const auto& route : TRY(nl.list_routes(ns)))
@@ -647,7 +746,7 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
             (void)nl.delete_link("", endpoint.host_link);
         else
             (void)nl.delete_link(ns, endpoint.sandbox_link);
-        (void)ipam.release(network.id, ip);
+        release_addresses();
         return built.release_error().with_context("connect " + container_name + " to network " + network.name);
     }
     network.containers[container_id] = endpoint;
@@ -673,6 +772,8 @@ Result<void> Manager::Impl::disconnect(NetworkRecord& network, const std::string
     }
     if (auto ip = Ipv4::parse(endpoint.ip_address); ip.ok())
         TRY(ipam.release(network.id, ip.value()));
+    if (auto ip6 = Ipv6::parse(endpoint.ipv6_address); ip6.ok())
+        TRY(ipam.release6(network.id, ip6.value()));
     network.containers.erase(it);
     rebuild_names(network.id);
     return save();
@@ -715,6 +816,14 @@ Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& net
         }
         for (auto address : orphans)
             (void)impl->ipam.release(id, Ipv4 { address });
+        if (const auto* pool6 = impl->ipam.pool6(id)) {
+            std::set<Ipv6> orphans6 = pool6->allocated;
+            for (const auto& [container_id, endpoint] : network.containers)
+                if (auto ip6 = Ipv6::parse(endpoint.ipv6_address); ip6.ok())
+                    orphans6.erase(ip6.value());
+            for (const auto& address : orphans6)
+                (void)impl->ipam.release6(id, address);
+        }
     }
     if (auto host = fs::read_file(options.resolv_conf_source); host.ok())
         impl->upstreams = parse_resolv_conf(host.value()).nameservers;
@@ -813,11 +922,12 @@ Result<void> Manager::remove_sandbox(const std::string& container_id)
 
 Result<Endpoint> Manager::connect(const std::string& network_ref, const std::string& container_id,
     const std::string& container_name, const std::string& sandbox_path, const std::vector<std::string>& aliases,
-    const std::string& requested_ipv4, const std::string& mac)
+    const std::string& requested_ipv4, const std::string& mac, const std::string& requested_ipv6)
 {
     std::lock_guard lock(m_impl->mutex);
     auto* network = TRY(m_impl->find(network_ref));
-    return m_impl->connect(*network, container_id, container_name, sandbox_path, aliases, requested_ipv4, mac);
+    return m_impl->connect(*network, container_id, container_name, sandbox_path, aliases, requested_ipv4, mac,
+        requested_ipv6);
 }
 
 Result<void> Manager::disconnect(const std::string& network_ref, const std::string& container_id)

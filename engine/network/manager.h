@@ -63,6 +63,13 @@ struct NetworkConfig {
     std::map<std::string, std::string> aux_addresses; // IPAM AuxiliaryAddresses: name -> address, never handed out.
     bool internal { false };                  // No NAT, no route out.
     bool attachable { false };
+    // IPv6, as dockerd 20.10 has it without --ipv6 on the daemon: a user network gets IPv6 when it
+    // asks (EnableIPv6) and names its own IPv6 subnet (there are no default IPv6 pools). A subnet
+    // without EnableIPv6 is recorded and shown, but nobody gets an address from it.
+    bool enable_ipv6 { false };
+    std::string subnet6;                      // "fd42::/64"
+    std::string gateway6;                     // "" = the subnet's first address.
+    std::string ip_range6;
 };
 
 // A container's attachment to one network. Maps 1:1 onto daemon::EndpointInfo.
@@ -75,6 +82,10 @@ struct Endpoint {
     std::string ip_address;         // "" on host/none.
     int prefix_length { 0 };
     std::string gateway;
+    std::string ipv6_address;       // "" unless the network has IPv6.
+    int ipv6_prefix_length { 0 };
+    std::string ipv6_gateway;       // "" on internal networks.
+    std::string requested_ipv6;     // IPAMConfig.IPv6Address as asked ("" when none).
     std::string mac_address;
     std::vector<std::string> aliases;
     std::string host_link;          // Host-side veth name ("" for macvlan/ipvlan/host/none).
@@ -93,6 +104,11 @@ struct NetworkRecord {
     std::string gateway;
     std::string ip_range;
     std::map<std::string, std::string> aux_addresses;
+    bool enable_ipv6 { false };
+    std::string subnet6;            // As given ("" when none).
+    std::string gateway6;           // The gateway in use ("" without an IPv6 pool).
+    bool gateway6_given { false };  // Inspect shows an IPv6 gateway only when it was asked for, as dockerd does.
+    std::string ip_range6;
     bool internal { false };
     bool attachable { false };
     bool user_defined { true };     // false for the built-in bridge, host and none.
@@ -166,12 +182,14 @@ public:
     Result<std::string> create_sandbox(const std::string& container_id);
     Result<void> remove_sandbox(const std::string& container_id);
 
-    // [SECTION] Endpoints. `requested_ipv4` "" = next free address; `mac` "" = derived.
-    // On `host` and `none`, connect only records the endpoint.
+    // [SECTION] Endpoints. `requested_ipv4` "" = next free address; `mac` "" = derived;
+    // `requested_ipv6` "" = the next free IPv6 address on a network with IPv6 (an error, as on
+    // dockerd, on a network without an IPv6 subnet). On `host` and `none`, connect only records
+    // the endpoint.
     Result<Endpoint> connect(const std::string& network_ref, const std::string& container_id,
         const std::string& container_name, const std::string& sandbox_path,
         const std::vector<std::string>& aliases, const std::string& requested_ipv4,
-        const std::string& mac = "");
+        const std::string& mac = "", const std::string& requested_ipv6 = "");
     Result<void> disconnect(const std::string& network_ref, const std::string& container_id);
     // Every endpoint of a container, in connection order.
     std::vector<Endpoint> endpoints_of(const std::string& container_id) const;

@@ -1,5 +1,6 @@
 #include "engine/network/nft.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -39,17 +40,19 @@ json prefix(const std::string& subnet)
     return { { "prefix", { { "addr", subnet.substr(0, slash) }, { "len", std::stoi(subnet.substr(slash + 1)) } } } };
 }
 
-json rule(const std::string& table, const std::string& chain, json expressions, const std::string& comment = "")
+json rule(const std::string& table, const std::string& chain, json expressions, const std::string& comment = "",
+    const std::string& family = "ip")
 {
-    json body = { { "family", "ip" }, { "table", table }, { "chain", chain }, { "expr", std::move(expressions) } };
+    json body = { { "family", family }, { "table", table }, { "chain", chain }, { "expr", std::move(expressions) } };
     if (!comment.empty())
         body["comment"] = comment;
     return { { "add", { { "rule", body } } } };
 }
 
-json chain(const std::string& table, const std::string& name, const std::string& type, const std::string& hook, int priority)
+json chain(const std::string& table, const std::string& name, const std::string& type, const std::string& hook, int priority,
+    const std::string& family = "ip")
 {
-    return { { "add", { { "chain", { { "family", "ip" }, { "table", table }, { "name", name }, { "type", type },
+    return { { "add", { { "chain", { { "family", family }, { "table", table }, { "name", name }, { "type", type },
                                        { "hook", hook }, { "prio", priority }, { "policy", "accept" } } } } } };
 }
 
@@ -89,17 +92,21 @@ json build_ruleset(const NftRuleset& ruleset)
     commands.push_back(chain(t, "postrouting", "nat", "postrouting", 100));
 
     json drop = { { "drop", nullptr } };
-    for (const auto& network : ruleset.networks) {
+    // The forward rules match interfaces only, so they read the same in family ip and ip6.
+    auto forward_rules = [&](const NftNetwork& network, const std::string& family) {
         if (network.internal) {
             commands.push_back(rule(t, "forward", { match(meta("iifname"), network.bridge),
-                match(meta("oifname"), network.bridge, "!="), drop }, "internal " + network.bridge));
+                match(meta("oifname"), network.bridge, "!="), drop }, "internal " + network.bridge, family));
             commands.push_back(rule(t, "forward", { match(meta("oifname"), network.bridge),
-                match(meta("iifname"), network.bridge, "!="), drop }, "internal " + network.bridge));
+                match(meta("iifname"), network.bridge, "!="), drop }, "internal " + network.bridge, family));
         }
         for (const auto& other : ruleset.networks)
             if (other.bridge != network.bridge)
                 commands.push_back(rule(t, "forward", { match(meta("iifname"), network.bridge),
-                    match(meta("oifname"), other.bridge), drop }, "isolate " + network.bridge + " from " + other.bridge));
+                    match(meta("oifname"), other.bridge), drop }, "isolate " + network.bridge + " from " + other.bridge, family));
+    };
+    for (const auto& network : ruleset.networks) {
+        forward_rules(network, "ip");
         if (ruleset.masquerade && !network.internal)
             commands.push_back(rule(t, "postrouting", { match(payload("ip", "saddr"), prefix(network.subnet)),
                 match(meta("oifname"), network.bridge, "!="), { { "masquerade", nullptr } } }, "outbound NAT " + network.bridge));
@@ -121,6 +128,21 @@ json build_ruleset(const NftRuleset& ruleset)
         local.insert(local.begin(), match(payload("ip", "daddr"), prefix("127.0.0.0/8"), "!="));
         commands.push_back(rule(t, "output", local, comment));
     }
+    // IPv6: an ip6 table of the same name, dropped and made again only while some network has
+    // IPv6 (a listing of the ip table is unchanged). Every network's bridge is isolated from
+    // the IPv6 ones, since IPv6 from another network would arrive on them too. No NAT: dockerd
+    // 20.10 does none for IPv6 either, and glassbox's IPv6 subnets are unique local ones.
+    json table6 = { { "family", "ip6" }, { "name", t } };
+    commands.push_back({ { "add", { { "table", table6 } } } });
+    commands.push_back({ { "delete", { { "table", table6 } } } });
+    bool any_ipv6 = std::any_of(ruleset.networks.begin(), ruleset.networks.end(),
+        [](const NftNetwork& network) { return !network.subnet6.empty(); });
+    if (any_ipv6) {
+        commands.push_back({ { "add", { { "table", table6 } } } });
+        commands.push_back(chain(t, "forward", "filter", "forward", 0, "ip6"));
+        for (const auto& network : ruleset.networks)
+            forward_rules(network, "ip6");
+    }
     return { { "nftables", commands } };
 }
 
@@ -133,7 +155,9 @@ Result<void> LibNftables::apply_ruleset(const NftRuleset& ruleset)
 Result<void> LibNftables::delete_table(const std::string& table)
 {
     json body = { { "family", "ip" }, { "name", table } };
-    json batch = { { "nftables", json::array({ { { "add", { { "table", body } } } }, { { "delete", { { "table", body } } } } }) } };
+    json body6 = { { "family", "ip6" }, { "name", table } };
+    json batch = { { "nftables", json::array({ { { "add", { { "table", body } } } }, { { "delete", { { "table", body } } } },
+                                     { { "add", { { "table", body6 } } } }, { { "delete", { { "table", body6 } } } } }) } };
     TRY_CTX(run(batch.dump(), true), "delete nft table ip " + table);
     return Ok {};
 }

@@ -1,6 +1,7 @@
 // glassbox's nftables rules, through libnftables' JSON API. glassbox owns one table (family ip,
 // named by Options::nft_table_name) and rewrites it whole, in one atomic batch, whenever a
-// network or a published port changes:
+// network or a published port changes (while a network has IPv6, a table of family ip6 with the
+// same name holds the same forward rules for IPv6 traffic, in the same batch):
 //   forward     (filter)  drop traffic between two different bridge networks, and in/out of
 //                         `internal` ones (isolation);
 //   prerouting  (nat)     DNAT host-addressed traffic on published ports to the container;
@@ -23,6 +24,7 @@ struct NftNetwork {
     std::string bridge;   // Linux bridge name.
     std::string subnet;   // "10.231.3.0/24"
     bool internal { false };
+    std::string subnet6;  // "fd42::/64" when the network has IPv6, else "".
 };
 
 struct NftPort {
@@ -50,7 +52,7 @@ public:
 
     // Replaces table `ruleset.table` (family ip) with `ruleset`, in one atomic batch.
     virtual Result<void> apply_ruleset(const NftRuleset& ruleset) = 0;
-    // Removes the table if present.
+    // Removes the table (and its ip6 twin) if present.
     virtual Result<void> delete_table(const std::string& table) = 0;
     // `nft -j list table ip <table>` as JSON; NotFound when there is no such table.
     virtual Result<nlohmann::json> list_table(const std::string& table) = 0;

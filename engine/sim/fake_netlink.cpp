@@ -209,7 +209,7 @@ Result<void> FakeNetlink::add_address(const std::string& netns, const std::strin
     for (const auto& existing : ns(netns).addresses)
         if (existing.link_index == l->index && existing.address == address)
             return Error::exists("add address " + address + ": Object exists");
-    ns(netns).addresses.push_back({ l->index, address, prefix_length, 2 });
+    ns(netns).addresses.push_back({ l->index, address, prefix_length, address.find(':') == std::string::npos ? 2 : 10 });
     return Ok {};
 }
 

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "engine/network/ipv4.h"
+#include "engine/network/ipv6.h"
 #include "engine/sim/fake_nftables.h"
 
 namespace engine::sim {
@@ -16,12 +17,14 @@ namespace engine::sim {
 using network::AddressInfo;
 using network::FdbEntry;
 using network::Ipv4;
+using network::Ipv6;
 using network::LinkInfo;
 using network::LinkRequest;
 using network::NamespaceDump;
 using network::NeighbourInfo;
 using network::RouteInfo;
 using network::Subnet;
+using network::Subnet6;
 
 namespace {
 
@@ -152,6 +155,18 @@ struct SimNetwork::Model {
         int link { 0 };
         int scope { 0 };
     };
+    // Global IPv6 addresses and routes, as the engine adds them for networks with IPv6: kept and
+    // listed (with the kernel's connected and local routes), not carried by the packet model.
+    struct Address6 {
+        int link { 0 };
+        Ipv6 address {};
+        int prefix { 0 };
+    };
+    struct StaticRoute6 {
+        Subnet6 destination {};
+        std::string gateway {};
+        int link { 0 };
+    };
     struct Neighbour {
         std::string mac {};
         double updated { 0 };
@@ -161,6 +176,8 @@ struct SimNetwork::Model {
         int next_ifindex { 1 };
         std::vector<Address> addresses;
         std::vector<StaticRoute> routes;
+        std::vector<Address6> addresses6;
+        std::vector<StaticRoute6> routes6;
         std::map<std::pair<int, std::uint32_t>, Neighbour> neighbours; // (link id, IP)
         bool forwarding { false };
         std::set<std::tuple<int, std::uint32_t, std::uint16_t>> listeners; // (protocol, IP, port)
@@ -386,6 +403,8 @@ struct SimNetwork::Model {
         auto& ns = space(link->netns);
         std::erase_if(ns.addresses, [&](const Address& a) { return a.link == id; });
         std::erase_if(ns.routes, [&](const StaticRoute& r) { return r.link == id; });
+        std::erase_if(ns.addresses6, [&](const Address6& a) { return a.link == id; });
+        std::erase_if(ns.routes6, [&](const StaticRoute6& r) { return r.link == id; });
         std::erase_if(ns.neighbours, [&](const auto& entry) { return entry.first.first == id; });
         fdb.erase(id);
         for (auto& [bridge, table] : fdb)
@@ -544,6 +563,18 @@ struct SimNetwork::Model {
             add("inet6", "local", link->link_local + "/128", "", link->id, "kernel", "global", 0);
             add("inet6", "local", "ff00::/8", "", link->id, "kernel", "global", 256);
         }
+        for (const auto& address : ns.addresses6) {
+            auto* link = by_id(address.link);
+            if (!link || !link->up)
+                continue;
+            if (address.prefix < 128)
+                add("inet6", "main", Subnet6::parse(address.address.str() + "/" + std::to_string(address.prefix)).value().str(),
+                    "", link->id, "kernel", "global", 256);
+            add("inet6", "local", address.address.str() + "/128", "", link->id, "kernel", "global", 0);
+        }
+        for (const auto& r : ns.routes6)
+            add("inet6", "main", r.destination.prefix == 0 ? "default" : r.destination.str(), r.gateway, r.link,
+                "static", "global", 1024);
         return out;
     }
 
@@ -1163,6 +1194,8 @@ Result<void> SimNetwork::move_link(const std::string& netns, const std::string& 
     int id = link->id;
     std::erase_if(from.addresses, [&](const Model::Address& a) { return a.link == id; });
     std::erase_if(from.routes, [&](const Model::StaticRoute& r) { return r.link == id; });
+    std::erase_if(from.addresses6, [&](const Model::Address6& a) { return a.link == id; });
+    std::erase_if(from.routes6, [&](const Model::StaticRoute6& r) { return r.link == id; });
     std::erase_if(from.neighbours, [&](const auto& entry) { return entry.first.first == id; });
     int master = link->master;
     model.set_master(*link, 0);
@@ -1204,6 +1237,7 @@ Result<void> SimNetwork::set_link_up(const std::string& netns, const std::string
         // The kernel flushes routes through a link that goes down.
         auto id = link->id;
         std::erase_if(model.space(netns).routes, [&](const Model::StaticRoute& r) { return r.link == id; });
+        std::erase_if(model.space(netns).routes6, [&](const Model::StaticRoute6& r) { return r.link == id; });
         std::erase_if(model.space(netns).neighbours, [&](const auto& entry) { return entry.first.first == id; });
     }
     model.refresh(link->id);
@@ -1302,6 +1336,8 @@ Result<std::vector<AddressInfo>> SimNetwork::list_addresses(const std::string& n
             else if (!link->link_local.empty())
                 out.push_back({ link->ifindex, link->link_local, 64, AfInet6 });
         }
+    for (const auto& address : model.space(netns).addresses6)
+        out.push_back({ model.ifindex_of(address.link), address.address.str(), address.prefix, AfInet6 });
     return out;
 }
 
@@ -1313,6 +1349,17 @@ Result<void> SimNetwork::add_address(const std::string& netns, const std::string
     auto* l = model.find(netns, link);
     if (!l)
         return link_not_found(link);
+    if (network::is_ipv6_text(address)) {
+        auto ip6 = Ipv6::parse(address);
+        if (!ip6.ok() || prefix_length < 0 || prefix_length > 128 || !model.options.ipv6)
+            return Error::system("parse address " + address + "/" + std::to_string(prefix_length) + ": Invalid address for specified address family");
+        auto& ns6 = model.space(netns);
+        for (const auto& existing : ns6.addresses6)
+            if (existing.link == l->id && existing.address == ip6.value())
+                return object_exists("add address " + address + " to " + link);
+        ns6.addresses6.push_back({ l->id, ip6.value(), prefix_length });
+        return Ok {};
+    }
     auto ip = Ipv4::parse(address);
     if (!ip.ok() || prefix_length < 0 || prefix_length > 32)
         return Error::system("parse address " + address + "/" + std::to_string(prefix_length) + ": Invalid address for specified address family");
@@ -1334,6 +1381,15 @@ Result<void> SimNetwork::delete_address(const std::string& netns, const std::str
     auto* l = model.find(netns, link);
     if (!l)
         return link_not_found(link);
+    if (network::is_ipv6_text(address)) {
+        auto ip6 = Ipv6::parse(address);
+        int link_id = l->id;
+        if (!ip6.ok() || std::erase_if(model.space(netns).addresses6, [&](const Model::Address6& a) {
+                return a.link == link_id && a.address == ip6.value() && a.prefix == prefix_length;
+            }) == 0)
+            return Error::system("delete address " + address + " from " + link + ": Invalid address for specified address family");
+        return Ok {};
+    }
     auto ip = Ipv4::parse(address);
     if (!ip.ok())
         return Error::system("parse address " + address + ": Invalid address for specified address family");
@@ -1371,11 +1427,58 @@ Result<std::vector<RouteInfo>> SimNetwork::list_routes(const std::string& netns)
     return out;
 }
 
+namespace {
+
+// An IPv6 route, checked as the kernel checks one: the gateway on a connected IPv6 subnet of the
+// link (its own addresses or fe80::/64), the link up, no second route to the same destination.
+Result<void> add_route6(SimNetwork::Model& model, const std::string& netns, const std::string& destination,
+    const std::string& gateway, const std::string& link)
+{
+    std::string what = "add route " + destination + (gateway.empty() ? "" : " via " + gateway);
+    auto dst = Subnet6::parse(destination == "default" ? "::/0" : destination);
+    if (!dst.ok() || !model.options.ipv6)
+        return Error::system("parse address " + destination + ": Invalid address for specified address family");
+    auto* l = link.empty() ? nullptr : model.find(netns, link);
+    if (!link.empty() && !l)
+        return link_not_found(link);
+    auto& ns = model.space(netns);
+    if (!gateway.empty()) {
+        auto gw = Ipv6::parse(gateway);
+        if (!gw.ok())
+            return Error::system("parse address " + gateway + ": Invalid address for specified address family");
+        bool reachable = Subnet6::parse("fe80::/64").value().contains(gw.value()) && l;
+        for (const auto& a : ns.addresses6) {
+            auto* on = model.by_id(a.link);
+            auto connected = Subnet6::parse(a.address.str() + "/" + std::to_string(a.prefix)).value();
+            if (on && on->up && (!l || on->id == l->id) && connected.contains(gw.value())) {
+                reachable = true;
+                if (!l)
+                    l = on;
+            }
+        }
+        if (!reachable)
+            return unspecific(what);
+    }
+    if (!l)
+        return invalid_input(what);
+    if (!l->up)
+        return unspecific(what);
+    for (const auto& r : ns.routes6)
+        if (r.destination == dst.value())
+            return object_exists(what);
+    ns.routes6.push_back({ dst.value(), gateway, l->id });
+    return Ok {};
+}
+
+} // namespace
+
 Result<void> SimNetwork::add_route(const std::string& netns, const std::string& destination, const std::string& gateway,
     const std::string& link)
 {
     std::lock_guard lock(m_mutex);
     auto& model = *m_model;
+    if (network::is_ipv6_text(destination) || network::is_ipv6_text(gateway))
+        return add_route6(model, netns, destination, gateway, link);
     auto dst = Subnet::parse(destination == "default" ? "0.0.0.0/0" : destination);
     if (!dst.ok())
         return Error::system("parse address " + destination + ": Invalid address for specified address family");
@@ -1421,6 +1524,17 @@ Result<void> SimNetwork::delete_route(const std::string& netns, const std::strin
 {
     std::lock_guard lock(m_mutex);
     auto& model = *m_model;
+    if (network::is_ipv6_text(destination) || network::is_ipv6_text(gateway)) {
+        auto dst6 = Subnet6::parse(destination == "default" ? "::/0" : destination);
+        auto* l6 = link.empty() ? nullptr : model.find(netns, link);
+        if (!dst6.ok() || (!link.empty() && !l6))
+            return Error::not_found("delete route " + destination + ": Object not found");
+        if (std::erase_if(model.space(netns).routes6, [&](const Model::StaticRoute6& r) {
+                return r.destination == dst6.value() && (gateway.empty() || r.gateway == gateway) && (!l6 || r.link == l6->id);
+            }) == 0)
+            return Error::not_found("delete route " + destination + ": Object not found");
+        return Ok {};
+    }
     auto dst = Subnet::parse(destination == "default" ? "0.0.0.0/0" : destination);
     if (!dst.ok())
         return Error::system("parse address " + destination + ": Invalid address for specified address family");
@@ -1506,6 +1620,9 @@ Result<NamespaceDump> SimNetwork::dump_namespace(const std::string& netns, const
             else if (!link->link_local.empty())
                 dump.addresses.push_back({ link->ifindex, "inet6", link->link_local + "/64", "link" });
         }
+    for (const auto& address : model.space(netns).addresses6)
+        dump.addresses.push_back({ model.ifindex_of(address.link), "inet6",
+            address.address.str() + (address.prefix == 128 ? "" : "/" + std::to_string(address.prefix)), "global" });
     // libnl's route cache keys a route by family, table, destination and metric, not by device,
     // so LibnlNetlink's dump keeps only the first of the same route on several links (each
     // link's fe80::/64, for one): the dump does the same.

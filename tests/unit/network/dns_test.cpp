@@ -47,4 +47,19 @@ TEST(DnsTest, MalformedMessagesAreErrorsNotCrashes)
     EXPECT_FALSE(decode_message(overrun.data(), overrun.size()).ok());
 }
 
+TEST(DnsTest, AaaaAnswersCarryIpv6AddressesBesideTheAAnswers)
+{
+    auto query_bytes = encode_query(9, "web", DnsTypeAaaa);
+    auto query = decode_message(query_bytes.data(), query_bytes.size()).value();
+
+    auto bytes = encode_response(query, {}, DnsRcodeNoError, { Ipv6::parse("fd42::2").value(), Ipv6::parse("fd42::3").value() });
+    auto response = decode_message(bytes.data(), bytes.size()).value();
+
+    EXPECT_TRUE(response.answers.empty());
+    ASSERT_EQ(response.answers6.size(), 2U);
+    EXPECT_EQ(response.answers6[0].str(), "fd42::2");
+    EXPECT_EQ(response.answers6[1].str(), "fd42::3");
+    EXPECT_EQ(response.questions[0].type, DnsTypeAaaa);
+}
+
 } // namespace

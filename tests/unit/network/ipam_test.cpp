@@ -1,6 +1,7 @@
 #include "engine/network/ipam.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -214,6 +215,113 @@ TEST(Ipv4Test, ParseRejectsMalformedInputAndHostBits)
     EXPECT_FALSE(Subnet::parse("10.0.0.0/33").ok());
     EXPECT_EQ(Subnet::parse("10.0.0.0/8").value().last().str(), "10.255.255.255");
     EXPECT_EQ(mac_for_address(Ipv4::parse("172.17.0.2").value()), "02:42:ac:11:00:02");
+}
+
+// [SECTION] IPv6
+
+TEST(Ipv6Test, ParsesAndPrintsTheShortForm)
+{
+    EXPECT_EQ(Ipv6::parse("FD42:0:0:0:0:0:0:2").value().str(), "fd42::2");
+    EXPECT_EQ(Ipv6::parse("fd42::1:0:0:1").value().str(), "fd42::1:0:0:1");
+    EXPECT_EQ(Ipv6::parse("fd42::").value().plus(0x1ff).str(), "fd42::1ff");
+    EXPECT_EQ(Ipv6::parse("fd42::ffff:ffff:ffff:ffff").value().plus(1).str(), "fd42:0:0:1::");
+    auto bad = Ipv6::parse("10.0.0.1");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message(), "invalid IPv6 address: 10.0.0.1");
+    EXPECT_FALSE(Ipv6::parse("fd42::1::2").ok());
+    EXPECT_FALSE(Ipv6::parse("").ok());
+}
+
+TEST(Ipv6Test, SubnetsClearHostBitsAndKnowContainmentAndOverlap)
+{
+    auto subnet = Subnet6::parse("fd42:1::1/64").value();
+    EXPECT_EQ(subnet.str(), "fd42:1::/64");
+    EXPECT_TRUE(subnet.contains(Ipv6::parse("fd42:1::ffff:1").value()));
+    EXPECT_FALSE(subnet.contains(Ipv6::parse("fd42:2::1").value()));
+    EXPECT_TRUE(subnet.overlaps(Subnet6::parse("fd42:1:0:0:8000::/65").value()));
+    EXPECT_TRUE(Subnet6::parse("fd42::/16").value().overlaps(subnet));
+    EXPECT_FALSE(subnet.overlaps(Subnet6::parse("fd42:2::/64").value()));
+    EXPECT_EQ(Subnet6::parse("fd42::/120").value().size(), 256U);
+    EXPECT_EQ(subnet.offset_of(Ipv6::parse("fd42:1::1:2").value()), 0x10002U);
+    EXPECT_FALSE(Subnet6::parse("fd42::/129").ok());
+    EXPECT_FALSE(Subnet6::parse("fd42::").ok());
+    EXPECT_FALSE(Subnet6::parse("10.0.0.0/8").ok());
+}
+
+TEST(IpamTest, Ipv6PoolGivesTheFirstAddressToTheGatewayAndThenHandsOutInOrder)
+{
+    Ipam ipam("", {});
+    auto pool = ipam.add_pool6("n", Subnet6::parse("fd42:7::/64").value(), "", "");
+    ASSERT_TRUE(pool.ok()) << pool.error().describe();
+    EXPECT_EQ(pool.value().gateway.str(), "fd42:7::1");
+
+    auto first = ipam.allocate6("n", "").value();
+    auto fixed = ipam.allocate6("n", "fd42:7::99").value();
+    auto second = ipam.allocate6("n", "").value();
+    ASSERT_TRUE(ipam.release6("n", first).ok());
+    auto third = ipam.allocate6("n", "").value();
+
+    EXPECT_EQ(first.str(), "fd42:7::2");
+    EXPECT_EQ(fixed.str(), "fd42:7::99");
+    EXPECT_EQ(second.str(), "fd42:7::3");
+    EXPECT_EQ(third.str(), "fd42:7::4"); // A released address is not reused at once.
+    EXPECT_EQ(ipam.allocate6("n", "fd42:7::99").error().kind(), ErrorKind::Conflict);
+    EXPECT_EQ(ipam.allocate6("n", "fd42:7::1").error().kind(), ErrorKind::InvalidArgument); // The gateway.
+    EXPECT_EQ(ipam.allocate6("n", "fd42:8::5").error().kind(), ErrorKind::InvalidArgument);
+    EXPECT_EQ(ipam.allocate6("n", "10.0.0.5").error().kind(), ErrorKind::InvalidArgument);
+}
+
+TEST(IpamTest, Ipv6RangeGatewayAndTheLastAddressAreUsable)
+{
+    Ipam ipam("", {});
+    auto pool = ipam.add_pool6("n", Subnet6::parse("fd42:9::/126").value(), "fd42:9::3", "").value();
+    EXPECT_EQ(pool.gateway.str(), "fd42:9::3");
+    EXPECT_EQ(ipam.allocate6("n", "").value().str(), "fd42:9::1");
+    EXPECT_EQ(ipam.allocate6("n", "").value().str(), "fd42:9::2");
+    auto exhausted = ipam.allocate6("n", "");
+    ASSERT_FALSE(exhausted.ok());
+    EXPECT_EQ(exhausted.error().kind(), ErrorKind::Conflict);
+
+    ASSERT_TRUE(ipam.add_pool6("r", Subnet6::parse("fd42:a::/64").value(), "", "fd42:a::100/120").ok());
+    EXPECT_EQ(ipam.allocate6("r", "").value().str(), "fd42:a::100");
+}
+
+TEST(IpamTest, Ipv6OverlapIsDockerdsForbiddenAndAGatewayOutsideIsItsServerError)
+{
+    Ipam ipam("", {});
+    ASSERT_TRUE(ipam.add_pool6("a", Subnet6::parse("fd42:b::/64").value(), "", "").ok());
+    auto overlap = ipam.add_pool6("b", Subnet6::parse("fd42:b:0:0:8000::/65").value(), "", "");
+    ASSERT_FALSE(overlap.ok());
+    EXPECT_EQ(overlap.error().kind(), ErrorKind::PermissionDenied);
+    EXPECT_EQ(overlap.error().message(), "Pool overlaps with other one on this address space");
+    auto outside = ipam.add_pool6("c", Subnet6::parse("fd42:c::/64").value(), "fd42:d::1", "");
+    ASSERT_FALSE(outside.ok());
+    EXPECT_EQ(outside.error().kind(), ErrorKind::System);
+    EXPECT_FALSE(ipam.add_pool6("d", Subnet6::parse("fd42:e::/64").value(), "", "fd42:f::/120").ok());
+    // An IPv4 pool and an IPv6 pool of one network live side by side; remove_pool drops both.
+    ASSERT_TRUE(ipam.add_pool("a", subnet("10.9.0.0/24"), "", "").ok());
+    ASSERT_TRUE(ipam.remove_pool("a").ok());
+    EXPECT_EQ(ipam.pool6("a"), nullptr);
+    EXPECT_TRUE(ipam.add_pool6("b", Subnet6::parse("fd42:b::/64").value(), "", "").ok());
+}
+
+TEST(IpamTest, Ipv6AllocationsSurviveAReload)
+{
+    char pattern[] = "/tmp/glassbox-ipam6-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    std::string path = std::string(pattern) + "/ipam.json";
+    {
+        Ipam ipam(path, {});
+        ASSERT_TRUE(ipam.add_pool6("n", Subnet6::parse("fd42:c::/64").value(), "fd42:c::fe", "").ok());
+        ASSERT_TRUE(ipam.allocate6("n", "").ok());
+    }
+    Ipam reloaded(path, {});
+    ASSERT_TRUE(reloaded.load().ok());
+    ASSERT_NE(reloaded.pool6("n"), nullptr);
+    EXPECT_EQ(reloaded.pool6("n")->gateway.str(), "fd42:c::fe");
+    EXPECT_EQ(reloaded.allocate6("n", "").value().str(), "fd42:c::2"); // ::1 was handed out before.
+    ::unlink(path.c_str());
+    ::rmdir(pattern);
 }
 
 } // namespace

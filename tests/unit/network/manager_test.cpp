@@ -521,4 +521,102 @@ TEST_F(ManagerOverFakes, ContainerFilesNameTheContainerAndItsAddress)
     EXPECT_EQ(fs::read_file(files.value().hostname_path).value(), "c1host\n");
 }
 
+// [SECTION] IPv6
+
+TEST_F(ManagerOverFakes, Ipv6NetworkPutsItsGatewayOnTheBridgeAndIsolatesItInIp6)
+{
+    auto created = m_manager->create_network({ .name = "six", .subnet = "10.231.70.0/24", .enable_ipv6 = true, .subnet6 = "fd42:70::/64" });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    const auto& network = created.value();
+    EXPECT_TRUE(network.enable_ipv6);
+    EXPECT_EQ(network.gateway6, "fd42:70::1");
+    EXPECT_FALSE(network.gateway6_given);
+    auto bridge = link("", network.bridge);
+    ASSERT_TRUE(bridge.has_value());
+    bool has_gateway6 = false;
+    auto host_addresses = m_netlink.list_addresses("").value();
+    for (const auto& address : host_addresses)
+        has_gateway6 = has_gateway6 || (address.link_index == bridge->index && address.address == "fd42:70::1" && address.prefix_length == 64);
+    EXPECT_TRUE(has_gateway6);
+    auto ruleset = m_nftables.ruleset("glassbox_unit");
+    EXPECT_TRUE(std::any_of(ruleset.networks.begin(), ruleset.networks.end(),
+        [&](const NftNetwork& n) { return n.bridge == network.bridge && n.subnet6 == "fd42:70::/64"; }));
+}
+
+TEST_F(ManagerOverFakes, Ipv6EndpointsGetTheNextAddressTheDefaultRouteAndGiveItBack)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "six", .enable_ipv6 = true, .subnet6 = "fd42:71::/64", .gateway6 = "fd42:71::fe" }).ok());
+    auto ns = sandbox("c1");
+    auto first = m_manager->connect("six", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(first.ok()) << first.error().describe();
+    EXPECT_EQ(first.value().ipv6_address, "fd42:71::1");
+    EXPECT_EQ(first.value().ipv6_prefix_length, 64);
+    EXPECT_EQ(first.value().ipv6_gateway, "fd42:71::fe");
+    bool has_address6 = false;
+    auto addresses = m_netlink.list_addresses(ns).value();
+    for (const auto& address : addresses)
+        has_address6 = has_address6 || (address.address == "fd42:71::1" && address.family == 10);
+    EXPECT_TRUE(has_address6);
+    auto calls = m_netlink.calls();
+    EXPECT_NE(std::find(calls.begin(), calls.end(), "add_route ::/0 via fd42:71::fe dev eth0 in " + ns), calls.end());
+    auto fixed = m_manager->connect("six", "c2", "two", sandbox("c2"), {}, "", "", "fd42:71::42");
+    ASSERT_TRUE(fixed.ok()) << fixed.error().describe();
+    EXPECT_EQ(fixed.value().ipv6_address, "fd42:71::42");
+    EXPECT_EQ(fixed.value().requested_ipv6, "fd42:71::42");
+    auto taken = m_manager->connect("six", "c3", "three", sandbox("c3"), {}, "", "", "fd42:71::42");
+    ASSERT_FALSE(taken.ok());
+    EXPECT_EQ(taken.error().kind(), ErrorKind::Conflict);
+    EXPECT_TRUE(m_manager->endpoints_of("c3").empty());
+    // Disconnecting gives the address back.
+    ASSERT_TRUE(m_manager->disconnect("six", "c2").ok());
+    auto again = m_manager->connect("six", "c4", "four", sandbox("c4"), {}, "", "", "fd42:71::42");
+    ASSERT_TRUE(again.ok()) << again.error().describe();
+}
+
+TEST_F(ManagerOverFakes, Ipv6ErrorsAreDockerds)
+{
+    // EnableIPv6 without an IPv6 subnet: dockerd has no default IPv6 pool.
+    auto no_subnet = m_manager->create_network({ .name = "nosub", .enable_ipv6 = true });
+    ASSERT_FALSE(no_subnet.ok());
+    EXPECT_EQ(no_subnet.error().kind(), ErrorKind::NotFound);
+    EXPECT_NE(no_subnet.error().message().find("non-overlapping IPv6 address pool"), std::string::npos);
+    EXPECT_FALSE(m_manager->get("nosub").ok());
+    // Overlapping IPv6 subnets.
+    ASSERT_TRUE(m_manager->create_network({ .name = "a", .enable_ipv6 = true, .subnet6 = "fd42:72::/64" }).ok());
+    auto overlap = m_manager->create_network({ .name = "b", .enable_ipv6 = true, .subnet6 = "fd42:72::/48" });
+    ASSERT_FALSE(overlap.ok());
+    EXPECT_EQ(overlap.error().kind(), ErrorKind::PermissionDenied);
+    // A static IPv6 address on a network without an IPv6 subnet.
+    ASSERT_TRUE(m_manager->create_network({ .name = "v4", .subnet = "10.231.73.0/24" }).ok());
+    auto static6 = m_manager->connect("v4", "c1", "one", sandbox("c1"), {}, "", "", "fd42:73::5");
+    ASSERT_FALSE(static6.ok());
+    EXPECT_EQ(static6.error().kind(), ErrorKind::InvalidArgument);
+    EXPECT_EQ(static6.error().message(), "user specified IP address is supported only when connecting to networks with user configured subnets");
+}
+
+TEST_F(ManagerOverFakes, AnIpv6SubnetWithoutEnableIpv6IsOnlyRecorded)
+{
+    auto created = m_manager->create_network({ .name = "quiet", .subnet6 = "fd42:74::/64" });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_FALSE(created.value().enable_ipv6);
+    EXPECT_EQ(created.value().subnet6, "fd42:74::/64");
+    auto endpoint = m_manager->connect("quiet", "c1", "one", sandbox("c1"), {}, "");
+    ASSERT_TRUE(endpoint.ok()) << endpoint.error().describe();
+    EXPECT_EQ(endpoint.value().ipv6_address, "");
+}
+
+TEST_F(ManagerOverFakes, Ipv6RecordsSurviveAReopen)
+{
+    ASSERT_TRUE(m_manager->create_network({ .name = "six", .enable_ipv6 = true, .subnet6 = "fd42:75::/64" }).ok());
+    ASSERT_TRUE(m_manager->connect("six", "c1", "one", sandbox("c1"), {}, "").ok());
+    open();
+    auto network = m_manager->get("six").value();
+    EXPECT_TRUE(network.enable_ipv6);
+    EXPECT_EQ(network.gateway6, "fd42:75::1");
+    EXPECT_EQ(network.containers.at("c1").ipv6_address, "fd42:75::2");
+    auto next = m_manager->connect("six", "c2", "two", sandbox("c2"), {}, "");
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(next.value().ipv6_address, "fd42:75::3");
+}
+
 } // namespace
