@@ -12,6 +12,7 @@
 #include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/health.h"
+#include "engine/network/ipv6.h"
 #include "engine/daemon/create_options.h"
 #include "engine/runtime/devices.h"
 #include "engine/runtime/seccomp.h"
@@ -459,6 +460,13 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
             auto ipv4 = TRY(ipam.string("IPv4Address"));
             if (!ipv4.empty())
                 config.network_ipv4[network] = ipv4;
+            // dockerd checks the form at create ("invalid IPv6 address: ..."), and whether the
+            // network has an IPv6 subnet when the container connects.
+            auto ipv6 = TRY(ipam.string("IPv6Address"));
+            if (!ipv6.empty()) {
+                TRY(network::Ipv6::parse(ipv6));
+                config.network_ipv6[network] = ipv6;
+            }
             auto mac = TRY(e.string("MacAddress"));
             if (!mac.empty()) {
                 TRY_CTX(daemon::check_mac_address(mac), e.name("MacAddress"));
@@ -517,12 +525,28 @@ Result<daemon::NetworkConfig> network_config_from_json(const Json& body)
     if (auto* list = ipam.find("Config")) {
         if (!list->is_array())
             return Error::invalid("IPAM.Config: expected a list, got " + quote_json_for_error(*list));
-        if (list->size() > 1)
-            return Error::unsupported("IPAM.Config: glassbox supports one subnet per network, got " + std::to_string(list->size()));
-        for (auto& entry : *list) {
-            Reader e(entry, "IPAM.Config[0]");
-            config.subnet = TRY(e.string("Subnet"));
-            config.gateway = TRY(e.string("Gateway"));
+        // One IPv4 entry and one IPv6 entry at most, told apart by the subnet (or the gateway).
+        bool seen4 = false, seen6 = false;
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            Reader e((*list)[i], "IPAM.Config[" + std::to_string(i) + "]");
+            auto subnet = TRY(e.string("Subnet"));
+            auto gateway = TRY(e.string("Gateway"));
+            bool v6 = subnet.empty() ? network::is_ipv6_text(gateway) : network::is_ipv6_text(subnet);
+            if (v6 ? seen6 : seen4)
+                return Error::unsupported("IPAM.Config: glassbox supports one IPv4 and one IPv6 subnet per network, got "
+                    + std::to_string(list->size()) + " entries");
+            (v6 ? seen6 : seen4) = true;
+            if (v6) {
+                config.subnet6 = subnet;
+                config.gateway6 = gateway;
+                config.ip_range6 = TRY(e.string("IPRange"));
+                if (!TRY(e.string_map("AuxiliaryAddresses")).empty())
+                    return Error::unsupported("IPAM.Config[" + std::to_string(i)
+                        + "].AuxiliaryAddresses: glassbox reserves auxiliary addresses in IPv4 subnets only");
+                continue;
+            }
+            config.subnet = subnet;
+            config.gateway = gateway;
             config.ip_range = TRY(e.string("IPRange"));
             config.aux_addresses = TRY(e.string_map("AuxiliaryAddresses"));
         }
@@ -697,10 +721,16 @@ static Json config_json(const ContainerView& view)
     return out;
 }
 
-static Json endpoint_json(const daemon::EndpointInfo& e)
+// IPAMConfig shows the addresses asked for on this network (null when none), as dockerd does.
+static Json endpoint_json(const daemon::EndpointInfo& e, const daemon::ContainerConfig& config)
 {
+    Json ipam_config = nullptr;
+    if (auto it = config.network_ipv4.find(e.network_name); it != config.network_ipv4.end())
+        ipam_config["IPv4Address"] = it->second;
+    if (auto it = config.network_ipv6.find(e.network_name); it != config.network_ipv6.end())
+        ipam_config["IPv6Address"] = it->second;
     return {
-        { "IPAMConfig", nullptr },
+        { "IPAMConfig", ipam_config },
         { "Links", nullptr },
         { "Aliases", string_list_or_null(e.aliases) },
         { "NetworkID", e.network_id },
@@ -708,9 +738,9 @@ static Json endpoint_json(const daemon::EndpointInfo& e)
         { "Gateway", e.gateway },
         { "IPAddress", e.ip_address },
         { "IPPrefixLen", e.prefix_length },
-        { "IPv6Gateway", "" },
-        { "GlobalIPv6Address", "" },
-        { "GlobalIPv6PrefixLen", 0 },
+        { "IPv6Gateway", e.ipv6_gateway },
+        { "GlobalIPv6Address", e.ipv6_address },
+        { "GlobalIPv6PrefixLen", e.ipv6_prefix_length },
         { "MacAddress", e.mac_address },
         { "DriverOpts", nullptr },
     };
@@ -737,7 +767,7 @@ static Json network_settings_json(const ContainerView& view)
     Json networks = Json::object();
     const daemon::EndpointInfo* bridge = nullptr;
     for (auto& e : view.endpoints) {
-        networks[e.network_name] = endpoint_json(e);
+        networks[e.network_name] = endpoint_json(e, view.config);
         if (e.network_name == "bridge")
             bridge = &e;
     }
@@ -753,11 +783,11 @@ static Json network_settings_json(const ContainerView& view)
         { "SecondaryIPv6Addresses", nullptr },
         { "EndpointID", bridge ? bridge->endpoint_id : "" },
         { "Gateway", bridge ? bridge->gateway : "" },
-        { "GlobalIPv6Address", "" },
-        { "GlobalIPv6PrefixLen", 0 },
+        { "GlobalIPv6Address", bridge ? bridge->ipv6_address : "" },
+        { "GlobalIPv6PrefixLen", bridge ? bridge->ipv6_prefix_length : 0 },
         { "IPAddress", bridge ? bridge->ip_address : "" },
         { "IPPrefixLen", bridge ? bridge->prefix_length : 0 },
-        { "IPv6Gateway", "" },
+        { "IPv6Gateway", bridge ? bridge->ipv6_gateway : "" },
         { "MacAddress", bridge ? bridge->mac_address : "" },
         { "Networks", networks },
     };
@@ -862,7 +892,7 @@ Json container_summary_json(const ContainerView& view, system_clock::time_point 
 {
     Json networks = Json::object();
     for (auto& e : view.endpoints)
-        networks[e.network_name] = endpoint_json(e);
+        networks[e.network_name] = endpoint_json(e, view.config);
     Json mounts = Json::array();
     for (auto& m : view.mounts)
         mounts.push_back(mount_json(m));
@@ -1031,6 +1061,14 @@ Json network_json(const daemon::NetworkView& view, const std::function<std::stri
             entry["AuxiliaryAddresses"] = view.aux_addresses;
         ipam_config.push_back(entry);
     }
+    if (!view.subnet6.empty()) {
+        Json entry = { { "Subnet", view.subnet6 } };
+        if (!view.ip_range6.empty())
+            entry["IPRange"] = view.ip_range6;
+        if (!view.gateway6.empty())
+            entry["Gateway"] = view.gateway6;
+        ipam_config.push_back(entry);
+    }
     Json containers = Json::object();
     for (auto& [id, e] : view.containers) {
         containers[id] = {
@@ -1038,7 +1076,7 @@ Json network_json(const daemon::NetworkView& view, const std::function<std::stri
             { "EndpointID", e.endpoint_id },
             { "MacAddress", e.mac_address },
             { "IPv4Address", e.ip_address.empty() ? "" : e.ip_address + "/" + std::to_string(e.prefix_length) },
-            { "IPv6Address", "" },
+            { "IPv6Address", e.ipv6_address.empty() ? "" : e.ipv6_address + "/" + std::to_string(e.ipv6_prefix_length) },
         };
     }
     Json out = {
@@ -1047,7 +1085,7 @@ Json network_json(const daemon::NetworkView& view, const std::function<std::stri
         { "Created", view.created },
         { "Scope", view.scope },
         { "Driver", view.driver },
-        { "EnableIPv6", false },
+        { "EnableIPv6", view.enable_ipv6 },
         { "IPAM", { { "Driver", "default" }, { "Options", Json::object() }, { "Config", ipam_config } } },
         { "Internal", view.internal },
         { "Attachable", view.attachable },

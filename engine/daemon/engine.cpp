@@ -149,6 +149,12 @@ void Engine::load_containers()
 
 // [SECTION] Networks glue
 
+static EndpointInfo endpoint_info(const network::Endpoint& ep)
+{
+    return { ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address, ep.prefix_length, ep.gateway,
+        ep.mac_address, ep.aliases, ep.ipv6_address, ep.ipv6_prefix_length, ep.ipv6_gateway };
+}
+
 Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
 {
     const auto& config = container->view.config;
@@ -180,6 +186,10 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
     std::string ip;
     if (auto it = config.network_ipv4.find(network); it != config.network_ipv4.end())
         ip = it->second;
+    auto ipv6_for = [&](const std::string& name) {
+        auto it = config.network_ipv6.find(name);
+        return it != config.network_ipv6.end() ? it->second : std::string();
+    };
     // The MAC asked for on this network's endpoint, else Config.MacAddress (dockerd applies that
     // one to the container's first network); "" lets the network derive one from the address.
     auto mac_for = [&](const std::string& name) {
@@ -189,7 +199,7 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
     std::string mac = mac_for(network);
     if (mac.empty())
         mac = config.mac_address;
-    auto endpoint = networks.connect(network, container->view.id, container->view.name, sandbox, aliases, ip, mac);
+    auto endpoint = networks.connect(network, container->view.id, container->view.name, sandbox, aliases, ip, mac, ipv6_for(network));
     if (!endpoint.ok()) {
         (void)networks.remove_sandbox(container->view.id);
         return endpoint.release_error().with_context("connect to network " + network);
@@ -201,7 +211,8 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         std::string extra_ip;
         if (auto it = config.network_ipv4.find(extra); it != config.network_ipv4.end())
             extra_ip = it->second;
-        auto connected = networks.connect(extra, container->view.id, container->view.name, sandbox, extra_aliases, extra_ip, mac_for(extra));
+        auto connected = networks.connect(extra, container->view.id, container->view.name, sandbox, extra_aliases, extra_ip, mac_for(extra),
+            ipv6_for(extra));
         if (!connected.ok())
             log::warn("connect " + container->view.name + " to " + extra + ": " + connected.error().describe());
     }
@@ -243,8 +254,7 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
     std::lock_guard lock(m_impl->mutex);
     container->view.endpoints.clear();
     for (const auto& ep : networks.endpoints_of(container->view.id))
-        container->view.endpoints.push_back({ ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address,
-            ep.prefix_length, ep.gateway, ep.mac_address, ep.aliases });
+        container->view.endpoints.push_back(endpoint_info(ep));
     return Ok {};
 }
 
@@ -276,14 +286,17 @@ static NetworkView to_view(const network::NetworkRecord& record)
     view.gateway = record.gateway;
     view.ip_range = record.ip_range;
     view.aux_addresses = record.aux_addresses;
+    view.enable_ipv6 = record.enable_ipv6;
+    view.subnet6 = record.subnet6;
+    view.gateway6 = record.gateway6_given ? record.gateway6 : "";
+    view.ip_range6 = record.ip_range6;
     view.internal = record.internal;
     view.attachable = record.attachable;
     view.options = record.options;
     view.labels = record.labels;
     view.warnings = record.warnings;
     for (const auto& [id, ep] : record.containers)
-        view.containers[id] = { ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address, ep.prefix_length,
-            ep.gateway, ep.mac_address, ep.aliases };
+        view.containers[id] = endpoint_info(ep);
     return view;
 }
 
@@ -305,6 +318,10 @@ Result<NetworkView> Engine::create_network(NetworkConfig config)
     net.gateway = config.gateway;
     net.ip_range = config.ip_range;
     net.aux_addresses = config.aux_addresses;
+    net.enable_ipv6 = config.enable_ipv6;
+    net.subnet6 = config.subnet6;
+    net.gateway6 = config.gateway6;
+    net.ip_range6 = config.ip_range6;
     net.internal = config.internal;
     net.attachable = config.attachable;
     auto record = TRY(m_impl->networks->create_network(net));
@@ -363,7 +380,7 @@ Result<void> Engine::remove_network(const std::string& ref)
 }
 
 Result<void> Engine::connect_network(const std::string& network_ref, const std::string& container_ref,
-    const std::vector<std::string>& aliases, const std::string& ipv4, const std::string& mac)
+    const std::vector<std::string>& aliases, const std::string& ipv4, const std::string& mac, const std::string& ipv6)
 {
     if (!m_impl->networks)
         return networking_unavailable();
@@ -382,15 +399,16 @@ Result<void> Engine::connect_network(const std::string& network_ref, const std::
         container->view.config.network_aliases[record.name] = aliases;
         if (!ipv4.empty())
             container->view.config.network_ipv4[record.name] = ipv4;
+        if (!ipv6.empty())
+            container->view.config.network_ipv6[record.name] = ipv6;
     }
     persist(*container);
     if (running && !sandbox.empty()) {
-        TRY(m_impl->networks->connect(record.name, container->view.id, container->view.name, sandbox, aliases, ipv4, mac));
+        TRY(m_impl->networks->connect(record.name, container->view.id, container->view.name, sandbox, aliases, ipv4, mac, ipv6));
         std::lock_guard lock(m_impl->mutex);
         container->view.endpoints.clear();
         for (const auto& ep : m_impl->networks->endpoints_of(container->view.id))
-            container->view.endpoints.push_back({ ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address,
-                ep.prefix_length, ep.gateway, ep.mac_address, ep.aliases });
+            container->view.endpoints.push_back(endpoint_info(ep));
     }
     publish({ "network", "connect", record.id, { { "container", container->view.id }, { "name", record.name } }, 0 });
     return Ok {};
@@ -407,6 +425,7 @@ Result<void> Engine::disconnect_network(const std::string& network_ref, const st
         std::lock_guard lock(m_impl->mutex);
         container->view.config.network_aliases.erase(record.name);
         container->view.config.network_ipv4.erase(record.name);
+        container->view.config.network_ipv6.erase(record.name);
         if (container->view.config.network_mode == record.name)
             container->view.config.network_mode = "none";
     }

@@ -146,6 +146,7 @@ struct ContainerConfig {
     std::vector<std::uint16_t> console_size;             // [rows, cols]
     std::map<std::string, std::vector<std::string>> network_aliases; // network -> aliases
     std::map<std::string, std::string> network_ipv4;     // network -> requested --ip
+    std::map<std::string, std::string> network_ipv6;     // network -> requested --ip6
     std::map<std::string, std::string> network_mac;      // network -> requested MAC (EndpointsConfig.*.MacAddress)
     std::string pid_mode;                                // "", "host", "container:<id>" (stored with the full id).
     std::vector<std::string> volumes_from;               // "name", "name:ro", "name:rw".
@@ -214,6 +215,9 @@ struct EndpointInfo {
     std::string gateway;
     std::string mac_address;
     std::vector<std::string> aliases;
+    std::string ipv6_address;   // "" on a network without IPv6.
+    int ipv6_prefix_length { 0 };
+    std::string ipv6_gateway;
 };
 
 // A copy of a container's record, safe to read without locks.
@@ -320,6 +324,9 @@ struct NetworkConfig {
     bool internal { false };
     bool attachable { false };
     bool enable_ipv6 { false };
+    std::string subnet6;   // The IPAM.Config entry whose Subnet is IPv6.
+    std::string gateway6;
+    std::string ip_range6;
 };
 
 struct NetworkView {
@@ -332,6 +339,10 @@ struct NetworkView {
     std::string gateway;
     std::string ip_range;
     std::map<std::string, std::string> aux_addresses;
+    bool enable_ipv6 { false };
+    std::string subnet6;   // "" when none.
+    std::string gateway6;  // Only when given at create (dockerd shows no other).
+    std::string ip_range6;
     bool internal { false };
     bool attachable { false };
     std::map<std::string, std::string> options;
@@ -441,9 +452,11 @@ public:
     Result<NetworkView> inspect_network(const std::string& ref) const;
     Result<std::vector<NetworkView>> list_networks(const Filters& filters) const;
     Result<void> remove_network(const std::string& ref);          // Forbidden-style Conflict if in use.
-    // `mac` "" = derived from the address (applies when the container is running).
+    // `mac` "" = derived from the address (applies when the container is running); `ipv6` ""
+    // = the next free address on a network with IPv6.
     Result<void> connect_network(const std::string& network_ref, const std::string& container_ref,
-        const std::vector<std::string>& aliases, const std::string& ipv4, const std::string& mac = "");
+        const std::vector<std::string>& aliases, const std::string& ipv4, const std::string& mac = "",
+        const std::string& ipv6 = "");
     Result<void> disconnect_network(const std::string& network_ref, const std::string& container_ref, bool force);
     Result<std::vector<std::string>> prune_networks();
 

@@ -47,6 +47,7 @@ json config_to_json(const ContainerConfig& c)
         { "LogConfig", c.log_config }, { "Isolation", c.isolation }, { "VolumeDriver", c.volume_driver }, { "GroupAdd", c.group_add },
         { "Links", c.links }, { "Dns", c.dns }, { "ExtraHosts", c.extra_hosts }, { "SecurityOpt", c.security_opt },
         { "ConsoleSize", c.console_size }, { "NetworkAliases", c.network_aliases }, { "NetworkIPv4", c.network_ipv4 },
+        { "NetworkIPv6", c.network_ipv6 },
         { "MacAddress", c.mac_address }, { "NetworkMac", c.network_mac }, { "PidMode", c.pid_mode },
         { "VolumesFrom", c.volumes_from }, { "DeviceCgroupRules", c.device_cgroup_rules },
     };
@@ -130,6 +131,7 @@ ContainerConfig config_from_json(const json& d)
     get_to(d, "ConsoleSize", c.console_size);
     get_to(d, "NetworkAliases", c.network_aliases);
     get_to(d, "NetworkIPv4", c.network_ipv4);
+    get_to(d, "NetworkIPv6", c.network_ipv6);
     get_to(d, "MacAddress", c.mac_address);
     get_to(d, "NetworkMac", c.network_mac);
     get_to(d, "PidMode", c.pid_mode);

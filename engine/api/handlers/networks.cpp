@@ -4,6 +4,7 @@
 #include "engine/api/docker_json.h"
 #include "engine/api/handlers/handlers.h"
 #include "engine/base/strings.h"
+#include "engine/network/ipv6.h"
 
 namespace engine::api::handlers {
 
@@ -21,10 +22,6 @@ static Result<void> network_create(Engine& engine, Exchange& ex)
 {
     auto body = TRY(ex.read_json());
     auto config = TRY(network_config_from_json(body));
-    // Refused rather than accepted and ignored: a network that says EnableIPv6 but gives no
-    // container an IPv6 address would mislead the lesson that inspects it.
-    if (config.enable_ipv6)
-        return Error::unsupported("network " + config.name + ": EnableIPv6 is not supported by glassbox yet (IPv4 only)");
     auto view = TRY(engine.create_network(std::move(config)));
     ex.respond_json(201, { { "Id", view.id }, { "Warning", strings::join(view.warnings, "; ") } });
     return Ok {};
@@ -73,7 +70,7 @@ static Result<std::string> optional_string(const Json& object, const char* key, 
 }
 
 // POST /networks/{id}/connect with EndpointConfig: Aliases (served by the embedded DNS),
-// IPAMConfig.IPv4Address (a static address), MacAddress, and Links. dockerd accepts Links on
+// IPAMConfig.IPv4Address and IPv6Address (static addresses), MacAddress, and Links. dockerd accepts Links on
 // user-defined networks, where the embedded DNS already resolves every container by name, so
 // glassbox accepts them and adds nothing (the course notes explain why links are avoided).
 // A container that is not running is connected when it next starts, as with dockerd.
@@ -100,9 +97,8 @@ static Result<void> network_connect(Engine& engine, Exchange& ex)
         }
     }
     if (!ipv6.empty())
-        return Error::unsupported("network connect: IPAMConfig.IPv6Address " + ipv6
-            + ": glassbox does not give containers IPv6 addresses yet");
-    TRY(engine.connect_network(ex.request().param("id"), body["Container"].get<std::string>(), aliases, ipv4, mac));
+        TRY(network::Ipv6::parse(ipv6)); // "invalid IPv6 address: ...", as dockerd words it.
+    TRY(engine.connect_network(ex.request().param("id"), body["Container"].get<std::string>(), aliases, ipv4, mac, ipv6));
     ex.respond(200, "application/json", "");
     return Ok {};
 }

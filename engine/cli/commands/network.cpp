@@ -20,6 +20,7 @@ struct CreateArgs {
     std::vector<std::string> labels;
     bool internal { false };
     bool attachable { false };
+    bool ipv6 { false };
     std::string name;
 };
 
@@ -42,6 +43,7 @@ Result<Json> network_create_body(const CreateArgs& args)
         { "Driver", args.driver }, { "Scope", "" },
         { "IPAM", { { "Driver", "default" }, { "Options", Json::object() }, { "Config", config } } },
         { "Internal", args.internal }, { "Attachable", args.attachable }, { "Ingress", false }, { "ConfigOnly", false },
+        { "EnableIPv6", args.ipv6 },
         { "ConfigFrom", nullptr }, { "Options", TRY(parse_key_values(args.options, "-o/--opt")) },
         { "Labels", labels }, { "Name", args.name }, { "CheckDuplicate", true },
     };
@@ -59,6 +61,7 @@ void add_network_create(CLI::App& group, Context& ctx)
     command->add_option("--label", args->labels, "Set metadata on a network")->allow_extra_args(false);
     command->add_flag("--internal", args->internal, "Restrict external access to the network");
     command->add_flag("--attachable", args->attachable, "Enable manual container attachment");
+    command->add_flag("--ipv6", args->ipv6, "Enable IPv6 networking (give an IPv6 --subnet too)");
     command->add_option("NETWORK", args->name, "Network name")->required();
     set_action(command, ctx, [&ctx, args]() -> Result<int> {
         auto body = TRY(network_create_body(*args));
@@ -111,6 +114,7 @@ void add_network_membership(CLI::App& group, Context& ctx, bool connect)
         std::string container;
         std::vector<std::string> aliases;
         std::string ip;
+        std::string ip6;
         bool force { false };
     };
     auto args = std::make_shared<Args>();
@@ -119,6 +123,7 @@ void add_network_membership(CLI::App& group, Context& ctx, bool connect)
     if (connect) {
         command->add_option("--alias", args->aliases, "Add network-scoped alias for the container")->allow_extra_args(false);
         command->add_option("--ip", args->ip, "IPv4 address (e.g., 172.30.100.104)");
+        command->add_option("--ip6", args->ip6, "IPv6 address (e.g., 2001:db8::33)");
     } else {
         command->add_flag("-f,--force", args->force, "Force the container to disconnect from a network");
     }
@@ -134,7 +139,9 @@ void add_network_membership(CLI::App& group, Context& ctx, bool connect)
         if (!args->aliases.empty())
             endpoint["Aliases"] = args->aliases;
         if (!args->ip.empty())
-            endpoint["IPAMConfig"] = { { "IPv4Address", args->ip } };
+            endpoint["IPAMConfig"]["IPv4Address"] = args->ip;
+        if (!args->ip6.empty())
+            endpoint["IPAMConfig"]["IPv6Address"] = args->ip6;
         TRY(client->connect_network(args->network, { { "Container", args->container }, { "EndpointConfig", endpoint } }));
         return 0;
     });
