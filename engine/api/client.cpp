@@ -1,7 +1,8 @@
 // api::Client transport: HTTP/1.1 over AF_UNIX. Each request gets its own connection (the
 // daemon must serve several at once anyway: `run` holds wait and attach open while it sends
 // start), so there is no keep-alive pool to get wrong. Responses are read with a small
-// buffered reader that understands Content-Length, chunked transfer coding and read-to-EOF.
+// buffered reader; their bodies go through the server's BodyDecoder (Content-Length or chunked)
+// or run to EOF.
 #include "engine/api/client.h"
 
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/api/body_decoder.h"
 #include "engine/base/strings.h"
 
 namespace engine::api {
@@ -128,60 +130,36 @@ struct PendingResponse::Reader {
         return response;
     }
 
-    // Passes up to `count` buffered-or-read bytes to the sink. Returns false if the sink
-    // asked to stop.
-    Result<bool> deliver(std::uint64_t count, const DataSink& sink)
+    // Feeds buffered-or-read bytes through `decoder` to the sink until the body ends or the
+    // sink asks to stop.
+    Result<void> decode_body(BodyDecoder decoder, const DataSink& sink)
     {
-        while (count > 0) {
+        std::string decoded;
+        while (!decoder.done()) {
             if (available() == 0 && !TRY(fill()))
                 return Error::system("daemon closed the connection in the middle of a response body");
-            size_t take = static_cast<size_t>(std::min<std::uint64_t>(count, available()));
-            std::string_view piece(buffer.data() + pos, take);
-            pos += take;
-            count -= take;
-            if (!sink(piece))
-                return false;
+            decoded.clear();
+            auto used = TRY_CTX(decoder.feed(std::string_view(buffer.data() + pos, available()), decoded),
+                "read the daemon's response");
+            pos += used;
+            if (!decoded.empty() && !sink(decoded))
+                return Ok {};
         }
-        return true;
+        return Ok {};
     }
 
     Result<void> read_body(const HttpResponse& head, std::string_view method, const DataSink& sink)
     {
         if (method == "HEAD" || head.status == 204 || head.status == 304 || head.status < 200)
             return Ok {};
-        if (strings::to_lower(head.header("transfer-encoding")).find("chunked") != std::string::npos) {
-            for (;;) {
-                std::string size_line = TRY(read_line());
-                auto semicolon = size_line.find(';');
-                if (semicolon != std::string::npos)
-                    size_line.resize(semicolon);
-                size_line = strings::trim(size_line);
-                std::uint64_t size = 0;
-                try {
-                    size_t used = 0;
-                    size = std::stoull(size_line, &used, 16);
-                    if (used != size_line.size())
-                        throw std::invalid_argument("trailing");
-                } catch (const std::exception&) {
-                    return Error::invalid("daemon sent a malformed chunk size: " + size_line.substr(0, 40));
-                }
-                if (size == 0) {
-                    // Trailers, then the empty line that ends the message.
-                    while (!TRY(read_line()).empty()) { }
-                    return Ok {};
-                }
-                if (!TRY(deliver(size, sink)))
-                    return Ok {};
-                TRY(read_line());
-            }
-        }
+        if (strings::to_lower(head.header("transfer-encoding")).find("chunked") != std::string::npos)
+            return decode_body(BodyDecoder::chunked(), sink);
         auto length_text = head.header("content-length");
         if (!length_text.empty()) {
             std::uint64_t length = 0;
             if (!strings::parse_uint(length_text, length))
                 return Error::invalid("daemon sent a malformed Content-Length: " + length_text);
-            TRY(deliver(length, sink));
-            return Ok {};
+            return decode_body(BodyDecoder::content_length(length), sink);
         }
         // No framing: the body runs to EOF.
         for (;;) {

@@ -1161,12 +1161,8 @@ bool event_matches(const daemon::Event& event, const daemon::Filters& filters)
             return v == attr("image") || (event.type == "image" && (v == event.actor_id || v == attr("name")));
         }))
         return false;
-    if (!accepts("label", [&](const std::string& v) {
-            auto eq = v.find('=');
-            if (eq == std::string::npos)
-                return event.attributes.count(v) > 0;
-            return attr(v.substr(0, eq).c_str()) == v.substr(eq + 1);
-        }))
+    // Every label filter must match, as for the lists (daemon/filters.h).
+    if (auto labels = filters.find("label"); labels != filters.end() && !daemon::labels_match_all(event.attributes, labels->second))
         return false;
     return true;
 }

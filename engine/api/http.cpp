@@ -18,17 +18,6 @@ namespace engine::api {
 
 // [SECTION] Small parsers.
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 std::string url_decode(std::string_view text, bool plus_is_space)
 {
     std::string out;
@@ -36,8 +25,8 @@ std::string url_decode(std::string_view text, bool plus_is_space)
     for (size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
         if (c == '%' && i + 2 < text.size()) {
-            int hi = hex_value(text[i + 1]);
-            int lo = hex_value(text[i + 2]);
+            int hi = strings::hex_digit(text[i + 1]);
+            int lo = strings::hex_digit(text[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 out.push_back(static_cast<char>(hi * 16 + lo));
                 i += 2;
@@ -341,86 +330,6 @@ Result<std::size_t> parse_request_head(std::string_view buffer, Request& out)
 
     out = std::move(request);
     return end + 4;
-}
-
-// [SECTION] Body decoding.
-
-BodyDecoder BodyDecoder::content_length(std::uint64_t length)
-{
-    BodyDecoder decoder;
-    decoder.m_state = length == 0 ? State::Done : State::Fixed;
-    decoder.m_remaining = length;
-    return decoder;
-}
-
-BodyDecoder BodyDecoder::chunked()
-{
-    BodyDecoder decoder;
-    decoder.m_state = State::ChunkSize;
-    return decoder;
-}
-
-Result<std::size_t> BodyDecoder::feed(std::string_view input, std::string& out)
-{
-    size_t used = 0;
-    while (used < input.size() && m_state != State::Done) {
-        switch (m_state) {
-        case State::Fixed:
-        case State::ChunkData: {
-            auto take = static_cast<size_t>(std::min<std::uint64_t>(m_remaining, input.size() - used));
-            out.append(input.substr(used, take));
-            used += take;
-            m_remaining -= take;
-            if (m_remaining == 0)
-                m_state = m_state == State::Fixed ? State::Done : State::ChunkDataEnd;
-            break;
-        }
-        case State::ChunkDataEnd:
-        case State::ChunkSize:
-        case State::Trailer: {
-            char c = input[used++];
-            if (c != '\n') {
-                if (m_line.size() > 4096)
-                    return Error::invalid("malformed chunked body: line too long");
-                m_line.push_back(c);
-                break;
-            }
-            std::string line = m_line;
-            m_line.clear();
-            if (!line.empty() && line.back() == '\r')
-                line.pop_back();
-            if (m_state == State::ChunkDataEnd) {
-                if (!line.empty())
-                    return Error::invalid("malformed chunked body: missing CRLF after chunk data");
-                m_state = State::ChunkSize;
-            } else if (m_state == State::ChunkSize) {
-                // "1a;ext=1": the size is the hex number before any extension.
-                auto size_text = strings::trim(line.substr(0, line.find(';')));
-                if (size_text.empty() || size_text.size() > 15)
-                    return Error::invalid("malformed chunked body: bad chunk size \"" + line.substr(0, 40) + "\"");
-                std::uint64_t size = 0;
-                for (char h : size_text) {
-                    int v = hex_value(h);
-                    if (v < 0)
-                        return Error::invalid("malformed chunked body: bad chunk size \"" + line.substr(0, 40) + "\"");
-                    size = size * 16 + static_cast<std::uint64_t>(v);
-                }
-                if (size == 0) {
-                    m_state = State::Trailer;
-                } else {
-                    m_remaining = size;
-                    m_state = State::ChunkData;
-                }
-            } else if (line.empty()) {
-                m_state = State::Done; // The blank line after the (usually empty) trailer.
-            }
-            break;
-        }
-        case State::Done:
-            break;
-        }
-    }
-    return used;
 }
 
 // [SECTION] Encoding.

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/api/body_decoder.h"
 #include "engine/base/fd.h"
 #include "engine/base/json_depth.h"
 #include "engine/base/result.h"
@@ -111,27 +112,6 @@ Result<std::size_t> parse_request_head(std::string_view buffer, Request& out);
 // Splits "/v1.41/containers/json" into the version ("1.41") and the rest ("/containers/json").
 // Paths without a prefix come back unchanged with an empty version.
 std::pair<std::string, std::string> strip_version_prefix(std::string_view path);
-
-// Decodes a request body fed to it in pieces as they arrive from the socket: either exactly
-// `content_length` bytes, or chunked transfer coding (chunk extensions and trailers ignored).
-class BodyDecoder {
-public:
-    static BodyDecoder content_length(std::uint64_t length);
-    static BodyDecoder chunked();
-    static BodyDecoder none() { return content_length(0); }
-
-    // Consumes bytes from `input`, appending decoded body bytes to `out`. Returns how many input
-    // bytes it used; stops at the end of the body, so the rest belongs to the next request.
-    // InvalidArgument on a malformed chunk header.
-    Result<std::size_t> feed(std::string_view input, std::string& out);
-    [[nodiscard]] bool done() const { return m_state == State::Done; }
-
-private:
-    enum class State { Fixed, ChunkSize, ChunkData, ChunkDataEnd, Trailer, Done };
-    State m_state { State::Fixed };
-    std::uint64_t m_remaining { 0 };
-    std::string m_line; // A chunk-size or trailer line being assembled.
-};
 
 // The 8-byte header of a multiplexed stream frame (stream 1 stdout, 2 stderr) and its payload.
 std::string encode_frame(std::uint8_t stream, std::string_view payload);

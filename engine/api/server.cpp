@@ -33,9 +33,7 @@ Router make_router(daemon::Engine& engine)
     handlers::register_volume_routes(router, engine);
     handlers::register_network_routes(router, engine);
     handlers::register_glassbox_routes(router, engine);
-#ifdef GLASSBOX_HAVE_BUILD_HANDLER
     handlers::register_build_routes(router, engine);
-#endif
     return router;
 }
 

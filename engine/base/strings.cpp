@@ -60,6 +60,17 @@ std::string to_lower(std::string_view text)
     return out;
 }
 
+int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 std::string random_hex_id(size_t length)
 {
     thread_local std::mt19937_64 rng { std::random_device {}() };

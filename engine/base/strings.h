@@ -19,6 +19,8 @@ bool ends_with(std::string_view text, std::string_view suffix);
 std::string to_lower(std::string_view text);
 // 64 random lowercase hex characters (a container or exec id).
 std::string random_hex_id(size_t length = 64);
+// The value of one hex digit (either case), or -1.
+int hex_digit(char c);
 // "1.5MB", "12kB" in Docker's decimal units.
 std::string human_size(std::uint64_t bytes);
 // "Up 5 seconds", "About a minute", as Docker prints durations.

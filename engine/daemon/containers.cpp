@@ -1339,102 +1339,38 @@ Result<ContainerView> Engine::inspect_container(const std::string& ref) const
     return view;
 }
 
-static bool matches_filters(const ContainerView& view, const Filters& filters)
+Result<std::vector<ContainerView>> Engine::list_containers(bool all, const Filters& filters, int limit) const
 {
-    for (const auto& [key, values] : filters) {
-        if (values.empty())
-            continue;
-        auto any = [&](auto predicate) { return std::any_of(values.begin(), values.end(), predicate); };
-        if (key == "status") {
-            if (!any([&](const std::string& v) { return v == status_name(view.state.status); }))
-                return false;
-        } else if (key == "name") {
-            if (!any([&](const std::string& v) {
-                    auto want = !v.empty() && v[0] == '/' ? v.substr(1) : v;
-                    return view.name.find(want) != std::string::npos;
-                }))
-                return false;
-        } else if (key == "id") {
-            if (!any([&](const std::string& v) { return strings::starts_with(view.id, v); }))
-                return false;
-        } else if (key == "label") {
-            // Every label filter must match (Docker ANDs them; docker-compose relies on it).
-            if (!std::all_of(values.begin(), values.end(), [&](const std::string& v) {
-                    auto eq = v.find('=');
-                    auto k = v.substr(0, eq);
-                    auto it = view.config.labels.find(k);
-                    if (it == view.config.labels.end())
-                        return false;
-                    return eq == std::string::npos || it->second == v.substr(eq + 1);
-                }))
-                return false;
-        } else if (key == "ancestor") {
-            if (!any([&](const std::string& v) {
-                    return view.config.image == v || view.image_id == v || strings::starts_with(view.image_id, "sha256:" + v)
-                        || (v.find(':') == std::string::npos && view.config.image == v + ":latest");
-                }))
-                return false;
-        } else if (key == "exited") {
-            if (view.state.status != Status::Exited
-                || !any([&](const std::string& v) { return v == std::to_string(view.state.exit_code); }))
-                return false;
-        } else if (key == "volume") {
-            if (!any([&](const std::string& v) {
-                    return std::any_of(view.mounts.begin(), view.mounts.end(),
-                        [&](const MountPoint& m) { return m.name == v || m.destination == v; });
-                }))
-                return false;
-        } else if (key == "network") {
-            if (!any([&](const std::string& v) {
-                    return view.config.network_mode == v
-                        || std::any_of(view.endpoints.begin(), view.endpoints.end(),
-                            [&](const EndpointInfo& e) { return e.network_name == v || e.network_id == v; });
-                }))
-                return false;
-        } else if (key == "health") {
-            auto status = view.state.health.status.empty() ? std::string("none") : view.state.health.status;
-            if (!any([&](const std::string& v) { return v == status; }))
-                return false;
-        } else if (key == "before" || key == "since" || key == "isolation" || key == "is-task"
-            || key == "publish" || key == "expose") {
-            continue;
-        }
-    }
-    return true;
-}
-
-Result<std::vector<ContainerView>> Engine::list_containers(bool all, const Filters& filters) const
-{
-    for (const auto& [key, values] : filters) {
-        static const std::vector<std::string> known = { "status", "name", "id", "label", "ancestor", "exited", "volume",
-            "network", "before", "since", "health", "isolation", "is-task", "publish", "expose" };
-        if (std::find(known.begin(), known.end(), key) == known.end())
-            return Error::invalid("invalid filter '" + key + "'");
-        if (key == "status")
-            for (const auto& v : values)
-                if (v != "created" && v != "restarting" && v != "running" && v != "removing" && v != "paused" && v != "exited" && v != "dead")
-                    return Error::invalid("invalid filter 'status=" + v + "'");
-    }
+    // A status or exited filter looks at stopped containers too, as does a limit (`ps -n`).
+    bool include_stopped = all || filters.contains("status") || filters.contains("exited") || limit > 0;
     std::vector<std::shared_ptr<Container>> containers;
     {
         std::lock_guard lock(m_impl->mutex);
         for (const auto& [id, container] : m_impl->containers)
             containers.push_back(container);
     }
+    ImageResolver resolve_image = [this](const std::string& reference) -> std::optional<std::string> {
+        auto record = m_images->resolve(reference);
+        return record.ok() ? std::optional<std::string>(record.value().id) : std::nullopt;
+    };
     std::vector<ContainerView> out;
     for (const auto& container : containers) {
         auto view = inspect_container(container->view.id);
         if (!view.ok())
             continue;
-        bool status_filter = filters.contains("status") && !filters.at("status").empty();
-        if (!all && !status_filter && view.value().state.status != Status::Running && view.value().state.status != Status::Restarting
-            && view.value().state.status != Status::Paused)
+        auto status = view.value().state.status;
+        if (!include_stopped && status != Status::Running && status != Status::Restarting && status != Status::Paused)
             continue;
-        if (!matches_filters(view.value(), filters))
+        if (!TRY(container_passes_filters(view.value(), filters, resolve_image)))
             continue;
         out.push_back(view.release_value());
     }
+    // With no container at all the filters are still checked, so a bad key is an error.
+    if (containers.empty())
+        (void)TRY(container_passes_filters(ContainerView {}, filters, resolve_image));
     std::sort(out.begin(), out.end(), [](const ContainerView& a, const ContainerView& b) { return a.created > b.created; });
+    if (limit > 0 && out.size() > static_cast<std::size_t>(limit))
+        out.resize(static_cast<std::size_t>(limit));
     return out;
 }
 

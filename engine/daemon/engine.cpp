@@ -357,11 +357,7 @@ Result<std::vector<NetworkView>> Engine::list_networks(const Filters& filters) c
             else if (key == "type")
                 keep = keep && any([&](const std::string& v) { return (v == "custom") == record.user_defined; });
             else if (key == "label")
-                keep = keep && any([&](const std::string& v) {
-                    auto eq = v.find('=');
-                    auto it = view.labels.find(v.substr(0, eq));
-                    return it != view.labels.end() && (eq == std::string::npos || it->second == v.substr(eq + 1));
-                });
+                keep = keep && labels_match_all(view.labels, values);
         }
         if (keep)
             out.push_back(view);

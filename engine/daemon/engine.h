@@ -19,7 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "engine/build/builder.h"
 #include "engine/daemon/archive.h"
+#include "engine/daemon/filters.h"
 #include "engine/image/store.h"
 #include "engine/runtime/runtime.h"
 #include "engine/state/engine_objects.h"
@@ -251,8 +253,6 @@ struct CreateResult {
     std::vector<std::string> warnings;
 };
 
-// Filters as the Docker API sends them: key -> accepted values.
-using Filters = std::map<std::string, std::vector<std::string>>;
 
 // Where attached or logged output goes. write() returns false once the client is gone, and
 // the engine then stops sending to it. Calls come from engine threads.
@@ -381,7 +381,9 @@ public:
     // neither does. Returns dockerd's warnings (for example a discarded BlkioWeight).
     Result<std::vector<std::string>> update_container(const std::string& ref, const ResourceUpdate& update);
     Result<ContainerView> inspect_container(const std::string& ref) const;
-    Result<std::vector<ContainerView>> list_containers(bool all, const Filters& filters) const;
+    // Docker's `ps`: running containers (every one with `all`, a status or exited filter, or a
+    // limit), newest first, at most `limit` when it is positive. Filters as in filters.h.
+    Result<std::vector<ContainerView>> list_containers(bool all, const Filters& filters, int limit = 0) const;
     // Registers the wait now (so the caller can send headers), then `get` blocks until the
     // condition ("not-running", "next-exit", "removed") is met.
     Result<std::function<WaitResult()>> wait_container(const std::string& ref, const std::string& condition);
@@ -437,6 +439,20 @@ public:
     Result<void> tag_image(const std::string& source, const std::string& target);
     // Number of containers that use each image id.
     std::map<std::string, int> image_usage() const;
+    // Docker's `images` filters: reference (a glob on name or name:tag), dangling, label,
+    // before and since (another image's creation time).
+    struct ImageView {
+        image::ImageRecord record;
+        int containers { 0 };
+    };
+    Result<std::vector<ImageView>> list_images(const Filters& filters) const;
+    // Removes unused images: untagged ones only unless dangling=false; label and until filters
+    // narrow it. An image that cannot go (a child's parent) is kept and skipped.
+    struct ImagePrune {
+        std::vector<image::DeleteItem> deleted;
+        std::uint64_t reclaimed { 0 };
+    };
+    Result<ImagePrune> prune_images(const Filters& filters);
 
     // [SECTION] Volumes.
     volume::Store& volumes() { return *m_volumes; }
@@ -444,8 +460,37 @@ public:
         const std::map<std::string, std::string>& options);
     Result<void> remove_volume(const std::string& name, bool force);
     Result<std::vector<std::string>> prune_volumes(bool all, std::uint64_t& reclaimed);
+    // Docker's `volume ls` filters: name (substring), driver, label, dangling.
+    Result<std::vector<volume::Volume>> list_volumes(const Filters& filters) const;
     // Names of containers that mount the volume.
     std::vector<std::string> volume_users(const std::string& name) const;
+
+    // [SECTION] Builds (build.cpp).
+    // A build context unpacked into a private directory under the data root; the directory is
+    // removed when the value is destroyed.
+    class BuildContext {
+    public:
+        explicit BuildContext(std::string work_dir) : m_work_dir(std::move(work_dir)) { }
+        BuildContext(const BuildContext&) = delete;
+        BuildContext& operator=(const BuildContext&) = delete;
+        ~BuildContext();
+        std::string dir() const { return m_work_dir + "/context"; }
+
+    private:
+        std::string m_work_dir;
+    };
+    // Receives a build context: `write_tar` writes the client's tar to the path it is given,
+    // which is then unpacked safely (owners dropped, no whiteouts, nothing outside the
+    // directory) and removed. Errors name the step that failed.
+    Result<std::unique_ptr<BuildContext>> receive_build_context(
+        const std::function<Result<void>(const std::string& tar_path)>& write_tar);
+    // Checks the options a client sent before anything is built: InvalidArgument for a network
+    // mode other than none or host, or a remote context (builds have no network to fetch it).
+    static Result<void> check_build_options(const build::BuildOptions& options, const std::string& remote);
+    // Builds from `context`, writing progress to `output` and publishing "build" events (start,
+    // one per step, end with the image or the error) for the visualizer and recordings.
+    Result<build::BuildResult> build_image(const BuildContext& context, build::BuildOptions options,
+        build::BuildOutput& output);
 
     // [SECTION] Networks. `ref` is a full id, unique id prefix or name.
     Result<NetworkView> create_network(NetworkConfig config);

@@ -44,6 +44,8 @@ sys::KernelFeatures simulated_features()
 {
     sys::KernelFeatures features;
     features.kernel_release = "6.1.0-glassbox-sim";
+    // The machine is the real one (its CPUs, memory and name); only the kernel is modelled.
+    features.host = sys::kernel_features().host;
     features.cgroup_layout = sys::kernel_features().cgroup_layout;
     features.cgroup_v2_mount = sys::kernel_features().cgroup_v2_mount;
     const std::string detail = "simulated kernel (engine/sim)";

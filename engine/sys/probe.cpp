@@ -15,9 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 #include <zlib.h>
 
@@ -179,12 +181,50 @@ static bool try_link_kind(const char* kind, bool needs_parent, bool vlan)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+HostFacts host_facts()
+{
+    HostFacts facts;
+    struct utsname uts { };
+    if (::uname(&uts) == 0) {
+        std::string machine = uts.machine;
+        // Docker (Go) names: x86_64 is amd64, aarch64 is arm64.
+        facts.architecture = machine == "x86_64" ? "amd64" : machine == "aarch64" ? "arm64" : machine;
+        facts.hostname = uts.nodename;
+    }
+    facts.cpus = std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+    if (auto meminfo = fs::read_file("/proc/meminfo"); meminfo.ok()) {
+        std::istringstream lines(meminfo.value());
+        std::string key, unit;
+        std::int64_t kib = 0;
+        while (lines >> key >> kib >> unit) {
+            if (key == "MemTotal:") {
+                facts.memory_bytes = kib * 1024;
+                break;
+            }
+        }
+    }
+    if (auto release = fs::read_file("/etc/os-release"); release.ok()) {
+        std::istringstream lines(release.value());
+        std::string line;
+        while (std::getline(lines, line)) {
+            if (line.rfind("PRETTY_NAME=", 0) == 0) {
+                auto value = line.substr(12);
+                if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+                    value = value.substr(1, value.size() - 2);
+                facts.operating_system = value;
+            }
+        }
+    }
+    return facts;
+}
+
 KernelFeatures probe_kernel()
 {
     KernelFeatures result;
     struct utsname uts { };
     if (::uname(&uts) == 0)
         result.kernel_release = uts.release;
+    result.host = host_facts();
 
     // Overlayfs: listed in /proc/filesystems once built in or loaded.
     auto filesystems = fs::read_file("/proc/filesystems");

@@ -3,6 +3,7 @@
 // can act on ("kernel built without CONFIG_IPVLAN").
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,21 @@ struct Feature {
     std::string detail;   // Where it was seen, or why it is missing.
 };
 
+// Facts about the machine the daemon runs on, for `docker info` and `version`.
+struct HostFacts {
+    std::string architecture { "amd64" }; // Go's names, as Docker reports them: amd64, arm64, ...
+    std::string hostname;
+    std::string operating_system { "Linux" }; // PRETTY_NAME from /etc/os-release.
+    int cpus { 1 };
+    std::int64_t memory_bytes { 0 };
+};
+
+// Reads uname(2), sysconf(3), /proc/meminfo and /etc/os-release.
+HostFacts host_facts();
+
 struct KernelFeatures {
     std::string kernel_release;
+    HostFacts host;
     CgroupLayout cgroup_layout { CgroupLayout::None };
     std::string cgroup_v2_mount;         // "/sys/fs/cgroup" (v2) or "/sys/fs/cgroup/unified" (hybrid).
     std::vector<Feature> features;

@@ -7,34 +7,19 @@
 #include <map>
 
 #include "engine/api/handlers/handlers.h"
-#include "engine/base/fs.h"
-#include "engine/base/strings.h"
 #include "engine/build/builder.h"
-#include "engine/image/layer.h"
 
 namespace engine::api::handlers {
 
 namespace {
 
-// Writes every builder message as one JSON line in its own chunk, and publishes the build's
-// per-step events ("build" start/step/end) on the engine's event stream, where the visualizer
-// and `glassbox record` pick them up.
+// Writes every builder message as one JSON line in its own chunk. (The daemon publishes the
+// build's events; this only speaks HTTP.)
 class JsonLinesOutput final : public build::BuildOutput {
 public:
-    JsonLinesOutput(Exchange& exchange, daemon::Engine& engine)
+    explicit JsonLinesOutput(Exchange& exchange)
         : m_exchange(exchange)
-        , m_engine(engine)
-        , m_build_id(strings::random_hex_id(12))
     {
-    }
-    void started(std::string_view dockerfile, int total) override
-    {
-        publish("start", { { "dockerfile", std::string(dockerfile) }, { "total", std::to_string(total) } });
-    }
-    void step_done(const build::StepReport& report) override { publish("step", build::step_attributes(report)); }
-    void publish(const std::string& action, std::map<std::string, std::string> attributes)
-    {
-        m_engine.publish({ "build", action, m_build_id, std::move(attributes), 0 });
     }
     void stream(std::string_view text) override { line({ { "stream", std::string(text) } }); }
     void stream_stderr(std::string_view text) override
@@ -50,8 +35,6 @@ public:
 
 private:
     Exchange& m_exchange;
-    daemon::Engine& m_engine;
-    std::string m_build_id;
 };
 
 // A JSON object of strings from a query parameter (buildargs, labels).
@@ -95,38 +78,23 @@ Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
     options.network_mode = request.query_value("networkmode").value_or("");
     if (options.network_mode == "default")
         options.network_mode = "";
-    if (!options.network_mode.empty() && options.network_mode != "none" && options.network_mode != "host")
-        return Error::invalid("networkmode " + options.network_mode + " is not supported for builds (use none or host)");
-    if (auto remote = request.query_value("remote"); remote && !remote->empty())
-        return Error::invalid("remote build contexts need the network, which glassbox builds do not have: " + *remote);
+    // Refused before the context is read, so a bad request does not upload a whole context.
+    TRY(daemon::Engine::check_build_options(options, request.query_value("remote").value_or("")));
 
-    // The context: the request body (a tar) unpacked safely into a private directory.
-    std::string work = engine.options().root + "/tmp/build-" + strings::random_hex_id(16);
-    TRY(fs::make_dirs(work + "/context", 0700));
-    struct Cleanup {
-        std::string path;
-        ~Cleanup() { (void)fs::remove_tree(path); }
-    } cleanup { work };
-    TRY_CTX(exchange.body_to_file(work + "/context.tar"), "read build context");
-    image::UnpackOptions unpack;
-    unpack.whiteouts = false;
-    unpack.keep_owners = false;
-    TRY_CTX(image::unpack_layer(work + "/context.tar", work + "/context", unpack), "unpack build context");
-    (void)fs::remove_tree(work + "/context.tar");
-    options.context_dir = work + "/context";
+    auto context = TRY(engine.receive_build_context(
+        [&exchange](const std::string& tar_path) -> Result<void> {
+            TRY(exchange.body_to_file(tar_path));
+            return Ok {};
+        }));
     // The build stops when the client goes away (`docker build` interrupted, a script killed).
     options.cancel_fd = exchange.fd();
 
     exchange.start_stream(200, "application/json");
-    JsonLinesOutput output(exchange, engine);
-    build::Builder builder(engine.kernel(), engine.images(), engine.options().root + "/tmp/build-steps");
-    auto result = builder.build(options, output);
+    JsonLinesOutput output(exchange);
+    auto result = engine.build_image(*context, std::move(options), output);
     if (!result.ok()) {
         auto message = result.error().describe();
         output.line({ { "errorDetail", { { "message", message } } }, { "error", message } });
-        output.publish("end", { { "error", message } });
-    } else {
-        output.publish("end", { { "image", result.value().image_id } });
     }
     exchange.end_stream();
     return Ok {};

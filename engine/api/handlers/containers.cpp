@@ -228,85 +228,17 @@ static Result<void> resize(Engine& engine, Exchange& ex)
 
 // [SECTION] List and inspect
 
-// Docker's ps filters, applied here so every key behaves the same whatever the engine supports.
-static Result<bool> passes_filters(Engine& engine, const daemon::ContainerView& view, const daemon::Filters& filters)
-{
-    auto any = [&](const char* key, const std::function<bool(const std::string&)>& test) {
-        auto it = filters.find(key);
-        if (it == filters.end() || it->second.empty())
-            return true;
-        return std::any_of(it->second.begin(), it->second.end(), test);
-    };
-    for (auto& [key, _] : filters) {
-        static const std::vector<std::string> known = { "status", "name", "id", "label", "ancestor", "exited",
-            "network", "volume", "before", "since", "is-task", "health", "publish", "expose" };
-        if (std::find(known.begin(), known.end(), key) == known.end())
-            return Error::invalid("invalid filter '" + key + "'");
-    }
-    auto status = std::string(daemon::status_name(view.state.status));
-    if (!any("status", [&](const std::string& v) { return v == status; }))
-        return false;
-    bool name_ok = true;
-    try {
-        name_ok = any("name", [&](const std::string& v) { return std::regex_search("/" + view.name, std::regex(v)); });
-    } catch (const std::regex_error&) {
-        return Error::invalid("invalid filter 'name': not a valid regular expression");
-    }
-    if (!name_ok)
-        return false;
-    if (!any("id", [&](const std::string& v) { return strings::starts_with(view.id, v); }))
-        return false;
-    // Label filters all have to match (Docker ANDs them; docker-compose finds a service's
-    // containers by project, service and oneoff labels together).
-    if (auto labels = filters.find("label"); labels != filters.end()
-        && !std::all_of(labels->second.begin(), labels->second.end(), [&](const std::string& v) { return label_matches(view.config.labels, v); }))
-        return false;
-    auto health = view.state.health.status.empty() ? std::string("none") : view.state.health.status;
-    if (!any("health", [&](const std::string& v) { return v == health; }))
-        return false;
-    if (!any("exited", [&](const std::string& v) {
-            return view.state.status == daemon::Status::Exited && std::to_string(view.state.exit_code) == v;
-        }))
-        return false;
-    if (!any("ancestor", [&](const std::string& v) {
-            if (v == view.image_ref || v == view.config.image || v == view.image_id)
-                return true;
-            auto resolved = engine.images().resolve(v);
-            return resolved.ok() && resolved.value().id == view.image_id;
-        }))
-        return false;
-    if (!any("network", [&](const std::string& v) {
-            return std::any_of(view.endpoints.begin(), view.endpoints.end(),
-                [&](const daemon::EndpointInfo& e) { return e.network_name == v || e.network_id == v; });
-        }))
-        return false;
-    if (!any("volume", [&](const std::string& v) {
-            return std::any_of(view.mounts.begin(), view.mounts.end(),
-                [&](const daemon::MountPoint& m) { return m.name == v || m.destination == v || m.source == v; });
-        }))
-        return false;
-    return true;
-}
-
 static Result<void> list(Engine& engine, Exchange& ex)
 {
     auto& request = ex.request();
     bool all = TRY(request.query_bool("all", false));
     auto filters = TRY(request.filters());
     auto limit = TRY(request.query_int("limit"));
-    // A status or exited filter looks at stopped containers too, as in Docker.
-    bool include_stopped = all || filters.count("status") || filters.count("exited") || (limit && *limit > 0);
-    auto views = TRY(engine.list_containers(include_stopped, {}));
-    std::sort(views.begin(), views.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+    auto views = TRY(engine.list_containers(all, filters, limit && *limit > 0 ? static_cast<int>(*limit) : 0));
     auto now = system_clock::now();
     Json out = Json::array();
-    for (auto& view : views) {
-        if (!TRY(passes_filters(engine, view, filters)))
-            continue;
-        if (limit && *limit > 0 && out.size() >= static_cast<size_t>(*limit))
-            break;
+    for (const auto& view : views)
         out.push_back(container_summary_json(view, now));
-    }
     ex.respond_json(200, out);
     return Ok {};
 }

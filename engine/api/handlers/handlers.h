@@ -19,9 +19,6 @@ inline Handler bind(daemon::Engine& engine, EngineHandler handler)
 // (Go's strconv.Atoi error) when either is missing or not a number, or out of range.
 Result<std::pair<int, int>> terminal_size(const Request& request);
 
-// True when `labels` satisfy a Docker label filter value: "key" (present) or "key=value".
-bool label_matches(const std::map<std::string, std::string>& labels, const std::string& filter);
-
 // /_ping, /version, /info, /system/df, /events.
 void register_system_routes(Router& router, daemon::Engine& engine);
 // /containers/...

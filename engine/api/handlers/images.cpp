@@ -11,7 +11,6 @@
 //   [SECTION] Create (import and pull), load, save
 //   [SECTION] Routes
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <unistd.h>
 
 #include "engine/api/docker_json.h"
@@ -33,50 +32,12 @@ static std::string json_line(const Json& message)
 
 // [SECTION] List, inspect, history
 
-static bool reference_matches(const image::ImageRecord& record, const std::string& pattern)
-{
-    for (auto& tag : record.repo_tags) {
-        auto colon = tag.rfind(':');
-        auto name = colon == std::string::npos ? tag : tag.substr(0, colon);
-        if (::fnmatch(pattern.c_str(), tag.c_str(), 0) == 0 || ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0)
-            return true;
-    }
-    return false;
-}
-
-static std::map<std::string, std::string> image_labels(const image::ImageRecord& record)
-{
-    std::map<std::string, std::string> labels;
-    auto& config = record.config;
-    if (!config.is_object() || !config.contains("config") || !config["config"].is_object())
-        return labels;
-    auto& inner = config["config"];
-    if (!inner.contains("Labels") || !inner["Labels"].is_object())
-        return labels;
-    for (auto& [key, value] : inner["Labels"].items())
-        labels[key] = value.is_string() ? value.get<std::string>() : value.dump();
-    return labels;
-}
-
 static Result<void> image_list(Engine& engine, Exchange& ex)
 {
     auto filters = TRY(ex.request().filters());
-    auto usage = engine.image_usage();
     Json out = Json::array();
-    for (auto& record : engine.images().list()) {
-        auto accepts = [&](const char* key, const std::function<bool(const std::string&)>& test) {
-            auto it = filters.find(key);
-            return it == filters.end() || std::any_of(it->second.begin(), it->second.end(), test);
-        };
-        if (!accepts("reference", [&](const std::string& v) { return reference_matches(record, v); }))
-            continue;
-        if (!accepts("dangling", [&](const std::string& v) { return parse_bool(v).value_or(false) == record.repo_tags.empty(); }))
-            continue;
-        if (!accepts("label", [&](const std::string& v) { return label_matches(image_labels(record), v); }))
-            continue;
-        auto it = usage.find(record.id);
-        out.push_back(image_summary_json(record, it == usage.end() ? 0 : it->second));
-    }
+    for (const auto& view : TRY(engine.list_images(filters)))
+        out.push_back(image_summary_json(view.record, view.containers));
     ex.respond_json(200, out);
     return Ok {};
 }
@@ -117,29 +78,13 @@ static Result<void> image_remove(Engine& engine, Exchange& ex)
     return Ok {};
 }
 
-// Removes unused images: only untagged ones by default, every unused one with dangling=false.
+// Removes unused images (the daemon decides which: untagged ones unless dangling=false).
 static Result<void> image_prune(Engine& engine, Exchange& ex)
 {
-    auto filters = TRY(ex.request().filters());
-    bool dangling_only = true;
-    if (auto it = filters.find("dangling"); it != filters.end() && !it->second.empty())
-        dangling_only = parse_bool(it->second.front()).value_or(true);
-    auto usage = engine.image_usage();
-    Json deleted = Json::array();
-    std::uint64_t reclaimed = 0;
-    for (auto& record : engine.images().list()) {
-        if (usage.count(record.id) && usage[record.id] > 0)
-            continue;
-        if (dangling_only && !record.repo_tags.empty())
-            continue;
-        auto removed = engine.remove_image(record.id, true);
-        if (!removed.ok())
-            continue; // Shared with a child image, for example; keep it.
-        for (auto& item : image_delete_json(removed.value()))
-            deleted.push_back(item);
-        reclaimed += record.size;
-    }
-    ex.respond_json(200, { { "ImagesDeleted", deleted.empty() ? Json(nullptr) : deleted }, { "SpaceReclaimed", reclaimed } });
+    auto pruned = TRY(engine.prune_images(TRY(ex.request().filters())));
+    auto deleted = image_delete_json(pruned.deleted);
+    ex.respond_json(200,
+        { { "ImagesDeleted", deleted.empty() ? Json(nullptr) : deleted }, { "SpaceReclaimed", pruned.reclaimed } });
     return Ok {};
 }
 

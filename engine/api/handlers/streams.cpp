@@ -262,15 +262,6 @@ Result<std::pair<int, int>> terminal_size(const Request& request)
     return std::pair { h, w };
 }
 
-bool label_matches(const std::map<std::string, std::string>& labels, const std::string& filter)
-{
-    auto eq = filter.find('=');
-    auto it = labels.find(filter.substr(0, eq));
-    if (it == labels.end())
-        return false;
-    return eq == std::string::npos || it->second == filter.substr(eq + 1);
-}
-
 Result<TempFile> TempFile::create(daemon::Engine& engine, const std::string& suffix)
 {
     auto dir = engine.options().root + "/tmp";

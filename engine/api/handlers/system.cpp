@@ -1,6 +1,6 @@
 // Docker API system endpoints: /_ping (version negotiation), /version, /info (with glassbox's
-// kernel feature probe), /system/df and the /events stream. Kernel interfaces: uname(2),
-// sysconf(3), /proc/meminfo, /etc/os-release.
+// kernel feature probe and the host facts it read: engine/sys/probe.h), /system/df and the
+// /events stream. No kernel interfaces: the facts come from the engine's kernel seam.
 //
 // Index:
 //   [SECTION] Ping and version
@@ -8,14 +8,12 @@
 //   [SECTION] Disk usage
 //   [SECTION] Events
 //   [SECTION] Routes
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <algorithm>
 #include <deque>
 #include <set>
-#include <fstream>
 #include <sstream>
 
 #include "engine/api/docker_json.h"
@@ -39,33 +37,13 @@ static Result<void> ping(Engine&, Exchange& ex)
     return Ok {};
 }
 
-static std::string kernel_release()
-{
-    utsname name {};
-    if (::uname(&name) != 0)
-        return "";
-    return name.release;
-}
-
-static std::string architecture()
-{
-    utsname name {};
-    if (::uname(&name) != 0)
-        return "amd64";
-    std::string machine = name.machine;
-    // Docker (Go) names: x86_64 is amd64, aarch64 is arm64.
-    if (machine == "x86_64")
-        return "amd64";
-    if (machine == "aarch64")
-        return "arm64";
-    return machine;
-}
-
 static Result<void> version(Engine& engine, Exchange& ex)
 {
     auto& options = engine.options();
-    Json details = { { "ApiVersion", k_api_version }, { "Arch", architecture() }, { "BuildTime", "" },
-        { "Experimental", "false" }, { "GitCommit", "" }, { "GoVersion", "" }, { "KernelVersion", kernel_release() },
+    const auto& features = engine.features();
+    const auto& arch = features.host.architecture;
+    Json details = { { "ApiVersion", k_api_version }, { "Arch", arch }, { "BuildTime", "" },
+        { "Experimental", "false" }, { "GitCommit", "" }, { "GoVersion", "" }, { "KernelVersion", features.kernel_release },
         { "MinAPIVersion", k_min_api_version }, { "Os", "linux" } };
     Json out = {
         { "Platform", { { "Name", "glassbox" } } },
@@ -76,16 +54,11 @@ static Result<void> version(Engine& engine, Exchange& ex)
         { "GitCommit", "" },
         { "GoVersion", "" },
         { "Os", "linux" },
-        { "Arch", architecture() },
-        { "KernelVersion", kernel_release() },
+        { "Arch", arch },
+        { "KernelVersion", features.kernel_release },
         { "BuildTime", "" },
     };
     // glassbox's own: which kernel the engine runs on ("real" or "simulated") and why.
-    if (engine.kernel().simulated()) {
-        out["KernelVersion"] = engine.features().kernel_release;
-        details["KernelVersion"] = engine.features().kernel_release;
-        out["Components"][0]["Details"] = details;
-    }
     out["GlassboxKernel"] = engine.kernel().simulated() ? "simulated" : "real";
     out["GlassboxSimulatedReason"] = engine.kernel().simulated_reason();
     ex.respond_json(200, out);
@@ -94,48 +67,12 @@ static Result<void> version(Engine& engine, Exchange& ex)
 
 // [SECTION] Info
 
-static std::int64_t mem_total_bytes()
-{
-    std::ifstream meminfo("/proc/meminfo");
-    std::string key;
-    std::int64_t kib = 0;
-    std::string unit;
-    while (meminfo >> key >> kib >> unit) {
-        if (key == "MemTotal:")
-            return kib * 1024;
-    }
-    return 0;
-}
-
-static std::string operating_system()
-{
-    std::ifstream release("/etc/os-release");
-    std::string line;
-    while (std::getline(release, line)) {
-        if (strings::starts_with(line, "PRETTY_NAME=")) {
-            auto value = line.substr(12);
-            if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-                value = value.substr(1, value.size() - 2);
-            return value;
-        }
-    }
-    return "Linux";
-}
-
-static std::string host_name()
-{
-    char name[256] = {};
-    if (::gethostname(name, sizeof name - 1) != 0)
-        return "glassbox";
-    return name;
-}
-
 // A stable daemon id derived from the host name and the engine root, in Docker's
 // "XXXX:XXXX:..." shape.
-static std::string daemon_id(const std::string& root)
+static std::string daemon_id(const std::string& hostname, const std::string& root)
 {
     Sha256 hasher;
-    auto seed = host_name() + ":" + root;
+    auto seed = hostname + ":" + root;
     hasher.update(seed.data(), seed.size());
     auto hex = strings::to_lower(hasher.finish_hex());
     std::string id;
@@ -164,7 +101,7 @@ static Result<void> info(Engine& engine, Exchange& ex)
             warnings.push_back("WARNING: " + f.name + " is not available: " + f.detail);
     }
     Json out = {
-        { "ID", daemon_id(options.root) },
+        { "ID", daemon_id(features.host.hostname, options.root) },
         { "Containers", counts.containers },
         { "ContainersRunning", counts.running },
         { "ContainersPaused", counts.paused },
@@ -194,21 +131,21 @@ static Result<void> info(Engine& engine, Exchange& ex)
         { "CgroupDriver", "cgroupfs" },
         { "CgroupVersion", layout == sys::CgroupLayout::V2 ? "2" : "1" },
         { "NEventsListener", 0 },
-        { "KernelVersion", features.kernel_release.empty() ? kernel_release() : features.kernel_release },
-        { "OperatingSystem", operating_system() + (engine.kernel().simulated() ? " (SIMULATED kernel)" : "") },
+        { "KernelVersion", features.kernel_release },
+        { "OperatingSystem", features.host.operating_system + (engine.kernel().simulated() ? " (SIMULATED kernel)" : "") },
         { "OSVersion", "" },
         { "OSType", "linux" },
-        { "Architecture", architecture() },
+        { "Architecture", features.host.architecture },
         { "IndexServerAddress", "" },
         { "RegistryConfig", { { "IndexConfigs", Json::object() }, { "InsecureRegistryCIDRs", Json::array() } } },
-        { "NCPU", static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)) },
-        { "MemTotal", mem_total_bytes() },
+        { "NCPU", features.host.cpus },
+        { "MemTotal", features.host.memory_bytes },
         { "GenericResources", nullptr },
         { "DockerRootDir", options.root },
         { "HttpProxy", "" },
         { "HttpsProxy", "" },
         { "NoProxy", "" },
-        { "Name", host_name() },
+        { "Name", features.host.hostname.empty() ? std::string("glassbox") : features.host.hostname },
         { "Labels", Json::array() },
         { "ExperimentalBuild", false },
         { "ServerVersion", options.version },

@@ -46,26 +46,9 @@ static Result<void> volume_create(Engine& engine, Exchange& ex)
 
 static Result<void> volume_list(Engine& engine, Exchange& ex)
 {
-    auto filters = TRY(ex.request().filters());
     Json volumes = Json::array();
-    for (auto& volume : engine.volumes().list()) {
-        auto matches = [&](const char* key, const std::function<bool(const std::string&)>& test) {
-            auto it = filters.find(key);
-            return it == filters.end() || std::any_of(it->second.begin(), it->second.end(), test);
-        };
-        if (!matches("name", [&](const std::string& v) { return volume.name.find(v) != std::string::npos; }))
-            continue;
-        if (!matches("driver", [&](const std::string& v) { return v == volume.driver; }))
-            continue;
-        if (!matches("label", [&](const std::string& v) { return label_matches(volume.labels, v); }))
-            continue;
-        if (!matches("dangling", [&](const std::string& v) {
-                bool dangling = engine.volume_users(volume.name).empty();
-                return parse_bool(v).value_or(false) == dangling;
-            }))
-            continue;
+    for (const auto& volume : TRY(engine.list_volumes(TRY(ex.request().filters()))))
         volumes.push_back(volume_json(volume));
-    }
     ex.respond_json(200, { { "Volumes", volumes }, { "Warnings", nullptr } });
     return Ok {};
 }
