@@ -28,6 +28,7 @@
 #include "engine/base/strings.h"
 #include "engine/daemon/impl.h"
 #include "engine/image/layer.h"
+#include "engine/runtime/user.h"
 
 namespace engine::daemon {
 
@@ -62,7 +63,17 @@ PathStat path_stat_from(const std::string& name, const struct stat& st)
     stat.mode = go_file_mode(st.st_mode);
     auto when = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
         std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    // Go's RFC3339Nano, as a time.Time marshals: trailing zeros of the fraction are dropped, and
+    // the dot with them ("1970-01-01T00:00:00Z" for an image file's zero mtime).
     stat.mtime = strings::rfc3339_nano(when);
+    auto dot = stat.mtime.find('.');
+    if (dot != std::string::npos) {
+        auto zone = stat.mtime.size() - 1;
+        auto keep = stat.mtime.find_last_not_of('0', zone - 1); // The last non-zero digit, or the dot.
+        if (keep == dot)
+            keep = dot - 1;
+        stat.mtime.erase(keep + 1, zone - keep - 1);
+    }
     return stat;
 }
 
@@ -217,7 +228,10 @@ const std::vector<std::string> engine_made_paths = { "/.dockerenv", "/dev/consol
     "/etc/hostname", "/etc/hosts", "/etc/mtab", "/etc/resolv.conf", "/proc", "/sys" };
 
 // The root a container path resolves in: the container's merged root, or the source directory
-// of the volume or bind mount whose destination is the longest prefix of the path.
+// of the volume or bind mount whose destination is the longest prefix of the path, or the host
+// directory of a bound file. Under a tmpfs of a running (or paused) container it is the root of
+// the container's own mount namespace (/proc/<pid>/root); a container that is not running has no
+// tmpfs content.
 struct PathRoot {
     UniqueFd root;
     std::string host_path;   // Of `root`, for turning a resolved fd back into a container path.
@@ -227,12 +241,49 @@ struct PathRoot {
     bool in_mount { false };
 };
 
-Result<PathRoot> path_root(const std::string& rootfs, const std::vector<RecordedMount>& mounts, const std::string& path)
+// The mount whose destination covers `parts` most closely (any type), or nullptr.
+const RecordedMount* covering_mount(const std::vector<RecordedMount>& mounts, const std::vector<std::string>& parts)
+{
+    const RecordedMount* best = nullptr;
+    size_t best_depth = 0;
+    for (const auto& mount : mounts) {
+        auto dest = safe_path::clean_components(mount.destination);
+        if (dest.empty() || dest.size() > parts.size() || dest.size() <= best_depth)
+            continue;
+        if (std::equal(dest.begin(), dest.end(), parts.begin())) {
+            best = &mount;
+            best_depth = dest.size();
+        }
+    }
+    return best;
+}
+
+Result<PathRoot> path_root(const std::string& rootfs, const std::vector<RecordedMount>& mounts, const std::string& path,
+    int running_pid)
 {
     auto parts = safe_path::clean_components(path);
     PathRoot out;
+    // Only the container itself sees a tmpfs's content, and a bind of a single file covers a
+    // name the host cannot open as a root: such paths resolve in the running container's mount
+    // namespace. Others keep the host view, which has no /proc or /sys mounted in it, so
+    // archiving "/" never walks procfs.
+    const auto* cover = covering_mount(mounts, parts);
+    struct stat source_st { };
+    bool namespace_only = cover
+        && (cover->type == "tmpfs" || (::stat(cover->source.c_str(), &source_st) == 0 && !S_ISDIR(source_st.st_mode)));
+    if (running_pid > 0 && namespace_only) {
+        out.host_path = "/proc/" + std::to_string(running_pid) + "/root";
+        out.root = UniqueFd(::open(out.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!out.root.valid())
+            return Error::from_errno("open the root of process " + std::to_string(running_pid), errno);
+        out.in_mount = true;
+        out.read_only = cover->read_only;
+        out.rest = strings::join(parts, "/");
+        return out;
+    }
     const RecordedMount* best = nullptr;
     size_t best_depth = 0;
+    bool file_bind = false;
     for (const auto& mount : mounts) {
         if (mount.type == "tmpfs" || mount.source.empty())
             continue;
@@ -241,12 +292,27 @@ Result<PathRoot> path_root(const std::string& rootfs, const std::vector<Recorded
             continue;
         if (!std::equal(dest.begin(), dest.end(), parts.begin()))
             continue;
-        // A bind of a single file stays the overlay's mount point: only directories are roots.
+        // A bind of a single file covers only its own path.
         struct stat st { };
-        if (::stat(mount.source.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        if (::stat(mount.source.c_str(), &st) != 0 || (!S_ISDIR(st.st_mode) && dest.size() != parts.size()))
             continue;
         best = &mount;
         best_depth = dest.size();
+        file_bind = !S_ISDIR(st.st_mode);
+    }
+    if (best && file_bind) {
+        // The file is the entry of its host directory, seen under the destination's directory.
+        auto source = safe_path::clean_components(best->source);
+        out.host_path = "/" + strings::join(std::vector<std::string>(source.begin(), source.end() - 1), "/");
+        out.root = UniqueFd(::open(out.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!out.root.valid())
+            return Error::from_errno("open " + out.host_path, errno);
+        auto dest = safe_path::clean_components(best->destination);
+        out.destination = "/" + strings::join(std::vector<std::string>(dest.begin(), dest.end() - 1), "/");
+        out.read_only = best->read_only;
+        out.in_mount = true;
+        out.rest = source.back();
+        return out;
     }
     out.host_path = best ? best->source : rootfs;
     out.root = UniqueFd(::open(out.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -282,6 +348,26 @@ std::string base_name_as_asked(const std::string& path)
 
 bool missing(const Error& error) { return error.code() == ENOENT || error.code() == ENOTDIR; }
 
+// A small file of the container (its /etc/passwd, /etc/group) read inside its root; "" when it
+// is missing or larger than 1 MiB, as a user lookup then finds no names.
+std::string read_in_root(int root_fd, const std::string& relative)
+{
+    auto file = safe_path::open_in_root(root_fd, relative, O_RDONLY);
+    if (!file.ok())
+        return "";
+    std::string text;
+    char buffer[8192];
+    for (;;) {
+        auto n = ::read(file.value().get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || text.size() > (1u << 20))
+            break;
+        text.append(buffer, static_cast<size_t>(n));
+    }
+    return text.size() > (1u << 20) ? std::string() : text;
+}
+
 Error file_not_found(const std::string& path, const std::string& ref)
 {
     return Error::not_found("Could not find the file " + path + " in container " + ref);
@@ -305,6 +391,8 @@ public:
         auto status = hold->view.state.status;
         if (status == Status::Removing || status == Status::Dead)
             return Error::conflict("container " + hold->view.name + " is being removed");
+        if (status == Status::Running || status == Status::Paused)
+            hold->running_pid = hold->view.state.pid;
         if (status != Status::Running && status != Status::Paused) {
             runtime::ContainerSpec spec;
             spec.id = hold->view.id;
@@ -329,6 +417,7 @@ public:
 
     ContainerView view;
     std::vector<RecordedMount> mounts;
+    int running_pid { 0 }; // Its init while it runs: tmpfs paths and bound files resolve in its mount namespace.
 
 private:
     RootfsHold(Engine& engine_in, const std::shared_ptr<Container>& container)
@@ -354,9 +443,10 @@ struct Located {
     struct stat st { };
 };
 
-Result<Located> locate(const std::string& rootfs, const std::vector<RecordedMount>& mounts, const std::string& path)
+Result<Located> locate(const std::string& rootfs, const std::vector<RecordedMount>& mounts, const std::string& path,
+    int running_pid)
 {
-    Located out { TRY(path_root(rootfs, mounts, path)), {}, {}, {} };
+    Located out { TRY(path_root(rootfs, mounts, path, running_pid)), {}, {}, {} };
     auto parts = safe_path::clean_components(out.root.rest);
     if (!parts.empty() && (strings::ends_with(path, "/") || strings::ends_with(path, "/."))) {
         // "dir/" and "dir/." name the directory a final symlink leads to (dockerd resolves the
@@ -413,7 +503,7 @@ Result<PathStat> Engine::stat_container_path(const std::string& ref, const std::
 {
     auto container = TRY(find_container(ref));
     auto hold = TRY(RootfsHold::take(*this, container));
-    auto located = locate(hold->view.rootfs, hold->mounts, path);
+    auto located = locate(hold->view.rootfs, hold->mounts, path, hold->running_pid);
     if (!located.ok())
         return missing(located.error()) ? file_not_found(path, ref) : located.release_error();
     auto stat = path_stat_from(base_name_as_asked(path), located.value().st);
@@ -426,7 +516,7 @@ Result<PathStat> Engine::archive_container_path(const std::string& ref, const st
 {
     auto container = TRY(find_container(ref));
     auto hold = TRY(RootfsHold::take(*this, container));
-    auto located_result = locate(hold->view.rootfs, hold->mounts, path);
+    auto located_result = locate(hold->view.rootfs, hold->mounts, path, hold->running_pid);
     if (!located_result.ok())
         return missing(located_result.error()) ? file_not_found(path, ref) : located_result.release_error();
     auto located = located_result.release_value();
@@ -447,10 +537,21 @@ Result<PathStat> Engine::archive_container_path(const std::string& ref, const st
 Result<void> Engine::extract_to_container(const std::string& ref, const std::string& path, const std::string& tar_path,
     bool no_overwrite_dir_non_dir, bool copy_uid_gid)
 {
-    (void)copy_uid_gid; // The tar's owners are kept either way (see docs/docker-api.md).
     auto container = TRY(find_container(ref));
     auto hold = TRY(RootfsHold::take(*this, container));
-    auto root = TRY(path_root(hold->view.rootfs, hold->mounts, path));
+    // copyUIDGID (docker cp -a): every entry takes the uid and gid the container's user has,
+    // looked up in the container's own /etc/passwd and /etc/group (dockerd 20.10 looks in the
+    // host's); with no user set the tar's owners stay, as under dockerd.
+    std::optional<std::pair<uid_t, gid_t>> owner;
+    if (copy_uid_gid && !hold->view.config.user.empty()) {
+        UniqueFd rootfs(::open(hold->view.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!rootfs.valid())
+            return Error::from_errno("open " + hold->view.rootfs, errno);
+        auto user = TRY(runtime::resolve_user(hold->view.config.user, read_in_root(rootfs.get(), "etc/passwd"),
+            read_in_root(rootfs.get(), "etc/group")));
+        owner = std::pair { user.uid, user.gid };
+    }
+    auto root = TRY(path_root(hold->view.rootfs, hold->mounts, path, hold->running_pid));
     // Unlike stat, the last element is followed too, so a tar can go to a symlink to a directory.
     auto opened = safe_path::open_in_root(root.root.get(), root.rest, O_RDONLY | O_DIRECTORY);
     if (!opened.ok()) {
@@ -466,6 +567,7 @@ Result<void> Engine::extract_to_container(const std::string& ref, const std::str
     image::UnpackOptions options;
     options.whiteouts = false;
     options.no_overwrite_dir_non_dir = no_overwrite_dir_non_dir;
+    options.owner = owner;
     auto dest = "/proc/self/fd/" + std::to_string(opened.value().get());
     TRY_CTX(image::unpack_layer(tar_path, dest, options), "extract into " + path);
     publish({ "container", "extract-to-dir", hold->view.id,

@@ -6,8 +6,12 @@
 #pragma once
 
 #include <algorithm>
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "engine/base/result.h"
 
@@ -47,6 +51,9 @@ struct UnpackOptions {
     // Refuse to replace a directory with a non-directory or the reverse, as `docker cp` asks
     // (PUT /containers/{id}/archive?noOverwriteDirNonDir=1); a layer replaces freely.
     bool no_overwrite_dir_non_dir { false };
+    // Give every entry this uid and gid instead of the tar's (`docker cp -a` into a container
+    // that runs as a user). Needs CAP_CHOWN like keep_owners.
+    std::optional<std::pair<uid_t, gid_t>> owner;
 };
 
 // Unpacks a (possibly compressed) tar into the existing directory `dest`. Every path is resolved

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 
 import pytest
 
@@ -193,6 +194,59 @@ def test_diff_commit_and_export(daemon, image, tmp_path):
             assert tar.extractfile("new").read() == b"added\n"
         ok(daemon.docker("rmi", tag))
     finally:
+        daemon.docker("rm", "-f", name)
+
+
+def test_cp_reaches_tmpfs_mounts_and_bound_files_and_archive_mode_takes_the_users_ids(daemon, image, tmp_path):
+    bound = tmp_path / "bound.txt"
+    bound.write_text("host file content\n")
+    name = unique("gbt-cpm")
+    ok(daemon.docker("run", "-d", "--name", name, "--user", "nobody", "--tmpfs", "/scratch",
+                     "-v", f"{bound}:/etc/bound.txt", image, "sh", "-c", "echo in-tmpfs > /scratch/t; exec sleep 300"))
+    try:
+        deadline = time.monotonic() + 10
+        while daemon.docker("exec", name, "test", "-e", "/scratch/t").returncode != 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # Out of the tmpfs, which only the container's mount namespace has, and the bound file.
+        assert tarfile.open(fileobj=io.BytesIO(subprocess.run(
+            ["docker", "cp", f"{name}:/scratch/t", "-"], capture_output=True, env=daemon.env(),
+            check=True).stdout)).extractfile("t").read() == b"in-tmpfs\n"
+        ok(daemon.docker("cp", f"{name}:/etc/bound.txt", str(tmp_path / "back.txt")))
+        assert (tmp_path / "back.txt").read_text() == "host file content\n"
+        # Into the tmpfs: the container sees it there (not in the directory under the mount).
+        source = tmp_path / "up.txt"
+        source.write_text("uploaded\n")
+        os.chown(source, 42, 43)
+        ok(daemon.docker("cp", str(source), f"{name}:/scratch/"))
+        assert ok(daemon.docker("exec", name, "cat", "/scratch/up.txt")) == "uploaded\n"
+        # The CLI sends the host file's owner; -a (copyUIDGID) gives the container user's ids.
+        assert ok(daemon.docker("exec", name, "stat", "-c", "%u:%g", "/scratch/up.txt")).strip() == "42:43"
+        ok(daemon.docker("cp", "-a", str(source), f"{name}:/scratch/"))
+        assert ok(daemon.docker("exec", name, "stat", "-c", "%u:%g", "/scratch/up.txt")).strip() == "65534:65534"
+        # Nothing went into the directory under the tmpfs, in the container's own layer.
+        assert "/scratch/up.txt" not in ok(daemon.docker("diff", name))
+    finally:
+        daemon.docker("rm", "-f", name)
+
+
+def test_commit_records_the_author_in_the_image_history(daemon, image, tmp_path):
+    name = unique("gbt-auth")
+    ok(daemon.docker("run", "--name", name, image, "touch", "/authored"))
+    tag = f"gbt-authored/{name}:v1"
+    try:
+        ok(daemon.docker("commit", "-a", "Ada <ada@example.com>", "-m", "with an author", name, tag))
+        ok(daemon.docker("save", "-o", str(tmp_path / "image.tar"), tag))
+        with tarfile.open(tmp_path / "image.tar") as tar:
+            manifest = json.load(tar.extractfile("manifest.json"))
+            config = json.load(tar.extractfile(manifest[0]["Config"]))
+        assert config["author"] == "Ada <ada@example.com>"
+        last = config["history"][-1]
+        assert (last["author"], last["comment"], last["created_by"]) == (
+            "Ada <ada@example.com>", "with an author", "touch /authored")
+        history = ok(daemon.docker("history", "--no-trunc", "--format", "{{.Comment}}|{{.CreatedBy}}", tag))
+        assert history.splitlines()[0] == "with an author|touch /authored"
+    finally:
+        daemon.docker("rmi", tag)
         daemon.docker("rm", "-f", name)
 
 
