@@ -10,8 +10,8 @@ made with `create --init` and `start`; both see their PID 1 (glassbox-init) from
 the test runs `exec` into both (as root and as another user) 20 times each, so they also see
 every fork of the daemon that joins their namespaces. Then the daemon is SIGKILLed while both
 attackers go on retrying. (Without --init the attacker is PID 1 itself: a new PID namespace holds
-no other process before the command execs. glassbox does not share PID namespaces between
-containers or with the host; HostConfig.PidMode is not read.)
+no other process before the command execs. The containers here keep the default PidMode, a PID
+namespace of their own; `host` and `container:<id>`, which share one, are not part of this test.)
 
 The daemon runs from a copy of glassboxd and glassbox-init in the test's temp directory, so a
 regression damages only that copy. The attackers only touch links under that directory or memfds,
