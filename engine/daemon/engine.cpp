@@ -564,7 +564,7 @@ Engine::Counts Engine::counts() const
                 counts.stopped++;
         }
     }
-    counts.images = static_cast<int>(m_images->list().size());
+    counts.images = static_cast<int>(m_images->count());
     return counts;
 }
 

@@ -313,6 +313,12 @@ std::vector<ImageRecord> Store::list() const
     return out;
 }
 
+std::size_t Store::count() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_images.size();
+}
+
 Result<ImageRecord> Store::add_image_locked(const std::string& config_bytes, const std::vector<std::string>& diff_ids,
     const std::string& parent)
 {

@@ -79,7 +79,10 @@ public:
     // Resolves a name:tag, a full or short (>= 1 hex char, unique) image id, or "sha256:..." prefix.
     // NotFound: "No such image: <ref>".
     Result<ImageRecord> resolve(std::string_view reference) const;
+    // Every image with its config, read from the blobs: after a long build that is every
+    // intermediate image's whole history, so callers that only count use count().
     std::vector<ImageRecord> list() const;
+    std::size_t count() const;
 
     // A rootfs tar (plain, gzip, bzip2 or xz) becomes a one-layer image. `source` is a path.
     Result<ImageRecord> import_rootfs(const std::string& tar_path, const ImportOptions& options);

@@ -262,6 +262,8 @@ TEST_F(StoreTest, HistoryOfACommitChainHoldsAfterReopenWithOldAndNewRecords)
         ASSERT_TRUE(top.ok());
         EXPECT_EQ(top.value().config["config"]["Env"][0], "STEP=2");
         EXPECT_EQ(top.value().created, chain.back().created);
+        EXPECT_EQ(store.count(), chain.size());
+        EXPECT_EQ(store.list().size(), chain.size());
     };
     m_store.reset();
     {
