@@ -72,7 +72,7 @@ Result<void> Ipam::load()
     return Ok {};
 }
 
-Result<void> Ipam::save() const
+Result<void> Ipam::save(Durability durability) const
 {
     if (m_state_path.empty())
         return Ok {};
@@ -99,7 +99,10 @@ Result<void> Ipam::save() const
             networks6[id]["last"] = pool.last->str();
     }
     nlohmann::json json = { { "networks", networks }, { "networks6", networks6 } };
-    return fs::write_file_atomic(m_state_path, json.dump(2) + "\n", 0600);
+    auto text = json.dump(2) + "\n";
+    if (durability == Durability::Replaced)
+        return fs::write_file_replace(m_state_path, text, 0600);
+    return fs::write_file_atomic(m_state_path, text, 0600);
 }
 
 Result<Subnet> Ipam::choose_subnet(const std::vector<Subnet>& taken) const
@@ -215,7 +218,7 @@ Result<Ipv4> Ipam::allocate(const std::string& network_id, const std::string& re
         pool.last = chosen.value;
     }
     pool.allocated.insert(chosen.value);
-    if (auto saved = save(); !saved.ok()) {
+    if (auto saved = save(Durability::Replaced); !saved.ok()) {
         pool.allocated.erase(chosen.value);
         return saved.release_error();
     }
@@ -227,7 +230,7 @@ Result<void> Ipam::release(const std::string& network_id, Ipv4 address)
     auto it = m_networks.find(network_id);
     if (it == m_networks.end() || it->second.allocated.erase(address.value) == 0)
         return Ok {};
-    return save();
+    return save(Durability::Replaced);
 }
 
 // [SECTION] IPv6
@@ -308,7 +311,7 @@ Result<Ipv6> Ipam::allocate6(const std::string& network_id, const std::string& r
         pool.last = chosen;
     }
     pool.allocated.insert(chosen);
-    if (auto saved = save(); !saved.ok()) {
+    if (auto saved = save(Durability::Replaced); !saved.ok()) {
         pool.allocated.erase(chosen);
         return saved.release_error();
     }
@@ -320,7 +323,7 @@ Result<void> Ipam::release6(const std::string& network_id, const Ipv6& address)
     auto it = m_networks6.find(network_id);
     if (it == m_networks6.end() || it->second.allocated.erase(address) == 0)
         return Ok {};
-    return save();
+    return save(Durability::Replaced);
 }
 
 } // namespace engine::network

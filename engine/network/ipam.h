@@ -80,7 +80,13 @@ public:
     Result<void> release6(const std::string& network_id, const Ipv6& address);
 
 private:
-    Result<void> save() const;
+    // Synced: write, fsync, rename (pools, which outlive a reboot). Replaced: write and rename
+    // without the fsyncs (address allocations, on the path of every `run`): a reader still sees
+    // the old file or the new one, and what a power loss could undo describes endpoints that do
+    // not outlive the reboot anyway; on restart the network manager releases every address no
+    // endpoint holds.
+    enum class Durability { Synced, Replaced };
+    Result<void> save(Durability durability = Durability::Synced) const;
 
     std::string m_state_path;
     std::vector<Subnet> m_pools;
