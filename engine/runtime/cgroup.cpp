@@ -6,8 +6,10 @@
 // scheduler/sched-bwc.rst, admin-guide/cgroup-v2.rst. Lesson: lessons/03-cgroups/.
 #include "engine/runtime/cgroup.h"
 
-#include <csignal>
+#include <poll.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/base/fd.h"
 #include "engine/base/strings.h"
 #include "engine/runtime/devices.h"
 
@@ -126,6 +129,48 @@ Result<void> mount_v1_freezer(sys::Kernel& kernel, const std::string& root)
     request.data = "freezer";
     TRY_CTX(kernel.mount(request), "mount the freezer cgroup hierarchy at " + target);
     return Ok {};
+}
+
+
+using Clock = std::chrono::steady_clock;
+
+// Waits until every fd in `exits` (exit notifications: pidfds, or eventfds in the simulated
+// kernel) is readable, or until `deadline`. No fixed sleep: poll(2) returns as each process ends.
+void wait_for_exits(const std::vector<UniqueFd>& exits, Clock::time_point deadline)
+{
+    std::vector<pollfd> fds;
+    for (const auto& fd : exits)
+        fds.push_back({ fd.get(), POLLIN, 0 });
+    while (!fds.empty()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0)
+            return;
+        int ready = ::poll(fds.data(), fds.size(), static_cast<int>(left));
+        if (ready < 0 && errno != EINTR)
+            return;
+        std::erase_if(fds, [](const pollfd& fd) { return fd.revents != 0; });
+    }
+}
+
+// SIGKILLs each process listed in `procs_file` and returns an exit notification for each; true
+// in `any` when the file listed at least one.
+std::vector<UniqueFd> kill_members(sys::Kernel& kernel, const std::string& procs_file, bool& any)
+{
+    std::vector<UniqueFd> exits;
+    auto procs = kernel.read_file(procs_file);
+    if (!procs.ok())
+        return exits;
+    for (const auto& line : strings::split(procs.value(), '\n')) {
+        auto pid = parse_int(line);
+        if (!pid || *pid <= 1)
+            continue;
+        any = true;
+        (void)kernel.send_signal(static_cast<pid_t>(*pid), SIGKILL);
+        // A process that is already gone has nothing to wait for.
+        if (auto exit = kernel.exit_notification(static_cast<pid_t>(*pid)); exit.ok())
+            exits.push_back(exit.release_value());
+    }
+    return exits;
 }
 
 } // namespace
@@ -369,12 +414,17 @@ Result<void> Cgroup::set_freezer(sys::Kernel& kernel, bool frozen) const
     std::string value = m_v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED");
     // The kernel answers at once and finishes in the background (v1 shows FREEZING, v2 sets
     // "frozen 1" in cgroup.events when done); a task in an uninterruptible sleep can hold it
-    // up, so the write is repeated for up to two seconds, as runc does.
-    for (int attempt = 0; attempt < 200; ++attempt) {
+    // up, so the write is repeated for up to two seconds, as runc does. The v1 freezer sends no
+    // event, so the pause between attempts starts at 1 ms and doubles up to 10 ms: the usual
+    // case (done at the first check) never sleeps.
+    auto deadline = Clock::now() + std::chrono::seconds(2);
+    for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(10))) {
         TRY(write_value(kernel, file, value));
         if (this->frozen(kernel) == frozen)
             return Ok {};
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (Clock::now() >= deadline)
+            break;
+        std::this_thread::sleep_for(pause);
     }
     if (frozen)
         (void)kernel.write_file(file, m_v2 ? "0" : "THAWED");
@@ -446,21 +496,17 @@ void Cgroup::kill_all(sys::Kernel& kernel) const
         if (kernel.path_exists(path + "/cgroup.kill"))
             (void)kernel.write_file(path + "/cgroup.kill", "1");
     }
-    // Otherwise (and for anything cgroup.kill missed), SIGKILL each member; repeat a few times
-    // because a process may fork between reading cgroup.procs and the kill.
+    // Otherwise (and for anything cgroup.kill missed), SIGKILL each member and wait for their
+    // exits (exit notifications, not a fixed sleep); repeat a few times because a process may
+    // fork between reading cgroup.procs and the kill. A task stuck in the kernel is given up on
+    // after 200 ms in all, as before.
+    auto deadline = Clock::now() + std::chrono::milliseconds(200);
     for (int round = 0; round < 10; ++round) {
         bool any = false;
+        std::vector<UniqueFd> exits;
         for (const auto& path : m_paths) {
-            auto procs = kernel.read_file(path + "/cgroup.procs");
-            if (!procs.ok())
-                continue;
-            for (const auto& line : strings::split(procs.value(), '\n')) {
-                auto pid = parse_int(line);
-                if (!pid || *pid <= 1)
-                    continue;
-                any = true;
-                (void)kernel.send_signal(static_cast<pid_t>(*pid), SIGKILL);
-            }
+            for (auto& exit : kill_members(kernel, path + "/cgroup.procs", any))
+                exits.push_back(std::move(exit));
         }
         if (!any)
             return;
@@ -468,7 +514,9 @@ void Cgroup::kill_all(sys::Kernel& kernel) const
         // is queued means it runs no code of its own first.
         if (round == 0 && frozen(kernel))
             (void)thaw(kernel);
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        wait_for_exits(exits, deadline);
+        if (Clock::now() >= deadline)
+            return;
     }
 }
 
@@ -476,14 +524,30 @@ Result<void> Cgroup::remove(sys::Kernel& kernel) const
 {
     for (auto it = m_paths.rbegin(); it != m_paths.rend(); ++it) {
         // rmdir fails with EBUSY until the last task has left (a killed process takes a moment
-        // to exit and be reaped); give it up to about two seconds.
-        for (int attempt = 0;; ++attempt) {
+        // to exit); wait for the members listed in cgroup.procs to exit, for up to about two
+        // seconds. With none listed (the kernel is still accounting a task that just left), the
+        // retry pauses 1 ms, doubling up to 20 ms.
+        auto deadline = Clock::now() + std::chrono::seconds(2);
+        for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(20))) {
             auto result = kernel.remove_dir(*it);
             if (result.ok())
                 break;
-            if (result.error().code() != EBUSY || attempt >= 100)
+            if (result.error().code() != EBUSY || Clock::now() >= deadline)
                 return result.release_error().with_context("remove cgroup " + m_name);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            std::vector<UniqueFd> exits;
+            if (auto procs = kernel.read_file(*it + "/cgroup.procs"); procs.ok()) {
+                for (const auto& line : strings::split(procs.value(), '\n')) {
+                    auto pid = parse_int(line);
+                    if (!pid || *pid <= 0)
+                        continue;
+                    if (auto exit = kernel.exit_notification(static_cast<pid_t>(*pid)); exit.ok())
+                        exits.push_back(exit.release_value());
+                }
+            }
+            if (exits.empty())
+                std::this_thread::sleep_for(pause);
+            else
+                wait_for_exits(exits, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
         }
     }
     return Ok {};
