@@ -79,6 +79,9 @@ Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
     if (options.network_mode == "default")
         options.network_mode = "";
     // Refused before the context is read, so a bad request does not upload a whole context.
+    // dockerd without experimental mode refuses squash in these words; glassbox has no such mode.
+    if (TRY(request.query_bool("squash", false)))
+        return Error::invalid("squash is only supported with experimental mode");
     TRY(daemon::Engine::check_build_options(options, request.query_value("remote").value_or("")));
 
     auto context = TRY(engine.receive_build_context(
