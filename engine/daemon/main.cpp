@@ -7,27 +7,62 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "engine/api/server.h"
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/engine.h"
+#include "engine/network/port_proxy.h"
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/sealed_exec.h"
 #include "engine/base/user_dirs.h"
 #include "engine/sim/net/sim_network.h"
 #include "engine/sim/sim_kernel.h"
+#include "engine/sim/netns_paths.h"
 #include "engine/sim/sim_runtime.h"
 #include "engine/sys/linux_kernel.h"
 
 namespace {
+
+// What the embedded DNS of a container's user-defined bridge networks answers for `name` (the
+// simulated kernel's programs ask it directly; docs/simulated-kernel.md): the addresses of the
+// containers there whose name, alias or short id it is, as network::Manager's DNS records key
+// them. The default bridge has no DNS.
+std::vector<std::string> embedded_dns_answer(const engine::daemon::Engine& engine, const std::string& container_id,
+    const std::string& name)
+{
+    namespace strings = engine::strings;
+    std::vector<std::string> out;
+    auto asker = engine.inspect_container(container_id);
+    if (!asker.ok())
+        return out;
+    auto wanted = strings::to_lower(name);
+    for (const auto& endpoint : asker.value().endpoints) {
+        auto network = engine.inspect_network(endpoint.network_id);
+        if (!network.ok() || network.value().driver != "bridge" || network.value().name == "bridge")
+            continue;
+        for (const auto& [id, peer] : network.value().containers) {
+            std::vector<std::string> keys = peer.aliases;
+            if (auto view = engine.inspect_container(id); view.ok())
+                keys.push_back(view.value().name);
+            keys.push_back(id.substr(0, 12));
+            bool match = std::any_of(keys.begin(), keys.end(), [&](const std::string& key) { return strings::to_lower(key) == wanted; });
+            if (match && !peer.ip_address.empty() && std::find(out.begin(), out.end(), peer.ip_address) == out.end())
+                out.push_back(peer.ip_address);
+        }
+    }
+    return out;
+}
 
 struct Flags {
     std::string root;     // "" = engine::user_dirs::default_root().
@@ -253,6 +288,10 @@ engine::Result<int> run(int argc, char** argv)
     std::unique_ptr<sim::SimKernel> sim_kernel;
     std::unique_ptr<sim::SimNetwork> sim_network;
     std::unique_ptr<sim::SimNftables> sim_nftables;
+    std::unique_ptr<sim::NamespacePathNetlink> sim_netlink;
+    // The engine the simulated programs' name lookups ask: set once it exists, cleared when it
+    // shuts down (a program thread may still be finishing then).
+    std::atomic<const daemon::Engine*> dns_engine { nullptr };
     sys::Kernel* kernel = &sys::linux_kernel();
     if (kernel_kind == "sim") {
         sim_kernel = std::make_unique<sim::SimKernel>(flags.run_root + "/sim",
@@ -261,24 +300,37 @@ engine::Result<int> run(int argc, char** argv)
         sim_nftables = std::make_unique<sim::SimNftables>(*sim_network);
         auto* simulated = sim_kernel.get();
         auto* network = sim_network.get();
-        options.netlink = network;
+        // The engine (and its state collector) names namespaces by any file that refers to
+        // one, as on rtnetlink; the adapter maps the simulated procfs's to the model's.
+        sim_netlink = std::make_unique<sim::NamespacePathNetlink>(*simulated, *network);
+        options.netlink = sim_netlink.get();
         options.nftables = sim_nftables.get();
-        // The embedded DNS server and the port proxy would bind sockets on the host for
-        // addresses that exist only in the model; simulated programs resolve names from the
-        // container's /etc/hosts and the engine's records instead.
+        // The embedded DNS server would bind a socket on the host for an address that exists
+        // only in the model; simulated programs resolve names from the container's /etc/hosts
+        // and the engine's records instead.
         options.embedded_dns = false;
-        options.start_process = [simulated, network](sys::Kernel&, const runtime::ContainerSpec& spec) {
-            return sim::start_simulated_container(*simulated, spec, network);
+        sim::NameLookup lookup = [&dns_engine](const std::string& container_id, const std::string& name) {
+            const auto* engine = dns_engine.load();
+            return engine ? embedded_dns_answer(*engine, container_id, name) : std::vector<std::string> {};
         };
-        options.exec_process = [simulated, network](sys::Kernel&, const runtime::ContainerSpec& spec, pid_t pid,
+        options.start_process = [simulated, network, lookup](sys::Kernel&, const runtime::ContainerSpec& spec) {
+            return sim::start_simulated_container(*simulated, spec, network, lookup);
+        };
+        options.exec_process = [simulated, network, lookup](sys::Kernel&, const runtime::ContainerSpec& spec, pid_t pid,
                                    const runtime::ProcessSpec& process) {
-            return sim::exec_in_simulated_container(*simulated, spec, pid, process, network);
+            return sim::exec_in_simulated_container(*simulated, spec, pid, process, network, lookup);
         };
+        // A published port's proxy reaches the container through the model, never the
+        // host's real network (where the model's addresses could be anyone's).
+        network::PortProxy::set_connector([network](const std::string& ip, std::uint16_t port) {
+            return sim::connect_through_model(*network, ip, port);
+        });
         kernel = simulated;
         log::info("SIMULATED kernel (" + simulated_reason + "): containers run in glassbox's in-memory model, "
             "not in Linux namespaces; see docs/simulated-kernel.md");
     }
     auto engine = TRY_CTX(daemon::Engine::create(*kernel, options), "start engine");
+    dns_engine = engine.get();
     TRY_CTX(tighten_state_modes(flags.root), "set the modes of --root " + flags.root);
 
     api::Server server(api::make_router(*engine));
@@ -303,6 +355,7 @@ engine::Result<int> run(int argc, char** argv)
     // then close what is left and remove our files.
     log::info("glassboxd shutting down");
     engine->shutdown();
+    dns_engine = nullptr;
     if (flags.reset_on_exit) {
         auto removed = engine->reset(false);
         if (!removed.ok())

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <mutex>
 
 namespace engine::network {
 
@@ -21,7 +22,16 @@ Result<sockaddr_in> make_address(const std::string& ip, std::uint16_t port)
     return address;
 }
 
+std::mutex g_connector_mutex;
+ProxyConnector g_connector;
+
 } // namespace
+
+void PortProxy::set_connector(ProxyConnector connector)
+{
+    std::lock_guard lock(g_connector_mutex);
+    g_connector = std::move(connector);
+}
 
 Result<std::unique_ptr<PortProxy>> PortProxy::start(const std::string& host_ip, std::uint16_t host_port,
     const std::string& target_ip, std::uint16_t target_port)
@@ -29,6 +39,10 @@ Result<std::unique_ptr<PortProxy>> PortProxy::start(const std::string& host_ip, 
     std::unique_ptr<PortProxy> proxy(new PortProxy());
     proxy->m_target_ip = target_ip;
     proxy->m_target_port = target_port;
+    {
+        std::lock_guard lock(g_connector_mutex);
+        proxy->m_connector = g_connector;
+    }
     auto address = TRY(make_address(host_ip, host_port));
     TRY(make_address(target_ip, target_port));
     proxy->m_listener.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -81,11 +95,19 @@ void PortProxy::accept_loop()
 
 void PortProxy::relay(UniqueFd client)
 {
-    auto address = make_address(m_target_ip, m_target_port);
-    UniqueFd upstream(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!address.ok() || !upstream.valid()
-        || ::connect(upstream.get(), reinterpret_cast<sockaddr*>(&address.value()), sizeof(sockaddr_in)) != 0)
-        return; // Closing the client tells it the container did not answer.
+    UniqueFd upstream;
+    if (m_connector) {
+        auto connected = m_connector(m_target_ip, m_target_port);
+        if (!connected.ok())
+            return; // Closing the client tells it the container did not answer.
+        upstream = connected.release_value();
+    } else {
+        auto address = make_address(m_target_ip, m_target_port);
+        upstream.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!address.ok() || !upstream.valid()
+            || ::connect(upstream.get(), reinterpret_cast<sockaddr*>(&address.value()), sizeof(sockaddr_in)) != 0)
+            return; // Closing the client tells it the container did not answer.
+    }
     char buffer[16384];
     bool client_open = true;
     bool upstream_open = true;

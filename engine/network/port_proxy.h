@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,8 +19,17 @@
 
 namespace engine::network {
 
+// How a relay reaches the container: a connected stream socket to ip:port, or the error that
+// refused it. The default is a TCP connect(2) on the host.
+using ProxyConnector = std::function<Result<UniqueFd>(const std::string& ip, std::uint16_t port)>;
+
 class PortProxy {
 public:
+    // Replaces the default connector for every proxy started afterwards. The simulated kernel's
+    // daemon installs one at start-up: its containers' addresses exist only in its network
+    // model, and a connect(2) on the host would send the packets to the real network instead.
+    static void set_connector(ProxyConnector connector);
+
     // `host_port` 0 = let the kernel pick; port() says which.
     static Result<std::unique_ptr<PortProxy>> start(const std::string& host_ip, std::uint16_t host_port,
         const std::string& target_ip, std::uint16_t target_port);
@@ -35,6 +45,7 @@ private:
     void relay(UniqueFd client);
 
     UniqueFd m_listener;
+    ProxyConnector m_connector; // Empty: connect(2).
     std::string m_target_ip;
     std::uint16_t m_target_port { 0 };
     std::uint16_t m_port { 0 };

@@ -34,8 +34,6 @@ json FakeNftables::table_json(const std::string& table) const
         if (!command.contains("add"))
             continue;
         for (const auto& [kind, body] : command["add"].items()) {
-            if (body.value("family", "ip") != "ip")
-                continue; // The ip6 twin of the table is not part of this listing.
             json object = body;
             if (kind == "table" && items.size() > 0)
                 continue; // The batch adds the table twice; a listing shows it once.
@@ -45,6 +43,61 @@ json FakeNftables::table_json(const std::string& table) const
     }
     return { { "nftables", items } };
 }
+
+namespace {
+
+// A value of a match as nft prints it: an address, a number, a prefix "10.1.0.0/24", a set.
+std::string nft_value(const json& value)
+{
+    if (value.is_string())
+        return value.get<std::string>();
+    if (value.is_object() && value.contains("prefix"))
+        return nft_value(value["prefix"]["addr"]) + "/" + value["prefix"]["len"].dump();
+    if (value.is_object() && value.contains("set")) {
+        std::string items;
+        for (const auto& item : value["set"])
+            items += (items.empty() ? "" : ", ") + nft_value(item);
+        return "{ " + items + " }";
+    }
+    if (value.is_array()) {
+        std::string items;
+        for (const auto& item : value)
+            items += (items.empty() ? "" : ",") + nft_value(item);
+        return items;
+    }
+    return value.dump();
+}
+
+// One expression of a rule as `nft list` prints it.
+std::string nft_text(const json& expression)
+{
+    if (!expression.is_object() || expression.empty())
+        return expression.dump();
+    auto first = expression.begin();
+    const std::string kind = first.key();
+    const json& body = first.value();
+    if (kind == "match") {
+        const auto& left = body["left"];
+        std::string subject = left.dump();
+        if (left.contains("payload"))
+            subject = left["payload"].value("protocol", "") + " " + left["payload"].value("field", "");
+        else if (left.contains("meta")) {
+            auto key = left["meta"].value("key", "");
+            subject = key == "iifname" || key == "oifname" ? key : "meta " + key;
+        } else if (left.contains("fib")) {
+            subject = "fib " + nft_value(left["fib"].value("flags", json::array())) + " " + left["fib"].value("result", "");
+        }
+        auto op = body.value("op", "==");
+        return subject + (op == "==" ? " " : " " + op + " ") + nft_value(body["right"]);
+    }
+    if (kind == "dnat" || kind == "snat")
+        return kind + " to " + nft_value(body["addr"]) + (body.contains("port") ? ":" + nft_value(body["port"]) : "");
+    if (body.is_null() || kind == "accept" || kind == "drop")
+        return kind;
+    return kind + " " + nft_value(body);
+}
+
+} // namespace
 
 Result<json> FakeNftables::list_table(const std::string& table)
 {
@@ -72,12 +125,17 @@ Result<std::string> FakeNftables::list(const std::string& command, bool as_json)
     auto listing = table_json(table);
     if (as_json)
         return listing.dump();
-    // The text form: one line per rule, its expressions as JSON (the real nft prints them in
-    // its own syntax), then the handle as `nft -a` prints it.
+    // The text form: one line per rule in nft's own syntax ("tcp dport 18087 dnat to
+    // 10.1.0.2:80"), then the handle as `nft -a` prints it.
     std::string text;
-    for (const auto& item : listing["nftables"])
-        if (item.contains("rule"))
-            text += "\t\t" + item["rule"]["expr"].dump() + " # handle " + std::to_string(item["rule"]["handle"].get<std::uint64_t>()) + "\n";
+    for (const auto& item : listing["nftables"]) {
+        if (!item.contains("rule"))
+            continue;
+        std::string line;
+        for (const auto& expression : item["rule"]["expr"])
+            line += (line.empty() ? "" : " ") + nft_text(expression);
+        text += "\t\t" + line + " # handle " + std::to_string(item["rule"]["handle"].get<std::uint64_t>()) + "\n";
+    }
     return text;
 }
 

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cctype>
 #include <csignal>
+#include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "engine/base/strings.h"
 #include "engine/sim/net/sim_network.h"
@@ -294,6 +296,36 @@ int prog_touch(ProgramContext& ctx)
     return 0;
 }
 
+// mkdir [-p] DIR...
+int prog_mkdir(ProgramContext& ctx)
+{
+    bool parents = false;
+    int status = 0;
+    for (size_t i = 1; i < ctx.argv.size(); ++i) {
+        if (ctx.argv[i][0] == '-') {
+            parents = parents || ctx.argv[i].find('p') != std::string::npos;
+            continue;
+        }
+        auto path = clean_path(ctx.cwd, ctx.argv[i]);
+        std::vector<std::string> chain { path };
+        if (parents)
+            for (auto parent = path.substr(0, path.rfind('/')); !parent.empty(); parent = parent.substr(0, parent.rfind('/')))
+                chain.insert(chain.begin(), parent);
+        for (const auto& dir : chain) {
+            if (parents && ctx.fs->is_dir(dir))
+                continue;
+            bool existed = ctx.fs->exists(dir);
+            if (auto made = ctx.fs->make_dir(dir); !made.ok()) {
+                ctx.err("mkdir: can't create directory '" + ctx.argv[i] + "': "
+                    + (existed ? "File exists" : "No such file or directory") + "\n");
+                status = 1;
+                break;
+            }
+        }
+    }
+    return status;
+}
+
 int prog_true(ProgramContext&) { return 0; }
 int prog_false(ProgramContext&) { return 1; }
 
@@ -409,6 +441,15 @@ int prog_nslookup(ProgramContext& ctx)
             }
         }
     }
+    if (ctx.lookup) {
+        auto addresses = ctx.lookup(ctx.container_id, name);
+        if (!addresses.empty()) {
+            ctx.out("Name:\t" + name + "\n");
+            for (const auto& address : addresses)
+                ctx.out("Address: " + address + "\n");
+            return 0;
+        }
+    }
     ctx.err("nslookup: can't resolve '" + name + "'\n");
     return 1;
 }
@@ -420,11 +461,18 @@ std::string my_netns(const ProgramContext& ctx)
     return self ? ctx.kernel->netns_name(self->namespaces["net"]) : std::string();
 }
 
-// A name from the container's /etc/hosts, or the address itself.
+// An address itself, a name from the container's /etc/hosts, then one the engine's DNS answers
+// (the resolver's order: files, then DNS).
 std::string resolve_host(const ProgramContext& ctx, const std::string& name)
 {
     if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])))
         return name;
+    auto from_dns = [&]() -> std::string {
+        if (!ctx.lookup)
+            return {};
+        auto addresses = ctx.lookup(ctx.container_id, name);
+        return addresses.empty() ? std::string() : addresses.front();
+    };
     if (auto hosts = ctx.fs->read("/etc/hosts"); hosts.ok()) {
         for (const auto& line : strings::split(hosts.value(), '\n')) {
             std::vector<std::string> fields;
@@ -436,7 +484,7 @@ std::string resolve_host(const ProgramContext& ctx, const std::string& name)
                 return fields[0];
         }
     }
-    return {};
+    return from_dns();
 }
 
 // ping [-c N] [-W S] HOST: one echo per count through the network model's packet path.
@@ -545,18 +593,192 @@ int prog_ip(ProgramContext& ctx)
     return 0;
 }
 
+// [SECTION] HTTP: httpd listens in the network model; wget connects through it.
+
+// The servers listening in the model, by network, namespace and port: what a connection that
+// the packet model delivered to (netns, port) is answered by.
+struct HttpServer {
+    std::shared_ptr<ContainerFs> fs;
+    std::string root;
+};
+using HttpKey = std::tuple<const SimNetwork*, std::string, std::uint16_t>;
+std::mutex g_http_mutex;
+std::map<HttpKey, HttpServer> g_http_servers;
+
+// httpd [-f] [-p [IP:]PORT] [-h DIR]: binds the port in the caller's namespace of the network
+// model and serves DIR's files until it is killed.
 int prog_httpd(ProgramContext& ctx)
 {
-    // A tiny HTTP server: it serves the files under -h DIR (default /www) to wget in other
-    // simulated containers; without a network model it only waits for connections.
-    ctx.out("httpd: serving (simulated)\n");
-    return sleep_like(ctx, -1);
+    std::string port_text = "80", root = "/www", ip = "0.0.0.0";
+    for (size_t i = 1; i < ctx.argv.size(); ++i) {
+        if (ctx.argv[i] == "-p" && i + 1 < ctx.argv.size())
+            port_text = ctx.argv[++i];
+        else if (ctx.argv[i] == "-h" && i + 1 < ctx.argv.size())
+            root = ctx.argv[++i];
+    }
+    if (auto colon = port_text.rfind(':'); colon != std::string::npos) {
+        ip = port_text.substr(0, colon);
+        port_text = port_text.substr(colon + 1);
+    }
+    int port = std::atoi(port_text.c_str());
+    auto* network = dynamic_cast<SimNetwork*>(ctx.netlink);
+    if (!network || port <= 0 || port > 65535) {
+        ctx.err(network ? "httpd: bad port '" + port_text + "'\n" : "httpd: no simulated network in this engine\n");
+        return 1;
+    }
+    auto netns = my_netns(ctx);
+    if (auto bound = network->listen(netns, ip, static_cast<std::uint16_t>(port)); !bound.ok()) {
+        ctx.err("httpd: bind: " + std::string(bound.error().kind() == ErrorKind::AlreadyExists ? "Address in use" : "Cannot assign requested address") + "\n");
+        return 1;
+    }
+    HttpKey key { network, netns, static_cast<std::uint16_t>(port) };
+    {
+        std::lock_guard lock(g_http_mutex);
+        g_http_servers[key] = { ctx.fs, clean_path(ctx.cwd, root) };
+    }
+    int status = sleep_like(ctx, -1);
+    {
+        std::lock_guard lock(g_http_mutex);
+        g_http_servers.erase(key);
+    }
+    (void)network->unlisten(netns, ip, static_cast<std::uint16_t>(port));
+    return status;
 }
 
+} // namespace
+
+std::optional<HttpReply> http_get(SimNetwork& network, const std::string& netns, std::uint16_t port, const std::string& path)
+{
+    HttpServer server;
+    {
+        std::lock_guard lock(g_http_mutex);
+        auto it = g_http_servers.find({ &network, netns, port });
+        if (it == g_http_servers.end())
+            return std::nullopt;
+        server = it->second;
+    }
+    auto file = clean_path(server.root, "." + path.substr(0, path.find('?')));
+    if (server.fs->is_dir(file))
+        file = clean_path(file, "index.html");
+    auto body = server.fs->read(file);
+    if (!body.ok())
+        return HttpReply { 404, "Not Found", "<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD>\n<BODY><H1>404 Not Found</H1>\n"
+            "The requested URL was not found</BODY></HTML>\n" };
+    return HttpReply { 200, "OK", body.value() };
+}
+
+Result<UniqueFd> connect_through_model(SimNetwork& network, const std::string& ip, std::uint16_t port)
+{
+    auto trace = network.connect("", ip, port, Protocol::Tcp);
+    if (!trace.delivered)
+        return Error::from_errno("connect to " + ip + ":" + std::to_string(port) + " in the network model: " + trace.error,
+            trace.error_code ? trace.error_code : ECONNREFUSED);
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return Error::from_errno("socketpair", errno);
+    // The far end: read one request's head, answer it as the httpd there would, close.
+    std::thread([&network, netns = trace.reached_netns, port, fd = UniqueFd(pair[1])] {
+        std::string request;
+        char buffer[4096];
+        while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
+            auto n = ::read(fd.get(), buffer, sizeof buffer);
+            if (n <= 0)
+                break;
+            request.append(buffer, static_cast<size_t>(n));
+        }
+        auto words = strings::split(request.substr(0, request.find('\r')), ' ');
+        if (words.size() < 2)
+            return;
+        auto reply = http_get(network, netns, port, words[1]);
+        if (!reply)
+            return; // Nothing that speaks HTTP: the connection just closes.
+        write_fd(fd.get(), "HTTP/1.1 " + std::to_string(reply->status) + " " + reply->reason
+                + "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(reply->body.size())
+                + "\r\nConnection: close\r\n\r\n" + (words[0] == "HEAD" ? std::string() : reply->body));
+    }).detach();
+    return UniqueFd(pair[0]);
+}
+
+namespace {
+
+// wget [-q] [-O FILE|-] [-T SECONDS] http://HOST[:PORT]/PATH: a TCP handshake through the
+// network model from the caller's namespace, then the page from the httpd it reached.
 int prog_wget(ProgramContext& ctx)
 {
-    ctx.err("wget: the simulated network model (engine/sim/net) is not in this build\n");
-    return 1;
+    std::string output, url;
+    bool quiet = false;
+    for (size_t i = 1; i < ctx.argv.size(); ++i) {
+        const auto& arg = ctx.argv[i];
+        if (arg.size() > 1 && arg[0] == '-') {
+            for (size_t k = 1; k < arg.size(); ++k) {
+                if (arg[k] == 'q')
+                    quiet = true;
+                else if (arg[k] == 'O' || arg[k] == 'T') {
+                    std::string value = k + 1 < arg.size() ? arg.substr(k + 1) : (i + 1 < ctx.argv.size() ? ctx.argv[++i] : "");
+                    if (arg[k] == 'O')
+                        output = value;
+                    break;
+                }
+            }
+        } else {
+            url = arg;
+        }
+    }
+    if (!strings::starts_with(url, "http://")) {
+        ctx.err("wget: not an http or ftp url: " + url + "\n");
+        return 1;
+    }
+    auto rest = url.substr(7);
+    auto slash = rest.find('/');
+    std::string hostport = rest.substr(0, slash), path = slash == std::string::npos ? "/" : rest.substr(slash);
+    std::string host = hostport;
+    int port = 80;
+    if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
+        host = hostport.substr(0, colon);
+        port = std::atoi(hostport.substr(colon + 1).c_str());
+    }
+    auto* network = dynamic_cast<SimNetwork*>(ctx.netlink);
+    if (!network) {
+        ctx.err("wget: no simulated network in this engine\n");
+        return 1;
+    }
+    auto address = resolve_host(ctx, host);
+    if (address.empty()) {
+        ctx.err("wget: bad address '" + host + "'\n");
+        return 1;
+    }
+    if (!quiet)
+        ctx.err("Connecting to " + hostport + " (" + address + ":" + std::to_string(port) + ")\n");
+    auto trace = network->connect(my_netns(ctx), address, static_cast<std::uint16_t>(port), Protocol::Tcp);
+    if (!trace.delivered) {
+        ctx.err("wget: can't connect to remote host (" + address + "): " + trace.error + "\n");
+        return 1;
+    }
+    auto reply = http_get(*network, trace.reached_netns, static_cast<std::uint16_t>(port), path);
+    if (!reply) {
+        // Something listens there but speaks no HTTP the simulation knows.
+        ctx.err("wget: error getting response: Connection reset by peer\n");
+        return 1;
+    }
+    if (reply->status != 200) {
+        ctx.err("wget: server returned error: HTTP/1.1 " + std::to_string(reply->status) + " " + reply->reason + "\n");
+        return 1;
+    }
+    if (output == "-") {
+        ctx.out(reply->body);
+        return 0;
+    }
+    if (output.empty()) {
+        auto name = path.substr(path.rfind('/') + 1);
+        output = name.empty() ? "index.html" : name;
+    }
+    if (!ctx.fs->write(clean_path(ctx.cwd, output), reply->body, false).ok()) {
+        ctx.err("wget: can't open '" + output + "': No such file or directory\n");
+        return 1;
+    }
+    if (!quiet)
+        ctx.err("saving to '" + output + "'\n'" + output + "' saved\n");
+    return 0;
 }
 
 int prog_sh(ProgramContext& ctx);
@@ -570,7 +792,7 @@ const std::map<std::string, Program>& programs()
         { "true", prog_true }, { "false", prog_false }, { "test", prog_test }, { "[", prog_test },
         { "graceful", prog_graceful }, { "zombies", prog_zombies }, { "glassbox-init", prog_init },
         { "docker-init", prog_init }, { "tini", prog_init }, { "nslookup", prog_nslookup }, { "ping", prog_ping },
-        { "httpd", prog_httpd }, { "wget", prog_wget }, { "ip", prog_ip },
+        { "httpd", prog_httpd }, { "wget", prog_wget }, { "ip", prog_ip }, { "mkdir", prog_mkdir },
     };
     return table;
 }
@@ -608,6 +830,27 @@ int spawn_and_run(ProgramContext& parent, std::vector<std::string> argv, bool wa
 
 // [SECTION] sh
 
+// What `sh -c script` run as a child of ctx writes to its standard output.
+std::string command_output(const ProgramContext& ctx, const std::string& script)
+{
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        return {};
+    ProgramContext parent = ctx;
+    Stdio io = ctx.io;
+    io.out = fds[1];
+    pid_t child = spawn_and_run(parent, { "sh", "-c", script }, false, &io);
+    ::close(fds[1]);
+    std::string output;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0)
+        output.append(buffer, static_cast<size_t>(n));
+    ::close(fds[0]);
+    while (child > 0 && !ctx.kernel->wait_child(ctx.pid, child, 100) && !ctx.killed()) { }
+    return output;
+}
+
 struct Token {
     std::string text;
     bool op { false }; // ; && || & ( ) > >> 2>&1
@@ -635,6 +878,22 @@ std::vector<Token> tokenize(const std::string& script, const ProgramContext& ctx
         if (text[i + 1] == '$') {
             i++;
             return std::to_string(ctx.kernel->pid_seen_by(ctx.pid, ctx.pid));
+        }
+        if (text[i + 1] == '(') {
+            // $(list): the list's output, run by a child shell, without its trailing newlines.
+            size_t end = i + 2;
+            for (int depth = 1; end < text.size(); ++end) {
+                if (text[end] == '(')
+                    depth++;
+                else if (text[end] == ')' && --depth == 0)
+                    break;
+            }
+            auto inner = text.substr(i + 2, end - i - 2);
+            i = std::min(end, text.size() - 1);
+            auto output = command_output(ctx, inner);
+            while (!output.empty() && output.back() == '\n')
+                output.pop_back();
+            return output;
         }
         size_t start = i + 1;
         bool braced = text[start] == '{';
@@ -775,6 +1034,8 @@ struct Shell {
     void handle_signals()
     {
         auto state = ctx.kernel->signal_state(ctx.pid);
+        if (!state)
+            return; // The process is gone (killed and reaped); its thread is only finishing.
         std::vector<int> pending;
         {
             std::lock_guard lock(ctx.kernel->signal_mutex());
@@ -868,7 +1129,7 @@ struct Shell {
         if (name == "trap") {
             // trap 'commands' SIG...; trap '' SIG ignores it; trap - SIG resets it.
             auto state = ctx.kernel->signal_state(ctx.pid);
-            for (size_t k = 2; k < words.size(); ++k) {
+            for (size_t k = 2; state && k < words.size(); ++k) {
                 auto sig = words[k];
                 if (strings::starts_with(sig, "SIG"))
                     sig = sig.substr(3);
@@ -911,6 +1172,7 @@ struct Shell {
                 return done(127);
             }
             exited = true;
+            ctx.kernel->exec_image(ctx.pid, words);
             ProgramContext replaced = ctx;
             replaced.argv = words;
             int result = run_program(replaced);
@@ -941,6 +1203,15 @@ int prog_sh(ProgramContext& ctx)
         // A shell whose handler was set and whose script ended keeps running only if its
         // script said so; it exits with the last status.
         return status;
+    }
+    if (ctx.argv.size() >= 2 && !ctx.argv[1].empty() && ctx.argv[1][0] != '-') {
+        // sh FILE: the script's lines, as the shell reads them.
+        auto script = ctx.fs->read(clean_path(ctx.cwd, ctx.argv[1]));
+        if (!script.ok()) {
+            ctx.err("sh: can't open '" + ctx.argv[1] + "': No such file or directory\n");
+            return 2;
+        }
+        return shell.run_script(script.value());
     }
     // An interactive shell without a terminal: reads commands from stdin until it closes.
     std::string buffer;

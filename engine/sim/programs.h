@@ -11,11 +11,14 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/base/fd.h"
 #include "engine/base/result.h"
 #include "engine/sim/sim_fs.h"
 
@@ -26,6 +29,7 @@ class Netlink;
 namespace engine::sim {
 
 class SimKernel;
+class SimNetwork;
 
 // Where a process's standard streams go: fds of its own (dups), closed when it dies, so the
 // daemon's reader sees the end of output once every process holding them is gone.
@@ -37,6 +41,12 @@ struct Stdio {
     void close_all();
 };
 
+// The embedded DNS of the engine's user-defined networks, as a container's resolver would reach
+// it: the addresses `name` has for container `container_id` (empty when it is not a name there).
+// The real server binds the network's gateway on the host, which the simulation has only in its
+// model, so the simulated programs ask the engine's records directly.
+using NameLookup = std::function<std::vector<std::string>(const std::string& container_id, const std::string& name)>;
+
 struct ProgramContext {
     SimKernel* kernel { nullptr };
     network::Netlink* netlink { nullptr };
@@ -47,6 +57,7 @@ struct ProgramContext {
     std::shared_ptr<ContainerFs> fs;
     Stdio io;
     std::string container_id;
+    NameLookup lookup;
 
     void out(std::string_view text) const;
     void err(std::string_view text) const;
@@ -61,6 +72,22 @@ struct ProgramContext {
 bool program_exists(const std::string& name);
 // Runs the program of ctx.argv to its end; returns its exit status (0-255).
 int run_program(ProgramContext& ctx);
+// A page from the simulated httpd listening on `port` in `netns` of `network` (a connection the
+// packet model delivered there): 200 with the file under its -h directory (index.html for a
+// directory), or 404. nullopt when no httpd listens there.
+struct HttpReply {
+    int status { 200 };
+    std::string reason;
+    std::string body;
+};
+std::optional<HttpReply> http_get(SimNetwork& network, const std::string& netns, std::uint16_t port, const std::string& path);
+
+// A TCP connection from the host's namespace to ip:port through the network model, for the
+// daemon's userland port proxy: the packet model's handshake, then a socket whose far end
+// speaks HTTP for the simulated httpd it reached (one request, then close). The error a
+// connect(2) would give when the model does not deliver it (refused, unreachable, timed out).
+Result<UniqueFd> connect_through_model(SimNetwork& network, const std::string& ip, std::uint16_t port);
+
 // Starts a simulated process's program on its own thread; the thread marks the process exited
 // with the status the program returns (unless a signal killed it first) and closes its stdio.
 void start_program_thread(ProgramContext ctx);

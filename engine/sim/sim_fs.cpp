@@ -194,6 +194,27 @@ Result<void> ContainerFs::remove(const std::string& path)
     return Ok {};
 }
 
+Result<void> ContainerFs::make_dir(const std::string& path)
+{
+    if (exists(path))
+        return Error::from_errno("mkdir " + path, EEXIST);
+    if (!is_dir(parent_of(path)))
+        return Error::from_errno("mkdir " + path, ENOENT);
+    std::string rest;
+    if (const auto* bind = bind_for(path, rest)) {
+        if (bind->read_only)
+            return Error::from_errno("mkdir " + path, EROFS);
+        if (::mkdir((bind->source + rest).c_str(), 0755) != 0)
+            return Error::from_errno("mkdir " + path, errno);
+        return Ok {};
+    }
+    if (m_upper.empty())
+        return Error::from_errno("mkdir " + path, EROFS);
+    std::error_code error;
+    std::filesystem::remove(m_upper + parent_of(path) + "/.wh." + base_of(path), error);
+    return fs::make_dirs(m_upper + path, 0755);
+}
+
 Result<std::vector<std::string>> ContainerFs::list(const std::string& path) const
 {
     if (!is_dir(path))

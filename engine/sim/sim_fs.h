@@ -34,6 +34,9 @@ public:
     Result<std::string> read(const std::string& path) const;
     Result<void> write(const std::string& path, const std::string& contents, bool append);
     Result<void> remove(const std::string& path);
+    // mkdir(2): EEXIST when the name exists, ENOENT when the parent directory does not. A new
+    // directory over a whiteout replaces it, as overlayfs makes it (without marking it opaque).
+    Result<void> make_dir(const std::string& path);
     // The merged listing of a directory, sorted.
     Result<std::vector<std::string>> list(const std::string& path) const;
 

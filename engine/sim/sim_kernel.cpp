@@ -70,6 +70,14 @@ SimKernel::SimKernel(std::string state_dir, std::vector<std::string> host_prefix
     m_files.put_file("/proc/sys/net/ipv4/ip_forward", "1\n");
     m_files.put_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "1024\n");
     m_files.put_dir("/sys/fs/cgroup");
+    // The runtime lays a container's cgroups out as the host mounts them (Cgroup::for_name), so
+    // on a v1 or hybrid host the model has the same hierarchies.
+    if (m_features.cgroup_layout == sys::CgroupLayout::V1 || m_features.cgroup_layout == sys::CgroupLayout::Hybrid) {
+        for (const char* controller : { "memory", "pids", "cpu", "cpuacct", "blkio", "devices", "freezer" })
+            m_files.put_dir(std::string("/sys/fs/cgroup/") + controller);
+        if (m_features.cgroup_layout == sys::CgroupLayout::Hybrid)
+            m_files.put_dir("/sys/fs/cgroup/unified");
+    }
     std::uint64_t inode = 4026531834;
     for (const char* kind : k_namespace_kinds)
         m_host_namespaces[kind] = inode++;
@@ -112,15 +120,50 @@ Result<void> SimKernel::mount(const sys::MountRequest& request)
     return Ok {};
 }
 
+namespace {
+
+// Moves everything under `from` into `to`, replacing what is there (directories are merged).
+void merge_into(const std::filesystem::path& from, const std::filesystem::path& to)
+{
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(from, error)) {
+        auto target = to / entry.path().filename();
+        if (entry.is_directory(error) && !entry.is_symlink(error) && std::filesystem::is_directory(target, error)
+            && !std::filesystem::is_symlink(target, error)) {
+            merge_into(entry.path(), target);
+            std::filesystem::remove(entry.path(), error);
+            continue;
+        }
+        std::filesystem::remove_all(target, error);
+        std::filesystem::rename(entry.path(), target, error);
+    }
+}
+
+} // namespace
+
 Result<void> SimKernel::umount(const std::string& target, int flags)
 {
     TRY(m_files.umount(target, flags));
-    std::lock_guard lock(m_mutex);
-    m_netns_files.erase(target);
-    for (auto it = m_host_mounts.rbegin(); it != m_host_mounts.rend(); ++it) {
-        if (it->target == target) {
-            m_host_mounts.erase(std::next(it).base());
-            break;
+    std::optional<sys::MountRequest> overlay;
+    {
+        std::lock_guard lock(m_mutex);
+        m_netns_files.erase(target);
+        for (auto it = m_host_mounts.rbegin(); it != m_host_mounts.rend(); ++it) {
+            if (it->target == target) {
+                if (it->fstype == "overlay")
+                    overlay = *it;
+                m_host_mounts.erase(std::next(it).base());
+                break;
+            }
+        }
+    }
+    // No real overlay is mounted at `target`: what the engine wrote through the mount point
+    // itself (the builder's COPY and ADD) is still in that directory. On the real kernel it
+    // went to the upper directory, so it goes there now.
+    if (overlay) {
+        for (const auto& option : strings::split(overlay->data, ',')) {
+            if (strings::starts_with(option, "upperdir=") && fs::is_dir(target))
+                merge_into(target, option.substr(9));
         }
     }
     return Ok {};
@@ -238,6 +281,22 @@ std::uint64_t SimKernel::netns_at(const std::string& path) const
     std::lock_guard lock(m_mutex);
     auto it = m_netns_files.find(path);
     return it == m_netns_files.end() ? 0 : it->second;
+}
+
+void SimKernel::exec_image(pid_t pid, const std::vector<std::string>& argv)
+{
+    std::shared_ptr<SignalState> signals;
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_processes.find(pid);
+        if (it == m_processes.end() || argv.empty())
+            return;
+        it->second.argv = argv;
+        it->second.comm = std::filesystem::path(argv[0]).filename().string().substr(0, 15);
+        signals = it->second.signals;
+    }
+    std::lock_guard lock(m_signal_mutex);
+    signals->caught = 0;
 }
 
 Result<pid_t> SimKernel::spawn(const NewProcess& request)

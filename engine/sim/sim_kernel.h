@@ -114,6 +114,9 @@ public:
         int uid { 0 };
     };
     Result<pid_t> spawn(const NewProcess& request);
+    // execve(2) of a new program in the same process: its argv and comm change, and its caught
+    // signals go back to their default (a handler does not survive exec; ignored ones stay).
+    void exec_image(pid_t pid, const std::vector<std::string>& argv);
     // The process has finished with `status` (its program returned): it becomes a zombie.
     void exit_process(pid_t pid, int exit_code);
     // A signal sent by process `sender` (0: from outside every container, e.g. the daemon).

@@ -62,7 +62,7 @@ int uid_of(const std::string& user)
 }
 
 Result<runtime::StartedProcess> launch(SimKernel& kernel, const runtime::ContainerSpec& spec, const runtime::ProcessSpec& process,
-    SimKernel::NewProcess request, std::vector<std::string> argv, network::Netlink* netlink)
+    SimKernel::NewProcess request, std::vector<std::string> argv, network::Netlink* netlink, const NameLookup& lookup)
 {
     // The files of the mount namespace the process joins (an exec shares its container's).
     auto fs = kernel.files_of(request.namespaces["mnt"]);
@@ -94,6 +94,7 @@ Result<runtime::StartedProcess> launch(SimKernel& kernel, const runtime::Contain
     ctx.fs = fs;
     ctx.io = io;
     ctx.container_id = spec.id;
+    ctx.lookup = lookup;
     start_program_thread(std::move(ctx));
     return started;
 }
@@ -101,7 +102,7 @@ Result<runtime::StartedProcess> launch(SimKernel& kernel, const runtime::Contain
 } // namespace
 
 Result<runtime::StartedProcess> start_simulated_container(SimKernel& kernel, const runtime::ContainerSpec& spec,
-    network::Netlink* netlink)
+    network::Netlink* netlink, const NameLookup& lookup)
 {
     auto cgroup = runtime::Cgroup::for_name(spec.cgroup_name);
     TRY_CTX(cgroup.create(kernel, spec.resources), "create cgroup " + spec.cgroup_name);
@@ -155,8 +156,8 @@ Result<runtime::StartedProcess> start_simulated_container(SimKernel& kernel, con
 
     std::vector<std::string> argv = spec.process.args;
     if (spec.init)
-        argv.insert(argv.begin(), { "/sbin/docker-init", "--" });
-    auto started = launch(kernel, spec, spec.process, request, argv, netlink);
+        argv.insert(argv.begin(), { "/sbin/glassbox-init", "--" }); // As the real runtime runs it.
+    auto started = launch(kernel, spec, spec.process, request, argv, netlink, lookup);
     if (!started.ok()) {
         kernel.set_mounts(request.namespaces["mnt"], {});
         kernel.set_files(request.namespaces["mnt"], nullptr);
@@ -166,7 +167,7 @@ Result<runtime::StartedProcess> start_simulated_container(SimKernel& kernel, con
 }
 
 Result<runtime::StartedProcess> exec_in_simulated_container(SimKernel& kernel, const runtime::ContainerSpec& spec,
-    pid_t container_pid, const runtime::ProcessSpec& process, network::Netlink* netlink)
+    pid_t container_pid, const runtime::ProcessSpec& process, network::Netlink* netlink, const NameLookup& lookup)
 {
     auto init = kernel.process(container_pid);
     if (!init || init->state == 'Z')
@@ -175,7 +176,7 @@ Result<runtime::StartedProcess> exec_in_simulated_container(SimKernel& kernel, c
     request.namespaces = init->namespaces;
     request.cgroup = init->cgroup;
     request.container_id = init->container_id;
-    return launch(kernel, spec, process, request, process.args, netlink);
+    return launch(kernel, spec, process, request, process.args, netlink, lookup);
 }
 
 } // namespace engine::sim

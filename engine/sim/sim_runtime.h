@@ -8,6 +8,7 @@
 
 #include "engine/base/result.h"
 #include "engine/runtime/runtime.h"
+#include "engine/sim/programs.h"
 
 namespace engine::network {
 class Netlink;
@@ -17,9 +18,10 @@ namespace engine::sim {
 
 class SimKernel;
 
+// `lookup` answers the names the engine's DNS would (programs.h); empty: /etc/hosts only.
 Result<runtime::StartedProcess> start_simulated_container(SimKernel& kernel, const runtime::ContainerSpec& spec,
-    network::Netlink* netlink);
+    network::Netlink* netlink, const NameLookup& lookup = {});
 Result<runtime::StartedProcess> exec_in_simulated_container(SimKernel& kernel, const runtime::ContainerSpec& spec,
-    pid_t container_pid, const runtime::ProcessSpec& process, network::Netlink* netlink);
+    pid_t container_pid, const runtime::ProcessSpec& process, network::Netlink* netlink, const NameLookup& lookup = {});
 
 } // namespace engine::sim

@@ -7,13 +7,17 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <filesystem>
 #include <thread>
 
 #include "engine/base/fs.h"
 #include "engine/runtime/container_spec.h"
+#include "engine/sim/net/sim_network.h"
+#include "engine/sim/netns_paths.h"
 #include "engine/sim/programs.h"
 #include "engine/sim/sim_fs.h"
 #include "engine/sim/sim_kernel.h"
@@ -211,6 +215,48 @@ TEST_F(SimKernelTest, UnsharedNetworkNamespaceIsBoundToItsFile)
     EXPECT_EQ(kernel->netns_at(dir + "/ns1"), 0u);
 }
 
+TEST_F(SimKernelTest, NamespaceLinksOfTheSimulatedProcfsNameTheModelsNamespaces)
+{
+    engine::sim::SimNetwork network;
+    engine::sim::NamespacePathNetlink netlink(*kernel, network);
+    std::uint64_t inode = 0;
+    std::thread([&] {
+        ASSERT_TRUE(kernel->unshare(CLONE_NEWNET).ok());
+        ASSERT_TRUE(kernel->mount({ "/proc/thread-self/ns/net", dir + "/sandbox", "", 0, "" }).ok());
+        inode = kernel->netns_at(dir + "/sandbox");
+    }).join();
+    ASSERT_TRUE(network.add_namespace(dir + "/sandbox").ok());
+    std::filesystem::create_symlink("net:[" + std::to_string(inode) + "]", dir + "/container-ns");
+    std::filesystem::create_symlink("net:[" + std::to_string(kernel->host_namespace("net")) + "]", dir + "/host-ns");
+    EXPECT_EQ(netlink.key_of(dir + "/container-ns"), dir + "/sandbox");
+    EXPECT_EQ(netlink.key_of(dir + "/host-ns"), "");
+    EXPECT_EQ(netlink.key_of(dir + "/sandbox"), dir + "/sandbox");
+    // The collector's dump through the procfs link is the sandbox's own.
+    auto dump = netlink.dump_namespace(dir + "/container-ns", { dir + "/host-ns", dir + "/container-ns" });
+    ASSERT_TRUE(dump.ok()) << dump.error().describe();
+    ASSERT_EQ(dump.value().links.size(), 1u);
+    EXPECT_EQ(dump.value().links[0].link.name, "lo");
+    ASSERT_TRUE(kernel->umount(dir + "/sandbox", 0).ok());
+}
+
+TEST_F(SimKernelTest, UnmountingAnOverlayMovesWhatWasWrittenThroughTheMountPointToItsUpperDir)
+{
+    // No real overlay is mounted: the builder's COPY writes into the mount point directory.
+    for (auto sub : { "/lower/app", "/upper/app", "/work", "/rootfs/app/sub" })
+        std::filesystem::create_directories(dir + sub);
+    (void)engine::fs::write_file_atomic(dir + "/upper/app/kept", "kept\n");
+    ASSERT_TRUE(kernel->mount({ "overlay", dir + "/rootfs", "overlay", 0,
+        "lowerdir=" + dir + "/lower,upperdir=" + dir + "/upper,workdir=" + dir + "/work" }).ok());
+    (void)engine::fs::write_file_atomic(dir + "/rootfs/app/hello.sh", "echo hi\n");
+    (void)engine::fs::write_file_atomic(dir + "/rootfs/app/sub/data", "data\n");
+    ASSERT_TRUE(kernel->umount(dir + "/rootfs", 0).ok());
+    EXPECT_EQ(engine::fs::read_file(dir + "/upper/app/hello.sh").value(), "echo hi\n");
+    EXPECT_EQ(engine::fs::read_file(dir + "/upper/app/sub/data").value(), "data\n");
+    EXPECT_EQ(engine::fs::read_file(dir + "/upper/app/kept").value(), "kept\n");
+    EXPECT_TRUE(std::filesystem::is_empty(dir + "/rootfs"));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/lower/app/hello.sh"));
+}
+
 // [SECTION] Overlay semantics on real directories.
 
 class ContainerFsTest : public ::testing::Test {
@@ -357,6 +403,106 @@ TEST_F(SimRuntimeTest, ZombieMakerLeavesZombiesInThePs)
     EXPECT_EQ(zombies, 2);
     ASSERT_TRUE(kernel->send_signal(pid, SIGKILL).ok());
     EXPECT_EQ(kernel->reap_exit(pid), 137);
+}
+
+TEST_F(SimRuntimeTest, ShellRunsAScriptFileWithCommandSubstitutionAndExecChangesTheProcessImage)
+{
+    std::filesystem::create_directories(dir + "/layer/app");
+    (void)engine::fs::write_file_atomic(dir + "/layer/app/banner", "built by glassbox\n");
+    (void)engine::fs::write_file_atomic(dir + "/layer/app/hello.sh",
+        "#!/bin/sh\n# says hello, then becomes sleep\necho \"hello from $(hostname): $(cat /app/banner)\"\nexec sleep 3600\n");
+    auto started = engine::sim::start_simulated_container(*kernel, spec({ "/bin/sh", "/app/hello.sh" }), nullptr);
+    ASSERT_TRUE(started.ok()) << started.error().describe();
+    auto pid = started.value().pid;
+    std::optional<engine::sim::SimProcess> process;
+    for (int i = 0; i < 100 && (!process || process->comm != "sleep"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        process = kernel->process(pid);
+    }
+    ASSERT_TRUE(process.has_value());
+    EXPECT_EQ(process->comm, "sleep");
+    EXPECT_EQ(process->argv, (std::vector<std::string> { "sleep", "3600" }));
+    ASSERT_TRUE(kernel->send_signal(pid, SIGKILL).ok());
+    EXPECT_EQ(read_all(started.value().stdout_fd.get()), "hello from lab-one: built by glassbox\n");
+    EXPECT_EQ(kernel->reap_exit(pid), 137);
+}
+
+TEST_F(SimRuntimeTest, MkdirMakesDirectoriesInTheUpperDirAndRefusesAnExistingOne)
+{
+    auto started = engine::sim::start_simulated_container(*kernel,
+        spec({ "sh", "-c", "mkdir -p /www/a/b && echo page > /www/a/b/index.html && mkdir /www" }), nullptr);
+    ASSERT_TRUE(started.ok());
+    EXPECT_EQ(read_all(started.value().stderr_fd.get()), "mkdir: can't create directory '/www': File exists\n");
+    EXPECT_EQ(kernel->reap_exit(started.value().pid), 1);
+    EXPECT_EQ(engine::fs::read_file(dir + "/upper/www/a/b/index.html").value(), "page\n");
+}
+
+TEST_F(SimRuntimeTest, WgetGetsThePageOfAnHttpdListeningInTheNetworkModel)
+{
+    engine::sim::SimNetwork network;
+    ASSERT_TRUE(network.set_link_up("", "lo", true).ok());
+    auto server = engine::sim::start_simulated_container(*kernel,
+        spec({ "sh", "-c", "mkdir -p /www && echo 'hello from web' > /www/index.html && exec httpd -f -p 8080 -h /www" }), &network);
+    ASSERT_TRUE(server.ok()) << server.error().describe();
+    int clients = 0;
+    // Each wget is a container of its own, with its own cgroup and upper directory.
+    auto wget = [&](const std::string& url) {
+        auto s = spec({ "wget", "-qO-", url });
+        s.id = "c1ient" + std::to_string(++clients);
+        s.cgroup_name = "glassbox/" + s.id;
+        s.upper_dir = dir + "/" + s.id;
+        std::filesystem::create_directories(s.upper_dir);
+        return engine::sim::start_simulated_container(*kernel, s, &network);
+    };
+    auto client = [&](const std::string& url, int expected_status) {
+        auto started = wget(url);
+        EXPECT_TRUE(started.ok());
+        if (!started.ok())
+            return std::string();
+        auto out = read_all(started.value().stdout_fd.get()) + read_all(started.value().stderr_fd.get());
+        EXPECT_EQ(kernel->reap_exit(started.value().pid), expected_status) << url << ": " << out;
+        return out;
+    };
+    // httpd binds once its shell has made the page and exec'd it.
+    std::string page;
+    for (int i = 0; i < 50 && page != "hello from web\n"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        auto started = wget("http://127.0.0.1:8080/");
+        ASSERT_TRUE(started.ok()) << started.error().describe();
+        page = read_all(started.value().stdout_fd.get());
+        (void)kernel->reap_exit(started.value().pid);
+    }
+    EXPECT_EQ(page, "hello from web\n");
+    EXPECT_NE(client("http://127.0.0.1:8080/missing", 1).find("404 Not Found"), std::string::npos);
+    EXPECT_NE(client("http://127.0.0.1:8081/", 1).find("Connection refused"), std::string::npos);
+    ASSERT_TRUE(kernel->send_signal(server.value().pid, SIGKILL).ok());
+    EXPECT_EQ(kernel->reap_exit(server.value().pid), 137);
+    // The port is free again once httpd is gone.
+    EXPECT_NE(client("http://127.0.0.1:8080/", 1).find("Connection refused"), std::string::npos);
+}
+
+TEST_F(SimRuntimeTest, NamesResolveThroughTheEnginesDnsAfterEtcHosts)
+{
+    engine::sim::SimNetwork network;
+    ASSERT_TRUE(network.set_link_up("", "lo", true).ok());
+    std::filesystem::create_directories(dir + "/layer/etc");
+    (void)engine::fs::write_file_atomic(dir + "/layer/etc/hosts", "127.0.0.1\tlocalhost\n");
+    std::vector<std::string> asked;
+    engine::sim::NameLookup lookup = [&](const std::string& container, const std::string& name) {
+        asked.push_back(container + " " + name);
+        return name == "db" ? std::vector<std::string> { "127.0.0.1" } : std::vector<std::string> {};
+    };
+    auto started = engine::sim::start_simulated_container(*kernel,
+        spec({ "sh", "-c", "ping -c 1 localhost && ping -c 1 db && nslookup db && ping -c 1 nowhere" }), &network, lookup);
+    ASSERT_TRUE(started.ok());
+    auto out = read_all(started.value().stdout_fd.get());
+    auto err = read_all(started.value().stderr_fd.get());
+    EXPECT_EQ(kernel->reap_exit(started.value().pid), 1) << out << err;
+    EXPECT_NE(out.find("PING db (127.0.0.1)"), std::string::npos) << out;
+    EXPECT_NE(out.find("Name:\tdb\nAddress: 127.0.0.1"), std::string::npos) << out;
+    EXPECT_NE(err.find("ping: bad address 'nowhere'"), std::string::npos) << err;
+    // localhost came from /etc/hosts without asking the DNS.
+    EXPECT_EQ(std::count(asked.begin(), asked.end(), "c0ffee localhost"), 0);
 }
 
 TEST_F(SimRuntimeTest, UnknownProgramFailsLikeAMissingExecutable)
