@@ -89,6 +89,9 @@ Result<std::shared_ptr<const state::Snapshot>> Engine::take_snapshot()
     m_kernel.refresh_procfs();
     options.proc_root = m_kernel.procfs_root();
     if (m_kernel.simulated()) {
+        // It renders its cgroupfs beside its procfs: <root>/proc and <root>/sys/fs/cgroup.
+        if (strings::ends_with(options.proc_root, "/proc"))
+            options.pseudo_fs_root = options.proc_root.substr(0, options.proc_root.size() - 5);
         options.features = &m_features;
         options.kernel_mode = "simulated";
         options.simulated_reason = m_kernel.simulated_reason();

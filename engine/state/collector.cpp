@@ -5,7 +5,9 @@
 // than failing the snapshot: a teaching tool should show what it can and say what it could not.
 #include "engine/state/collector.h"
 
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <climits>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "engine/base/fs.h"
@@ -35,6 +38,34 @@ std::uint64_t file_inode(const std::string& path)
     if (::stat(path.c_str(), &info) != 0)
         return 0;
     return info.st_ino;
+}
+
+// The inode of the network namespace a bind-mounted netns file refers to. On nsfs, stat(2) of
+// the file gives it. A file that is not itself a namespace (a simulated kernel's netns files are
+// plain files) is looked up among the nsfs mounts of <proc_root>/self/mountinfo, whose root
+// field names the namespace ("net:[4026532200]"); `nsfs_mounts` caches that table.
+std::uint64_t netns_file_inode(const std::string& path, const std::string& proc_root,
+    std::optional<std::map<std::string, std::uint64_t>>& nsfs_mounts)
+{
+    struct statfs info {};
+    if (::statfs(path.c_str(), &info) == 0 && info.f_type == NSFS_MAGIC)
+        return file_inode(path);
+    if (!nsfs_mounts) {
+        nsfs_mounts.emplace();
+        std::string text;
+        if (read_small_file(proc_root + "/self/mountinfo", text)) {
+            for (const auto& line : strings::split(text, '\n')) {
+                auto fields = strings::split(line, ' ');
+                auto dash = std::find(fields.begin(), fields.end(), "-");
+                if (fields.size() < 5 || dash == fields.end() || dash + 1 == fields.end() || *(dash + 1) != "nsfs"
+                    || !strings::starts_with(fields[3], "net:[") || !strings::ends_with(fields[3], "]"))
+                    continue;
+                (*nsfs_mounts)[fields[4]] = std::strtoull(fields[3].substr(5, fields[3].size() - 6).c_str(), nullptr, 10);
+            }
+        }
+    }
+    auto it = nsfs_mounts->find(path);
+    return it == nsfs_mounts->end() ? 0 : it->second;
 }
 
 std::string real_path(const std::string& path)
@@ -229,7 +260,8 @@ std::string container_with_namespace(const Snapshot& snapshot, const HostNamespa
     return "";
 }
 
-void collect_namespaces(const EngineObjects& objects, const HostNamespaces& host, Snapshot& snapshot)
+void collect_namespaces(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
+    Snapshot& snapshot)
 {
     std::map<std::pair<std::string, std::uint64_t>, NamespaceInfo> namespaces;
     for (const auto& process : snapshot.processes) {
@@ -251,8 +283,9 @@ void collect_namespaces(const EngineObjects& objects, const HostNamespaces& host
             && std::find(netns_files.begin(), netns_files.end(), container.netns_path) == netns_files.end())
             netns_files.push_back(container.netns_path);
     }
+    std::optional<std::map<std::string, std::uint64_t>> nsfs_mounts;
     for (const auto& path : netns_files) {
-        auto inode = file_inode(path);
+        auto inode = netns_file_inode(path, options.proc_root, nsfs_mounts);
         if (inode == 0)
             continue;
         auto& ns = namespaces[{ "net", inode }];
@@ -457,7 +490,7 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
         for (int pid : ns.members) {
             const auto* process = find_process(snapshot, pid);
             if (process && process->state != "Z") {
-                add(ns.inode, "/proc/" + std::to_string(pid) + "/ns/net");
+                add(ns.inode, options.proc_root + "/" + std::to_string(pid) + "/ns/net");
                 break;
             }
         }
@@ -585,7 +618,7 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     };
     collect_processes(options, host, snapshot);
     lap(timings.processes);
-    collect_namespaces(objects, host, snapshot);
+    collect_namespaces(objects, options, host, snapshot);
     lap(timings.namespaces);
     std::vector<MountInfo> host_mounts;
     collect_mounts(objects, options, host, snapshot, host_mounts);
