@@ -384,7 +384,7 @@ Result<std::vector<CommandResult>> Runner::run_commands(const Lesson& lesson, co
         std::string_view text(*entry);
         if (text.rfind("PATH=", 0) == 0)
             path = std::string(text.substr(5));
-        else if (text.rfind("GLASSBOX_HOST=", 0) != 0 && text.rfind("GLASSBOX_LESSON=", 0) != 0)
+        else if (text.rfind("GLASSBOX_HOST=", 0) != 0 && text.rfind("GLASSBOX_LESSON=", 0) != 0 && text.rfind("GLASSBOX_PROC=", 0) != 0)
             environment.emplace_back(text);
     }
     if (!m_options.cli_path.empty())
@@ -392,6 +392,13 @@ Result<std::vector<CommandResult>> Runner::run_commands(const Lesson& lesson, co
     environment.push_back("PATH=" + path);
     environment.push_back("GLASSBOX_HOST=unix://" + m_options.socket_path);
     environment.push_back("GLASSBOX_LESSON=" + lesson.id);
+    // The daemon's kernel's procfs, for commands that show a container's /proc/<pid> files:
+    // "/proc", or where the simulated kernel renders its processes (a simulated PID is not in
+    // the host's /proc). Lessons write ${GLASSBOX_PROC:-/proc}.
+    std::string procfs = "/proc";
+    if (auto features = api::Client(m_options.socket_path).get_json("/glassbox/v1/features"); features.ok())
+        procfs = features.value().value("procfs_root", procfs);
+    environment.push_back("GLASSBOX_PROC=" + procfs);
 
     std::vector<CommandResult> results;
     for (auto& command : commands) {

@@ -325,6 +325,9 @@ Result<void> get_container_trace(Engine& engine, Exchange& ex)
 Result<void> get_features(Engine& engine, Exchange& ex)
 {
     const auto& probe = engine.features();
+    // Where this kernel's procfs is ("/proc", or the simulated kernel's rendering, brought up to
+    // date now): the lesson runner points the commands that read /proc/<pid> at it.
+    engine.kernel().refresh_procfs();
     auto features = nlohmann::json::array();
     for (const auto& feature : probe.features)
         features.push_back({ { "name", feature.name }, { "available", feature.available }, { "detail", feature.detail } });
@@ -332,7 +335,8 @@ Result<void> get_features(Engine& engine, Exchange& ex)
                              { "cgroup_layout", sys::cgroup_layout_name(probe.cgroup_layout) },
                              { "cgroup_v2_mount", probe.cgroup_v2_mount }, { "features", features },
                              { "kernel_mode", engine.kernel().simulated() ? "simulated" : "real" },
-                             { "simulated_reason", engine.kernel().simulated_reason() } });
+                             { "simulated_reason", engine.kernel().simulated_reason() },
+                             { "procfs_root", engine.kernel().procfs_root() } });
     return Ok {};
 }
 
