@@ -480,7 +480,7 @@ struct Builder::Impl {
         }
 
         say(" ---> Running in " + id.substr(0, 12) + "\n");
-        auto started = runtime::start_container(kernel, spec);
+        auto started = options.start_process ? options.start_process(kernel, spec) : runtime::start_container(kernel, spec);
         auto cgroup = runtime::Cgroup::for_name(spec.cgroup_name);
         if (!started.ok()) {
             (void)cgroup.remove(kernel);
@@ -489,7 +489,7 @@ struct Builder::Impl {
         ++result.containers_run;
         auto process = started.release_value();
         bool client_left = pump_output(process, cgroup);
-        int code = runtime::wait_for_exit(process.pid);
+        int code = kernel.reap_exit(process.pid);
         cgroup.kill_all(kernel);
         (void)cgroup.remove(kernel);
         if (client_left)

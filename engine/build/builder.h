@@ -22,6 +22,7 @@
 #include "engine/base/result.h"
 #include "engine/build/lints.h"
 #include "engine/image/store.h"
+#include "engine/runtime/runtime.h"
 #include "engine/sys/kernel.h"
 
 namespace engine::build {
@@ -44,6 +45,9 @@ struct BuildOptions {
     // The client's connection, or -1. When it hangs up, the build stops: a running RUN step's
     // processes are killed, its mounts and directories removed, and build() returns ECANCELED.
     int cancel_fd { -1 };
+    // Starts a RUN step's container; empty = runtime::start_container. The daemon passes the
+    // runtime it starts containers with, so on the simulated kernel RUN runs simulated programs.
+    std::function<Result<runtime::StartedProcess>(sys::Kernel&, const runtime::ContainerSpec&)> start_process;
 };
 
 // What one finished step did: the per-step build events the visualizer's Build panel steps

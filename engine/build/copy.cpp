@@ -132,6 +132,15 @@ Result<void> copy_file_contents(int in, int out, const std::string& what)
     return fs::copy_fd(in, out, what);
 }
 
+// fchownat(2), except that an engine run by an ordinary user (which only the simulated kernel
+// allows) cannot give a file away: EPERM leaves it the user's own, as a rootless engine's files
+// on disk are. As root a failure is an error.
+int set_owner_at(int dir_fd, const char* name, uid_t uid, gid_t gid)
+{
+    int result = ::fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (name[0] == '\0' ? AT_EMPTY_PATH : 0));
+    return result != 0 && errno == EPERM && ::geteuid() != 0 ? 0 : result;
+}
+
 } // namespace
 
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, mode_t mode)
@@ -154,7 +163,7 @@ Result<UniqueFd> make_dirs_in_root(int root_fd, const std::string& path, uid_t u
     // Each directory the walk creates belongs to the COPY's --chown owner (root by default).
     return safe_path::make_dirs_in_root(root_fd, clean_relative_path(path), 0755,
         [&](int parent_fd, const std::string& name, const std::string& shown) -> Result<void> {
-            if (::fchownat(parent_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+            if (set_owner_at(parent_fd, name.c_str(), uid, gid) != 0)
                 return Error::from_errno("chown " + shown, errno);
             return Ok {};
         });
@@ -260,7 +269,7 @@ Result<void> copy_entries(int src_root, const std::vector<TreeEntry>& entries, i
             if (!created && errno != EEXIST)
                 return Error::from_errno("mkdir /" + target, errno);
             if (created || !entry.rel.empty() || ownership.chmod) {
-                if (::fchownat(parent.get(), name.c_str(), ownership.uid, ownership.gid, AT_SYMLINK_NOFOLLOW) != 0)
+                if (set_owner_at(parent.get(), name.c_str(), ownership.uid, ownership.gid) != 0)
                     return Error::from_errno("chown /" + target, errno);
                 if (::fchmodat(parent.get(), name.c_str(), mode, 0) != 0)
                     return Error::from_errno("chmod /" + target, errno);
@@ -271,7 +280,7 @@ Result<void> copy_entries(int src_root, const std::vector<TreeEntry>& entries, i
         if (S_ISLNK(entry.st.st_mode)) {
             if (::symlinkat(entry.link_target.c_str(), parent.get(), name.c_str()) != 0)
                 return Error::from_errno("symlink /" + target, errno);
-            if (::fchownat(parent.get(), name.c_str(), ownership.uid, ownership.gid, AT_SYMLINK_NOFOLLOW) != 0)
+            if (set_owner_at(parent.get(), name.c_str(), ownership.uid, ownership.gid) != 0)
                 return Error::from_errno("chown /" + target, errno);
             continue;
         }
@@ -282,7 +291,7 @@ Result<void> copy_entries(int src_root, const std::vector<TreeEntry>& entries, i
         if (!out.valid())
             return Error::from_errno("create /" + target, errno);
         TRY(copy_file_contents(in.get(), out.get(), "/" + target));
-        if (::fchown(out.get(), ownership.uid, ownership.gid) != 0)
+        if (set_owner_at(out.get(), "", ownership.uid, ownership.gid) != 0)
             return Error::from_errno("chown /" + target, errno);
         if (::fchmod(out.get(), mode) != 0)
             return Error::from_errno("chmod /" + target, errno);

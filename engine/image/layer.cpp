@@ -215,20 +215,12 @@ public:
 
 private:
     Result<void> apply_whiteout(int parent_fd, const std::string& name, const std::string& shown);
+    Result<void> keep_oci_marker(int parent_fd, const std::string& name, const std::string& shown);
     Result<void> write_file(archive* a, archive_entry* entry, int parent_fd, const std::string& name, const std::string& shown);
     Result<void> make_directory(archive_entry* entry, int parent_fd, const std::string& name, const std::string& path);
     Result<void> make_hardlink(archive_entry* entry, int parent_fd, const std::string& name, const std::string& shown);
     Result<void> set_metadata_fd(int fd, archive_entry* entry, const std::string& shown, bool set_time);
     Result<void> set_xattrs_fd(int fd, archive_entry* entry, const std::string& shown);
-    // The owner an entry gets: the tar's, or the one the options impose.
-    uid_t owner_uid(archive_entry* entry) const
-    {
-        return m_options.owner ? m_options.owner->first : static_cast<uid_t>(archive_entry_uid(entry));
-    }
-    gid_t owner_gid(archive_entry* entry) const
-    {
-        return m_options.owner ? m_options.owner->second : static_cast<gid_t>(archive_entry_gid(entry));
-    }
 
     int m_root_fd;
     UnpackOptions m_options;
@@ -259,7 +251,7 @@ Result<void> Unpacker::set_xattrs_fd(int fd, archive_entry* entry, const std::st
 Result<void> Unpacker::set_metadata_fd(int fd, archive_entry* entry, const std::string& shown, bool set_time)
 {
     // Owner before mode: chown(2) clears the set-user-ID and set-group-ID bits.
-    if (m_options.keep_owners && ::fchown(fd, owner_uid(entry), owner_gid(entry)) != 0)
+    if (m_options.keep_owners && ::fchown(fd, static_cast<uid_t>(archive_entry_uid(entry)), static_cast<gid_t>(archive_entry_gid(entry))) != 0)
         return Error::from_errno("chown " + shown, errno);
     if (::fchmod(fd, archive_entry_perm(entry) & 07777) != 0)
         return Error::from_errno("chmod " + shown, errno);
@@ -287,8 +279,11 @@ Result<void> Unpacker::apply_whiteout(int parent_fd, const std::string& name, co
         // The opaque marker hides the lower layers' copy of this directory. It only sets an
         // attribute and deletes nothing, so children of this layer stay whatever the tar order
         // (image-spec layer.md: opaque whiteouts apply before the layer's other entries).
-        if (::fsetxattr(parent_fd, opaque_xattr, "y", 1, 0) != 0)
-            return Error::from_errno("set " + std::string(opaque_xattr) + " for " + shown, errno);
+        if (::fsetxattr(parent_fd, opaque_xattr, "y", 1, 0) != 0) {
+            if (errno != EPERM)
+                return Error::from_errno("set " + std::string(opaque_xattr) + " for " + shown, errno);
+            TRY(keep_oci_marker(parent_fd, name, shown));
+        }
         return Ok {};
     }
     if (strings::starts_with(name, ".wh..wh."))
@@ -297,7 +292,21 @@ Result<void> Unpacker::apply_whiteout(int parent_fd, const std::string& name, co
     if (target.empty() || target == "." || target == "..")
         return Error::invalid("invalid whiteout entry " + shown);
     TRY(remove_at(parent_fd, target));
-    if (::mknodat(parent_fd, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+    if (::mknodat(parent_fd, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
+        if (errno != EPERM)
+            return Error::from_errno("create whiteout for " + shown, errno);
+        TRY(keep_oci_marker(parent_fd, name, shown));
+    }
+    return Ok {};
+}
+
+// Without CAP_MKNOD and CAP_SYS_ADMIN (an engine run by an ordinary user, which only the
+// simulated kernel allows) a whiteout or opaque marker keeps its OCI form, an empty ".wh." file.
+// Only the simulated overlay reads that form (engine/sim/sim_fs.h); overlayfs needs root anyway.
+Result<void> Unpacker::keep_oci_marker(int parent_fd, const std::string& name, const std::string& shown)
+{
+    UniqueFd marker(::openat(parent_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!marker.valid())
         return Error::from_errno("create whiteout for " + shown, errno);
     return Ok {};
 }
@@ -423,7 +432,9 @@ Result<void> Unpacker::apply(archive* a, archive_entry* entry)
         // through RESOLVE_IN_ROOT, so "/etc" means the layer's /etc.
         if (::symlinkat(target, parent.get(), name.c_str()) != 0)
             return Error::from_errno("symlink " + path, errno);
-        if (m_options.keep_owners && ::fchownat(parent.get(), name.c_str(), owner_uid(entry), owner_gid(entry), AT_SYMLINK_NOFOLLOW) != 0)
+        if (m_options.keep_owners
+            && ::fchownat(parent.get(), name.c_str(), static_cast<uid_t>(archive_entry_uid(entry)),
+                   static_cast<gid_t>(archive_entry_gid(entry)), AT_SYMLINK_NOFOLLOW) != 0)
             return Error::from_errno("chown " + path, errno);
         timespec times[2] = { { archive_entry_mtime(entry), archive_entry_mtime_nsec(entry) },
             { archive_entry_mtime(entry), archive_entry_mtime_nsec(entry) } };
