@@ -221,6 +221,15 @@ private:
     Result<void> make_hardlink(archive_entry* entry, int parent_fd, const std::string& name, const std::string& shown);
     Result<void> set_metadata_fd(int fd, archive_entry* entry, const std::string& shown, bool set_time);
     Result<void> set_xattrs_fd(int fd, archive_entry* entry, const std::string& shown);
+    // The owner an entry gets: the tar's, or the one the options impose.
+    uid_t owner_uid(archive_entry* entry) const
+    {
+        return m_options.owner ? m_options.owner->first : static_cast<uid_t>(archive_entry_uid(entry));
+    }
+    gid_t owner_gid(archive_entry* entry) const
+    {
+        return m_options.owner ? m_options.owner->second : static_cast<gid_t>(archive_entry_gid(entry));
+    }
 
     int m_root_fd;
     UnpackOptions m_options;
@@ -251,7 +260,7 @@ Result<void> Unpacker::set_xattrs_fd(int fd, archive_entry* entry, const std::st
 Result<void> Unpacker::set_metadata_fd(int fd, archive_entry* entry, const std::string& shown, bool set_time)
 {
     // Owner before mode: chown(2) clears the set-user-ID and set-group-ID bits.
-    if (m_options.keep_owners && ::fchown(fd, static_cast<uid_t>(archive_entry_uid(entry)), static_cast<gid_t>(archive_entry_gid(entry))) != 0)
+    if (m_options.keep_owners && ::fchown(fd, owner_uid(entry), owner_gid(entry)) != 0)
         return Error::from_errno("chown " + shown, errno);
     if (::fchmod(fd, archive_entry_perm(entry) & 07777) != 0)
         return Error::from_errno("chmod " + shown, errno);
@@ -432,9 +441,7 @@ Result<void> Unpacker::apply(archive* a, archive_entry* entry)
         // through RESOLVE_IN_ROOT, so "/etc" means the layer's /etc.
         if (::symlinkat(target, parent.get(), name.c_str()) != 0)
             return Error::from_errno("symlink " + path, errno);
-        if (m_options.keep_owners
-            && ::fchownat(parent.get(), name.c_str(), static_cast<uid_t>(archive_entry_uid(entry)),
-                   static_cast<gid_t>(archive_entry_gid(entry)), AT_SYMLINK_NOFOLLOW) != 0)
+        if (m_options.keep_owners && ::fchownat(parent.get(), name.c_str(), owner_uid(entry), owner_gid(entry), AT_SYMLINK_NOFOLLOW) != 0)
             return Error::from_errno("chown " + path, errno);
         timespec times[2] = { { archive_entry_mtime(entry), archive_entry_mtime_nsec(entry) },
             { archive_entry_mtime(entry), archive_entry_mtime_nsec(entry) } };
