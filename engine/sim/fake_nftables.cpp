@@ -34,6 +34,8 @@ json FakeNftables::table_json(const std::string& table) const
         if (!command.contains("add"))
             continue;
         for (const auto& [kind, body] : command["add"].items()) {
+            if (body.value("family", "ip") != "ip")
+                continue; // The ip6 twin of the table is not part of this listing.
             json object = body;
             if (kind == "table" && items.size() > 0)
                 continue; // The batch adds the table twice; a listing shows it once.
