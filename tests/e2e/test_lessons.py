@@ -227,24 +227,8 @@ def test_lesson_wrong_state_fails_the_right_check_with_its_hint(engine):
 # `glassboxd --kernel=sim` run as user nobody, with the CLI and the lesson commands as nobody too.
 # A lesson the simulation cannot run yet is skipped with the exact reason.
 
-NET_GAP = ("the snapshot does not yet attribute a container's links to it (its network namespace and its sandbox's links in the network model are not joined), so the link checks fail")
-SIM_SKIPS = {
-    "01-first-container": "step namespaces runs `ls -l /proc/<pid>/ns/` in the host's real procfs, where a "
-                          "simulated PID does not exist (every check passes on the snapshot)",
-    "04-containers-vs-vms": "step not-isolated greps /proc/<pid>/status in the host's real procfs, where a "
-                            "simulated PID does not exist",
-    "09-host-and-none": NET_GAP,
-    "02-dockerfiles-images": "glassbox build runs RUN steps through the real runtime; the simulated kernel "
-                             "has no builder path yet",
-    "03-layer-sharing": "builds images (glassbox build): no simulated builder yet",
-    "05-pid1-signals": "builds its images (glassbox build): no simulated builder yet",
-    "07-default-bridge": "the httpd and wget programs are not wired to the network model's connect/listen yet, and " + NET_GAP,
-    "08-user-bridges": "needs name resolution by the embedded DNS server (off on the simulated kernel), and " + NET_GAP,
-    "10-macvlan-bridge": NET_GAP,
-    "11-macvlan-8021q": NET_GAP,
-    "12-ipvlan-l2": NET_GAP,
-    "13-ipvlan-l3": NET_GAP,
-}
+# A lesson the simulated kernel cannot run yet, with the exact reason (none today).
+SIM_SKIPS = {}
 
 
 class SimLessonEngine(LessonEngine):
