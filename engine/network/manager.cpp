@@ -229,6 +229,35 @@ struct Manager::Impl {
         return taken;
     }
 
+    // IPv6 prefixes the host routes other than through glassbox's bridges (its uplink's subnet,
+    // say), each with the link it goes through. A network on one of them would put the host's
+    // own router or neighbours behind a glassbox bridge, so it is refused (dockerd would take it).
+    std::vector<std::pair<Subnet6, std::string>> routed_subnets6()
+    {
+        std::vector<std::pair<Subnet6, std::string>> taken;
+        auto dump = nl.dump_namespace("", {});
+        if (!dump.ok())
+            return taken;
+        std::map<int, std::string> names_by_index;
+        for (const auto& link : dump.value().links)
+            names_by_index[link.link.index] = link.link.name;
+        for (const auto& route : dump.value().routes) {
+            if (route.table != "main" || route.destination == "default" || !is_ipv6_text(route.destination))
+                continue;
+            auto destination = route.destination.find('/') == std::string::npos ? route.destination + "/128" : route.destination;
+            auto subnet = Subnet6::parse(destination);
+            if (!subnet.ok() || subnet.value().prefix == 0 || Subnet6::parse("fe80::/10").value().contains(subnet.value()))
+                continue;
+            const auto& link = names_by_index[route.link_index];
+            bool ours = false;
+            for (const auto& [id, network] : networks)
+                ours = ours || (!network.bridge.empty() && link == network.bridge);
+            if (!ours)
+                taken.emplace_back(subnet.value(), link);
+        }
+        return taken;
+    }
+
     void rebuild_names(const std::string& network_id)
     {
         std::map<std::string, DnsAddresses> table;
@@ -528,6 +557,11 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
             return undo(Error::unsupported("IPv6 on the " + network.driver
                 + " driver is not supported by glassbox yet (bridge networks only)"));
         if (config.enable_ipv6) {
+            for (const auto& [routed, link] : routed_subnets6())
+                if (routed.overlaps(subnet6.value()))
+                    return undo(Error::make(ErrorKind::PermissionDenied, "IPv6 subnet " + config.subnet6 + " overlaps "
+                        + routed.str() + ", which the host routes through " + (link.empty() ? "another link" : link)
+                        + ": glassbox does not take a subnet the host already uses"));
             auto pool6 = ipam.add_pool6(network.id, subnet6.value(), config.gateway6, config.ip_range6);
             if (!pool6.ok())
                 return undo(pool6.release_error());

@@ -172,6 +172,28 @@ def test_glassbox_cli_creates_an_ipv6_network(daemon, glassbox_cli):
         daemon.docker("network", "rm", net)
 
 
+def test_an_ipv6_subnet_the_host_already_routes_is_refused(daemon):
+    """A subnet the host reaches through another link (here a veth this test makes, standing
+    in for the uplink) is refused, so a glassbox bridge never takes the host's router address."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make the stand-in link")
+    link, subnet, net = f"gb6d{_R:x}", f"fd6b:{_R:x}:e::/64", unique("gb6clash")
+    # A veth pair: this kernel may lack dummy links; both ends go with the delete.
+    made = subprocess.run(["ip", "link", "add", link, "type", "veth", "peer", "name", f"gb6e{_R:x}"],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    try:
+        subprocess.run(["ip", "link", "set", link, "up"], check=True)
+        subprocess.run(["ip", "-6", "route", "add", subnet, "dev", link], check=True)
+        refused = daemon.docker("network", "create", "--ipv6", "--subnet", subnet, net)
+        assert refused.returncode != 0
+        assert f"routes through {link}" in refused.stderr, refused.stderr
+        assert daemon.docker("network", "inspect", net).returncode != 0
+    finally:
+        daemon.docker("network", "rm", net)
+        subprocess.run(["ip", "link", "delete", link], capture_output=True)
+
+
 # [SECTION] The same calls against a private dockerd.
 
 def probe(api, image, subnet4, subnet6, tag):

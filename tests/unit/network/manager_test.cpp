@@ -619,4 +619,17 @@ TEST_F(ManagerOverFakes, Ipv6RecordsSurviveAReopen)
     EXPECT_EQ(next.value().ipv6_address, "fd42:75::3");
 }
 
+TEST_F(ManagerOverFakes, AnIpv6SubnetTheHostAlreadyRoutesIsRefused)
+{
+    ASSERT_TRUE(m_netlink.create_link("", { .name = "uplink0", .kind = "dummy" }).ok());
+    ASSERT_TRUE(m_netlink.add_route("", "fd42:76::/64", "", "uplink0").ok());
+    auto refused = m_manager->create_network({ .name = "clash", .enable_ipv6 = true, .subnet6 = "fd42:76::/64" });
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind(), ErrorKind::PermissionDenied);
+    EXPECT_NE(refused.error().message().find("uplink0"), std::string::npos) << refused.error().message();
+    EXPECT_FALSE(m_manager->get("clash").ok());
+    // Beside it is fine.
+    ASSERT_TRUE(m_manager->create_network({ .name = "beside", .enable_ipv6 = true, .subnet6 = "fd42:77::/64" }).ok());
+}
+
 } // namespace
