@@ -434,6 +434,9 @@ Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, cons
     if (!config.contains("history") || !config["history"].is_array() || config["history"].size() <= parent_history) {
         nlohmann::json history = parent_history > 0 ? parent->config["history"] : nlohmann::json::array();
         nlohmann::json entry = { { "created", config["created"] } };
+        // `docker commit -a`: dockerd records the author in the history entry too.
+        if (config.contains("author") && config["author"].is_string())
+            entry["author"] = config["author"];
         std::string created_by;
         if (config.contains("container_config") && config["container_config"].is_object()) {
             auto cmd = config["container_config"].value("Cmd", nlohmann::json::array());
