@@ -216,6 +216,20 @@ def differing_rows(a, b):
     return sum(1 for x, y in zip(a, b) if x != y)
 
 
+# The SIMULATED badge's orange (visualizer/app.cpp: ImVec4(0.85, 0.45, 0.05)), as llvmpipe draws it.
+BADGE_RGB = (217, 115, 13)
+
+
+def badge_pixels(rows, top=40):
+    """Pixels of the badge's orange in the menu bar (the top `top` rows)."""
+    count = 0
+    for row in rows[:top]:
+        for x in range(0, len(row) - 2, 3):
+            if all(abs(row[x + i] - BADGE_RGB[i]) <= 12 for i in range(3)):
+                count += 1
+    return count
+
+
 # [SECTION] Tests
 
 @pytest.fixture(scope="module")
@@ -256,6 +270,37 @@ def test_screenshot_of_three_containers_on_two_networks_differs_from_empty_engin
     assert distinct_colours(network) > 10, "the network panel screenshot is (nearly) blank"
     # The containers, links and volume fill rows that are plain in the empty engine's picture.
     assert differing_rows(empty, full) > 100
+    status, version = daemon.api_json("GET", "/version")
+    if status == 200 and version.get("GlassboxKernel") == "real":
+        assert badge_pixels(full) == 0, "the real kernel's window shows the SIMULATED badge"
+
+
+def test_simulated_kernel_screenshot_shows_the_simulated_badge(xvfb, tmp_path):
+    """A student's setup: glassboxd --kernel=sim as user nobody, the same scene; the screenshot's
+    menu bar carries the orange SIMULATED badge (and the snapshot it drew says simulated)."""
+    reason = harness.missing_reason()
+    if reason:
+        pytest.skip(reason + " (root runs the simulated daemon as nobody with setpriv)")
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed (needed to run the simulated daemon as nobody)")
+    sim = harness.Daemon(label="vizsim", kernel="sim", user="nobody").start()
+    try:
+        status, version = sim.api_json("GET", "/version")
+        assert status == 200 and version["GlassboxKernel"] == "simulated", version
+        made = make_scene(sim, sim.tag, prefix="vizsim")
+        try:
+            png = str(tmp_path / "sim.png")
+            result = run_viz(xvfb, "-H", sim.host, "--screenshot", png, "--size", "1280x720", "--frames", "8")
+            assert result.returncode == 0, result.stderr
+        finally:
+            remove_scene(sim, made)
+        _, _, rows = png_pixels(png)
+        assert distinct_colours(rows) > 20, "the simulated kernel's screenshot is (nearly) blank"
+        assert badge_pixels(rows) >= 100, "no SIMULATED badge in the menu bar"
+    finally:
+        alive = sim.proc.poll() is None
+        sim.stop()
+        assert alive, "the simulated glassboxd died:\n" + sim.log_text()
 
 
 def test_replay_of_a_recorded_build_steps_to_its_third_instruction(daemon, xvfb, tmp_path):
