@@ -143,6 +143,13 @@ struct SimNetwork::Model {
         // The IPv6 link-local address, made from the MAC the link had when it first came up with
         // carrier (a later MAC change, as a bridge's on its first port, leaves it); "" for none.
         std::string link_local {};
+        // Whether linkwatch has computed the link's operational state. macvlan_common_newlink fires
+        // a linkwatch event; ipvlan_link_new does not, and its netif_stacked_transfer_operstate
+        // only fires one when it changes the carrier bit, which a new device already has. So an
+        // ipvlan link made on a lower device with carrier reports IF_OPER_UNKNOWN ("unknown")
+        // while up, until the lower device loses carrier while it is up (NETDEV_CHANGE); Debian's
+        // 6.1 kernel under scripts/kernel-lab shows it.
+        bool linkwatch { true };
     };
     struct Address {
         int link { 0 };
@@ -340,6 +347,8 @@ struct SimNetwork::Model {
             return "down";
         if (link.kind.empty() || link.kind == "dummy" || (link.kind == "bridge" && ports(link.id).empty()))
             return "unknown";
+        if (!link.linkwatch)
+            return "unknown";
         if ((link.kind == "macvlan" || link.kind == "ipvlan" || link.kind == "vlan") && !carrier(link))
             return "lowerlayerdown";
         return carrier(link) ? "up" : "down";
@@ -357,6 +366,13 @@ struct SimNetwork::Model {
         else if (carrier(*link))
             if (link->link_local.empty())
                 link->link_local = link_local_of(link->mac);
+        if (!link->linkwatch) {
+            // ipvlan_device_event passes the lower device's lost carrier on (a NETDEV_CHANGE comes
+            // only while the lower device is up), which fires the linkwatch event.
+            auto* lower = by_id(link->parent);
+            if (lower && lower->up && !carrier(*lower))
+                link->linkwatch = true;
+        }
         if (depth > 0)
             return;
         std::vector<int> related;
@@ -1147,6 +1163,9 @@ Result<void> SimNetwork::create_link(const std::string& netns, const LinkRequest
         link.parent = parent->id;
         if (!request.mtu)
             link.mtu = parent->mtu;
+        // Made on a lower device without carrier, the transfer clears the carrier bit: an event.
+        if (request.kind == "ipvlan")
+            link.linkwatch = !model.carrier(*parent);
     }
     link.mac = !request.mac.empty() ? request.mac
         : (request.kind == "ipvlan" || request.kind == "vlan") && parent ? parent->mac
