@@ -124,6 +124,48 @@ struct ScratchDir {
     }
 };
 
+// Everything left to read from `fd` (a file opened inside the context or an image root).
+// A read error ends the text early, as the callers only look for what is there.
+std::string read_all(int fd)
+{
+    std::string text;
+    (void)fs::read_chunks(fd, "build file", [&text](std::string_view chunk) { text.append(chunk); });
+    return text;
+}
+
+// The Dockerfile's text: an absolute path as is, otherwise resolved inside the context.
+Result<std::string> read_dockerfile(int context_fd, const BuildOptions& options)
+{
+    if (strings::starts_with(options.dockerfile, "/"))
+        return TRY_CTX(fs::read_file(options.dockerfile), "read Dockerfile");
+    auto fd = open_in_root(context_fd, options.dockerfile, O_RDONLY);
+    if (!fd.ok())
+        return Error::not_found("Cannot locate specified Dockerfile: " + options.dockerfile);
+    return read_all(fd.value().get());
+}
+
+// Where the instructions to run end: the whole file, or the end of the `target` stage. A
+// target that names no stage is dockerd's error.
+Result<size_t> target_end(const Dockerfile& dockerfile, const std::string& target)
+{
+    size_t end = dockerfile.instructions.size();
+    if (target.empty())
+        return end;
+    bool found = false;
+    for (size_t i = 0; i < dockerfile.instructions.size(); ++i) {
+        const auto& ins = dockerfile.instructions[i];
+        if (ins.keyword != "FROM")
+            continue;
+        if (found)
+            return i;
+        if (ins.args.size() == 3 && strings::to_lower(ins.args[2]) == strings::to_lower(target))
+            found = true;
+    }
+    if (!found)
+        return Error::invalid("failed to reach build target " + target + " in Dockerfile");
+    return end;
+}
+
 } // namespace
 
 namespace {
@@ -175,6 +217,25 @@ std::map<std::string, std::string> step_attributes(const StepReport& report)
 }
 
 std::string build_cache_dir(const image::Store& store) { return store.root() + "/build-cache"; }
+
+Result<void> check_build_target(const BuildOptions& options)
+{
+    if (options.target.empty())
+        return Ok {};
+    UniqueFd context_fd(::open(options.context_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!context_fd.valid())
+        return Error::from_errno("open build context " + options.context_dir, errno);
+    // A Dockerfile that cannot be read or parsed is left to the build, which reports it with its
+    // line in the stream; only the target is checked here.
+    auto text = read_dockerfile(context_fd.get(), options);
+    if (!text.ok())
+        return Ok {};
+    auto parsed = parse_dockerfile(text.value(), options.dockerfile);
+    if (!parsed.ok())
+        return Ok {};
+    TRY(target_end(parsed.value(), options.target));
+    return Ok {};
+}
 
 struct Builder::Impl {
     sys::Kernel& kernel;
@@ -470,14 +531,24 @@ struct Builder::Impl {
         spec.netns_path = options.network_mode == "host" ? "host" : "";
         // The same default seccomp filter as a container: a RUN step is a container too.
         spec.seccomp_profile_json = runtime::seccomp_profile_for(false, {});
+        // The build's memory and CPU limits apply to each RUN step's cgroup, as in dockerd's
+        // legacy builder.
+        spec.resources = options.resources;
 
         // The working directory must exist before the process can chdir into it.
+        bool image_has_hosts = true;
         {
             UniqueFd root(::open(spec.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
             if (!root.valid())
                 return Error::from_errno("open " + spec.rootfs, errno);
             TRY(make_dirs_in_root(root.get(), spec.process.cwd, 0, 0));
+            image_has_hosts = open_in_root(root.get(), "/etc/hosts", O_RDONLY).ok();
         }
+        // --add-host: the daemon's hosts file is bound over /etc/hosts for the step, as dockerd
+        // binds its own; what the step writes there does not go into the layer.
+        if (!options.hosts_file.empty())
+            spec.mounts.push_back({ .type = runtime::MountEntry::Type::Bind, .source = options.hosts_file,
+                .destination = "/etc/hosts", .read_only = false, .options = "", .propagation = "" });
 
         say(" ---> Running in " + id.substr(0, 12) + "\n");
         auto started = options.start_process ? options.start_process(kernel, spec) : runtime::start_container(kernel, spec);
@@ -497,6 +568,9 @@ struct Builder::Impl {
         if (code != 0)
             return Error::system("The command '" + strings::join(command, " ") + "' returned a non-zero code: "
                 + std::to_string(code));
+        // The empty file the hosts bind needed as its mount point is not part of the image.
+        if (!options.hosts_file.empty() && !image_has_hosts)
+            (void)::unlink((spec.upper_dir + "/etc/hosts").c_str());
         TRY(commit_upper(stage, mounted, dir.path, created_by, key));
         say("Removing intermediate container " + id.substr(0, 12) + "\n");
         return Ok {};
@@ -583,14 +657,7 @@ struct Builder::Impl {
         if (auto chown = instruction.flag("chown")) {
             auto read_in_root = [&](const std::string& path) -> std::string {
                 auto fd = open_in_root(root_fd, path, O_RDONLY);
-                if (!fd.ok())
-                    return "";
-                std::string text;
-                char buffer[4096];
-                ssize_t n = 0;
-                while ((n = ::read(fd.value().get(), buffer, sizeof buffer)) > 0)
-                    text.append(buffer, static_cast<size_t>(n));
-                return text;
+                return fd.ok() ? read_all(fd.value().get()) : std::string();
             };
             std::string spec = *chown;
             // "user" alone means user:user's primary group in Docker's resolver; a bare numeric
@@ -912,33 +979,13 @@ struct Builder::Impl {
     Result<void> run_all()
     {
         // The Dockerfile, the ignore file and the context root.
-        std::string dockerfile_path = strings::starts_with(options.dockerfile, "/")
-            ? options.dockerfile
-            : options.context_dir + "/" + clean_relative_path(options.dockerfile);
         context_fd = UniqueFd(::open(options.context_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!context_fd.valid())
             return Error::from_errno("open build context " + options.context_dir, errno);
-        std::string dockerfile_text;
-        if (strings::starts_with(options.dockerfile, "/")) {
-            dockerfile_text = TRY_CTX(fs::read_file(dockerfile_path), "read Dockerfile");
-        } else {
-            auto fd = open_in_root(context_fd.get(), options.dockerfile, O_RDONLY);
-            if (!fd.ok())
-                return Error::not_found("Cannot locate specified Dockerfile: " + options.dockerfile);
-            char buffer[65536];
-            ssize_t n = 0;
-            while ((n = ::read(fd.value().get(), buffer, sizeof buffer)) > 0)
-                dockerfile_text.append(buffer, static_cast<size_t>(n));
-        }
+        std::string dockerfile_text = TRY(read_dockerfile(context_fd.get(), options));
         dockerfile = TRY(parse_dockerfile(dockerfile_text, options.dockerfile));
-        if (auto fd = open_in_root(context_fd.get(), ".dockerignore", O_RDONLY); fd.ok()) {
-            std::string text;
-            char buffer[65536];
-            ssize_t n = 0;
-            while ((n = ::read(fd.value().get(), buffer, sizeof buffer)) > 0)
-                text.append(buffer, static_cast<size_t>(n));
-            ignore = TRY(DockerIgnore::parse(text));
-        }
+        if (auto fd = open_in_root(context_fd.get(), ".dockerignore", O_RDONLY); fd.ok())
+            ignore = TRY(DockerIgnore::parse(read_all(fd.value().get())));
 
         // Lints first: an error stops the build before anything runs.
         LintOptions lint_options;
@@ -954,26 +1001,10 @@ struct Builder::Impl {
                                   "makes every lint finding an error");
 
         // Which instructions run: everything up to the end of the target stage.
-        size_t end = dockerfile.instructions.size();
+        size_t end = TRY(target_end(dockerfile, options.target));
         size_t first_from = 0;
         while (dockerfile.instructions[first_from].keyword != "FROM")
             ++first_from;
-        if (!options.target.empty()) {
-            bool found = false;
-            for (size_t i = 0; i < dockerfile.instructions.size(); ++i) {
-                const auto& ins = dockerfile.instructions[i];
-                if (ins.keyword != "FROM")
-                    continue;
-                if (found) {
-                    end = i;
-                    break;
-                }
-                if (ins.args.size() == 3 && strings::to_lower(ins.args[2]) == strings::to_lower(options.target))
-                    found = true;
-            }
-            if (!found)
-                return Error::invalid("failed to reach build target " + options.target + " in Dockerfile");
-        }
 
         // ARGs before the first FROM are the meta args, usable in FROM lines.
         for (size_t i = 0; i < first_from; ++i) {

@@ -48,7 +48,20 @@ struct BuildOptions {
     // Starts a RUN step's container; empty = runtime::start_container. The daemon passes the
     // runtime it starts containers with, so on the simulated kernel RUN runs simulated programs.
     std::function<Result<runtime::StartedProcess>(sys::Kernel&, const runtime::ContainerSpec&)> start_process;
+    // Limits for each RUN step's cgroup (docker build --memory, --memory-swap, --cpu-shares,
+    // --cpu-quota, --cpu-period, --cpuset-cpus); zero values set none.
+    runtime::Resources resources;
+    // --add-host "name:ip" entries; the daemon writes them, after the localhost lines, into
+    // hosts_file.
+    std::vector<std::string> extra_hosts;
+    // A host file bound over /etc/hosts in each RUN step; "" leaves the image's own.
+    std::string hosts_file;
 };
+
+// Refuses a --target that names no stage of the Dockerfile, before anything runs, so the API
+// can answer 400 as dockerd does. A Dockerfile that does not read or parse passes here: the
+// build reports it.
+Result<void> check_build_target(const BuildOptions& options);
 
 // What one finished step did: the per-step build events the visualizer's Build panel steps
 // through, live and in recordings.

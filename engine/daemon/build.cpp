@@ -9,6 +9,7 @@
 #include "engine/base/strings.h"
 #include "engine/daemon/engine.h"
 #include "engine/image/layer.h"
+#include "engine/network/container_files.h"
 
 namespace engine::daemon {
 
@@ -76,7 +77,23 @@ Result<void> Engine::check_build_options(const build::BuildOptions& options, con
         return Error::invalid("networkmode " + mode + " is not supported for builds (use none or host)");
     if (!remote.empty())
         return Error::invalid("remote build contexts need the network, which glassbox builds do not have: " + remote);
+    for (const auto& spec : options.extra_hosts)
+        TRY_CTX(network::parse_extra_host(spec), "extrahosts");
+    // dockerd's words for the limits it refuses when it creates a RUN step's container.
+    const auto& limits = options.resources;
+    if (limits.memory_bytes != 0 && limits.memory_bytes < 6 * 1024 * 1024)
+        return Error::invalid("Minimum memory limit allowed is 6MB");
+    if (limits.memory_swap_bytes > 0 && limits.memory_bytes > 0 && limits.memory_swap_bytes < limits.memory_bytes)
+        return Error::invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
+    if (limits.memory_bytes < 0 || limits.nano_cpus < 0 || limits.cpu_shares < 0 || limits.cpu_period_us < 0)
+        return Error::invalid("memory and cpu limits cannot be negative");
     return Ok {};
+}
+
+Result<void> Engine::check_build_target(const BuildContext& context, build::BuildOptions options)
+{
+    options.context_dir = context.dir();
+    return build::check_build_target(options);
 }
 
 Result<build::BuildResult> Engine::build_image(const BuildContext& context, build::BuildOptions options,
@@ -84,6 +101,16 @@ Result<build::BuildResult> Engine::build_image(const BuildContext& context, buil
 {
     TRY(check_build_options(options, ""));
     options.context_dir = context.dir();
+    // A memory limit without memswap gets as much swap again, as dockerd gives a container.
+    if (options.resources.memory_bytes > 0 && options.resources.memory_swap_bytes == 0)
+        options.resources.memory_swap_bytes = 2 * options.resources.memory_bytes;
+    if (!options.extra_hosts.empty()) {
+        std::vector<network::HostsLine> extra;
+        for (const auto& spec : options.extra_hosts)
+            extra.push_back(TRY_CTX(network::parse_extra_host(spec), "extrahosts"));
+        options.hosts_file = context.work_dir() + "/hosts";
+        TRY_CTX(fs::write_file_atomic(options.hosts_file, network::render_hosts({}, extra)), "write the build's hosts file");
+    }
     // RUN steps start through the same runtime as containers (the simulated one on --kernel=sim).
     options.start_process = m_options.start_process;
     PublishingOutput publishing(output, *this);

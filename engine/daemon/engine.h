@@ -475,6 +475,8 @@ public:
         BuildContext& operator=(const BuildContext&) = delete;
         ~BuildContext();
         std::string dir() const { return m_work_dir + "/context"; }
+        // The build's private directory (beside the context): files the daemon makes for it.
+        const std::string& work_dir() const { return m_work_dir; }
 
     private:
         std::string m_work_dir;
@@ -485,8 +487,12 @@ public:
     Result<std::unique_ptr<BuildContext>> receive_build_context(
         const std::function<Result<void>(const std::string& tar_path)>& write_tar);
     // Checks the options a client sent before anything is built: InvalidArgument for a network
-    // mode other than none or host, or a remote context (builds have no network to fetch it).
+    // mode other than none or host, or a remote context (builds have no network to fetch it),
+    // an extra host that is not "name:ip", and the memory limits dockerd refuses.
     static Result<void> check_build_options(const build::BuildOptions& options, const std::string& remote);
+    // Once the context is in: InvalidArgument when options.target names no stage of its
+    // Dockerfile, so the API answers 400 before the stream starts, as dockerd does.
+    static Result<void> check_build_target(const BuildContext& context, build::BuildOptions options);
     // Builds from `context`, writing progress to `output` and publishing "build" events (start,
     // one per step, end with the image or the error) for the visualizer and recordings.
     Result<build::BuildResult> build_image(const BuildContext& context, build::BuildOptions options,

@@ -1,17 +1,24 @@
 """POST /build with the parameters docker clients send, against a private glassboxd and the same
 builds against a private dockerd (skipped with the reason when dockerd cannot run here): extra
 hosts, network mode none, target (and a missing one), labels, build args with an unset value and
-an undeclared one, memory and CPU limits seen by a RUN step, cachefrom, platform, squash refused,
-gzip, bzip2 and xz contexts, and a failing RUN with dockerd's words. Each build prints lines that
-start with XX; what is compared is the status, those lines, the error text and whether an
-{"aux": {"ID": ...}} message came. The gaps still open are listed in KNOWN_GAPS.
+an undeclared one, cachefrom, platform, squash refused, gzip, bzip2 and xz contexts, and a failing
+RUN with dockerd's words. Each build prints lines that start with XX; what is compared is the
+status, those lines, the error text and whether an {"aux": {"ID": ...}} message came. The gaps
+still open are listed in KNOWN_GAPS.
+
+The memory and CPU limits of a RUN step are read from the host's side: a RUN step does not see
+its own v1 controllers in glassbox (/sys/fs/cgroup in it is the cgroup2 tree), so the test finds
+the step's cgroup directory by the id in " ---> Running in <id>" while the step sleeps, and reads
+the limit files there, on both daemons.
 """
 import bz2
 import gzip
 import io
 import json
 import lzma
+import os
 import tarfile
+import time
 import urllib.parse
 
 import pytest
@@ -64,10 +71,6 @@ def cases(base):
         "labels": ({"labels": json.dumps({"a": "1"})}, dockerfile("LABEL b=2\n"), None),
         "buildargs unset": ({"buildargs": json.dumps({"U": None, "V": "v"})}, dockerfile("ARG U\nARG V\nRUN echo XX[$U][$V]\n"), None),
         "buildargs undeclared": ({"buildargs": json.dumps({"Z": "z"})}, dockerfile("RUN echo XX[$Z]\n"), None),
-        "memory": ({"memory": str(64 * 1024 * 1024), "memswap": "-1"},
-                   dockerfile("RUN echo XX$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)\n"), None),
-        "cpu": ({"cpushares": "512", "cpuquota": "50000", "cpuperiod": "100000"},
-                dockerfile("RUN echo XX$(cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)\n"), None),
         "squash": ({"squash": "1"}, dockerfile("RUN true\n"), None),
         "platform": ({"platform": "linux/arm64"}, dockerfile("RUN echo XXplatform\n"), None),
         "cachefrom": ({"cachefrom": json.dumps([base])}, dockerfile("RUN echo XXcachefrom\n"), None),
@@ -92,16 +95,7 @@ def dockerd(daemon):
 
 # Where glassboxd still answers differently, measured against dockerd 20.10. The list is exact:
 # a gap that gets closed makes the test fail until it is taken off.
-KNOWN_GAPS = {
-    # RUN steps do not get the extra hosts in /etc/hosts yet.
-    "extrahosts",
-    # dockerd checks the target before it streams (400); glassboxd reports it in the stream (200).
-    "target missing",
-    # A RUN step cannot read its cgroup's limits (/sys/fs/cgroup is not mounted in it), so the
-    # memory and CPU limits are not compared here.
-    "memory",
-    "cpu",
-}
+KNOWN_GAPS = set()
 
 
 def test_build_parameters_answer_as_dockerd(daemon, dockerd, image):
@@ -109,3 +103,78 @@ def test_build_parameters_answer_as_dockerd(daemon, dockerd, image):
     differ = {name: (theirs[name], ours[name]) for name in theirs if theirs[name] != ours[name]}
     report = "dockerd vs glassboxd:\n" + "\n".join(f"{k}: {v}" for k, v in differ.items())
     assert set(differ) == KNOWN_GAPS, report
+
+
+# The limit files of a RUN step's cgroup, per hierarchy, on a v1 (or hybrid) host and on v2.
+LIMIT_FILES_V1 = {"memory": ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"],
+                  "cpu": ["cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"], "cpuset": ["cpuset.cpus"]}
+LIMIT_FILES_V2 = {"": ["memory.max", "memory.swap.max", "cpu.weight", "cpu.max", "cpuset.cpus"]}
+
+
+def step_cgroup_dirs(short_id):
+    """Every cgroup directory on the host whose name holds the RUN step's container id."""
+    v1 = os.path.isdir("/sys/fs/cgroup/memory")
+    found = {}
+    for hierarchy, files in (LIMIT_FILES_V1 if v1 else LIMIT_FILES_V2).items():
+        root = os.path.join("/sys/fs/cgroup", hierarchy)
+        for parent, dirs, _ in os.walk(root):
+            for name in dirs:
+                if short_id in name:
+                    found[hierarchy] = (os.path.join(parent, name), files)
+    return found
+
+
+def build_run_step_limits(socket_path, params, body):
+    """Starts a build whose RUN sleeps; reads its cgroup's limit files from the host while it runs."""
+    conn = UnixHTTPConnection(socket_path, timeout=180)
+    limits, short_id = {}, None
+    try:
+        query = urllib.parse.urlencode(dict(params, rm="1", forcerm="1", nocache="1"))
+        conn.request("POST", "/v1.41/build?" + query, body=body, headers={"Content-Type": "application/x-tar"})
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        for raw in iter(response.readline, b""):
+            text = json.loads(raw).get("stream", "")
+            if "---> Running in " in text:
+                short_id = text.split("Running in ")[1].strip()
+            if text.strip() == "XXsleeping" and short_id:
+                deadline = time.monotonic() + 5
+                while not limits and time.monotonic() < deadline:
+                    for hierarchy, (path, files) in step_cgroup_dirs(short_id).items():
+                        for file in files:
+                            if os.path.exists(os.path.join(path, file)):
+                                with open(os.path.join(path, file)) as f:
+                                    limits[file] = f.read().strip()
+        response.read()
+    finally:
+        conn.close()
+    return limits
+
+
+LIMIT_PARAMS = {"memory": str(64 * 1024 * 1024), "memswap": str(96 * 1024 * 1024), "cpushares": "512",
+                "cpuquota": "50000", "cpuperiod": "100000", "cpusetcpus": "0"}
+
+
+def test_build_limits_reach_the_run_steps_cgroup(daemon, image):
+    if os.geteuid() != 0:
+        pytest.skip("reading another daemon's cgroups needs root")
+    limits = build_run_step_limits(daemon.socket, LIMIT_PARAMS,
+                                   context({"Dockerfile": f"FROM {image}\nRUN echo XXsleeping; sleep 1\n".encode()}))
+    expected_v1 = {"memory.limit_in_bytes": str(64 * 1024 * 1024), "cpu.shares": "512", "cpu.cfs_quota_us": "50000",
+                   "cpu.cfs_period_us": "100000", "cpuset.cpus": "0"}
+    if "memory.memsw.limit_in_bytes" in limits:
+        expected_v1["memory.memsw.limit_in_bytes"] = str(96 * 1024 * 1024)
+    expected_v2 = {"memory.max": str(64 * 1024 * 1024), "cpu.max": "50000 100000", "cpuset.cpus": "0"}
+    expected = expected_v1 if os.path.isdir("/sys/fs/cgroup/memory") else expected_v2
+    assert {k: limits.get(k) for k in expected} == expected, limits
+
+
+def test_build_limits_match_dockerd(daemon, dockerd, image):
+    if os.geteuid() != 0:
+        pytest.skip("reading another daemon's cgroups needs root")
+    body = context({"Dockerfile": f"FROM {image}\nRUN echo XXsleeping; sleep 1\n".encode()})
+    for params in (LIMIT_PARAMS, {"memory": str(32 * 1024 * 1024)}, {"memory": str(32 * 1024 * 1024), "memswap": "-1"}):
+        ours = build_run_step_limits(daemon.socket, params, body)
+        theirs = build_run_step_limits(dockerd.socket, params, body)
+        assert theirs, f"no cgroup found for dockerd's RUN step with {params}"
+        assert ours == theirs, f"{params}: dockerd {theirs} vs glassboxd {ours}"

@@ -75,6 +75,19 @@ Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
     // and have nothing left to remove.
     (void)TRY(request.query_bool("rm", true));
     (void)TRY(request.query_bool("forcerm", false));
+    options.extra_hosts = request.query_values("extrahosts");
+    // The RUN steps' cgroup limits. docker sends each, 0 when not given.
+    auto& limits = options.resources;
+    limits.memory_bytes = TRY(request.query_int("memory")).value_or(0);
+    limits.memory_swap_bytes = TRY(request.query_int("memswap")).value_or(0);
+    limits.cpu_shares = TRY(request.query_int("cpushares")).value_or(0);
+    auto quota = TRY(request.query_int("cpuquota")).value_or(0);
+    auto period = TRY(request.query_int("cpuperiod")).value_or(0);
+    if (quota > 0) {
+        limits.cpu_period_us = period > 0 ? period : 100000;
+        limits.nano_cpus = quota * 1000000000LL / limits.cpu_period_us;
+    }
+    limits.cpuset_cpus = request.query_value("cpusetcpus").value_or("");
     options.network_mode = request.query_value("networkmode").value_or("");
     if (options.network_mode == "default")
         options.network_mode = "";
@@ -89,6 +102,8 @@ Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
             TRY(exchange.body_to_file(tar_path));
             return Ok {};
         }));
+    // dockerd refuses a target that names no stage before it streams anything.
+    TRY(daemon::Engine::check_build_target(*context, options));
     // The build stops when the client goes away (`docker build` interrupted, a script killed).
     options.cancel_fd = exchange.fd();
 
