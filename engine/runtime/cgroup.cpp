@@ -279,10 +279,16 @@ Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) con
 
 Result<void> Cgroup::write_device_rules(sys::Kernel& kernel, const std::vector<std::string>& rules) const
 {
-    // cgroup v2 has no devices files (runc attaches an eBPF program instead); a host without the
-    // v1 devices hierarchy is left as it is, and the daemon warns at create.
+    // cgroup v2 has no devices files: the rules become an eBPF device program attached to the
+    // container's cgroup, as runc does. The hybrid layout keeps the v1 devices hierarchy, which
+    // already decides for the container, so only a pure v2 host gets the program.
+    if (m_v2) {
+        auto program = TRY(device_filter_program(rules));
+        return kernel.attach_device_filter(m_root + "/" + m_name, program);
+    }
+    // A v1 host without the devices hierarchy is left as it is.
     std::string dir = m_root + "/devices/" + m_name;
-    if (m_v2 || !kernel.path_exists(dir + "/devices.deny"))
+    if (!kernel.path_exists(dir + "/devices.deny"))
         return Ok {};
     // Deny everything first ("a" = all types, all numbers, all access), then allow each rule:
     // the kernel keeps a child's list a subset of its parent's, so the order matters.

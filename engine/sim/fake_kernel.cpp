@@ -188,6 +188,7 @@ Result<void> FakeKernel::remove_dir(const std::string& path)
             return Error::from_errno("rmdir " + path, EBUSY);
     // The kernel's cgroupfs files vanish with their directory.
     std::erase_if(m_files, [&](const auto& entry) { return parent_of(entry.first) == path; });
+    m_device_filters.erase(path);
     m_dirs.erase(path);
     return Ok {};
 }
@@ -210,6 +211,26 @@ std::vector<std::string> FakeKernel::list_subdirs(const std::string& path)
         if (dir != path && parent_of(dir) == path)
             names.push_back(dir.substr(path.size() + 1));
     return names;
+}
+
+Result<void> FakeKernel::attach_device_filter(const std::string& cgroup_dir, const std::vector<sys::BpfInstruction>& program)
+{
+    std::lock_guard lock(m_mutex);
+    record("attach device filter " + cgroup_dir + " (" + std::to_string(program.size()) + " instructions)");
+    // The kernel opens the directory first, and refuses an empty program (EINVAL).
+    if (!m_dirs.contains(cgroup_dir))
+        return Error::from_errno("open cgroup " + cgroup_dir, ENOENT);
+    if (program.empty())
+        return Error::from_errno("load the device program for " + cgroup_dir, EINVAL);
+    m_device_filters[cgroup_dir].push_back(program);
+    return Ok {};
+}
+
+std::vector<std::vector<sys::BpfInstruction>> FakeKernel::device_filters(const std::string& path) const
+{
+    std::lock_guard lock(m_mutex);
+    auto found = m_device_filters.find(path);
+    return found == m_device_filters.end() ? std::vector<std::vector<sys::BpfInstruction>> {} : found->second;
 }
 
 void FakeKernel::put_file(const std::string& path, std::string contents)

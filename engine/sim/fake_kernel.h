@@ -35,6 +35,7 @@ public:
     Result<void> remove_dir(const std::string& path) override;
     bool path_exists(const std::string& path) override;
     std::vector<std::string> list_subdirs(const std::string& path) override;
+    Result<void> attach_device_filter(const std::string& cgroup_dir, const std::vector<sys::BpfInstruction>& program) override;
 
     // [SECTION] Setting the scene and looking at it (for tests).
     // File calls (read, write, mkdir, mknod, symlink, rmdir, exists, list) on paths under
@@ -52,6 +53,8 @@ public:
     // The contents of `path` ("" when there is no such file).
     std::string file(const std::string& path) const;
     std::string hostname() const;
+    // The device programs attached to the cgroup directory `path`, oldest first.
+    std::vector<std::vector<sys::BpfInstruction>> device_filters(const std::string& path) const;
 
 private:
     void record(std::string line);
@@ -66,6 +69,7 @@ private:
     std::vector<std::string> m_calls;
     std::string m_hostname { "host" };
     std::vector<std::string> m_host_prefixes;
+    std::map<std::string, std::vector<std::vector<sys::BpfInstruction>>> m_device_filters;
 };
 
 } // namespace engine::sim

@@ -252,6 +252,12 @@ Result<void> SimKernel::remove_dir(const std::string& path)
 }
 bool SimKernel::path_exists(const std::string& path) { return m_files.path_exists(path); }
 std::vector<std::string> SimKernel::list_subdirs(const std::string& path) { return m_files.list_subdirs(path); }
+// The simulated cgroupfs keeps the program with the directory; simulated programs open no device
+// nodes, so nothing runs it.
+Result<void> SimKernel::attach_device_filter(const std::string& cgroup_dir, const std::vector<sys::BpfInstruction>& program)
+{
+    return m_files.attach_device_filter(cgroup_dir, program);
+}
 
 // [SECTION] Processes
 

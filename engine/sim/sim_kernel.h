@@ -89,6 +89,7 @@ public:
     Result<void> remove_dir(const std::string& path) override;
     bool path_exists(const std::string& path) override;
     std::vector<std::string> list_subdirs(const std::string& path) override;
+    Result<void> attach_device_filter(const std::string& cgroup_dir, const std::vector<sys::BpfInstruction>& program) override;
 
     // [SECTION] sys::Kernel: processes, identity, procfs.
     Result<void> send_signal(pid_t pid, int signal) override;

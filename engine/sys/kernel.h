@@ -26,6 +26,18 @@ std::string_view namespace_file_name(NamespaceKind kind);
 // The CLONE_NEW* flag of a namespace kind.
 int namespace_clone_flag(NamespaceKind kind);
 
+// One eBPF instruction, laid out as the kernel's struct bpf_insn (linux/bpf.h): an opcode, the
+// destination and source registers, a signed offset (jump distance, memory offset) and an
+// immediate. Kept here so the seam does not drag the kernel's UAPI headers into every file.
+struct BpfInstruction {
+    std::uint8_t code { 0 };
+    std::uint8_t dst { 0 };
+    std::uint8_t src { 0 };
+    std::int16_t offset { 0 };
+    std::int32_t imm { 0 };
+    bool operator==(const BpfInstruction&) const = default;
+};
+
 struct MountRequest {
     std::string source;
     std::string target;
@@ -56,6 +68,10 @@ public:
     // The names of the directories in `path` (symlinks to directories included); empty when
     // `path` cannot be read. Used to walk cgroupfs.
     virtual std::vector<std::string> list_subdirs(const std::string& path) = 0;
+    // Loads `program` as a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to the cgroup v2
+    // directory `cgroup_dir` (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), which is how cgroup v2
+    // decides device access: the attachment keeps the program alive as long as the cgroup.
+    virtual Result<void> attach_device_filter(const std::string& cgroup_dir, const std::vector<BpfInstruction>& program) = 0;
 
     // [SECTION] Processes the daemon supervises (a container's PID 1, an exec, a RUN step).
     // The defaults are the real kernel's (kill(2), pidfd_open(2), waitpid(2)): FakeKernel's

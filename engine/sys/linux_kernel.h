@@ -23,6 +23,7 @@ public:
     Result<void> remove_dir(const std::string& path) override;
     bool path_exists(const std::string& path) override;
     std::vector<std::string> list_subdirs(const std::string& path) override;
+    Result<void> attach_device_filter(const std::string& cgroup_dir, const std::vector<BpfInstruction>& program) override;
 };
 
 // One process-wide instance; the real kernel has no state of its own.

@@ -85,6 +85,14 @@ public:
         return names;
     }
 
+    Result<void> attach_device_filter(const std::string& cgroup_dir, const std::vector<sys::BpfInstruction>& program) override
+    {
+        if (!dirs.contains(cgroup_dir))
+            return Error::from_errno("open cgroup " + cgroup_dir, ENOENT);
+        device_filters.emplace_back(cgroup_dir, program);
+        return Ok {};
+    }
+
     // The value last written to `path`, or "" if none was.
     std::string written(const std::string& path) const
     {
@@ -96,6 +104,7 @@ public:
     }
 
     std::vector<std::string> unmounted;
+    std::vector<std::pair<std::string, std::vector<sys::BpfInstruction>>> device_filters;
 };
 
 } // namespace engine::runtime::testing

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 
 #include <cerrno>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -64,6 +65,25 @@ TEST(FakeKernel, UnshareNamesTheNamespaces)
     ASSERT_TRUE(kernel.unshare(sys::namespace_clone_flag(sys::NamespaceKind::Network)
         | sys::namespace_clone_flag(sys::NamespaceKind::Uts)).ok());
     EXPECT_EQ(kernel.calls(), (std::vector<std::string> { "unshare uts net" }));
+}
+
+
+TEST(FakeKernel, DeviceProgramsStayWithTheirCgroupUntilItIsRemoved)
+{
+    sim::FakeKernel kernel;
+    std::vector<sys::BpfInstruction> allow_all { { 0xb7, 0, 0, 0, 1 }, { 0x95, 0, 0, 0, 0 } };
+    auto missing = kernel.attach_device_filter("/sys/fs/cgroup/x", allow_all);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code(), ENOENT);
+    kernel.put_dir("/sys/fs/cgroup/x");
+    EXPECT_EQ(kernel.attach_device_filter("/sys/fs/cgroup/x", {}).error().code(), EINVAL);
+
+    ASSERT_TRUE(kernel.attach_device_filter("/sys/fs/cgroup/x", allow_all).ok());
+
+    EXPECT_EQ(kernel.device_filters("/sys/fs/cgroup/x"), std::vector<std::vector<sys::BpfInstruction>> { allow_all });
+    EXPECT_EQ(kernel.calls().back(), "attach device filter /sys/fs/cgroup/x (2 instructions)");
+    ASSERT_TRUE(kernel.remove_dir("/sys/fs/cgroup/x").ok());
+    EXPECT_TRUE(kernel.device_filters("/sys/fs/cgroup/x").empty());
 }
 
 } // namespace
