@@ -430,9 +430,6 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     view.hosts_path = container->dir + "/hosts";
     view.resolv_conf_path = container->dir + "/resolv.conf";
     view.cgroup_paths = runtime::Cgroup::for_name("glassbox/" + id).paths();
-    if (!config.device_cgroup_rules.empty() && !config.privileged && m_kernel.features().cgroup_layout == sys::CgroupLayout::V2)
-        view.warnings.push_back("device cgroup rules are not enforced: this host has cgroup v2 only, where the device "
-                                "allow-list needs an eBPF program that glassbox does not load yet");
     if (config.network_mode == "host")
         view.warnings.push_back("host networking: the container shares the host's network namespace, so it has no "
                                 "network isolation (its ports are the host's ports)");
