@@ -368,6 +368,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
             mount.type = "bind";
             mount.source = spec.source;
             mount.propagation = spec.propagation.empty() ? "rprivate" : spec.propagation;
+            mount.mode = spec.mode;
             if (!fs::exists(spec.source)) {
                 // `-v /host:/in` creates a missing host directory (Docker does); `--mount` refuses.
                 bool from_v = std::any_of(config.binds.begin(), config.binds.end(),

@@ -155,6 +155,12 @@ static EndpointInfo endpoint_info(const network::Endpoint& ep)
         ep.mac_address, ep.aliases, ep.ipv6_address, ep.ipv6_prefix_length, ep.ipv6_gateway };
 }
 
+// The network a container's NetworkMode names ("default" is the built-in bridge).
+static std::string primary_network(const ContainerConfig& config)
+{
+    return config.network_mode == "default" ? "bridge" : config.network_mode;
+}
+
 Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
 {
     const auto& config = container->view.config;
@@ -179,7 +185,7 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
     }
     if (mode == "none")
         return Ok {};
-    std::string network = mode == "default" ? "bridge" : mode;
+    std::string network = primary_network(config);
     std::vector<std::string> aliases;
     if (auto it = config.network_aliases.find(network); it != config.network_aliases.end())
         aliases = it->second;
@@ -196,6 +202,30 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         auto it = config.network_mac.find(name);
         return it != config.network_mac.end() ? it->second : std::string();
     };
+    // Extra networks connected while the container was stopped (docker network connect).
+    auto connect_extras = [&] {
+        for (const auto& [extra, extra_aliases] : config.network_aliases) {
+            if (extra == network)
+                continue;
+            std::string extra_ip;
+            if (auto it = config.network_ipv4.find(extra); it != config.network_ipv4.end())
+                extra_ip = it->second;
+            auto connected = networks.connect(extra, container->view.id, container->view.name, sandbox, extra_aliases, extra_ip,
+                mac_for(extra), ipv6_for(extra));
+            if (!connected.ok())
+                log::warn("connect " + container->view.name + " to " + extra + ": " + connected.error().describe());
+        }
+    };
+    if (config.network_mode_detached) {
+        // Disconnected from its NetworkMode network: dockerd starts it without that network (and
+        // so without published ports) until `network connect` attaches it again.
+        connect_extras();
+        std::lock_guard lock(m_impl->mutex);
+        container->view.endpoints.clear();
+        for (const auto& ep : networks.endpoints_of(container->view.id))
+            container->view.endpoints.push_back(endpoint_info(ep));
+        return Ok {};
+    }
     std::string mac = mac_for(network);
     if (mac.empty())
         mac = config.mac_address;
@@ -204,18 +234,7 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         (void)networks.remove_sandbox(container->view.id);
         return endpoint.release_error().with_context("connect to network " + network);
     }
-    // Extra networks connected while the container was stopped (docker network connect).
-    for (const auto& [extra, extra_aliases] : config.network_aliases) {
-        if (extra == network)
-            continue;
-        std::string extra_ip;
-        if (auto it = config.network_ipv4.find(extra); it != config.network_ipv4.end())
-            extra_ip = it->second;
-        auto connected = networks.connect(extra, container->view.id, container->view.name, sandbox, extra_aliases, extra_ip, mac_for(extra),
-            ipv6_for(extra));
-        if (!connected.ok())
-            log::warn("connect " + container->view.name + " to " + extra + ": " + connected.error().describe());
-    }
+    connect_extras();
     // Published ports: -p bindings, and with -P every exposed port on a free host port.
     std::vector<network::PortRequest> requests;
     for (const auto& [key, bindings] : config.port_bindings) {
@@ -283,7 +302,7 @@ static NetworkView to_view(const network::NetworkRecord& record)
     view.scope = record.scope;
     view.created = record.created;
     view.subnet = record.subnet;
-    view.gateway = record.gateway;
+    view.gateway = record.gateway_given ? record.gateway : "";
     view.ip_range = record.ip_range;
     view.aux_addresses = record.aux_addresses;
     view.enable_ipv6 = record.enable_ipv6;
@@ -393,6 +412,8 @@ Result<void> Engine::connect_network(const std::string& network_ref, const std::
                 + container->view.config.network_mode + ", which cannot be combined with other networks");
         // Remembered so the next start connects it again.
         container->view.config.network_aliases[record.name] = aliases;
+        if (primary_network(container->view.config) == record.name)
+            container->view.config.network_mode_detached = false;
         if (!ipv4.empty())
             container->view.config.network_ipv4[record.name] = ipv4;
         if (!ipv6.empty())
@@ -422,8 +443,9 @@ Result<void> Engine::disconnect_network(const std::string& network_ref, const st
         container->view.config.network_aliases.erase(record.name);
         container->view.config.network_ipv4.erase(record.name);
         container->view.config.network_ipv6.erase(record.name);
-        if (container->view.config.network_mode == record.name)
-            container->view.config.network_mode = "none";
+        // NetworkMode stays as it was, as in dockerd, so the container can be connected again.
+        if (primary_network(container->view.config) == record.name)
+            container->view.config.network_mode_detached = true;
     }
     persist(*container);
     auto result = m_impl->networks->disconnect(record.id, container->view.id);

@@ -118,6 +118,7 @@ struct ContainerConfig {
     nlohmann::json mounts_json = nlohmann::json::array(); // HostConfig.Mounts as sent (kept for inspect).
     std::map<std::string, std::string> tmpfs;            // "/run" -> "size=64m".
     std::string network_mode { "default" };
+    bool network_mode_detached { false };                // Disconnected from the NetworkMode network.
     std::map<std::string, std::vector<PortBinding>> port_bindings; // "80/tcp" -> bindings
     bool publish_all_ports { false };
     RestartPolicy restart_policy;

@@ -65,6 +65,7 @@ struct RecordedMount {
     bool copy_up_pending { false }; // Fill the volume from the image at first start.
     std::string tmpfs_options;
     std::string propagation;        // Bind mounts: Docker's propagation mode, "rprivate" by default.
+    std::string mode;               // Bind mounts: the -v options as written, shown as Mounts[].Mode as dockerd does.
 };
 
 struct Container {

@@ -36,6 +36,7 @@ json config_to_json(const ContainerConfig& c)
         { "StopSignal", c.stop_signal }, { "StopTimeout", c.stop_timeout ? json(*c.stop_timeout) : json(nullptr) },
         { "ExposedPorts", c.exposed_ports }, { "Binds", c.binds }, { "MountSpecs", c.mounts },
         { "Mounts", c.mounts_json }, { "Tmpfs", c.tmpfs }, { "NetworkMode", c.network_mode },
+        { "NetworkModeDetached", c.network_mode_detached },
         { "PortBindings", ports }, { "PublishAllPorts", c.publish_all_ports },
         { "RestartPolicy", { { "Name", c.restart_policy.name }, { "MaximumRetryCount", c.restart_policy.maximum_retry_count } } },
         { "AutoRemove", c.auto_remove }, { "CapAdd", c.cap_add }, { "CapDrop", c.cap_drop },
@@ -89,6 +90,7 @@ ContainerConfig config_from_json(const json& d)
         c.mounts_json = d["Mounts"];
     get_to(d, "Tmpfs", c.tmpfs);
     get_to(d, "NetworkMode", c.network_mode);
+    get_to(d, "NetworkModeDetached", c.network_mode_detached);
     if (d.contains("PortBindings") && d["PortBindings"].is_object()) {
         for (const auto& [key, list] : d["PortBindings"].items()) {
             std::vector<PortBinding> bindings;
@@ -146,7 +148,7 @@ json container_to_json(const ContainerView& v, const std::vector<RecordedMount>&
     for (const auto& m : mounts)
         recorded.push_back({ { "Type", m.type }, { "Name", m.name }, { "Source", m.source },
             { "Destination", m.destination }, { "ReadOnly", m.read_only }, { "Anonymous", m.anonymous },
-            { "CopyUpPending", m.copy_up_pending }, { "TmpfsOptions", m.tmpfs_options }, { "Propagation", m.propagation } });
+            { "CopyUpPending", m.copy_up_pending }, { "TmpfsOptions", m.tmpfs_options }, { "Propagation", m.propagation }, { "Mode", m.mode } });
     return {
         { "SchemaVersion", 1 },
         { "Id", v.id },
@@ -217,6 +219,8 @@ Result<void> container_from_json(const json& d, ContainerView& v, std::vector<Re
             r.tmpfs_options = m.value("TmpfsOptions", "");
             // Records written before propagation was kept had Docker's default for binds.
             r.propagation = m.value("Propagation", r.type == "bind" ? "rprivate" : "");
+            // Records written before the -v options were kept: "ro" was all a bind showed.
+            r.mode = m.value("Mode", r.read_only ? "ro" : "");
             mounts.push_back(r);
         }
         get_to(d, "LowerDirs", v.lower_dirs);

@@ -75,7 +75,7 @@ json network_to_json(const NetworkRecord& n)
     for (const auto& [id, endpoint] : n.containers)
         containers[id] = endpoint_to_json(endpoint);
     return { { "id", n.id }, { "name", n.name }, { "driver", n.driver }, { "created", n.created },
-        { "subnet", n.subnet }, { "gateway", n.gateway }, { "ip_range", n.ip_range }, { "aux_addresses", n.aux_addresses },
+        { "subnet", n.subnet }, { "gateway", n.gateway }, { "gateway_given", n.gateway_given }, { "ip_range", n.ip_range }, { "aux_addresses", n.aux_addresses },
         { "enable_ipv6", n.enable_ipv6 }, { "subnet6", n.subnet6 }, { "gateway6", n.gateway6 },
         { "gateway6_given", n.gateway6_given }, { "ip_range6", n.ip_range6 }, { "internal", n.internal },
         { "attachable", n.attachable }, { "user_defined", n.user_defined }, { "options", n.options },
@@ -92,6 +92,7 @@ NetworkRecord network_from_json(const json& j)
     n.created = j.value("created", "");
     n.subnet = j.value("subnet", "");
     n.gateway = j.value("gateway", "");
+    n.gateway_given = j.value("gateway_given", true);
     n.ip_range = j.value("ip_range", "");
     n.aux_addresses = j.value("aux_addresses", std::map<std::string, std::string> {});
     n.enable_ipv6 = j.value("enable_ipv6", false);
@@ -535,6 +536,7 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
     auto pool = TRY(ipam.add_pool(network.id, subnet, config.gateway, config.ip_range, config.aux_addresses));
     network.subnet = subnet.str();
     network.gateway = pool.gateway.str();
+    network.gateway_given = config.subnet.empty() || !config.gateway.empty();
 
     auto undo = [&](Error error) -> Error {
         (void)ipam.remove_pool(network.id);
@@ -554,8 +556,9 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
         if (!subnet6.ok())
             return undo(subnet6.release_error().with_context("IPv6 subnet"));
         if (network.driver != "bridge" && config.enable_ipv6)
-            return undo(Error::unsupported("IPv6 on the " + network.driver
-                + " driver is not supported by glassbox yet (bridge networks only)"));
+            // A refusal on purpose, so a 400 that says why (a 501 reads as a missing endpoint).
+            return undo(Error::invalid("EnableIPv6 on a " + network.driver + " network is not supported by glassbox: "
+                + "its IPv6 addressing is for bridge networks only (create the network without --ipv6, or use the bridge driver)"));
         if (config.enable_ipv6) {
             for (const auto& [routed, link] : routed_subnets6())
                 if (routed.overlaps(subnet6.value()))

@@ -102,6 +102,9 @@ struct NetworkRecord {
     std::string created;            // RFC 3339
     std::string subnet;
     std::string gateway;
+    // dockerd shows the IPv4 gateway when it chose the subnet or was given the gateway, not when
+    // it was given a subnet alone; true for records written before this was kept.
+    bool gateway_given { true };
     std::string ip_range;
     std::map<std::string, std::string> aux_addresses;
     bool enable_ipv6 { false };

@@ -78,6 +78,7 @@ Result<MountSpec> parse_volume_spec(const std::string& spec)
         mount.source = source;
     }
     if (parts.size() == 3) {
+        mount.mode = parts[2];
         for (const auto& option : strings::split(parts[2], ',')) {
             if (option == "ro")
                 mount.read_only = true;

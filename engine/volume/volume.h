@@ -35,6 +35,7 @@ struct MountSpec {
     std::string tmpfs_options; // "size=64m,mode=1777"
     bool no_copy { false };    // volume-nocopy: do not fill a new volume from the image.
     std::string propagation;   // Bind only: "rprivate", "rshared", "rslave", "private", "shared", "slave"; "" = default.
+    std::string mode;          // The options of a -v spec as written ("ro,rslave"); inspect's Mounts[].Mode.
 };
 
 // True for the six mount propagation modes Docker accepts on a bind mount.

@@ -357,6 +357,7 @@ def test_bind_propagation_is_applied_and_shown_as_dockerd_does(peers, image):
             name = track(peer, unique("gbbp"))
             ok(peer.docker("run", "-d", "--name", name, "--network", "none",
                            "-v", f"{base}:/default", "-v", f"{base}:/rslave:rslave", "-v", f"{base}:/rprivate:rprivate",
+                           "-v", f"{base}:/ro-rslave:ro,rslave", "-v", f"{base}:/rw-rslave:rw,rslave",
                            "--mount", f"type=bind,src={base},dst=/rshared,bind-propagation=rshared",
                            image, "sleep", "300"))
             kinds = {d: propagation_of(peer, name, d) for d in ("/default", "/rslave", "/rprivate", "/rshared")}
@@ -367,7 +368,8 @@ def test_bind_propagation_is_applied_and_shown_as_dockerd_does(peers, image):
                 arrived = {d: propagation_of(peer, name, d + "/later") != "absent" for d in ("/default", "/rslave")}
             finally:
                 subprocess.run(["umount", "-l", later], capture_output=True)
-            shown = {m["Destination"]: m["Propagation"] for m in inspect(peer, name)["Mounts"]}
+            # dockerd's Mode is the -v options as written ("ro,rslave"), "" for --mount.
+            shown = {m["Destination"]: (m["Propagation"], m["Mode"], m["RW"]) for m in inspect(peer, name)["Mounts"]}
             seen[who] = (kinds, arrived, shown)
             peer.docker("rm", "-f", name)
 
@@ -375,7 +377,9 @@ def test_bind_propagation_is_applied_and_shown_as_dockerd_does(peers, image):
     kinds, arrived, shown = seen["glassbox"]
     assert kinds == {"/default": "private", "/rslave": "slave", "/rprivate": "private", "/rshared": "shared"}
     assert arrived == {"/default": False, "/rslave": True}
-    assert shown == {"/default": "rprivate", "/rslave": "rslave", "/rprivate": "rprivate", "/rshared": "rshared"}
+    assert shown == {"/default": ("rprivate", "", True), "/rslave": ("rslave", "rslave", True),
+                     "/rprivate": ("rprivate", "rprivate", True), "/ro-rslave": ("rslave", "ro,rslave", False),
+                     "/rw-rslave": ("rslave", "rw,rslave", True), "/rshared": ("rshared", "", True)}
 
 
 def test_bind_propagation_errors_match_dockerd(peers, image, tmp_path):

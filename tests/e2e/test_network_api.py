@@ -152,12 +152,101 @@ def test_overlap_and_inspect_match_dockerd(daemon, docker_cli):
         for key in ("Name", "Driver", "Scope", "Internal", "Attachable", "Options", "EnableIPv6"):
             if key != "Name":
                 assert gb_inspect[key] == d_inspect[key], key
-        strip = lambda c: {k: v for k, v in c.items() if k not in ("Subnet", "IPRange", "Gateway", "AuxiliaryAddresses")}
-        assert [strip(c) for c in gb_inspect["IPAM"]["Config"]] == [strip(c) for c in d_inspect["IPAM"]["Config"]]
-        assert sorted(gb_inspect["IPAM"]["Config"][0]) == sorted(d_inspect["IPAM"]["Config"][0])
+        # The whole IPAM.Config, with each daemon's subnet prefix written the same way.
+        relative = lambda config, subnet: json.loads(json.dumps(config).replace(subnet.rsplit(".", 1)[0] + ".", "<net>."))
+        assert relative(gb_inspect["IPAM"]["Config"], GB_SUBNET) == relative(d_inspect["IPAM"]["Config"], DOCKERD_SUBNET)
     finally:
         for network_id in made["glassbox"]:
             daemon.request("DELETE", f"/v1.41/networks/{network_id}")
         for network_id in made["dockerd"]:
             peer.docker("network", "rm", network_id)
         peer.stop()
+
+
+# [SECTION] The same docker CLI calls against a private dockerd, compared.
+
+def network_scenario(peer, image, v4, v6):
+    """Runs the calls on one daemon and returns what must match, addresses written relative to
+    the daemon's own subnets: IPAM.Config with and without a given subnet and gateway; disconnect
+    from a container's only network and connect again, running and stopped; and --ip6 on a
+    network that has an IPv6 subnet but was created without --ipv6."""
+    base = v4.rsplit(".", 2)[0]  # "10.92" or "10.91"
+    prefix6 = v6.split("::/")[0]
+
+    def rel(value):
+        return json.loads(json.dumps(value).replace(base + ".", "<4>.").replace(prefix6, "<6>"))
+
+    def inspect(kind, ref):
+        return json.loads(ok(peer.docker(kind, "inspect", ref)))[0]
+
+    def networks_of(name):
+        info = inspect("container", name)
+        label = {made: "<" + key + ">" for key, made in nets.items()}
+        return (label.get(info["HostConfig"]["NetworkMode"], info["HostConfig"]["NetworkMode"]),
+                sorted(label.get(n, n) for n in info["NetworkSettings"]["Networks"]))
+
+    nets = {key: unique("gbdn" + key) for key in ("auto", "subnet", "gw", "six")}
+    containers = {key: unique("gbdc" + key) for key in ("run", "stopped", "ip6")}
+    out = {}
+    try:
+        ok(peer.docker("network", "create", nets["auto"]))
+        ok(peer.docker("network", "create", "--subnet", f"{base}.{OCTET}.0/24", nets["subnet"]))
+        ok(peer.docker("network", "create", "--subnet", f"{base}.{OCTET + 1}.0/24", "--gateway",
+                       f"{base}.{OCTET + 1}.9", nets["gw"]))
+        ok(peer.docker("network", "create", "--subnet", f"{base}.{OCTET + 2}.0/24", "--subnet", v6, nets["six"]))
+        out["auto keys"] = [sorted(c) for c in inspect("network", nets["auto"])["IPAM"]["Config"]]
+        for key in ("subnet", "gw", "six"):
+            out[key] = rel(inspect("network", nets[key])["IPAM"]["Config"])
+
+        net = nets["subnet"]
+        ok(peer.docker("run", "-d", "--name", containers["run"], "--network", net, image, "sleep", "120"))
+        ok(peer.docker("create", "--name", containers["stopped"], "--network", net, image, "sleep", "120"))
+        for key in ("run", "stopped"):
+            name = containers[key]
+            ok(peer.docker("network", "disconnect", net, name))
+            out[key + " disconnected"] = networks_of(name)
+            ok(peer.docker("network", "connect", net, name))
+            if key == "stopped":
+                ok(peer.docker("start", name))
+            out[key + " connected"] = networks_of(name)
+            settings = inspect("container", name)["NetworkSettings"]["Networks"][net]
+            out[key + " address"] = rel(settings["IPAddress"]).startswith(f"<4>.{OCTET}.")
+            inside = ok(peer.docker("exec", name, "ip", "-4", "-o", "addr"))
+            out[key + " inside"] = settings["IPAddress"] + "/24" in inside
+        # Disconnected while it runs, then restarted: it comes back with loopback only.
+        ok(peer.docker("network", "disconnect", net, containers["run"]))
+        ok(peer.docker("restart", "-t", "0", containers["run"]))
+        out["restarted disconnected"] = networks_of(containers["run"])
+        links = ok(peer.docker("exec", containers["run"], "ip", "-o", "link"))
+        out["restarted links"] = sorted(line.split(":")[1].strip().split("@")[0] for line in links.splitlines())
+
+        made = peer.docker("run", "-d", "--name", containers["ip6"], "--network", nets["six"], "--ip6",
+                           prefix6 + "::9", image, "sleep", "120")
+        out["ip6 without --ipv6"] = made.returncode
+        if made.returncode == 0:
+            settings = inspect("container", containers["ip6"])["NetworkSettings"]["Networks"][nets["six"]]
+            out["ip6 settings"] = rel({k: settings[k] for k in ("IPAMConfig", "GlobalIPv6Address", "IPv6Gateway")})
+            inside = ok(peer.docker("exec", containers["ip6"], "ip", "-6", "addr", "show", "scope", "global"))
+            out["ip6 inside"] = prefix6 in inside
+    finally:
+        peer.docker("rm", "-f", *containers.values())
+        for name in nets.values():
+            peer.docker("network", "rm", name)
+    return out
+
+
+def test_ipam_gateway_disconnect_and_ip6_without_ipv6_match_dockerd(daemon, docker_cli):
+    from dockerd_harness import running_dockerd
+    suffix = f"{random.randint(0x100, 0xfff):x}"
+    with running_dockerd(daemon) as peer:
+        theirs = network_scenario(peer, daemon.tag, "10.91.0.0/16", f"fd6d:{suffix}:b::/64")
+    ours = network_scenario(daemon, daemon.tag, "10.92.0.0/16", f"fd6d:{suffix}:a::/64")
+    assert ours == theirs
+    # What dockerd showed, spelled out.
+    assert theirs["auto keys"] == [["Gateway", "Subnet"]]
+    assert theirs["subnet"] == [{"Subnet": f"<4>.{OCTET}.0/24"}]
+    assert theirs["gw"] == [{"Subnet": f"<4>.{OCTET + 1}.0/24", "Gateway": f"<4>.{OCTET + 1}.9"}]
+    assert theirs["run disconnected"] == ("<subnet>", []) and theirs["run connected"] == ("<subnet>", ["<subnet>"])
+    assert theirs["restarted links"] == ["lo"]
+    assert theirs["ip6 settings"]["IPAMConfig"] == {"IPv6Address": "<6>::9"}
+    assert theirs["ip6 settings"]["GlobalIPv6Address"] == ""

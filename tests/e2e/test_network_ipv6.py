@@ -218,10 +218,11 @@ def probe(api, image, subnet4, subnet6, tag):
         return status, answer
 
     prefix = subnet6.split("::/")[0]
+    prefix4 = subnet4.rsplit(".", 1)[0] + "."
     def rel(value):
         if isinstance(value, dict):
             return {k: rel(v) for k, v in value.items()}
-        return value.replace(prefix, "<6>") if isinstance(value, str) else value
+        return value.replace(prefix, "<6>").replace(prefix4, "<4>.") if isinstance(value, str) else value
     try:
         results["ipv6 without subnet"] = network(f"{tag}-nosub", [], True)
         results["ipv6 with only an ipv4 subnet"] = network(f"{tag}-v4only", [{"subnet": subnet4.rsplit(".", 2)[0] + ".251.0/24"}], True)
@@ -238,9 +239,8 @@ def probe(api, image, subnet4, subnet6, tag):
         else:
             results["subnet without EnableIPv6"] = (status, quiet)
         info = api.inspect_network(created["Id"])
-        # The IPv6 entry (the IPv4 one's Gateway is shown by glassbox even when not given).
-        results["inspect"] = (info["EnableIPv6"], len(info["IPAM"]["Config"]),
-                              [{k: rel(v) for k, v in c.items()} for c in info["IPAM"]["Config"] if ":" in c["Subnet"]])
+        # The whole IPAM.Config: neither daemon shows a gateway that was not given with its subnet.
+        results["inspect"] = {"EnableIPv6": info["EnableIPv6"], "Config": [rel(c) for c in info["IPAM"]["Config"]]}
 
         def container(name, net, ipv6=None):
             endpoint = api.create_endpoint_config(ipv6_address=ipv6) if ipv6 else api.create_endpoint_config()

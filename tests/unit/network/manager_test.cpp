@@ -462,6 +462,33 @@ TEST_F(ManagerOverFakes, MacvlanIsRefusedWhenTheKernelLacksIt)
     EXPECT_NE(created.error().message().find("CONFIG_MACVLAN"), std::string::npos);
 }
 
+TEST_F(ManagerOverFakes, Ipv6OnMacvlanAndIpvlanIsRefusedAsABadRequestThatSaysWhy)
+{
+    for (const char* driver : { "macvlan", "ipvlan" }) {
+        auto created = m_manager->create_network({ .name = std::string("six-") + driver, .driver = driver,
+            .subnet = "10.231.74.0/24", .enable_ipv6 = true, .subnet6 = "fd42:74::/64" });
+        ASSERT_FALSE(created.ok()) << driver;
+        EXPECT_EQ(created.error().kind(), ErrorKind::InvalidArgument) << created.error().describe();
+        EXPECT_NE(created.error().message().find("bridge networks only"), std::string::npos) << created.error().message();
+        // Nothing was kept: the IPv4 subnet is free for the next network.
+        EXPECT_TRUE(m_manager->create_network({ .name = std::string("after-") + driver, .subnet = "10.231.74.0/24" }).ok());
+        ASSERT_TRUE(m_manager->remove_network(std::string("after-") + driver).ok());
+    }
+}
+
+TEST_F(ManagerOverFakes, TheIpv4GatewayIsMarkedShownOnlyWhenChosenOrGivenAsDockerdShowsIt)
+{
+    auto chosen = m_manager->create_network({ .name = "chosen" });
+    auto subnet_only = m_manager->create_network({ .name = "subnet-only", .subnet = "10.231.75.0/24" });
+    auto given = m_manager->create_network({ .name = "given", .subnet = "10.231.76.0/24", .gateway = "10.231.76.9" });
+    ASSERT_TRUE(chosen.ok() && subnet_only.ok() && given.ok());
+    EXPECT_TRUE(chosen.value().gateway_given);
+    EXPECT_FALSE(subnet_only.value().gateway_given);
+    EXPECT_EQ(subnet_only.value().gateway, "10.231.75.1"); // Still the bridge's address.
+    EXPECT_TRUE(given.value().gateway_given);
+    EXPECT_EQ(given.value().gateway, "10.231.76.9");
+}
+
 TEST_F(ManagerOverFakes, PublishedPortsBecomeDnatRulesAndGoAwayOnUnpublish)
 {
     auto published = m_manager->publish_ports("c1", "10.231.0.9", { { .container_port = 53, .protocol = "udp", .host_ip = "127.0.0.1" } });
