@@ -1329,7 +1329,7 @@ Result<ContainerView> Engine::inspect_container(const std::string& ref) const
         point.source = mount.source;
         point.destination = mount.destination;
         point.rw = !mount.read_only;
-        point.mode = mount.type == "bind" ? (mount.read_only ? "ro" : "") : (mount.read_only ? "ro" : "z");
+        point.mode = mount.type == "bind" ? mount.mode : (mount.read_only ? "ro" : "z");
         point.host_access = mount.type == "bind";
         point.propagation = mount.type == "bind" ? mount.propagation : "";
         view.mounts.push_back(point);
