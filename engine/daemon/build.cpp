@@ -77,8 +77,6 @@ Result<void> Engine::check_build_options(const build::BuildOptions& options, con
         return Error::invalid("networkmode " + mode + " is not supported for builds (use none or host)");
     if (!remote.empty())
         return Error::invalid("remote build contexts need the network, which glassbox builds do not have: " + remote);
-    for (const auto& spec : options.extra_hosts)
-        TRY_CTX(network::parse_extra_host(spec), "extrahosts");
     // dockerd's words for the limits it refuses when it creates a RUN step's container.
     const auto& limits = options.resources;
     if (limits.memory_bytes != 0 && limits.memory_bytes < 6 * 1024 * 1024)
@@ -106,8 +104,14 @@ Result<build::BuildResult> Engine::build_image(const BuildContext& context, buil
         options.resources.memory_swap_bytes = 2 * options.resources.memory_bytes;
     if (!options.extra_hosts.empty()) {
         std::vector<network::HostsLine> extra;
-        for (const auto& spec : options.extra_hosts)
-            extra.push_back(TRY_CTX(network::parse_extra_host(spec), "extrahosts"));
+        // A bad entry fails the build in the stream, in dockerd's words (dockerd finds it when it
+        // creates the first RUN step's container, after the 200).
+        for (const auto& spec : options.extra_hosts) {
+            auto line = network::parse_extra_host(spec);
+            if (!line.ok())
+                return Error::invalid("bad format for add-host: \"" + spec + "\"");
+            extra.push_back(line.release_value());
+        }
         options.hosts_file = context.work_dir() + "/hosts";
         TRY_CTX(fs::write_file_atomic(options.hosts_file, network::render_hosts({}, extra)), "write the build's hosts file");
     }

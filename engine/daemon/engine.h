@@ -489,7 +489,7 @@ public:
         const std::function<Result<void>(const std::string& tar_path)>& write_tar);
     // Checks the options a client sent before anything is built: InvalidArgument for a network
     // mode other than none or host, or a remote context (builds have no network to fetch it),
-    // an extra host that is not "name:ip", and the memory limits dockerd refuses.
+    // and the memory limits dockerd refuses.
     static Result<void> check_build_options(const build::BuildOptions& options, const std::string& remote);
     // Once the context is in: InvalidArgument when options.target names no stage of its
     // Dockerfile, so the API answers 400 before the stream starts, as dockerd does.

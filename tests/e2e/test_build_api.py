@@ -1,6 +1,6 @@
 """POST /build with the parameters docker clients send, against a private glassboxd and the same
 builds against a private dockerd (skipped with the reason when dockerd cannot run here): extra
-hosts, network mode none, target (and a missing one), labels, build args with an unset value and
+hosts (and a malformed one), network mode none, target (and a missing one), labels, build args with an unset value and
 an undeclared one, cachefrom, platform, squash refused, gzip, bzip2 and xz contexts, and a failing
 RUN with dockerd's words. Each build prints lines that start with XX; what is compared is the
 status, those lines, the error text and whether an {"aux": {"ID": ...}} message came. The gaps
@@ -64,6 +64,7 @@ def cases(base):
         return {"Dockerfile": (f"FROM {base}\n" + body).encode()}
     return {
         "extrahosts": ({"extrahosts": "myhost:10.1.2.3"}, dockerfile("RUN echo XX$(grep myhost /etc/hosts)\n"), None),
+        "extrahosts bad": ({"extrahosts": "nocolon"}, dockerfile("RUN true\n"), None),
         "networkmode none": ({"networkmode": "none"}, dockerfile("RUN echo XX$(ls /sys/class/net | tr '\\n' ' ')\n"), None),
         "target": ({"target": "one"}, {"Dockerfile": (f"FROM {base} AS one\nRUN echo XXone\nFROM {base} AS two\n"
                                                       "RUN echo XXtwo\n").encode()}, None),
