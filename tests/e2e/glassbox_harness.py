@@ -265,5 +265,18 @@ class Daemon:
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
 
+def tar_of(files):
+    """An uncompressed tar (bytes) of {name: bytes}: a build context or a fake archive."""
+    import io
+    import tarfile
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -13,27 +13,19 @@ the limit files there, on both daemons.
 """
 import bz2
 import gzip
-import io
 import json
 import lzma
 import os
-import tarfile
 import time
 import urllib.parse
 
 import pytest
 
-from glassbox_harness import UnixHTTPConnection
+from glassbox_harness import UnixHTTPConnection, tar_of
 
 
 def context(files, compression=None):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    raw = buffer.getvalue()
+    raw = tar_of(files)
     return {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress, None: lambda data: data}[compression](raw)
 
 

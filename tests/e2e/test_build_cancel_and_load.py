@@ -3,23 +3,11 @@ mounts removed, no image tagged), and `docker load` of a tar that is not an imag
 dockerd answers it: a 200 whose JSON stream carries errorDetail, with no path of the daemon's in
 the message.
 """
-import io
 import os
 import socket
-import tarfile
 import time
 
 import glassbox_harness as harness
-
-
-def tar_of(files):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def in_cgroups(names):
@@ -45,7 +33,7 @@ def step_processes(d):
 
 
 def test_a_build_stops_when_its_client_hangs_up(daemon):
-    body = tar_of({"Dockerfile": f"FROM {daemon.tag}\nRUN sleep 30\n".encode()})
+    body = harness.tar_of({"Dockerfile": f"FROM {daemon.tag}\nRUN sleep 30\n".encode()})
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.connect(daemon.socket)
     client.sendall(b"POST /v1.41/build?t=gbt-cancelled:1 HTTP/1.1\r\nHost: x\r\n"
@@ -84,8 +72,8 @@ def test_load_errors_have_dockerds_shape_without_daemon_paths(daemon):
     import json
     cases = {
         "not a tar": (b"this is not a tar at all" * 100, "Error processing tar file"),
-        "a tar without an image": (tar_of({"hello.txt": b"hi\n"}), "manifest.json"),
-        "a truncated tar": (tar_of({"hello.txt": b"hi\n" * 300})[:700], "Error processing tar file"),
+        "a tar without an image": (harness.tar_of({"hello.txt": b"hi\n"}), "manifest.json"),
+        "a truncated tar": (harness.tar_of({"hello.txt": b"hi\n" * 300})[:700], "Error processing tar file"),
     }
     for what, (body, wanted) in cases.items():
         status, answer = load(daemon, body)
