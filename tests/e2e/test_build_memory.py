@@ -14,7 +14,7 @@ import json
 import time
 
 import glassbox_harness as harness
-from test_build_cancel_and_load import tar_of
+from glassbox_harness import tar_of
 
 ENV_LINES = 600
 RSS_SLACK_KIB = 24 * 1024
