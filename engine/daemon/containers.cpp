@@ -15,6 +15,7 @@
 
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
+#include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/container_update.h"
 #include "engine/daemon/create_options.h"
@@ -23,6 +24,7 @@
 #include "engine/runtime/devices.h"
 #include "engine/runtime/mount_propagation.h"
 #include "engine/runtime/seccomp.h"
+#include "engine/volume/copy.h"
 
 namespace engine::daemon {
 
@@ -313,8 +315,10 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
             continue;
         if (path.empty() || path[0] != '/' || path == "/" || path.find("..") != std::string::npos)
             return Error::invalid("invalid volume path \"" + path + "\" in the image or request: it must be an absolute path below /");
-        if (path == "/proc" || strings::starts_with(path, "/proc/") || path == "/sys" || strings::starts_with(path, "/sys/"))
-            return Error::invalid("invalid volume path \"" + path + "\": a volume cannot cover /proc or /sys");
+        // Compared as the kernel will resolve it ("//proc", "/./proc"), as create checks Binds.
+        auto parts = safe_path::clean_components(path);
+        if (parts.empty() || parts.front() == "proc" || parts.front() == "sys" || (parts.size() == 1 && parts.front() == "dev"))
+            return Error::invalid("invalid volume path \"" + path + "\": a volume cannot cover /, /proc, /sys or /dev");
         bool covered = std::any_of(specs.begin(), specs.end(), [&](const auto& s) { return s.target == path; });
         if (!covered) {
             volume::MountSpec anon;
@@ -699,11 +703,12 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
         return fail(mounted.release_error().with_context("mount the container's root filesystem"));
     phase_began = record_phase(trace, "overlay mount", phase_began);
 
-    // A new empty volume is first filled from the image's content at its path, as Docker does.
+    // A new empty volume is first filled from the image's content at its path, as Docker does;
+    // the path is resolved inside the rootfs, where the image's symlinks cannot reach the host.
     for (auto& mount : container->recorded_mounts) {
         if (!mount.copy_up_pending)
             continue;
-        auto copied = volume::copy_tree(spec.rootfs + mount.destination, mount.source);
+        auto copied = volume::copy_tree_in_root(spec.rootfs, mount.destination, mount.source);
         if (!copied.ok())
             log::warn("fill volume " + mount.name + " from the image: " + copied.error().describe());
         mount.copy_up_pending = false;

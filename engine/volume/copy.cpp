@@ -10,10 +10,13 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/base/fd.h"
 #include "engine/base/fs.h"
+#include "engine/base/safe_path.h"
+#include "engine/volume/copy.h"
 #include "engine/volume/volume.h"
 
 namespace engine::volume {
@@ -84,14 +87,8 @@ static Result<void> copy_dir(int src, int dst, const std::string& shown)
     return Ok {};
 }
 
-Result<void> copy_tree(const std::string& source, const std::string& destination)
+static Result<void> copy_tree_fd(UniqueFd src, const std::string& source, const std::string& destination)
 {
-    UniqueFd src(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!src.valid()) {
-        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-            return Ok {}; // Nothing at that path in the image: the volume starts empty.
-        return Error::from_errno("open " + source, errno);
-    }
     UniqueFd dst(::open(destination.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dst.valid())
         return Error::from_errno("open " + destination, errno);
@@ -101,6 +98,32 @@ Result<void> copy_tree(const std::string& source, const std::string& destination
         (void)::fchmod(dst.get(), st.st_mode & 07777);
     }
     return copy_dir(src.get(), dst.get(), source);
+}
+
+Result<void> copy_tree(const std::string& source, const std::string& destination)
+{
+    UniqueFd src(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!src.valid()) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+            return Ok {}; // Nothing at that path in the image: the volume starts empty.
+        return Error::from_errno("open " + source, errno);
+    }
+    return copy_tree_fd(std::move(src), source, destination);
+}
+
+Result<void> copy_tree_in_root(const std::string& root, const std::string& path, const std::string& destination)
+{
+    UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd.valid())
+        return Error::from_errno("open " + root, errno);
+    auto src = safe_path::open_in_root(root_fd.get(), path, O_RDONLY | O_DIRECTORY);
+    if (!src.ok()) {
+        int code = src.error().code();
+        if (code == ENOENT || code == ENOTDIR || code == ELOOP)
+            return Ok {}; // Nothing at that path in the image: the volume starts empty.
+        return src.release_error().with_context("fill a volume from " + path + " in the image");
+    }
+    return copy_tree_fd(src.release_value(), path, destination);
 }
 
 } // namespace engine::volume
