@@ -180,3 +180,92 @@ def test_row18_image_volume_on_a_system_path_is_refused_at_create(daemon, path):
 
     assert status == 400, (status, answer)
     assert "invalid volume path" in answer["message"], answer
+
+
+# [SECTION] Rows 22, 25, 26: system directories as symlinks in the image
+
+
+@pytest.mark.parametrize("name", ["proc", "dev", "sys"])
+def test_rows22_25_system_directory_as_a_symlink_is_refused_at_start(daemon, victim, name):
+    # The image's /proc (/dev, /sys) points at a host directory, absolute or through "..": runc
+    # refuses such a root (CVE-2019-19921, CVE-2025-31133); glassbox must not mount procfs or the
+    # /dev tmpfs on the host's path either.
+    for i, target in enumerate([victim, "../../../../../../../.." + victim]):
+        image = must_load(daemon, harness.unique(f"row22{name}{i}").lower() + ":1", [[symlink(name, target)]])
+        error, code, out = run(daemon, image, ["sh", "-c", "echo ran"])
+
+        assert error is not None and f"/{name} is a symlink" in error, (error, code, out)
+        assert harness.mounts_under(victim) == []
+
+
+def test_rows25_26_dev_null_and_console_as_symlinks_are_hidden_by_the_engines_dev(daemon, victim):
+    # A real /dev in the image whose null and console point at a host file: the engine mounts its
+    # own tmpfs on /dev and makes its own nodes, so masking /proc/kcore binds the real null device
+    # and the console of a TTY container is the pty, never the host file.
+    secret = os.path.join(victim, "secret", "data")
+    image = must_load(daemon, harness.unique("row25").lower() + ":1", [[
+        directory("dev"), symlink("dev/null", secret), symlink("dev/console", secret),
+        symlink("dev/ptmx", secret), symlink("dev/pts", os.path.dirname(secret)),
+    ]])
+    probe = ("stat -c '%n %F %t:%T' /dev/null /dev/console; echo pwned > /dev/null; echo pwned > /dev/console; "
+             "echo masked; wc -c < /proc/timer_list; echo done")
+    for tty in (False, True):
+        error, code, out = run(daemon, image, ["sh", "-c", probe], Tty=tty)
+
+        assert error is None and code == 0, (error, code, out)
+        assert "/dev/null character special file 1:3" in out, out
+        # /proc/timer_list is masked by a bind of /dev/null (this host has it, non-empty).
+        assert "masked\n0\n" in out.replace("\r", ""), out
+        if tty:
+            assert "/dev/console character special file 88:" in out or "/dev/console character special file 136:" in out, out
+        else:
+            assert "can't stat '/dev/console'" in out, out
+        assert "host secret" not in out
+        assert harness.mounts_under(victim) == []
+
+
+# [SECTION] Row 21: leaked descriptors as the working directory (CVE-2024-21626)
+
+
+def exec_in(daemon, cid, cmd, **extra):
+    """POST /containers/{id}/exec then /exec/{id}/start; returns (error or None, exit code, output)."""
+    body = dict({"Cmd": cmd, "AttachStdout": True, "AttachStderr": True}, **extra)
+    status, made = daemon.api_json("POST", f"/v1.41/containers/{cid}/exec", body)
+    if status != 201:
+        return f"exec create: HTTP {status} {made}", None, ""
+    status, raw = daemon.request("POST", f"/v1.41/exec/{made['Id']}/start", {"Detach": False, "Tty": False})
+    if status != 200:
+        return f"exec start: HTTP {status} {raw.decode(errors='replace')}", None, ""
+    out = b""
+    while len(raw) >= 8 and raw[0] in (0, 1, 2) and raw[1:4] == b"\0\0\0":
+        size = int.from_bytes(raw[4:8], "big")
+        out += raw[8:8 + size]
+        raw = raw[8 + size:]
+    status, info = daemon.api_json("GET", f"/v1.41/exec/{made['Id']}/json")
+    return None, info["ExitCode"], (out + raw).decode(errors="replace")
+
+
+def test_row21_workdir_in_proc_self_fd_is_refused_for_run_and_exec(daemon, image):
+    # runc leaked a descriptor of the host's cgroup directory into the container's first process;
+    # "-w /proc/self/fd/N" then made the host's filesystem the working directory. Every N a leak
+    # could have (3..32) must be refused: at start the working directory is opened inside the root
+    # without magic links; in an exec chdir meets no directory descriptor, and one would still be
+    # caught by the getcwd "(unreachable)" check.
+    probe = ["sh", "-c", "pwd; ls -a; echo ran"]
+    status, made = create(daemon, image, ["sleep", "60"])
+    assert status == 201, made
+    cid = made["Id"]
+    try:
+        assert daemon.request("POST", f"/v1.41/containers/{cid}/start")[0] == 204
+        outcomes = {}
+        for n in range(3, 33):
+            workdir = f"/proc/self/fd/{n}"
+            error, code, out = exec_in(daemon, cid, probe, WorkingDir=workdir)
+            assert "ran" not in out and error is not None, f"exec -w {workdir}: {error} {code} {out}"
+            outcomes[f"exec {n}"] = error or f"exit {code}: {out.strip()[:80]}"
+            error, code, out = run(daemon, image, probe, WorkingDir=workdir)
+            assert "ran" not in out and error is not None, f"run -w {workdir}: {error} {code} {out}"
+            outcomes[f"run {n}"] = error[:120]
+        print("\n".join(f"{k}: {v}" for k, v in outcomes.items()))
+    finally:
+        daemon.request("DELETE", f"/v1.41/containers/{cid}?force=1", timeout=60)
