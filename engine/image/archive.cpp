@@ -242,13 +242,10 @@ Result<std::string> Store::load_image_locked(int root_fd, const std::string& con
         }
         // add_layer takes the lock itself; the layer work runs without it.
         m_mutex.unlock();
-        auto layer = add_layer(fd_path(fd));
+        auto layer = add_layer(fd_path(fd), diff_ids[i].get<std::string>());
         m_mutex.lock();
         if (!layer.ok())
-            return layer.release_error();
-        if (layer.value().diff_id != diff_ids[i].get<std::string>())
-            return Error::invalid("layer " + layer_paths[i] + " has diff id " + layer.value().diff_id + ", but the config says "
-                + diff_ids[i].get<std::string>());
+            return layer.release_error().with_context("layer " + layer_paths[i]);
         ids.push_back(layer.value().diff_id);
     }
     auto record = TRY(add_image_locked(config_bytes, ids, ""));

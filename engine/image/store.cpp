@@ -64,7 +64,41 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& root)
     for (auto& name : fs::list_dir(store->image_dir() + "/tmp"))
         (void)fs::remove_tree(store->image_dir() + "/tmp/" + name);
     TRY_CTX(store->load_state(), "open image store " + store->image_dir());
+    store->remove_unreferenced();
     return store;
+}
+
+// A daemon killed between storing a layer and recording the image that uses it (a load, import
+// or build step cut short), or half-way through deleting an image (record first, then layers,
+// then blobs), leaves layers no image names and blobs no layer or image names. Nothing can
+// reach them any more, so the start removes them; a container only reaches layers through its
+// image, which `rmi` keeps while a container uses it.
+void Store::remove_unreferenced()
+{
+    std::set<std::string> used_layers;
+    for (auto& [id, entry] : m_images)
+        used_layers.insert(entry.diff_ids.begin(), entry.diff_ids.end());
+    for (auto it = m_layers.begin(); it != m_layers.end();) {
+        if (used_layers.count(it->first)) {
+            ++it;
+            continue;
+        }
+        log::info("image store: removing layer " + it->first + ", which no image uses (an interrupted load, build or rmi)");
+        it = m_layers.erase(it);
+    }
+    for (auto& name : fs::list_dir(image_dir() + "/layers")) {
+        if (is_sha256_hex(name) && m_layers.count("sha256:" + name))
+            continue;
+        if (auto removed = fs::remove_tree(image_dir() + "/layers/" + name); !removed.ok())
+            log::warn("image store: " + removed.error().describe());
+    }
+    for (auto& name : fs::list_dir(image_dir() + "/blobs/sha256")) {
+        auto digest = "sha256:" + name;
+        if (m_images.count(digest) || m_layers.count(digest))
+            continue;
+        log::info("image store: removing blob " + digest + ", which no image or layer uses");
+        ::unlink((image_dir() + "/blobs/sha256/" + name).c_str());
+    }
 }
 
 std::string Store::blob_path(const std::string& digest) const
@@ -155,12 +189,18 @@ Result<void> Store::write_image_locked(const ImageEntry& entry) const
 
 // [SECTION] Layers.
 
-Result<LayerInfo> Store::add_layer(const std::string& tar_path)
+Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::string& expected_diff_id)
 {
     // Decompress to a temporary plain tar, hashing as it goes; the hash is the diff id.
     auto plain = temp_path("layer");
     auto hex = TRY_CTX(decompress_to_file(tar_path, plain), "add layer " + tar_path);
     auto diff_id = "sha256:" + hex;
+    // Checked before anything is published: a layer its image's config does not name never
+    // enters the store.
+    if (!expected_diff_id.empty() && diff_id != expected_diff_id) {
+        ::unlink(plain.c_str());
+        return Error::invalid("the layer's diff id is " + diff_id + ", but the config says " + expected_diff_id);
+    }
     {
         std::lock_guard lock(m_mutex);
         if (auto it = m_layers.find(diff_id); it != m_layers.end()) {

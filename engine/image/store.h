@@ -116,9 +116,10 @@ public:
     {
     }
 
-    // Stores a layer tar (plain or compressed) and unpacks it once; returns its diff id.
+    // Stores a layer tar (plain or compressed) and unpacks it once; returns its diff id. With
+    // `expected_diff_id`, a tar whose uncompressed digest differs is refused before it is stored.
     // Thread-safe; used by import, load and commit.
-    Result<LayerInfo> add_layer(const std::string& tar_path);
+    Result<LayerInfo> add_layer(const std::string& tar_path, const std::string& expected_diff_id = {});
     // The plain (uncompressed) tar of a layer, as `save` writes it.
     [[nodiscard]] std::string layer_tar_path(const std::string& diff_id) const;
 
@@ -136,6 +137,8 @@ private:
     };
 
     Result<void> load_state();
+    // At open: removes layers no image uses and blobs no image or layer uses.
+    void remove_unreferenced();
     [[nodiscard]] std::string image_dir() const { return m_root + "/image"; }
     [[nodiscard]] std::string blob_path(const std::string& digest) const;
     [[nodiscard]] std::string temp_path(std::string_view what) const;

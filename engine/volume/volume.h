@@ -70,6 +70,9 @@ public:
 
 private:
     Result<Volume> read_volume(const std::string& name) const;
+    // Makes the volume's directory and record under a staging name and renames it into place
+    // (m_mutex held); sets created_at and mountpoint.
+    Result<Volume> publish(Volume volume);
 
     std::string m_root; // <engine root>/volumes
     mutable std::mutex m_mutex;

@@ -384,6 +384,36 @@ TEST_F(StoreTest, LoadRejectsDuplicateKeysAndWrongDigest)
     auto diff = m_store->load(swapped);
     ASSERT_FALSE(diff.ok());
     EXPECT_NE(diff.error().message().find("diff id"), std::string::npos) << diff.error().describe();
+    // The refused layer was checked before it was stored: only the imported image's layer and
+    // its blobs (layer tar, config) are there.
+    EXPECT_EQ(fs::list_dir(m_store->root() + "/image/layers").size(), 1u);
+    EXPECT_EQ(fs::list_dir(m_store->root() + "/image/blobs/sha256").size(), 2u);
+}
+
+TEST_F(StoreTest, OpenRemovesLayersAndBlobsNoImageUses)
+{
+    // What a daemon killed between storing a layer and recording its image leaves: a layer and
+    // its blob, plus a config blob whose image record was never written.
+    auto kept = import("keep:1", "keep");
+    auto orphan = m_store->add_layer(rootfs_tar("orphan.tar", "orphan"));
+    ASSERT_TRUE(orphan.ok()) << orphan.error().describe();
+    auto blobs = m_store->root() + "/image/blobs/sha256/";
+    auto stray = blobs + std::string(64, 'a');
+    ASSERT_TRUE(fs::write_file_atomic(stray, "{}").ok());
+    auto orphan_dir = m_store->root() + "/image/layers/" + orphan.value().diff_id.substr(7);
+    ASSERT_TRUE(fs::is_dir(orphan_dir));
+
+    auto reopened = Store::open(m_store->root());
+    ASSERT_TRUE(reopened.ok()) << reopened.error().describe();
+    EXPECT_FALSE(fs::exists(orphan_dir));
+    EXPECT_FALSE(fs::exists(blobs + orphan.value().diff_id.substr(7)));
+    EXPECT_FALSE(fs::exists(stray));
+    // The image that uses its layer keeps everything.
+    auto resolved = reopened.value()->resolve("keep:1");
+    ASSERT_TRUE(resolved.ok()) << resolved.error().describe();
+    EXPECT_TRUE(fs::is_dir(resolved.value().layers[0].directory));
+    EXPECT_TRUE(fs::exists(blobs + kept.id.substr(7)));
+    EXPECT_TRUE(fs::exists(blobs + kept.layers[0].diff_id.substr(7)));
 }
 
 TEST_F(StoreTest, LoadRejectsAmbiguousOciIndex)

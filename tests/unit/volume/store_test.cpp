@@ -69,6 +69,29 @@ TEST_F(VolumeStoreTest, AnonymousVolumesAreMarked)
     EXPECT_TRUE(m_store->get(anonymous.value().name).value().anonymous);
 }
 
+TEST_F(VolumeStoreTest, OpenRemovesWhatAnInterruptedCreateOrRemoveLeft)
+{
+    ASSERT_TRUE(m_store->create("kept").ok());
+    ASSERT_TRUE(m_store->create("removed").ok());
+    auto volumes = m_root + "/volumes";
+    // A create killed before its rename, a remove killed after its rename, and a directory
+    // without a record (what a crash between mkdir and the record write left before).
+    ASSERT_TRUE(fs::make_dirs(volumes + "/.new-staged/_data").ok());
+    ASSERT_TRUE(fs::write_file_atomic(volumes + "/.new-staged/volume.json", R"({"Name":"staged"})").ok());
+    ASSERT_EQ(::rename((volumes + "/removed").c_str(), (volumes + "/.gone-removed-0123").c_str()), 0);
+    ASSERT_TRUE(fs::make_dirs(volumes + "/norecord/_data").ok());
+    EXPECT_EQ(m_store->list().size(), 1U); // Staged and renamed-away directories are never listed.
+
+    auto reopened = Store::open(m_root);
+
+    ASSERT_TRUE(reopened.ok());
+    EXPECT_EQ(fs::list_dir(volumes), std::vector<std::string> { "kept" });
+    EXPECT_TRUE(reopened.value()->get("kept").ok());
+    EXPECT_FALSE(reopened.value()->get(".new-staged").ok());
+    // The name of a record-less directory can be created again.
+    EXPECT_TRUE(reopened.value()->create("norecord").ok());
+}
+
 TEST_F(VolumeStoreTest, CopyTreeKeepsSymlinksWithoutFollowingThem)
 {
     auto source = m_root + "/src";
