@@ -229,6 +229,13 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         return Error::invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
     if (config.nano_cpus < 0 || config.cpu_shares < 0)
         return Error::invalid("cpu limits cannot be negative");
+    // The CFS period and quota reach the cgroup as given, so they get dockerd's create checks
+    // (the range of each, and NanoCpus with either is a conflict), which an update shares.
+    ResourceUpdate cfs;
+    cfs.nano_cpus = config.nano_cpus;
+    cfs.cpu_period = config.cpu_period;
+    cfs.cpu_quota = config.cpu_quota;
+    TRY(validate_update(cfs));
     TRY(validate_restart_policy(config.restart_policy));
     if (config.restart_policy.name.empty())
         config.restart_policy.name = "no";
@@ -566,7 +573,8 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
         spec.resources.nano_cpus = config.cpu_quota * 1000000000LL / period;
     }
     spec.resources.cpu_shares = config.cpu_shares;
-    spec.resources.cpu_period_us = config.nano_cpus == 0 && config.cpu_quota > 0 ? config.cpu_period : 0;
+    // CpuPeriod applies with or without CpuQuota, as dockerd writes it (NanoCpus sets its own).
+    spec.resources.cpu_period_us = config.nano_cpus == 0 ? config.cpu_period : 0;
     spec.resources.cpuset_cpus = config.cpuset_cpus;
     spec.resources.memory_reservation_bytes = config.memory_reservation;
     spec.resources.blkio_weight = config.blkio_weight;

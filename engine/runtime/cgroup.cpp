@@ -219,7 +219,7 @@ Result<void> Cgroup::create(sys::Kernel& kernel, const Resources& resources) con
     TRY(check_name(m_name));
     auto parts = strings::split(m_name, '/');
     bool wants_limits = resources.memory_bytes > 0 || resources.pids_limit > 0 || resources.nano_cpus > 0
-        || resources.cpu_shares > 0;
+        || resources.cpu_shares > 0 || resources.cpu_period_us > 0;
     if (m_paths.empty()) {
         if (wants_limits)
             return Error::unsupported("cgroup " + m_name + ": no cgroup hierarchy is mounted, so resource limits cannot be set");
@@ -359,6 +359,14 @@ Result<void> Cgroup::write_limits(sys::Kernel& kernel, const Resources& resource
             TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_period_us", std::to_string(period)));
             TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_quota_us", std::to_string(quota)));
         }
+    } else if (resources.cpu_period_us > 0) {
+        // CpuPeriod without a quota: dockerd (runc) writes the period anyway and leaves the
+        // quota unlimited, so a later `docker update --cpu-quota` runs against that period.
+        auto period = std::to_string(resources.cpu_period_us);
+        if (m_v2)
+            TRY(write_value(kernel, m_cpu_path + "/cpu.max", "max " + period));
+        else
+            TRY(write_value(kernel, m_cpu_path + "/cpu.cfs_period_us", period));
     }
 
     if (resources.cpu_shares > 0) {

@@ -23,6 +23,8 @@ unsigned long propagation_flags(const std::string& mode)
     return 0;
 }
 
+bool is_shared_mode(const std::string& mode) { return mode == "shared" || mode == "rshared"; }
+
 // Unescapes the octal escapes (\040 for a space) that /proc/self/mountinfo uses in paths.
 std::string unescape_mountinfo(std::string_view text)
 {
@@ -50,39 +52,44 @@ std::string unescape_mountinfo(std::string_view text)
     return out;
 }
 
+std::optional<HoldingMount> holding_mount(std::string_view mountinfo, const std::string& path)
+{
+    std::optional<HoldingMount> found;
+    for (const auto& line : strings::split(std::string(mountinfo), '\n')) {
+        auto fields = strings::split(line, ' ');
+        if (fields.size() < 7)
+            continue;
+        auto point = unescape_mountinfo(fields[4]);
+        bool contains = point == "/" || path == point || strings::starts_with(path, point + "/");
+        // Later lines win a tie: a mount stacked on the same point hides the one below.
+        if (!contains || (found && point.size() < found->point.size()))
+            continue;
+        HoldingMount mount { .point = point };
+        for (std::size_t i = 6; i < fields.size() && fields[i] != "-"; ++i) {
+            mount.shared = mount.shared || strings::starts_with(fields[i], "shared:");
+            mount.slave = mount.slave || strings::starts_with(fields[i], "master:");
+        }
+        found = mount;
+    }
+    return found;
+}
+
 Result<void> check_propagation_source(sys::Kernel& kernel, const std::string& source, const std::string& mode)
 {
-    bool wants_shared = mode == "shared" || mode == "rshared";
+    bool wants_shared = is_shared_mode(mode);
     bool wants_slave = mode == "slave" || mode == "rslave";
     if (!wants_shared && !wants_slave)
         return Ok {};
     char resolved[PATH_MAX];
     std::string path = ::realpath(source.c_str(), resolved) ? std::string(resolved) : source;
     auto table = TRY_CTX(kernel.read_file("/proc/self/mountinfo"), "check the propagation of " + source);
-    // The mount that holds `path` is the one with the longest mount point that contains it.
-    std::string mount_point;
-    std::string optional;
-    for (const auto& line : strings::split(table, '\n')) {
-        auto fields = strings::split(line, ' ');
-        if (fields.size() < 7)
-            continue;
-        auto point = unescape_mountinfo(fields[4]);
-        bool contains = point == "/" || path == point || strings::starts_with(path, point + "/");
-        if (!contains || point.size() < mount_point.size())
-            continue;
-        mount_point = point;
-        optional.clear();
-        for (std::size_t i = 6; i < fields.size() && fields[i] != "-"; ++i)
-            optional += fields[i] + " ";
-    }
-    if (mount_point.empty())
+    auto mount = holding_mount(table, path);
+    if (!mount)
         return Ok {};
-    bool shared = optional.find("shared:") != std::string::npos;
-    bool slave = optional.find("master:") != std::string::npos;
-    if (wants_shared && !shared)
-        return Error::system("path " + source + " is mounted on " + mount_point + " but it is not a shared mount");
-    if (wants_slave && !shared && !slave)
-        return Error::system("path " + source + " is mounted on " + mount_point + " but it is not a shared or slave mount");
+    if (wants_shared && !mount->shared)
+        return Error::system("path " + source + " is mounted on " + mount->point + " but it is not a shared mount");
+    if (wants_slave && !mount->shared && !mount->slave)
+        return Error::system("path " + source + " is mounted on " + mount->point + " but it is not a shared or slave mount");
     return Ok {};
 }
 

@@ -5,6 +5,7 @@
 // /proc/self/mountinfo. Lesson: lessons/ on bind mounts.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,18 @@ namespace engine::runtime {
 
 // The mount(2) flags that set `mode` on a mount point; 0 for "" (leave it as it is).
 unsigned long propagation_flags(const std::string& mode);
+
+// True for "shared" and "rshared": modes whose mounts must flow back out to the host.
+bool is_shared_mode(const std::string& mode);
+
+// The mount that holds `path` (an absolute path without symlinks) in a /proc/self/mountinfo
+// table: the one with the longest mount point containing it, and its propagation.
+struct HoldingMount {
+    std::string point;
+    bool shared { false }; // In a peer group ("shared:N").
+    bool slave { false };  // Receives from a master ("master:N").
+};
+std::optional<HoldingMount> holding_mount(std::string_view mountinfo, const std::string& path);
 
 // Unescapes the octal escapes (\040 for a space) that /proc/self/mountinfo uses in paths.
 std::string unescape_mountinfo(std::string_view text);

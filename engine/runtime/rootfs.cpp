@@ -9,8 +9,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 
 #include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
@@ -37,22 +39,31 @@ bool is_directory(int fd)
     return ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Bind `source` onto `target` (both may be /proc/self/fd paths) and, if asked, make it read-only.
-// A bind mount only becomes read-only with a second, remount call (mount(2), "MS_BIND").
+// What a bind gets unless it asks for more: a slave (mount_namespaces(7)) receives the host's
+// mounts and unmounts under its source but sends nothing back. Under a shared "/" (see
+// prepare_rootfs) a bind of a shared host mount would otherwise be the host's peer.
+constexpr unsigned long k_slave = MS_REC | MS_SLAVE;
+
+// Bind `source` onto `destination` (source may be a /proc/self/fd path), make it read-only if
+// asked, and give it `propagation` (mount(2) flags). A bind mount only becomes read-only with a
+// second, remount call (mount(2), "MS_BIND").
 Result<void> bind_mount(sys::Kernel& kernel, int root_fd, const std::string& source, const std::string& destination,
-    bool read_only, unsigned long extra_flags)
+    bool read_only, unsigned long extra_flags, unsigned long propagation = k_slave)
 {
     auto target = TRY(open_in_root(root_fd, destination, CreateMissing::No));
     TRY(kernel.mount({ .source = source, .target = fd_path(target.get()), .fstype = "", .flags = MS_BIND | MS_REC, .data = "" }));
+    // Re-open: the old descriptor names the covered directory, not the new mount on top.
+    auto mounted = TRY(open_in_root(root_fd, destination, CreateMissing::No));
     if (read_only) {
-        // Re-open: the old descriptor names the covered directory, not the new mount on top.
-        auto mounted = TRY(open_in_root(root_fd, destination, CreateMissing::No));
         TRY(kernel.mount({ .source = "",
             .target = fd_path(mounted.get()),
             .fstype = "",
             .flags = MS_REMOUNT | MS_BIND | MS_RDONLY | extra_flags,
             .data = "" }));
     }
+    if (propagation != 0)
+        TRY_CTX(kernel.mount({ .source = "", .target = fd_path(mounted.get()), .fstype = "", .flags = propagation, .data = "" }),
+            "set the propagation of " + destination);
     return Ok {};
 }
 
@@ -75,6 +86,22 @@ Result<std::string> system_dir(const std::string& rootfs, int root_fd, const std
     if (!is_directory(fd.value().get()))
         return Error::invalid("the image's " + name + " is not a directory");
     return rootfs + name;
+}
+
+// The mount that holds the rootfs must not be shared: the bind of the rootfs onto itself would
+// show up in the host's copy of it, and pivot_root(2) refuses a new root whose parent mount is
+// shared. Only a shared "/" leaves it so (runc's rootfsParentMountPrivate).
+Result<void> make_rootfs_parent_private(sys::Kernel& kernel, const std::string& rootfs)
+{
+    char resolved[PATH_MAX];
+    if (::realpath(rootfs.c_str(), resolved) == nullptr)
+        return Error::from_errno("resolve rootfs " + rootfs, errno);
+    auto table = TRY_CTX(kernel.read_file("/proc/self/mountinfo"), "find the mount that holds the rootfs");
+    auto parent = holding_mount(table, resolved);
+    if (parent && parent->shared)
+        TRY_CTX(kernel.mount({ .source = "", .target = parent->point, .fstype = "", .flags = MS_PRIVATE, .data = "" }),
+            "make the rootfs's mount " + parent->point + " private");
+    return Ok {};
 }
 
 Result<void> mount_dev(sys::Kernel& kernel, const std::string& rootfs, int root_fd)
@@ -123,6 +150,7 @@ Result<void> mount_sys(sys::Kernel& kernel, const std::string& rootfs, int root_
         TRY(kernel.mount({ .source = "/sys", .target = sys_dir, .fstype = "", .flags = MS_BIND | MS_REC, .data = "" }));
         TRY(kernel.mount({ .source = "", .target = sys_dir, .fstype = "",
             .flags = MS_REMOUNT | MS_BIND | MS_RDONLY | k_proc_flags, .data = "" }));
+        TRY(kernel.mount({ .source = "", .target = sys_dir, .fstype = "", .flags = k_slave, .data = "" }));
     } else {
         TRY(kernel.mount({ .source = "sysfs", .target = sys_dir, .fstype = "sysfs", .flags = k_proc_flags | MS_RDONLY, .data = "" }));
     }
@@ -159,15 +187,11 @@ Result<void> mount_user_mounts(sys::Kernel& kernel, const ContainerSpec& spec, i
             return Error::from_errno("bind mount source " + mount.source, errno);
         auto create = S_ISDIR(st.st_mode) ? CreateMissing::Directory : CreateMissing::File;
         TRY_CTX(open_in_root(root_fd, mount.destination, create), "bind " + mount.source + " on " + mount.destination);
-        TRY_CTX(bind_mount(kernel, root_fd, mount.source, mount.destination, mount.read_only, 0),
+        // The propagation asked for (Docker's default for a bind is rprivate: nothing flows in
+        // or out after the start); a mount without one (a volume, /etc/hosts) is a slave.
+        auto flags = mount.propagation.empty() ? k_slave : propagation_flags(mount.propagation);
+        TRY_CTX(bind_mount(kernel, root_fd, mount.source, mount.destination, mount.read_only, 0, flags),
             "bind " + mount.source + " on " + mount.destination);
-        // The bind inherited the slave propagation "/" was given above; set the one asked for
-        // (Docker's default for a bind is rprivate: nothing flows in or out after the start).
-        if (auto flags = propagation_flags(mount.propagation); flags != 0) {
-            auto mounted = TRY(open_in_root(root_fd, mount.destination, CreateMissing::No));
-            TRY_CTX(kernel.mount({ .source = "", .target = fd_path(mounted.get()), .fstype = "", .flags = flags, .data = "" }),
-                "set " + mount.propagation + " propagation on " + mount.destination);
-        }
     }
     return Ok {};
 }
@@ -272,8 +296,15 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
     const std::string& rootfs = spec.rootfs;
 
     // Nothing we mount may propagate back to the host, but host unmounts (of a volume, say)
-    // should still reach us: make every mount a slave (mount_namespaces(7)).
-    TRY(kernel.mount({ .source = "", .target = "/", .fstype = "", .flags = MS_REC | MS_SLAVE, .data = "" }));
+    // should still reach us: make every mount a slave (mount_namespaces(7)), runc's default. A
+    // bind that asks to share (rshared) must stay a peer of its source's host mount, which a
+    // slave no longer is, so then only "/" is made shared and every other mount keeps the
+    // propagation the namespace copied (dockerd asks runc for RootfsPropagation "shared"); each
+    // bind gets its own propagation below, and the host's peers are cut off again before the
+    // old root is let go.
+    bool sharing = std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const MountEntry& m) { return is_shared_mode(m.propagation); });
+    TRY(kernel.mount({ .source = "", .target = "/", .fstype = "", .flags = sharing ? MS_SHARED : k_slave, .data = "" }));
+    TRY(make_rootfs_parent_private(kernel, rootfs));
 
     // pivot_root needs the new root to be a mount point of its own; a bind of the overlay onto
     // itself is one even when the rootfs is a plain directory.
@@ -312,6 +343,8 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
     TRY(kernel.make_dir(put_old, 0700));
     TRY(kernel.pivot_root(rootfs, put_old));
     TRY(kernel.change_dir("/"));
+    // Unmounting the old root must not reach the host through mounts still its peers (runc).
+    TRY(kernel.mount({ .source = "", .target = "/.pivot_old", .fstype = "", .flags = k_slave, .data = "" }));
     TRY(kernel.umount("/.pivot_old", MNT_DETACH));
     TRY(kernel.remove_dir("/.pivot_old"));
 

@@ -1,7 +1,8 @@
 """Create options that dockerd puts in effect, run the same way against glassboxd and a private
 dockerd 20.10 (tests/e2e/dockerd_harness.py): HostConfig.PidMode (host, container:<name>),
 MacAddress, DeviceCgroupRules, VolumesFrom, bind propagation (-v ...:rslave and
-Mounts[].BindOptions.Propagation) and MemorySwap's default of twice Memory. Each test compares
+Mounts[].BindOptions.Propagation, and which way mounts cross an rshared, rslave and rprivate bind),
+MemorySwap's default of twice Memory, and CpuPeriod (with and without CpuQuota) in the cgroup. Each test compares
 what the container sees, what inspect shows, and the status and wording of the refusals.
 
 Where glassboxd refuses earlier than dockerd on purpose (a bad MAC address or device rule is a 400
@@ -382,6 +383,40 @@ def test_bind_propagation_is_applied_and_shown_as_dockerd_does(peers, image):
                      "/rw-rslave": ("rslave", "rw,rslave", True), "/rshared": ("rshared", "", True)}
 
 
+def test_rshared_bind_sends_container_mounts_to_the_host_and_rslave_only_receives(peers, image):
+    # A mount made in the container under an rshared bind appears on the host (the bind is a peer
+    # of the host's mount); under rslave host mounts come in and nothing goes out; under rprivate
+    # neither. The container needs CAP_SYS_ADMIN to mount (--privileged would be more than that,
+    # and the private dockerd cannot give every capability on this host).
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a shared tmpfs mount")
+    daemons, track = peers
+    modes = ("rshared", "rslave", "rprivate")
+    seen = {}
+    for who, peer in daemons.items():
+        with shared_tmpfs() as base:
+            for mode in modes:
+                os.mkdir(os.path.join(base, "from-" + mode))
+            name = track(peer, unique("gbbo"))
+            binds = [a for mode in modes for a in ("-v", f"{base}:/{mode}:{mode}")]
+            ok(peer.docker("run", "-d", "--name", name, "--network", "none", "--cap-add", "SYS_ADMIN", *binds,
+                           image, "sleep", "300"))
+            try:
+                ok(peer.docker("exec", name, "sh", "-c", " && ".join(
+                    f"mount -t tmpfs -o size=1m tmpfs /{mode}/from-{mode}" for mode in modes)))
+                sent = {mode: os.path.ismount(os.path.join(base, "from-" + mode)) for mode in modes}
+                later = os.path.join(base, "later")
+                subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", later], check=True)
+                received = {mode: propagation_of(peer, name, f"/{mode}/later") != "absent" for mode in modes}
+            finally:
+                peer.docker("rm", "-f", name)
+            seen[who] = (sent, received)
+
+    assert seen["glassbox"] == seen["docker"]
+    assert seen["glassbox"] == ({"rshared": True, "rslave": False, "rprivate": False},
+                                {"rshared": True, "rslave": True, "rprivate": False})
+
+
 def test_bind_propagation_errors_match_dockerd(peers, image, tmp_path):
     daemons, track = peers
     results = {}
@@ -441,6 +476,53 @@ def test_memory_swap_default_reaches_the_cgroup(daemon, image):
         daemon.docker("rm", "-f", name)
 
     assert limit == 64 << 20
+
+
+# [SECTION] CpuPeriod
+
+
+def cfs_of(pid):
+    """(quota, period) of the CPU controller of the cgroup `pid` is in, as cpu.max writes them:
+    v1's cpu.cfs_quota_us and cpu.cfs_period_us (quota "max" for -1) or v2's cpu.max."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        entries = [line.rstrip("\n").split(":", 2) for line in f]
+    for _, controllers, path in entries:
+        if "cpu" in controllers.split(","):
+            base = next(b for b in (f"/sys/fs/cgroup/{controllers}", "/sys/fs/cgroup/cpu") if os.path.isdir(b))
+            with open(f"{base}{path}/cpu.cfs_quota_us") as q, open(f"{base}{path}/cpu.cfs_period_us") as p:
+                quota = q.read().strip()
+                return ("max" if quota == "-1" else quota, p.read().strip())
+    path = next(path for hierarchy, _, path in entries if hierarchy == "0")
+    with open(f"/sys/fs/cgroup{path}/cpu.max") as f:
+        return tuple(f.read().split())
+
+
+def test_cpu_period_alone_reaches_the_cgroup_as_dockerd_writes_it(peers, image):
+    daemons, track = peers
+    seen = {}
+    for who, peer in daemons.items():
+        alone = track(peer, unique("gbcp"))
+        both = track(peer, unique("gbcq"))
+        ok(peer.docker("run", "-d", "--name", alone, "--network", "none", "--cpu-period", "50000", image, "sleep", "300"))
+        ok(peer.docker("run", "-d", "--name", both, "--network", "none", "--cpu-period", "50000", "--cpu-quota", "25000",
+                       image, "sleep", "300"))
+        seen[who] = tuple(cfs_of(inspect(peer, n)["State"]["Pid"]) for n in (alone, both))
+
+    assert seen["glassbox"] == seen["docker"] == (("max", "50000"), ("25000", "50000"))
+
+
+@pytest.mark.parametrize("host_config", [{"CpuPeriod": 500}, {"CpuPeriod": 2000000}, {"CpuQuota": 500},
+                                         {"NanoCpus": 1000000000, "CpuPeriod": 50000}])
+def test_cpu_period_and_quota_out_of_range_are_refused_at_create_as_dockerd_does(peers, image, host_config):
+    daemons, track = peers
+    results = {}
+    for who, peer in daemons.items():
+        status, body = call(peer, "POST", f"/containers/create?name={track(peer, unique('gbcr'))}",
+                            {"Image": image, "Cmd": ["true"], "HostConfig": {"NetworkMode": "none", **host_config}})
+        results[who] = (status, message(body))
+
+    assert results["glassbox"] == results["docker"]
+    assert results["glassbox"][0] == 400
 
 
 # [SECTION] The glassbox CLI

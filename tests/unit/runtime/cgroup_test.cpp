@@ -117,6 +117,30 @@ TEST(CgroupTest, V2UsesUnifiedFilesAndEnablesControllersInParents)
     EXPECT_EQ(cgroup.paths(), std::vector<std::string> { dir });
 }
 
+TEST(CgroupTest, APeriodWithoutAQuotaIsWrittenOnEveryLayoutAndLeavesTheQuotaUnlimited)
+{
+    Resources resources;
+    resources.cpu_period_us = 50000;
+    std::string base = k_root;
+    for (auto layout : { sys::CgroupLayout::V1, sys::CgroupLayout::Hybrid }) {
+        auto kernel = v1_kernel(layout == sys::CgroupLayout::Hybrid);
+
+        ASSERT_TRUE(Cgroup::for_layout("glassbox/c1", layout).create(kernel, resources).ok());
+
+        EXPECT_EQ(kernel.written(base + "/cpu/glassbox/c1/cpu.cfs_period_us"), "50000");
+        for (const auto& write : kernel.writes)
+            EXPECT_NE(write.first, base + "/cpu/glassbox/c1/cpu.cfs_quota_us");
+    }
+    RecordingKernel v2;
+    v2.dirs.insert("/sys/fs");
+    v2.dirs.insert(k_root);
+    v2.files[base + "/cgroup.controllers"] = "cpu memory pids\n";
+
+    ASSERT_TRUE(Cgroup::for_layout("glassbox/c1", sys::CgroupLayout::V2).create(v2, resources).ok());
+
+    EXPECT_EQ(v2.written(base + "/glassbox/c1/cpu.max"), "max 50000");
+}
+
 TEST(CgroupTest, StatsReadV1Files)
 {
     RecordingKernel kernel;

@@ -288,5 +288,27 @@ TEST(MountPropagationTest, SharedModesNeedASharedSourceMountAndSlaveModesAShared
     EXPECT_EQ(propagation_flags(""), 0UL);
 }
 
+TEST(MountPropagationTest, TheHoldingMountIsTheLongestContainingPointAndTheTopOfAStack)
+{
+    std::string table = "26 1 254:0 / / rw shared:1 - ext4 /dev/vda rw\n"
+                        "40 26 0:50 / /srv rw shared:7 - tmpfs tmpfs rw\n"
+                        "41 40 0:51 / /srv rw - tmpfs tmpfs rw\n"
+                        "42 26 0:52 / /srv\\040two rw master:3 - tmpfs tmpfs rw\n";
+
+    auto stacked = holding_mount(table, "/srv/x");
+    auto escaped = holding_mount(table, "/srv two/y");
+    auto root = holding_mount(table, "/srvx");
+
+    ASSERT_TRUE(stacked && escaped && root);
+    EXPECT_EQ(stacked->point, "/srv");
+    EXPECT_FALSE(stacked->shared); // The private tmpfs on top hides the shared one.
+    EXPECT_EQ(escaped->point, "/srv two");
+    EXPECT_TRUE(escaped->slave);
+    EXPECT_EQ(root->point, "/");
+    EXPECT_TRUE(root->shared);
+    EXPECT_FALSE(holding_mount("", "/x"));
+    EXPECT_TRUE(is_shared_mode("shared") && is_shared_mode("rshared") && !is_shared_mode("rslave"));
+}
+
 } // namespace
 } // namespace engine::runtime
