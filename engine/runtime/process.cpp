@@ -231,7 +231,8 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
         return Error::from_errno("prctl PR_SET_NO_NEW_PRIVS", errno);
 
     // Seccomp while we still have CAP_SYS_ADMIN, so the filter needs no no_new_privs bit (which
-    // Docker does not set by default). It is a deny-list that refuses none of the calls below.
+    // Docker does not set by default). Every call below, up to execve/execveat, is on the default
+    // filter's allow-list.
     TRY(apply_seccomp_profile(plan.seccomp_profile_json, caps));
 
     // Bounding set first (that needs CAP_SETPCAP, which we still have), then the identity with

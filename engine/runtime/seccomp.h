@@ -1,11 +1,13 @@
 // Seccomp for container processes: glassbox's default filter, or a profile in Docker's JSON
-// format, loaded with libseccomp as one of the last steps before execve (build RUN steps too). It refuses (EPERM) the system calls Docker's default profile refuses to a
-// container with Docker's default capabilities: the kernel keyring, io_uring, BPF, perf, module
-// and kexec calls, reboot, swap and accounting, mount and namespace calls unless the container
-// has CAP_SYS_ADMIN, AF_ALG and AF_VSOCK sockets, personality() with other than the usual
-// flags, and clone() with namespace flags. Unlike Docker's profile (an allow-list of about 360
-// calls) it is a deny-list: a call the kernel adds tomorrow is allowed. Kernel docs:
-// userspace-api/seccomp_filter.rst.
+// format, loaded with libseccomp as one of the last steps before execve (build RUN steps too).
+// The default filter is an allow-list with the facts of Docker's default profile: EPERM for
+// every call not named; about 370 calls allowed to every container; the calls Docker ties to a
+// capability (mount, unshare, setns and the new mount API to CAP_SYS_ADMIN, reboot to
+// CAP_SYS_BOOT, kcmp to CAP_SYS_PTRACE, mbind to CAP_SYS_NICE, ...) allowed only with it; argument
+// rules for personality() (the usual values only), socket() (no AF_ALG or AF_VSOCK) and clone()
+// (no namespace flags without CAP_SYS_ADMIN; clone3 gets ENOSYS). The keyring, io_uring, BPF,
+// perf, kexec and module calls are not on the list. Names the installed libseccomp does not know
+// are skipped. Kernel docs: userspace-api/seccomp_filter.rst.
 #pragma once
 
 #include <cstdint>
@@ -62,13 +64,13 @@ Result<SeccompProfile> parse_seccomp_profile(std::string_view json_text);
 Result<void> validate_seccomp_option(const std::vector<std::string>& security_opt);
 
 // Loads the filter `profile` names into the calling thread. `capabilities` is the process's
-// final capability mask (bit CAP_SYS_ADMIN lifts the default filter's mount and namespace rules,
-// as in Docker; a JSON profile's includes/excludes.caps are matched against it). "" loads
-// nothing; k_default_seccomp_profile loads the default filter; anything else is a JSON profile.
+// final capability mask: the default filter's capability groups follow it, as in Docker, and a
+// JSON profile's includes/excludes.caps are matched against it. "" loads nothing;
+// k_default_seccomp_profile loads the default filter; anything else is a JSON profile.
 Result<void> apply_seccomp_profile(std::string_view profile, std::uint64_t capabilities);
 
-// The names of the system calls the default filter refuses outright on this architecture (for
-// tests and `docker info`).
-std::vector<std::string> default_refused_syscalls();
+// The names the default filter allows without looking at arguments to a process with
+// `capabilities`, as resolved on this architecture (for tests).
+std::vector<std::string> default_allowed_syscalls(std::uint64_t capabilities);
 
 } // namespace engine::runtime

@@ -1,11 +1,11 @@
-"""Differential test of the default seccomp filters: the same static probe tries 30 system calls
+"""Differential test of the default seccomp filters: the same static probe tries 31 system calls
 (with harmless arguments) in a default container on glassboxd and on a real, private dockerd, and
 the test compares, call by call, whether the call was refused (EPERM, or ENOSYS for clone3) or got
 past the filter. Both engines give the container Docker's 14 capabilities, so a refusal that comes
 from a missing capability is the same on both sides.
 
-Every difference must be one that docs/security.md documents (KNOWN_DIFFERENCES below, with the
-reason there); a new difference fails the test.
+The differences must be exactly the ones docs/security.md documents (KNOWN_DIFFERENCES below,
+with the reason there): a new difference fails the test, and so does a documented one that is gone.
 """
 import os
 import shutil
@@ -73,20 +73,23 @@ int main(void)
     TRY("kcmp", syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, 0, 0));
     TRY("mbind", syscall(SYS_mbind, NULL, 0, 0, NULL, 0, 0));
     TRY("ptrace_peek_nobody", ptrace(PTRACE_PEEKDATA, 999999, NULL, NULL));
+    TRY("reboot_bad_magic", syscall(SYS_reboot, 0, 0, 0, NULL));
     TRY("getpid", getpid());
     return 0;
 }
 """
 
 # Calls whose verdict differs between glassbox's default filter and dockerd 20.10's default
-# profile, each explained in docs/security.md ("Seccomp: differences from Docker's default").
+# profile, each explained in docs/security.md ("Seccomp" row). glassbox follows the current moby
+# profile, which changed since 20.10 on exactly these calls. The set must be exact: a new
+# difference fails, and so does one that disappears (the documentation would be stale).
 KNOWN_DIFFERENCES = {
-    # Docker allows kcmp and mbind only with CAP_SYS_PTRACE / CAP_SYS_NICE; glassbox's deny-list
-    # does not list them.
-    "kcmp", "mbind",
-    # dockerd 20.10's profile still allows io_uring and AF_ALG/AF_VSOCK sockets (newer moby
-    # profiles refuse io_uring and AF_VSOCK); glassbox refuses them, as issue 17 asks.
+    # Current profiles leave io_uring out and refuse AF_VSOCK and AF_ALG sockets; 20.10 allowed
+    # all three.
     "io_uring_setup", "socket_alg", "socket_vsock",
+    # Current profiles allow name_to_handle_at to every container (only open_by_handle_at, which
+    # uses the handle, needs CAP_DAC_READ_SEARCH); 20.10 tied it to CAP_SYS_ADMIN.
+    "name_to_handle_at",
 }
 
 EPERM, ENOSYS = 1, 38
@@ -140,18 +143,18 @@ def test_the_same_calls_are_refused_as_under_dockers_default_profile(daemon, doc
     assert ours.returncode == 0, ours.stdout + ours.stderr
     assert theirs.returncode == 0, theirs.stdout + theirs.stderr
     ours_v, theirs_v = parse(ours.stdout), parse(theirs.stdout)
-    assert len(ours_v) == 30 and set(ours_v) == set(theirs_v), (ours.stdout, theirs.stdout)
+    assert len(ours_v) == 31 and set(ours_v) == set(theirs_v), (ours.stdout, theirs.stdout)
 
     table = [f"{name:32} glassbox {'refused' if refused(ours_v[name], name) else 'allowed'} ({ours_v[name]:3})"
              f"  dockerd {'refused' if refused(theirs_v[name], name) else 'allowed'} ({theirs_v[name]:3})"
              for name in sorted(ours_v)]
     print("\n" + "\n".join(table))
     differences = {name for name in ours_v if refused(ours_v[name], name) != refused(theirs_v[name], name)}
-    assert differences <= KNOWN_DIFFERENCES, (
-        f"undocumented differences from dockerd's default profile: {sorted(differences - KNOWN_DIFFERENCES)}\n"
-        + "\n".join(table))
+    assert differences == KNOWN_DIFFERENCES, (
+        f"undocumented differences from dockerd's default profile: {sorted(differences - KNOWN_DIFFERENCES)}; "
+        f"documented differences that are gone: {sorted(KNOWN_DIFFERENCES - differences)}\n" + "\n".join(table))
     # The headline calls of issue 17 are refused on both.
     for name in ("keyctl", "add_key", "socket_vsock", "io_uring_setup", "unshare_user", "mount_tmpfs",
-                 "personality_read_implies_exec", "bpf"):
+                 "personality_read_implies_exec", "bpf", "reboot_bad_magic", "kcmp", "mbind"):
         assert refused(ours_v[name], name), "\n".join(table)
     assert not refused(ours_v["getpid"], "getpid") and not refused(ours_v["socket_inet"], "socket_inet")

@@ -2,7 +2,8 @@
 
 A static probe program (compiled here) calls each system call the default filter must refuse,
 with harmless arguments, and prints the errno it got. In a default container every one gives
-EPERM (clone3 ENOSYS) and PID 1 shows `Seccomp: 2`; with `--security-opt seccomp=unconfined` and
+EPERM (clone3 ENOSYS), PID 1 shows `Seccomp: 2`, the process has Docker's 14 capabilities and
+/proc/sysrq-trigger cannot be written; with `--security-opt seccomp=unconfined` and
 with `--privileged` PID 1 shows `Seccomp: 0` and the same calls get past the filter (they fail,
 if at all, with the kernel's own errors, not the filter's EPERM).
 """
@@ -62,6 +63,8 @@ int main(int argc, char** argv)
     PROBE("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0x12340000));
     PROBE("open_by_handle_at", syscall(SYS_open_by_handle_at, -1, NULL, 0));
     PROBE("clone3", syscall(SYS_clone3, NULL, 0));
+    /* Magic numbers no kernel accepts: EINVAL once past the filter and CAP_SYS_BOOT. */
+    PROBE("reboot", syscall(SYS_reboot, 0, 0, 0, NULL));
     PROBE("personality_query", personality(0xffffffff));
     PROBE("getpid", getpid());
     (void)fd;
@@ -71,7 +74,7 @@ int main(int argc, char** argv)
 
 REFUSED = ["keyctl", "add_key", "request_key", "socket_vsock", "socket_alg", "io_uring_setup",
            "personality_read_implies_exec", "unshare_user", "unshare_mount", "mount_tmpfs", "bpf",
-           "perf_event_open", "userfaultfd", "kexec_load", "open_by_handle_at"]
+           "perf_event_open", "userfaultfd", "kexec_load", "open_by_handle_at", "reboot"]
 EPERM, ENOSYS = 1, 38
 
 
@@ -116,6 +119,19 @@ def test_default_container_refuses_the_calls_dockers_profile_refuses(daemon, pro
     assert errnos["clone3"] == ENOSYS, out
     # What a normal program needs still works.
     assert errnos["getpid"] == 0 and errnos["personality_query"] == 0, out
+
+
+def test_default_container_has_dockers_capabilities_and_no_sysrq(daemon, cli_ready):
+    # The 14 default capabilities are CapEff/CapBnd 00000000a80425fb, as under Docker; writing
+    # 'h' (help, harmless even if it got through) to the host's magic SysRq key must fail.
+    result = daemon.docker("run", "--rm", daemon.tag, "sh", "-c",
+                           "grep -E '^Cap(Eff|Bnd):' /proc/self/status;"
+                           " if echo h > /proc/sysrq-trigger; then echo sysrq-written; else echo sysrq-refused; fi",
+                           timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    caps = dict(line.split(":\t") for line in result.stdout.splitlines() if line.startswith("Cap"))
+    assert caps == {"CapEff": "00000000a80425fb", "CapBnd": "00000000a80425fb"}, result.stdout
+    assert "sysrq-refused" in result.stdout and "sysrq-written" not in result.stdout, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("flags", [("--security-opt", "seccomp=unconfined"), ("--privileged",)])

@@ -1,9 +1,11 @@
 // The default seccomp filter on the real kernel: each check runs in a forked child that loads
 // the filter and reports the errno of one system call, so the test process itself stays
 // unfiltered. Covers the argument rules that are easy to get wrong (personality's allowed
-// values, clone's namespace flags, socket families) and the CAP_SYS_ADMIN exception.
+// values, clone's namespace flags, socket families), the capability groups of the allow-list
+// and what an ordinary program needs.
 #include "engine/runtime/seccomp.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -13,8 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -24,6 +28,8 @@ namespace {
 
 constexpr std::uint64_t k_no_caps = 0;
 constexpr std::uint64_t k_sys_admin = std::uint64_t { 1 } << CAP_SYS_ADMIN;
+// Docker's 14 default capabilities (CapEff 00000000a80425fb).
+constexpr std::uint64_t k_docker_default_caps = 0xa80425fbULL;
 
 // Runs `call` in a child under the default filter; returns its errno (0 on success), or -1
 // when the filter could not be loaded.
@@ -105,17 +111,66 @@ TEST_F(SeccompTest, SocketFamiliesAlgAndVsockAreRefused)
     EXPECT_EQ(errno_under_filter(socket_of(AF_INET, SOCK_DGRAM)), 0);
 }
 
-TEST_F(SeccompTest, EveryListedCallIsRefusedAndOrdinaryCallsAreNot)
+TEST_F(SeccompTest, TheAllowListLeavesOutWhatDockerLeavesOut)
 {
-    auto refused = runtime::default_refused_syscalls();
-    ASSERT_GT(refused.size(), 40u);
+    auto allowed = runtime::default_allowed_syscalls(k_docker_default_caps);
+    auto has = [&](const char* name) { return std::find(allowed.begin(), allowed.end(), name) != allowed.end(); };
+    EXPECT_GT(allowed.size(), 300u);
+    for (const char* name : { "read", "openat", "execve", "futex", "epoll_wait", "chroot", "ptrace", "setuid" })
+        EXPECT_TRUE(has(name)) << name;
+    for (const char* name : { "keyctl", "add_key", "request_key", "io_uring_setup", "io_uring_enter", "userfaultfd",
+             "bpf", "perf_event_open", "kexec_load", "init_module", "reboot", "swapon", "acct", "mount", "umount2",
+             "unshare", "setns", "pivot_root", "open_by_handle_at", "kcmp", "mbind", "settimeofday", "syslog",
+             "clone", "clone3", "socket", "personality" })
+        EXPECT_FALSE(has(name)) << name;
+    // Each capability group follows its capability.
+    auto with = [](int cap) { return runtime::default_allowed_syscalls(k_docker_default_caps | (std::uint64_t { 1 } << cap)); };
+    auto in = [](const std::vector<std::string>& list, const char* name) {
+        return std::find(list.begin(), list.end(), name) != list.end();
+    };
+    EXPECT_TRUE(in(with(CAP_SYS_ADMIN), "mount") && in(with(CAP_SYS_ADMIN), "setns"));
+    EXPECT_TRUE(in(with(CAP_SYS_BOOT), "reboot"));
+    EXPECT_TRUE(in(with(CAP_SYS_PTRACE), "kcmp"));
+    EXPECT_TRUE(in(with(CAP_SYS_NICE), "mbind"));
+    EXPECT_TRUE(in(with(CAP_SYS_MODULE), "finit_module"));
+    EXPECT_FALSE(in(runtime::default_allowed_syscalls(0), "chroot"));
+}
 
+TEST_F(SeccompTest, CallsOutsideTheListAreRefusedAndOrdinaryCallsAreNot)
+{
     EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_keyctl, 0, -3, 0); }), EPERM);
     EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_io_uring_setup, 1, nullptr); }), EPERM);
     EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_bpf, 0, nullptr, 0); }), EPERM);
     EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_mount, "none", "/", "tmpfs", 0, nullptr); }), EPERM);
+    // Bad magic numbers: the kernel would answer EINVAL, the filter answers first.
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_reboot, 0, 0, 0, nullptr); }), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_kcmp, ::getpid(), ::getpid(), 0, 0, 0); }), EPERM);
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_mbind, nullptr, 0, 0, nullptr, 0, 0); }), EPERM);
+    // With the capability, the group's calls reach the kernel.
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_kcmp, ::getpid(), ::getpid(), 0, 0, 0); },
+                  k_docker_default_caps | (std::uint64_t { 1 } << CAP_SYS_PTRACE)),
+        0);
     EXPECT_EQ(errno_under_filter([] { return static_cast<long>(::getppid()); }), 0);
     EXPECT_EQ(errno_under_filter([] { return static_cast<long>(::setuid(0)); }), 0);
+    // What a program and glassbox's own exec path do after the filter is loaded.
+    EXPECT_EQ(errno_under_filter([] {
+        int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1L;
+        char buffer[64];
+        long rc = ::read(fd, buffer, sizeof buffer);
+        ::close(fd);
+        return rc < 0 ? rc : ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    }),
+        0);
+    EXPECT_EQ(errno_under_filter([] { return ::syscall(SYS_faccessat2, AT_FDCWD, "/", R_OK, 0); }), 0);
+    EXPECT_EQ(errno_under_filter([] {
+        pid_t pid = ::fork();
+        if (pid == 0)
+            ::_exit(0);
+        return static_cast<long>(::waitpid(pid, nullptr, 0));
+    }),
+        0);
 }
 
 TEST_F(SeccompTest, ProfileChoiceFollowsPrivilegedAndSecurityOpt)
