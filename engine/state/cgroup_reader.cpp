@@ -31,11 +31,8 @@ std::int64_t read_number(const std::string& path, std::int64_t missing)
 }
 
 // "key value" lines (memory.events, cpu.stat, memory.oom_control): the value of `key`, or -1.
-std::int64_t read_keyed(const std::string& path, std::string_view key)
+std::int64_t keyed_value(const std::string& text, std::string_view key)
 {
-    std::string text;
-    if (!read_small_file(path, text))
-        return -1;
     for (const auto& line : strings::split(text, '\n')) {
         auto space = line.find(' ');
         if (space == std::string::npos || std::string_view(line).substr(0, space) != key)
@@ -45,6 +42,14 @@ std::int64_t read_keyed(const std::string& path, std::string_view key)
             return static_cast<std::int64_t>(number);
     }
     return -1;
+}
+
+std::int64_t read_keyed(const std::string& path, std::string_view key)
+{
+    std::string text;
+    if (!read_small_file(path, text))
+        return -1;
+    return keyed_value(text, key);
 }
 
 } // namespace
@@ -87,8 +92,14 @@ bool read_cgroup(const std::string& hierarchy, const std::string& path, const st
     if (hierarchy == "unified") {
         cgroup.memory_current = read_number(dir + "memory.current", -1);
         cgroup.memory_max = read_number(dir + "memory.max", -1);
-        cgroup.oom_events = read_keyed(dir + "memory.events", "oom");
-        cgroup.oom_kills = read_keyed(dir + "memory.events", "oom_kill");
+        // One read for both counters: they then come from the same instant.
+        std::string events;
+        if (read_small_file(dir + "memory.events", events)) {
+            cgroup.oom_events = keyed_value(events, "oom");
+            cgroup.oom_kills = keyed_value(events, "oom_kill");
+        } else {
+            cgroup.oom_events = cgroup.oom_kills = -1;
+        }
         cgroup.pids_current = read_number(dir + "pids.current", -1);
         cgroup.pids_max = read_number(dir + "pids.max", -1);
         cgroup.cpu_usage_usec = read_keyed(dir + "cpu.stat", "usage_usec");

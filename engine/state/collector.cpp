@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -75,6 +76,26 @@ std::string real_path(const std::string& path)
     if (::realpath(path.c_str(), buffer))
         return buffer;
     return path;
+}
+
+// Runs read(i) for every i below `count` on a few threads, when there are enough items to pay
+// for them (procfs and cgroupfs reads are independent of each other; on a busy host there are
+// hundreds). read(i) must only touch item i's own output.
+template <typename Read>
+void read_in_parallel(size_t count, size_t per_worker, const Read& read)
+{
+    size_t workers = count < per_worker ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+    workers = std::max<size_t>(1, std::min(workers, count / std::max<size_t>(per_worker, 1)));
+    auto some = [&](size_t first) {
+        for (size_t i = first; i < count; i += workers)
+            read(i);
+    };
+    std::vector<std::thread> helpers;
+    for (size_t worker = 1; worker < workers; ++worker)
+        helpers.emplace_back(some, worker);
+    some(0);
+    for (auto& helper : helpers)
+        helper.join();
 }
 
 // [SECTION] Engine objects
@@ -206,28 +227,19 @@ void collect_processes(const CollectOptions& options, const HostNamespaces& host
     // share them (every host process is read by default: hundreds on a busy machine); the results
     // are joined in PID order afterwards.
     std::vector<std::optional<ProcessInfo>> read(pids.size());
-    auto read_some = [&](size_t first, size_t step) {
-        for (size_t i = first; i < pids.size(); i += step) {
-            int pid = pids[i];
-            if (options.processes == ProcessScope::Glassbox) {
-                // One readlink decides; only container processes are read in full.
-                bool is_pid1 = std::any_of(snapshot.containers.begin(), snapshot.containers.end(),
-                    [&](const ContainerInfo& c) { return c.pid == pid; });
-                if (!is_pid1 && !container_pidns.count(read_namespace_inode(options.proc_root, pid, "pid")))
-                    continue;
-            }
-            ProcessInfo process;
-            if (read_process(options.proc_root, pid, process))
-                read[i] = std::move(process);
+    read_in_parallel(pids.size(), 32, [&](size_t i) {
+        int pid = pids[i];
+        if (options.processes == ProcessScope::Glassbox) {
+            // One readlink decides; only container processes are read in full.
+            bool is_pid1 = std::any_of(snapshot.containers.begin(), snapshot.containers.end(),
+                [&](const ContainerInfo& c) { return c.pid == pid; });
+            if (!is_pid1 && !container_pidns.count(read_namespace_inode(options.proc_root, pid, "pid")))
+                return;
         }
-    };
-    size_t workers = pids.size() < 64 ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
-    std::vector<std::thread> helpers;
-    for (size_t worker = 1; worker < workers; ++worker)
-        helpers.emplace_back(read_some, worker, workers);
-    read_some(0, workers);
-    for (auto& helper : helpers)
-        helper.join();
+        ProcessInfo process;
+        if (read_process(options.proc_root, pid, process))
+            read[i] = std::move(process);
+    });
     std::map<int, ProcessInfo> by_pid;
     for (size_t i = 0; i < pids.size(); ++i) {
         if (read[i])
@@ -458,6 +470,15 @@ void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>
     for (const auto& dir : options.extra_cgroups)
         directories.emplace(dir, "");
 
+    // Which hierarchy each directory is in, in order; then the reads (a dozen files per
+    // directory, a few hundred directories with 50 containers on a hybrid host) side by side.
+    struct Job {
+        const std::string* dir;
+        const std::string* container_id;
+        const CgroupMount* mount;
+        std::optional<CgroupInfo> read;
+    };
+    std::vector<Job> jobs;
     for (const auto& [dir, container_id] : directories) {
         // Find the hierarchy by the longest mount point that contains the directory.
         const CgroupMount* best = nullptr;
@@ -470,17 +491,25 @@ void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>
             snapshot.warnings.push_back("cgroup directory " + dir + " is not under any mounted cgroup hierarchy");
             continue;
         }
-        if (!wanted_hierarchy(best->hierarchy))
-            continue;
-        auto path = dir.substr(best->mount_point.size());
+        if (wanted_hierarchy(best->hierarchy))
+            jobs.push_back({ &dir, &container_id, best, std::nullopt });
+    }
+    read_in_parallel(jobs.size(), 16, [&](size_t i) {
+        auto& job = jobs[i];
+        auto path = job.dir->substr(job.mount->mount_point.size());
         CgroupInfo cgroup;
-        if (!read_cgroup(best->hierarchy, path.empty() ? "/" : path, options.pseudo_fs_root + dir, cgroup)) {
-            snapshot.warnings.push_back("cgroup directory " + dir + " does not exist");
+        if (read_cgroup(job.mount->hierarchy, path.empty() ? "/" : path, options.pseudo_fs_root + *job.dir, cgroup))
+            job.read = std::move(cgroup);
+    });
+    for (auto& job : jobs) {
+        if (!job.read) {
+            snapshot.warnings.push_back("cgroup directory " + *job.dir + " does not exist");
             continue;
         }
-        cgroup.directory = dir;
-        cgroup.container_id = container_id;
-        cgroup.owner = container_owner(container_id);
+        auto& cgroup = *job.read;
+        cgroup.directory = *job.dir;
+        cgroup.container_id = *job.container_id;
+        cgroup.owner = container_owner(*job.container_id);
         snapshot.cgroups.push_back(std::move(cgroup));
     }
 }
@@ -589,7 +618,16 @@ void add_kernel_features(const CollectOptions& options, Snapshot& snapshot)
         snapshot.kernel.features.push_back({ feature.name, feature.available, feature.detail });
 }
 
+std::mutex last_timings_mutex;
+CollectTimings last_timings;
+
 } // namespace
+
+CollectTimings last_collect_timings()
+{
+    std::lock_guard lock(last_timings_mutex);
+    return last_timings;
+}
 
 Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOptions& options)
 {
@@ -661,6 +699,10 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     snapshot.kernel.mode = options.kernel_mode;
     snapshot.kernel.simulated_reason = options.simulated_reason;
     timings.total = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    {
+        std::lock_guard lock(last_timings_mutex);
+        last_timings = timings;
+    }
     return snapshot;
 }
 

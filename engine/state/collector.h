@@ -72,4 +72,8 @@ struct CollectOptions {
 // procfs itself cannot be read.
 Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOptions& options);
 
+// The phase times of the most recent collect_snapshot() in this process (whichever caller made
+// it), for the daemon's Glassbox-Collect-Phases header; all zero before the first.
+CollectTimings last_collect_timings();
+
 } // namespace engine::state

@@ -87,6 +87,43 @@ def test_state_rejects_unknown_container_and_kind(daemon):
     assert result.returncode != 0 and "bogus" in result.stderr
 
 
+def test_summary_view_is_the_text_glassbox_state_prints_of_a_fresh_snapshot(daemon, image, name):
+    before = snapshot(daemon, "?kind=containers")["generation"]
+    result = daemon.cli("run", "-d", "--name", name, "--network", "none", image, "sleep", "300")
+    assert result.returncode == 0, result.stderr
+    try:
+        host_pid = daemon.container_pid(name)
+        # Taken after the request arrived: the container just started is in it.
+        summary = snapshot(daemon, "?view=summary")
+        assert summary["generation"] > before
+        assert f"PID 1: host PID {host_pid}, NSpid [{host_pid}, 1]" in summary["text"]
+        # The daemon renders exactly what the CLI prints; a kept generation renders the same text.
+        human = daemon.cli("state")
+        assert human.returncode == 0, human.stderr
+        kept = snapshot(daemon, f"?view=summary&generation={summary['generation']}")
+        assert kept["text"] == summary["text"]
+        kinds = snapshot(daemon, f"?view=summary&kind=processes&container={name}")
+        assert "sleep" in kinds["text"] and "PID 1:" not in kinds["text"]
+        status, body = daemon.request("GET", "/glassbox/v1/state?view=everything")
+        assert status == 400 and b"view" in body
+    finally:
+        daemon.cli("rm", "-f", name)
+
+
+def test_concurrent_state_requests_each_get_a_snapshot_taken_after_they_arrived(daemon):
+    import concurrent.futures
+    before = snapshot(daemon, "?kind=containers")["generation"]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: snapshot(daemon), range(6)))
+    generations = [answer["generation"] for answer in answers]
+    assert all(generation > before for generation in generations), generations
+    # Requests that overlap share a collection (and its encoding) rather than queueing one each:
+    # six at once need at most a couple, never six (one collection takes tens of milliseconds).
+    assert len(set(generations)) < len(generations), generations
+    for answer in answers:
+        assert answer["schema_version"] >= 1 and "processes" in answer
+
+
 def test_state_diff_reports_the_command_exit_code(daemon, image):
     result = daemon.cli("state", "diff", "--", "run", "--rm", "--network", "none", image, "sh", "-c", "exit 3")
     assert result.returncode == 3, result.stderr

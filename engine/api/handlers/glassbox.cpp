@@ -1,5 +1,6 @@
 // glassbox's own endpoints, under /glassbox/v1/ (what Docker has no word for):
 //   GET /glassbox/v1/state?container=&kind=&generation=   a fresh snapshot (or a kept one), filtered
+//   GET /glassbox/v1/state?view=summary                   the text `glassbox state` prints
 //   GET /glassbox/v1/state/diff?from=G1&to=G2             the diff of two kept generations
 //   GET /glassbox/v1/state/diff?since=10m|RFC3339         from the kept snapshot before then to now
 //   GET /glassbox/v1/events?snapshots=1&all=1             engine events, kernel changes (and frames)
@@ -17,15 +18,21 @@
 //   [SECTION] Routes
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 
 #include "engine/api/docker_json.h"
 #include "engine/api/handlers/handlers.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/trace.h"
+#include "engine/state/collector.h"
 #include "engine/state/diff.h"
 #include "engine/state/snapshot_json.h"
+#include "engine/state/summary.h"
 
 namespace engine::api::handlers {
 
@@ -117,20 +124,141 @@ std::string now_text() { return strings::rfc3339_nano(system_clock::now()); }
 
 // [SECTION] State and diff
 
+// Requests for a fresh snapshot that overlap share one collection, and its JSON is encoded once
+// for all of them (a visualizer and a few `glassbox state` calls polling together cost one
+// collection, not one each). A request only shares a collection that began after the request
+// arrived, so nobody gets a picture of the kernel older than their request: a client that just
+// ran a container and asks for the state sees it.
+struct SharedSnapshot {
+    SnapshotPtr snapshot;
+    double collect_ms { 0 };
+    state::CollectTimings phases;
+    std::once_flag encoded_once;
+    std::string encoded;  // The whole unfiltered snapshot as JSON, filled on first use.
+};
+
+class SnapshotFlight {
+public:
+    Result<std::shared_ptr<SharedSnapshot>> take(Engine& engine)
+    {
+        std::unique_lock lock(m_mutex);
+        std::uint64_t arrival = m_started;
+        while (true) {
+            if (m_finished > arrival && m_last_error) // The collection this request waited for failed.
+                return *m_last_error;
+            if (m_finished > arrival && m_last)
+                return m_last;
+            if (!m_running)
+                break;
+            m_done.wait(lock);
+        }
+        m_running = true;
+        std::uint64_t index = ++m_started;
+        lock.unlock();
+        auto began = std::chrono::steady_clock::now();
+        auto taken = engine.take_snapshot();
+        auto shared = std::make_shared<SharedSnapshot>();
+        shared->collect_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+        shared->phases = state::last_collect_timings();
+        lock.lock();
+        m_running = false;
+        m_finished = index;
+        if (taken.ok()) {
+            shared->snapshot = taken.release_value();
+            m_last = shared;
+            m_last_error.reset();
+        } else {
+            m_last.reset();
+            m_last_error = taken.error();
+        }
+        m_done.notify_all();
+        if (m_last_error)
+            return *m_last_error;
+        return shared;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_done;
+    bool m_running { false };
+    std::uint64_t m_started { 0 };   // Collections begun so far; the running one is number m_started.
+    std::uint64_t m_finished { 0 };  // The number of the last collection that ended.
+    std::shared_ptr<SharedSnapshot> m_last;
+    std::optional<Error> m_last_error;
+};
+
+SnapshotFlight& snapshot_flight(Engine& engine)
+{
+    // One per engine (the API unit tests run several engines in one process); never freed, a few
+    // hundred bytes each.
+    static std::mutex mutex;
+    static std::map<const Engine*, std::unique_ptr<SnapshotFlight>> flights;
+    std::lock_guard lock(mutex);
+    auto& flight = flights[&engine];
+    if (!flight)
+        flight = std::make_unique<SnapshotFlight>();
+    return *flight;
+}
+
+std::string milliseconds(double ms) { return std::to_string(ms); }
+
+// "processes=9.7 namespaces=0.2 ...": where the collection's time went, for tests/bench.
+std::string phases_header(const state::CollectTimings& t)
+{
+    char text[256];
+    std::snprintf(text, sizeof(text),
+        "processes=%.2f namespaces=%.2f mounts=%.2f cgroups=%.2f network=%.2f nftables=%.2f total=%.2f",
+        t.processes, t.namespaces, t.mounts, t.cgroups, t.network, t.nftables, t.total);
+    return text;
+}
+
+// ?view=summary answers {"generation", "taken_at", "text"} with the text `glassbox state` prints
+// (render_summary, or render_kind with ?kind=), so the CLI neither receives nor decodes the whole
+// snapshot (over a megabyte with 50 containers) only to print a summary of it.
+Result<bool> summary_view(const Request& request)
+{
+    auto view = request.query_value("view").value_or("");
+    if (view.empty() || view == "full")
+        return false;
+    if (view == "summary")
+        return true;
+    return Error::invalid("invalid value for \"view\": \"" + view + "\" (expected \"full\" or \"summary\")");
+}
+
 Result<void> get_state(Engine& engine, Exchange& ex)
 {
     const auto& request = ex.request();
     state::SnapshotFilter filter { request.query_value("container").value_or(""), request.query_value("kind").value_or("") };
     auto generation = TRY(query_generation(request, "generation"));
+    bool summary = TRY(summary_view(request));
+    std::shared_ptr<SharedSnapshot> shared;
+    if (generation) {
+        shared = std::make_shared<SharedSnapshot>();
+        shared->snapshot = TRY(engine.kept_snapshot(*generation));
+    } else {
+        shared = TRY(snapshot_flight(engine).take(engine));
+    }
+    const auto& snapshot = *shared->snapshot;
     auto began = std::chrono::steady_clock::now();
-    SnapshotPtr snapshot = generation ? TRY(engine.kept_snapshot(*generation)) : TRY(engine.take_snapshot());
-    auto collected = std::chrono::steady_clock::now();
-    auto body = TRY(state::snapshot_to_json(*snapshot, filter));
-    // How long the collection and the JSON took, for scripts/bench (the daemon-side time).
-    auto ms = [](auto duration) { return std::to_string(std::chrono::duration<double, std::milli>(duration).count()); };
-    ex.add_header("Glassbox-Collect-Ms", ms(collected - began));
-    ex.add_header("Glassbox-Encode-Ms", ms(std::chrono::steady_clock::now() - collected));
-    ex.respond_json(200, body);
+    std::string body;
+    if (summary) {
+        auto filtered = TRY(state::filter_snapshot(snapshot, filter));
+        nlohmann::json json { { "generation", snapshot.generation }, { "taken_at", snapshot.taken_at },
+            { "text", filter.kind.empty() ? state::render_summary(filtered) : state::render_kind(filtered, filter.kind) } };
+        body = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else if (filter.container.empty() && filter.kind.empty()) {
+        std::call_once(shared->encoded_once, [&] {
+            shared->encoded = state::snapshot_to_json(snapshot).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        });
+    } else {
+        body = TRY(state::snapshot_to_json(snapshot, filter)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    }
+    // How long the collection and the encoding took, for tests/bench (the daemon-side times).
+    ex.add_header("Glassbox-Collect-Ms", milliseconds(shared->collect_ms));
+    ex.add_header("Glassbox-Collect-Phases", phases_header(shared->phases));
+    ex.add_header("Glassbox-Encode-Ms",
+        milliseconds(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count()));
+    ex.respond(200, "application/json", body.empty() ? std::string_view(shared->encoded) : std::string_view(body));
     return Ok {};
 }
 
