@@ -2,6 +2,7 @@
 #include "engine/runtime/user.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -12,16 +13,10 @@ namespace engine::runtime {
 namespace {
 
 struct PasswdEntry {
-    std::string name;
+    std::string_view name;
     uid_t uid { 0 };
     gid_t gid { 0 };
-    std::string home;
-};
-
-struct GroupEntry {
-    std::string name;
-    gid_t gid { 0 };
-    std::vector<std::string> members;
+    std::string_view home;
 };
 
 std::optional<std::uint32_t> parse_id(std::string_view text)
@@ -32,43 +27,61 @@ std::optional<std::uint32_t> parse_id(std::string_view text)
     return static_cast<std::uint32_t>(value);
 }
 
-std::vector<PasswdEntry> parse_passwd(std::string_view text)
+// The colon-separated fields of one line, as views into the file's text: the files can be as
+// large as an image makes them (a 100 MB /etc/group, CVE-2016-3697), so they are scanned once,
+// line by line, and nothing is copied but the entry that matches.
+struct Fields {
+    std::array<std::string_view, 7> at {};
+    size_t count { 0 };
+};
+
+Fields split_fields(std::string_view line)
 {
-    std::vector<PasswdEntry> entries;
-    for (const auto& line : strings::split(text, '\n')) {
-        // name:password:uid:gid:gecos:home:shell
-        auto fields = strings::split(line, ':');
-        if (fields.size() < 4 || fields[0].empty() || fields[0][0] == '#')
-            continue;
-        auto uid = parse_id(fields[2]);
-        auto gid = parse_id(fields[3]);
-        if (!uid || !gid)
-            continue;
-        entries.push_back({ fields[0], *uid, *gid, fields.size() > 5 ? fields[5] : "" });
+    Fields fields;
+    while (fields.count < fields.at.size()) {
+        auto colon = line.find(':');
+        fields.at[fields.count++] = line.substr(0, colon);
+        if (colon == std::string_view::npos)
+            break;
+        line.remove_prefix(colon + 1);
     }
-    return entries;
+    return fields;
 }
 
-std::vector<GroupEntry> parse_group(std::string_view text)
+// Calls `visit` with the fields of every line of `text` that has at least `min_fields` and a
+// name that is not a comment, until it returns true.
+template <typename Visit>
+void scan_entries(std::string_view text, size_t min_fields, Visit&& visit)
 {
-    std::vector<GroupEntry> entries;
-    for (const auto& line : strings::split(text, '\n')) {
-        // name:password:gid:member,member
-        auto fields = strings::split(line, ':');
-        if (fields.size() < 3 || fields[0].empty() || fields[0][0] == '#')
+    while (!text.empty()) {
+        auto newline = text.find('\n');
+        auto line = text.substr(0, newline);
+        text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+        auto fields = split_fields(line);
+        if (fields.count < min_fields || fields.at[0].empty() || fields.at[0][0] == '#')
             continue;
-        auto gid = parse_id(fields[2]);
-        if (!gid)
-            continue;
-        GroupEntry entry { fields[0], *gid, {} };
-        if (fields.size() > 3) {
-            for (const auto& member : strings::split(fields[3], ','))
-                if (!strings::trim(member).empty())
-                    entry.members.push_back(strings::trim(member));
-        }
-        entries.push_back(std::move(entry));
+        if (visit(fields))
+            return;
     }
-    return entries;
+}
+
+// The first passwd(5) entry (name:password:uid:gid:gecos:home:shell) that `match` accepts.
+template <typename Match>
+std::optional<PasswdEntry> find_passwd(std::string_view text, Match&& match)
+{
+    std::optional<PasswdEntry> found;
+    scan_entries(text, 4, [&](const Fields& f) {
+        auto uid = parse_id(f.at[2]);
+        auto gid = parse_id(f.at[3]);
+        if (!uid || !gid)
+            return false;
+        PasswdEntry entry { f.at[0], *uid, *gid, f.count > 5 ? f.at[5] : std::string_view {} };
+        if (!match(entry))
+            return false;
+        found = entry;
+        return true;
+    });
+    return found;
 }
 
 } // namespace
@@ -88,26 +101,13 @@ Result<ExecUser> resolve_user(std::string_view user, std::string_view passwd, st
     if (user_part.empty())
         user_part = "0";
 
-    auto users = parse_passwd(passwd);
-    auto groups = parse_group(group);
-
     ExecUser result;
-    const PasswdEntry* entry = nullptr;
+    std::optional<PasswdEntry> entry;
     if (auto uid = parse_id(user_part)) {
         result.uid = *uid;
-        for (const auto& candidate : users) {
-            if (candidate.uid == *uid) {
-                entry = &candidate;
-                break;
-            }
-        }
+        entry = find_passwd(passwd, [&](const PasswdEntry& e) { return e.uid == *uid; });
     } else {
-        for (const auto& candidate : users) {
-            if (candidate.name == user_part) {
-                entry = &candidate;
-                break;
-            }
-        }
+        entry = find_passwd(passwd, [&](const PasswdEntry& e) { return e.name == user_part; });
         if (!entry)
             return Error::invalid("unable to find user " + user_part + ": no matching entries in passwd file");
         result.uid = entry->uid;
@@ -115,29 +115,46 @@ Result<ExecUser> resolve_user(std::string_view user, std::string_view passwd, st
     if (entry) {
         result.gid = entry->gid;
         if (!entry->home.empty())
-            result.home = entry->home;
+            result.home = std::string(entry->home);
     }
-
     if (has_group) {
         if (auto gid = parse_id(group_part)) {
             result.gid = *gid;
         } else {
-            auto it = std::find_if(groups.begin(), groups.end(), [&](const GroupEntry& g) { return g.name == group_part; });
-            if (it == groups.end())
+            // group(5): name:password:gid:member,member
+            std::optional<gid_t> found;
+            scan_entries(group, 3, [&](const Fields& f) {
+                if (f.at[0] != group_part)
+                    return false;
+                found = parse_id(f.at[2]);
+                return found.has_value();
+            });
+            if (!found)
                 return Error::invalid("unable to find group " + group_part + ": no matching entries in group file");
-            result.gid = it->gid;
+            result.gid = *found;
         }
     }
     // Supplementary groups: the primary group first, then (when no group was given explicitly)
     // every group that lists the user by name, as containerd's WithAdditionalGIDs does.
     result.supplementary_groups.push_back(result.gid);
     if (!has_group && entry) {
-        for (const auto& candidate : groups) {
-            if (std::find(candidate.members.begin(), candidate.members.end(), entry->name) != candidate.members.end()
-                && std::find(result.supplementary_groups.begin(), result.supplementary_groups.end(), candidate.gid)
+        scan_entries(group, 3, [&](const Fields& f) {
+            auto gid = parse_id(f.at[2]);
+            if (!gid || f.count < 4)
+                return false;
+            std::string_view members = f.at[3];
+            bool listed = false;
+            while (!listed && !members.empty()) {
+                auto comma = members.find(',');
+                auto member = members.substr(0, comma);
+                members.remove_prefix(comma == std::string_view::npos ? members.size() : comma + 1);
+                listed = strings::trim(member) == entry->name;
+            }
+            if (listed && std::find(result.supplementary_groups.begin(), result.supplementary_groups.end(), *gid)
                     == result.supplementary_groups.end())
-                result.supplementary_groups.push_back(candidate.gid);
-        }
+                result.supplementary_groups.push_back(*gid);
+            return false;
+        });
     }
     return result;
 }
