@@ -211,6 +211,26 @@ class Daemon:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return left
 
+    def relaunch(self, args):
+        """Starts glassboxd again with argv `args` (its directories as before), logging to the same
+        file, and returns once it answers /_ping; raises with the log if it exits or stays silent."""
+        if self.log.closed:
+            self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("glassboxd exited at the restart:\n" + self.log_text())
+            try:
+                if self.request("GET", "/_ping", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("glassboxd did not answer within 30 s of a restart:\n" + self.log_text())
+            time.sleep(0.1)
+
     def log_text(self):
         try:
             with open(self.log_path, errors="replace") as f:
