@@ -10,7 +10,6 @@
 #include <cerrno>
 
 #include <mutex>
-#include <set>
 #include <shared_mutex>
 
 #include <nlohmann/json.hpp>
@@ -20,7 +19,9 @@
 #include "engine/base/strings.h"
 #include "engine/network/container_files.h"
 #include "engine/network/dns.h"
+#include "engine/network/driver.h"
 #include "engine/network/ipam.h"
+#include "engine/network/lab.h"
 #include "engine/network/nft.h"
 #include "engine/network/options.h"
 #include "engine/network/port_proxy.h"
@@ -32,9 +33,6 @@ namespace engine::network {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr const char* LabNetnsName = "glassbox-lab";
-constexpr const char* LabLinkName = "lab0";
 
 json endpoint_to_json(const Endpoint& e)
 {
@@ -120,6 +118,12 @@ std::string now_rfc3339()
     return strings::rfc3339_nano(std::chrono::system_clock::now());
 }
 
+bool host_bridged(const NetworkRecord& network)
+{
+    auto driver = find_driver(network.driver);
+    return driver.ok() && driver.value()->host_bridged();
+}
+
 } // namespace
 
 struct PortEntry {
@@ -136,6 +140,7 @@ struct Manager::Impl {
         , nft(nftables_)
         , options(std::move(options_))
         , ipam(options.state_dir + "/ipam.json", std::move(pools))
+        , lab(kernel_, netlink_, options.run_dir, options.bridge_prefix)
     {
     }
 
@@ -144,6 +149,7 @@ struct Manager::Impl {
     Nftables& nft;
     Options options;
     Ipam ipam;
+    Lab lab;
     mutable std::mutex mutex;
     std::map<std::string, NetworkRecord> networks;
     std::map<std::string, std::unique_ptr<DnsServer>> dns;
@@ -155,8 +161,7 @@ struct Manager::Impl {
     std::map<std::string, std::map<std::string, DnsAddresses>> names; // network id -> name -> ips
 
     std::string netns_dir() const { return options.run_dir + "/netns"; }
-    std::string lab_netns() const { return netns_dir() + "/" + LabNetnsName; }
-    std::string uplink_name() const { return options.bridge_prefix + "uplink"; }
+    DriverContext context() { return { kernel, nl, options, lab }; }
 
     Result<void> save() const
     {
@@ -307,7 +312,7 @@ struct Manager::Impl {
         ruleset.table = options.nft_table_name;
         ruleset.masquerade = options.enable_nat;
         for (const auto& [id, network] : networks)
-            if (network.driver == "bridge" && !network.bridge.empty())
+            if (host_bridged(network) && !network.bridge.empty())
                 ruleset.networks.push_back({ network.bridge, network.subnet, network.internal,
                     network.enable_ipv6 ? network.subnet6 : "" });
         for (const auto& [cid, entries] : ports)
@@ -319,7 +324,7 @@ struct Manager::Impl {
 
     Result<void> start_dns(NetworkRecord& network)
     {
-        if (!options.enable_dns || !network.user_defined || network.driver != "bridge" || dns.contains(network.id))
+        if (!options.enable_dns || !network.user_defined || !host_bridged(network) || dns.contains(network.id))
             return Ok {};
         auto id = network.id;
         auto server = TRY_CTX(DnsServer::start(network.gateway, 53,
@@ -329,69 +334,6 @@ struct Manager::Impl {
         dns[network.id] = std::move(server);
         rebuild_names(network.id);
         return Ok {};
-    }
-
-    // Creates (or re-adopts after a restart) the Linux bridge of a bridge network.
-    Result<void> ensure_bridge(const NetworkRecord& network, int mtu)
-    {
-        auto existing = nl.get_link("", network.bridge);
-        if (!existing.ok()) {
-            if (existing.error().kind() != ErrorKind::NotFound)
-                return existing.release_error();
-            TRY(nl.create_link("", { .name = network.bridge, .kind = "bridge", .mtu = mtu }));
-        } else if (existing.value().kind != "bridge") {
-            return Error::conflict("link " + network.bridge + " exists and is not a bridge");
-        }
-        auto subnet = TRY(Subnet::parse(network.subnet));
-        auto addresses = TRY(nl.list_addresses(""));
-        auto link = TRY(nl.get_link("", network.bridge));
-        bool has = false;
-        for (const auto& address : addresses)
-            has = has || (address.link_index == link.index && address.address == network.gateway);
-        if (!has)
-            TRY(nl.add_address("", network.bridge, network.gateway, subnet.prefix));
-        if (network.enable_ipv6 && !network.gateway6.empty()) {
-            auto subnet6 = TRY(Subnet6::parse(network.subnet6));
-            auto gateway6 = TRY(Ipv6::parse(network.gateway6));
-            bool has6 = false;
-            for (const auto& address : addresses)
-                has6 = has6 || (address.link_index == link.index && Ipv6::parse(address.address).ok()
-                    && Ipv6::parse(address.address).value() == gateway6);
-            if (!has6)
-                TRY(nl.add_address("", network.bridge, network.gateway6, subnet6.prefix));
-            // Routing between IPv6 networks (which the isolation rules then refuse, as for IPv4)
-            // is turned on for glassbox's own bridges only: net.ipv6.conf.all.forwarding would make
-            // every host interface a router (and stop it taking router advertisements).
-            // force_forwarding is per interface (Linux 6.17); without it IPv6 stays inside each
-            // network, which is the safe side.
-            auto knob = "/proc/sys/net/ipv6/conf/" + network.bridge + "/force_forwarding";
-            if (auto set = kernel.write_file(knob, "1"); !set.ok())
-                log::info("IPv6 forwarding for " + network.bridge + " not turned on: " + set.error().describe());
-        }
-        TRY(nl.set_link_up("", network.bridge, true));
-        return Ok {};
-    }
-
-    // The default bridge of a root that has none recorded yet. A link that already has the
-    // built-in name belongs to another daemon (running, or stopped and keeping it as dockerd
-    // keeps docker0): sharing it would give the bridge a second gateway address and both
-    // daemons' containers the same addresses, so this daemon takes the next free glassbox<N>,
-    // and keeps it (the record names it). A name given with --bridge is used as given.
-    Result<std::string> unclaimed_default_bridge()
-    {
-        if (options.bridge_name != Options {}.bridge_name)
-            return options.bridge_name;
-        auto stem = options.bridge_name.substr(0, options.bridge_name.find_last_not_of("0123456789") + 1);
-        for (int n = 0; n < 100; ++n) {
-            auto name = stem + std::to_string(n);
-            auto found = nl.get_link("", name);
-            if (!found.ok() && found.error().kind() == ErrorKind::NotFound)
-                return name;
-            if (!found.ok())
-                return found.release_error().with_context("default bridge " + name);
-            log::info("default bridge: " + name + " belongs to another daemon, trying the next name");
-        }
-        return Error::conflict("default bridge: " + stem + "0 to " + stem + "99 all exist; give this daemon its own --bridge");
     }
 
     Result<void> ensure_builtin(const std::string& name, const std::string& driver)
@@ -405,82 +347,20 @@ struct Manager::Impl {
         network.driver = driver;
         network.created = now_rfc3339();
         network.user_defined = false;
-        if (driver == "bridge") {
+        // The default `bridge` is the one built-in network with addresses.
+        if (TRY(find_driver(driver))->has_endpoints()) {
             Subnet subnet = options.default_subnet.empty()
                 ? TRY(ipam.choose_subnet(routed_subnets()))
                 : TRY_CTX(Subnet::parse(options.default_subnet), "default subnet");
             auto pool = TRY(ipam.add_pool(network.id, subnet, "", ""));
             network.subnet = subnet.str();
             network.gateway = pool.gateway.str();
-            network.bridge = TRY(unclaimed_default_bridge());
-            network.options["com.docker.network.bridge.name"] = network.bridge;
+            network.bridge = options.bridge_name;
+            network.options["com.docker.network.bridge.name"] = options.bridge_name;
             network.options["com.docker.network.bridge.default_bridge"] = "true";
         }
         networks[network.id] = network;
         return save();
-    }
-
-    Result<std::string> ensure_lab_uplink()
-    {
-        auto name = uplink_name();
-        if (nl.get_link("", name).ok())
-            return name;
-        TRY(fs::make_dirs(netns_dir()));
-        if (!fs::exists(lab_netns()))
-            TRY(create_netns_file(kernel, lab_netns()));
-        TRY_CTX(nl.create_link("", { .name = name, .kind = "veth", .peer_name = LabLinkName, .peer_netns = lab_netns() }),
-            "create lab uplink");
-        TRY(nl.set_link_up("", name, true));
-        TRY(nl.set_link_up(lab_netns(), "lo", true));
-        TRY(nl.set_link_up(lab_netns(), LabLinkName, true));
-        return name;
-    }
-
-    // Networks whose parent is the lab uplink or a VLAN sub-interface made on it.
-    bool on_lab_uplink(const NetworkRecord& network) const
-    {
-        return !network.parent.empty()
-            && (network.parent == uplink_name() || strings::starts_with(network.parent, uplink_name() + "."));
-    }
-
-    // The lab side answers as each lab-parented network's gateway (the "home router").
-    Result<void> lab_gateway(const NetworkRecord& network, bool add)
-    {
-        if (network.parent != uplink_name())
-            return Ok {}; // Only networks on the lab uplink itself (not on a VLAN of it).
-        auto subnet = TRY(Subnet::parse(network.subnet));
-        std::string link = LabLinkName;
-        if (add) {
-            auto added = nl.add_address(lab_netns(), link, network.gateway, subnet.prefix);
-            if (!added.ok() && added.error().kind() == ErrorKind::AlreadyExists)
-                return Ok {}; // Kept from before a crash.
-            return added;
-        }
-        auto removed = nl.delete_address(lab_netns(), link, network.gateway, subnet.prefix);
-        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
-            return removed;
-        return Ok {};
-    }
-
-    // At a start: the lab uplink again for the networks that use it (a normal stop removed it),
-    // with the VLAN sub-interfaces made on it and each network's lab-side gateway address.
-    Result<void> restore_lab()
-    {
-        if (std::none_of(networks.begin(), networks.end(), [&](const auto& entry) { return on_lab_uplink(entry.second); }))
-            return Ok {};
-        TRY(ensure_lab_uplink());
-        for (const auto& [id, network] : networks) {
-            if (!on_lab_uplink(network))
-                continue;
-            if (network.parent != uplink_name() && !nl.get_link("", network.parent).ok()) {
-                auto opts = TRY(parse_driver_options(network.driver, network.options));
-                TRY_CTX(nl.create_link("", { .name = network.parent, .kind = "vlan", .parent = uplink_name(), .vlan_id = opts.vlan_id }),
-                    "restore VLAN sub-interface " + network.parent + " of network " + network.name);
-            }
-            TRY(nl.set_link_up("", network.parent, true));
-            TRY_CTX(lab_gateway(network, true), "restore the lab gateway of network " + network.name);
-        }
-        return Ok {};
     }
 
     Result<NetworkRecord> create(NetworkConfig config);
@@ -492,24 +372,6 @@ struct Manager::Impl {
 };
 
 namespace {
-
-// Fails at once when the kernel lacks what a driver needs, naming the kernel option.
-Result<void> require_feature(const sys::KernelFeatures& features, const std::string& feature, const std::string& what,
-    const std::string& config_option)
-{
-    const auto* found = features.find(feature);
-    if (found && found->available)
-        return Ok {};
-    // The probe tries a VLAN on loopback, which refuses VLANs with EOPNOTSUPP even where 802.1q
-    // exists; /proc/net/vlan/config appears once the 8021q module is present, so trust it too.
-    if (feature == "link.vlan" && fs::exists("/proc/net/vlan/config"))
-        return Ok {};
-    std::string detail = found ? found->detail : "not probed";
-    return Error::unsupported("the " + what + " driver needs " + config_option + ", which this kernel ("
-        + features.kernel_release + ") lacks: " + detail
-        + ". To see this driver anyway, use the simulated kernel (its own mode), or run scripts/kernel-lab,"
-          " which proves it on Debian's stock kernel under qemu");
-}
 
 // dockerd takes any name ("my net" included): the name is only a label, kernel objects are
 // named from the id. Control characters and '/' (which would split the API path) are refused.
@@ -531,16 +393,9 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
             return Error::conflict("network with name " + config.name + " already exists");
     if (config.driver.empty())
         config.driver = "bridge";
+    const auto* driver = TRY(find_driver(config.driver));
     auto opts = TRY(parse_driver_options(config.driver, config.options));
-    if (config.driver == "host" || config.driver == "none")
-        return Error::make(ErrorKind::PermissionDenied, "only one instance of \"" + config.driver + "\" network is allowed");
-    const auto& features = options.features ? *options.features : sys::kernel_features();
-    if (config.driver == "macvlan")
-        TRY(require_feature(features, "link.macvlan", "macvlan", "CONFIG_MACVLAN"));
-    if (config.driver == "ipvlan")
-        TRY(require_feature(features, "link.ipvlan", "ipvlan", "CONFIG_IPVLAN"));
-    if (opts.vlan_id)
-        TRY(require_feature(features, "link.vlan", "802.1q (VLAN parent " + opts.parent + ")", "CONFIG_VLAN_8021Q"));
+    TRY(driver->check_create(options.features ? *options.features : sys::kernel_features(), opts));
 
     NetworkRecord network;
     network.id = strings::random_hex_id();
@@ -578,7 +433,7 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
         auto subnet6 = Subnet6::parse(config.subnet6);
         if (!subnet6.ok())
             return undo(subnet6.release_error().with_context("IPv6 subnet"));
-        if (network.driver != "bridge" && config.enable_ipv6)
+        if (!driver->supports_ipv6() && config.enable_ipv6)
             // A refusal on purpose, so a 400 that says why (a 501 reads as a missing endpoint).
             return undo(Error::invalid("EnableIPv6 on a " + network.driver + " network is not supported by glassbox: "
                 + "its IPv6 addressing is for bridge networks only (create the network without --ipv6, or use the bridge driver)"));
@@ -597,58 +452,16 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
         }
     }
 
-    if (network.driver == "bridge") {
-        network.bridge = opts.bridge_name.empty()
-            ? options.bridge_prefix + network.id.substr(0, 15 - std::min<std::size_t>(options.bridge_prefix.size(), 11))
-            : opts.bridge_name;
-        if (network.bridge.size() > 15)
-            return undo(Error::invalid("bridge name " + network.bridge + " is longer than 15 characters (shorten the prefix)"));
-        if (nl.get_link("", network.bridge).ok())
-            return undo(Error::conflict("a link named " + network.bridge + " already exists on the host"));
-        if (auto made = ensure_bridge(network, opts.mtu); !made.ok()) {
-            (void)nl.delete_link("", network.bridge);
-            return undo(made.release_error().with_context("create network " + network.name));
-        }
-        if (auto started = start_dns(network); !started.ok()) {
-            (void)nl.delete_link("", network.bridge);
-            return undo(started.release_error());
-        }
-    } else {
-        // macvlan / ipvlan: a parent link, by default the lab uplink.
-        std::string base = opts.vlan_id ? opts.parent_base : opts.parent;
-        if (base.empty() || base == uplink_name()) {
-            auto uplink = ensure_lab_uplink();
-            if (!uplink.ok())
-                return undo(uplink.release_error());
-            base = uplink.value();
-        } else {
-            network.warnings.push_back("parent " + base + " is a real host interface: containers on this network appear on its wire");
-        }
-        if (!nl.get_link("", base).ok())
-            return undo(Error::not_found("parent interface " + base + " does not exist"));
-        network.parent = base;
-        if (opts.vlan_id) {
-            network.parent = base + "." + std::to_string(opts.vlan_id);
-            if (network.parent.size() > 15)
-                return undo(Error::invalid("VLAN interface name " + network.parent + " is longer than 15 characters"));
-            if (!nl.get_link("", network.parent).ok()) {
-                auto made = nl.create_link("", { .name = network.parent, .kind = "vlan", .parent = base, .vlan_id = opts.vlan_id });
-                if (!made.ok())
-                    return undo(made.release_error().with_context("create VLAN sub-interface " + network.parent));
-                network.created_parent = true;
-            }
-        }
-        TRY(nl.set_link_up("", network.parent, true));
-        network.options.erase("parent");
-        if (base == uplink_name() && !opts.vlan_id) {
-            if (auto added = lab_gateway(network, true); !added.ok())
-                log::warn("lab gateway " + network.gateway + ": " + added.error().describe());
-        }
-        network.options["parent"] = network.parent;
+    auto context = this->context();
+    if (auto made = driver->create(context, network, opts); !made.ok())
+        return undo(made.release_error());
+    if (auto started = start_dns(network); !started.ok()) {
+        (void)driver->remove(context, network);
+        return undo(started.release_error());
     }
     networks[network.id] = network;
     TRY(save());
-    if (network.driver == "bridge")
+    if (driver->host_bridged())
         TRY(sync_nft());
     return network;
 }
@@ -665,23 +478,12 @@ Result<void> Manager::Impl::remove(NetworkRecord& network)
         std::unique_lock lock(names_mutex);
         names.erase(network.id);
     }
-    if (network.driver == "bridge" && !network.bridge.empty()) {
-        auto removed = nl.delete_link("", network.bridge);
-        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
-            return removed.release_error().with_context("remove network " + network.name);
-    }
-    if (!network.created_parent)
-        (void)lab_gateway(network, false);
-    if (network.created_parent) {
-        auto removed = nl.delete_link("", network.parent);
-        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
-            return removed.release_error().with_context("remove VLAN sub-interface " + network.parent);
-    }
+    const auto* driver = TRY(find_driver(network.driver));
+    TRY(driver->remove(context(), network));
     TRY(ipam.remove_pool(network.id));
-    bool was_bridge = network.driver == "bridge";
     networks.erase(network.id);
     TRY(save());
-    if (was_bridge)
+    if (driver->host_bridged())
         TRY(sync_nft());
     return Ok {};
 }
@@ -704,12 +506,14 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
     if (!requested_ipv6.empty() && network.subnet6.empty())
         // dockerd's check and words (runconfig.ErrUnsupportedNetworkNoSubnetAndIP).
         return Error::invalid("user specified IP address is supported only when connecting to networks with user configured subnets");
-    if (network.driver == "host" || network.driver == "none") {
+    const auto* driver = TRY(find_driver(network.driver));
+    if (!driver->has_endpoints()) {
         network.containers[container_id] = endpoint;
         TRY(save());
         return endpoint;
     }
-    if (network.driver == "bridge" && !network.user_defined && !aliases.empty())
+    // The default `bridge` is the one built-in network with endpoints.
+    if (!network.user_defined && !aliases.empty())
         return Error::invalid("network-scoped aliases are only supported for user-defined networks");
     if (sandbox_path.empty())
         return Error::invalid("connect " + container_name + " to " + network.name + ": no network namespace (sandbox) given");
@@ -752,26 +556,9 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
     // Host-side names: the prefix plus random hex, within IFNAMSIZ (15 characters).
     std::string temp = options.bridge_prefix + strings::random_hex_id(15 - std::min<std::size_t>(options.bridge_prefix.size(), 11));
     const auto& ns = sandbox_path;
+    auto context = this->context();
     auto build = [&]() -> Result<void> {
-        if (network.driver == "bridge") {
-            endpoint.host_link = temp;
-            TRY(nl.create_link("", { .name = temp, .kind = "veth", .peer_name = endpoint.sandbox_link, .peer_netns = ns, .mtu = opts.mtu }));
-            TRY(nl.set_link_mac(ns, endpoint.sandbox_link, endpoint.mac_address));
-            TRY(nl.set_link_master("", temp, network.bridge));
-            TRY(nl.set_link_up("", temp, true));
-        } else {
-            LinkRequest request { .name = temp, .kind = network.driver, .parent = network.parent, .mode = opts.mode };
-            if (network.driver == "macvlan")
-                request.mac = endpoint.mac_address;
-            TRY(nl.create_link("", request));
-            auto moved = nl.move_link("", temp, ns, endpoint.sandbox_link);
-            if (!moved.ok()) {
-                (void)nl.delete_link("", temp);
-                return moved.release_error();
-            }
-            if (network.driver == "ipvlan")
-                endpoint.mac_address = TRY(nl.get_link(ns, endpoint.sandbox_link)).mac; // Shares the parent's.
-        }
+        TRY(driver->join(context, network, opts, endpoint, temp));
         TRY(nl.set_link_up(ns, "lo", true));
         TRY(nl.add_address(ns, endpoint.sandbox_link, endpoint.ip_address, endpoint.prefix_length));
         if (!endpoint.ipv6_address.empty())
@@ -792,20 +579,13 @@ Result<Endpoint> Manager::Impl::connect(NetworkRecord& network, const std::strin
             bool has_default = false;
             for (const auto& route : TRY(nl.list_routes(ns)))
                 has_default = has_default || route.destination == "0.0.0.0/0";
-            if (!has_default) {
-                if (network.driver == "ipvlan" && opts.mode != "l2")
-                    TRY(nl.add_route(ns, "default", "", endpoint.sandbox_link));
-                else
-                    TRY(nl.add_route(ns, "default", network.gateway, endpoint.sandbox_link));
-            }
+            if (!has_default)
+                TRY(nl.add_route(ns, "default", driver->default_gateway(network, opts), endpoint.sandbox_link));
         }
         return Ok {};
     };
     if (auto built = build(); !built.ok()) {
-        if (!endpoint.host_link.empty())
-            (void)nl.delete_link("", endpoint.host_link);
-        else
-            (void)nl.delete_link(ns, endpoint.sandbox_link);
+        (void)driver->leave(context, endpoint);
         release_addresses();
         return built.release_error().with_context("connect " + container_name + " to network " + network.name);
     }
@@ -821,15 +601,8 @@ Result<void> Manager::Impl::disconnect(NetworkRecord& network, const std::string
     if (it == network.containers.end())
         return Error::not_found("container " + container_id + " is not connected to network " + network.name);
     auto endpoint = it->second;
-    if (!endpoint.host_link.empty()) {
-        auto removed = nl.delete_link("", endpoint.host_link);
-        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
-            return removed.release_error().with_context("disconnect from " + network.name);
-    } else if (!endpoint.sandbox_link.empty() && fs::exists(endpoint.sandbox_path)) {
-        auto removed = nl.delete_link(endpoint.sandbox_path, endpoint.sandbox_link);
-        if (!removed.ok() && removed.error().kind() != ErrorKind::NotFound)
-            return removed.release_error().with_context("disconnect from " + network.name);
-    }
+    const auto* driver = TRY(find_driver(network.driver));
+    TRY_CTX(driver->leave(context(), endpoint), "disconnect from " + network.name);
     if (auto ip = Ipv4::parse(endpoint.ip_address); ip.ok())
         TRY(ipam.release(network.id, ip.value()));
     if (auto ip6 = Ipv6::parse(endpoint.ipv6_address); ip6.ok())
@@ -890,17 +663,19 @@ Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& net
     TRY(impl->ensure_builtin("bridge", "bridge"));
     TRY(impl->ensure_builtin("host", "host"));
     TRY(impl->ensure_builtin("none", "none"));
+    auto context = impl->context();
     for (auto& [id, network] : impl->networks) {
-        if (network.driver != "bridge")
+        auto driver = find_driver(network.driver);
+        if (!driver.ok()) {
+            log::warn("network " + network.name + ": " + driver.error().describe());
             continue;
-        auto opts = TRY(parse_driver_options("bridge", network.options));
-        TRY_CTX(impl->ensure_bridge(network, opts.mtu), "restore network " + network.name);
-        TRY(impl->start_dns(network));
-        impl->rebuild_names(id);
+        }
+        TRY(driver.value()->restore(context, network));
+        if (driver.value()->host_bridged()) {
+            TRY(impl->start_dns(network));
+            impl->rebuild_names(id);
+        }
     }
-    // Not fatal: bridge networks work without the lab, and a lab network's error names it.
-    if (auto restored = impl->restore_lab(); !restored.ok())
-        log::warn("lab uplink: " + restored.error().describe());
     TRY(impl->save());
     TRY(impl->sync_nft());
     if (options.enable_nat) {
@@ -930,8 +705,9 @@ Result<NetworkRecord> Manager::get(const std::string& ref) const
     std::lock_guard lock(m_impl->mutex);
     auto* network = TRY(m_impl->find(ref));
     auto copy = *network;
-    if (copy.driver == "host")
-        copy.warnings.push_back("host networking: containers share the host's network namespace, so network isolation is gone");
+    if (auto driver = find_driver(copy.driver); driver.ok())
+        for (auto& warning : driver.value()->warnings())
+            copy.warnings.push_back(std::move(warning));
     return copy;
 }
 
@@ -962,7 +738,7 @@ Result<std::vector<std::string>> Manager::prune()
 
 Result<std::string> Manager::create_sandbox(const std::string& container_id)
 {
-    if (container_id.empty() || container_id.find('/') != std::string::npos || container_id == LabNetnsName)
+    if (container_id.empty() || container_id.find('/') != std::string::npos || container_id == Lab::netns_name())
         return Error::invalid("invalid container id for a sandbox: \"" + container_id + "\"");
     std::lock_guard lock(m_impl->mutex);
     auto path = m_impl->netns_dir() + "/" + container_id;
@@ -1126,25 +902,13 @@ Result<ContainerFiles> Manager::write_container_files(const std::string& contain
 Result<std::string> Manager::ensure_lab_uplink()
 {
     std::lock_guard lock(m_impl->mutex);
-    return m_impl->ensure_lab_uplink();
+    return m_impl->lab.ensure_uplink();
 }
 
 Result<std::vector<std::string>> Manager::release_lab()
 {
     std::lock_guard lock(m_impl->mutex);
-    std::vector<std::string> removed;
-    // Deleting the host end of the veth deletes its peer in the lab namespace and the VLAN
-    // sub-interfaces made on it; the namespace itself goes when its bind mount does.
-    auto uplink = m_impl->uplink_name();
-    if (m_impl->nl.get_link("", uplink).ok()) {
-        TRY_CTX(m_impl->nl.delete_link("", uplink), "remove lab uplink");
-        removed.push_back("link " + uplink);
-    }
-    if (fs::exists(m_impl->lab_netns())) {
-        TRY(remove_netns_file(m_impl->kernel, m_impl->lab_netns()));
-        removed.push_back("netns " + m_impl->lab_netns());
-    }
-    return removed;
+    return m_impl->lab.release();
 }
 
 Result<std::vector<std::string>> Manager::reset()
@@ -1154,23 +918,14 @@ Result<std::vector<std::string>> Manager::reset()
     m_impl->ports.clear();
     m_impl->dns.clear();
     auto& nl = m_impl->nl;
-    // Only the links this daemon's records name: its networks' bridges, the host sides of its
-    // endpoints (container sides go with their namespaces), and the lab uplink (its peer and the
-    // VLANs on it go with it) when one of its networks uses it. Several daemons may share the link
-    // prefix (it defaults to "gb-"), so a name that merely starts with it may be another's.
-    std::set<std::string> owned;
-    for (const auto& [id, network] : m_impl->networks) {
-        if (!network.bridge.empty())
-            owned.insert(network.bridge);
-        for (const auto& [container_id, endpoint] : network.containers)
-            if (!endpoint.host_link.empty())
-                owned.insert(endpoint.host_link);
-        if (m_impl->on_lab_uplink(network))
-            owned.insert(m_impl->uplink_name());
+    // Container-side links go with their namespaces; host-side links are found by name.
+    if (auto links = nl.list_links(""); links.ok()) {
+        for (const auto& link : links.value()) {
+            bool ours = strings::starts_with(link.name, m_impl->options.bridge_prefix) || link.name == m_impl->options.bridge_name;
+            if (ours && nl.delete_link("", link.name).ok())
+                removed.push_back("link " + link.name);
+        }
     }
-    for (const auto& name : owned)
-        if (nl.delete_link("", name).ok())
-            removed.push_back("link " + name);
     for (const auto& name : fs::list_dir(m_impl->netns_dir())) {
         auto path = m_impl->netns_dir() + "/" + name;
         if (remove_netns_file(m_impl->kernel, path).ok())

@@ -1,13 +1,10 @@
 #include "engine/network/options.h"
 
-#include <set>
-
 #include "engine/base/strings.h"
+#include "engine/network/driver.h"
 #include "engine/network/manager.h"
 
 namespace engine::network {
-
-namespace {
 
 Result<int> parse_int_option(const std::string& key, const std::string& value, int low, int high)
 {
@@ -18,56 +15,18 @@ Result<int> parse_int_option(const std::string& key, const std::string& value, i
     return static_cast<int>(number);
 }
 
-} // namespace
-
-Result<DriverOptions> parse_driver_options(const std::string& driver,
+Result<DriverOptions> parse_driver_options(const std::string& driver_name,
     const std::map<std::string, std::string>& options)
 {
-    static const std::set<std::string> drivers { "bridge", "host", "none", "macvlan", "ipvlan" };
-    if (!drivers.contains(driver))
-        return Error::invalid("unknown network driver \"" + driver
-            + "\" (glassbox knows bridge, host, none, macvlan, ipvlan)");
+    const auto* driver = TRY(find_driver(driver_name));
     DriverOptions result;
     for (const auto& [key, value] : options) {
-        if (key == "com.docker.network.driver.mtu" || key == "mtu") {
+        if (key == "com.docker.network.driver.mtu" || key == "mtu")
             result.mtu = TRY(parse_int_option(key, value, 68, 65535));
-        } else if (driver == "bridge" && key == "com.docker.network.bridge.name") {
-            if (value.empty() || value.size() > 15 || value.find('/') != std::string::npos)
-                return Error::invalid("option " + key + "=" + value + ": not a valid interface name (1-15 characters)");
-            result.bridge_name = value;
-        } else if (driver == "bridge" && strings::starts_with(key, "com.docker.network.bridge.")) {
-            // Docker's other bridge flags (enable_icc, enable_ip_masquerade, ...) are accepted
-            // and kept for inspect; glassbox's defaults match Docker's.
-        } else if ((driver == "macvlan" || driver == "ipvlan") && key == "parent") {
-            if (value.empty() || value.size() > 15)
-                return Error::invalid("option parent=" + value + ": not a valid interface name");
-            result.parent = value;
-            auto dot = value.rfind('.');
-            if (dot != std::string::npos) {
-                result.parent_base = value.substr(0, dot);
-                result.vlan_id = TRY(parse_int_option("parent (VLAN id after the dot)", value.substr(dot + 1), 1, 4094));
-            }
-        } else if (driver == "macvlan" && key == "macvlan_mode") {
-            static const std::set<std::string> modes { "bridge", "private", "vepa", "passthru" };
-            if (!modes.contains(value))
-                return Error::invalid("option macvlan_mode=" + value + ": expected bridge, private, vepa or passthru");
-            result.mode = value;
-        } else if (driver == "ipvlan" && key == "ipvlan_mode") {
-            static const std::set<std::string> modes { "l2", "l3", "l3s" };
-            if (!modes.contains(value))
-                return Error::invalid("option ipvlan_mode=" + value + ": expected l2, l3 or l3s");
-            result.mode = value;
-        } else if (driver == "bridge" && !strings::starts_with(key, "com.docker.network.") && key != "parent"
-            && key != "macvlan_mode" && key != "ipvlan_mode") {
-            // dockerd's bridge driver keeps options it does not know and echoes them in inspect
-            // (tools store their own keys there); glassbox does the same. Options of the other
-            // drivers stay refused: on a bridge they are a mistake worth naming.
-        } else {
-            return Error::invalid("option " + key + " is not supported by the " + driver + " driver");
-        }
+        else
+            TRY(driver->parse_option(key, value, result));
     }
-    if (result.mode.empty())
-        result.mode = driver == "macvlan" ? "bridge" : driver == "ipvlan" ? "l2" : "";
+    driver->default_options(result);
     return result;
 }
 

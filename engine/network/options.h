@@ -19,8 +19,12 @@ struct DriverOptions {
     int mtu { 0 };           // com.docker.network.driver.mtu
 };
 
-// Known drivers: "bridge", "host", "none", "macvlan", "ipvlan". Unknown options are refused.
+// The MTU for every driver, the rest through the driver's own parse_option (driver.h); an
+// unknown driver or an option the driver does not take is refused, naming it.
 Result<DriverOptions> parse_driver_options(const std::string& driver,
     const std::map<std::string, std::string>& options);
+
+// `value` as a number low..high, or an error naming `key` and the range.
+Result<int> parse_int_option(const std::string& key, const std::string& value, int low, int high);
 
 } // namespace engine::network
