@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -53,11 +54,11 @@ const std::vector<std::string_view>& allowed_to_all()
         "setxattrat",
         // File change notification (fanotify_init itself needs CAP_SYS_ADMIN).
         "fanotify_mark", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
-        // Waiting for descriptors, events, timers.
-        "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait", "epoll_pwait2", "epoll_wait",
-        "epoll_wait_old", "eventfd", "eventfd2", "poll", "ppoll", "ppoll_time64", "pselect6", "pselect6_time64",
-        "select", "_newselect", "signalfd", "signalfd4", "timerfd_create", "timerfd_gettime", "timerfd_gettime64",
-        "timerfd_settime", "timerfd_settime64",
+        // Pipes, and waiting for descriptors, events, timers.
+        "pipe", "pipe2", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait",
+        "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "poll", "ppoll", "ppoll_time64",
+        "pselect6", "pselect6_time64", "select", "_newselect", "signalfd", "signalfd4", "timerfd_create",
+        "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64",
         // Asynchronous I/O (the old io_* interface; io_uring stays out).
         "io_cancel", "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "io_setup", "io_submit",
         "ioctl", "ioprio_get", "ioprio_set",
@@ -565,6 +566,45 @@ Result<void> load_json_profile(std::string_view text, std::uint64_t capabilities
 
 } // namespace
 
+namespace {
+
+// libseccomp knows the system calls of the kernels before its release, so a newer call (mseal,
+// statmount, setxattrat, ... with Debian 12's 2.5.4) cannot be named on the allow-list and would
+// get EPERM. libc tries a new call and falls back to an older one only on ENOSYS (glibc does so
+// for clone3 and fchmodat2), so EPERM would break programs built against a newer libc. As runc
+// does, a second filter answers ENOSYS for every number above the last call libseccomp knows on
+// this architecture. Calls from 424 on share their numbers on all architectures; 511 is far
+// above the newest.
+Result<ContextPtr> filter_for_newer_calls()
+{
+    constexpr int k_highest_number = 511;
+    int last_known = -1;
+    for (int number = 0; number <= k_highest_number; ++number) {
+        if (char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number)) {
+            last_known = number;
+            std::free(name);
+        }
+    }
+    ContextPtr context(seccomp_init(SCMP_ACT_ALLOW));
+    if (!context)
+        return Error::system("seccomp_init failed");
+    auto* ctx = context.get();
+    if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); rc != 0)
+        return Error::from_errno("seccomp: clear the no_new_privs attribute", -rc);
+    // 32-bit and x32 calls are left to the allow-list filter, which covers those architectures.
+    if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW); rc != 0)
+        return Error::from_errno("seccomp: let other architectures through the second filter", -rc);
+    if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); rc != 0)
+        return Error::from_errno("seccomp: ask for a binary-tree filter", -rc);
+    for (int number = last_known + 1; number <= k_highest_number; ++number) {
+        if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), number, 0); rc != 0)
+            return Error::from_errno("seccomp: add ENOSYS for system call " + std::to_string(number), -rc);
+    }
+    return context;
+}
+
+} // namespace
+
 std::vector<std::string> default_allowed_syscalls(std::uint64_t capabilities)
 {
     std::vector<std::string> names;
@@ -606,9 +646,14 @@ Result<void> apply_seccomp_profile(std::string_view profile, std::uint64_t capab
     for (const auto& name : allowed_outright(capabilities))
         TRY(add_rule(ctx, SCMP_ACT_ALLOW, name));
     TRY(add_argument_rules(ctx, has_capability(capabilities, "CAP_SYS_ADMIN")));
+    auto newer_calls = TRY(filter_for_newer_calls());
 
     if (int rc = seccomp_load(ctx); rc != 0)
         return Error::from_errno("seccomp: load the filter", -rc);
+    // When two filters both answer with an errno, the kernel returns the newer filter's, so the
+    // ENOSYS filter goes second.
+    if (int rc = seccomp_load(newer_calls.get()); rc != 0)
+        return Error::from_errno("seccomp: load the ENOSYS filter for calls newer than libseccomp", -rc);
     return Ok {};
 }
 
