@@ -236,7 +236,10 @@ Result<std::string> hash_entries(int root_fd, const std::vector<TreeEntry>& entr
         hasher.update(head.data(), head.size());
         if (!S_ISREG(entry.st.st_mode))
             continue;
-        auto fd = TRY(open_in_root(root_fd, entry.full, O_RDONLY | O_NOFOLLOW));
+        // Resolved inside the root like every source path; no O_NOFOLLOW, because a source named
+        // on the COPY line may itself be a symlink that stays inside the context, which Docker
+        // follows (its entry was listed with the target's stat).
+        auto fd = TRY(open_in_root(root_fd, entry.full, O_RDONLY));
         char buffer[65536];
         while (true) {
             ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
@@ -286,7 +289,7 @@ Result<void> copy_entries(int src_root, const std::vector<TreeEntry>& entries, i
         }
         if (!S_ISREG(entry.st.st_mode))
             continue; // Devices, sockets and fifos from a context are not copied.
-        auto in = TRY(open_in_root(src_root, entry.full, O_RDONLY | O_NOFOLLOW));
+        auto in = TRY(open_in_root(src_root, entry.full, O_RDONLY)); // As in hash_entries.
         UniqueFd out(::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!out.valid())
             return Error::from_errno("create /" + target, errno);

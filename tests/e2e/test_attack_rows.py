@@ -324,3 +324,175 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+# [SECTION] Row 32: abstract Unix sockets
+
+
+def abstract_socket_inodes():
+    """Inodes of the abstract Unix sockets in this network namespace (names starting with '@')."""
+    found = set()
+    with open("/proc/net/unix") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 8 and fields[7].startswith("@"):
+                found.add(fields[6])
+    return found
+
+
+def socket_inodes(pid):
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[8:-1])
+    return found
+
+
+def test_row32_glassboxd_listens_on_no_abstract_socket(daemon, image):
+    # containerd-shim's API was an abstract socket, reachable from any container in the host's
+    # network namespace (CVE-2020-15257). glassboxd's sockets, with a host-network container
+    # running, must all be path sockets or unnamed.
+    status, made = create(daemon, image, ["sleep", "30"], HostConfig={"NetworkMode": "host"})
+    assert status == 201, made
+    cid = made["Id"]
+    try:
+        assert daemon.request("POST", f"/v1.41/containers/{cid}/start")[0] == 204
+        # The daemon's own network namespace is the host's (the one this test reads).
+        assert os.readlink(f"/proc/{daemon.pid}/ns/net") == os.readlink("/proc/self/ns/net")
+        mine = socket_inodes(daemon.pid)
+        assert mine, "glassboxd has no socket at all?"
+        assert not mine & abstract_socket_inodes(), "glassboxd holds an abstract Unix socket"
+        # From inside the host-network container the same holds: none of the daemon's sockets is
+        # an abstract name it could connect to.
+        error, code, out = exec_in(daemon, cid, ["cat", "/proc/net/unix"])
+        assert error is None and code == 0, (error, out)
+        inside = {line.split()[6] for line in out.splitlines()[1:]
+                  if len(line.split()) >= 8 and line.split()[7].startswith("@")}
+        assert not mine & inside
+    finally:
+        daemon.request("DELETE", f"/v1.41/containers/{cid}?force=1", timeout=60)
+
+
+# [SECTION] Row 40: overlayfs copy-up
+
+
+def test_row40_copy_up_of_setuid_and_xattr_files_leaves_the_image_layer_alone(daemon):
+    # A setuid file and a file with an extended attribute in a lower layer, changed in the
+    # container: overlayfs copies them up into the container's upper directory. The layer the
+    # image store shares between containers must keep its bytes, modes and xattrs; the copy keeps
+    # the xattr, and the mode is what the container set.
+    layer = [directory("data"),
+             entry("data/suid", data=b"#!/bin/sh\necho lower\n", mode=0o4755),
+             entry("data/attr", data=b"lower\n", xattrs={"user.glassbox": "lower"})]
+    image = must_load(daemon, harness.unique("row40").lower() + ":1", [layer])
+    lower = os.path.join(daemon.root, "image", "layers", hashlib.sha256(tar_bytes(layer)).hexdigest(), "fs", "data")
+    assert os.stat(os.path.join(lower, "suid")).st_mode & 0o7777 == 0o4755
+    assert os.getxattr(os.path.join(lower, "attr"), "user.glassbox") == b"lower"
+    before = snapshot(lower)
+
+    script = ("echo upper >> /data/suid && echo upper >> /data/attr && chmod 2711 /data/suid && "
+              "stat -c '%a %n' /data/suid /data/attr && sleep 30")
+    status, made = create(daemon, image, ["sh", "-c", script])
+    assert status == 201, made
+    cid = made["Id"]
+    try:
+        assert daemon.request("POST", f"/v1.41/containers/{cid}/start")[0] == 204
+        deadline = time.monotonic() + 20
+        while "/data/attr" not in logs(daemon, cid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        out = logs(daemon, cid)
+        assert "2711 /data/suid" in out and "644 /data/attr" in out, out
+        merged = f"/proc/{daemon.container_pid(cid)}/root/data"
+        with open(os.path.join(merged, "suid"), "rb") as f:
+            assert f.read() == b"#!/bin/sh\necho lower\nupper\n"
+        assert os.getxattr(os.path.join(merged, "attr"), "user.glassbox") == b"lower"
+    finally:
+        daemon.request("DELETE", f"/v1.41/containers/{cid}?force=1", timeout=60)
+
+    assert snapshot(lower) == before
+    assert os.stat(os.path.join(lower, "suid")).st_mode & 0o7777 == 0o4755
+    assert os.getxattr(os.path.join(lower, "attr"), "user.glassbox") == b"lower"
+
+
+# [SECTION] Row 36: COPY and ADD through symlinks
+
+
+def build(daemon, tag, files):
+    """POST /build of a context of tar members; returns (HTTP status, error messages)."""
+    import urllib.parse
+    conn = harness.UnixHTTPConnection(daemon.socket, timeout=120)
+    try:
+        query = urllib.parse.urlencode({"t": tag, "rm": "1", "forcerm": "1"})
+        conn.request("POST", "/v1.41/build?" + query, body=tar_bytes(files), headers={"Content-Type": "application/x-tar"})
+        response = conn.getresponse()
+        status, text = response.status, response.read().decode(errors="replace")
+    finally:
+        conn.close()
+    errors = []
+    for line in text.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if "error" in message or "message" in message:
+            errors.append(message.get("error") or message.get("message"))
+    return status, errors
+
+
+def row36_context(daemon, victim, dockerfile):
+    # The victim's path exists inside the image too (empty), so a destination through /dst or
+    # /host has somewhere to land inside it.
+    inner = victim.strip("/").split("/") + ["secret"]
+    base = must_load(daemon, harness.unique("row36base").lower() + ":1", [
+        [directory("/".join(inner[:i + 1])) for i in range(len(inner))]
+        + [symlink("host", victim), symlink("dst", "../../../../../.." + victim)]])
+    escape = "../../../../../../../.." + victim
+    return [
+        entry("Dockerfile", data=dockerfile.format(base=base).encode()),
+        entry("file", data=b"from the context\n"),
+        symlink("chain", "hop"), symlink("hop", escape), symlink("abs", victim),
+        directory("dir"), symlink("dir/up", "../../../../../../../.."),
+        symlink("inside", "hop2"), symlink("hop2", "../../../file"),
+    ]
+
+
+@pytest.mark.parametrize("instruction", [
+    "COPY chain/secret/data /out/",      # chain -> hop -> ../../../../<victim>: a two-hop chain
+    "COPY abs/secret/data /out/",        # abs -> <victim>
+    "COPY abs /out/",                    # the symlink itself as the source
+    "ADD chain/secret /out/",
+    "COPY dir/up/secret /out/",          # dir/up -> ../../../.. with the victim's path below it
+    "FROM {base} AS stage2\nCOPY --from=stage /host/secret/data /out/",  # the image's /host -> <victim>
+])
+def test_row36_copy_source_through_a_symlink_chain_stays_in_the_context(daemon, victim, instruction):
+    # Symlinks planted in the build context (and in the image, for --from) point at a host
+    # directory. A source resolves inside the context (or the stage's root), where the victim's
+    # path does not exist: the step fails with "not found", as in Docker, and reads nothing.
+    context = row36_context(daemon, victim, "FROM {base} AS stage\n" + instruction.replace("{base}", "{base}") + "\n")
+    status, errors = build(daemon, harness.unique("row36").lower() + ":1", context)
+
+    assert status == 200, errors
+    assert errors and ("not found" in errors[0] or "no such file" in errors[0].lower()), errors
+    assert all("host secret" not in e for e in errors)
+
+
+def test_row36_copy_destination_through_image_symlinks_lands_in_the_image(daemon, victim):
+    # The image's /dst and /host point at the victim (relative and absolute). Destinations resolve
+    # inside the image's root, so the files land in the image (at the victim's path inside it) and
+    # the host directory is untouched (the victim fixture). A chain that stays inside the context
+    # (inside -> hop2 -> ../../../file) is followed, as Docker follows it.
+    dockerfile = ("FROM {base}\nCOPY file /dst/secret/pwned\nADD file /host/secret/added\n"
+                  "COPY inside /out/\n")
+    tag = harness.unique("row36").lower() + ":1"
+    status, errors = build(daemon, tag, row36_context(daemon, victim, dockerfile))
+    assert status == 200 and not errors, errors
+
+    error, code, out = run(daemon, tag, ["sh", "-c", "{ cat /dst/secret/pwned /host/secret/added /out/inside; ls /dst/secret; } 2>&1"])
+    assert error is None and code == 0, (error, code, out)
+    assert out.split("\n")[:3] == ["from the context"] * 3, out
+    assert "data" not in out, out
