@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 
 #include <nlohmann/json.hpp>
@@ -336,6 +337,28 @@ struct Manager::Impl {
         return Ok {};
     }
 
+    // The default bridge of a root that has none recorded yet. A link that already has the
+    // built-in name belongs to another daemon (running, or stopped and keeping it as dockerd
+    // keeps docker0): sharing it would give the bridge a second gateway address and both
+    // daemons' containers the same addresses, so this daemon takes the next free glassbox<N>,
+    // and keeps it (the record names it). A name given with --bridge is used as given.
+    Result<std::string> unclaimed_default_bridge()
+    {
+        if (options.bridge_name != Options {}.bridge_name)
+            return options.bridge_name;
+        auto stem = options.bridge_name.substr(0, options.bridge_name.find_last_not_of("0123456789") + 1);
+        for (int n = 0; n < 100; ++n) {
+            auto name = stem + std::to_string(n);
+            auto found = nl.get_link("", name);
+            if (!found.ok() && found.error().kind() == ErrorKind::NotFound)
+                return name;
+            if (!found.ok())
+                return found.release_error().with_context("default bridge " + name);
+            log::info("default bridge: " + name + " belongs to another daemon, trying the next name");
+        }
+        return Error::conflict("default bridge: " + stem + "0 to " + stem + "99 all exist; give this daemon its own --bridge");
+    }
+
     Result<void> ensure_builtin(const std::string& name, const std::string& driver)
     {
         for (auto& [id, network] : networks)
@@ -355,8 +378,8 @@ struct Manager::Impl {
             auto pool = TRY(ipam.add_pool(network.id, subnet, "", ""));
             network.subnet = subnet.str();
             network.gateway = pool.gateway.str();
-            network.bridge = options.bridge_name;
-            network.options["com.docker.network.bridge.name"] = options.bridge_name;
+            network.bridge = TRY(unclaimed_default_bridge());
+            network.options["com.docker.network.bridge.name"] = network.bridge;
             network.options["com.docker.network.bridge.default_bridge"] = "true";
         }
         networks[network.id] = network;
@@ -661,6 +684,13 @@ Result<std::unique_ptr<Manager>> Manager::open(sys::Kernel& kernel, Netlink& net
     if (auto host = fs::read_file(options.resolv_conf_source); host.ok())
         impl->upstreams = parse_resolv_conf(host.value()).nameservers;
     TRY(impl->ensure_builtin("bridge", "bridge"));
+    // A table holds one daemon's rules (sync_nft replaces it whole), so a daemon whose default
+    // bridge is glassbox<N> because another daemon has glassbox0 keeps its rules in a table of
+    // the same name; one with glassbox0 keeps the table `glassbox`, as before.
+    if (impl->options.nft_table_name == Options {}.nft_table_name && impl->options.bridge_name == Options {}.bridge_name)
+        for (const auto& [id, network] : impl->networks)
+            if (network.name == "bridge" && !network.user_defined && network.bridge != Options {}.bridge_name)
+                impl->options.nft_table_name = network.bridge;
     TRY(impl->ensure_builtin("host", "host"));
     TRY(impl->ensure_builtin("none", "none"));
     auto context = impl->context();
@@ -918,14 +948,23 @@ Result<std::vector<std::string>> Manager::reset()
     m_impl->ports.clear();
     m_impl->dns.clear();
     auto& nl = m_impl->nl;
-    // Container-side links go with their namespaces; host-side links are found by name.
-    if (auto links = nl.list_links(""); links.ok()) {
-        for (const auto& link : links.value()) {
-            bool ours = strings::starts_with(link.name, m_impl->options.bridge_prefix) || link.name == m_impl->options.bridge_name;
-            if (ours && nl.delete_link("", link.name).ok())
-                removed.push_back("link " + link.name);
-        }
+    // Only the links this daemon's records name: its networks' bridges, the host sides of its
+    // endpoints (container sides go with their namespaces), and the lab uplink (its peer and the
+    // VLANs on it go with it) when one of its networks uses it. Several daemons may share the link
+    // prefix (it defaults to "gb-"), so a name that merely starts with it may be another's.
+    std::set<std::string> owned;
+    for (const auto& [id, network] : m_impl->networks) {
+        if (!network.bridge.empty())
+            owned.insert(network.bridge);
+        for (const auto& [container_id, endpoint] : network.containers)
+            if (!endpoint.host_link.empty())
+                owned.insert(endpoint.host_link);
+        if (m_impl->lab.carries(network))
+            owned.insert(m_impl->lab.uplink_name());
     }
+    for (const auto& name : owned)
+        if (nl.delete_link("", name).ok())
+            removed.push_back("link " + name);
     for (const auto& name : fs::list_dir(m_impl->netns_dir())) {
         auto path = m_impl->netns_dir() + "/" + name;
         if (remove_netns_file(m_impl->kernel, path).ok())

@@ -7,8 +7,10 @@ one after another and kept running, and one is restarted with another --address-
   bridge carries exactly one IPv4 address (its gateway), so glassbox0 never gets a second one;
 - the restart keeps the bridge and its one address (the default network is recorded);
 - on a user network of each daemon a container reaches another by name (the embedded DNS);
-- a `system reset` of one daemon removes its own links only: the others' bridges and veths stay
-  and their containers still reach each other by name.
+- each daemon keeps its nft rules in its own table (`glassbox` with glassbox0, else the bridge's
+  name), since applying a daemon's rules replaces its table whole;
+- a `system reset` of one daemon removes its own links and table only: the others' bridges, veths
+  and tables stay and their containers still reach each other by name.
 
 The daemons share the host's default link prefix and nft table, so this test removes what it made
 through each daemon's reset and stops each daemon by PID, also when an assertion fails.
@@ -52,6 +54,16 @@ class DefaultFlagsDaemon(harness.Daemon):
 def ipv4_addresses(link):
     out = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", link], capture_output=True, text=True)
     return [line.split()[3] for line in out.stdout.splitlines()]
+
+
+def nft_table(bridge):
+    """The nft table of the daemon whose default bridge is `bridge`: glassbox for glassbox0, else
+    the bridge's name (a table holds one daemon's rules)."""
+    return "glassbox" if bridge == "glassbox0" else bridge
+
+
+def nft_table_exists(name):
+    return subprocess.run(["nft", "list", "table", "ip", name], capture_output=True).returncode == 0
 
 
 def link_exists(name):
@@ -127,6 +139,8 @@ def test_default_flag_daemons_take_their_own_bridges_and_resolve_names(daemons):
             f"{bridge} of {d.label}: {ipv4_addresses(bridge)}"
     if link_exists("glassbox0"):
         assert len(ipv4_addresses("glassbox0")) == 1, ipv4_addresses("glassbox0")
+    missing = [nft_table(b) for b in bridges if not nft_table_exists(nft_table(b))]
+    assert not missing, f"each daemon keeps its rules in its own nft table; missing: {missing}"
 
     # One daemon restarted with another address pool keeps its bridge and its one address.
     b = daemons[1]
@@ -161,6 +175,8 @@ def test_a_reset_removes_only_the_links_of_its_own_daemon(daemons):
     assert not [x for x in mine if link_exists(x)], f"{a.label}'s reset left {mine}: {removed}"
     gone = [x for x in others if not link_exists(x)]
     assert not gone, f"{a.label}'s reset removed another daemon's links {gone}: {removed}"
+    tables = [nft_table(d.default_bridge()) for d in (b, c)]
+    assert all(nft_table_exists(t) for t in tables), f"{a.label}'s reset removed another daemon's nft table: {removed}"
     for d in (b, c):
         code, logs = run(d, "md", "client2", ["ping", "-c", "1", "-W", "3", "server"], detach=False)
         assert code == 0, f"{d.label} after {a.label}'s reset: ping server by name exited {code}: {logs!r}"
