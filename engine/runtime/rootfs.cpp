@@ -90,7 +90,7 @@ Result<std::string> system_dir(const std::string& rootfs, int root_fd, const std
 
 // The mount that holds the rootfs must not be shared: the bind of the rootfs onto itself would
 // show up in the host's copy of it, and pivot_root(2) refuses a new root whose parent mount is
-// shared. Only a shared "/" leaves it so (runc's rootfsParentMountPrivate).
+// shared. Only a shared "/" can leave it so (runc's rootfsParentMountPrivate).
 Result<void> make_rootfs_parent_private(sys::Kernel& kernel, const std::string& rootfs)
 {
     char resolved[PATH_MAX];
@@ -304,7 +304,9 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
     // old root is let go.
     bool sharing = std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const MountEntry& m) { return is_shared_mode(m.propagation); });
     TRY(kernel.mount({ .source = "", .target = "/", .fstype = "", .flags = sharing ? MS_SHARED : k_slave, .data = "" }));
-    TRY(make_rootfs_parent_private(kernel, rootfs));
+    // Under an rslave "/" no mount is shared, so only a shared one needs the mount table read.
+    if (sharing)
+        TRY(make_rootfs_parent_private(kernel, rootfs));
 
     // pivot_root needs the new root to be a mount point of its own; a bind of the overlay onto
     // itself is one even when the rootfs is a plain directory.
