@@ -21,6 +21,7 @@
 #include "engine/daemon/create_options.h"
 #include "engine/daemon/health.h"
 #include "engine/daemon/impl.h"
+#include "engine/daemon/recovery.h"
 #include "engine/runtime/devices.h"
 #include "engine/runtime/mount_propagation.h"
 #include "engine/runtime/seccomp.h"
@@ -78,7 +79,7 @@ void Engine::persist(const Container& container) const
     nlohmann::json doc;
     {
         std::lock_guard lock(m_impl->mutex);
-        doc = container_to_json(container.view, container.recorded_mounts);
+        doc = container_to_json(container.view, container.recorded_mounts, container.process);
     }
     // The first write (at create) is synced, so a created container survives a power loss;
     // later ones record a start, an exit or a rename, state that a reboot ends anyway, so they
@@ -775,11 +776,16 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
     int stdout_fd = started.stdout_fd.release();
     int stderr_fd = started.stderr_fd.release();
     int pty_fd = started.pty_master.valid() ? ::fcntl(started.pty_master.get(), F_DUPFD_CLOEXEC, 0) : -1;
+    // Recorded so that a daemon restarted after a crash can re-adopt this very process and its
+    // output pipes (recovery.h). A pty cannot be re-adopted: its master dies with the daemon.
+    ProcessIdentity identity { process_start_time(m_kernel, started.pid).value_or(0), pipe_inode(stdout_fd),
+        pipe_inode(stderr_fd) };
     {
         std::lock_guard lock(m_impl->mutex);
         auto& state = container->view.state;
         state.status = Status::Running;
         state.pid = started.pid;
+        container->process = identity;
         state.exit_code = 0;
         state.oom_killed = false;
         state.error.clear();
@@ -830,13 +836,7 @@ bool Engine::supervise_on_loop(const std::shared_ptr<Container>& container, int 
     auto exit_fd = m_kernel.exit_notification(pid);
     if (!exit_fd.ok())
         return false;
-    Supervisor* supervisor = nullptr;
-    {
-        std::lock_guard lock(m_impl->supervisor_mutex);
-        if (!m_impl->supervisor)
-            m_impl->supervisor = std::make_unique<Supervisor>([this](std::function<void()> body) { spawn_thread(std::move(body)); });
-        supervisor = m_impl->supervisor.get();
-    }
+    auto* supervisor = &m_impl->supervisor_loop([this](std::function<void()> body) { spawn_thread(std::move(body)); });
     Supervisor::Process process;
     process.pid = pid;
     process.exit_fd = exit_fd.release_value();
@@ -947,6 +947,7 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
         state.oom_killed = oom;
         state.pid = 0;
         state.finished_at = now_rfc3339();
+        container->process = {};
         stopped_by_user = state.stopped_by_user;
         if (container->stdin_fd >= 0)
             ::close(container->stdin_fd);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
@@ -76,7 +77,8 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
     if (engine->m_impl->networks) {
         std::set<std::string> running;
         for (const auto& [id, container] : engine->m_impl->containers) {
-            if (container->view.state.status == Status::Running)
+            // A paused container is re-adopted too (its cgroup stays frozen).
+            if (container->view.state.status == Status::Running || container->view.state.status == Status::Paused)
                 running.insert(id);
             else
                 reclaim_stopped_container(kernel, id, container->view.rootfs);
@@ -86,10 +88,109 @@ Result<std::unique_ptr<Engine>> Engine::create(sys::Kernel& kernel, EngineOption
     return engine;
 }
 
+static EndpointInfo endpoint_info(const network::Endpoint& ep)
+{
+    return { ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address, ep.prefix_length, ep.gateway,
+        ep.mac_address, ep.aliases, ep.ipv6_address, ep.ipv6_prefix_length, ep.ipv6_gateway };
+}
+
 // [SECTION] Recovery
 
 void Engine::load_containers()
 {
+    // Re-adopts a container whose PID 1 outlived the daemon before this one (recovery.h): watches
+    // its pidfd on the event loop again, so ps, stop, kill, wait, rm -f, exec, inspect, stats and the
+    // snapshot work on it, and after_exit releases its endpoint, cgroup and mounts as for any exit.
+    // False, leaving it to be ended and recorded as exited, when that process is gone, its PID names
+    // another process now, or the kernel gives no pidfd. Runs before any client is served.
+    //
+    // What a crash loses, and stays lost:
+    //   - output written while no daemon ran: the pipe had no reader, so the write failed (EPIPE,
+    //     and SIGPIPE ends a process that does not handle it). What it writes after the re-adoption
+    //     reaches the log again, through new read ends of the same pipes (/proc/<pid>/fd/1 and 2).
+    //     A TTY's master side died with the daemon, so a TTY container's output is not read again.
+    //   - its stdin: the write end died with the daemon (attach -i has nothing to write to).
+    //   - published ports: their proxies ran in the daemon; they are not started again.
+    //   - the exit status, usually: the process is not this daemon's child, so waitpid cannot give
+    //     it. It is read from /proc/<pid>/stat while the process is a zombie its new parent has not
+    //     reaped yet; otherwise the exit is recorded as 255 with State.Error saying why.
+    auto readopt = [this](const std::shared_ptr<Container>& container) -> bool {
+        const auto id = container->view.id;
+        const auto cgroup_name = "glassbox/" + id;
+        auto identity = container->process;
+        const int pid = container->view.state.pid;
+        // A simulated kernel's processes end with the daemon that simulated them.
+        if (m_kernel.simulated() || !is_recorded_process(m_kernel, pid, identity.start_time, cgroup_name))
+            return false;
+        // A record from before start times were kept: the process was matched by its cgroup;
+        // its start time is recorded now, for the exit status and for the next restart.
+        if (identity.start_time == 0)
+            identity.start_time = process_start_time(m_kernel, pid).value_or(0);
+        auto exit_fd = m_kernel.exit_notification(pid);
+        if (!exit_fd.ok())
+            return false;
+        Supervisor::Process process;
+        process.pid = pid;
+        process.exit_fd = exit_fd.release_value();
+        for (auto [number, inode, stream] : { std::tuple { 1, identity.stdout_pipe, StreamKind::Stdout },
+                 std::tuple { 2, identity.stderr_pipe, StreamKind::Stderr } }) {
+            auto fd = reopen_output_pipe(m_kernel, pid, number, inode);
+            if (fd.valid())
+                process.outputs.push_back({ fd.release(), stream });
+        }
+        const size_t outputs = process.outputs.size();
+        process.deliver = [container](StreamKind stream, std::string_view data) { container->hub->deliver(stream, data); };
+        auto status_known = std::make_shared<bool>(false);
+        process.reap = [this, status_known, start_time = identity.start_time](pid_t exited) {
+            auto code = exit_code_of_zombie(m_kernel, exited, start_time);
+            *status_known = code.has_value();
+            return code.value_or(255);
+        };
+        process.exited = [this, container, status_known](int exit_code, PhaseTrace::Clock::time_point) {
+            if (!*status_known) {
+                std::lock_guard lock(m_impl->mutex);
+                container->view.state.error = "exit status unknown: the container was re-adopted after a daemon restart, "
+                                              "so its process was not the daemon's child and its status was reaped elsewhere";
+            }
+            after_exit(container, exit_code);
+        };
+        {
+            std::lock_guard lock(m_impl->mutex);
+            container->view.cgroup_paths = runtime::Cgroup::for_name(cgroup_name).paths();
+            const auto& mode = container->view.config.network_mode;
+            auto sandbox = m_options.run_root + "/network/netns/" + id;
+            if (fs::exists(sandbox))
+                container->view.netns_path = sandbox;
+            else if (strings::starts_with(mode, "container:"))
+                container->view.netns_path = "/proc/" + std::to_string(pid) + "/ns/net";
+            container->view.endpoints.clear();
+            if (m_impl->networks) {
+                for (const auto& ep : m_impl->networks->endpoints_of(id))
+                    container->view.endpoints.push_back(endpoint_info(ep));
+            }
+            container->started_steady = std::chrono::steady_clock::now();
+            container->trace = m_impl->traces.open(id);
+            container->process = identity;
+        }
+        persist(*container);
+        {
+            std::lock_guard lock(container->wait->mutex);
+            container->wait->running = true;
+            container->wait->last_exit_code = container->view.state.exit_code;
+        }
+        auto& supervisor = m_impl->supervisor_loop([this](std::function<void()> body) { spawn_thread(std::move(body)); });
+        if (auto watched = supervisor.watch(std::move(process)); !watched.ok()) {
+            log::warn("re-adopt " + id + ": " + watched.error().describe());
+            std::lock_guard lock(container->wait->mutex);
+            container->wait->running = false;
+            return false;
+        }
+        log::info("re-adopted container " + id.substr(0, 12) + " (pid " + std::to_string(pid) + ")"
+            + (outputs == 0 ? ": its output is not read any more (a TTY, or pipes it no longer holds)" : ""));
+        start_health_monitor(container);
+        return true;
+    };
+
     auto dir = m_options.root + "/containers";
     std::vector<std::shared_ptr<Container>> to_restart;
     for (const auto& id : fs::list_dir(dir)) {
@@ -101,7 +202,7 @@ void Engine::load_containers()
         container->dir = dir + "/" + id;
         try {
             auto doc = nlohmann::json::parse(text.value());
-            auto loaded = container_from_json(doc, container->view, container->recorded_mounts);
+            auto loaded = container_from_json(doc, container->view, container->recorded_mounts, container->process);
             if (!loaded.ok()) {
                 log::warn("skip container record " + path + ": " + loaded.error().describe());
                 continue;
@@ -113,9 +214,20 @@ void Engine::load_containers()
         container->hub = std::make_unique<OutputHub>(container->view.log_path);
         auto& state = container->view.state;
         bool was_running = state.status == Status::Running || state.status == Status::Restarting || state.status == Status::Paused;
-        if (was_running || state.status == Status::Removing) {
-            // The daemon that supervised it is gone, so nobody can wait for it any more: end
-            // what is left (processes, cgroup, mounts) and record it as exited.
+        bool readopted = false;
+        if (state.status == Status::Running || state.status == Status::Paused) {
+            // Listed first: its exit may come as soon as it is watched.
+            {
+                std::lock_guard lock(m_impl->mutex);
+                m_impl->containers[id] = container;
+                m_impl->names[container->view.name] = id;
+            }
+            readopted = readopt(container);
+        }
+        if (!readopted && (was_running || state.status == Status::Removing)) {
+            // Its process is gone (or its PID names another process now), so nobody can wait
+            // for it any more: end what is left (processes, cgroup, mounts) and record it as
+            // exited.
             runtime::Cgroup cgroup = runtime::Cgroup::for_name("glassbox/" + id);
             cgroup.kill_all(m_kernel);
             (void)cgroup.remove(m_kernel);
@@ -128,8 +240,11 @@ void Engine::load_containers()
             state.pid = 0;
             state.finished_at = strings::rfc3339_nano(std::chrono::system_clock::now());
             state.error = was_running ? "the daemon stopped while the container was running" : state.error;
+            container->process = {};
             persist(*container);
         }
+        if (readopted)
+            continue;
         {
             std::lock_guard lock(m_impl->mutex);
             container->wait->last_exit_code = state.exit_code;
@@ -148,12 +263,6 @@ void Engine::load_containers()
 }
 
 // [SECTION] Networks glue
-
-static EndpointInfo endpoint_info(const network::Endpoint& ep)
-{
-    return { ep.network_id, ep.network_name, ep.endpoint_id, ep.ip_address, ep.prefix_length, ep.gateway,
-        ep.mac_address, ep.aliases, ep.ipv6_address, ep.ipv6_prefix_length, ep.ipv6_gateway };
-}
 
 // The network a container's NetworkMode names ("default" is the built-in bridge).
 static std::string primary_network(const ContainerConfig& config)

@@ -68,6 +68,16 @@ struct RecordedMount {
     std::string mode;               // Bind mounts: the -v options as written, shown as Mounts[].Mode as dockerd does.
 };
 
+// Which process a running container's record names, beyond its PID, so a daemon restarted after
+// a crash can tell its container's PID 1 from a process that reused the number, and find the
+// container's output pipes again (recovery.h). Recorded at start; 0 in records written before
+// these were kept, and for what a container does not have (a TTY has no pipes).
+struct ProcessIdentity {
+    std::uint64_t start_time { 0 };   // /proc/<pid>/stat field 22 (clock ticks after boot).
+    std::uint64_t stdout_pipe { 0 };  // The inode of the pipe behind its stdout.
+    std::uint64_t stderr_pipe { 0 };
+};
+
 struct Container {
     ContainerView view;                   // Guarded by Engine::Impl::mutex.
     std::vector<RecordedMount> recorded_mounts;
@@ -89,6 +99,7 @@ struct Container {
     int backoff_ms { 0 };
     std::set<std::string> exec_ids;
     std::shared_ptr<PhaseTrace> trace;    // Phase timings (trace.h); kept in Impl::traces too.
+    ProcessIdentity process;              // Guarded by Engine::Impl::mutex; persisted in the record.
 };
 
 struct ExecRecord {
@@ -134,11 +145,22 @@ struct Engine::Impl {
     // start; destroyed first, before the records its strands use).
     std::mutex supervisor_mutex;
     std::unique_ptr<Supervisor> supervisor;
+
+    // The event loop, made at its first use (a start, or a re-adoption after a restart).
+    Supervisor& supervisor_loop(const Supervisor::Spawn& spawn)
+    {
+        std::lock_guard lock(supervisor_mutex);
+        if (!supervisor)
+            supervisor = std::make_unique<Supervisor>(spawn);
+        return *supervisor;
+    }
 };
 
 // Persistence of container records (record.cpp).
-nlohmann::json container_to_json(const ContainerView& view, const std::vector<RecordedMount>& mounts);
-Result<void> container_from_json(const nlohmann::json& doc, ContainerView& view, std::vector<RecordedMount>& mounts);
+nlohmann::json container_to_json(const ContainerView& view, const std::vector<RecordedMount>& mounts,
+    const ProcessIdentity& process);
+Result<void> container_from_json(const nlohmann::json& doc, ContainerView& view, std::vector<RecordedMount>& mounts,
+    ProcessIdentity& process);
 nlohmann::json config_to_json(const ContainerConfig& config);
 ContainerConfig config_from_json(const nlohmann::json& doc);
 

@@ -142,7 +142,7 @@ ContainerConfig config_from_json(const json& d)
     return c;
 }
 
-json container_to_json(const ContainerView& v, const std::vector<RecordedMount>& mounts)
+json container_to_json(const ContainerView& v, const std::vector<RecordedMount>& mounts, const ProcessIdentity& process)
 {
     json recorded = json::array();
     for (const auto& m : mounts)
@@ -163,7 +163,9 @@ json container_to_json(const ContainerView& v, const std::vector<RecordedMount>&
             { { "Status", std::string(status_name(v.state.status)) }, { "Pid", v.state.pid },
                 { "ExitCode", v.state.exit_code }, { "OOMKilled", v.state.oom_killed }, { "Error", v.state.error },
                 { "StartedAt", v.state.started_at }, { "FinishedAt", v.state.finished_at },
-                { "RestartCount", v.state.restart_count }, { "StoppedByUser", v.state.stopped_by_user } } },
+                { "RestartCount", v.state.restart_count }, { "StoppedByUser", v.state.stopped_by_user },
+                { "PidStartTime", process.start_time }, { "StdoutPipe", process.stdout_pipe },
+                { "StderrPipe", process.stderr_pipe } } },
         { "Mounts", recorded },
         { "LowerDirs", v.lower_dirs },
         { "UpperDir", v.upper_dir },
@@ -186,7 +188,7 @@ static Status status_from_name(const std::string& name)
     return Status::Exited;
 }
 
-Result<void> container_from_json(const json& d, ContainerView& v, std::vector<RecordedMount>& mounts)
+Result<void> container_from_json(const json& d, ContainerView& v, std::vector<RecordedMount>& mounts, ProcessIdentity& process)
 {
     try {
         v.id = d.at("Id").get<std::string>();
@@ -207,6 +209,10 @@ Result<void> container_from_json(const json& d, ContainerView& v, std::vector<Re
         v.state.finished_at = state.value("FinishedAt", v.state.finished_at);
         v.state.restart_count = state.value("RestartCount", 0);
         v.state.stopped_by_user = state.value("StoppedByUser", false);
+        // Records written before these were kept have none: 0 says "not known" (recovery.h).
+        process.start_time = state.value("PidStartTime", std::uint64_t { 0 });
+        process.stdout_pipe = state.value("StdoutPipe", std::uint64_t { 0 });
+        process.stderr_pipe = state.value("StderrPipe", std::uint64_t { 0 });
         for (const auto& m : d.value("Mounts", json::array())) {
             RecordedMount r;
             r.type = m.value("Type", "");

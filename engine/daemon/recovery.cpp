@@ -1,7 +1,9 @@
 // See recovery.h. Runs once, single-threaded, before the API socket accepts anyone.
 #include "engine/daemon/recovery.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <vector>
 
@@ -126,6 +128,123 @@ void reclaim_network_leftovers(network::Manager& networks, const std::set<std::s
         (void)networks.unpublish_ports(name);
         (void)networks.remove_sandbox(name);
     }
+}
+
+// [SECTION] Re-adoption of running containers
+
+namespace {
+
+// The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses,
+// so the split starts after the last ')'): element 0 is field 3 (the state).
+std::vector<std::string> stat_fields(sys::Kernel& kernel, pid_t pid)
+{
+    if (pid <= 0)
+        return {};
+    auto text = kernel.read_file(kernel.procfs_root() + "/" + std::to_string(pid) + "/stat");
+    if (!text.ok())
+        return {};
+    auto close = text.value().rfind(')');
+    if (close == std::string::npos)
+        return {};
+    std::vector<std::string> fields;
+    std::string field;
+    for (char c : text.value().substr(close + 1)) {
+        if (c == ' ' || c == '\n') {
+            if (!field.empty())
+                fields.push_back(std::move(field));
+            field.clear();
+        } else {
+            field += c;
+        }
+    }
+    if (!field.empty())
+        fields.push_back(std::move(field));
+    return fields;
+}
+
+std::optional<std::uint64_t> stat_number(const std::vector<std::string>& fields, size_t field)
+{
+    if (field < 3 || fields.size() <= field - 3)
+        return std::nullopt;
+    const auto& text = fields[field - 3];
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return std::stoull(text);
+}
+
+} // namespace
+
+std::optional<std::uint64_t> process_start_time(sys::Kernel& kernel, pid_t pid)
+{
+    auto fields = stat_fields(kernel, pid);
+    if (fields.empty() || fields[0] == "Z" || fields[0] == "X")
+        return std::nullopt;
+    return stat_number(fields, 22);
+}
+
+bool is_recorded_process(sys::Kernel& kernel, pid_t pid, std::uint64_t start_time, const std::string& cgroup_name)
+{
+    auto started = process_start_time(kernel, pid);
+    if (!started)
+        return false;
+    if (start_time != 0)
+        return *started == start_time;
+    // "0::/glassbox/<id>" on cgroup v2, "<n>:<controllers>:/glassbox/<id>" on v1, under whatever
+    // parent the daemon's own cgroup namespace shows.
+    auto groups = kernel.read_file(kernel.procfs_root() + "/" + std::to_string(pid) + "/cgroup");
+    if (!groups.ok())
+        return false;
+    auto suffix = "/" + cgroup_name;
+    size_t at = 0;
+    while (at < groups.value().size()) {
+        auto end = groups.value().find('\n', at);
+        if (end == std::string::npos)
+            end = groups.value().size();
+        auto line = groups.value().substr(at, end - at);
+        if (line.size() >= suffix.size() && line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0)
+            return true;
+        at = end + 1;
+    }
+    return false;
+}
+
+std::uint64_t pipe_inode(int fd)
+{
+    struct stat st { };
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+        return 0;
+    return st.st_ino;
+}
+
+UniqueFd reopen_output_pipe(sys::Kernel& kernel, pid_t pid, int fd_number, std::uint64_t inode)
+{
+    if (inode == 0 || pid <= 0)
+        return UniqueFd();
+    auto path = kernel.procfs_root() + "/" + std::to_string(pid) + "/fd/" + std::to_string(fd_number);
+    // Checked before the open, which could have effects on something else (a terminal), and
+    // after it, in case the process replaced the descriptor in between.
+    struct stat st { };
+    if (::stat(path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode) || st.st_ino != inode)
+        return UniqueFd();
+    // Non-blocking: a FIFO opened for reading would otherwise wait for a writer.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd.valid() || pipe_inode(fd.get()) != inode)
+        return UniqueFd();
+    return fd;
+}
+
+std::optional<int> exit_code_of_zombie(sys::Kernel& kernel, pid_t pid, std::uint64_t start_time)
+{
+    auto fields = stat_fields(kernel, pid);
+    if (fields.empty() || fields[0] != "Z" || start_time == 0 || stat_number(fields, 22) != start_time)
+        return std::nullopt;
+    auto status = stat_number(fields, 52);
+    if (!status)
+        return std::nullopt;
+    int wait_status = static_cast<int>(*status);
+    if (WIFSIGNALED(wait_status))
+        return 128 + WTERMSIG(wait_status);
+    return WEXITSTATUS(wait_status);
 }
 
 } // namespace engine::daemon

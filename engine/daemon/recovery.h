@@ -10,9 +10,14 @@
 // Kernel interfaces: umount2(2) through the runtime, cgroupfs, netlink through network::Manager.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "engine/base/fd.h"
 #include "engine/network/manager.h"
 #include "engine/sys/kernel.h"
 
@@ -32,5 +37,35 @@ void reclaim_stopped_container(sys::Kernel& kernel, const std::string& id, const
 // endpoint holds.
 void reclaim_network_leftovers(network::Manager& networks, const std::set<std::string>& running,
     const std::string& run_root);
+
+// [SECTION] Re-adoption of running containers
+// A container's PID 1 outlives a daemon killed under it (it is reparented), and so do its cgroup,
+// mounts and network endpoint. The next daemon re-adopts it when its record says running and the
+// PID still names the same process: it watches a pidfd for the exit (a pidfd works for a process
+// that is not the daemon's child), and reads the container's output again from new read ends of
+// the same pipes. What cannot come back is written where it is decided (engine.cpp).
+
+// The start time of process `pid` (/proc/<pid>/stat field 22, clock ticks after boot): with the
+// PID it names one process for the life of the host. Nothing for a process that is gone or a
+// zombie.
+std::optional<std::uint64_t> process_start_time(sys::Kernel& kernel, pid_t pid);
+
+// Whether `pid` is still the running process a container record names: started at `start_time`,
+// or, for a record written before start times were kept (start_time 0), a member of the
+// container's cgroup `cgroup_name` ("glassbox/<id>"), which a reused PID cannot be.
+bool is_recorded_process(sys::Kernel& kernel, pid_t pid, std::uint64_t start_time, const std::string& cgroup_name);
+
+// The inode of the pipe `fd` is, to record; 0 when it is no pipe.
+std::uint64_t pipe_inode(int fd);
+
+// A new read end (non-blocking) of the pipe that `pid` holds as descriptor `fd_number`, when it
+// is still the pipe with inode `inode` (opening /proc/<pid>/fd/<n> of a pipe opens that pipe, as
+// a FIFO is opened by name). Invalid when the process holds something else there or `inode` is 0.
+UniqueFd reopen_output_pipe(sys::Kernel& kernel, pid_t pid, int fd_number, std::uint64_t inode);
+
+// Docker's exit code (the status, or 128 + the signal) of a process that is not the daemon's
+// child, read from /proc/<pid>/stat field 52 while it is a zombie that started at `start_time`.
+// Nothing once its new parent has reaped it: then nobody can know it any more.
+std::optional<int> exit_code_of_zombie(sys::Kernel& kernel, pid_t pid, std::uint64_t start_time);
 
 } // namespace engine::daemon

@@ -211,6 +211,25 @@ class Daemon:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return left
 
+    def kill_and_restart(self):
+        """SIGKILL by PID (a crash: nothing of the daemon's cleanup runs), then the same command
+        line on the same directories; returns once the new daemon answers /_ping."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=20)
+        self.proc = subprocess.Popen(self.proc.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "glassboxd did not restart after a crash:\n" + self.log_text()
+            try:
+                if self.request("GET", "/_ping", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("glassboxd did not answer within 30 s of a restart:\n" + self.log_text())
+
     def relaunch(self, args):
         """Starts glassboxd again with argv `args` (its directories as before), logging to the same
         file, and returns once it answers /_ping; raises with the log if it exits or stays silent."""

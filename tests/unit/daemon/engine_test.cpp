@@ -7,12 +7,14 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -336,6 +338,115 @@ TEST_F(EngineOverFakes, RecoveryAfterACrashRecordsExitAndHonoursRestartPolicies)
     EXPECT_NE(view.state.error.find("daemon stopped"), std::string::npos) << view.state.error;
     EXPECT_EQ(status("restarted"), Status::Running);
     EXPECT_EQ(m_runtime.starts, 1);
+}
+
+// A child of the test that stands for a container's PID 1 left running by a daemon that died:
+// its stdout is a pipe whose read end the test closes (the daemon's end, gone with it). On
+// SIGUSR1 it writes "after the restart" there.
+static pid_t orphan_writer(std::uint64_t& stdout_pipe)
+{
+    int fds[2];
+    if (::pipe(fds) != 0)
+        return -1;
+    struct stat st { };
+    ::fstat(fds[0], &st);
+    stdout_pipe = st.st_ino;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(fds[1], 1);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        ::signal(SIGUSR1, [](int) {
+            static const char line[] = "after the restart\n";
+            (void)!::write(1, line, sizeof line - 1);
+        });
+        for (;;)
+            ::pause();
+    }
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return pid;
+}
+
+static std::uint64_t start_time_of(pid_t pid)
+{
+    auto text = fs::read_file("/proc/" + std::to_string(pid) + "/stat").value();
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 22 && fields >> field; ++i) { }
+    return std::stoull(field);
+}
+
+// A daemon that died while a container ran, and the next one: the container's record says
+// running as a child of the test (orphan_writer), whose recorded start time is off by `skew`
+// (non-zero: the PID names another process now). Returns that child, for the test to reap.
+class ReadoptionOverFakes : public EngineOverFakes {
+protected:
+    pid_t crash_leaving(const std::string& name, std::uint64_t skew)
+    {
+        auto created = m_engine->create_container(name, config({ "sleep" }));
+        EXPECT_TRUE(created.ok());
+        m_engine.reset();
+        std::uint64_t stdout_pipe = 0;
+        pid_t pid = orphan_writer(stdout_pipe);
+        EXPECT_GT(pid, 0);
+        m_kernel.use_host_files_under("/proc/" + std::to_string(pid));
+        auto path = m_options.root + "/containers/" + created.value().id + "/config.v2.json";
+        auto doc = nlohmann::json::parse(fs::read_file(path).value());
+        doc["State"]["Status"] = "running";
+        doc["State"]["Pid"] = pid;
+        doc["State"]["PidStartTime"] = start_time_of(pid) + skew;
+        doc["State"]["StdoutPipe"] = stdout_pipe;
+        EXPECT_TRUE(fs::write_file_atomic(path, doc.dump(), 0600).ok());
+        open();
+        return pid;
+    }
+};
+
+// A restarted daemon re-adopts a running container's process (same PID, same start time): it
+// stays running, its output reaches the log again through the same pipe, and its exit is seen
+// through the pidfd and recorded with the status read from the zombie.
+TEST_F(ReadoptionOverFakes, RestartReadoptsARunningContainerAndSeesItsExit)
+{
+    pid_t pid = crash_leaving("adopted", 0);
+    ASSERT_GT(pid, 0);
+    auto view = m_engine->inspect_container("adopted").value();
+    EXPECT_EQ(view.state.status, Status::Running);
+    EXPECT_EQ(view.state.pid, pid);
+    EXPECT_EQ(m_runtime.starts, 0);
+
+    ::kill(pid, SIGUSR1);
+    bool logged = false;
+    for (int i = 0; i < 500 && !logged; ++i) {
+        auto log = fs::read_file(view.log_path);
+        logged = log.ok() && log.value().find("after the restart") != std::string::npos;
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(logged) << "output written after the re-adoption did not reach " << view.log_path;
+
+    ASSERT_TRUE(m_engine->kill_container("adopted", "SIGKILL").ok());
+    ASSERT_TRUE(wait_for("adopted", Status::Exited));
+    view = m_engine->inspect_container("adopted").value();
+    // The test is the parent and has not reaped it, so the status is still in its zombie.
+    EXPECT_EQ(view.state.exit_code, 128 + SIGKILL);
+    EXPECT_EQ(view.state.error, "");
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+}
+
+// A recorded PID that now names another process (its start time differs) is not adopted: the
+// container is recorded as exited, as when the process is gone.
+TEST_F(ReadoptionOverFakes, RestartDoesNotAdoptAProcessThatReusedThePid)
+{
+    pid_t pid = crash_leaving("reused", 1);
+    ASSERT_GT(pid, 0);
+    auto view = m_engine->inspect_container("reused").value();
+    EXPECT_EQ(view.state.status, Status::Exited);
+    EXPECT_EQ(view.state.exit_code, 255);
+    EXPECT_EQ(view.state.pid, 0);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
 }
 
 TEST_F(EngineOverFakes, ContainersAndNamesSurviveADaemonRestart)
