@@ -536,6 +536,41 @@ TEST_F(ManagerOverFakes, ResetRemovesEveryLinkNetnsFileAndTheTable)
     EXPECT_TRUE(m_kernel.mounted().empty());
 }
 
+TEST_F(ManagerOverFakes, ResetLeavesLinksWithItsPrefixThatItDidNotMake)
+{
+    // Another daemon with the same link prefix (the default "gb-" is shared): its bridge is not
+    // this daemon's to delete.
+    ASSERT_TRUE(m_netlink.create_link("", { .name = "gbt-other", .kind = "bridge" }).ok());
+    ASSERT_TRUE(m_manager->create_network({ .name = "mine" }).ok());
+    auto removed = m_manager->reset();
+    ASSERT_TRUE(removed.ok()) << removed.error().describe();
+    EXPECT_TRUE(link("", "gbt-other"));
+    EXPECT_FALSE(link("", "gbt0"));
+}
+
+TEST_F(ManagerOverFakes, ADefaultBridgeTakenByAnotherDaemonGivesTheNextNameAndItsOwnTable)
+{
+    // A second root on a host where another daemon already has glassbox0, with the built-in names.
+    ASSERT_TRUE(m_netlink.create_link("", { .name = "glassbox0", .kind = "bridge" }).ok());
+    m_options.state_dir = m_dir + "/state2";
+    m_options.run_dir = m_dir + "/run2";
+    m_options.bridge_name = Options {}.bridge_name;
+    m_options.nft_table_name = Options {}.nft_table_name;
+    open();
+    EXPECT_EQ(m_manager->get("bridge").value().bridge, "glassbox1");
+    EXPECT_TRUE(link("", "glassbox1"));
+    EXPECT_TRUE(m_nftables.has_table("glassbox1"));
+    EXPECT_FALSE(m_nftables.has_table("glassbox"));
+    // The choice is recorded: the next start keeps it although glassbox1 exists now.
+    open();
+    EXPECT_EQ(m_manager->get("bridge").value().bridge, "glassbox1");
+    auto removed = m_manager->reset();
+    ASSERT_TRUE(removed.ok()) << removed.error().describe();
+    EXPECT_TRUE(link("", "glassbox0"));
+    EXPECT_FALSE(link("", "glassbox1"));
+    EXPECT_FALSE(m_nftables.has_table("glassbox1"));
+}
+
 TEST_F(ManagerOverFakes, ContainerFilesNameTheContainerAndItsAddress)
 {
     ASSERT_TRUE(m_manager->connect("bridge", "c1", "one", sandbox("c1"), {}, "").ok());
