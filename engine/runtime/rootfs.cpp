@@ -303,7 +303,7 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
     // bind gets its own propagation below, and the host's peers are cut off again before the
     // old root is let go.
     bool sharing = std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const MountEntry& m) { return is_shared_mode(m.propagation); });
-    TRY(kernel.mount({ .source = "", .target = "/", .fstype = "", .flags = sharing ? MS_SHARED : k_slave, .data = "" }));
+    TRY(kernel.mount({ .source = "", .target = "/", .fstype = "", .flags = sharing ? static_cast<unsigned long>(MS_SHARED) : k_slave, .data = "" }));
     // Under an rslave "/" no mount is shared, so only a shared one needs the mount table read.
     if (sharing)
         TRY(make_rootfs_parent_private(kernel, rootfs));
