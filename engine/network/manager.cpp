@@ -948,9 +948,9 @@ Result<std::vector<std::string>> Manager::reset()
     m_impl->ports.clear();
     m_impl->dns.clear();
     auto& nl = m_impl->nl;
-    // Only the links this daemon's records name: its networks' bridges, the host sides of its
-    // endpoints (container sides go with their namespaces), and the lab uplink (its peer and the
-    // VLANs on it go with it) when one of its networks uses it. Several daemons may share the link
+    // Only the links this daemon's records name: its networks' bridges and the VLAN parents it
+    // made, the host sides of its endpoints (container sides go with their namespaces), and the
+    // lab uplink (its peer and the VLANs on it go with it) when one of its networks uses it. Several daemons may share the link
     // prefix (it defaults to "gb-"), so a name that merely starts with it may be another's.
     std::set<std::string> owned;
     for (const auto& [id, network] : m_impl->networks) {
@@ -959,6 +959,8 @@ Result<std::vector<std::string>> Manager::reset()
         for (const auto& [container_id, endpoint] : network.containers)
             if (!endpoint.host_link.empty())
                 owned.insert(endpoint.host_link);
+        if (network.created_parent && !network.parent.empty())
+            owned.insert(network.parent);
         if (m_impl->lab.carries(network))
             owned.insert(m_impl->lab.uplink_name());
     }
