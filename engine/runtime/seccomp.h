@@ -7,7 +7,8 @@
 // rules for personality() (the usual values only), socket() (no AF_ALG or AF_VSOCK) and clone()
 // (no namespace flags without CAP_SYS_ADMIN; clone3 gets ENOSYS). The keyring, io_uring, BPF,
 // perf, kexec and module calls are not on the list. Names the installed libseccomp does not know
-// are skipped. Kernel docs: userspace-api/seccomp_filter.rst.
+// are skipped; calls numbered above the last one it knows get ENOSYS from a second filter, so a
+// newer libc falls back as on an older kernel. Kernel docs: userspace-api/seccomp_filter.rst.
 #pragma once
 
 #include <cstdint>
