@@ -1,8 +1,10 @@
 // collect_snapshot(): one pass over the kernel, then the join to the engine's objects.
 // Steps: engine objects -> processes (procfs) -> namespaces (ns links and bind-mounted netns files)
 // -> mounts (mountinfo of each mount namespace) -> cgroups (cgroupfs) -> network namespaces
-// (rtnetlink inside each) -> nftables -> kernel features. Every step degrades to a warning rather
-// than failing the snapshot: a teaching tool should show what it can and say what it could not.
+// (rtnetlink inside each) -> nftables -> kernel features; nftables (from the start) and the network
+// namespaces (once the namespaces are known) are read on threads of their own beside the rest.
+// Every step degrades to a warning rather than failing the snapshot: a teaching tool should show
+// what it can and say what it could not.
 #include "engine/state/collector.h"
 
 #include <linux/magic.h>
@@ -18,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
 #include <thread>
 
 #include "engine/base/fs.h"
@@ -516,8 +519,10 @@ void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>
 
 // [SECTION] Network
 
+// Reads `snapshot`'s namespaces and processes and writes only `out`'s links, addresses, routes,
+// neighbours, FDB and warnings, so it can run beside the mounts and cgroups readers.
 void collect_network(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
-    Snapshot& snapshot)
+    const Snapshot& snapshot, Snapshot& out)
 {
     std::vector<NetnsSource> sources;
     std::set<std::uint64_t> seen;
@@ -546,13 +551,13 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
 
     network::LibnlNetlink real_netlink;
     auto facts = read_network_namespaces(options.netlink_backend ? *options.netlink_backend : real_netlink, sources);
-    snapshot.links = std::move(facts.links);
-    snapshot.addresses = std::move(facts.addresses);
-    snapshot.routes = std::move(facts.routes);
-    snapshot.neighbours = std::move(facts.neighbours);
-    snapshot.fdb = std::move(facts.fdb);
+    out.links = std::move(facts.links);
+    out.addresses = std::move(facts.addresses);
+    out.routes = std::move(facts.routes);
+    out.neighbours = std::move(facts.neighbours);
+    out.fdb = std::move(facts.fdb);
     for (auto& warning : facts.warnings)
-        snapshot.warnings.push_back(std::move(warning));
+        out.warnings.push_back(std::move(warning));
 
     // Owners: the container whose netns holds the link; on the host, a veth whose peer is in a
     // container's netns, a network's bridge, and that bridge's ports.
@@ -567,7 +572,7 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
             bridge_network[network.bridge_name] = network.id;
     }
     std::map<std::pair<std::uint64_t, int>, const LinkInfo*> by_index;
-    for (auto& link : snapshot.links) {
+    for (auto& link : out.links) {
         if (auto it = netns_container.find(link.netns); it != netns_container.end())
             link.container_id = it->second;
         if (!link.container_id.empty())
@@ -589,19 +594,19 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
         auto it = by_index.find({ netns, index });
         return it == by_index.end() ? std::string {} : it->second->owner;
     };
-    for (auto& address : snapshot.addresses) {
+    for (auto& address : out.addresses) {
         address.container_id = netns_container.count(address.netns) ? netns_container[address.netns] : "";
         address.owner = owner_of_link(address.netns, address.link_index);
     }
-    for (auto& route : snapshot.routes) {
+    for (auto& route : out.routes) {
         route.container_id = netns_container.count(route.netns) ? netns_container[route.netns] : "";
         route.owner = owner_of_link(route.netns, route.link_index);
     }
-    for (auto& neighbour : snapshot.neighbours) {
+    for (auto& neighbour : out.neighbours) {
         neighbour.container_id = netns_container.count(neighbour.netns) ? netns_container[neighbour.netns] : "";
         neighbour.owner = owner_of_link(neighbour.netns, neighbour.link_index);
     }
-    for (auto& entry : snapshot.fdb) {
+    for (auto& entry : out.fdb) {
         entry.owner = owner_of_link(entry.netns, entry.port_index);
         if (entry.owner.empty())
             entry.owner = owner_of_link(entry.netns, entry.bridge_index);
@@ -667,33 +672,63 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
 
     CollectTimings unused;
     auto& timings = options.timings ? *options.timings : unused;
+    timings = CollectTimings {};
+    auto since = [](Clock::time_point from) { return std::chrono::duration<double, std::milli>(Clock::now() - from).count(); };
+    // nftables needs nothing else the snapshot holds and the network namespaces only the
+    // namespace list, so both run on threads of their own beside the procfs and cgroupfs readers
+    // (most of their time is spent waiting for the kernel's answers); each writes only its own
+    // output, merged below in a fixed order.
+    std::vector<NftRule> nft_rules;
+    std::optional<Error> nft_error;
+    std::jthread nft_thread;
+    if (options.nftables) {
+        nft_thread = std::jthread([&] {
+            auto began = Clock::now();
+            auto& nftables = options.nftables_backend ? *options.nftables_backend : network::libnftables();
+            auto rules = read_nft_rules(nftables, options.nft_table_prefix);
+            if (rules.ok())
+                nft_rules = rules.release_value();
+            else
+                nft_error = rules.error();
+            timings.nftables = since(began);
+        });
+    }
     auto mark = Clock::now();
-    auto lap = [&mark](double& into) {
-        auto now = Clock::now();
-        into = std::chrono::duration<double, std::milli>(now - mark).count();
-        mark = now;
-    };
     collect_processes(options, host, snapshot);
-    lap(timings.processes);
+    timings.processes = since(mark);
+    mark = Clock::now();
     collect_namespaces(objects, options, host, snapshot);
-    lap(timings.namespaces);
+    timings.namespaces = since(mark);
+    Snapshot network;
+    std::jthread network_thread;
+    if (options.network) {
+        network_thread = std::jthread([&] {
+            auto began = Clock::now();
+            collect_network(objects, options, host, snapshot, network);
+            timings.network = since(began);
+        });
+    }
+    mark = Clock::now();
     std::vector<MountInfo> host_mounts;
     collect_mounts(objects, options, host, snapshot, host_mounts);
-    lap(timings.mounts);
+    timings.mounts = since(mark);
+    mark = Clock::now();
     collect_cgroups(options, host_mounts, snapshot);
-    lap(timings.cgroups);
-    if (options.network)
-        collect_network(objects, options, host, snapshot);
-    lap(timings.network);
-    if (options.nftables) {
-        auto& nftables = options.nftables_backend ? *options.nftables_backend : network::libnftables();
-        auto rules = read_nft_rules(nftables, options.nft_table_prefix);
-        if (rules.ok())
-            snapshot.nft_rules = rules.release_value();
-        else
-            snapshot.warnings.push_back("nftables: " + rules.error().describe());
-    }
-    lap(timings.nftables);
+    timings.cgroups = since(mark);
+    if (network_thread.joinable())
+        network_thread.join();
+    if (nft_thread.joinable())
+        nft_thread.join();
+    snapshot.links = std::move(network.links);
+    snapshot.addresses = std::move(network.addresses);
+    snapshot.routes = std::move(network.routes);
+    snapshot.neighbours = std::move(network.neighbours);
+    snapshot.fdb = std::move(network.fdb);
+    for (auto& warning : network.warnings)
+        snapshot.warnings.push_back(std::move(warning));
+    snapshot.nft_rules = std::move(nft_rules);
+    if (nft_error)
+        snapshot.warnings.push_back("nftables: " + nft_error->describe());
     if (options.kernel_features)
         add_kernel_features(options, snapshot);
     snapshot.kernel.mode = options.kernel_mode;

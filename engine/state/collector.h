@@ -29,7 +29,8 @@ enum class ProcessScope {
 };
 
 // Wall time per phase of one collect_snapshot() call, in milliseconds: what the benchmark reports
-// to say what dominates.
+// to say what dominates. network and nftables run beside the other phases, so the phases can add
+// up to more than the total.
 struct CollectTimings {
     double processes { 0 };
     double namespaces { 0 };
