@@ -496,3 +496,46 @@ def test_row36_copy_destination_through_image_symlinks_lands_in_the_image(daemon
     assert error is None and code == 0, (error, code, out)
     assert out.split("\n")[:3] == ["from the context"] * 3, out
     assert "data" not in out, out
+
+
+# [SECTION] Row 24: racing the creation of mount targets (CVE-2024-45310)
+
+
+def test_row24_racing_a_mount_target_for_a_symlink_creates_nothing_outside(daemon, image, victim):
+    # A container swaps /shared/d, in a volume it shares, between a directory and symlinks to the
+    # victim (absolute and through ".."), as fast as it can. Meanwhile other containers start with
+    # the same volume and a tmpfs at /shared/d/sub, so the engine creates "d" and "sub" while "d"
+    # changes under it. Each component is created relative to its parent as resolved inside the
+    # root, so the symlink can send the creation only to the victim's path inside the container.
+    volume = harness.unique("row24")
+    escape = "../../../../../../../.." + victim
+    racer_script = (f"while :; do rm -rf /shared/d; mkdir /shared/d; rm -rf /shared/d; ln -s {victim} /shared/d; "
+                    f"rm -f /shared/d; ln -s {escape} /shared/d; done")
+    status, made = create(daemon, image, ["sh", "-c", racer_script], HostConfig={"Binds": [f"{volume}:/shared"]})
+    assert status == 201, made
+    racer = made["Id"]
+    started = refused = redirected = 0
+    try:
+        assert daemon.request("POST", f"/v1.41/containers/{racer}/start")[0] == 204
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            error, code, out = run(daemon, image, ["cat", "/proc/self/mountinfo"],
+                                   HostConfig={"Binds": [f"{volume}:/shared"], "Tmpfs": {"/shared/d/sub": ""}})
+            if error is None:
+                started += 1
+                # Where the tmpfs landed, as the container sees it: the symlink, when the race
+                # caught it, redirected the mount to the victim's path inside the container.
+                points = [line.split()[4] for line in out.splitlines() if len(line.split()) > 4]
+                redirected += victim + "/sub" in points
+            else:
+                refused += 1
+            assert harness.mounts_under(victim) == []
+            assert sorted(os.listdir(victim)) == ["secret"], os.listdir(victim)
+        print(f"{started} containers started ({redirected} with the tmpfs redirected by the symlink inside "
+              f"the container), {refused} refused while the racer ran")
+        assert started + refused >= 5
+        # Measured: 11 of 30 starts caught the symlink. If none did, the race was not exercised.
+        assert redirected + refused > 0, "the racer never won a race"
+    finally:
+        daemon.request("DELETE", f"/v1.41/containers/{racer}?force=1", timeout=60)
+        daemon.request("DELETE", f"/v1.41/volumes/{volume}?force=1", timeout=60)
