@@ -519,6 +519,20 @@ void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>
 
 // [SECTION] Network
 
+// Moves links, addresses, routes, neighbours and FDB entries (a NetworkFacts or a Snapshot's) into
+// `to`, and appends the warnings.
+template <typename Facts>
+void move_network_facts(Facts& from, Snapshot& to)
+{
+    to.links = std::move(from.links);
+    to.addresses = std::move(from.addresses);
+    to.routes = std::move(from.routes);
+    to.neighbours = std::move(from.neighbours);
+    to.fdb = std::move(from.fdb);
+    for (auto& warning : from.warnings)
+        to.warnings.push_back(std::move(warning));
+}
+
 // Reads `snapshot`'s namespaces and processes and writes only `out`'s links, addresses, routes,
 // neighbours, FDB and warnings, so it can run beside the mounts and cgroups readers.
 void collect_network(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
@@ -551,13 +565,7 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
 
     network::LibnlNetlink real_netlink;
     auto facts = read_network_namespaces(options.netlink_backend ? *options.netlink_backend : real_netlink, sources);
-    out.links = std::move(facts.links);
-    out.addresses = std::move(facts.addresses);
-    out.routes = std::move(facts.routes);
-    out.neighbours = std::move(facts.neighbours);
-    out.fdb = std::move(facts.fdb);
-    for (auto& warning : facts.warnings)
-        out.warnings.push_back(std::move(warning));
+    move_network_facts(facts, out);
 
     // Owners: the container whose netns holds the link; on the host, a veth whose peer is in a
     // container's netns, a network's bridge, and that bridge's ports.
@@ -719,13 +727,7 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
         network_thread.join();
     if (nft_thread.joinable())
         nft_thread.join();
-    snapshot.links = std::move(network.links);
-    snapshot.addresses = std::move(network.addresses);
-    snapshot.routes = std::move(network.routes);
-    snapshot.neighbours = std::move(network.neighbours);
-    snapshot.fdb = std::move(network.fdb);
-    for (auto& warning : network.warnings)
-        snapshot.warnings.push_back(std::move(warning));
+    move_network_facts(network, snapshot);
     snapshot.nft_rules = std::move(nft_rules);
     if (nft_error)
         snapshot.warnings.push_back("nftables: " + nft_error->describe());
