@@ -345,13 +345,26 @@ void collect_namespaces(const EngineObjects& objects, const CollectOptions& opti
 
 // [SECTION] Mounts
 
-// `layers_by_dir` maps a directory to its image layer; it also remembers, for every lowerdir seen,
-// the answer after resolving symlinks (nullptr: not a layer), so each path costs one realpath(3)
-// per snapshot however many mount namespaces show it.
-void classify_mount(MountInfo& mount, const EngineObjects& objects, const Snapshot& snapshot,
-    const HostNamespaces& host, std::map<std::string, const LayerInfo*>& layers_by_dir)
+// What classifying a mount needs to know about the engine's containers, worked out once per
+// snapshot rather than once per mount (a thousand mounts with 50 containers): the paths under
+// each container's rootfs, and the container owning each mount namespace.
+struct MountContext {
+    struct Container {
+        const ContainerObject* object;
+        std::string rootfs_prefix;                 // "<rootfs>/", or "" without a rootfs.
+        std::vector<std::string> under_rootfs;     // "<rootfs><destination>" per planned mount.
+    };
+    std::vector<Container> containers;
+    // `layers_by_dir` maps a directory to its image layer; it also remembers, for every lowerdir
+    // seen, the answer after resolving symlinks (nullptr: not a layer), so each path costs one
+    // realpath(3) per snapshot however many mount namespaces show it.
+    std::map<std::string, const LayerInfo*> layers_by_dir;
+};
+
+void classify_mount(MountInfo& mount, const std::string& namespace_container, MountContext& context)
 {
-    mount.container_id = container_with_namespace(snapshot, host, "mnt", mount.mount_namespace);
+    auto& layers_by_dir = context.layers_by_dir;
+    mount.container_id = namespace_container;
     mount.kind = mount.fstype;
     if (mount.fstype == "overlay") {
         std::vector<std::string> lowers;
@@ -371,29 +384,32 @@ void classify_mount(MountInfo& mount, const EngineObjects& objects, const Snapsh
             }
             mount.lower_dirs.push_back(std::move(lower));
         }
-        for (const auto& container : objects.containers) {
-            if ((!container.upper_dir.empty() && container.upper_dir == mount.upper_dir)
-                || (!container.rootfs.empty() && container.rootfs == mount.mount_point))
-                mount.container_id = container.id;
+        for (const auto& container : context.containers) {
+            const auto& object = *container.object;
+            if ((!object.upper_dir.empty() && object.upper_dir == mount.upper_dir)
+                || (!object.rootfs.empty() && object.rootfs == mount.mount_point))
+                mount.container_id = object.id;
         }
     } else if (mount.root != "/") {
         mount.kind = "bind";
     }
     // Volumes, binds and tmpfs the engine set up: by destination inside the container's mount
     // namespace, or under its rootfs in a namespace that sees the rootfs.
-    for (const auto& container : objects.containers) {
-        for (const auto& planned : container.mounts) {
-            bool inside = mount.container_id == container.id && mount.mount_point == planned.destination;
-            bool under_rootfs = !container.rootfs.empty() && mount.mount_point == container.rootfs + planned.destination;
+    for (const auto& container : context.containers) {
+        const auto& object = *container.object;
+        for (size_t i = 0; i < object.mounts.size(); ++i) {
+            const auto& planned = object.mounts[i];
+            bool inside = mount.container_id == object.id && mount.mount_point == planned.destination;
+            bool under_rootfs = !object.rootfs.empty() && mount.mount_point == container.under_rootfs[i];
             if (!inside && !under_rootfs)
                 continue;
             mount.kind = planned.type;
             mount.volume_name = planned.name;
-            mount.container_id = container.id;
+            mount.container_id = object.id;
         }
-        if (mount.container_id.empty() && !container.rootfs.empty()
-            && strings::starts_with(mount.mount_point, container.rootfs + "/"))
-            mount.container_id = container.id;
+        if (mount.container_id.empty() && !container.rootfs_prefix.empty()
+            && strings::starts_with(mount.mount_point, container.rootfs_prefix))
+            mount.container_id = object.id;
     }
     mount.owner = container_owner(mount.container_id);
 }
@@ -401,10 +417,16 @@ void classify_mount(MountInfo& mount, const EngineObjects& objects, const Snapsh
 void collect_mounts(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
     Snapshot& snapshot, std::vector<MountInfo>& host_mounts)
 {
-    std::map<std::string, const LayerInfo*> layers_by_dir;
+    MountContext context;
     for (const auto& layer : snapshot.layers) {
-        layers_by_dir[layer.directory] = &layer;
-        layers_by_dir[real_path(layer.directory)] = &layer;
+        context.layers_by_dir[layer.directory] = &layer;
+        context.layers_by_dir[real_path(layer.directory)] = &layer;
+    }
+    for (const auto& object : objects.containers) {
+        MountContext::Container container { &object, object.rootfs.empty() ? "" : object.rootfs + "/", {} };
+        for (const auto& planned : object.mounts)
+            container.under_rootfs.push_back(object.rootfs + planned.destination);
+        context.containers.push_back(std::move(container));
     }
     // One reader per mount namespace: the lowest-numbered live (non-zombie) member.
     std::map<std::uint64_t, int> readers;
@@ -424,8 +446,9 @@ void collect_mounts(const EngineObjects& objects, const CollectOptions& options,
             continue;
         }
         auto mounts = parse_mountinfo(text, ns);
+        auto namespace_container = container_with_namespace(snapshot, host, "mnt", ns);
         for (auto& mount : mounts)
-            classify_mount(mount, objects, snapshot, host, layers_by_dir);
+            classify_mount(mount, namespace_container, context);
         if (ns == host_mnt)
             host_mounts = mounts;
         for (auto& mount : mounts)
