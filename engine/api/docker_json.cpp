@@ -540,9 +540,7 @@ Result<daemon::NetworkConfig> network_config_from_json(const Json& body)
                 config.subnet6 = subnet;
                 config.gateway6 = gateway;
                 config.ip_range6 = TRY(e.string("IPRange"));
-                if (!TRY(e.string_map("AuxiliaryAddresses")).empty())
-                    return Error::unsupported("IPAM.Config[" + std::to_string(i)
-                        + "].AuxiliaryAddresses: glassbox reserves auxiliary addresses in IPv4 subnets only");
+                config.aux_addresses6 = TRY(e.string_map("AuxiliaryAddresses"));
                 continue;
             }
             config.subnet = subnet;
@@ -1048,12 +1046,12 @@ Json volume_json(const volume::Volume& v)
     };
 }
 
-Json network_json(const daemon::NetworkView& view, const std::function<std::string(const std::string&)>& container_name)
+Json network_json(const network::NetworkRecord& view, const std::function<std::string(const std::string&)>& container_name)
 {
     Json ipam_config = Json::array();
     if (!view.subnet.empty()) {
         Json entry = { { "Subnet", view.subnet } };
-        if (!view.gateway.empty())
+        if (view.gateway_given && !view.gateway.empty())
             entry["Gateway"] = view.gateway;
         if (!view.ip_range.empty())
             entry["IPRange"] = view.ip_range;
@@ -1065,8 +1063,10 @@ Json network_json(const daemon::NetworkView& view, const std::function<std::stri
         Json entry = { { "Subnet", view.subnet6 } };
         if (!view.ip_range6.empty())
             entry["IPRange"] = view.ip_range6;
-        if (!view.gateway6.empty())
+        if (view.gateway6_given && !view.gateway6.empty())
             entry["Gateway"] = view.gateway6;
+        if (!view.aux_addresses6.empty())
+            entry["AuxiliaryAddresses"] = view.aux_addresses6;
         ipam_config.push_back(entry);
     }
     Json containers = Json::object();

@@ -54,7 +54,7 @@ Json image_delete_json(const std::vector<image::DeleteItem>& items);
 // [SECTION] Volumes and networks.
 Json volume_json(const volume::Volume& volume);
 // `container_name(id)` gives a container's name for the Containers map ("" if unknown).
-Json network_json(const daemon::NetworkView& view, const std::function<std::string(const std::string&)>& container_name);
+Json network_json(const network::NetworkRecord& view, const std::function<std::string(const std::string&)>& container_name);
 
 // [SECTION] Events.
 Json event_json(const daemon::Event& event);

@@ -402,38 +402,12 @@ void Engine::teardown_network(const std::shared_ptr<Container>& container)
     container->view.endpoints.clear();
 }
 
-static NetworkView to_view(const network::NetworkRecord& record)
-{
-    NetworkView view;
-    view.id = record.id;
-    view.name = record.name;
-    view.driver = record.driver;
-    view.scope = record.scope;
-    view.created = record.created;
-    view.subnet = record.subnet;
-    view.gateway = record.gateway_given ? record.gateway : "";
-    view.ip_range = record.ip_range;
-    view.aux_addresses = record.aux_addresses;
-    view.enable_ipv6 = record.enable_ipv6;
-    view.subnet6 = record.subnet6;
-    view.gateway6 = record.gateway6_given ? record.gateway6 : "";
-    view.ip_range6 = record.ip_range6;
-    view.internal = record.internal;
-    view.attachable = record.attachable;
-    view.options = record.options;
-    view.labels = record.labels;
-    view.warnings = record.warnings;
-    for (const auto& [id, ep] : record.containers)
-        view.containers[id] = endpoint_info(ep);
-    return view;
-}
-
 static Error networking_unavailable()
 {
     return Error::unsupported("networking is not available in this glassbox daemon (see the daemon log for why)");
 }
 
-Result<NetworkView> Engine::create_network(NetworkConfig config)
+Result<network::NetworkRecord> Engine::create_network(NetworkConfig config)
 {
     if (!m_impl->networks)
         return networking_unavailable();
@@ -450,27 +424,28 @@ Result<NetworkView> Engine::create_network(NetworkConfig config)
     net.subnet6 = config.subnet6;
     net.gateway6 = config.gateway6;
     net.ip_range6 = config.ip_range6;
+    net.aux_addresses6 = config.aux_addresses6;
     net.internal = config.internal;
     net.attachable = config.attachable;
     auto record = TRY(m_impl->networks->create_network(net));
     publish({ "network", "create", record.id, { { "name", record.name }, { "type", record.driver } }, 0 });
-    return to_view(record);
+    return record;
 }
 
-Result<NetworkView> Engine::inspect_network(const std::string& ref) const
+Result<network::NetworkRecord> Engine::inspect_network(const std::string& ref) const
 {
     if (!m_impl->networks)
         return networking_unavailable();
-    return to_view(TRY(m_impl->networks->get(ref)));
+    return m_impl->networks->get(ref);
 }
 
-Result<std::vector<NetworkView>> Engine::list_networks(const Filters& filters) const
+Result<std::vector<network::NetworkRecord>> Engine::list_networks(const Filters& filters) const
 {
     if (!m_impl->networks)
-        return std::vector<NetworkView> {};
-    std::vector<NetworkView> out;
+        return std::vector<network::NetworkRecord> {};
+    std::vector<network::NetworkRecord> out;
     for (const auto& record : m_impl->networks->list()) {
-        auto view = to_view(record);
+        const auto& view = record;
         bool keep = true;
         for (const auto& [key, values] : filters) {
             if (values.empty())

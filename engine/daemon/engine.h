@@ -23,6 +23,7 @@
 #include "engine/daemon/archive.h"
 #include "engine/daemon/filters.h"
 #include "engine/image/store.h"
+#include "engine/network/manager.h"
 #include "engine/runtime/runtime.h"
 #include "engine/state/engine_objects.h"
 #include "engine/state/snapshot.h"
@@ -328,28 +329,7 @@ struct NetworkConfig {
     std::string subnet6;   // The IPAM.Config entry whose Subnet is IPv6.
     std::string gateway6;
     std::string ip_range6;
-};
-
-struct NetworkView {
-    std::string id;
-    std::string name;
-    std::string driver;
-    std::string scope { "local" };
-    std::string created;   // RFC 3339
-    std::string subnet;
-    std::string gateway;
-    std::string ip_range;
-    std::map<std::string, std::string> aux_addresses;
-    bool enable_ipv6 { false };
-    std::string subnet6;   // "" when none.
-    std::string gateway6;  // Only when given at create (dockerd shows no other).
-    std::string ip_range6;
-    bool internal { false };
-    bool attachable { false };
-    std::map<std::string, std::string> options;
-    std::map<std::string, std::string> labels;
-    std::map<std::string, EndpointInfo> containers; // container id -> endpoint
-    std::vector<std::string> warnings;              // e.g. host networking removes isolation.
+    std::map<std::string, std::string> aux_addresses6; // The IPv6 entry's AuxiliaryAddresses.
 };
 
 struct DiskUsage {
@@ -500,9 +480,11 @@ public:
         build::BuildOutput& output);
 
     // [SECTION] Networks. `ref` is a full id, unique id prefix or name.
-    Result<NetworkView> create_network(NetworkConfig config);
-    Result<NetworkView> inspect_network(const std::string& ref) const;
-    Result<std::vector<NetworkView>> list_networks(const Filters& filters) const;
+    // Networks as network::Manager records them; the API shows the gateways only where they
+    // were given (gateway_given, gateway6_given), as dockerd does.
+    Result<network::NetworkRecord> create_network(NetworkConfig config);
+    Result<network::NetworkRecord> inspect_network(const std::string& ref) const;
+    Result<std::vector<network::NetworkRecord>> list_networks(const Filters& filters) const;
     Result<void> remove_network(const std::string& ref);          // Forbidden-style Conflict if in use.
     // `mac` "" = derived from the address (applies when the container is running); `ipv6` ""
     // = the next free address on a network with IPv6.

@@ -27,6 +27,26 @@ Result<std::vector<Subnet>> default_pools(const std::string& pool_prefix)
     return pools;
 }
 
+namespace {
+
+// IPAM.Config AuxiliaryAddresses of either family, each inside `subnet` (dockerd's 403 and
+// words otherwise).
+template<typename Address, typename Net>
+Result<std::map<std::string, Address>> parse_auxiliary(const Net& subnet, const std::map<std::string, std::string>& auxiliary)
+{
+    std::map<std::string, Address> parsed;
+    for (const auto& [name, text] : auxiliary) {
+        auto address = TRY_CTX(Address::parse(text), "auxiliary address " + name);
+        if (!subnet.contains(address))
+            return Error::make(ErrorKind::PermissionDenied, "auxiliary address: (" + name + ":" + text
+                + ") must belong to the master pool: " + subnet.str());
+        parsed[name] = address;
+    }
+    return parsed;
+}
+
+} // namespace
+
 Ipam::Ipam(std::string state_path, std::vector<Subnet> pools)
     : m_state_path(std::move(state_path))
     , m_pools(std::move(pools))
@@ -64,6 +84,9 @@ Result<void> Ipam::load()
                 pool.last = TRY_CTX(Ipv6::parse(entry.at("last").get<std::string>()), m_state_path);
             for (const auto& address : entry.at("allocated"))
                 pool.allocated.insert(TRY_CTX(Ipv6::parse(address.get<std::string>()), m_state_path));
+            auto auxiliary = entry.value("auxiliary", nlohmann::json::object());
+            for (const auto& [name, address] : auxiliary.items())
+                pool.auxiliary[name] = TRY_CTX(Ipv6::parse(address.get<std::string>()), m_state_path + ": auxiliary " + name);
             m_networks6[id] = std::move(pool);
         }
     } catch (const nlohmann::json::exception& error) {
@@ -93,8 +116,11 @@ Result<void> Ipam::save(Durability durability) const
         nlohmann::json allocated = nlohmann::json::array();
         for (const auto& address : pool.allocated)
             allocated.push_back(address.str());
+        nlohmann::json auxiliary = nlohmann::json::object();
+        for (const auto& [name, address] : pool.auxiliary)
+            auxiliary[name] = address.str();
         networks6[id] = { { "subnet", pool.subnet.str() }, { "gateway", pool.gateway.str() },
-            { "range", pool.range.str() }, { "allocated", allocated } };
+            { "range", pool.range.str() }, { "allocated", allocated }, { "auxiliary", auxiliary } };
         if (pool.last)
             networks6[id]["last"] = pool.last->str();
     }
@@ -149,13 +175,7 @@ Result<IpamPool> Ipam::add_pool(const std::string& network_id, const Subnet& sub
         if (pool.gateway == subnet.first() || pool.gateway == subnet.last())
             return Error::invalid("gateway " + gateway + " is not a usable address in subnet " + subnet.str());
     }
-    for (const auto& [name, text] : auxiliary) {
-        auto address = TRY_CTX(Ipv4::parse(text), "auxiliary address " + name);
-        if (!subnet.contains(address))
-            return Error::make(ErrorKind::PermissionDenied, "auxiliary address: (" + name + ":" + text
-                + ") must belong to the master pool: " + subnet.str());
-        pool.auxiliary[name] = address;
-    }
+    pool.auxiliary = TRY((parse_auxiliary<Ipv4, Subnet>(subnet, auxiliary)));
     m_networks[network_id] = pool;
     if (auto saved = save(); !saved.ok()) {
         m_networks.erase(network_id);
@@ -236,7 +256,7 @@ Result<void> Ipam::release(const std::string& network_id, Ipv4 address)
 // [SECTION] IPv6
 
 Result<IpamPool6> Ipam::add_pool6(const std::string& network_id, const Subnet6& subnet, const std::string& gateway,
-    const std::string& ip_range)
+    const std::string& ip_range, const std::map<std::string, std::string>& auxiliary)
 {
     if (m_networks6.contains(network_id))
         return Error::exists("IPv6 IPAM pool for network " + network_id + " already exists");
@@ -262,6 +282,7 @@ Result<IpamPool6> Ipam::add_pool6(const std::string& network_id, const Subnet6& 
         if (pool.gateway == subnet.base)
             return Error::invalid("gateway " + gateway + " is not a usable address in subnet " + subnet.str());
     }
+    pool.auxiliary = TRY((parse_auxiliary<Ipv6, Subnet6>(subnet, auxiliary)));
     m_networks6[network_id] = pool;
     if (auto saved = save(); !saved.ok()) {
         m_networks6.erase(network_id);
@@ -282,13 +303,17 @@ Result<Ipv6> Ipam::allocate6(const std::string& network_id, const std::string& r
     if (it == m_networks6.end())
         return Error::not_found("no IPv6 IPAM pool for network " + network_id);
     auto& pool = it->second;
+    auto reserved = [&](const Ipv6& address) {
+        return std::any_of(pool.auxiliary.begin(), pool.auxiliary.end(),
+            [&](const auto& entry) { return entry.second == address; });
+    };
     auto usable = [&](const Ipv6& address) { return address != pool.subnet.base && address != pool.gateway; };
     Ipv6 chosen;
     if (!requested.empty()) {
         chosen = TRY_CTX(Ipv6::parse(requested), "ip6");
         if (!pool.subnet.contains(chosen) || !usable(chosen))
             return Error::invalid("address " + requested + " is not a usable address in subnet " + pool.subnet.str());
-        if (pool.allocated.contains(chosen))
+        if (pool.allocated.contains(chosen) || reserved(chosen))
             return Error::conflict("address " + requested + " is already in use");
     } else {
         // As for IPv4: after the cursor, or from the range's first address. A /64 has more
@@ -297,10 +322,10 @@ Result<Ipv6> Ipam::allocate6(const std::string& network_id, const std::string& r
         std::uint64_t count = pool.range.size();
         std::uint64_t start = pool.last && pool.range.contains(*pool.last) ? pool.range.offset_of(*pool.last) + 1 : 0;
         bool found = false;
-        std::uint64_t limit = std::min<std::uint64_t>(count, pool.allocated.size() + 3);
+        std::uint64_t limit = std::min<std::uint64_t>(count, pool.allocated.size() + pool.auxiliary.size() + 3);
         for (std::uint64_t step = 0; step < limit && !found; ++step) {
             Ipv6 candidate = pool.range.base.plus((start + step) % count);
-            if (usable(candidate) && !pool.allocated.contains(candidate)) {
+            if (usable(candidate) && !reserved(candidate) && !pool.allocated.contains(candidate)) {
                 chosen = candidate;
                 found = true;
             }

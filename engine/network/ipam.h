@@ -38,6 +38,7 @@ struct IpamPool6 {
     Ipv6 gateway;
     Subnet6 range;
     std::set<Ipv6> allocated;
+    std::map<std::string, Ipv6> auxiliary; // As IpamPool's, in the IPv6 entry of IPAM.Config.
     std::optional<Ipv6> last; // Last address handed out (the cursor).
 };
 
@@ -72,9 +73,10 @@ public:
     Result<void> release(const std::string& network_id, Ipv4 address);
 
     // The same for a network's IPv6 pool, with the same errors: 403 for a subnet overlapping
-    // another network's IPv6 subnet, 500 for a gateway outside it. remove_pool removes both.
+    // another network's IPv6 subnet and for an auxiliary address outside it, 500 for a gateway
+    // outside it. remove_pool removes both.
     Result<IpamPool6> add_pool6(const std::string& network_id, const Subnet6& subnet, const std::string& gateway,
-        const std::string& ip_range);
+        const std::string& ip_range, const std::map<std::string, std::string>& auxiliary = {});
     [[nodiscard]] const IpamPool6* pool6(const std::string& network_id) const;
     Result<Ipv6> allocate6(const std::string& network_id, const std::string& requested);
     Result<void> release6(const std::string& network_id, const Ipv6& address);

@@ -77,7 +77,7 @@ json network_to_json(const NetworkRecord& n)
     return { { "id", n.id }, { "name", n.name }, { "driver", n.driver }, { "created", n.created },
         { "subnet", n.subnet }, { "gateway", n.gateway }, { "gateway_given", n.gateway_given }, { "ip_range", n.ip_range }, { "aux_addresses", n.aux_addresses },
         { "enable_ipv6", n.enable_ipv6 }, { "subnet6", n.subnet6 }, { "gateway6", n.gateway6 },
-        { "gateway6_given", n.gateway6_given }, { "ip_range6", n.ip_range6 }, { "internal", n.internal },
+        { "gateway6_given", n.gateway6_given }, { "ip_range6", n.ip_range6 }, { "aux_addresses6", n.aux_addresses6 }, { "internal", n.internal },
         { "attachable", n.attachable }, { "user_defined", n.user_defined }, { "options", n.options },
         { "labels", n.labels }, { "containers", containers }, { "bridge", n.bridge }, { "parent", n.parent },
         { "created_parent", n.created_parent }, { "lab_gateway", n.dns_address.empty() ? json(nullptr) : json(n.dns_address) } };
@@ -100,6 +100,7 @@ NetworkRecord network_from_json(const json& j)
     n.gateway6 = j.value("gateway6", "");
     n.gateway6_given = j.value("gateway6_given", false);
     n.ip_range6 = j.value("ip_range6", "");
+    n.aux_addresses6 = j.value("aux_addresses6", std::map<std::string, std::string> {});
     n.internal = j.value("internal", false);
     n.attachable = j.value("attachable", false);
     n.user_defined = j.value("user_defined", true);
@@ -447,6 +448,7 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
     network.enable_ipv6 = config.enable_ipv6;
     network.subnet6 = config.subnet6;
     network.ip_range6 = config.ip_range6;
+    network.aux_addresses6 = config.aux_addresses6;
     network.gateway6_given = !config.gateway6.empty();
     if (config.enable_ipv6 && config.subnet6.empty())
         // dockerd's words: without --ipv6 on the daemon it has no default IPv6 pool to take from.
@@ -459,14 +461,14 @@ Result<NetworkRecord> Manager::Impl::create(NetworkConfig config)
         if (!driver->supports_ipv6() && config.enable_ipv6)
             // A refusal on purpose, so a 400 that says why (a 501 reads as a missing endpoint).
             return undo(Error::invalid("EnableIPv6 on a " + network.driver + " network is not supported by glassbox: "
-                + "its IPv6 addressing is for bridge networks only (create the network without --ipv6, or use the bridge driver)"));
+                + "its IPv6 addressing is for bridge and macvlan networks only (create the network without --ipv6, or use one of those drivers)"));
         if (config.enable_ipv6) {
             for (const auto& [routed, link] : routed_subnets6())
                 if (routed.overlaps(subnet6.value()))
                     return undo(Error::make(ErrorKind::PermissionDenied, "IPv6 subnet " + config.subnet6 + " overlaps "
                         + routed.str() + ", which the host routes through " + (link.empty() ? "another link" : link)
                         + ": glassbox does not take a subnet the host already uses"));
-            auto pool6 = ipam.add_pool6(network.id, subnet6.value(), config.gateway6, config.ip_range6);
+            auto pool6 = ipam.add_pool6(network.id, subnet6.value(), config.gateway6, config.ip_range6, config.aux_addresses6);
             if (!pool6.ok())
                 return undo(pool6.release_error());
             network.gateway6 = pool6.value().gateway.str();

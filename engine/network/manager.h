@@ -53,7 +53,7 @@ struct Options {
 // What `network create` asks for. Maps 1:1 onto daemon::NetworkConfig.
 struct NetworkConfig {
     std::string name;
-    std::string driver { "bridge" };          // bridge, host, none, macvlan, ipvlan
+    std::string driver { "bridge" };          // bridge, host, none, macvlan, ipvlan (engine/network/drivers/)
     std::map<std::string, std::string> options; // -o: parent, macvlan_mode, ipvlan_mode,
                                                 // com.docker.network.bridge.name, ...mtu
     std::map<std::string, std::string> labels;
@@ -70,6 +70,7 @@ struct NetworkConfig {
     std::string subnet6;                      // "fd42::/64"
     std::string gateway6;                     // "" = the subnet's first address.
     std::string ip_range6;
+    std::map<std::string, std::string> aux_addresses6; // The IPv6 entry's AuxiliaryAddresses.
 };
 
 // A container's attachment to one network. Maps 1:1 onto daemon::EndpointInfo.
@@ -93,7 +94,7 @@ struct Endpoint {
     std::string sandbox_path;       // The netns file the endpoint lives in.
 };
 
-// A network as inspect shows it. Maps 1:1 onto daemon::NetworkView.
+// A network as the manager records it, and as the daemon and the API show it.
 struct NetworkRecord {
     std::string id;                 // 64 hex.
     std::string name;
@@ -112,6 +113,7 @@ struct NetworkRecord {
     std::string gateway6;           // The gateway in use ("" without an IPv6 pool).
     bool gateway6_given { false };  // Inspect shows an IPv6 gateway only when it was asked for, as dockerd does.
     std::string ip_range6;
+    std::map<std::string, std::string> aux_addresses6;
     bool internal { false };
     bool attachable { false };
     bool user_defined { true };     // false for the built-in bridge, host and none.

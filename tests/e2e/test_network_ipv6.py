@@ -196,17 +196,34 @@ def test_an_ipv6_subnet_the_host_already_routes_is_refused(daemon):
 
 # [SECTION] The same calls against a private dockerd.
 
+def attempt(call):
+    """(0, the answer) or (status, dockerd's or glassbox's words) of one API call."""
+    import docker
+    try:
+        return 0, call()
+    except docker.errors.APIError as error:
+        return error.status_code, str(error.explanation)
+
+
+def assert_same_answers(ours, theirs):
+    """Each answer the same as dockerd's; for an error, the same status with dockerd's words
+    within ours."""
+    differences = []
+    for key in theirs:
+        mine, reference = ours[key], theirs[key]
+        if isinstance(reference, tuple) and len(reference) == 2 and isinstance(reference[0], int) and reference[0]:
+            same_words = reference[1].split(": ")[-1].lower() in mine[1].lower() or reference[1].lower() in mine[1].lower()
+            if mine[0] != reference[0] or not same_words:
+                differences.append((key, mine, reference))
+        elif mine != reference:
+            differences.append((key, mine, reference))
+    assert not differences, "\n".join(f"{key}: glassbox {mine!r}, dockerd {reference!r}" for key, mine, reference in differences)
+
+
 def probe(api, image, subnet4, subnet6, tag):
     """Runs the IPv6 calls whose answers must match, on one daemon; returns comparable results
     (addresses are given relative to the subnet, so the two daemons' subnets compare)."""
-    import docker
     from docker.types import IPAMConfig, IPAMPool
-
-    def attempt(call):
-        try:
-            return 0, call()
-        except docker.errors.APIError as error:
-            return error.status_code, str(error.explanation)
 
     results, made_networks, made_containers = {}, [], []
 
@@ -284,14 +301,135 @@ def test_ipv6_calls_answer_as_dockerd_does(daemon):
             gb_api.close()
             d_api.close()
     assert set(ours) == set(theirs)
-    differences = []
-    for key in theirs:
-        mine, reference = ours[key], theirs[key]
-        if isinstance(reference, tuple) and len(reference) == 2 and isinstance(reference[0], int) and reference[0]:
-            # An error: the same status, and dockerd's words within ours.
-            same_words = reference[1].split(": ")[-1].lower() in mine[1].lower() or reference[1].lower() in mine[1].lower()
-            if mine[0] != reference[0] or not same_words:
-                differences.append((key, mine, reference))
-        elif mine != reference:
-            differences.append((key, mine, reference))
-    assert not differences, "\n".join(f"{key}: glassbox {mine!r}, dockerd {reference!r}" for key, mine, reference in differences)
+    assert_same_answers(ours, theirs)
+
+
+# [SECTION] IPv6 AuxiliaryAddresses and IPv6 on macvlan, against a private dockerd.
+
+def global_ipv6_on_eth0(api, container_id):
+    """The container's global IPv6 addresses on eth0, read from /proc/net/if_inet6."""
+    import ipaddress
+    exec_id = api.exec_create(container_id, "cat /proc/net/if_inet6")["Id"]
+    found = []
+    for line in api.exec_start(exec_id).decode().splitlines():
+        fields = line.split()
+        if len(fields) == 6 and fields[5] == "eth0" and fields[3] == "00":
+            found.append(ipaddress.IPv6Address(bytes.fromhex(fields[0])).compressed)
+    return sorted(found)
+
+
+def probe_aux_and_macvlan(api, image, subnets4, subnets6, tag, parent):
+    """On one daemon: an IPv6 bridge network with AuxiliaryAddresses in its IPv6 entry (and one
+    whose auxiliary address is outside the subnet), and an IPv6 macvlan network on `parent`
+    (glassbox's lab uplink; None lets glassbox take it, its default). Returns comparable results
+    with addresses relative to the subnets, and the parent the macvlan network got."""
+    from docker.types import IPAMConfig, IPAMPool
+
+    prefixes = [s.split("::/")[0] for s in subnets6] + [s.rsplit(".", 1)[0] + "." for s in subnets4]
+    def rel(value):
+        if isinstance(value, (list, tuple)):
+            return [rel(v) for v in value]
+        if isinstance(value, dict):
+            return {k: rel(v) for k, v in value.items()}
+        if isinstance(value, str):
+            for n, prefix in enumerate(prefixes):
+                value = value.replace(prefix, f"<{n}>")
+        return value
+
+    results, made_networks, made_containers = {}, [], []
+    def network(name, driver, pools, options=None):
+        ipam = IPAMConfig(pool_configs=[IPAMPool(**pool) for pool in pools])
+        status, answer = attempt(lambda: api.create_network(name, driver=driver, ipam=ipam, enable_ipv6=True,
+                                                            options=options))
+        if status == 0:
+            made_networks.append(answer["Id"])
+            info = api.inspect_network(answer["Id"])
+            return 0, {"Driver": info["Driver"], "EnableIPv6": info["EnableIPv6"],
+                       "Config": rel(info["IPAM"]["Config"])}
+        return status, rel(answer)
+
+    def container(name, net):
+        status, made = attempt(lambda: api.create_container(image, "sleep 60", name=name,
+                                                            host_config=api.create_host_config(network_mode=net)))
+        if status:
+            return status, made
+        made_containers.append(made["Id"])
+        status, error = attempt(lambda: api.start(made["Id"]))
+        if status:
+            return status, error
+        settings = api.inspect_container(made["Id"])["NetworkSettings"]["Networks"][net]
+        return 0, rel({"GlobalIPv6Address": settings["GlobalIPv6Address"], "GlobalIPv6PrefixLen":
+                       settings["GlobalIPv6PrefixLen"], "IPv6Gateway": settings["IPv6Gateway"],
+                       "eth0": global_ipv6_on_eth0(api, made["Id"])})
+
+    six, mac6, outside6 = (s.split("::/")[0] for s in subnets6)
+    got_parent = None
+    try:
+        results["aux6 network"] = network(f"{tag}-aux", "bridge", [
+            {"subnet": subnets4[0], "aux_addresses": {"router4": subnets4[0].rsplit(".", 1)[0] + ".2"}},
+            {"subnet": subnets6[0], "aux_addresses": {"router": six + "::2", "printer": six + "::3"}}])
+        results["aux6 container"] = container(f"{tag}-aux-c", f"{tag}-aux")
+        results["aux6 outside the subnet"] = network(f"{tag}-auxout", "bridge", [
+            {"subnet": subnets6[2], "aux_addresses": {"stray": six + "::9"}}])
+        options = {"parent": parent} if parent else None
+        results["macvlan ipv6 network"] = network(f"{tag}-mv", "macvlan",
+                                                  [{"subnet": subnets4[1]}, {"subnet": subnets6[1]}], options)
+        if results["macvlan ipv6 network"][0] == 0:
+            got_parent = api.inspect_network(f"{tag}-mv")["Options"].get("parent")
+        results["macvlan ipv6 container"] = container(f"{tag}-mv-c", f"{tag}-mv")
+    finally:
+        for container_id in made_containers:
+            attempt(lambda: api.remove_container(container_id, force=True))
+        for network_id in made_networks:
+            attempt(lambda: api.remove_network(network_id))
+    return results, got_parent
+
+
+def test_ipv6_auxiliary_addresses_and_macvlan_ipv6_answer_as_dockerd_does(daemon):
+    docker = pytest.importorskip("docker")
+    from dockerd_harness import running_dockerd
+    gb_api = docker.APIClient(base_url=daemon.host, version="1.41")
+    try:
+        # glassbox first: its macvlan network takes the lab uplink, which dockerd's then names as
+        # its parent (never a real host interface).
+        ours, uplink = probe_aux_and_macvlan(
+            gb_api, daemon.tag, [f"10.93.{_R % 200}.0/24", f"10.93.{_R % 200 + 1}.0/24"],
+            [f"fd6b:{_R:x}:e::/64", f"fd6b:{_R:x}:f::/64", f"fd6b:{_R:x}:10::/64"], unique("gbx6"), None)
+    finally:
+        gb_api.close()
+    if "CONFIG_MACVLAN" in str(ours["macvlan ipv6 network"]):
+        pytest.skip(f"this kernel has no macvlan: {ours['macvlan ipv6 network']}")
+    assert uplink and uplink.endswith("uplink"), (uplink, ours)
+    with running_dockerd(daemon) as peer:
+        d_api = docker.APIClient(base_url=peer.host, version="1.41")
+        try:
+            theirs, _ = probe_aux_and_macvlan(
+                d_api, daemon.tag, [f"10.92.{_R % 200}.0/24", f"10.92.{_R % 200 + 1}.0/24"],
+                [f"fd6c:{_R:x}:e::/64", f"fd6c:{_R:x}:f::/64", f"fd6c:{_R:x}:10::/64"], unique("dkx6"), uplink)
+        finally:
+            d_api.close()
+    # The auxiliary addresses are skipped, and the macvlan child carries the IPv6 address.
+    assert ours["aux6 container"][1]["GlobalIPv6Address"] == "<0>::4", ours
+    assert ours["macvlan ipv6 container"][1]["eth0"] == ["<1>::2"], ours
+    assert set(ours) == set(theirs)
+    assert_same_answers(ours, theirs)
+
+
+def test_a_macvlan_ipv6_container_reaches_the_lab_router_over_ipv6(daemon):
+    """On the lab uplink the lab side answers as the network's IPv6 gateway, as a home router
+    would; the container's IPv6 default route goes through it."""
+    net, name = unique("gbmv6"), unique("gbmv6c")
+    subnet6 = f"fd6b:{_R:x}:11::/64"
+    made = daemon.docker("network", "create", "-d", "macvlan", "--ipv6", "--subnet", f"10.93.{_R % 200 + 2}.0/24",
+                         "--subnet", subnet6, net)
+    if made.returncode != 0 and "CONFIG_MACVLAN" in made.stderr:
+        pytest.skip(f"this kernel has no macvlan: {made.stderr}")
+    try:
+        ok(made)
+        ok(daemon.docker("run", "-d", "--name", name, "--network", net, daemon.tag, "sleep", "300"))
+        routes = ok(daemon.docker("exec", name, "ip", "-6", "route"))
+        assert f"default via {host(subnet6, 1)} dev eth0" in routes, routes
+        ok(daemon.docker("exec", name, "ping", "-6", "-c", "1", "-W", "3", host(subnet6, 1)))
+    finally:
+        daemon.docker("rm", "-f", name)
+        daemon.docker("network", "rm", net)

@@ -104,7 +104,7 @@ static Result<void> network_connect(Engine& engine, Exchange& ex)
 }
 
 // True when the container is attached to the network, or will be when it starts.
-static bool attached_to(const daemon::ContainerView& container, const daemon::NetworkView& network)
+static bool attached_to(const daemon::ContainerView& container, const network::NetworkRecord& network)
 {
     for (const auto& endpoint : container.endpoints)
         if (endpoint.network_id == network.id)

@@ -286,6 +286,22 @@ TEST(IpamTest, Ipv6RangeGatewayAndTheLastAddressAreUsable)
     EXPECT_EQ(ipam.allocate6("r", "").value().str(), "fd42:a::100");
 }
 
+TEST(IpamTest, Ipv6AuxiliaryAddressesAreSkippedAndMustBeInsideTheSubnet)
+{
+    Ipam ipam("", {});
+    auto pool = ipam.add_pool6("n", Subnet6::parse("fd42:7::/64").value(), "", "", { { "a", "fd42:7::2" }, { "b", "fd42:7::3" } });
+    ASSERT_TRUE(pool.ok()) << pool.error().describe();
+    EXPECT_EQ(ipam.allocate6("n", "").value().str(), "fd42:7::4");
+    EXPECT_EQ(ipam.allocate6("n", "fd42:7::3").error().kind(), ErrorKind::Conflict);
+    auto outside = ipam.add_pool6("o", Subnet6::parse("fd42:8::/64").value(), "", "", { { "x", "fd42:9::1" } });
+    ASSERT_FALSE(outside.ok());
+    EXPECT_EQ(outside.error().kind(), ErrorKind::PermissionDenied);
+    EXPECT_EQ(outside.error().message(), "auxiliary address: (x:fd42:9::1) must belong to the master pool: fd42:8::/64");
+    auto not_v6 = ipam.add_pool6("p", Subnet6::parse("fd42:a::/64").value(), "", "", { { "y", "10.0.0.1" } });
+    ASSERT_FALSE(not_v6.ok());
+    EXPECT_NE(not_v6.error().describe().find("auxiliary address y"), std::string::npos) << not_v6.error().describe();
+}
+
 TEST(IpamTest, Ipv6OverlapIsDockerdsForbiddenAndAGatewayOutsideIsItsServerError)
 {
     Ipam ipam("", {});

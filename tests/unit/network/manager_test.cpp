@@ -462,18 +462,60 @@ TEST_F(ManagerOverFakes, MacvlanIsRefusedWhenTheKernelLacksIt)
     EXPECT_NE(created.error().message().find("CONFIG_MACVLAN"), std::string::npos);
 }
 
-TEST_F(ManagerOverFakes, Ipv6OnMacvlanAndIpvlanIsRefusedAsABadRequestThatSaysWhy)
+TEST_F(ManagerOverFakes, Ipv6OnIpvlanIsRefusedAsABadRequestThatSaysWhy)
 {
-    for (const char* driver : { "macvlan", "ipvlan" }) {
-        auto created = m_manager->create_network({ .name = std::string("six-") + driver, .driver = driver,
-            .subnet = "10.231.74.0/24", .enable_ipv6 = true, .subnet6 = "fd42:74::/64" });
-        ASSERT_FALSE(created.ok()) << driver;
-        EXPECT_EQ(created.error().kind(), ErrorKind::InvalidArgument) << created.error().describe();
-        EXPECT_NE(created.error().message().find("bridge networks only"), std::string::npos) << created.error().message();
-        // Nothing was kept: the IPv4 subnet is free for the next network.
-        EXPECT_TRUE(m_manager->create_network({ .name = std::string("after-") + driver, .subnet = "10.231.74.0/24" }).ok());
-        ASSERT_TRUE(m_manager->remove_network(std::string("after-") + driver).ok());
-    }
+    auto created = m_manager->create_network({ .name = "six-ipvlan", .driver = "ipvlan",
+        .subnet = "10.231.74.0/24", .enable_ipv6 = true, .subnet6 = "fd42:74::/64" });
+    ASSERT_FALSE(created.ok());
+    EXPECT_EQ(created.error().kind(), ErrorKind::InvalidArgument) << created.error().describe();
+    EXPECT_NE(created.error().message().find("bridge and macvlan networks only"), std::string::npos) << created.error().message();
+    // Nothing was kept: the IPv4 subnet is free for the next network.
+    EXPECT_TRUE(m_manager->create_network({ .name = "after", .subnet = "10.231.74.0/24" }).ok());
+}
+
+TEST_F(ManagerOverFakes, Ipv6MacvlanEndpointsGetTheirAddressOnTheChildAndTheLabAnswersAsTheGateway)
+{
+    auto created = m_manager->create_network({ .name = "mv6", .driver = "macvlan", .subnet = "10.231.75.0/24",
+        .enable_ipv6 = true, .subnet6 = "fd42:75::/64" });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_EQ(created.value().gateway6, "fd42:75::1");
+    auto lab = m_options.run_dir + "/netns/glassbox-lab";
+    auto lab_has = [&](const std::string& wanted) {
+        auto addresses = m_netlink.list_addresses(lab).value();
+        return std::any_of(addresses.begin(), addresses.end(), [&](const auto& a) { return a.address == wanted; });
+    };
+    EXPECT_TRUE(lab_has("fd42:75::1"));
+    auto ns = sandbox("c1");
+    auto joined = m_manager->connect("mv6", "c1", "one", ns, {}, "");
+    ASSERT_TRUE(joined.ok()) << joined.error().describe();
+    EXPECT_EQ(joined.value().ipv6_address, "fd42:75::2");
+    auto eth0 = link(ns, "eth0");
+    ASSERT_TRUE(eth0.has_value());
+    EXPECT_EQ(eth0->kind, "macvlan");
+    auto addresses = m_netlink.list_addresses(ns).value();
+    EXPECT_TRUE(std::any_of(addresses.begin(), addresses.end(),
+        [](const auto& a) { return a.address == "fd42:75::2" && a.prefix_length == 64; }));
+    auto calls = m_netlink.calls();
+    EXPECT_NE(std::find(calls.begin(), calls.end(), "add_route ::/0 via fd42:75::1 dev eth0 in " + ns), calls.end());
+    ASSERT_TRUE(m_manager->disconnect("mv6", "c1").ok());
+    ASSERT_TRUE(m_manager->remove_network("mv6").ok());
+    EXPECT_FALSE(lab_has("fd42:75::1"));
+}
+
+TEST_F(ManagerOverFakes, Ipv6AuxiliaryAddressesAreNeverHandedOutAndSurviveAReopen)
+{
+    auto created = m_manager->create_network({ .name = "aux6", .subnet = "10.231.76.0/24", .enable_ipv6 = true,
+        .subnet6 = "fd42:76::/64", .aux_addresses6 = { { "router", "fd42:76::2" } } });
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_EQ(created.value().aux_addresses6, (std::map<std::string, std::string> { { "router", "fd42:76::2" } }));
+    open();
+    EXPECT_EQ(m_manager->get("aux6").value().aux_addresses6.at("router"), "fd42:76::2");
+    auto joined = m_manager->connect("aux6", "c1", "one", sandbox("c1"), {}, "");
+    ASSERT_TRUE(joined.ok()) << joined.error().describe();
+    EXPECT_EQ(joined.value().ipv6_address, "fd42:76::3");
+    auto taken = m_manager->connect("aux6", "c2", "two", sandbox("c2"), {}, "", "", "fd42:76::2");
+    ASSERT_FALSE(taken.ok());
+    EXPECT_EQ(taken.error().kind(), ErrorKind::Conflict);
 }
 
 TEST_F(ManagerOverFakes, TheIpv4GatewayIsMarkedShownOnlyWhenChosenOrGivenAsDockerdShowsIt)
