@@ -22,7 +22,7 @@ behind:
   daemon's temporary directory and no build step's directory is left.
 
 The random moments come from a seeded generator (GLASSBOX_CRASH_SEED, printed), so a failure can
-be replayed. The whole test takes about 80 seconds on two cores.
+be replayed. The whole test takes 75 to 95 seconds on two cores.
 """
 import hashlib
 import http.client

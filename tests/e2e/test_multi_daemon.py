@@ -112,20 +112,30 @@ def daemons():
     if reason:
         pytest.skip(reason)
     started = []
+    bridges = set()
     try:
         for label in ("md-a", "md-b", "md-c"):
             started.append(DefaultFlagsDaemon(label).start())
+            bridges.add(started[-1].default_bridge())
         yield started
     finally:
         left = {}
         for d in started:
-            if d.proc.poll() is not None:
-                d.restart([])
             try:
+                if d.proc.poll() is not None:
+                    d.restart([])
                 d.reset()
             finally:
                 left[d.label] = d.stop()
+        # Each daemon's reset removes its bridge and table; whatever one left is removed here (these
+        # names were free when the daemons took them) and reported.
+        kept = [b for b in bridges if link_exists(b)] + [nft_table(b) for b in bridges if nft_table_exists(nft_table(b))]
+        for b in bridges:
+            subprocess.run(["ip", "link", "del", b], capture_output=True)
+            for family in ("ip", "ip6"):
+                subprocess.run(["nft", "delete", "table", family, nft_table(b)], capture_output=True)
         assert not any(left.values()), f"mounts left: {left}"
+        assert not kept, f"bridges or nft tables left after each daemon's reset: {kept}"
 
 
 def test_default_flag_daemons_take_their_own_bridges_and_resolve_names(daemons):
