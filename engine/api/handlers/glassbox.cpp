@@ -146,8 +146,10 @@ public:
         while (true) {
             if (m_finished > arrival && m_last_error) // The collection this request waited for failed.
                 return *m_last_error;
-            if (m_finished > arrival && m_last)
-                return m_last;
+            if (m_finished > arrival) {
+                if (auto last = m_last.lock())
+                    return last;
+            }
             if (!m_running)
                 break;
             m_done.wait(lock);
@@ -183,7 +185,9 @@ private:
     bool m_running { false };
     std::uint64_t m_started { 0 };   // Collections begun so far; the running one is number m_started.
     std::uint64_t m_finished { 0 };  // The number of the last collection that ended.
-    std::shared_ptr<SharedSnapshot> m_last;
+    // Weak: the requests that share it hold it, and a snapshot's JSON (a megabyte or more) is not
+    // kept in memory after they answered. A waiter that finds it gone takes a new one.
+    std::weak_ptr<SharedSnapshot> m_last;
     std::optional<Error> m_last_error;
 };
 
