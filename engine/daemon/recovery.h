@@ -7,6 +7,10 @@
 //   - network endpoints, veths, addresses and sandbox netns files of containers that are no
 //     longer running (their daemon died), and addresses handed out but never recorded on an
 //     endpoint (a crash between the two writes).
+// The stores reclaim their own leftovers when they open, before this runs: image::Store::open
+// removes layers and blobs no image uses (a load, build step or rmi cut short), and
+// volume::Store::open removes volume directories staged by a create or renamed away by a remove
+// (and any directory without its record).
 // Kernel interfaces: umount2(2) through the runtime, cgroupfs, netlink through network::Manager.
 #pragma once
 
