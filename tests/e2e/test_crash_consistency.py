@@ -16,7 +16,8 @@ behind:
   its record (a create or remove is one rename; the restart removes a staged or half-removed one);
 - the containers, volumes and networks the API lists are exactly those on disk, and agree with the
   kernel: a container listed as running has its process, every process in the cgroup of one of
-  this daemon's containers or build steps belongs to a listed running container, every user
+  this daemon's containers or build steps belongs to a listed running container, no such cgroup
+  is left unless its container is running, every user
   network has its bridge,
   no address is allocated to a container that is not running, nothing is mounted under the
   daemon's temporary directory and no build step's directory is left.
@@ -245,6 +246,13 @@ def check_consistent(d, trial, what):
             name = group.rpartition("/glassbox/")[2] if "/glassbox/" in group else ""
             if name in d.crash_seen and name not in running:
                 problems.append(f"orphan process {pid} in cgroup {group}")
+    # And no cgroup of one of them is left unless its container is running (v2 and v1 layouts).
+    parents = ["/sys/fs/cgroup/glassbox"] + [f"/sys/fs/cgroup/{h}/glassbox" for h in os.listdir("/sys/fs/cgroup")
+                                              if os.path.isdir(f"/sys/fs/cgroup/{h}/glassbox")]
+    for parent in parents:
+        for name in sorted(set(os.listdir(parent)) & d.crash_seen if os.path.isdir(parent) else ()):
+            if name not in running:
+                problems.append(f"cgroup {parent}/{name} left, and its container is not running")
 
     # Volumes and networks: the API and the disk agree; each user network has its bridge.
     status, volumes = d.api_json("GET", "/v1.41/volumes")
