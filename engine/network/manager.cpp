@@ -966,6 +966,13 @@ Result<std::vector<std::string>> Manager::reset()
         if (m_impl->lab.carries(network))
             owned.insert(m_impl->lab.uplink_name());
     }
+    // A prefix given with --link-prefix is this daemon's alone, so every link with it is its own,
+    // also one a crash left unrecorded (a veth made before its endpoint was written down).
+    if (m_impl->options.bridge_prefix != Options {}.bridge_prefix)
+        if (auto links = nl.list_links(""); links.ok())
+            for (const auto& link : links.value())
+                if (strings::starts_with(link.name, m_impl->options.bridge_prefix))
+                    owned.insert(link.name);
     for (const auto& name : owned)
         if (nl.delete_link("", name).ok())
             removed.push_back("link " + name);

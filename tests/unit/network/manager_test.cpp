@@ -578,16 +578,33 @@ TEST_F(ManagerOverFakes, ResetRemovesEveryLinkNetnsFileAndTheTable)
     EXPECT_TRUE(m_kernel.mounted().empty());
 }
 
-TEST_F(ManagerOverFakes, ResetLeavesLinksWithItsPrefixThatItDidNotMake)
+TEST_F(ManagerOverFakes, ResetWithTheDefaultPrefixLeavesLinksItDidNotMake)
 {
-    // Another daemon with the same link prefix (the default "gb-" is shared): its bridge is not
-    // this daemon's to delete.
-    ASSERT_TRUE(m_netlink.create_link("", { .name = "gbt-other", .kind = "bridge" }).ok());
+    // Another daemon with the default link prefix "gb-" (every daemon started without
+    // --link-prefix shares it): its bridge is not this daemon's to delete.
+    ASSERT_TRUE(m_netlink.create_link("", { .name = "gb-other", .kind = "bridge" }).ok());
+    m_options.state_dir = m_dir + "/state2";
+    m_options.run_dir = m_dir + "/run2";
+    m_options.bridge_prefix = Options {}.bridge_prefix;
+    open();
     ASSERT_TRUE(m_manager->create_network({ .name = "mine" }).ok());
+    auto mine = m_manager->get("mine").value().bridge;
+    ASSERT_TRUE(link("", mine));
     auto removed = m_manager->reset();
     ASSERT_TRUE(removed.ok()) << removed.error().describe();
-    EXPECT_TRUE(link("", "gbt-other"));
+    EXPECT_TRUE(link("", "gb-other"));
+    EXPECT_FALSE(link("", mine));
     EXPECT_FALSE(link("", "gbt0"));
+}
+
+TEST_F(ManagerOverFakes, ResetWithItsOwnPrefixAlsoRemovesLinksItNeverRecorded)
+{
+    // A veth a crash left between its creation and the endpoint record: only the prefix says
+    // whose it is, and --link-prefix made the prefix this daemon's.
+    ASSERT_TRUE(m_netlink.create_link("", { .name = "gbt-leaked", .kind = "bridge" }).ok());
+    auto removed = m_manager->reset();
+    ASSERT_TRUE(removed.ok()) << removed.error().describe();
+    EXPECT_FALSE(link("", "gbt-leaked"));
 }
 
 TEST_F(ManagerOverFakes, ADefaultBridgeTakenByAnotherDaemonGivesTheNextNameAndItsOwnTable)
