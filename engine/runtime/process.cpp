@@ -170,11 +170,19 @@ std::vector<std::string> with_defaults(std::vector<std::string> env, const ExecU
 
 struct ExecPlan {
     const ProcessSpec* process { nullptr };
-    bool privileged { false };
     bool via_init { false }; // Exec glassbox-init -- args... instead of args directly.
     int init_fd { -1 };      // With via_init: the sealed copy of glassbox-init to execute.
-    std::string seccomp_profile_json;
+    std::uint64_t capabilities { 0 }; // The final capability mask (final_capabilities).
+    const SeccompPrograms* seccomp { nullptr }; // Compiled by the daemon before it forked.
 };
+
+// The capability mask the process ends up with: every capability with --privileged.
+Result<std::uint64_t> final_capabilities(const ProcessSpec& process, bool privileged)
+{
+    if (privileged)
+        return ~std::uint64_t { 0 };
+    return capability_mask(process.capabilities);
+}
 
 // Working directory, user, capabilities, no_new_privs, seccomp, then execve. Returns only on
 // failure.
@@ -220,12 +228,7 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
         args.insert(args.begin(), { path, "--" });
     }
 
-    std::uint64_t caps = 0;
-    if (plan.privileged) {
-        caps = ~std::uint64_t { 0 };
-    } else {
-        caps = TRY(capability_mask(process.capabilities));
-    }
+    std::uint64_t caps = plan.capabilities;
 
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return Error::from_errno("prctl PR_SET_NO_NEW_PRIVS", errno);
@@ -233,7 +236,8 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     // Seccomp while we still have CAP_SYS_ADMIN, so the filter needs no no_new_privs bit (which
     // Docker does not set by default). Every call below, up to execve/execveat, is on the default
     // filter's allow-list.
-    TRY(apply_seccomp_profile(plan.seccomp_profile_json, caps));
+    if (plan.seccomp != nullptr)
+        TRY(load_seccomp_programs(*plan.seccomp));
 
     // Bounding set first (that needs CAP_SETPCAP, which we still have), then the identity with
     // PR_SET_KEEPCAPS so setuid does not clear the permitted set, then the final sets. A
@@ -475,6 +479,10 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
 {
     std::string context = "start container " + spec.id.substr(0, 12);
     TRY_CTX(validate(spec), context);
+    auto caps = TRY_CTX(final_capabilities(spec.process, spec.privileged), context);
+    // The seccomp programs are compiled (or found in the cache) here in the daemon: the child
+    // only hands them to the kernel, with no libseccomp work and no malloc after fork.
+    auto seccomp = TRY_CTX(compile_seccomp_profile(spec.seccomp_profile_json, caps), context);
     // The container's PID 1 is a grandchild; only a subreaper gets to wait for it.
     TRY_CTX(become_subreaper(), context);
     // With --init, PID 1 executes a sealed copy of glassbox-init (made once per daemon).
@@ -534,8 +542,8 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
             TRY(open_console(kernel, ends, spec.process, BindConsole::Yes));
         TRY(finish_rootfs(kernel, spec));
         return exec_process(kernel,
-            ExecPlan { .process = &spec.process, .privileged = spec.privileged, .via_init = spec.init,
-                .init_fd = ends.exec_fd, .seccomp_profile_json = spec.seccomp_profile_json });
+            ExecPlan { .process = &spec.process, .via_init = spec.init,
+                .init_fd = ends.exec_fd, .capabilities = caps, .seccomp = seccomp.get() });
     };
 
     auto started = spawn(spec.process, intermediate, run, init_fd);
@@ -562,6 +570,8 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
         return Error::invalid("exec: no command specified");
     if (container_pid <= 0)
         return Error::invalid(context + ": the container is not running");
+    auto caps = TRY_CTX(final_capabilities(process, spec.privileged), context);
+    auto seccomp = TRY_CTX(compile_seccomp_profile(spec.seccomp_profile_json, caps), context);
     TRY_CTX(become_subreaper(), context);
     auto cgroup = Cgroup::for_name(spec.cgroup_name);
 
@@ -603,8 +613,7 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
             TRY(attach_stdio(ends));
         }
         return exec_process(kernel,
-            ExecPlan { .process = &process, .privileged = spec.privileged, .via_init = false,
-                .seccomp_profile_json = spec.seccomp_profile_json });
+            ExecPlan { .process = &process, .via_init = false, .capabilities = caps, .seccomp = seccomp.get() });
     };
 
     auto started = spawn(process, intermediate, run);

@@ -3,19 +3,26 @@
 // glassbox's own, grouped by what the calls are for.
 #include "engine/runtime/seccomp.h"
 
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 
 #include <nlohmann/json.hpp>
 #include <seccomp.h>
 
+#include "engine/base/fd.h"
 #include "engine/runtime/capabilities.h"
 
 namespace engine::runtime {
@@ -540,7 +547,7 @@ Result<void> add_profile_rule(scmp_filter_ctx ctx, const SeccompProfile& profile
     return Ok {};
 }
 
-Result<void> load_json_profile(std::string_view text, std::uint64_t capabilities)
+Result<ContextPtr> json_profile_filter(std::string_view text, std::uint64_t capabilities)
 {
     auto profile = TRY(parse_seccomp_profile(text));
     ContextPtr context(seccomp_init(profile.default_action));
@@ -559,9 +566,7 @@ Result<void> load_json_profile(std::string_view text, std::uint64_t capabilities
         for (const auto& name : rule.names)
             TRY_CTX(add_profile_rule(ctx, profile, rule, name), "seccomp profile");
     }
-    if (int rc = seccomp_load(ctx); rc != 0)
-        return Error::from_errno("seccomp: load the filter", -rc);
-    return Ok {};
+    return context;
 }
 
 } // namespace
@@ -613,13 +618,11 @@ std::vector<std::string> default_allowed_syscalls(std::uint64_t capabilities)
     return names;
 }
 
-Result<void> apply_seccomp_profile(std::string_view profile, std::uint64_t capabilities)
-{
-    if (profile.empty())
-        return Ok {};
-    if (profile != k_default_seccomp_profile)
-        return load_json_profile(profile, capabilities);
+namespace {
 
+// The default filter for a process with `capabilities`: the allow-list.
+Result<ContextPtr> default_filter(std::uint64_t capabilities)
+{
     ContextPtr context(seccomp_init(SCMP_ACT_ERRNO(EPERM)));
     if (!context)
         return Error::system("seccomp_init failed");
@@ -631,7 +634,7 @@ Result<void> apply_seccomp_profile(std::string_view profile, std::uint64_t capab
     // About 370 allowed calls in a plain list: since Linux 5.11 the kernel remembers which call
     // numbers a filter allows whatever the arguments and skips the filter for them, so only the
     // argument rules and the refused calls walk the list. A binary tree (libseccomp's optimize
-    // level 2) took longer to build at every start and exec for no gain on those.
+    // level 2) would make a longer program for no gain on those.
 #if defined(__x86_64__)
     // Docker's archMap: an x86_64 container may also run 32-bit (int 0x80) and x32 programs,
     // under the same allow-list resolved per architecture. A filter for the native architecture
@@ -644,15 +647,104 @@ Result<void> apply_seccomp_profile(std::string_view profile, std::uint64_t capab
     for (const auto& name : allowed_outright(capabilities))
         TRY(add_rule(ctx, SCMP_ACT_ALLOW, name));
     TRY(add_argument_rules(ctx, has_capability(capabilities, "CAP_SYS_ADMIN")));
-    auto newer_calls = TRY(filter_for_newer_calls());
+    return context;
+}
 
-    if (int rc = seccomp_load(ctx); rc != 0)
-        return Error::from_errno("seccomp: load the filter", -rc);
+// The BPF program libseccomp generates for `ctx`, the one seccomp_load would hand the kernel.
+// libseccomp 2.5 exports only to a file descriptor, so it goes through a memfd.
+Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx)
+{
+    UniqueFd memory(::memfd_create("glassbox-seccomp", MFD_CLOEXEC));
+    if (!memory.valid())
+        return Error::from_errno("seccomp: memfd_create for the compiled filter", errno);
+    if (int rc = seccomp_export_bpf(ctx, memory.get()); rc != 0)
+        return Error::from_errno("seccomp: export the filter as BPF", -rc);
+    struct stat st { };
+    if (::fstat(memory.get(), &st) != 0)
+        return Error::from_errno("seccomp: fstat the compiled filter", errno);
+    auto size = static_cast<std::size_t>(st.st_size);
+    if (size == 0 || size % sizeof(sock_filter) != 0)
+        return Error::system("seccomp: the compiled filter has " + std::to_string(size)
+            + " bytes, not a whole number of BPF instructions");
+    std::vector<sock_filter> program(size / sizeof(sock_filter));
+    auto* bytes = reinterpret_cast<char*>(program.data());
+    for (std::size_t done = 0; done < size;) {
+        auto got = ::pread(memory.get(), bytes + done, size - done, static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return Error::from_errno("seccomp: read the compiled filter back", got < 0 ? errno : EIO);
+        done += static_cast<std::size_t>(got);
+    }
+    return program;
+}
+
+Result<SeccompPrograms> compile_uncached(std::string_view profile, std::uint64_t capabilities)
+{
+    SeccompPrograms programs;
+    if (profile.empty())
+        return programs;
+    if (profile != k_default_seccomp_profile) {
+        auto filter = TRY(json_profile_filter(profile, capabilities));
+        programs.filters.push_back(TRY(export_program(filter.get())));
+        return programs;
+    }
+    auto allow_list = TRY(default_filter(capabilities));
+    auto newer_calls = TRY(filter_for_newer_calls());
+    programs.filters.push_back(TRY(export_program(allow_list.get())));
     // When two filters both answer with an errno, the kernel returns the newer filter's, so the
     // ENOSYS filter goes second.
-    if (int rc = seccomp_load(newer_calls.get()); rc != 0)
-        return Error::from_errno("seccomp: load the ENOSYS filter for calls newer than libseccomp", -rc);
+    programs.filters.push_back(TRY(export_program(newer_calls.get())));
+    return programs;
+}
+
+} // namespace
+
+Result<std::shared_ptr<const SeccompPrograms>> compile_seccomp_profile(std::string_view profile,
+    std::uint64_t capabilities)
+{
+    // A daemon sees a handful of (profile, capabilities) pairs: the default filter with Docker's
+    // capabilities, with --cap-add variants, and the odd JSON profile. The bound only keeps a
+    // stream of distinct JSON profiles from growing the map without end.
+    constexpr std::size_t k_cache_entries = 32;
+    using Key = std::pair<std::string, std::uint64_t>;
+    static std::mutex mutex;
+    static std::map<Key, std::shared_ptr<const SeccompPrograms>> cache;
+
+    Key key { std::string(profile), capabilities };
+    {
+        std::lock_guard lock(mutex);
+        if (auto found = cache.find(key); found != cache.end())
+            return found->second;
+    }
+    // Compiled outside the lock, so a start with a new profile does not hold up the others; two
+    // threads compiling the same key at once both get a correct program and the first one stays.
+    auto compiled = std::make_shared<const SeccompPrograms>(TRY(compile_uncached(profile, capabilities)));
+    std::lock_guard lock(mutex);
+    if (cache.size() >= k_cache_entries && !cache.contains(key))
+        cache.erase(cache.begin());
+    return cache.try_emplace(std::move(key), std::move(compiled)).first->second;
+}
+
+Result<void> load_seccomp_programs(const SeccompPrograms& programs)
+{
+    for (const auto& filter : programs.filters) {
+        // The kernel takes at most BPF_MAXINSNS instructions; the length field is 16 bits.
+        if (filter.size() > BPF_MAXINSNS)
+            return Error::from_errno("seccomp: load a filter of " + std::to_string(filter.size()) + " instructions", EINVAL);
+        sock_fprog program {};
+        program.len = static_cast<unsigned short>(filter.size());
+        program.filter = const_cast<sock_filter*>(filter.data());
+        if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
+            return Error::from_errno("seccomp: load the filter", errno);
+    }
     return Ok {};
+}
+
+Result<void> apply_seccomp_profile(std::string_view profile, std::uint64_t capabilities)
+{
+    auto programs = TRY(compile_seccomp_profile(profile, capabilities));
+    return load_seccomp_programs(*programs);
 }
 
 } // namespace engine::runtime

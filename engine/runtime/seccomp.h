@@ -1,5 +1,6 @@
 // Seccomp for container processes: glassbox's default filter, or a profile in Docker's JSON
-// format, loaded with libseccomp as one of the last steps before execve (build RUN steps too).
+// format, compiled with libseccomp in the daemon (once per profile and capability set) and loaded
+// as ready BPF programs as one of the last steps before execve (build RUN steps too).
 // The default filter is an allow-list with the facts of Docker's default profile: EPERM for
 // every call not named; about 370 calls allowed to every container; the calls Docker ties to a
 // capability (mount, unshare, setns and the new mount API to CAP_SYS_ADMIN, reboot to
@@ -11,7 +12,10 @@
 // newer libc falls back as on an older kernel. Kernel docs: userspace-api/seccomp_filter.rst.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,10 +68,30 @@ Result<SeccompProfile> parse_seccomp_profile(std::string_view json_text);
 // the field rather than a failed start.
 Result<void> validate_seccomp_option(const std::vector<std::string>& security_opt);
 
-// Loads the filter `profile` names into the calling thread. `capabilities` is the process's
-// final capability mask: the default filter's capability groups follow it, as in Docker, and a
-// JSON profile's includes/excludes.caps are matched against it. "" loads nothing;
-// k_default_seccomp_profile loads the default filter; anything else is a JSON profile.
+// A profile compiled for one capability set: the classic BPF programs seccomp(2) takes, in the
+// order they are loaded (the default filter has two: the allow-list, then the ENOSYS filter for
+// calls newer than libseccomp). No program for "".
+struct SeccompPrograms {
+    std::vector<std::vector<sock_filter>> filters;
+};
+
+// Compiles the filter `profile` names for a process whose final capability mask is
+// `capabilities`: the default filter's capability groups follow it, as in Docker, and a JSON
+// profile's includes/excludes.caps are matched against it. "" compiles to nothing;
+// k_default_seccomp_profile is the default filter; anything else is a JSON profile. Building
+// the default filter with libseccomp takes milliseconds and profiles and capability sets repeat,
+// so the daemon calls this before it forks and keeps the result in a small cache (safe to call
+// from any thread): the same (profile, capabilities) gives the same programs back.
+Result<std::shared_ptr<const SeccompPrograms>> compile_seccomp_profile(std::string_view profile,
+    std::uint64_t capabilities);
+
+// Loads `programs` into the calling thread, in order, with seccomp(2) and no flags, as
+// libseccomp's seccomp_load does with SCMP_FLTATR_CTL_NNP cleared: no_new_privs is not set here,
+// so the caller must hold CAP_SYS_ADMIN or have set no_new_privs itself. Allocates nothing unless
+// it fails, so it is fit for a child forked from the threaded daemon.
+Result<void> load_seccomp_programs(const SeccompPrograms& programs);
+
+// compile_seccomp_profile, then load_seccomp_programs into the calling thread.
 Result<void> apply_seccomp_profile(std::string_view profile, std::uint64_t capabilities);
 
 // The names the default filter allows without looking at arguments to a process with
