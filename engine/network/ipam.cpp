@@ -45,6 +45,171 @@ Result<std::map<std::string, Address>> parse_auxiliary(const Net& subnet, const 
     return parsed;
 }
 
+// What differs between an IPv4 and an IPv6 pool; the pool logic below is written once for both.
+template<typename Pool>
+struct Family;
+
+template<>
+struct Family<IpamPool> {
+    using Address = Ipv4;
+    using Net = Subnet;
+    static constexpr const char* label = "IPv4";
+    static constexpr const char* pool_label = "IPAM pool";
+    static constexpr const char* address_field = "ip";
+    static constexpr int smallest = 30;
+    static Address default_gateway(const Net& subnet) { return { subnet.base.value + 1 }; }
+    // The network and broadcast addresses.
+    static bool subnet_reserved(const Net& subnet, Address address) { return address == subnet.first() || address == subnet.last(); }
+    static std::uint32_t key(Address address) { return address.value; }
+    static Address at(const Net& range, std::uint64_t offset) { return { range.base.value + static_cast<std::uint32_t>(offset) }; }
+    // Where the next search starts: after the cursor, or at the range's first address when
+    // nothing was handed out from it yet (an --ip-range's base is usable, unlike a subnet's).
+    static std::uint64_t start(const IpamPool& pool)
+    {
+        return pool.range.contains(Ipv4 { pool.last }) ? pool.last - pool.range.base.value + 1 : 0;
+    }
+    static void set_cursor(IpamPool& pool, Address address) { pool.last = address.value; }
+};
+
+// No broadcast address in IPv6: only the subnet's own address is kept out, so the last address
+// is handed out too.
+template<>
+struct Family<IpamPool6> {
+    using Address = Ipv6;
+    using Net = Subnet6;
+    static constexpr const char* label = "IPv6";
+    static constexpr const char* pool_label = "IPv6 IPAM pool";
+    static constexpr const char* address_field = "ip6";
+    static constexpr int smallest = 126;
+    static Address default_gateway(const Net& subnet) { return subnet.base.plus(1); }
+    static bool subnet_reserved(const Net& subnet, const Address& address) { return address == subnet.base; }
+    static const Ipv6& key(const Address& address) { return address; }
+    static Address at(const Net& range, std::uint64_t offset) { return range.base.plus(offset); }
+    static std::uint64_t start(const IpamPool6& pool)
+    {
+        return pool.last && pool.range.contains(*pool.last) ? pool.range.offset_of(*pool.last) + 1 : 0;
+    }
+    static void set_cursor(IpamPool6& pool, const Address& address) { pool.last = address; }
+};
+
+// A pool for `subnet` with its range, gateway and auxiliary addresses.
+template<typename Pool>
+Result<Pool> make_pool(const typename Family<Pool>::Net& subnet, const std::string& gateway, const std::string& ip_range,
+    const std::map<std::string, std::string>& auxiliary)
+{
+    using F = Family<Pool>;
+    Pool pool;
+    pool.subnet = subnet;
+    pool.range = subnet;
+    if (!ip_range.empty()) {
+        pool.range = TRY_CTX(F::Net::parse(ip_range), "ip-range");
+        if (!subnet.contains(pool.range))
+            return Error::invalid("ip-range " + ip_range + " is not inside subnet " + subnet.str());
+    }
+    if (gateway.empty()) {
+        pool.gateway = F::default_gateway(subnet);
+    } else {
+        pool.gateway = TRY_CTX(F::Address::parse(gateway), "gateway");
+        if (!subnet.contains(pool.gateway))
+            return Error::system("failed to allocate gateway (" + gateway + "): Requested address is out of range");
+        if (F::subnet_reserved(subnet, pool.gateway))
+            return Error::invalid("gateway " + gateway + " is not a usable address in subnet " + subnet.str());
+    }
+    pool.auxiliary = TRY((parse_auxiliary<typename F::Address, typename F::Net>(subnet, auxiliary)));
+    return pool;
+}
+
+// Marks `requested` ("" = the next free address after the cursor) taken in `pool`; the caller
+// saves. The search stops at the first free address: at most every allocated, auxiliary and
+// reserved address comes before it, so a /64 is never walked.
+template<typename Pool>
+Result<typename Family<Pool>::Address> take_address(Pool& pool, const std::string& network_id, const std::string& requested)
+{
+    using F = Family<Pool>;
+    auto reserved = [&](const auto& address) {
+        return std::any_of(pool.auxiliary.begin(), pool.auxiliary.end(), [&](const auto& entry) { return entry.second == address; });
+    };
+    auto usable = [&](const auto& address) { return !F::subnet_reserved(pool.subnet, address) && address != pool.gateway; };
+    typename F::Address chosen;
+    if (!requested.empty()) {
+        chosen = TRY_CTX(F::Address::parse(requested), F::address_field);
+        if (!pool.subnet.contains(chosen) || !usable(chosen))
+            return Error::invalid("address " + requested + " is not a usable address in subnet " + pool.subnet.str());
+        if (pool.allocated.contains(F::key(chosen)) || reserved(chosen))
+            return Error::conflict("address " + requested + " is already in use");
+    } else {
+        std::uint64_t count = pool.range.size();
+        std::uint64_t start = F::start(pool);
+        std::uint64_t limit = std::min<std::uint64_t>(count, pool.allocated.size() + pool.auxiliary.size() + 4);
+        bool found = false;
+        for (std::uint64_t step = 0; step < limit && !found; ++step) {
+            auto candidate = F::at(pool.range, (start + step) % count);
+            if (usable(candidate) && !reserved(candidate) && !pool.allocated.contains(F::key(candidate))) {
+                chosen = candidate;
+                found = true;
+            }
+        }
+        if (!found)
+            return Error::make(ErrorKind::Conflict, std::string("no available ") + F::label + " addresses on network "
+                + network_id + " (range " + pool.range.str() + " is exhausted)");
+        F::set_cursor(pool, chosen);
+    }
+    pool.allocated.insert(F::key(chosen));
+    return chosen;
+}
+
+// Registers a pool for `subnet` with its range, gateway and auxiliary addresses, checked as
+// dockerd checks them (an overlap is its 403, a gateway outside the subnet its 500), and saves.
+template<typename Pool, typename Save>
+Result<Pool> add_to(std::map<std::string, Pool>& pools, const std::string& network_id, const Save& save,
+    const typename Family<Pool>::Net& subnet, const std::string& gateway, const std::string& ip_range,
+    const std::map<std::string, std::string>& auxiliary)
+{
+    using F = Family<Pool>;
+    if (pools.contains(network_id))
+        return Error::exists(std::string(F::pool_label) + " for network " + network_id + " already exists");
+    if (subnet.prefix > F::smallest)
+        return Error::invalid("subnet " + subnet.str() + " is too small: need at least a /" + std::to_string(F::smallest));
+    for (const auto& [id, other] : pools)
+        if (other.subnet.overlaps(subnet))
+            // dockerd's words and status (libnetwork's ErrPoolOverlap is a 403).
+            return Error::make(ErrorKind::PermissionDenied, "Pool overlaps with other one on this address space");
+    auto pool = TRY(make_pool<Pool>(subnet, gateway, ip_range, auxiliary));
+    pools[network_id] = pool;
+    if (auto saved = save(); !saved.ok()) {
+        pools.erase(network_id);
+        return saved.release_error();
+    }
+    return pool;
+}
+
+// Hands out an address of the network's pool and saves; see take_address.
+template<typename Pool, typename Save>
+Result<typename Family<Pool>::Address> allocate_in(std::map<std::string, Pool>& pools, const std::string& network_id,
+    const Save& save, const std::string& requested)
+{
+    using F = Family<Pool>;
+    auto it = pools.find(network_id);
+    if (it == pools.end())
+        return Error::not_found(std::string("no ") + F::pool_label + " for network " + network_id);
+    auto chosen = TRY(take_address(it->second, network_id, requested));
+    if (auto saved = save(); !saved.ok()) {
+        it->second.allocated.erase(F::key(chosen));
+        return saved.release_error();
+    }
+    return chosen;
+}
+
+template<typename Pool, typename Save>
+Result<void> release_in(std::map<std::string, Pool>& pools, const std::string& network_id, const Save& save,
+    const typename Family<Pool>::Address& address)
+{
+    auto it = pools.find(network_id);
+    if (it == pools.end() || it->second.allocated.erase(Family<Pool>::key(address)) == 0)
+        return Ok {};
+    return save();
+}
+
 } // namespace
 
 Ipam::Ipam(std::string state_path, std::vector<Subnet> pools)
@@ -150,38 +315,7 @@ Result<Subnet> Ipam::choose_subnet(const std::vector<Subnet>& taken) const
 Result<IpamPool> Ipam::add_pool(const std::string& network_id, const Subnet& subnet,
     const std::string& gateway, const std::string& ip_range, const std::map<std::string, std::string>& auxiliary)
 {
-    if (m_networks.contains(network_id))
-        return Error::exists("IPAM pool for network " + network_id + " already exists");
-    if (subnet.prefix > 30)
-        return Error::invalid("subnet " + subnet.str() + " is too small: need at least a /30");
-    for (const auto& [id, pool] : m_networks)
-        if (pool.subnet.overlaps(subnet))
-            // dockerd's words and status (libnetwork's ErrPoolOverlap is a 403).
-            return Error::make(ErrorKind::PermissionDenied, "Pool overlaps with other one on this address space");
-    IpamPool pool;
-    pool.subnet = subnet;
-    pool.range = subnet;
-    if (!ip_range.empty()) {
-        pool.range = TRY_CTX(Subnet::parse(ip_range), "ip-range");
-        if (!subnet.contains(pool.range))
-            return Error::invalid("ip-range " + ip_range + " is not inside subnet " + subnet.str());
-    }
-    if (gateway.empty()) {
-        pool.gateway = { subnet.base.value + 1 };
-    } else {
-        pool.gateway = TRY_CTX(Ipv4::parse(gateway), "gateway");
-        if (!subnet.contains(pool.gateway))
-            return Error::system("failed to allocate gateway (" + gateway + "): Requested address is out of range");
-        if (pool.gateway == subnet.first() || pool.gateway == subnet.last())
-            return Error::invalid("gateway " + gateway + " is not a usable address in subnet " + subnet.str());
-    }
-    pool.auxiliary = TRY((parse_auxiliary<Ipv4, Subnet>(subnet, auxiliary)));
-    m_networks[network_id] = pool;
-    if (auto saved = save(); !saved.ok()) {
-        m_networks.erase(network_id);
-        return saved.release_error();
-    }
-    return pool;
+    return add_to(m_networks, network_id, [this] { return save(); }, subnet, gateway, ip_range, auxiliary);
 }
 
 Result<void> Ipam::remove_pool(const std::string& network_id)
@@ -199,58 +333,12 @@ const IpamPool* Ipam::pool(const std::string& network_id) const
 
 Result<Ipv4> Ipam::allocate(const std::string& network_id, const std::string& requested)
 {
-    auto it = m_networks.find(network_id);
-    if (it == m_networks.end())
-        return Error::not_found("no IPAM pool for network " + network_id);
-    auto& pool = it->second;
-    auto reserved = [&](std::uint32_t value) {
-        return std::any_of(pool.auxiliary.begin(), pool.auxiliary.end(),
-            [&](const auto& entry) { return entry.second.value == value; });
-    };
-    auto usable = [&](std::uint32_t value) {
-        return value != pool.subnet.first().value && value != pool.subnet.last().value
-            && value != pool.gateway.value;
-    };
-    Ipv4 chosen;
-    if (!requested.empty()) {
-        chosen = TRY_CTX(Ipv4::parse(requested), "ip");
-        if (!pool.subnet.contains(chosen) || !usable(chosen.value))
-            return Error::invalid("address " + requested + " is not a usable address in subnet "
-                + pool.subnet.str());
-        if (pool.allocated.contains(chosen.value) || reserved(chosen.value))
-            return Error::conflict("address " + requested + " is already in use");
-    } else {
-        std::uint64_t count = pool.range.size();
-        // The search starts after the cursor, or at the range's first address when nothing was
-        // handed out from it yet (an --ip-range's base is a usable address, unlike a subnet's).
-        std::uint64_t start = pool.range.contains(Ipv4 { pool.last }) ? pool.last - pool.range.base.value + 1 : 0;
-        bool found = false;
-        for (std::uint64_t step = 0; step < count && !found; ++step) {
-            std::uint32_t value = pool.range.base.value + static_cast<std::uint32_t>((start + step) % count);
-            if (usable(value) && !reserved(value) && !pool.allocated.contains(value)) {
-                chosen = { value };
-                found = true;
-            }
-        }
-        if (!found)
-            return Error::make(ErrorKind::Conflict, "no available IPv4 addresses on network " + network_id
-                + " (range " + pool.range.str() + " is exhausted)");
-        pool.last = chosen.value;
-    }
-    pool.allocated.insert(chosen.value);
-    if (auto saved = save(Durability::Replaced); !saved.ok()) {
-        pool.allocated.erase(chosen.value);
-        return saved.release_error();
-    }
-    return chosen;
+    return allocate_in(m_networks, network_id, [this] { return save(Durability::Replaced); }, requested);
 }
 
 Result<void> Ipam::release(const std::string& network_id, Ipv4 address)
 {
-    auto it = m_networks.find(network_id);
-    if (it == m_networks.end() || it->second.allocated.erase(address.value) == 0)
-        return Ok {};
-    return save(Durability::Replaced);
+    return release_in(m_networks, network_id, [this] { return save(Durability::Replaced); }, address);
 }
 
 // [SECTION] IPv6
@@ -258,37 +346,7 @@ Result<void> Ipam::release(const std::string& network_id, Ipv4 address)
 Result<IpamPool6> Ipam::add_pool6(const std::string& network_id, const Subnet6& subnet, const std::string& gateway,
     const std::string& ip_range, const std::map<std::string, std::string>& auxiliary)
 {
-    if (m_networks6.contains(network_id))
-        return Error::exists("IPv6 IPAM pool for network " + network_id + " already exists");
-    if (subnet.prefix > 126)
-        return Error::invalid("subnet " + subnet.str() + " is too small: need at least a /126");
-    for (const auto& [id, pool] : m_networks6)
-        if (pool.subnet.overlaps(subnet))
-            return Error::make(ErrorKind::PermissionDenied, "Pool overlaps with other one on this address space");
-    IpamPool6 pool;
-    pool.subnet = subnet;
-    pool.range = subnet;
-    if (!ip_range.empty()) {
-        pool.range = TRY_CTX(Subnet6::parse(ip_range), "ip-range");
-        if (!subnet.contains(pool.range))
-            return Error::invalid("ip-range " + ip_range + " is not inside subnet " + subnet.str());
-    }
-    if (gateway.empty()) {
-        pool.gateway = subnet.base.plus(1);
-    } else {
-        pool.gateway = TRY_CTX(Ipv6::parse(gateway), "gateway");
-        if (!subnet.contains(pool.gateway))
-            return Error::system("failed to allocate gateway (" + gateway + "): Requested address is out of range");
-        if (pool.gateway == subnet.base)
-            return Error::invalid("gateway " + gateway + " is not a usable address in subnet " + subnet.str());
-    }
-    pool.auxiliary = TRY((parse_auxiliary<Ipv6, Subnet6>(subnet, auxiliary)));
-    m_networks6[network_id] = pool;
-    if (auto saved = save(); !saved.ok()) {
-        m_networks6.erase(network_id);
-        return saved.release_error();
-    }
-    return pool;
+    return add_to(m_networks6, network_id, [this] { return save(); }, subnet, gateway, ip_range, auxiliary);
 }
 
 const IpamPool6* Ipam::pool6(const std::string& network_id) const
@@ -299,56 +357,12 @@ const IpamPool6* Ipam::pool6(const std::string& network_id) const
 
 Result<Ipv6> Ipam::allocate6(const std::string& network_id, const std::string& requested)
 {
-    auto it = m_networks6.find(network_id);
-    if (it == m_networks6.end())
-        return Error::not_found("no IPv6 IPAM pool for network " + network_id);
-    auto& pool = it->second;
-    auto reserved = [&](const Ipv6& address) {
-        return std::any_of(pool.auxiliary.begin(), pool.auxiliary.end(),
-            [&](const auto& entry) { return entry.second == address; });
-    };
-    auto usable = [&](const Ipv6& address) { return address != pool.subnet.base && address != pool.gateway; };
-    Ipv6 chosen;
-    if (!requested.empty()) {
-        chosen = TRY_CTX(Ipv6::parse(requested), "ip6");
-        if (!pool.subnet.contains(chosen) || !usable(chosen))
-            return Error::invalid("address " + requested + " is not a usable address in subnet " + pool.subnet.str());
-        if (pool.allocated.contains(chosen) || reserved(chosen))
-            return Error::conflict("address " + requested + " is already in use");
-    } else {
-        // As for IPv4: after the cursor, or from the range's first address. A /64 has more
-        // addresses than can be walked, but the walk stops at the first free one, and only as
-        // many are taken as there are endpoints.
-        std::uint64_t count = pool.range.size();
-        std::uint64_t start = pool.last && pool.range.contains(*pool.last) ? pool.range.offset_of(*pool.last) + 1 : 0;
-        bool found = false;
-        std::uint64_t limit = std::min<std::uint64_t>(count, pool.allocated.size() + pool.auxiliary.size() + 3);
-        for (std::uint64_t step = 0; step < limit && !found; ++step) {
-            Ipv6 candidate = pool.range.base.plus((start + step) % count);
-            if (usable(candidate) && !reserved(candidate) && !pool.allocated.contains(candidate)) {
-                chosen = candidate;
-                found = true;
-            }
-        }
-        if (!found)
-            return Error::make(ErrorKind::Conflict, "no available IPv6 addresses on network " + network_id
-                + " (range " + pool.range.str() + " is exhausted)");
-        pool.last = chosen;
-    }
-    pool.allocated.insert(chosen);
-    if (auto saved = save(Durability::Replaced); !saved.ok()) {
-        pool.allocated.erase(chosen);
-        return saved.release_error();
-    }
-    return chosen;
+    return allocate_in(m_networks6, network_id, [this] { return save(Durability::Replaced); }, requested);
 }
 
 Result<void> Ipam::release6(const std::string& network_id, const Ipv6& address)
 {
-    auto it = m_networks6.find(network_id);
-    if (it == m_networks6.end() || it->second.allocated.erase(address) == 0)
-        return Ok {};
-    return save(Durability::Replaced);
+    return release_in(m_networks6, network_id, [this] { return save(Durability::Replaced); }, address);
 }
 
 } // namespace engine::network
