@@ -269,8 +269,16 @@ def test_docker_compose_drives_the_same_project(daemon, project_dir):
         services = project_containers(daemon, project="gbdc")
         assert sorted(services) == ["app", "db", "web"]
         assert all(c["State"] == "running" for c in services.values()), {k: c["Status"] for k, c in services.items()}
+        # `ps` lists each container once, with its state: list filters with several labels must
+        # all match, or each service's containers show up under every service.
         ps = run("ps")
-        assert ps.returncode == 0 and "gbdc_web_1" in ps.stdout, ps.stdout + ps.stderr
+        assert ps.returncode == 0, ps.stdout + ps.stderr
+        rows = [line for line in ps.stdout.splitlines() if line.startswith("gbdc_")]
+        assert sorted(row.split()[0] for row in rows) == ["gbdc_app_1", "gbdc_db_1", "gbdc_web_1"], ps.stdout
+        assert all(" Up" in row for row in rows), ps.stdout
+        logs = run("logs", "--no-color")
+        assert logs.returncode == 0, logs.stdout + logs.stderr
+        assert all(f"gbdc_{name}_1" in logs.stdout for name in ("app", "db", "web")), logs.stdout
         ping = run("exec", "-T", "web", "ping", "-c1", "-W2", "db")
         assert ping.returncode == 0, ping.stdout + ping.stderr
         # glassbox compose finds the project docker-compose made, by its labels.
@@ -280,6 +288,11 @@ def test_docker_compose_drives_the_same_project(daemon, project_dir):
         down = run("down", "-v", "-t", "1")
     assert down.returncode == 0, down.stdout + down.stderr
     assert project_containers(daemon, project="gbdc") == {}
+    # `down -v` also removed the project's network and named volume.
+    status, body = daemon.request("GET", "/v1.41/networks")
+    assert status == 200 and not [n["Name"] for n in json.loads(body) if n["Name"].startswith("gbdc_")], body
+    status, body = daemon.request("GET", "/v1.41/volumes")
+    assert status == 200 and not [v["Name"] for v in json.loads(body)["Volumes"] or [] if v["Name"].startswith("gbdc_")], body
 
 
 # [SECTION] More verbs on small projects of their own.
