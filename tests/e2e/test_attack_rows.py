@@ -540,3 +540,180 @@ def test_row24_racing_a_mount_target_for_a_symlink_creates_nothing_outside(daemo
     finally:
         daemon.request("DELETE", f"/v1.41/containers/{racer}?force=1", timeout=60)
         daemon.request("DELETE", f"/v1.41/volumes/{volume}?force=1", timeout=60)
+
+
+# [SECTION] Row 20: PTRACE_ATTACH on a joining exec helper (CVE-2016-9962)
+
+PTRACER_SOURCE = r"""
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* usage: ptracer SECONDS LOG STOPFILE. Attaches to every other process it sees in /proc, as fast
+ * as it can, for SECONDS or until STOPFILE exists. On success it reads the target's exe link and comm while the target is
+ * stopped (so they say what the target was at the moment of the attach), logs them, detaches. */
+static void read_small(const char* path, char* out, size_t size)
+{
+    out[0] = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return;
+    ssize_t got = read(fd, out, size - 1);
+    out[got > 0 ? got : 0] = 0;
+    out[strcspn(out, "\n")] = 0;
+    close(fd);
+}
+
+int main(int argc, char** argv)
+{
+    if (argc < 4)
+        return 2;
+    FILE* out = fopen(argv[2], "w");
+    if (!out)
+        return 3;
+    setvbuf(out, NULL, _IOLBF, 0);
+    time_t deadline = time(NULL) + atoi(argv[1]);
+    pid_t self = getpid();
+    long scans = 0, tries = 0, attached = 0, refused = 0;
+    static char logged[65536];
+    fprintf(out, "START pid=%d\n", (int)self);
+    while (time(NULL) < deadline && access(argv[3], F_OK) != 0) {
+        scans++;
+        DIR* proc = opendir("/proc");
+        if (!proc)
+            return 4;
+        struct dirent* entry;
+        while ((entry = readdir(proc)) != NULL) {
+            int pid = atoi(entry->d_name);
+            if (pid <= 0 || pid == self)
+                continue;
+            tries++;
+            if (ptrace(PTRACE_SEIZE, pid, 0, 0) != 0) {
+                if (errno == EPERM || errno == EACCES) {
+                    refused++;
+                    if (pid < (int)sizeof logged && !(logged[pid] & 1)) {
+                        logged[pid] |= 1;
+                        char comm[32], path[64];
+                        snprintf(path, sizeof path, "/proc/%d/comm", pid);
+                        read_small(path, comm, sizeof comm);
+                        fprintf(out, "REFUSED %d errno=%d comm=%s\n", pid, errno, comm);
+                    }
+                }
+                continue;
+            }
+            /* Read right after the seize: exe only changes at execve, so a daemon binary here
+             * means the target was still the helper when it was seized. */
+            attached++;
+            char path[64], link[256] = "", comm[32];
+            snprintf(path, sizeof path, "/proc/%d/exe", pid);
+            ssize_t n = readlink(path, link, sizeof link - 1);
+            if (n >= 0)
+                link[n] = 0;
+            else
+                snprintf(link, sizeof link, "(unreadable errno=%d)", errno);
+            snprintf(path, sizeof path, "/proc/%d/comm", pid);
+            read_small(path, comm, sizeof comm);
+            if (pid < (int)sizeof logged && !(logged[pid] & 2)) {
+                logged[pid] |= 2;
+                fprintf(out, "ATTACHED %d exe=%s comm=%s\n", pid, link, comm);
+            }
+            /* Detaching needs a stopped tracee: interrupt, wait, and pass on any signal that
+             * stopped it instead, so the target runs on as if nothing happened. */
+            ptrace(PTRACE_INTERRUPT, pid, 0, 0);
+            int status = 0;
+            while (waitpid(pid, &status, __WALL) == pid) {
+                if (WIFEXITED(status) || WIFSIGNALED(status))
+                    break;
+                if (WIFSTOPPED(status)) {
+                    int event = status >> 16, sig = WSTOPSIG(status);
+                    ptrace(PTRACE_DETACH, pid, 0, (event == 0 && sig != SIGTRAP) ? sig : 0);
+                    break;
+                }
+            }
+        }
+        closedir(proc);
+    }
+    fprintf(out, "SUMMARY scans=%ld tries=%ld attached=%ld refused=%ld\n", scans, tries, attached, refused);
+    return 0;
+}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="open hole (docs/security.md row 20): CAP_SYS_PTRACE in a container "
+                   "without a user namespace passes the kernel's checks on a non-dumpable process, and the exec "
+                   "helper's child is a full-capability copy of the daemon from its fork in the container's PID "
+                   "namespace until its execve")
+def test_row20_ptrace_with_cap_sys_ptrace_never_reaches_an_exec_helper_before_its_execve(daemon, image):
+    # runc's `exec` helper joined the container's PID namespace while still a dumpable copy of
+    # runc, holding host descriptors: the container's PID 1 could ptrace it and take them. Here
+    # the container even has CAP_SYS_PTRACE, and its PID 1 tries PTRACE_SEIZE on every other
+    # process it sees, without pause, while 30 `exec`s join it. An attach to an exec'd command
+    # is legitimate (the container may trace its own programs); an attach to a process whose
+    # exe is still the daemon's (a memfd copy, a glassbox binary) or cannot be read is not.
+    # A background `sleep` proves the attacker can attach at all.
+    from static_program import build_static
+    work = tempfile.mkdtemp(prefix="gb-row20-")
+    attack, out = os.path.join(work, "attack"), os.path.join(work, "out")
+    os.makedirs(attack)
+    os.makedirs(out)
+    os.chmod(out, 0o777)
+    cid = None
+    try:
+        why_not = build_static(PTRACER_SOURCE, os.path.join(attack, "ptracer"))
+        if why_not:
+            pytest.skip(why_not)
+        with open(harness.DAEMON, "rb") as f:
+            daemon_hash = hashlib.sha256(f.read()).hexdigest()
+        status, made = create(daemon, image, ["sh", "-c", "sleep 600 & exec /attack/ptracer 60 /out/log /out/stop"],
+                              HostConfig={"Binds": [f"{attack}:/attack:ro", f"{out}:/out"],
+                                          "CapAdd": ["SYS_PTRACE"]})
+        assert status == 201, made
+        cid = made["Id"]
+        assert daemon.request("POST", f"/v1.41/containers/{cid}/start")[0] == 204
+        log_path = os.path.join(out, "log")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not os.path.exists(log_path):
+            time.sleep(0.05)
+        failures = []
+        for i in range(30):
+            error, code, output = exec_in(daemon, cid, ["true"] if i % 2 else ["sleep", "0.05"])
+            if error or code != 0:
+                failures.append((i, error, code, output))
+        with open(os.path.join(out, "stop"), "w"):
+            pass
+        status, body = daemon.request("POST", f"/v1.41/containers/{cid}/wait", timeout=60)
+        assert status == 200, body
+        with open(log_path, errors="replace") as f:
+            lines = f.read().splitlines()
+    finally:
+        if cid:
+            daemon.request("DELETE", f"/v1.41/containers/{cid}?force=1", timeout=60)
+        shutil.rmtree(work, ignore_errors=True)
+
+    report = "\n".join(lines[:40])
+    assert lines and lines[0].startswith("START") and lines[-1].startswith("SUMMARY"), report
+    attached = [line for line in lines if line.startswith("ATTACHED")]
+
+    def is_helper(line):
+        fields = dict(part.split("=", 1) for part in line.split()[2:] if "=" in part)
+        exe, comm = fields.get("exe", ""), fields.get("comm", "")
+        return (exe.startswith(("/memfd:", "(unreadable")) or "glassbox" in exe or "glassbox" in comm)
+
+    helpers = [line for line in attached if is_helper(line)]
+    assert not helpers, "the container attached to an exec helper before its execve:\n" + report
+    # The attack was real: the background sleep was attached.
+    assert any("comm=sleep" in line for line in attached), report
+    assert not failures, failures
+    # The host is unharmed: the daemon's binary is the same and the daemon answers.
+    with open(harness.DAEMON, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == daemon_hash
+    assert daemon.request("GET", "/_ping")[0] == 200
