@@ -26,7 +26,7 @@
 #include "engine/base/log.h"
 #include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 #include "engine/image/layer.h"
 #include "engine/runtime/user.h"
 

@@ -16,7 +16,7 @@
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 
 #include "engine/network/libnl_netlink.h"
 

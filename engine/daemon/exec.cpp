@@ -10,7 +10,7 @@
 
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 #include "engine/runtime/seccomp.h"
 
 namespace engine::daemon {

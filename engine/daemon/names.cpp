@@ -3,7 +3,7 @@
 #include <random>
 #include <string>
 
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 
 namespace engine::daemon {
 

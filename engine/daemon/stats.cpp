@@ -12,7 +12,7 @@
 
 #include "engine/base/strings.h"
 #include "engine/daemon/engine.h"
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 #include "engine/network/netlink.h"
 #include "engine/runtime/cgroup.h"
 

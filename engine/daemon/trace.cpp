@@ -1,7 +1,7 @@
 // Phase timings per container (trace.h).
 #include "engine/daemon/trace.h"
 
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 
 namespace engine::daemon {
 

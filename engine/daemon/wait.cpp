@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 
 namespace engine::daemon {
 

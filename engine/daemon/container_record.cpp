@@ -2,8 +2,8 @@
 // effective config, the state and the resolved mounts, written atomically on every change.
 #include <nlohmann/json.hpp>
 
+#include "engine/daemon/engine_internal.h"
 #include "engine/daemon/health.h"
-#include "engine/daemon/impl.h"
 
 namespace engine::daemon {
 
@@ -45,6 +45,7 @@ json config_to_json(const ContainerConfig& c)
         { "NanoCpus", c.nano_cpus }, { "CpuShares", c.cpu_shares }, { "CpuQuota", c.cpu_quota },
         { "CpuPeriod", c.cpu_period }, { "PidsLimit", c.pids_limit ? json(*c.pids_limit) : json(nullptr) },
         { "MemoryReservation", c.memory_reservation }, { "BlkioWeight", c.blkio_weight }, { "CpusetCpus", c.cpuset_cpus },
+        { "CpusetMems", c.cpuset_mems },
         { "LogConfig", c.log_config }, { "Isolation", c.isolation }, { "VolumeDriver", c.volume_driver }, { "GroupAdd", c.group_add },
         { "Links", c.links }, { "Dns", c.dns }, { "ExtraHosts", c.extra_hosts }, { "SecurityOpt", c.security_opt },
         { "ConsoleSize", c.console_size }, { "NetworkAliases", c.network_aliases }, { "NetworkIPv4", c.network_ipv4 },
@@ -122,6 +123,7 @@ ContainerConfig config_from_json(const json& d)
     get_to(d, "MemoryReservation", c.memory_reservation);
     get_to(d, "BlkioWeight", c.blkio_weight);
     get_to(d, "CpusetCpus", c.cpuset_cpus);
+    get_to(d, "CpusetMems", c.cpuset_mems);
     get_to(d, "LogConfig", c.log_config);
     get_to(d, "Isolation", c.isolation);
     get_to(d, "VolumeDriver", c.volume_driver);

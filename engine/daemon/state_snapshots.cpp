@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "engine/base/strings.h"
-#include "engine/daemon/impl.h"
+#include "engine/daemon/engine_internal.h"
 #include "engine/state/collector.h"
 
 namespace engine::daemon {

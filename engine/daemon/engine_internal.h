@@ -156,7 +156,7 @@ struct Engine::Impl {
     }
 };
 
-// Persistence of container records (record.cpp).
+// Persistence of container records (container_record.cpp).
 nlohmann::json container_to_json(const ContainerView& view, const std::vector<RecordedMount>& mounts,
     const ProcessIdentity& process);
 Result<void> container_from_json(const nlohmann::json& doc, ContainerView& view, std::vector<RecordedMount>& mounts,
