@@ -57,8 +57,13 @@ Result<std::string> create_from_flags(api::Client& client, const RunFlags& flags
 {
     auto body = TRY(build_create_body(flags));
     auto created = client.create_container(body, flags.name);
-    if (created.ok() || created.error().kind() != ErrorKind::NotFound
-        || created.error().message().find("No such image") == std::string::npos)
+    if (created.ok() || created.error().kind() != ErrorKind::NotFound)
+        return created;
+    // A create answers 404 for more than a missing image (a network, a volume or a --network
+    // container: it names), so the image itself is asked for: only its own NotFound means
+    // there is something to pull.
+    auto image = client.inspect_image(flags.image);
+    if (image.ok() || image.error().kind() != ErrorKind::NotFound)
         return created;
     std::fprintf(stderr, "Unable to find image '%s' locally\n", flags.image.c_str());
     TRY(client.pull_image(flags.image, [](const Json& message) {

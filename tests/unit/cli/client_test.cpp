@@ -1,7 +1,9 @@
 // api::Client against a scripted server on a Unix socket in a temp dir: chunked bodies,
-// error mapping, hijack with bytes already buffered, frame demultiplexing.
+// error mapping, hijack with bytes already buffered, frame demultiplexing; and what `create`
+// decides from the daemon's answers.
 #include "engine/api/client.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -9,8 +11,12 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "engine/cli/commands/commands.h"
+#include "engine/cli/run_options.h"
 
 using engine::api::Client;
 using engine::api::FrameDemuxer;
@@ -19,12 +25,16 @@ using engine::api::StreamKind;
 
 namespace {
 
-// Accepts one connection, reads the request head (and `body_bytes` more), records it, and
-// writes `response` verbatim, then closes.
+// Accepts one connection per response (the client makes one per request), reads the request
+// head, records it, and writes the response verbatim, then closes.
 class ScriptedServer {
 public:
     explicit ScriptedServer(std::string response)
-        : m_response(std::move(response))
+        : ScriptedServer(std::vector<std::string> { std::move(response) })
+    {
+    }
+    explicit ScriptedServer(std::vector<std::string> responses)
+        : m_responses(std::move(responses))
     {
         char dir_template[] = "/tmp/glassbox-cli-client-XXXXXX";
         EXPECT_NE(::mkdtemp(dir_template), nullptr);
@@ -57,24 +67,32 @@ public:
 private:
     void serve()
     {
-        int fd = ::accept(m_listen, nullptr, nullptr);
-        if (fd < 0)
-            return;
-        char buffer[4096];
-        while (m_request.find("\r\n\r\n") == std::string::npos) {
-            ssize_t got = ::read(fd, buffer, sizeof buffer);
-            if (got <= 0)
-                break;
-            m_request.append(buffer, static_cast<size_t>(got));
+        for (const auto& response : m_responses) {
+            // A client that makes fewer requests than scripted fails its test instead of hanging it.
+            pollfd ready { .fd = m_listen, .events = POLLIN, .revents = 0 };
+            if (::poll(&ready, 1, 5000) != 1)
+                return;
+            int fd = ::accept(m_listen, nullptr, nullptr);
+            if (fd < 0)
+                return;
+            char buffer[4096];
+            std::string request;
+            while (request.find("\r\n\r\n") == std::string::npos) {
+                ssize_t got = ::read(fd, buffer, sizeof buffer);
+                if (got <= 0)
+                    break;
+                request.append(buffer, static_cast<size_t>(got));
+            }
+            m_request += request;
+            ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+            ::shutdown(fd, SHUT_WR);
+            // Drain whatever the client still sends (a hijacked stdin) until it half-closes.
+            while (::read(fd, buffer, sizeof buffer) > 0) { }
+            ::close(fd);
         }
-        ::send(fd, m_response.data(), m_response.size(), MSG_NOSIGNAL);
-        ::shutdown(fd, SHUT_WR);
-        // Drain whatever the client still sends (a hijacked stdin) until it half-closes.
-        while (::read(fd, buffer, sizeof buffer) > 0) { }
-        ::close(fd);
     }
 
-    std::string m_response;
+    std::vector<std::string> m_responses;
     std::string m_dir;
     std::string m_path;
     std::string m_request;
@@ -220,6 +238,57 @@ TEST(ClientTest, QueryAndFilterEncoding)
     EXPECT_EQ(engine::api::encode_filters({ { "name", { "tgt" } }, { "status", { "running" } } }),
         R"({"name":{"tgt":true},"status":{"running":true}})");
     EXPECT_EQ(engine::api::query_string({ { "a", "1" }, { "b", "x y" } }), "?a=1&b=x%20y");
+}
+
+namespace {
+
+// A daemon answer with a JSON body and the Content-Length it needs.
+std::string answer(const std::string& status_line, const std::string& body)
+{
+    return "HTTP/1.1 " + status_line + "\r\nContent-Type: application/json\r\nContent-Length: "
+        + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+engine::cli::RunFlags flags_for(const std::string& image)
+{
+    engine::cli::RunFlags flags;
+    flags.image = image;
+    return flags;
+}
+
+} // namespace
+
+TEST(CreateFromFlagsTest, A404ForSomethingElseIsReturnedWithoutAPull)
+{
+    // The create names a network that is not there; the image is.
+    ScriptedServer server({ answer("404 Not Found", R"({"message":"network nope not found"})"),
+        answer("200 OK", R"({"Id":"sha256:abc"})") });
+    Client client(server.path());
+
+    auto created = engine::cli::create_from_flags(client, flags_for("busybox:1.35.0"));
+
+    ASSERT_FALSE(created.ok());
+    EXPECT_EQ(created.error().kind(), engine::ErrorKind::NotFound);
+    EXPECT_EQ(created.error().message(), "Error response from daemon: network nope not found");
+    auto requests = server.request();
+    EXPECT_NE(requests.find("GET /v1.41/images/busybox:1.35.0/json"), std::string::npos) << requests;
+    EXPECT_EQ(requests.find("/images/create"), std::string::npos) << requests;
+}
+
+TEST(CreateFromFlagsTest, AMissingImageIsPulledAndTheCreateTriedAgain)
+{
+    ScriptedServer server({ answer("404 Not Found", R"({"message":"No such image: busybox:9"})"),
+        answer("404 Not Found", R"({"message":"No such image: busybox:9"})"),
+        answer("200 OK", R"({"status":"Pulling from library/busybox"})"),
+        answer("201 Created", R"({"Id":"c0ffee","Warnings":[]})") });
+    Client client(server.path());
+
+    auto created = engine::cli::create_from_flags(client, flags_for("busybox:9"));
+
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    EXPECT_EQ(created.value(), "c0ffee");
+    auto requests = server.request();
+    EXPECT_NE(requests.find("POST /v1.41/images/create?fromImage=busybox&tag=9"), std::string::npos) << requests;
 }
 
 TEST(FrameDemuxerTest, FramesSplitAnywhereAreReassembled)
