@@ -23,6 +23,7 @@
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/engine.h"
+#include "engine/network/driver.h"
 #include "engine/network/port_proxy.h"
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/sealed_exec.h"
@@ -49,8 +50,13 @@ std::vector<std::string> embedded_dns_answer(const engine::daemon::Engine& engin
         return out;
     auto wanted = strings::to_lower(name);
     for (const auto& endpoint : asker.value().endpoints) {
+        // Decided as network::Manager decides which networks get the embedded DNS: user-defined
+        // ones whose driver makes a host-routed bridge.
         auto network = engine.inspect_network(endpoint.network_id);
-        if (!network.ok() || network.value().driver != "bridge" || network.value().name == "bridge")
+        if (!network.ok() || !network.value().user_defined)
+            continue;
+        auto driver = engine::network::find_driver(network.value().driver);
+        if (!driver.ok() || !driver.value()->host_bridged())
             continue;
         for (const auto& [id, peer] : network.value().containers) {
             std::vector<std::string> keys = peer.aliases;
