@@ -394,6 +394,7 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.memory_reservation = TRY(host.integer("MemoryReservation"));
     config.blkio_weight = TRY(host.integer("BlkioWeight"));
     config.cpuset_cpus = TRY(host.string("CpusetCpus"));
+    config.cpuset_mems = TRY(host.string("CpusetMems"));
     config.isolation = TRY(host.string("Isolation"));
     config.volume_driver = TRY(host.string("VolumeDriver"));
     config.group_add = TRY(host.strings("GroupAdd"));
@@ -666,7 +667,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "CpuPeriod", c.cpu_period },
         { "CpuQuota", c.cpu_quota },
         { "CpusetCpus", c.cpuset_cpus },
-        { "CpusetMems", "" },
+        { "CpusetMems", c.cpuset_mems },
         { "Devices", Json::array() },
         { "DeviceCgroupRules", string_list_or_null(c.device_cgroup_rules) },
         { "MemoryReservation", c.memory_reservation },

@@ -4,6 +4,10 @@
 #include "engine/daemon/container_update.h"
 
 #include <algorithm>
+#include <limits>
+#include <string_view>
+
+#include "engine/base/strings.h"
 
 namespace engine::daemon {
 
@@ -17,6 +21,73 @@ Error conflicting(const std::string& id, const std::string& what)
 }
 
 } // namespace
+
+namespace {
+
+struct CpuRange {
+    std::uint64_t low { 0 };
+    std::uint64_t high { 0 };
+};
+
+// moby's parsers.ParseUintListMaximum without its map: "n" or "a-b" parts separated by commas,
+// a <= b, nothing above `maximum`. Each part becomes one interval however wide it is.
+bool parse_cpu_ranges(const std::string& list, std::uint64_t maximum, std::vector<CpuRange>& out)
+{
+    std::string_view rest = list;
+    while (true) {
+        auto comma = rest.find(',');
+        auto part = rest.substr(0, comma);
+        auto dash = part.find('-');
+        CpuRange range;
+        if (!strings::parse_uint(part.substr(0, dash), range.low))
+            return false;
+        range.high = range.low;
+        if (dash != std::string_view::npos && !strings::parse_uint(part.substr(dash + 1), range.high))
+            return false;
+        if (range.high < range.low || range.high > maximum)
+            return false;
+        out.push_back(range);
+        if (comma == std::string_view::npos)
+            return true;
+        rest.remove_prefix(comma + 1);
+    }
+}
+
+} // namespace
+
+Result<void> check_cpuset_list(CpusetKind kind, const std::string& requested, const std::string& available)
+{
+    const bool cpus = kind == CpusetKind::Cpus;
+    std::vector<CpuRange> have;
+    // The host's own list is trusted to parse; a host with more than 8192 CPUs raises the cap.
+    parse_cpu_ranges(available, std::numeric_limits<std::uint64_t>::max(), have);
+    std::uint64_t maximum = 8192;
+    for (const auto& range : have)
+        maximum = std::max(maximum, range.high);
+    std::vector<CpuRange> wanted;
+    if (requested.empty())
+        return Ok {};
+    if (!parse_cpu_ranges(requested, maximum, wanted))
+        return Error::invalid("Invalid value " + requested + (cpus ? " for cpuset cpus" : " for cpuset mems"));
+    // Merged, the host's ranges are disjoint, so a wanted range is available only if one of them
+    // holds it whole.
+    std::sort(have.begin(), have.end(), [](const CpuRange& a, const CpuRange& b) { return a.low < b.low; });
+    std::vector<CpuRange> merged;
+    for (const auto& range : have) {
+        if (!merged.empty() && range.low <= merged.back().high + 1)
+            merged.back().high = std::max(merged.back().high, range.high);
+        else
+            merged.push_back(range);
+    }
+    for (const auto& range : wanted) {
+        bool held = std::any_of(merged.begin(), merged.end(),
+            [&](const CpuRange& h) { return h.low <= range.low && range.high <= h.high; });
+        if (!held)
+            return Error::invalid(std::string(cpus ? "Requested CPUs are not available" : "Requested memory nodes are not available")
+                + " - requested " + requested + ", available: " + available);
+    }
+    return Ok {};
+}
 
 Result<void> validate_restart_policy(const RestartPolicy& policy)
 {
@@ -96,6 +167,8 @@ Result<ContainerConfig> merge_update(const ContainerConfig& current, const std::
         next.cpu_quota = *u.cpu_quota;
     if (u.cpuset_cpus && !u.cpuset_cpus->empty())
         next.cpuset_cpus = *u.cpuset_cpus;
+    if (u.cpuset_mems && !u.cpuset_mems->empty())
+        next.cpuset_mems = *u.cpuset_mems;
     if (set(u.memory)) {
         // dockerd compares with the stored memory+swap as it is, so a container created
         // without one needs MemorySwap in the same update.

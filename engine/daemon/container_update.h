@@ -12,6 +12,18 @@
 
 namespace engine::daemon {
 
+// Which list a cpuset check is about: CpusetCpus or CpusetMems (their words differ).
+enum class CpusetKind { Cpus, Mems };
+
+// dockerd's check of CpusetCpus / CpusetMems ("0-3,8") against what the host has (`available`,
+// the kernel's list from /sys/devices/system/{cpu,node}/online). A number above 8192 (or above
+// the largest available one, if that is higher) or a malformed list is "Invalid value <list>
+// for cpuset cpus|mems"; a listed CPU or node the host lacks is "Requested CPUs are not
+// available - ..." / "Requested memory nodes are not available - ...". Ranges are compared as
+// intervals: the work and memory are bounded by the length of the text, never by the numbers in
+// it, so "0-4294967295" costs as little as "0-1".
+Result<void> check_cpuset_list(CpusetKind kind, const std::string& requested, const std::string& available);
+
 // dockerd's restart policy checks: a known name, MaximumRetryCount only with on-failure and
 // never negative. InvalidArgument (400) with dockerd's message.
 Result<void> validate_restart_policy(const RestartPolicy& policy);

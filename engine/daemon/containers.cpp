@@ -115,32 +115,23 @@ static std::vector<std::string> json_strings(const nlohmann::json& value)
 }
 
 // A cpuset list ("0-1,3") made only of CPUs this host has, with dockerd's messages.
+// The host's CPUs or memory nodes as the kernel lists them ("0-3"); "0" where the file is
+// missing (a kernel without NUMA has no node directory and one node, 0).
+static std::string online_list(const char* path)
+{
+    auto online = fs::read_file(path);
+    auto list = online.ok() ? strings::trim(online.value()) : std::string();
+    return list.empty() ? "0" : list;
+}
+
 static Result<void> check_cpuset(const std::string& cpus)
 {
-    auto online = fs::read_file("/sys/devices/system/cpu/online");
-    std::string available = online.ok() ? strings::trim(online.value()) : "0";
-    auto parse = [](const std::string& list, std::vector<std::uint64_t>& out) {
-        for (const auto& part : strings::split(list, ',')) {
-            auto dash = part.find('-');
-            std::uint64_t low = 0, high = 0;
-            if (!strings::parse_uint(part.substr(0, dash), low))
-                return false;
-            high = low;
-            if (dash != std::string::npos && (!strings::parse_uint(part.substr(dash + 1), high) || high < low))
-                return false;
-            for (auto cpu = low; cpu <= high && out.size() < 4096; ++cpu)
-                out.push_back(cpu);
-        }
-        return true;
-    };
-    std::vector<std::uint64_t> wanted, have;
-    if (!parse(cpus, wanted))
-        return Error::invalid("Invalid value " + cpus + " for cpuset cpus");
-    parse(available, have);
-    for (auto cpu : wanted)
-        if (std::find(have.begin(), have.end(), cpu) == have.end())
-            return Error::invalid("Requested CPUs are not available - requested " + cpus + ", available: " + available);
-    return Ok {};
+    return check_cpuset_list(CpusetKind::Cpus, cpus, online_list("/sys/devices/system/cpu/online"));
+}
+
+static Result<void> check_cpuset_mems(const std::string& mems)
+{
+    return check_cpuset_list(CpusetKind::Mems, mems, online_list("/sys/devices/system/node/online"));
 }
 
 Result<CreateResult> Engine::create_container(const std::string& requested_name, ContainerConfig config)
@@ -248,6 +239,8 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         return Error::invalid("Range of blkio weight is from 10 to 1000");
     if (!config.cpuset_cpus.empty())
         TRY(check_cpuset(config.cpuset_cpus));
+    if (!config.cpuset_mems.empty())
+        TRY(check_cpuset_mems(config.cpuset_mems));
     // A memory limit without MemorySwap gets as much swap again: dockerd records MemorySwap as
     // twice Memory at create, and inspect and the memsw limit show it.
     if (config.memory > 0 && config.memory_swap == 0)
@@ -577,6 +570,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
     // CpuPeriod applies with or without CpuQuota, as dockerd writes it (NanoCpus sets its own).
     spec.resources.cpu_period_us = config.nano_cpus == 0 ? config.cpu_period : 0;
     spec.resources.cpuset_cpus = config.cpuset_cpus;
+    spec.resources.cpuset_mems = config.cpuset_mems;
     spec.resources.memory_reservation_bytes = config.memory_reservation;
     spec.resources.blkio_weight = config.blkio_weight;
     // Docker's device allow-list plus DeviceCgroupRules; --privileged may use every device.
@@ -1293,6 +1287,8 @@ Result<std::vector<std::string>> Engine::update_container(const std::string& ref
     TRY(validate_update(update));
     if (update.cpuset_cpus && !update.cpuset_cpus->empty())
         TRY(check_cpuset(*update.cpuset_cpus));
+    if (update.cpuset_mems && !update.cpuset_mems->empty())
+        TRY(check_cpuset_mems(*update.cpuset_mems));
     auto container = TRY(find_container(ref));
     std::lock_guard op(container->op_mutex);
     auto cgroup = runtime::Cgroup::for_name("glassbox/" + container->view.id);

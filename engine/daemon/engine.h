@@ -139,6 +139,7 @@ struct ContainerConfig {
     std::int64_t memory_reservation { 0 };
     std::int64_t blkio_weight { 0 };
     std::string cpuset_cpus;
+    std::string cpuset_mems;                             // Memory nodes, "0-1", "0,2"; "": every node.
     std::map<std::string, std::string> log_config;       // HostConfig.LogConfig.Config (json-file options), echoed.
     std::string isolation;                               // "" or "default" (the only one on Linux).
     std::string volume_driver;                           // "" or "local".
@@ -164,7 +165,7 @@ struct ResourceUpdate {
     std::optional<RestartPolicy> restart_policy;
     std::optional<std::int64_t> memory, memory_swap, memory_reservation, nano_cpus, cpu_shares, cpu_quota,
         cpu_period, pids_limit, blkio_weight;
-    std::optional<std::string> cpuset_cpus;
+    std::optional<std::string> cpuset_cpus, cpuset_mems;
     bool kernel_memory { false }; // Sent: answered with dockerd's deprecation warning, not applied.
 };
 

@@ -377,6 +377,8 @@ Result<void> Cgroup::write_limits(sys::Kernel& kernel, const Resources& resource
     }
     if (!resources.cpuset_cpus.empty())
         TRY(write_value(kernel, m_cpuset_path + "/cpuset.cpus", resources.cpuset_cpus));
+    if (!resources.cpuset_mems.empty())
+        TRY(write_value(kernel, m_cpuset_path + "/cpuset.mems", resources.cpuset_mems));
     if (resources.blkio_weight > 0) {
         // io.weight (v2, 1..10000) and blkio.weight (v1, 10..1000) exist only with a
         // proportional I/O scheduler (BFQ); the caller checks has_blkio_weight() first.

@@ -32,6 +32,7 @@ struct Resources {
     std::int64_t cpu_shares { 0 };         // 0: default.
     std::int64_t cpu_period_us { 0 };      // CFS period for nano_cpus; 0: 100000 (100 ms).
     std::string cpuset_cpus;               // "0-1", "0,2"; "": every CPU of the parent.
+    std::string cpuset_mems;               // Memory nodes, same syntax; "": every node of the parent.
     std::int64_t memory_reservation_bytes { 0 }; // Soft limit (memory.soft_limit_in_bytes / memory.low); 0: none.
     std::int64_t blkio_weight { 0 };       // 10..1000 (blkio.weight / io.weight); 0: default.
     // The device cgroup: with restrict_devices, everything is denied but device_rules (Docker's

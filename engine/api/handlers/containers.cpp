@@ -312,10 +312,12 @@ static Result<daemon::ResourceUpdate> resource_update_from_json(const Json& body
     update.pids_limit = TRY(integer("PidsLimit"));
     update.blkio_weight = TRY(integer("BlkioWeight"));
     update.kernel_memory = TRY(integer("KernelMemory")).value_or(0) != 0;
-    if (auto it = body.find("CpusetCpus"); it != body.end() && !it->is_null()) {
-        if (!it->is_string())
-            return Error::invalid("update: CpusetCpus must be a string like \"0-1\", got " + it->dump());
-        update.cpuset_cpus = it->get<std::string>();
+    for (auto [key, field] : { std::pair { "CpusetCpus", &update.cpuset_cpus }, std::pair { "CpusetMems", &update.cpuset_mems } }) {
+        if (auto it = body.find(key); it != body.end() && !it->is_null()) {
+            if (!it->is_string())
+                return Error::invalid(std::string("update: ") + key + " must be a string like \"0-1\", got " + it->dump());
+            *field = it->get<std::string>();
+        }
     }
     if (auto it = body.find("RestartPolicy"); it != body.end() && it->is_object()) {
         daemon::RestartPolicy policy;

@@ -11,7 +11,7 @@ void add_update_command(CLI::App& parent, Context& ctx, const std::string& name)
 {
     struct Args {
         std::vector<std::string> containers;
-        std::string memory, memory_swap, memory_reservation, cpus, cpuset_cpus, restart;
+        std::string memory, memory_swap, memory_reservation, cpus, cpuset_cpus, cpuset_mems, restart;
         std::int64_t cpu_shares { 0 }, cpu_quota { 0 }, cpu_period { 0 }, blkio_weight { 0 };
         std::optional<std::int64_t> pids_limit;
     };
@@ -25,6 +25,7 @@ void add_update_command(CLI::App& parent, Context& ctx, const std::string& name)
     command->add_option("--cpu-quota", args->cpu_quota, "Limit CPU CFS (Completely Fair Scheduler) quota");
     command->add_option("--cpu-period", args->cpu_period, "Limit CPU CFS (Completely Fair Scheduler) period");
     command->add_option("--cpuset-cpus", args->cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)");
+    command->add_option("--cpuset-mems", args->cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)");
     command->add_option("--pids-limit", args->pids_limit, "Tune container pids limit (set -1 for unlimited)");
     command->add_option("--blkio-weight", args->blkio_weight, "Block IO (relative weight), between 10 and 1000, or 0 to disable");
     command->add_option("--restart", args->restart, "Restart policy to apply when a container exits");
@@ -57,6 +58,8 @@ void add_update_command(CLI::App& parent, Context& ctx, const std::string& name)
             body["CpuPeriod"] = args->cpu_period;
         if (!args->cpuset_cpus.empty())
             body["CpusetCpus"] = args->cpuset_cpus;
+        if (!args->cpuset_mems.empty())
+            body["CpusetMems"] = args->cpuset_mems;
         if (args->pids_limit)
             body["PidsLimit"] = *args->pids_limit;
         if (args->blkio_weight)

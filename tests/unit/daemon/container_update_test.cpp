@@ -2,6 +2,8 @@
 // conflict with what the container already has (409), and how an update merges.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "engine/daemon/container_update.h"
 
 namespace engine::daemon {
@@ -70,6 +72,7 @@ TEST(UpdateMerge, SetsOnlyWhatWasSentAndKeepsTheRest)
     ResourceUpdate update;
     update.memory = 48 * k_mib; // Below the stored memory+swap, so no new swap is needed.
     update.cpuset_cpus = "0";
+    update.cpuset_mems = "0";
     update.pids_limit = -1;
     update.restart_policy = RestartPolicy { "on-failure", 2 };
     std::vector<std::string> warnings;
@@ -81,6 +84,7 @@ TEST(UpdateMerge, SetsOnlyWhatWasSentAndKeepsTheRest)
     EXPECT_EQ(merged.value().memory_swap, 64 * k_mib);
     EXPECT_EQ(merged.value().cpu_shares, 512);
     EXPECT_EQ(merged.value().cpuset_cpus, "0");
+    EXPECT_EQ(merged.value().cpuset_mems, "0");
     EXPECT_EQ(merged.value().pids_limit, std::optional<std::int64_t> { 0 });
     EXPECT_EQ(merged.value().restart_policy.name, "on-failure");
     EXPECT_EQ(merged.value().restart_policy.maximum_retry_count, 2);
@@ -154,6 +158,71 @@ TEST(UpdateMerge, DiscardsABlkioWeightTheKernelCannotApplyWithDockerdsWarning)
     ASSERT_EQ(warnings.size(), 2u);
     EXPECT_EQ(warnings[0], "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.");
     EXPECT_EQ(warnings[1], "Specifying a kernel memory limit is deprecated and will be removed in a future release.");
+}
+
+} // namespace
+} // namespace engine::daemon
+
+namespace engine::daemon {
+namespace {
+
+std::string cpuset_message(CpusetKind kind, const std::string& requested, const std::string& available)
+{
+    auto result = check_cpuset_list(kind, requested, available);
+    return result.ok() ? "" : result.error().message();
+}
+
+TEST(CpusetCheck, AcceptsListsTheHostHasWhateverTheirShape)
+{
+    EXPECT_TRUE(check_cpuset_list(CpusetKind::Cpus, "0-1", "0-3").ok());
+    EXPECT_TRUE(check_cpuset_list(CpusetKind::Cpus, "0,2-3,1", "0-1,2-3").ok());
+    EXPECT_TRUE(check_cpuset_list(CpusetKind::Mems, "0", "0").ok());
+    EXPECT_TRUE(check_cpuset_list(CpusetKind::Mems, "", "0").ok());
+}
+
+TEST(CpusetCheck, RefusesWhatTheHostLacksWithDockerdsWords)
+{
+    EXPECT_EQ(cpuset_message(CpusetKind::Cpus, "0-4", "0-3"), "Requested CPUs are not available - requested 0-4, available: 0-3");
+    EXPECT_EQ(cpuset_message(CpusetKind::Mems, "1", "0"),
+        "Requested memory nodes are not available - requested 1, available: 0");
+    // A hole in the host's list is not covered by the ranges on either side of it.
+    EXPECT_FALSE(check_cpuset_list(CpusetKind::Cpus, "1-3", "0-1,3").ok());
+    auto refused = check_cpuset_list(CpusetKind::Mems, "2", "0-1");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind(), ErrorKind::InvalidArgument);
+}
+
+TEST(CpusetCheck, RefusesMalformedListsAsInvalidValues)
+{
+    for (const char* bad : { "a", "1-", "-1", "3-1", "0,,1", "0-1-2", " 0", "0,", "99999999999999999999" })
+        EXPECT_EQ(cpuset_message(CpusetKind::Cpus, bad, "0-3"), std::string("Invalid value ") + bad + " for cpuset cpus") << bad;
+    EXPECT_EQ(cpuset_message(CpusetKind::Mems, "x", "0"), "Invalid value x for cpuset mems");
+}
+
+TEST(CpusetCheck, HugeRangesAreRefusedInBoundedTimeWithoutExpandingThem)
+{
+    // CVE-2018-20699: dockerd once expanded "0-4294967295" into a map of four billion entries.
+    // Above 8192 (dockerd's cap) a number is an invalid value; below it, a range wider than the
+    // host is unavailable. Both answers come from comparing intervals, so a million of these
+    // take no longer than parsing the text.
+    const auto began = std::chrono::steady_clock::now();
+    for (const char* huge : { "0-4294967295", "0-18446744073709551615", "4294967295", "8193" }) {
+        EXPECT_EQ(cpuset_message(CpusetKind::Cpus, huge, "0-3"), std::string("Invalid value ") + huge + " for cpuset cpus");
+        EXPECT_EQ(cpuset_message(CpusetKind::Mems, huge, "0"), std::string("Invalid value ") + huge + " for cpuset mems");
+    }
+    EXPECT_EQ(cpuset_message(CpusetKind::Cpus, "0-8192", "0-3"), "Requested CPUs are not available - requested 0-8192, available: 0-3");
+    // A host with more CPUs than the cap raises it to its own largest CPU, as dockerd does.
+    EXPECT_TRUE(check_cpuset_list(CpusetKind::Cpus, "0-9999", "0-9999").ok());
+    std::string many;
+    for (int i = 0; i < 100000; ++i)
+        many += (i ? "," : "") + std::string("0-8192");
+    EXPECT_FALSE(check_cpuset_list(CpusetKind::Cpus, many, "0-3").ok());
+    std::string all_held;
+    for (int i = 0; i < 100000; ++i)
+        all_held += (i ? "," : "") + std::string("0-9999");
+    EXPECT_TRUE(check_cpuset_list(CpusetKind::Cpus, all_held, "0-9999").ok());
+    const auto took = std::chrono::steady_clock::now() - began;
+    EXPECT_LT(took, std::chrono::seconds(2));
 }
 
 } // namespace
