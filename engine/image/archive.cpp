@@ -11,10 +11,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "engine/base/fd.h"
 #include "engine/base/fs.h"
+#include "engine/base/log.h"
 #include "engine/base/safe_path.h"
 #include "engine/base/sha256.h"
 #include "engine/base/strings.h"
@@ -75,6 +77,40 @@ Result<nlohmann::json> read_archive_json(int root_fd, const std::string& archive
 {
     auto bytes = TRY(read_document(root_fd, path, "archive"));
     return parse_json_strict(bytes, archive_path + ": " + path);
+}
+
+// A JSON value's type as the error messages name it.
+std::string json_type(const nlohmann::json& value)
+{
+    return value.is_null() ? "null" : value.is_object() ? "an object" : value.is_array() ? "an array"
+        : value.is_string() ? "a string" : value.is_boolean() ? "a boolean" : "a number";
+}
+
+// An image config's bytes parsed and checked against the `layer_count` layers the manifest
+// lists: an object whose rootfs.diff_ids is an array of that many sha256 digests.
+Result<nlohmann::json> checked_config(const std::string& config_bytes, const std::string& config_path, std::size_t layer_count)
+{
+    auto config = TRY(parse_json_strict(config_bytes, "config " + config_path));
+    if (!config.is_object())
+        return Error::invalid("config " + config_path + " must be a JSON object, got " + json_type(config));
+    if (!config.contains("rootfs") || !config["rootfs"].is_object())
+        return Error::invalid("config " + config_path + ": rootfs must be an object, got "
+            + (config.contains("rootfs") ? json_type(config["rootfs"]) : std::string("nothing")));
+    auto& rootfs = config["rootfs"];
+    if (!rootfs.contains("diff_ids") || !rootfs["diff_ids"].is_array())
+        return Error::invalid("config " + config_path + ": rootfs.diff_ids must be an array, got "
+            + (rootfs.contains("diff_ids") ? json_type(rootfs["diff_ids"]) : std::string("nothing")));
+    auto& diff_ids = rootfs["diff_ids"];
+    if (diff_ids.size() != layer_count)
+        return Error::invalid("config " + config_path + " lists " + std::to_string(diff_ids.size()) + " diff_ids but the manifest has "
+            + std::to_string(layer_count) + " layers");
+    if (layer_count > max_layer_count)
+        return Error::invalid("image has " + std::to_string(layer_count) + " layers; the limit is "
+            + std::to_string(max_layer_count) + " (max depth exceeded)");
+    for (std::size_t i = 0; i < diff_ids.size(); ++i)
+        if (!diff_ids[i].is_string() || !is_sha256_digest(diff_ids[i].get<std::string>()))
+            return Error::invalid("config " + config_path + ": rootfs.diff_ids[" + std::to_string(i) + "] is not a sha256 digest");
+    return config;
 }
 
 // A descriptor's digest, validated: only sha256 with 64 lowercase hex characters.
@@ -219,75 +255,138 @@ Result<std::string> Store::load_image_locked(int root_fd, const std::string& con
     auto actual = Sha256::hex(config_bytes);
     if (!config_hex.empty() && actual != config_hex)
         return Error::invalid("config " + config_path + " has digest sha256:" + actual + ", expected sha256:" + config_hex);
-    auto config = TRY(parse_json_strict(config_bytes, "config " + config_path));
-    if (!config.is_object() || !config.contains("rootfs") || !config["rootfs"].is_object()
-        || !config["rootfs"].contains("diff_ids") || !config["rootfs"]["diff_ids"].is_array())
-        return Error::invalid("config " + config_path + " has no rootfs.diff_ids array");
+    auto config = TRY(checked_config(config_bytes, config_path, layer_paths.size()));
     auto& diff_ids = config["rootfs"]["diff_ids"];
-    if (diff_ids.size() != layer_paths.size())
-        return Error::invalid("config " + config_path + " lists " + std::to_string(diff_ids.size()) + " diff_ids but the manifest has "
-            + std::to_string(layer_paths.size()) + " layers");
-    if (layer_paths.size() > max_layer_count)
-        return Error::invalid("image has " + std::to_string(layer_paths.size()) + " layers; the limit is "
-            + std::to_string(max_layer_count) + " (max depth exceeded)");
     std::vector<std::string> ids;
-    for (size_t i = 0; i < layer_paths.size(); ++i) {
-        if (!diff_ids[i].is_string() || !is_sha256_digest(diff_ids[i].get<std::string>()))
-            return Error::invalid("config " + config_path + ": rootfs.diff_ids[" + std::to_string(i) + "] is not a sha256 digest");
-        auto fd = TRY(open_in_archive(root_fd, layer_paths[i], "Layers"));
-        if (!layer_digests.empty()) {
-            auto blob_hex = TRY(Sha256::hex_of_file(fd_path(fd)));
-            if (blob_hex != layer_digests[i])
-                return Error::invalid("layer " + layer_paths[i] + " has digest sha256:" + blob_hex + ", expected sha256:" + layer_digests[i]);
+    std::vector<std::string> added; // Layers this load stored that were not in the store before.
+    // A later layer that fails its digest leaves the earlier ones stored and used by no image:
+    // they go again, so a refused load leaves the store as it found it.
+    auto give_back = [&](Error error) -> Error {
+        for (const auto& diff_id : added) {
+            bool used = std::any_of(m_images.begin(), m_images.end(), [&](const auto& image) {
+                return std::find(image.second.diff_ids.begin(), image.second.diff_ids.end(), diff_id) != image.second.diff_ids.end();
+            });
+            if (used || !m_layers.count(diff_id))
+                continue;
+            m_layers.erase(diff_id);
+            if (auto removed = fs::remove_tree(image_dir() + "/layers/" + hex_of(diff_id)); !removed.ok())
+                log::warn("image store: " + removed.error().describe());
+            ::unlink(blob_path(diff_id).c_str());
         }
+        return error;
+    };
+    for (size_t i = 0; i < layer_paths.size(); ++i) {
+        auto fd_result = open_in_archive(root_fd, layer_paths[i], "Layers");
+        if (!fd_result.ok())
+            return give_back(fd_result.release_error());
+        auto fd = fd_result.release_value();
+        if (!layer_digests.empty()) {
+            auto blob_hex = Sha256::hex_of_file(fd_path(fd));
+            if (!blob_hex.ok())
+                return give_back(blob_hex.release_error());
+            if (blob_hex.value() != layer_digests[i])
+                return give_back(Error::invalid("layer " + layer_paths[i] + " has digest sha256:" + blob_hex.value()
+                    + ", expected sha256:" + layer_digests[i]));
+        }
+        auto diff_id = diff_ids[i].get<std::string>();
+        bool had = m_layers.count(diff_id) > 0;
         // add_layer takes the lock itself; the layer work runs without it.
         m_mutex.unlock();
-        auto layer = add_layer(fd_path(fd), diff_ids[i].get<std::string>());
+        auto layer = add_layer(fd_path(fd), diff_id);
         m_mutex.lock();
         if (!layer.ok())
-            return layer.release_error().with_context("layer " + layer_paths[i]);
+            return give_back(layer.release_error().with_context("layer " + layer_paths[i]));
+        if (!had)
+            added.push_back(layer.value().diff_id);
         ids.push_back(layer.value().diff_id);
     }
-    auto record = TRY(add_image_locked(config_bytes, ids, ""));
-    return record.id;
+    auto record = add_image_locked(config_bytes, ids, "");
+    if (!record.ok())
+        return give_back(record.release_error());
+    return record.value().id;
 }
 
 Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const std::string& archive_path)
 {
     auto manifest = TRY(read_archive_json(root_fd, archive_path, "manifest.json"));
     if (!manifest.is_array())
-        return Error::invalid(archive_path + ": manifest.json must be an array");
-    std::vector<std::string> loaded;
-    for (auto& item : manifest) {
-        if (!item.is_object() || !item.contains("Config") || !item["Config"].is_string() || !item.contains("Layers")
-            || !item["Layers"].is_array())
-            return Error::invalid(archive_path + ": manifest.json entry needs Config (string) and Layers (array)");
-        auto config_path = item["Config"].get<std::string>();
+        return Error::invalid(archive_path + ": manifest.json must be an array, got " + json_type(manifest));
+    if (manifest.empty())
+        return Error::invalid(archive_path + ": manifest.json lists no image");
+
+    // First every entry is checked, its config included, so a malformed one anywhere in the
+    // manifest is refused before the first layer or tag is stored.
+    struct Planned {
+        std::string config_path;
+        std::string config_hex;
+        std::vector<std::string> layers;
+        std::vector<Reference> tags;
+    };
+    std::vector<Planned> plan;
+    std::set<std::string> seen_tags;
+    for (std::size_t index = 0; index < manifest.size(); ++index) {
+        auto& item = manifest[index];
+        auto where = archive_path + ": manifest.json[" + std::to_string(index) + "]";
+        if (!item.is_object())
+            return Error::invalid(where + " must be an object, got " + json_type(item));
+        if (!item.contains("Config") || !item["Config"].is_string())
+            return Error::invalid(where + ".Config must be a string, got "
+                + (item.contains("Config") ? json_type(item["Config"]) : std::string("nothing")));
+        if (!item.contains("Layers") || !item["Layers"].is_array())
+            return Error::invalid(where + ".Layers must be an array of strings, got "
+                + (item.contains("Layers") ? json_type(item["Layers"]) : std::string("nothing")));
+        Planned planned;
+        planned.config_path = item["Config"].get<std::string>();
         // "<hex>.json" (classic) or "blobs/sha256/<hex>" (Docker 25+) name their own digest.
+        const auto& config_path = planned.config_path;
         auto base = config_path.substr(config_path.rfind('/') == std::string::npos ? 0 : config_path.rfind('/') + 1);
         if (strings::ends_with(base, ".json"))
             base = base.substr(0, base.size() - 5);
         if (!is_sha256_hex(base))
-            return Error::invalid(archive_path + ": manifest.json Config \"" + config_path + "\" is not named by a sha256 digest");
-        std::vector<std::string> layers;
-        for (auto& layer : item["Layers"]) {
-            if (!layer.is_string())
-                return Error::invalid(archive_path + ": manifest.json Layers entries must be strings");
-            layers.push_back(layer.get<std::string>());
+            return Error::invalid(where + ".Config \"" + strings::shorten(config_path, 200) + "\" is not named by a sha256 digest");
+        planned.config_hex = base;
+        auto& layers = item["Layers"];
+        for (std::size_t i = 0; i < layers.size(); ++i) {
+            if (!layers[i].is_string())
+                return Error::invalid(where + ".Layers[" + std::to_string(i) + "] must be a string, got " + json_type(layers[i]));
+            planned.layers.push_back(layers[i].get<std::string>());
         }
-        auto id = TRY_CTX(load_image_locked(root_fd, config_path, base, layers, {}), "load " + archive_path);
-        bool tagged = false;
-        if (item.contains("RepoTags") && item["RepoTags"].is_array()) {
-            for (auto& tag : item["RepoTags"]) {
-                if (!tag.is_string())
-                    continue;
-                auto reference = TRY_CTX(parse_reference(tag.get<std::string>()), "load " + archive_path + ": RepoTags");
-                TRY(set_tag_locked(reference, id));
-                loaded.push_back(reference.str());
-                tagged = true;
+        // RepoTags may be missing or null (an untagged image), otherwise an array of references.
+        if (item.contains("RepoTags") && !item["RepoTags"].is_null()) {
+            auto& tags = item["RepoTags"];
+            if (!tags.is_array())
+                return Error::invalid(where + ".RepoTags must be an array of strings, got " + json_type(tags));
+            for (std::size_t i = 0; i < tags.size(); ++i) {
+                auto field = where + ".RepoTags[" + std::to_string(i) + "]";
+                if (!tags[i].is_string())
+                    return Error::invalid(field + " must be a string, got " + json_type(tags[i]));
+                auto text = tags[i].get<std::string>();
+                // A reference is at most 255 bytes of name, a colon and 128 of tag: a longer
+                // one is refused without echoing it whole.
+                if (text.size() > 384)
+                    return Error::invalid(field + " is " + std::to_string(text.size()) + " bytes long; a reference is at most 384");
+                auto reference = TRY_CTX(parse_reference(text), field);
+                if (!seen_tags.insert(reference.str()).second)
+                    return Error::invalid(field + " \"" + reference.str() + "\" is listed twice in manifest.json");
+                planned.tags.push_back(reference);
             }
         }
-        if (!tagged)
+        auto config_bytes = TRY_CTX(read_document(root_fd, planned.config_path, "Config"), where);
+        if (auto actual = Sha256::hex(config_bytes); actual != planned.config_hex)
+            return Error::invalid(where + ": config " + planned.config_path + " has digest sha256:" + actual + ", expected sha256:"
+                + planned.config_hex);
+        TRY_CTX(checked_config(config_bytes, planned.config_path, planned.layers.size()), where);
+        plan.push_back(std::move(planned));
+    }
+
+    std::vector<std::string> loaded;
+    for (const auto& planned : plan) {
+        auto id = TRY_CTX(load_image_locked(root_fd, planned.config_path, planned.config_hex, planned.layers, {}), "load " + archive_path);
+        for (const auto& reference : planned.tags) {
+            TRY(set_tag_locked(reference, id));
+            loaded.push_back(reference.str());
+        }
+        if (planned.tags.empty())
             loaded.push_back(id);
     }
     return loaded;

@@ -1,9 +1,15 @@
 // Store round trips in a temporary root: import, resolve, tag, rmi semantics, history, commit,
 // save -> load in both archive formats, and persistence across reopening.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
+#include <optional>
+#include <set>
+
 #include "engine/base/fs.h"
+#include "engine/base/sha256.h"
 #include "engine/image/store.h"
 #include "tests/unit/image/test_tar.h"
 
@@ -388,6 +394,154 @@ TEST_F(StoreTest, LoadRejectsDuplicateKeysAndWrongDigest)
     // its blobs (layer tar, config) are there.
     EXPECT_EQ(fs::list_dir(m_store->root() + "/image/layers").size(), 1u);
     EXPECT_EQ(fs::list_dir(m_store->root() + "/image/blobs/sha256").size(), 2u);
+}
+
+// Every file and directory under `root`, for "the store is as it was" checks.
+std::set<std::string> tree_of(const std::string& root)
+{
+    std::set<std::string> names;
+    std::vector<std::string> pending { "" };
+    while (!pending.empty()) {
+        auto relative = pending.back();
+        pending.pop_back();
+        for (auto& name : fs::list_dir(root + relative)) {
+            auto path = relative + "/" + name;
+            names.insert(path);
+            struct stat st { };
+            if (::lstat((root + path).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+                pending.push_back(path);
+        }
+    }
+    return names;
+}
+
+// CVE-2021-21285: a malformed manifest.json or config crashed dockerd. Each one here is refused
+// with the field at fault named, and the store is left exactly as it was: no image, tag, layer,
+// blob or temporary file.
+TEST_F(StoreTest, LoadRefusesEveryMalformedManifestAndConfigAndLeavesTheStoreAlone)
+{
+    auto image = import("busybox:1.35.0", "malformed");
+    auto hex = image.id.substr(7);
+    auto config_text = fs::read_file(m_store->root() + "/image/blobs/sha256/" + hex).value();
+    auto layer_tar = fs::read_file(m_store->layer_tar_path(image.layers[0].diff_id)).value();
+    // A second layer, stored by no image yet: a load that fails after storing it must take it away.
+    auto extra_path = m_dir / "extra.tar";
+    TarBuilder(extra_path).file("extra", "x");
+    auto extra_tar = fs::read_file(extra_path).value();
+    auto extra_diff = "sha256:" + Sha256::hex(extra_tar);
+    auto config_json = nlohmann::json::parse(config_text);
+
+    using nlohmann::json;
+    struct Case {
+        std::string what;
+        std::string manifest;              // manifest.json's text; "" for the default with `config`.
+        std::optional<json> config;        // The config to name, if not the imported one.
+        std::string expect;
+    };
+    auto good_entry = [&](const std::string& config_name) {
+        return json { { "Config", config_name }, { "RepoTags", { "ok:1" } }, { "Layers", { "l/layer.tar" } } };
+    };
+    auto with = [&](const std::string& key, json value) {
+        auto entry = good_entry(hex + ".json");
+        entry[key] = std::move(value);
+        return json::array({ entry }).dump();
+    };
+    auto without = [&](const std::string& key) {
+        auto entry = good_entry(hex + ".json");
+        entry.erase(key);
+        return json::array({ entry }).dump();
+    };
+    auto config_with = [&](const std::function<void(json&)>& change) {
+        auto changed = config_json;
+        change(changed);
+        return changed;
+    };
+    std::vector<Case> cases {
+        { "manifest an object", R"({"Config":"x"})", {}, "manifest.json must be an array, got an object" },
+        { "manifest a number", "7", {}, "manifest.json must be an array, got a number" },
+        { "manifest empty", "[]", {}, "manifest.json lists no image" },
+        { "entry a number", "[1]", {}, "manifest.json[0] must be an object, got a number" },
+        { "entry null", "[null]", {}, "manifest.json[0] must be an object, got null" },
+        { "Config a number", with("Config", 5), {}, "manifest.json[0].Config must be a string, got a number" },
+        { "Config an object", with("Config", json::object()), {}, "manifest.json[0].Config must be a string, got an object" },
+        { "Config null", with("Config", nullptr), {}, "manifest.json[0].Config must be a string, got null" },
+        { "Config missing", without("Config"), {}, "manifest.json[0].Config must be a string, got nothing" },
+        { "Layers a number", with("Layers", 3), {}, "manifest.json[0].Layers must be an array of strings, got a number" },
+        { "Layers an object", with("Layers", json::object()), {}, "manifest.json[0].Layers must be an array of strings, got an object" },
+        { "Layers null", with("Layers", nullptr), {}, "manifest.json[0].Layers must be an array of strings, got null" },
+        { "Layers missing", without("Layers"), {}, "manifest.json[0].Layers must be an array of strings, got nothing" },
+        { "a layer a number", with("Layers", { "l/layer.tar", 4 }), {}, "manifest.json[0].Layers[1] must be a string, got a number" },
+        { "Layers empty", with("Layers", json::array()), {}, "lists 1 diff_ids but the manifest has 0 layers" },
+        { "Layers longer than diff_ids", with("Layers", { "l/layer.tar", "l/layer.tar" }), {}, "lists 1 diff_ids but the manifest has 2 layers" },
+        { "RepoTags a number", with("RepoTags", 1), {}, "manifest.json[0].RepoTags must be an array of strings, got a number" },
+        { "RepoTags an object", with("RepoTags", json::object()), {}, "manifest.json[0].RepoTags must be an array of strings, got an object" },
+        { "a tag a number", with("RepoTags", { "ok:1", 2 }), {}, "manifest.json[0].RepoTags[1] must be a string, got a number" },
+        { "a tag of 1 MiB", with("RepoTags", { std::string(1 << 20, 'a') }), {},
+            "manifest.json[0].RepoTags[0] is 1048576 bytes long; a reference is at most 384" },
+        { "a tag malformed", with("RepoTags", { "Bad Tag" }), {}, "manifest.json[0].RepoTags[0]" },
+        { "a tag twice", with("RepoTags", { "ok:1", "ok:1" }), {}, "manifest.json[0].RepoTags[1] \"ok:1\" is listed twice" },
+        { "a tag twice across entries", json::array({ good_entry(hex + ".json"), good_entry(hex + ".json") }).dump(), {},
+            "manifest.json[1].RepoTags[0] \"ok:1\" is listed twice" },
+        // The second entry is malformed: the first must not have been loaded either.
+        { "a bad second entry", json::array({ good_entry(hex + ".json"), json { { "Config", 1 } } }).dump(), {},
+            "manifest.json[1].Config must be a string, got a number" },
+        { "config an array", "", json::array({ 1 }), "must be a JSON object, got an array" },
+        { "config a string", "", json("text"), "must be a JSON object, got a string" },
+        { "rootfs missing", "", config_with([](json& c) { c.erase("rootfs"); }), "rootfs must be an object, got nothing" },
+        { "rootfs a number", "", config_with([](json& c) { c["rootfs"] = 1; }), "rootfs must be an object, got a number" },
+        { "diff_ids an object", "", config_with([](json& c) { c["rootfs"]["diff_ids"] = json::object(); }),
+            "rootfs.diff_ids must be an array, got an object" },
+        { "diff_ids null", "", config_with([](json& c) { c["rootfs"]["diff_ids"] = nullptr; }), "rootfs.diff_ids must be an array, got null" },
+        { "diff_ids empty", "", config_with([](json& c) { c["rootfs"]["diff_ids"] = json::array(); }),
+            "lists 0 diff_ids but the manifest has 1 layers" },
+        { "a diff_id a number", "", config_with([](json& c) { c["rootfs"]["diff_ids"] = { 1 }; }), "rootfs.diff_ids[0] is not a sha256 digest" },
+        { "diff_ids longer than Layers", "", config_with([&](json& c) { c["rootfs"]["diff_ids"].push_back(extra_diff); }),
+            "lists 2 diff_ids but the manifest has 1 layers" },
+    };
+    const auto tree_before = tree_of(m_store->root());
+    const auto count_before = m_store->count();
+    for (const auto& c : cases) {
+        auto config_name = hex + ".json";
+        std::string config_bytes = config_text;
+        if (c.config) {
+            config_bytes = c.config->dump();
+            config_name = Sha256::hex(config_bytes) + ".json";
+        }
+        auto manifest = c.manifest.empty() ? json::array({ good_entry(config_name) }).dump() : c.manifest;
+        auto archive = m_dir / "malformed.tar";
+        TarBuilder(archive).file("manifest.json", manifest).file(config_name, config_bytes).file("l/layer.tar", layer_tar);
+        auto loaded = m_store->load(archive);
+        ASSERT_FALSE(loaded.ok()) << c.what;
+        EXPECT_EQ(loaded.error().kind(), ErrorKind::InvalidArgument) << c.what << ": " << loaded.error().describe();
+        EXPECT_NE(loaded.error().describe().find(c.expect), std::string::npos) << c.what << ": " << loaded.error().describe();
+        EXPECT_LT(loaded.error().describe().size(), 2000u) << c.what;
+        EXPECT_EQ(tree_of(m_store->root()), tree_before) << c.what;
+        EXPECT_EQ(m_store->count(), count_before) << c.what;
+        EXPECT_FALSE(m_store->resolve("ok:1").ok()) << c.what;
+    }
+
+    // A two-layer image whose second layer is not what its diff_id says: the first layer (new to
+    // the store) was stored before the second was checked, and goes again.
+    auto two = config_with([&](json& c) { c["rootfs"]["diff_ids"] = { extra_diff, image.layers[0].diff_id }; });
+    auto two_bytes = two.dump();
+    auto two_name = Sha256::hex(two_bytes) + ".json";
+    auto two_layers = [&](const std::string& name, const json& repo_tags, const std::string& second) {
+        auto path = m_dir / name;
+        auto entry = json { { "Config", two_name }, { "RepoTags", repo_tags }, { "Layers", { "a/layer.tar", "b/layer.tar" } } };
+        TarBuilder(path).file("manifest.json", json::array({ entry }).dump()).file(two_name, two_bytes)
+            .file("a/layer.tar", extra_tar).file("b/layer.tar", second);
+        return path;
+    };
+    auto refused = m_store->load(two_layers("swapped-second.tar", { "ok:1" }, extra_tar));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().describe().find("b/layer.tar"), std::string::npos) << refused.error().describe();
+    EXPECT_EQ(tree_of(m_store->root()), tree_before);
+
+    // RepoTags null or missing is an untagged image, as dockerd loads it; the same archive with
+    // the right second layer loads.
+    auto accepted = m_store->load(two_layers("fine.tar", nullptr, layer_tar));
+    ASSERT_TRUE(accepted.ok()) << accepted.error().describe();
+    EXPECT_EQ(accepted.value(), (std::vector<std::string> { "sha256:" + Sha256::hex(two_bytes) }));
 }
 
 TEST_F(StoreTest, OpenRemovesLayersAndBlobsNoImageUses)
