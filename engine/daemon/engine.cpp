@@ -94,10 +94,33 @@ static EndpointInfo endpoint_info(const network::Endpoint& ep)
         ep.mac_address, ep.aliases, ep.ipv6_address, ep.ipv6_prefix_length, ep.ipv6_gateway };
 }
 
+static std::string primary_network(const ContainerConfig& config);
+static Result<void> publish_ports(network::Manager& networks, ContainerView& view, const std::string& container_ip,
+    std::mutex& mutex);
+
 // [SECTION] Recovery
 
 void Engine::load_containers()
 {
+    // Publishes a re-adopted container's ports again, to its address on its primary network, as
+    // setup_network does at start; they go with the rest of its network at its exit or removal.
+    auto republish_ports = [this](const std::shared_ptr<Container>& container) {
+        const auto& config = container->view.config;
+        const auto& mode = config.network_mode;
+        if (!m_impl->networks || mode == "host" || mode == "none" || strings::starts_with(mode, "container:")
+            || config.network_mode_detached)
+            return;
+        const auto network = primary_network(config);
+        std::string ip;
+        for (const auto& ep : m_impl->networks->endpoints_of(container->view.id))
+            if (ep.network_name == network || ep.network_id == network)
+                ip = ep.ip_address;
+        if (ip.empty())
+            return;
+        if (auto published = publish_ports(*m_impl->networks, container->view, ip, m_impl->mutex); !published.ok())
+            log::warn("re-adopt " + container->view.id.substr(0, 12) + ": its ports are not published: "
+                + published.error().describe());
+    };
     // Re-adopts a container whose PID 1 outlived the daemon before this one (recovery.h): watches
     // its pidfd on the event loop again, so ps, stop, kill, wait, rm -f, exec, inspect, stats and the
     // snapshot work on it, and after_exit releases its endpoint, cgroup and mounts as for any exit.
@@ -110,11 +133,15 @@ void Engine::load_containers()
     //     reaches the log again, through new read ends of the same pipes (/proc/<pid>/fd/1 and 2).
     //     A TTY's master side died with the daemon, so a TTY container's output is not read again.
     //   - its stdin: the write end died with the daemon (attach -i has nothing to write to).
-    //   - published ports: their proxies ran in the daemon; they are not started again.
+    //   - a published port's host port, when it was chosen by the kernel (-p CONTAINER, -P): the
+    //     port's proxy and DNAT rule died with the daemon (this one's nft table is made without
+    //     them), so the ports are published again as at start, and such a port gets a new host
+    //     port. A -p HOST:CONTAINER port keeps its host port unless something else took it
+    //     meanwhile (then the container runs on without it, and the log says why).
     //   - the exit status, usually: the process is not this daemon's child, so waitpid cannot give
     //     it. It is read from /proc/<pid>/stat while the process is a zombie its new parent has not
     //     reaped yet; otherwise the exit is recorded as 255 with State.Error saying why.
-    auto readopt = [this](const std::shared_ptr<Container>& container) -> bool {
+    auto readopt = [this, &republish_ports](const std::shared_ptr<Container>& container) -> bool {
         const auto id = container->view.id;
         const auto cgroup_name = "glassbox/" + id;
         auto identity = container->process;
@@ -172,6 +199,7 @@ void Engine::load_containers()
             container->trace = m_impl->traces.open(id);
             container->process = identity;
         }
+        republish_ports(container);
         persist(*container);
         {
             std::lock_guard lock(container->wait->mutex);
@@ -181,6 +209,8 @@ void Engine::load_containers()
         auto& supervisor = m_impl->supervisor_loop([this](std::function<void()> body) { spawn_thread(std::move(body)); });
         if (auto watched = supervisor.watch(std::move(process)); !watched.ok()) {
             log::warn("re-adopt " + id + ": " + watched.error().describe());
+            if (m_impl->networks)
+                (void)m_impl->networks->unpublish_ports(id);
             std::lock_guard lock(container->wait->mutex);
             container->wait->running = false;
             return false;
@@ -270,6 +300,47 @@ static std::string primary_network(const ContainerConfig& config)
     return config.network_mode == "default" ? "bridge" : config.network_mode;
 }
 
+// Publishes a container's ports to `container_ip`, its address on its primary network: the -p
+// bindings, and with -P every exposed port on a free host port. The ports as bound go to
+// view.ports (under `mutex`, the engine's). At start, and again when a restarted daemon re-adopts
+// a running container, since the proxies and the nft table's rules did not outlive the daemon.
+static Result<void> publish_ports(network::Manager& networks, ContainerView& view, const std::string& container_ip,
+    std::mutex& mutex)
+{
+    const auto& config = view.config;
+    std::vector<network::PortRequest> requests;
+    for (const auto& [key, bindings] : config.port_bindings) {
+        for (const auto& binding : bindings) {
+            auto spec = (binding.host_ip.empty() ? std::string() : binding.host_ip + ":") + binding.host_port + ":" + key;
+            if (binding.host_ip.empty() && binding.host_port.empty())
+                spec = key;
+            auto request = network::parse_port_spec(spec);
+            if (!request.ok())
+                return request.release_error().with_context("publish port " + key);
+            requests.push_back(request.release_value());
+        }
+    }
+    if (config.publish_all_ports) {
+        for (const auto& [key, value] : config.exposed_ports) {
+            (void)value;
+            if (config.port_bindings.contains(key))
+                continue;
+            auto request = network::parse_port_spec(key);
+            if (request.ok())
+                requests.push_back(request.release_value());
+        }
+    }
+    if (requests.empty())
+        return Ok {};
+    auto published = TRY(networks.publish_ports(view.id, container_ip, requests));
+    std::lock_guard lock(mutex);
+    view.ports.clear();
+    for (const auto& port : published)
+        view.ports[std::to_string(port.container_port) + "/" + port.protocol].push_back(
+            { port.host_ip, std::to_string(port.host_port) });
+    return Ok {};
+}
+
 Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
 {
     const auto& config = container->view.config;
@@ -344,40 +415,9 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         return endpoint.release_error().with_context("connect to network " + network);
     }
     connect_extras();
-    // Published ports: -p bindings, and with -P every exposed port on a free host port.
-    std::vector<network::PortRequest> requests;
-    for (const auto& [key, bindings] : config.port_bindings) {
-        for (const auto& binding : bindings) {
-            auto spec = (binding.host_ip.empty() ? std::string() : binding.host_ip + ":") + binding.host_port + ":" + key;
-            if (binding.host_ip.empty() && binding.host_port.empty())
-                spec = key;
-            auto request = network::parse_port_spec(spec);
-            if (!request.ok())
-                return request.release_error().with_context("publish port " + key);
-            requests.push_back(request.release_value());
-        }
-    }
-    if (config.publish_all_ports) {
-        for (const auto& [key, value] : config.exposed_ports) {
-            (void)value;
-            if (config.port_bindings.contains(key))
-                continue;
-            auto request = network::parse_port_spec(key);
-            if (request.ok())
-                requests.push_back(request.release_value());
-        }
-    }
-    if (!requests.empty()) {
-        auto published = networks.publish_ports(container->view.id, endpoint.value().ip_address, requests);
-        if (!published.ok()) {
-            teardown_network(container);
-            return published.release_error().with_context("driver failed programming external connectivity on endpoint " + container->view.name);
-        }
-        std::lock_guard lock(m_impl->mutex);
-        container->view.ports.clear();
-        for (const auto& port : published.value())
-            container->view.ports[std::to_string(port.container_port) + "/" + port.protocol].push_back(
-                { port.host_ip, std::to_string(port.host_port) });
+    if (auto published = publish_ports(networks, container->view, endpoint.value().ip_address, m_impl->mutex); !published.ok()) {
+        teardown_network(container);
+        return published.release_error().with_context("driver failed programming external connectivity on endpoint " + container->view.name);
     }
     std::lock_guard lock(m_impl->mutex);
     container->view.endpoints.clear();

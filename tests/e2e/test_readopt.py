@@ -6,9 +6,16 @@ Checks: the container is still running with the same PID and `ps` lists it once;
 the user network's DNS still answers; output the container writes after the restart reaches its
 log (the daemon reopens the same stdout pipe); `stop` ends it promptly and records its exit; `rm`
 releases its address, cgroup and mounts, and no process of it is left. About 15 s.
+
+A container publishing a port (-p HOSTPORT:80, httpd inside) answers on 127.0.0.1:HOSTPORT
+before the crash and again after the restart (the new daemon starts the port's proxy again and
+puts its DNAT rules back in its nft table), and after `rm` the rules are gone and the port is free
+to bind. About 5 s more.
 """
 import glob
 import os
+import socket
+import subprocess
 import time
 
 import pytest
@@ -136,3 +143,81 @@ def test_restart_after_sigkill_readopts_running_containers(daemon):
         assert not harness.mounts_under(os.path.join(d.root, "containers", cid)), f"mounts of {name} left"
     assert not os.path.exists(os.path.join(d.run_root, "network", "netns", web_id))
     ok(d.cli("network", "rm", net))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port):
+    """The reply to GET / on 127.0.0.1:port, or "" when nothing answers."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as conn:
+            conn.settimeout(3)
+            conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            reply = b""
+            while chunk := conn.recv(4096):
+                reply += chunk
+            return reply.decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def bindable(port):
+    """Whether a listening socket can take 0.0.0.0:port (SO_REUSEADDR: the proxy's closed
+    connections may linger in TIME_WAIT; only a listener still holding the port makes this fail)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("0.0.0.0", port))
+            s.listen()
+        except OSError:
+            return False
+    return True
+
+
+def dnat_rules(d, port):
+    """The daemon's nft rules that publish host port `port`, or None where its table is unknown."""
+    args = list(d.proc.args)
+    if "--nft-table" not in args:
+        return None
+    table = args[args.index("--nft-table") + 1]
+    listing = subprocess.run(["nft", "list", "table", "ip", table], capture_output=True, text=True)
+    return [line for line in listing.stdout.splitlines() if f"publish {port}/tcp" in line]
+
+
+def test_published_port_answers_again_after_the_restart_and_is_freed_by_rm(daemon):
+    d = daemon
+    name = harness.unique("gbra-port")
+    port = free_port()
+    ok(d.cli("run", "-d", "--name", name, "-p", f"{port}:80", d.tag, "sh", "-c",
+             "mkdir -p /www && echo hi from the container > /www/index.html && exec httpd -f -p 80 -h /www"))
+    try:
+        assert wait_until(lambda: "hi from the container" in http_get(port)), http_get(port)
+        info = inspect(d, name)
+        assert info["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == str(port), info["NetworkSettings"]
+        pid = info["State"]["Pid"]
+        container_ip = info["NetworkSettings"]["IPAddress"]
+        before = dnat_rules(d, port)
+        assert before is None or len(before) == 2, before
+
+        d.kill_and_restart()
+
+        info = inspect(d, name)
+        assert info["State"]["Running"] and info["State"]["Pid"] == pid, info["State"]
+        assert info["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == str(port), info["NetworkSettings"]
+        # Through the userland proxy (loopback), and to the container's own address.
+        assert "hi from the container" in http_get(port), http_get(port)
+        with socket.create_connection((container_ip, 80), timeout=3):
+            pass
+        after = dnat_rules(d, port)
+        assert after is None or (len(after) == 2 and all(f"{container_ip}:80" in rule for rule in after)), after
+    finally:
+        ok(d.cli("rm", "-f", name))
+    assert wait_until(lambda: not alive(pid))
+    assert http_get(port) == ""
+    assert bindable(port), f"port {port} still held after rm"
+    gone = dnat_rules(d, port)
+    assert gone is None or gone == [], gone
