@@ -132,9 +132,9 @@ std::string addr_string(nl_addr* addr, bool with_prefix)
     return text;
 }
 
-LinkInfo to_info(rtnl_link* link)
+LinkAttributes to_info(rtnl_link* link)
 {
-    LinkInfo info;
+    LinkAttributes info;
     info.index = rtnl_link_get_ifindex(link);
     info.name = rtnl_link_get_name(link) ? rtnl_link_get_name(link) : "";
     const char* type = rtnl_link_get_type(link);
@@ -225,20 +225,20 @@ Result<RoutePtr> build_route(nl_sock* sock, const std::string& destination, cons
 
 } // namespace
 
-Result<std::vector<LinkInfo>> LibnlNetlink::list_links(const std::string& netns)
+Result<std::vector<LinkAttributes>> LibnlNetlink::list_links(const std::string& netns)
 {
     auto sock = TRY(open_socket(netns));
     nl_cache* raw = nullptr;
     if (int rc = rtnl_link_alloc_cache(sock.get(), AF_UNSPEC, &raw); rc < 0)
         return nl_error("list links", rc);
     CachePtr cache(raw);
-    std::vector<LinkInfo> links;
+    std::vector<LinkAttributes> links;
     for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj))
         links.push_back(to_info(reinterpret_cast<rtnl_link*>(obj)));
     return links;
 }
 
-Result<LinkInfo> LibnlNetlink::get_link(const std::string& netns, const std::string& name)
+Result<LinkAttributes> LibnlNetlink::get_link(const std::string& netns, const std::string& name)
 {
     auto sock = TRY(open_socket(netns));
     auto link = TRY(fetch_link(sock.get(), name));

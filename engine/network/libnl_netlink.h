@@ -10,8 +10,8 @@ namespace engine::network {
 
 class LibnlNetlink final : public Netlink {
 public:
-    Result<std::vector<LinkInfo>> list_links(const std::string& netns) override;
-    Result<LinkInfo> get_link(const std::string& netns, const std::string& name) override;
+    Result<std::vector<LinkAttributes>> list_links(const std::string& netns) override;
+    Result<LinkAttributes> get_link(const std::string& netns, const std::string& name) override;
     Result<void> create_link(const std::string& netns, const LinkRequest& request) override;
     Result<void> delete_link(const std::string& netns, const std::string& name) override;
     Result<void> move_link(const std::string& netns, const std::string& name,

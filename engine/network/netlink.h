@@ -32,8 +32,9 @@ struct LinkCounters {
     std::uint64_t tx_dropped { 0 };
 };
 
-// A link as rtnetlink reports it. Plain data.
-struct LinkInfo {
+// A link's attributes as rtnetlink reports them, in its own namespace. Plain data; the state
+// snapshot's view of a link, joined across namespaces, is state::LinkInfo.
+struct LinkAttributes {
     int index { 0 };
     std::string name {};
     std::string kind {};          // "veth", "bridge", "macvlan", "ipvlan", "vlan"; "" for lo / NICs.
@@ -100,7 +101,7 @@ struct FdbEntry {
 // libnl gives numbers (scope "link", table "main", protocol "kernel"), so the snapshot reads as
 // `ip` prints it.
 struct DumpedLink {
-    LinkInfo link;
+    LinkAttributes link;
     std::string bridge_port_state; // "forwarding", "learning", ... for a bridge port; "" otherwise.
 };
 
@@ -155,9 +156,9 @@ public:
     virtual ~Netlink() = default;
 
     // [SECTION] Links.
-    virtual Result<std::vector<LinkInfo>> list_links(const std::string& netns) = 0;
+    virtual Result<std::vector<LinkAttributes>> list_links(const std::string& netns) = 0;
     // NotFound when there is no such link.
-    virtual Result<LinkInfo> get_link(const std::string& netns, const std::string& name) = 0;
+    virtual Result<LinkAttributes> get_link(const std::string& netns, const std::string& name) = 0;
     virtual Result<void> create_link(const std::string& netns, const LinkRequest& request) = 0;
     virtual Result<void> delete_link(const std::string& netns, const std::string& name) = 0;
     // Moves a link into the namespace `target_netns` (a netns file), optionally renaming it there.

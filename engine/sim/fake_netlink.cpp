@@ -28,7 +28,7 @@ FakeNetlink::Namespace& FakeNetlink::ns(const std::string& netns)
     return space;
 }
 
-LinkInfo* FakeNetlink::find(const std::string& netns, const std::string& name)
+LinkAttributes* FakeNetlink::find(const std::string& netns, const std::string& name)
 {
     for (auto& link : ns(netns).links)
         if (link.name == name)
@@ -47,13 +47,13 @@ std::vector<std::string> FakeNetlink::calls() const
     return m_calls;
 }
 
-Result<std::vector<LinkInfo>> FakeNetlink::list_links(const std::string& netns)
+Result<std::vector<LinkAttributes>> FakeNetlink::list_links(const std::string& netns)
 {
     std::lock_guard lock(m_mutex);
     return ns(netns).links;
 }
 
-Result<LinkInfo> FakeNetlink::get_link(const std::string& netns, const std::string& name)
+Result<LinkAttributes> FakeNetlink::get_link(const std::string& netns, const std::string& name)
 {
     std::lock_guard lock(m_mutex);
     if (auto* link = find(netns, name))
@@ -69,7 +69,7 @@ Result<void> FakeNetlink::create_link(const std::string& netns, const LinkReques
         + (request.vlan_id ? " id " + std::to_string(request.vlan_id) : "") + " in " + netns);
     if (find(netns, request.name))
         return Error::exists("create " + request.kind + " link " + request.name + ": Object exists");
-    LinkInfo link { .index = m_next_index++, .name = request.name, .kind = request.kind, .mtu = request.mtu ? request.mtu : 1500, .mode = request.mode, .vlan_id = request.vlan_id };
+    LinkAttributes link { .index = m_next_index++, .name = request.name, .kind = request.kind, .mtu = request.mtu ? request.mtu : 1500, .mode = request.mode, .vlan_id = request.vlan_id };
     link.mac = request.mac.empty() ? fake_mac(link.index) : request.mac;
     if (!request.parent.empty()) {
         auto* parent = find(netns, request.parent);
@@ -83,7 +83,7 @@ Result<void> FakeNetlink::create_link(const std::string& netns, const LinkReques
         const auto& peer_ns = request.peer_netns.empty() ? netns : request.peer_netns;
         if (find(peer_ns, request.peer_name))
             return Error::exists("create veth peer " + request.peer_name + ": Object exists");
-        LinkInfo peer { .index = m_next_index++, .name = request.peer_name, .kind = "veth", .mtu = link.mtu, .parent_index = link.index };
+        LinkAttributes peer { .index = m_next_index++, .name = request.peer_name, .kind = "veth", .mtu = link.mtu, .parent_index = link.index };
         peer.mac = fake_mac(peer.index);
         link.parent_index = peer.index;
         ns(peer_ns).links.push_back(peer);
@@ -97,7 +97,7 @@ void FakeNetlink::remove_link_state(const std::string& netns, int index)
     auto& space = ns(netns);
     std::erase_if(space.addresses, [&](const AddressInfo& a) { return a.link_index == index; });
     std::erase_if(space.routes, [&](const RouteInfo& r) { return r.link_index == index; });
-    std::erase_if(space.links, [&](const LinkInfo& l) { return l.index == index; });
+    std::erase_if(space.links, [&](const LinkAttributes& l) { return l.index == index; });
 }
 
 Result<void> FakeNetlink::delete_link(const std::string& netns, const std::string& name)
@@ -130,7 +130,7 @@ Result<void> FakeNetlink::move_link(const std::string& netns, const std::string&
     auto* link = find(netns, name);
     if (!link)
         return Error::not_found("link " + name + ": Object not found");
-    LinkInfo moved = *link;
+    LinkAttributes moved = *link;
     moved.up = false;
     moved.master_index = 0;
     if (!new_name.empty())

@@ -15,7 +15,7 @@ namespace engine::sim {
 
 using network::AddressInfo;
 using network::FdbEntry;
-using network::LinkInfo;
+using network::LinkAttributes;
 using network::LinkRequest;
 using network::NamespaceDump;
 using network::NeighbourInfo;
@@ -25,8 +25,8 @@ class FakeNetlink final : public network::Netlink {
 public:
     FakeNetlink();
 
-    Result<std::vector<LinkInfo>> list_links(const std::string& netns) override;
-    Result<LinkInfo> get_link(const std::string& netns, const std::string& name) override;
+    Result<std::vector<LinkAttributes>> list_links(const std::string& netns) override;
+    Result<LinkAttributes> get_link(const std::string& netns, const std::string& name) override;
     Result<void> create_link(const std::string& netns, const LinkRequest& request) override;
     Result<void> delete_link(const std::string& netns, const std::string& name) override;
     Result<void> move_link(const std::string& netns, const std::string& name,
@@ -57,12 +57,12 @@ public:
 
 private:
     struct Namespace {
-        std::vector<LinkInfo> links;
+        std::vector<LinkAttributes> links;
         std::vector<AddressInfo> addresses;
         std::vector<RouteInfo> routes;
     };
     Namespace& ns(const std::string& netns);
-    LinkInfo* find(const std::string& netns, const std::string& name);
+    LinkAttributes* find(const std::string& netns, const std::string& name);
     void record(std::string line);
     void remove_link_state(const std::string& netns, int index);
 

@@ -26,12 +26,12 @@ std::string NamespacePathNetlink::key_of(const std::string& netns) const
     return inode == m_kernel.host_namespace("net") ? std::string() : m_kernel.netns_name(inode);
 }
 
-Result<std::vector<network::LinkInfo>> NamespacePathNetlink::list_links(const std::string& netns)
+Result<std::vector<network::LinkAttributes>> NamespacePathNetlink::list_links(const std::string& netns)
 {
     return m_network.list_links(key_of(netns));
 }
 
-Result<network::LinkInfo> NamespacePathNetlink::get_link(const std::string& netns, const std::string& name)
+Result<network::LinkAttributes> NamespacePathNetlink::get_link(const std::string& netns, const std::string& name)
 {
     return m_network.get_link(key_of(netns), name);
 }

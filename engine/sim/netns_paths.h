@@ -26,8 +26,8 @@ public:
     // "net:[<inode>]" symlink points to.
     std::string key_of(const std::string& netns) const;
 
-    Result<std::vector<network::LinkInfo>> list_links(const std::string& netns) override;
-    Result<network::LinkInfo> get_link(const std::string& netns, const std::string& name) override;
+    Result<std::vector<network::LinkAttributes>> list_links(const std::string& netns) override;
+    Result<network::LinkAttributes> get_link(const std::string& netns, const std::string& name) override;
     Result<void> create_link(const std::string& netns, const network::LinkRequest& request) override;
     Result<void> delete_link(const std::string& netns, const std::string& name) override;
     Result<void> move_link(const std::string& netns, const std::string& name, const std::string& target_netns,

@@ -18,7 +18,7 @@ using network::AddressInfo;
 using network::FdbEntry;
 using network::Ipv4;
 using network::Ipv6;
-using network::LinkInfo;
+using network::LinkAttributes;
 using network::LinkRequest;
 using network::NamespaceDump;
 using network::NeighbourInfo;
@@ -1064,9 +1064,9 @@ SimNetwork::~SimNetwork() = default;
 
 namespace {
 
-LinkInfo info_of(SimNetwork::Model& model, const SimNetwork::Model::Link& link)
+LinkAttributes info_of(SimNetwork::Model& model, const SimNetwork::Model::Link& link)
 {
-    LinkInfo info;
+    LinkAttributes info;
     info.index = link.ifindex;
     info.name = link.name;
     info.kind = link.kind;
@@ -1083,16 +1083,16 @@ LinkInfo info_of(SimNetwork::Model& model, const SimNetwork::Model::Link& link)
 
 } // namespace
 
-Result<std::vector<LinkInfo>> SimNetwork::list_links(const std::string& netns)
+Result<std::vector<LinkAttributes>> SimNetwork::list_links(const std::string& netns)
 {
     std::lock_guard lock(m_mutex);
-    std::vector<LinkInfo> out;
+    std::vector<LinkAttributes> out;
     for (auto* link : m_model->in(netns))
         out.push_back(info_of(*m_model, *link));
     return out;
 }
 
-Result<LinkInfo> SimNetwork::get_link(const std::string& netns, const std::string& name)
+Result<LinkAttributes> SimNetwork::get_link(const std::string& netns, const std::string& name)
 {
     std::lock_guard lock(m_mutex);
     auto* link = m_model->find(netns, name);

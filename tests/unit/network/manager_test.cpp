@@ -62,7 +62,7 @@ protected:
         m_manager = manager.release_value();
     }
 
-    std::optional<LinkInfo> link(const std::string& netns, const std::string& name)
+    std::optional<LinkAttributes> link(const std::string& netns, const std::string& name)
     {
         auto found = m_netlink.get_link(netns, name);
         if (!found.ok())
