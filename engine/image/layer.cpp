@@ -28,6 +28,7 @@
 #include "engine/base/safe_path.h"
 #include "engine/base/sha256.h"
 #include "engine/base/strings.h"
+#include "engine/image/tar_scanner.h"
 
 namespace engine::image {
 
@@ -513,6 +514,9 @@ Result<std::string> decompress_into(const std::string& input, int out_fd, const 
     archive_entry* entry = nullptr;
     if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK)
         return Error::invalid("read " + input + ": " + archive_message(reader.get()));
+    // The plain tar's headers are scanned as they stream past, so a sparse entry is refused
+    // before libarchive's tar reader (in unpack_layer) would build its map in memory.
+    TarHeaderScanner scanner;
     char buffer[1 << 16];
     for (;;) {
         auto n = archive_read_data(reader.get(), buffer, sizeof buffer);
@@ -524,6 +528,7 @@ Result<std::string> decompress_into(const std::string& input, int out_fd, const 
         if (total > decompression_quota(compressed))
             return quota_exceeded(input, compressed);
         hasher.update(buffer, static_cast<size_t>(n));
+        TRY(scanner.feed(buffer, static_cast<size_t>(n)));
         const char* data = buffer;
         auto left = static_cast<size_t>(n);
         while (left > 0) {
@@ -537,6 +542,7 @@ Result<std::string> decompress_into(const std::string& input, int out_fd, const 
             left -= static_cast<size_t>(w);
         }
     }
+    TRY(scanner.finish());
     if (::fsync(out_fd) != 0)
         return Error::from_errno("fsync " + out_tar, errno);
     return hasher.finish_hex();

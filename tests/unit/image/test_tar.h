@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "engine/base/fs.h"
@@ -93,6 +97,63 @@ private:
 
     archive* m_archive { nullptr };
 };
+
+// A tar header block written byte by byte, for streams libarchive's writer will not make: sizes
+// past 11 octal digits in the base-256 form GNU tar and libarchive read, any type flag, the GNU
+// magic. raw_header leaves the checksum for seal_header, so a test can alter the block first.
+inline std::string raw_header(const std::string& name, char type, std::uint64_t size, bool gnu = false)
+{
+    std::string h(512, '\0');
+    std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 99));
+    std::snprintf(&h[100], 8, "%07o", 0644);
+    std::snprintf(&h[108], 8, "%07o", 0);
+    std::snprintf(&h[116], 8, "%07o", 0);
+    if (size < (std::uint64_t { 1 } << 33)) {
+        std::snprintf(&h[124], 12, "%011llo", static_cast<unsigned long long>(size));
+    } else {
+        h[124] = static_cast<char>(0x80);
+        for (int i = 0; i < 8; ++i)
+            h[135 - i] = static_cast<char>((size >> (8 * i)) & 0xff);
+    }
+    std::snprintf(&h[136], 12, "%011o", 1700000000);
+    h[156] = type;
+    std::memcpy(&h[257], gnu ? "ustar  " : "ustar", gnu ? 8 : 6);
+    if (!gnu)
+        std::memcpy(&h[263], "00", 2);
+    return h;
+}
+
+inline std::string seal_header(std::string h)
+{
+    std::memset(&h[148], ' ', 8);
+    unsigned sum = 0;
+    for (unsigned char c : h)
+        sum += c;
+    std::snprintf(&h[148], 8, "%06o", sum);
+    return h;
+}
+
+inline std::string header(const std::string& name, char type, std::uint64_t size, bool gnu = false)
+{
+    return seal_header(raw_header(name, type, size, gnu));
+}
+
+// Data padded to whole 512-byte blocks.
+inline std::string padded(std::string data)
+{
+    data.resize((data.size() + 511) / 512 * 512, '\0');
+    return data;
+}
+
+// One PAX record, "<length> <key>=<value>\n", whose length counts its own digits.
+inline std::string pax_record(const std::string& key, const std::string& value)
+{
+    size_t body = key.size() + value.size() + 3; // ' ', '=', '\n'
+    size_t length = body + 1;
+    while (std::to_string(length).size() + body != length)
+        ++length;
+    return std::to_string(length) + " " + key + "=" + value + "\n";
+}
 
 // A fresh directory under /tmp, removed (with everything in it) when the object goes away.
 class TempDir {
