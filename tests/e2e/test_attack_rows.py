@@ -207,7 +207,9 @@ def test_rows25_26_dev_null_and_console_as_symlinks_are_hidden_by_the_engines_de
         directory("dev"), symlink("dev/null", secret), symlink("dev/console", secret),
         symlink("dev/ptmx", secret), symlink("dev/pts", os.path.dirname(secret)),
     ]])
-    probe = ("stat -c '%n %F %t:%T' /dev/null /dev/console; echo pwned > /dev/null; echo pwned > /dev/console; "
+    # One stream (2>&1): stat's error about a missing console must not land between two lines of
+    # stdout that the asserts below read together (the two pipes are read in no fixed order).
+    probe = ("exec 2>&1; stat -c '%n %F %t:%T' /dev/null /dev/console; echo pwned > /dev/null; echo pwned > /dev/console; "
              "echo masked; wc -c < /proc/timer_list; echo done")
     for tty in (False, True):
         error, code, out = run(daemon, image, ["sh", "-c", probe], Tty=tty)
