@@ -720,13 +720,7 @@ DiskUsage Engine::disk_usage() const
     usage.images = m_images->list();
     usage.image_containers = image_usage();
     usage.layers_size = m_images->total_layer_size();
-    std::vector<std::string> ids;
-    {
-        std::lock_guard lock(m_impl->mutex);
-        for (const auto& [id, container] : m_impl->containers)
-            ids.push_back(id);
-    }
-    for (const auto& id : ids) {
+    for (const auto& id : m_impl->container_ids()) {
         auto view = inspect_container(id);
         if (!view.ok())
             continue;

@@ -121,6 +121,18 @@ struct Engine::Impl {
     std::map<std::string, std::string> names;                      // name -> id
     std::map<std::string, std::shared_ptr<ExecRecord>> execs;
 
+    // The ids of every container, copied under the lock, for work that calls back into the
+    // Engine per container (inspect takes the lock itself).
+    std::vector<std::string> container_ids() const
+    {
+        std::lock_guard lock(mutex);
+        std::vector<std::string> ids;
+        ids.reserve(containers.size());
+        for (const auto& entry : containers)
+            ids.push_back(entry.first);
+        return ids;
+    }
+
     std::mutex events_mutex;
     std::deque<Event> event_log;          // The last events, for `since`.
     std::list<std::shared_ptr<EventSubscription>> subscribers;

@@ -12,13 +12,7 @@ namespace engine::daemon {
 state::EngineObjects Engine::engine_objects() const
 {
     state::EngineObjects objects;
-    std::vector<std::string> ids;
-    {
-        std::lock_guard lock(m_impl->mutex);
-        for (const auto& [id, container] : m_impl->containers)
-            ids.push_back(id);
-    }
-    for (const auto& id : ids) {
+    for (const auto& id : m_impl->container_ids()) {
         auto view = inspect_container(id);
         if (!view.ok())
             continue;
