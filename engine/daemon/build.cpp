@@ -7,6 +7,7 @@
 
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
+#include "engine/build/builder.h"
 #include "engine/daemon/engine.h"
 #include "engine/image/layer.h"
 #include "engine/network/container_files.h"

@@ -19,7 +19,6 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
-#include "engine/build/builder.h"
 #include "engine/daemon/archive.h"
 #include "engine/daemon/filters.h"
 #include "engine/image/store.h"
@@ -35,6 +34,16 @@ namespace engine::network {
 class Netlink;
 class Nftables;
 } // namespace engine::network
+
+// The builder's request and progress types, declared only: the daemon's implementation
+// (build.cpp) runs the builder, and only the code that fills a build request (the /build
+// handler) includes engine/build/builder.h, so the rest of the daemon's users do not compile
+// against the builder.
+namespace engine::build {
+struct BuildOptions;
+struct BuildResult;
+class BuildOutput;
+} // namespace engine::build
 
 namespace engine::daemon {
 
