@@ -505,12 +505,12 @@ Result<daemon::ExecConfig> exec_config_from_json(const Json& body)
     return config;
 }
 
-Result<daemon::NetworkConfig> network_config_from_json(const Json& body)
+Result<network::NetworkConfig> network_config_from_json(const Json& body)
 {
     if (!body.is_object())
         return Error::invalid("network config: expected a JSON object");
     Reader top(body, "");
-    daemon::NetworkConfig config;
+    network::NetworkConfig config;
     config.name = TRY(top.string("Name"));
     if (config.name.empty())
         return Error::invalid("network config: Name is required");

@@ -28,7 +28,7 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body);
 // The body of POST /containers/{id}/exec.
 Result<daemon::ExecConfig> exec_config_from_json(const Json& body);
 // The body of POST /networks/create.
-Result<daemon::NetworkConfig> network_config_from_json(const Json& body);
+Result<network::NetworkConfig> network_config_from_json(const Json& body);
 
 // [SECTION] Containers.
 // "Up 3 seconds", "Up 2 minutes (Paused)", "Exited (0) 2 seconds ago", "Created".

@@ -447,27 +447,11 @@ static Error networking_unavailable()
     return Error::unsupported("networking is not available in this glassbox daemon (see the daemon log for why)");
 }
 
-Result<network::NetworkRecord> Engine::create_network(NetworkConfig config)
+Result<network::NetworkRecord> Engine::create_network(const network::NetworkConfig& config)
 {
     if (!m_impl->networks)
         return networking_unavailable();
-    network::NetworkConfig net;
-    net.name = config.name;
-    net.driver = config.driver;
-    net.options = config.options;
-    net.labels = config.labels;
-    net.subnet = config.subnet;
-    net.gateway = config.gateway;
-    net.ip_range = config.ip_range;
-    net.aux_addresses = config.aux_addresses;
-    net.enable_ipv6 = config.enable_ipv6;
-    net.subnet6 = config.subnet6;
-    net.gateway6 = config.gateway6;
-    net.ip_range6 = config.ip_range6;
-    net.aux_addresses6 = config.aux_addresses6;
-    net.internal = config.internal;
-    net.attachable = config.attachable;
-    auto record = TRY(m_impl->networks->create_network(net));
+    auto record = TRY(m_impl->networks->create_network(config));
     publish({ "network", "create", record.id, { { "name", record.name }, { "type", record.driver } }, 0 });
     return record;
 }

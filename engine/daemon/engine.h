@@ -324,24 +324,6 @@ struct WaitResult {
     std::string error;
 };
 
-struct NetworkConfig {
-    std::string name;
-    std::string driver { "bridge" };
-    std::map<std::string, std::string> options;  // -o key=value (parent, macvlan_mode, ipvlan_mode, ...)
-    std::map<std::string, std::string> labels;
-    std::string subnet;
-    std::string gateway;
-    std::string ip_range;
-    std::map<std::string, std::string> aux_addresses; // IPAM AuxiliaryAddresses: name -> address.
-    bool internal { false };
-    bool attachable { false };
-    bool enable_ipv6 { false };
-    std::string subnet6;   // The IPAM.Config entry whose Subnet is IPv6.
-    std::string gateway6;
-    std::string ip_range6;
-    std::map<std::string, std::string> aux_addresses6; // The IPv6 entry's AuxiliaryAddresses.
-};
-
 struct DiskUsage {
     std::vector<image::ImageRecord> images;
     std::map<std::string, int> image_containers; // image id -> containers using it
@@ -492,7 +474,7 @@ public:
     // [SECTION] Networks. `ref` is a full id, unique id prefix or name.
     // Networks as network::Manager records them; the API shows the gateways only where they
     // were given (gateway_given, gateway6_given), as dockerd does.
-    Result<network::NetworkRecord> create_network(NetworkConfig config);
+    Result<network::NetworkRecord> create_network(const network::NetworkConfig& config);
     Result<network::NetworkRecord> inspect_network(const std::string& ref) const;
     Result<std::vector<network::NetworkRecord>> list_networks(const Filters& filters) const;
     Result<void> remove_network(const std::string& ref);          // Forbidden-style Conflict if in use.

@@ -484,7 +484,7 @@ TEST_F(EngineOverFakes, ResetStopsItsContainersAndLeavesOtherDaemonsCgroups)
 
 TEST_F(EngineOverFakes, NetworkCreateConnectAndRemoveGoThroughTheManager)
 {
-    daemon::NetworkConfig net;
+    network::NetworkConfig net;
     net.name = "appnet";
     net.subnet = "10.232.99.0/24";
     auto created = m_engine->create_network(net);
