@@ -1,10 +1,15 @@
-// SHA-256 with OpenSSL 3's EVP digest API.
+// SHA-256 with OpenSSL's direct SHA256_Init/Update/Final functions rather than its EVP interface.
+// OpenSSL 3 deprecates them in favour of EVP, but the first EVP digest sets up the whole library
+// context (configuration file, default provider, method store and name map): about 2 MiB of
+// libcrypto that stays resident in a long-running glassboxd that only ever hashes with SHA-256.
+// The direct functions run the same assembly (SHA-NI or AVX2, chosen at load time) with none of it.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "engine/base/sha256.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "engine/base/fd.h"
 #include "engine/base/fs.h"
@@ -12,31 +17,29 @@
 namespace engine {
 
 struct Sha256::State {
-    EVP_MD_CTX* ctx { nullptr };
+    SHA256_CTX ctx {};
 };
 
 Sha256::Sha256()
     : m_state(std::make_unique<State>())
 {
-    m_state->ctx = EVP_MD_CTX_new();
-    VERIFY(m_state->ctx != nullptr);
-    VERIFY(EVP_DigestInit_ex(m_state->ctx, EVP_sha256(), nullptr) == 1);
+    VERIFY(SHA256_Init(&m_state->ctx) == 1);
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(m_state->ctx); }
+Sha256::~Sha256() = default;
 
-void Sha256::update(const void* data, size_t size) { EVP_DigestUpdate(m_state->ctx, data, size); }
+void Sha256::update(const void* data, size_t size) { SHA256_Update(&m_state->ctx, data, size); }
 
 std::string Sha256::finish_hex()
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(m_state->ctx, digest, &length);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256_Final(digest, &m_state->ctx);
     static const char* digits = "0123456789abcdef";
     std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += digits[digest[i] >> 4];
-        out += digits[digest[i] & 15];
+    out.reserve(2 * SHA256_DIGEST_LENGTH);
+    for (unsigned char byte : digest) {
+        out += digits[byte >> 4];
+        out += digits[byte & 15];
     }
     return out;
 }

@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL's EVP interface: whole buffers, files, and an incremental hasher
+// SHA-256 through OpenSSL's SHA-256 functions: whole buffers, files, and an incremental hasher
 // for streams (layer tars are hashed while they are written).
 #pragma once
 
