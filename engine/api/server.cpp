@@ -103,6 +103,32 @@ Result<void> Server::listen(const std::string& socket_path)
     return Ok {};
 }
 
+void Server::on_idle(std::chrono::milliseconds after, std::function<void()> hook)
+{
+    m_idle_after = after;
+    m_idle_hook = std::move(hook);
+}
+
+int Server::idle_timeout_ms()
+{
+    if (!m_idle_hook || !m_busy_since_idle)
+        return -1;
+    std::chrono::milliseconds quiet_for { 0 };
+    {
+        std::lock_guard lock(m_mutex);
+        // An open connection (a `wait` or `logs -f` stream, say) is not quiet; the last one to
+        // close wakes serve() to start the count.
+        if (!m_connections.empty())
+            return -1;
+        quiet_for = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_last_close);
+    }
+    if (quiet_for < m_idle_after)
+        return static_cast<int>((m_idle_after - quiet_for).count()) + 1;
+    m_busy_since_idle = false;
+    m_idle_hook();
+    return -1;
+}
+
 void Server::serve()
 {
     while (!m_stopping.load()) {
@@ -110,15 +136,21 @@ void Server::serve()
             { .fd = m_listen_fd.get(), .events = POLLIN, .revents = 0 },
             { .fd = m_wake_fd.get(), .events = POLLIN, .revents = 0 },
         };
-        int n = ::poll(fds, 2, -1);
+        int n = ::poll(fds, 2, idle_timeout_ms());
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             log::error(std::string("poll on API socket: ") + std::strerror(errno));
             return;
         }
-        if (fds[1].revents)
-            return;
+        if (fds[1].revents) {
+            // stop() sets m_stopping before it writes; otherwise the last connection closed.
+            std::uint64_t count = 0;
+            [[maybe_unused]] auto drained = ::read(m_wake_fd.get(), &count, sizeof count);
+            if (m_stopping.load())
+                return;
+            continue;
+        }
         if (!(fds[0].revents & POLLIN))
             continue;
         int client = ::accept4(m_listen_fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
@@ -132,6 +164,7 @@ void Server::serve()
             std::lock_guard lock(m_mutex);
             m_connections.insert(client);
         }
+        m_busy_since_idle = true;
         try {
             std::thread([this, client] { handle_connection(client); }).detach();
         } catch (const std::system_error&) {
@@ -250,6 +283,11 @@ void Server::handle_connection(int fd)
     std::lock_guard lock(m_mutex);
     m_connections.erase(fd);
     ::close(fd);
+    m_last_close = std::chrono::steady_clock::now();
+    if (m_connections.empty() && m_idle_hook) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto ignored = ::write(m_wake_fd.get(), &one, sizeof one);
+    }
     m_idle.notify_all();
 }
 

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -36,6 +38,10 @@ public:
     Result<void> listen(const std::string& socket_path);
     // Accepts connections until stop() is called. Returns once the listening socket is closed.
     void serve();
+    // Has serve() call `hook` on its own thread once the server has been quiet for `after`: no
+    // connection open for that long, and at least one connection served since the last call.
+    // glassboxd hands the memory its requests freed back to the kernel then. Set before serve().
+    void on_idle(std::chrono::milliseconds after, std::function<void()> hook);
     // Stops accepting, shuts down open connections and waits up to `grace_ms` for their threads
     // to finish; returns how many were still running. Safe to call from any thread; the
     // signal-safe way is notify_stop().
@@ -47,6 +53,9 @@ public:
 
 private:
     void handle_connection(int fd);
+    // serve()'s poll timeout: until the idle hook is due, or -1 (none due). Runs the hook when
+    // it is due and the server is quiet.
+    int idle_timeout_ms();
 
     Router m_router;
     std::string m_socket_path;
@@ -55,6 +64,12 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_idle;
     std::set<int> m_connections;
+    // When the last connection closed (under m_mutex).
+    std::chrono::steady_clock::time_point m_last_close {};
+    std::function<void()> m_idle_hook;
+    std::chrono::milliseconds m_idle_after { 0 };
+    // serve()'s thread only: a connection was accepted since the idle hook last ran.
+    bool m_busy_since_idle { false };
     std::atomic<bool> m_stopping { false };
 };
 

@@ -1,6 +1,6 @@
 // The server over a real Unix socket (no root needed): keep-alive, a chunked body split across
 // writes, HEAD without body bytes, 413 for an oversized JSON body, 400 for a malformed head,
-// hijack with a client half-close, socket mode 0660 and stale-socket replacement.
+// hijack with a client half-close, socket mode 0660, stale-socket replacement and the idle hook.
 #include "engine/api/server.h"
 
 #include <sys/socket.h>
@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <atomic>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -39,9 +41,11 @@ protected:
         (void)fs::remove_tree(m_dir);
     }
 
-    void start(Router router)
+    void start(Router router, const std::function<void(Server&)>& configure = {})
     {
         m_server = std::make_unique<Server>(std::move(router));
+        if (configure)
+            configure(*m_server);
         auto listening = m_server->listen(m_socket);
         ASSERT_TRUE(listening.ok()) << listening.error().describe();
         m_thread = std::thread([this] { m_server->serve(); });
@@ -237,4 +241,36 @@ TEST_F(ServerTest, ClientDroppingMidRequestDoesNotHurtTheServer)
     auto out = read_until(fd.get(), "OK");
 
     EXPECT_NE(out.find("200 OK"), std::string::npos);
+}
+
+TEST_F(ServerTest, IdleHookRunsOnceAfterTheLastConnectionClosesAndNotWhileOneIsOpen)
+{
+    std::atomic<int> calls { 0 };
+    start(echo_router(), [&calls](Server& server) { server.on_idle(std::chrono::milliseconds(50), [&calls] { ++calls; }); });
+    auto wait_for_calls = [&calls](int want) {
+        for (int i = 0; i < 200 && calls.load() < want; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return calls.load();
+    };
+    // Nothing served yet: nothing to do.
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    EXPECT_EQ(calls.load(), 0);
+
+    {
+        auto fd = connect_client();
+        send_all(fd.get(), "GET /_ping HTTP/1.1\r\n\r\n");
+        EXPECT_NE(read_until(fd.get(), "OK").find("200 OK"), std::string::npos);
+        // The connection stays open (keep-alive): not quiet.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        EXPECT_EQ(calls.load(), 0);
+    }
+    EXPECT_EQ(wait_for_calls(1), 1);
+    // Quiet since: no second call until another connection has been served.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(calls.load(), 1);
+
+    auto fd = connect_client();
+    send_all(fd.get(), "GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n");
+    read_until(fd.get(), "OK");
+    EXPECT_EQ(wait_for_calls(2), 2);
 }
