@@ -11,6 +11,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "engine/base/fs.h"
 #include "engine/base/json_depth.h"
 #include "engine/base/strings.h"
 
@@ -524,15 +525,7 @@ Result<std::uint64_t> Exchange::body_to_file(const std::string& path)
         auto n = TRY(read_body_some(chunk, sizeof chunk));
         if (n == 0)
             break;
-        size_t written = 0;
-        while (written < n) {
-            ssize_t w = ::write(file.get(), chunk + written, n - written);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return Error::from_errno("write " + path, errno);
-            written += static_cast<size_t>(w);
-        }
+        TRY(fs::write_all(file.get(), std::string_view(chunk, n), path));
         total += n;
     }
     return total;

@@ -85,17 +85,9 @@ static Result<void> write_and_rename(const std::string& path, std::string_view c
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (!fd.valid())
         return Error::from_errno("create " + tmp, errno);
-    size_t done = 0;
-    while (done < contents.size()) {
-        ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int saved = errno;
-            ::unlink(tmp.c_str());
-            return Error::from_errno("write " + tmp, saved);
-        }
-        done += static_cast<size_t>(n);
+    if (auto written = write_all(fd.get(), contents, tmp); !written.ok()) {
+        ::unlink(tmp.c_str());
+        return written.release_error();
     }
     if (sync == Sync::Yes && ::fsync(fd.get()) != 0) {
         int saved = errno;

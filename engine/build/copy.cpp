@@ -240,15 +240,7 @@ Result<std::string> hash_entries(int root_fd, const std::vector<TreeEntry>& entr
         // on the COPY line may itself be a symlink that stays inside the context, which Docker
         // follows (its entry was listed with the target's stat).
         auto fd = TRY(open_in_root(root_fd, entry.full, O_RDONLY));
-        char buffer[65536];
-        while (true) {
-            ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-            if (n < 0)
-                return Error::from_errno("read " + entry.full, errno);
-            if (n == 0)
-                break;
-            hasher.update(buffer, static_cast<size_t>(n));
-        }
+        TRY(fs::read_chunks(fd.get(), entry.full, [&](std::string_view chunk) { hasher.update(chunk.data(), chunk.size()); }));
     }
     return hasher.finish_hex();
 }

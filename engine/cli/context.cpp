@@ -171,16 +171,7 @@ Result<void> Context::start_daemon(const std::string& socket_path) const
 
 bool write_fd(int fd, std::string_view bytes)
 {
-    while (!bytes.empty()) {
-        ssize_t written = ::write(fd, bytes.data(), bytes.size());
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        bytes.remove_prefix(static_cast<size_t>(written));
-    }
-    return true;
+    return fs::write_all(fd, bytes, "output").ok();
 }
 
 void print_out(std::string_view text)

@@ -1220,10 +1220,8 @@ Result<Project> load_project(const LoadOptions& options, LoadReport* report)
     }
     std::string text;
     if (file == "-") {
-        char buffer[65536];
-        ssize_t got = 0;
-        while ((got = ::read(STDIN_FILENO, buffer, sizeof buffer)) > 0)
-            text.append(buffer, static_cast<size_t>(got));
+        TRY_CTX(fs::read_chunks(STDIN_FILENO, "stdin", [&](std::string_view chunk) { text.append(chunk); }),
+            "read compose file");
     } else {
         text = TRY_CTX(fs::read_file(file), "read compose file");
     }

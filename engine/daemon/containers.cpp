@@ -793,13 +793,7 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
         if (in >= 0 && !container->pending_stdin.empty()) {
             auto data = std::move(container->pending_stdin);
             container->pending_stdin.clear();
-            size_t done = 0;
-            while (done < data.size()) {
-                auto n = ::write(in, data.data() + done, data.size() - done);
-                if (n <= 0)
-                    break;
-                done += static_cast<size_t>(n);
-            }
+            (void)fs::write_all(in, data, "container stdin");
         }
         if (container->pending_stdin_close && container->stdin_fd >= 0) {
             ::close(container->stdin_fd);
@@ -1438,17 +1432,11 @@ Result<Engine::Attachment> Engine::attach_container(const std::string& ref, bool
                 return;
             fd = ::fcntl(target, F_DUPFD_CLOEXEC, 0);
         }
-        size_t done = 0;
-        while (fd >= 0 && done < data.size()) {
-            auto n = ::write(fd, data.data() + done, data.size() - done);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            done += static_cast<size_t>(n);
-        }
-        if (fd >= 0)
-            ::close(fd);
+        if (fd < 0)
+            return;
+        // A failed write (the container closed its stdin) drops the rest of the data.
+        (void)fs::write_all(fd, data, "container stdin");
+        ::close(fd);
     };
     attachment.close_stdin = [impl, container, stdin_stream] {
         if (!stdin_stream)

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/base/fs.h"
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/engine_internal.h"
@@ -160,17 +161,11 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
                 return;
             fd = ::fcntl(target, F_DUPFD_CLOEXEC, 0);
         }
-        size_t written = 0;
-        while (fd >= 0 && written < data.size()) {
-            auto n = ::write(fd, data.data() + written, data.size() - written);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            written += static_cast<size_t>(n);
-        }
-        if (fd >= 0)
-            ::close(fd);
+        if (fd < 0)
+            return;
+        // A failed write (the process closed its stdin) drops the rest of the data.
+        (void)fs::write_all(fd, data, "exec stdin");
+        ::close(fd);
     };
     attachment.close_stdin = [impl, record] {
         std::lock_guard lock(impl->mutex);

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <mutex>
 
+#include "engine/base/fs.h"
+
 namespace engine::network {
 
 namespace {
@@ -132,12 +134,8 @@ void PortProxy::relay(UniqueFd client)
                 (side == 0 ? client_open : upstream_open) = false;
                 continue;
             }
-            for (ssize_t sent = 0; sent < count;) {
-                auto written = ::write(to, buffer + sent, static_cast<size_t>(count - sent));
-                if (written <= 0)
-                    return;
-                sent += written;
-            }
+            if (!fs::write_all(to, std::string_view(buffer, static_cast<size_t>(count)), "proxied connection").ok())
+                return;
         }
     }
 }
