@@ -88,6 +88,8 @@ Result<Engine::Attachment> Engine::exec_start(const std::string& exec_id, bool d
         // The container's filter, unless this exec is --privileged (as under Docker).
         spec.seccomp_profile_json = runtime::seccomp_profile_for(cconfig.privileged || config.privileged, cconfig.security_opt);
         spec.process = process;
+        // glassbox-init forks every exec'd process (runtime::exec_in_container).
+        spec.init_path = m_options.init_path;
     }
     auto started = TRY(m_options.exec_process ? m_options.exec_process(m_kernel, spec, container_pid, process)
                                               : runtime::exec_in_container(m_kernel, spec, container_pid, process));

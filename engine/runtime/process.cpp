@@ -1,13 +1,24 @@
-// Starting container processes: the two forks (the intermediate joins the cgroup and the
-// namespaces, the grandchild is the process itself), the sync pipe that carries a child's failure
-// back as {kind, errno, message}, stdio pipes and ptys, and waiting. The daemon is multi-threaded,
-// so this uses glibc's fork(), after which malloc is safe in the (single-threaded) child.
-// Both children make themselves non-dumpable before they join anything, so a process in the
-// container can neither ptrace them nor open their /proc/<pid>/exe, fd/ or mem before they exec
-// (CVE-2016-9962, CVE-2019-5736); the daemon itself runs from a sealed memfd copy (sealed_exec.h).
+// Starting container processes: the intermediate process (a fork of the daemon that joins the
+// cgroup and the namespaces), the process itself, the sync pipe that carries a child's failure
+// back (spawn_protocol.h), stdio pipes and ptys, and waiting. The daemon is multi-threaded, so
+// this uses glibc's fork(), after which malloc is safe in the (single-threaded) child.
+// setns(CLONE_NEWPID) and unshare(CLONE_NEWPID) only move the caller's children, so the first
+// process in the container's PID namespace is always a fork of the intermediate:
+//   - A container's PID 1 is a fork of the daemon that sets up the root and the rest, then
+//     execs; it is the first process of its new PID namespace.
+//   - An exec is set up entirely in the intermediate, outside the container's PID namespace
+//     (stdio, working directory, user, seccomp, capabilities), which then executes a sealed copy
+//     of glassbox-init in its spawn mode; glassbox-init's fork enters the PID namespace and execs
+//     the command. So a process of the container, even one with CAP_SYS_PTRACE, can only ever
+//     trace a fork of that small static binary holding the container's own credentials, filter
+//     and stdio, never a copy of the daemon (CVE-2016-9962; docs/security.md row 20).
+// Every fork of the daemon makes itself non-dumpable before it joins anything, so without
+// CAP_SYS_PTRACE a process in the container can neither ptrace it nor open its /proc/<pid>/exe,
+// fd/ or mem before it execs (CVE-2019-5736); the daemon itself runs from a sealed memfd copy
+// (sealed_exec.h).
 // Kernel interfaces: fork(2), unshare(2), setns(2), prctl(2) PR_SET_CHILD_SUBREAPER,
 // PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, capset(2), setgroups(2), execve(2), execveat(2),
-// close_range(2), pty(7), waitpid(2).
+// close_range(2), pty(7), waitpid(2), waitid(2).
 // Lesson: lessons/01-namespaces/.
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -33,6 +44,7 @@
 
 #include "engine/base/strings.h"
 #include "engine/runtime/capabilities.h"
+#include "engine/runtime/init/spawn_protocol.h"
 #include "engine/runtime/command.h"
 #include "engine/runtime/console.h"
 #include "engine/runtime/rootfs.h"
@@ -47,31 +59,49 @@ namespace {
 
 // [SECTION] The child -> parent failure report.
 
-// What a child writes to the sync pipe before _exit(127). One write(2) of less than PIPE_BUF
-// bytes, so the parent reads it whole.
-struct ChildFailure {
-    int kind { 0 };
-    int code { 0 };
-    std::array<char, 3000> message {};
-};
+// What a child writes to the sync pipe before _exit(127), in the format glassbox-init's spawn
+// mode writes too (spawn_protocol.h).
+using ChildFailure = glassbox_spawn_failure;
+using ChildReport = glassbox_spawn_report;
 static_assert(sizeof(ChildFailure) < PIPE_BUF);
+static_assert(sizeof(ChildReport) < PIPE_BUF);
 
-[[noreturn]] void child_fail(int sync_fd, const Error& error)
+[[noreturn]] void write_failure(int sync_fd, glassbox_spawn_failure_kind what, const Error& error)
 {
-    ChildFailure failure;
-    failure.kind = static_cast<int>(error.kind());
+    ChildFailure failure {};
+    failure.failure = what;
+    failure.error_kind = static_cast<std::int32_t>(error.kind());
     failure.code = error.code();
-    std::strncpy(failure.message.data(), error.message().c_str(), failure.message.size() - 1);
+    std::strncpy(failure.message, error.message().c_str(), sizeof(failure.message) - 1);
     (void)!::write(sync_fd, &failure, sizeof(failure));
     ::_exit(127);
 }
 
-Error failure_to_error(const ChildFailure& failure)
+// A setup step failed: the parent puts its own context in front of the message.
+[[noreturn]] void child_fail(int sync_fd, const Error& error) { write_failure(sync_fd, GLASSBOX_SPAWN_SETUP, error); }
+
+// The command could not be found or run: `error` is Docker's wording ("exec: \"nope\": ..."),
+// which the parent passes on as it is, so the API and the CLI can tell 126 from 127.
+[[noreturn]] void exec_fail(int sync_fd, const Error& error) { write_failure(sync_fd, GLASSBOX_SPAWN_EXEC, error); }
+
+// The parent's reading of a failure report about `command`; `context` goes in front of a setup
+// failure, never in front of an exec failure. The report may come from a process the container
+// could trace, so no field is trusted to be in range.
+Error failure_to_error(const ChildFailure& failure, const std::string& command, const std::string& context)
 {
-    std::string message(failure.message.data(), strnlen(failure.message.data(), failure.message.size()));
+    std::string message(failure.message, strnlen(failure.message, sizeof(failure.message)));
+    if (failure.failure == GLASSBOX_SPAWN_EXEC) {
+        // glassbox-init sends only the execve errno; the wording is the daemon's.
+        if (message.empty())
+            return Error::invalid(exec_error_message(command, failure.code));
+        return Error::invalid(message);
+    }
     if (failure.code != 0)
-        return Error::from_errno(message, failure.code);
-    return Error::make(static_cast<ErrorKind>(failure.kind), message);
+        return Error::from_errno(message, failure.code).with_context(context);
+    auto kind = failure.error_kind >= 0 && failure.error_kind <= static_cast<std::int32_t>(ErrorKind::Unsupported)
+        ? static_cast<ErrorKind>(failure.error_kind)
+        : ErrorKind::System;
+    return Error::make(kind, message).with_context(context);
 }
 
 // [SECTION] File descriptors and signals in the children.
@@ -87,6 +117,9 @@ struct ChildEnds {
     bool tty { false };
     int console_socket { -1 };
     int exec_fd { -1 }; // A sealed copy to execute instead of a path (glassbox-init), or -1.
+    int sync_fd { -1 }; // Where a failure goes (ChildFailure).
+    int pid_fd { -1 };  // Where glassbox-init's spawn mode reports the PID (ChildReport).
+    std::int64_t joined_at { 0 }; // steady_clock ticks when the joins were done.
 };
 
 // Closes every descriptor >= 3 except `keep`: a container must not hold another container's pipe
@@ -120,13 +153,20 @@ void reset_signals()
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-Result<void> attach_stdio(const ChildEnds& ends)
+// Who makes the process a session leader (and the pty its controlling terminal): the process
+// itself, or, for an exec, glassbox-init's fork that execs the command. The intermediate process
+// must not: when a session leader exits, its terminal hangs up.
+enum class Session { Here, InSpawnedChild };
+
+Result<void> attach_stdio(const ChildEnds& ends, Session session)
 {
-    // A session of its own, like runc: the container's process group gets terminal signals.
-    if (::setsid() < 0)
-        return Error::from_errno("setsid", errno);
-    if (ends.tty && ::ioctl(ends.in, TIOCSCTTY, 0) != 0)
-        return Error::from_errno("make the pty the controlling terminal (TIOCSCTTY)", errno);
+    if (session == Session::Here) {
+        // A session of its own, like runc: the container's process group gets terminal signals.
+        if (::setsid() < 0)
+            return Error::from_errno("setsid", errno);
+        if (ends.tty && ::ioctl(ends.in, TIOCSCTTY, 0) != 0)
+            return Error::from_errno("make the pty the controlling terminal (TIOCSCTTY)", errno);
+    }
     if (::dup2(ends.in, 0) < 0 || ::dup2(ends.out, 1) < 0 || ::dup2(ends.err, 2) < 0)
         return Error::from_errno("dup2 stdio", errno);
     return Ok {};
@@ -137,7 +177,8 @@ enum class BindConsole { No, Yes };
 // With a TTY, in the container's mount namespace (after pivot_root, or after joining it for
 // exec): a pty pair from the container's devpts, the master sent to the daemon, the slave as the
 // controlling terminal and stdio, and for a container's PID 1 also at /dev/console.
-Result<void> open_console(sys::Kernel& kernel, const ChildEnds& ends, const ProcessSpec& process, BindConsole bind)
+Result<void> open_console(sys::Kernel& kernel, const ChildEnds& ends, const ProcessSpec& process, BindConsole bind,
+    Session session)
 {
     auto pty = TRY_CTX(open_pty("/dev/pts", process.console_rows, process.console_cols), "set up the container's tty");
     TRY_CTX(send_fd(ends.console_socket, pty.master.get()), "set up the container's tty");
@@ -150,7 +191,7 @@ Result<void> open_console(sys::Kernel& kernel, const ChildEnds& ends, const Proc
     if (!slave.valid())
         return Error::from_errno("dup pty slave", errno);
     pty.slave.reset();
-    return attach_stdio(ChildEnds { .in = slave.get(), .out = slave.get(), .err = slave.get(), .tty = true });
+    return attach_stdio(ChildEnds { .in = slave.get(), .out = slave.get(), .err = slave.get(), .tty = true }, session);
 }
 
 // [SECTION] The last steps before execve, shared by containers and exec.
@@ -168,10 +209,18 @@ std::vector<std::string> with_defaults(std::vector<std::string> env, const ExecU
     return env;
 }
 
+// What the process executes at the end.
+enum class Launch {
+    Direct, // The command itself.
+    Init,   // glassbox-init -- command... (a container's PID 1 with --init).
+    Spawn,  // glassbox-init --spawn ...: it forks the command into the PID namespace (an exec).
+};
+
 struct ExecPlan {
     const ProcessSpec* process { nullptr };
-    bool via_init { false }; // Exec glassbox-init -- args... instead of args directly.
-    int init_fd { -1 };      // With via_init: the sealed copy of glassbox-init to execute.
+    const ChildEnds* ends { nullptr }; // sync_fd; with Init or Spawn exec_fd, the sealed
+                                       // glassbox-init; with Spawn pid_fd and joined_at.
+    Launch launch { Launch::Direct };
     std::uint64_t capabilities { 0 }; // The final capability mask (final_capabilities).
     const SeccompPrograms* seccomp { nullptr }; // Compiled by the daemon before it forked.
 };
@@ -185,10 +234,12 @@ Result<std::uint64_t> final_capabilities(const ProcessSpec& process, bool privil
 }
 
 // Working directory, user, capabilities, no_new_privs, seccomp, then execve. Returns only on
-// failure.
+// failure of a setup step; a command that cannot be found or executed is reported on the sync
+// pipe as an exec failure (exec_fail) and the process exits.
 Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
 {
     const ProcessSpec& process = *plan.process;
+    const ChildEnds& ends = *plan.ends;
     if (process.args.empty())
         return Error::invalid("no command specified");
 
@@ -218,14 +269,20 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
         (void)::fchown(0, user.uid, static_cast<gid_t>(-1));
 
     auto env = with_defaults(process.env, user);
-    std::string path = TRY(look_up_command(process.args[0], env_value(env, "PATH", k_default_path)));
+    auto found = look_up_command(process.args[0], env_value(env, "PATH", k_default_path));
+    if (!found.ok())
+        exec_fail(ends.sync_fd, found.error());
+    std::string path = found.release_value();
 
     std::vector<std::string> args = process.args;
-    if (plan.via_init) {
-        if (plan.init_fd < 0)
-            return Error::invalid("glassbox-init: no sealed copy to execute");
+    if (plan.launch != Launch::Direct && ends.exec_fd < 0)
+        return Error::invalid("glassbox-init: no sealed copy to execute");
+    if (plan.launch == Launch::Init) {
         path = "/sbin/glassbox-init";
         args.insert(args.begin(), { path, "--" });
+    } else if (plan.launch == Launch::Spawn) {
+        args.insert(args.begin(), { "glassbox-init", "--spawn", std::to_string(ends.sync_fd), std::to_string(ends.pid_fd),
+            std::to_string(ends.joined_at), ends.tty ? "1" : "0", path, "--" });
     }
 
     std::uint64_t caps = plan.capabilities;
@@ -255,7 +312,11 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
 
     // Every descriptor but 0-2 closes at execve (the intermediate already closed all the others
     // it did not pass down); the sync pipe stays usable until then, to report a failed execve.
+    // glassbox-init's spawn mode keeps the two pipes: it reports on them for its fork.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (plan.launch == Launch::Spawn
+        && (::fcntl(ends.sync_fd, F_SETFD, 0) != 0 || ::fcntl(ends.pid_fd, F_SETFD, 0) != 0))
+        return Error::from_errno("keep the sync and PID pipes open for glassbox-init", errno);
     ::umask(022);
 
     std::vector<char*> argv;
@@ -266,16 +327,18 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
     for (auto& entry : env)
         envp.push_back(entry.data());
     envp.push_back(nullptr);
-    if (plan.via_init) {
-        // PID 1 runs the daemon's sealed copy of glassbox-init, not the host file bound at
-        // /sbin/glassbox-init, so /proc/1/exe leads nowhere writable. A static ELF binary may
-        // be executed from a close-on-exec fd.
-        ::syscall(SYS_execveat, plan.init_fd, "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    if (plan.launch != Launch::Direct) {
+        // The daemon's sealed copy of glassbox-init, not the host file (bound at
+        // /sbin/glassbox-init for PID 1), so /proc/<pid>/exe leads nowhere writable. A static
+        // ELF binary may be executed from a close-on-exec fd.
+        ::syscall(SYS_execveat, ends.exec_fd, "", argv.data(), envp.data(), AT_EMPTY_PATH);
     } else {
         ::execve(path.c_str(), argv.data(), envp.data());
     }
     int code = errno;
-    return Error::invalid(exec_error_message(process.args[0], code));
+    if (plan.launch == Launch::Spawn)
+        return Error::from_errno("execute the sealed copy of glassbox-init", code);
+    exec_fail(ends.sync_fd, Error::invalid(exec_error_message(process.args[0], code)));
 }
 
 // [SECTION] Two forks, the pipes between them, and the parent's side.
@@ -322,13 +385,6 @@ Result<Stdio> make_stdio(const ProcessSpec& process)
     return stdio;
 }
 
-// What the intermediate process sends before it exits: the container process's host PID and
-// when the intermediate had joined the cgroup and the namespaces (steady_clock ticks).
-struct ChildReport {
-    pid_t pid { -1 };
-    std::chrono::steady_clock::rep joined_at { 0 };
-};
-
 using IntermediateStep = std::function<Result<void>()>;
 using ProcessStep = std::function<Result<void>(const ChildEnds&)>;
 
@@ -343,34 +399,61 @@ Result<void> make_undumpable()
     return Ok {};
 }
 
-// fork -> `intermediate` (joins cgroup and namespaces) -> fork -> `process` (never returns on
-// success: it execs). `exec_fd` (or -1) is a descriptor the process needs for its execve and is
-// kept open through the forks. Returns once the process has exec'd, or with the error a child
-// reported.
-Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep& intermediate, const ProcessStep& run,
-    int exec_fd = -1)
+// Who forks the process into the namespaces the intermediate process joined.
+enum class Fork {
+    // The intermediate, and `run` sets the process up in the fork. For a container's PID 1,
+    // which is alone in its new PID namespace while it sets up.
+    Here,
+    // glassbox-init --spawn, which `run` sets up in the intermediate process and executes last
+    // (Launch::Spawn): no fork of the daemon ever enters the PID namespace, which other
+    // processes share. For an exec.
+    ByInit,
+};
+
+// True when `pid` is a child of this process (a zombie counts) in the PID namespace with inode
+// `pid_namespace`.
+bool is_child_in(pid_t pid, ino_t pid_namespace)
 {
-    auto stdio = TRY(make_stdio(process));
+    siginfo_t info {};
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) != 0)
+        return false;
+    struct stat st { };
+    return ::stat(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), &st) == 0 && st.st_ino == pid_namespace;
+}
+
+// fork -> `intermediate` (joins cgroup and namespaces) -> `run`, in a fork (Fork::Here) or in the
+// intermediate itself (Fork::ByInit, where glassbox-init forks the process); `run` never returns
+// on success: it execs. `exec_fd` (or -1) is a descriptor the process needs for its execve and is
+// kept open through the forks. Returns once the process has exec'd, or with the error a child
+// reported (with `context` in front, except for an exec failure, which keeps Docker's wording).
+// With Fork::ByInit the PID report comes from a process that held the pipe while the container
+// could trace its fork, so the PID must name a child of ours in `pid_namespace` (the
+// container's), or it is not used: a forged one can at worst name another process of the same
+// container, never one of the host.
+Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& context, const IntermediateStep& intermediate,
+    const ProcessStep& run, Fork forker, int exec_fd = -1, ino_t pid_namespace = 0)
+{
+    auto stdio = TRY_CTX(make_stdio(process), context);
     std::array<int, 2> sync_pipe {};
     std::array<int, 2> pid_pipe {};
     if (::pipe2(sync_pipe.data(), O_CLOEXEC) != 0)
-        return Error::from_errno("pipe2", errno);
+        return Error::from_errno("pipe2", errno).with_context(context);
     UniqueFd sync_read(sync_pipe[0]);
     UniqueFd sync_write(sync_pipe[1]);
     if (::pipe2(pid_pipe.data(), O_CLOEXEC) != 0)
-        return Error::from_errno("pipe2", errno);
+        return Error::from_errno("pipe2", errno).with_context(context);
     UniqueFd pid_read(pid_pipe[0]);
     UniqueFd pid_write(pid_pipe[1]);
 
     pid_t middle = ::fork();
     if (middle < 0)
-        return Error::from_errno("fork", errno);
+        return Error::from_errno("fork", errno).with_context(context);
     if (middle == 0) {
         // The intermediate process. Keep only what the children need.
         int sync_fd = lift_fd(sync_write.get());
         int pid_fd = lift_fd(pid_write.get());
         ChildEnds ends { lift_fd(stdio.child_in.get()), lift_fd(stdio.child_out.get()), lift_fd(stdio.child_err.get()), process.tty,
-            lift_fd(stdio.console_child.get()), lift_fd(exec_fd) };
+            lift_fd(stdio.console_child.get()), lift_fd(exec_fd), sync_fd, pid_fd };
         close_fds_except({ sync_fd, pid_fd, ends.in, ends.out, ends.err, ends.console_socket, ends.exec_fd });
         reset_signals();
 
@@ -382,7 +465,13 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         auto joined = intermediate();
         if (!joined.ok())
             child_fail(sync_fd, joined.error());
-        auto joined_at = std::chrono::steady_clock::now().time_since_epoch().count();
+        ends.joined_at = std::chrono::steady_clock::now().time_since_epoch().count();
+
+        if (forker == Fork::ByInit) {
+            // Still outside the container's PID namespace; returns only if a step failed.
+            auto result = run(ends);
+            child_fail(sync_fd, result.ok() ? Error::system("process returned without exec") : result.error());
+        }
 
         pid_t child = ::fork();
         if (child < 0)
@@ -397,7 +486,9 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         }
         // Report the process's host PID; it is reparented to the daemon (the subreaper) as
         // soon as this process exits. With it, when the joins were done (for the phase trace).
-        ChildReport report { child, joined_at };
+        ChildReport report {};
+        report.pid = child;
+        report.joined_at = ends.joined_at;
         (void)!::write(pid_fd, &report, sizeof(report));
         ::_exit(0);
     }
@@ -412,27 +503,32 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
 
     int status = 0;
     while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
-    ChildReport report;
+    ChildReport report {};
     ssize_t got = 0;
     do {
         got = ::read(pid_read.get(), &report, sizeof(report));
     } while (got < 0 && errno == EINTR);
     pid_t pid = got == static_cast<ssize_t>(sizeof(report)) ? report.pid : -1;
+    if (pid > 0 && forker == Fork::ByInit && !is_child_in(pid, pid_namespace))
+        pid = -1;
 
     // Blocks until the process execs (CLOEXEC closes its end) or reports a failure.
-    ChildFailure failure;
+    ChildFailure failure {};
     ssize_t n = 0;
     do {
         n = ::read(sync_read.get(), &failure, sizeof(failure));
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
-        if (pid > 0)
+        // It exits after its report; SIGKILL makes sure of that, so the wait cannot hang.
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
             while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
-        return failure_to_error(failure);
+        }
+        return failure_to_error(failure, process.args.empty() ? "" : process.args[0], context);
     }
     if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return Error::system("the intermediate process died before reporting the container's PID (status "
-            + std::to_string(status) + ")");
+            + std::to_string(status) + ")").with_context(context);
 
     if (process.tty) {
         // Sent before the exec we just saw, so it is already queued.
@@ -440,7 +536,7 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const IntermediateStep&
         if (!master.ok()) {
             ::kill(pid, SIGKILL);
             while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
-            return master.release_error();
+            return master.release_error().with_context(context);
         }
         stdio.parent.pty_master = master.release_value();
     }
@@ -531,7 +627,7 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
     auto run = [&](const ChildEnds& ends) -> Result<void> {
         ::umask(0);
         if (!ends.tty)
-            TRY(attach_stdio(ends));
+            TRY(attach_stdio(ends, Session::Here));
         RootfsOptions options;
         options.host_network = spec.netns_path == "host";
         options.cgroup_layout = layout;
@@ -539,24 +635,23 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
         // The container's devpts is mounted and "/" is the container's; /dev stays writable
         // whatever finish_rootfs does to "/".
         if (ends.tty)
-            TRY(open_console(kernel, ends, spec.process, BindConsole::Yes));
+            TRY(open_console(kernel, ends, spec.process, BindConsole::Yes, Session::Here));
         TRY(finish_rootfs(kernel, spec));
         return exec_process(kernel,
-            ExecPlan { .process = &spec.process, .via_init = spec.init,
-                .init_fd = ends.exec_fd, .capabilities = caps, .seccomp = seccomp.get() });
+            ExecPlan { .process = &spec.process, .ends = &ends, .launch = spec.init ? Launch::Init : Launch::Direct,
+                .capabilities = caps, .seccomp = seccomp.get() });
     };
 
-    auto started = spawn(spec.process, intermediate, run, init_fd);
+    // PID 1 sets itself up (the root, mounts) in a fork of the daemon, as the first process of
+    // its new PID namespace, where nothing exists yet that could trace it. A container that joins
+    // another's PID namespace (--pid container:NAME) is the exception: see docs/security.md row 20.
+    auto started = spawn(spec.process, context, intermediate, run, Fork::Here, init_fd);
     if (!started.ok()) {
         if (!spec.cgroup_name.empty()) {
             cgroup.kill_all(kernel);
             (void)cgroup.remove(kernel);
         }
-        auto error = started.release_error();
-        // Docker's exec wording stays as it is; everything else names the container.
-        if (error.kind() == ErrorKind::InvalidArgument && strings::starts_with(error.message(), "exec: "))
-            return error;
-        return std::move(error).with_context(context);
+        return started;
     }
     started.value().timings.cgroup_created = cgroup_created;
     return started;
@@ -570,10 +665,17 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
         return Error::invalid("exec: no command specified");
     if (container_pid <= 0)
         return Error::invalid(context + ": the container is not running");
+    if (spec.init_path.empty())
+        return Error::invalid(context + ": container spec: init_path is empty (glassbox-init runs every exec)");
     auto caps = TRY_CTX(final_capabilities(process, spec.privileged), context);
     auto seccomp = TRY_CTX(compile_seccomp_profile(spec.seccomp_profile_json, caps), context);
     TRY_CTX(become_subreaper(), context);
+    int init_fd = TRY_CTX(shared_sealed_copy(spec.init_path), context);
     auto cgroup = Cgroup::for_name(spec.cgroup_name);
+    struct stat pid_namespace { };
+    std::string base = "/proc/" + std::to_string(container_pid) + "/ns/";
+    if (::stat((base + "pid").c_str(), &pid_namespace) != 0)
+        return Error::from_errno("stat " + base + "pid", errno).with_context(context);
 
     auto intermediate = [&]() -> Result<void> {
         // Open every namespace first: after setns(mnt) the host's /proc is out of sight.
@@ -583,7 +685,6 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
             UniqueFd fd;
         };
         std::vector<Joined> joins;
-        std::string base = "/proc/" + std::to_string(container_pid) + "/ns/";
         struct stat mine { };
         struct stat theirs { };
         if (::stat("/proc/self/ns/user", &mine) == 0 && ::stat((base + "user").c_str(), &theirs) == 0
@@ -605,25 +706,21 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
             TRY(kernel.set_namespace(join.fd, join.kind));
         return Ok {};
     };
+    // In the intermediate process, which setns(CLONE_NEWPID) left outside the container's PID
+    // namespace: glassbox-init's fork is the first process of this exec the container can see.
     auto run = [&](const ChildEnds& ends) -> Result<void> {
         // setns(mnt) made the container's root ours, so /dev/pts is the container's instance.
         if (ends.tty) {
-            TRY(open_console(kernel, ends, process, BindConsole::No));
+            TRY(open_console(kernel, ends, process, BindConsole::No, Session::InSpawnedChild));
         } else {
-            TRY(attach_stdio(ends));
+            TRY(attach_stdio(ends, Session::InSpawnedChild));
         }
         return exec_process(kernel,
-            ExecPlan { .process = &process, .via_init = false, .capabilities = caps, .seccomp = seccomp.get() });
+            ExecPlan { .process = &process, .ends = &ends, .launch = Launch::Spawn, .capabilities = caps,
+                .seccomp = seccomp.get() });
     };
 
-    auto started = spawn(process, intermediate, run);
-    if (!started.ok()) {
-        auto error = started.release_error();
-        if (error.kind() == ErrorKind::InvalidArgument && strings::starts_with(error.message(), "exec: "))
-            return error;
-        return std::move(error).with_context(context);
-    }
-    return started;
+    return spawn(process, context, intermediate, run, Fork::ByInit, init_fd, pid_namespace.st_ino);
 }
 
 int wait_for_exit(pid_t pid) { return sys::linux_reap_exit(pid); }

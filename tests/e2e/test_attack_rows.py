@@ -561,8 +561,9 @@ PTRACER_SOURCE = r"""
 #include <unistd.h>
 
 /* usage: ptracer SECONDS LOG STOPFILE. Attaches to every other process it sees in /proc, as fast
- * as it can, for SECONDS or until STOPFILE exists. On success it reads the target's exe link and comm while the target is
- * stopped (so they say what the target was at the moment of the attach), logs them, detaches. */
+ * as it can, for SECONDS or until STOPFILE exists. On success it reads the target's status
+ * (capabilities, seccomp mode and filters), comm and exe link at once, logs them (exe last, it may
+ * hold a space), and detaches. It logs its own status first, for comparison. */
 static void read_small(const char* path, char* out, size_t size)
 {
     out[0] = 0;
@@ -573,6 +574,42 @@ static void read_small(const char* path, char* out, size_t size)
     out[got > 0 ? got : 0] = 0;
     out[strcspn(out, "\n")] = 0;
     close(fd);
+}
+
+/* "state=S capeff=... capbnd=... seccomp=2 filters=1" from /proc/<pid>/status, or "status=gone". */
+static void read_status(int pid, char* out, size_t size)
+{
+    static const char* keys[] = { "State", "CapEff", "CapBnd", "Seccomp", "Seccomp_filters" };
+    static const char* names[] = { "state", "capeff", "capbnd", "seccomp", "filters" };
+    char path[64], text[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t got = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0)
+        close(fd);
+    if (got <= 0) {
+        snprintf(out, size, "status=gone");
+        return;
+    }
+    text[got] = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "\n%s:", keys[i]);
+        char* at = strstr(text, key);
+        char value[64] = "none";
+        if (at) {
+            at += strlen(key);
+            at += strspn(at, " \t");
+            size_t n = strcspn(at, " \t\n");
+            if (n >= sizeof value)
+                n = sizeof value - 1;
+            memcpy(value, at, n);
+            value[n] = 0;
+        }
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s%s=%s", used ? " " : "", names[i], value);
+    }
 }
 
 int main(int argc, char** argv)
@@ -587,7 +624,9 @@ int main(int argc, char** argv)
     pid_t self = getpid();
     long scans = 0, tries = 0, attached = 0, refused = 0;
     static char logged[65536];
-    fprintf(out, "START pid=%d\n", (int)self);
+    char mine[512];
+    read_status(self, mine, sizeof mine);
+    fprintf(out, "START %d %s\n", (int)self, mine);
     while (time(NULL) < deadline && access(argv[3], F_OK) != 0) {
         scans++;
         DIR* proc = opendir("/proc");
@@ -615,7 +654,8 @@ int main(int argc, char** argv)
             /* Read right after the seize: exe only changes at execve, so a daemon binary here
              * means the target was still the helper when it was seized. */
             attached++;
-            char path[64], link[256] = "", comm[32];
+            char path[64], link[256] = "", comm[32], seen[512];
+            read_status(pid, seen, sizeof seen);
             snprintf(path, sizeof path, "/proc/%d/exe", pid);
             ssize_t n = readlink(path, link, sizeof link - 1);
             if (n >= 0)
@@ -626,7 +666,7 @@ int main(int argc, char** argv)
             read_small(path, comm, sizeof comm);
             if (pid < (int)sizeof logged && !(logged[pid] & 2)) {
                 logged[pid] |= 2;
-                fprintf(out, "ATTACHED %d exe=%s comm=%s\n", pid, link, comm);
+                fprintf(out, "ATTACHED %d comm=%s %s exe=%s\n", pid, comm, seen, link);
             }
             /* Detaching needs a stopped tracee: interrupt, wait, and pass on any signal that
              * stopped it instead, so the target runs on as if nothing happened. */
@@ -650,18 +690,16 @@ int main(int argc, char** argv)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="open hole (docs/security.md row 20): CAP_SYS_PTRACE in a container "
-                   "without a user namespace passes the kernel's checks on a non-dumpable process, and the exec "
-                   "helper's child is a full-capability copy of the daemon from its fork in the container's PID "
-                   "namespace until its execve")
 def test_row20_ptrace_with_cap_sys_ptrace_never_reaches_an_exec_helper_before_its_execve(daemon, image):
     # runc's `exec` helper joined the container's PID namespace while still a dumpable copy of
     # runc, holding host descriptors: the container's PID 1 could ptrace it and take them. Here
-    # the container even has CAP_SYS_PTRACE, and its PID 1 tries PTRACE_SEIZE on every other
-    # process it sees, without pause, while 30 `exec`s join it. An attach to an exec'd command
-    # is legitimate (the container may trace its own programs); an attach to a process whose
-    # exe is still the daemon's (a memfd copy, a glassbox binary) or cannot be read is not.
-    # A background `sleep` proves the attacker can attach at all.
+    # the container even has CAP_SYS_PTRACE, which passes the kernel's check on a non-dumpable
+    # process, and its PID 1 tries PTRACE_SEIZE on every other process it sees, without pause,
+    # while 30 `exec`s join it. An attach to an exec'd command is legitimate (the container may
+    # trace its own programs), and so is one to glassbox-init's fork that execs it: it holds
+    # the container's capabilities and seccomp filter and nothing of the daemon. An attach to a
+    # copy of glassboxd, or to anything with more capabilities or a different filter than the
+    # container's PID 1, is the hole. A background `sleep` proves the attacker can attach at all.
     from static_program import build_static
     work = tempfile.mkdtemp(prefix="gb-row20-")
     attack, out = os.path.join(work, "attack"), os.path.join(work, "out")
@@ -705,13 +743,30 @@ def test_row20_ptrace_with_cap_sys_ptrace_never_reaches_an_exec_helper_before_it
     assert lines and lines[0].startswith("START") and lines[-1].startswith("SUMMARY"), report
     attached = [line for line in lines if line.startswith("ATTACHED")]
 
-    def is_helper(line):
-        fields = dict(part.split("=", 1) for part in line.split()[2:] if "=" in part)
-        exe, comm = fields.get("exe", ""), fields.get("comm", "")
-        return (exe.startswith(("/memfd:", "(unreadable")) or "glassbox" in exe or "glassbox" in comm)
+    def fields(line):
+        # "ATTACHED PID comm=C state=S capeff=X capbnd=X seccomp=N filters=N exe=PATH MAYBE (deleted)"
+        head, _, exe = line.partition(" exe=")
+        out = dict(part.split("=", 1) for part in head.split()[2:] if "=" in part)
+        out["exe"] = exe
+        return out
 
-    helpers = [line for line in attached if is_helper(line)]
-    assert not helpers, "the container attached to an exec helper before its execve:\n" + report
+    container = fields(lines[0])
+    assert container["seccomp"] == "2" and int(container["capeff"], 16) >> 19 & 1, report  # CAP_SYS_PTRACE
+
+    def more_than_the_container(line):
+        seen = fields(line)
+        if seen.get("status") == "gone" or seen["state"][:1] in ("Z", "X"):
+            return False  # It exited before its status could be read.
+        exe = seen["exe"]
+        daemon_copy = "glassboxd" in exe or (exe.startswith("/memfd:") and not exe.startswith("/memfd:glassbox-init"))
+        return (daemon_copy or exe.startswith("(unreadable")
+                or int(seen["capeff"], 16) & ~int(container["capeff"], 16)
+                or seen["capbnd"] != container["capbnd"]
+                or (seen["seccomp"], seen["filters"]) != (container["seccomp"], container["filters"]))
+
+    helpers = [line for line in attached if more_than_the_container(line)]
+    assert not helpers, "the container attached to a process with more than its own privileges:\n" + "\n".join(
+        helpers[:10]) + "\n" + report
     # The attack was real: the background sleep was attached.
     assert any("comm=sleep" in line for line in attached), report
     assert not failures, failures

@@ -184,11 +184,22 @@ protected:
         return { code, out };
     }
 
+    // exec_in_container with the container's capabilities and glassbox-init from the build,
+    // which forks every exec'd process into the container.
+    Result<StartedProcess> try_exec(pid_t container_pid, ProcessSpec process)
+    {
+        process.capabilities = default_capabilities();
+        const char* build = std::getenv("GLASSBOX_BUILD_DIR");
+        if (build == nullptr)
+            return Error::invalid("GLASSBOX_BUILD_DIR is not set (run through ctest)");
+        m_spec.init_path = std::string(build) + "/bin/glassbox-init";
+        return exec_in_container(kernel(), m_spec, container_pid, process);
+    }
+
     // An exec into the running container whose PID 1 is `container_pid`, killed at TearDown.
     StartedProcess exec(pid_t container_pid, ProcessSpec process)
     {
-        process.capabilities = default_capabilities();
-        auto started = exec_in_container(kernel(), m_spec, container_pid, process);
+        auto started = try_exec(container_pid, std::move(process));
         EXPECT_TRUE(started.ok()) << started.error().describe();
         if (!started.ok())
             return {};
@@ -358,6 +369,40 @@ TEST_F(RuntimeTest, MissingCommandGivesDockersError)
     auto cgroup = Cgroup::for_name(m_spec.cgroup_name);
     for (const auto& path : cgroup.paths())
         EXPECT_FALSE(fs::exists(path)) << path;
+}
+
+TEST_F(RuntimeTest, ExecFailuresKeepDockersWordingAndSetupFailuresNameTheContainer)
+{
+    auto container = start({ "sleep", "100" });
+    ASSERT_GT(container.pid, 0);
+    // Passes the PATH lookup (a regular file with x bits) but execve(2) refuses it: glassbox-init's
+    // fork reports only the errno, the daemon words it.
+    ASSERT_TRUE(fs::write_file_atomic(m_spec.rootfs + "/garbage", std::string("\x01\x02 not a program\n"), 0755).ok());
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+        int exit_code;
+    };
+    for (const auto& [args, message, exit_code] : std::vector<Case> {
+             { { "nope" }, "exec: \"nope\": executable file not found in $PATH", 127 },
+             { { "/nope" }, "exec: \"/nope\": stat /nope: no such file or directory", 127 },
+             { { "/etc/passwd" }, "exec: \"/etc/passwd\": permission denied", 126 },
+             { { "/garbage" }, "exec: \"/garbage\": exec format error", 125 } }) {
+        ProcessSpec process;
+        process.args = args;
+        auto started = try_exec(container.pid, process);
+        ASSERT_FALSE(started.ok()) << args[0];
+        EXPECT_EQ(started.error().message(), message);
+        EXPECT_EQ(start_error_exit_code(started.error()), exit_code) << message;
+    }
+    ProcessSpec process;
+    process.args = { "true" };
+    process.cwd = "/no/such/dir";
+    auto started = try_exec(container.pid, process);
+    ASSERT_FALSE(started.ok());
+    EXPECT_TRUE(strings::starts_with(started.error().message(), "exec in container " + m_spec.id.substr(0, 12) + ": chdir"))
+        << started.error().message();
+    EXPECT_TRUE(alive(container.pid));
 }
 
 TEST_F(RuntimeTest, UserNobodyRunsAsUid65534)
