@@ -22,6 +22,7 @@
 #include <set>
 #include <stop_token>
 #include <thread>
+#include <unordered_map>
 
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
@@ -216,7 +217,27 @@ std::string container_of(const ProcessInfo& process, const Snapshot& snapshot, c
     return "";
 }
 
-void collect_processes(const CollectOptions& options, const HostNamespaces& host, Snapshot& snapshot)
+// A container's namespaces are its PID 1's: taken from `read` when PID 1 is in it, otherwise
+// read from <proc_root>/<pid>/ns.
+void read_container_namespaces(const CollectOptions& options, const std::map<int, ProcessInfo>& read, Snapshot& snapshot)
+{
+    for (auto& container : snapshot.containers) {
+        if (container.pid <= 0)
+            continue;
+        if (auto it = read.find(container.pid); it != read.end()) {
+            container.namespaces = it->second.namespaces;
+            continue;
+        }
+        for (const char* type : namespace_types()) {
+            if (auto inode = read_namespace_inode(options.proc_root, container.pid, type))
+                container.namespaces[type] = inode;
+        }
+    }
+}
+
+// Also fills `cgroup_texts` with each process's /proc/<pid>/cgroup as read, for collect_cgroups.
+void collect_processes(const CollectOptions& options, const HostNamespaces& host, Snapshot& snapshot,
+    std::map<int, std::string>& cgroup_texts)
 {
     auto pids = list_pids(options.proc_root);
     std::set<std::uint64_t> container_pidns;
@@ -230,6 +251,7 @@ void collect_processes(const CollectOptions& options, const HostNamespaces& host
     // share them (every host process is read by default: hundreds on a busy machine); the results
     // are joined in PID order afterwards.
     std::vector<std::optional<ProcessInfo>> read(pids.size());
+    std::vector<std::string> cgroups(pids.size());
     read_in_parallel(pids.size(), 32, [&](size_t i) {
         int pid = pids[i];
         if (options.processes == ProcessScope::Glassbox) {
@@ -240,14 +262,18 @@ void collect_processes(const CollectOptions& options, const HostNamespaces& host
                 return;
         }
         ProcessInfo process;
-        if (read_process(options.proc_root, pid, process))
+        if (read_process(options.proc_root, pid, process, &cgroups[i]))
             read[i] = std::move(process);
     });
     std::map<int, ProcessInfo> by_pid;
     for (size_t i = 0; i < pids.size(); ++i) {
-        if (read[i])
+        if (read[i]) {
             by_pid.emplace(pids[i], std::move(*read[i]));
+            cgroup_texts.emplace(pids[i], std::move(cgroups[i]));
+        }
     }
+    if (options.processes == ProcessScope::All)
+        read_container_namespaces(options, by_pid, snapshot);
     if (options.processes == ProcessScope::Glassbox) {
         // Add ancestors up to PID 1, so the tree a container hangs from is visible.
         std::vector<int> todo;
@@ -259,9 +285,11 @@ void collect_processes(const CollectOptions& options, const HostNamespaces& host
             if (pid <= 0 || by_pid.count(pid))
                 continue;
             ProcessInfo process;
-            if (read_process(options.proc_root, pid, process)) {
+            std::string cgroup;
+            if (read_process(options.proc_root, pid, process, &cgroup)) {
                 todo.push_back(process.ppid);
                 by_pid.emplace(pid, std::move(process));
+                cgroup_texts.emplace(pid, std::move(cgroup));
             }
         }
     }
@@ -355,6 +383,12 @@ struct MountContext {
         std::vector<std::string> under_rootfs;     // "<rootfs><destination>" per planned mount.
     };
     std::vector<Container> containers;
+    // Where in `containers` a mount can match, so a mount is checked against the few containers
+    // it could belong to rather than all of them: by id (the namespace's container), by a
+    // planned mount's path under the rootfs, and by rootfs prefix ("<rootfs>/").
+    std::unordered_multimap<std::string, size_t> by_id;
+    std::unordered_multimap<std::string, size_t> by_under_rootfs;
+    std::unordered_multimap<std::string, size_t> by_rootfs_prefix;
     // `layers_by_dir` maps a directory to its image layer; it also remembers, for every lowerdir
     // seen, the answer after resolving symlinks (nullptr: not a layer), so each path costs one
     // realpath(3) per snapshot however many mount namespaces show it.
@@ -394,8 +428,23 @@ void classify_mount(MountInfo& mount, const std::string& namespace_container, Mo
         mount.kind = "bind";
     }
     // Volumes, binds and tmpfs the engine set up: by destination inside the container's mount
-    // namespace, or under its rootfs in a namespace that sees the rootfs.
-    for (const auto& container : context.containers) {
+    // namespace, or under its rootfs in a namespace that sees the rootfs. Only the containers the
+    // mount can match are visited, in the containers' order (a later match wins, as it would if
+    // every container were visited: the others change nothing).
+    std::vector<size_t> candidates;
+    for (auto [it, end] = context.by_id.equal_range(mount.container_id); it != end; ++it)
+        candidates.push_back(it->second);
+    for (auto [it, end] = context.by_under_rootfs.equal_range(mount.mount_point); it != end; ++it)
+        candidates.push_back(it->second);
+    for (size_t slash = mount.mount_point.find('/'); slash != std::string::npos;
+        slash = mount.mount_point.find('/', slash + 1)) {
+        for (auto [it, end] = context.by_rootfs_prefix.equal_range(mount.mount_point.substr(0, slash + 1)); it != end; ++it)
+            candidates.push_back(it->second);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (size_t index : candidates) {
+        const auto& container = context.containers[index];
         const auto& object = *container.object;
         for (size_t i = 0; i < object.mounts.size(); ++i) {
             const auto& planned = object.mounts[i];
@@ -426,6 +475,13 @@ void collect_mounts(const EngineObjects& objects, const CollectOptions& options,
         MountContext::Container container { &object, object.rootfs.empty() ? "" : object.rootfs + "/", {} };
         for (const auto& planned : object.mounts)
             container.under_rootfs.push_back(object.rootfs + planned.destination);
+        size_t index = context.containers.size();
+        context.by_id.emplace(object.id, index);
+        if (!object.rootfs.empty()) {
+            for (const auto& path : container.under_rootfs)
+                context.by_under_rootfs.emplace(path, index);
+            context.by_rootfs_prefix.emplace(container.rootfs_prefix, index);
+        }
         context.containers.push_back(std::move(container));
     }
     // One reader per mount namespace: the lowest-numbered live (non-zombie) member.
@@ -470,7 +526,8 @@ bool wanted_hierarchy(const std::string& hierarchy)
     return false;
 }
 
-void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>& host_mounts, Snapshot& snapshot)
+void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>& host_mounts,
+    const std::map<int, std::string>& cgroup_texts, Snapshot& snapshot)
 {
     auto mounts = find_cgroup_mounts(host_mounts);
     // Directory -> container id ("" for extra ones).
@@ -479,14 +536,15 @@ void collect_cgroups(const CollectOptions& options, const std::vector<MountInfo>
         for (const auto& dir : container.cgroup_paths)
             directories[dir] = container.id;
     }
-    // Each container process's own cgroups, per hierarchy (/proc/<pid>/cgroup).
+    // Each container process's own cgroups, per hierarchy (/proc/<pid>/cgroup, as the process
+    // reader read it).
     for (const auto& process : snapshot.processes) {
         if (process.container_id.empty())
             continue;
-        std::string text;
-        if (!read_small_file(options.proc_root + "/" + std::to_string(process.pid) + "/cgroup", text))
+        auto text = cgroup_texts.find(process.pid);
+        if (text == cgroup_texts.end())
             continue;
-        for (const auto& [hierarchy, path] : parse_proc_cgroup(text)) {
+        for (const auto& [hierarchy, path] : parse_proc_cgroup(text->second)) {
             for (const auto& mount : mounts) {
                 if (mount.hierarchy == hierarchy && wanted_hierarchy(hierarchy))
                     directories.emplace(mount.mount_point + (path == "/" ? "" : path), process.container_id);
@@ -692,14 +750,10 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     if (host.inodes.empty())
         snapshot.warnings.push_back("cannot read " + options.proc_root + "/self/ns: host namespaces unknown");
     snapshot.host_namespaces = host.inodes;
-    for (auto& container : snapshot.containers) {
-        if (container.pid <= 0)
-            continue;
-        for (const char* type : namespace_types()) {
-            if (auto inode = read_namespace_inode(options.proc_root, container.pid, type))
-                container.namespaces[type] = inode;
-        }
-    }
+    // The Glassbox scope picks processes by their containers' namespaces, so it reads them first;
+    // with every process read, collect_processes takes them from PID 1's own read.
+    if (options.processes == ProcessScope::Glassbox)
+        read_container_namespaces(options, {}, snapshot);
 
     CollectTimings unused;
     auto& timings = options.timings ? *options.timings : unused;
@@ -725,7 +779,8 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
         });
     }
     auto mark = Clock::now();
-    collect_processes(options, host, snapshot);
+    std::map<int, std::string> cgroup_texts;
+    collect_processes(options, host, snapshot, cgroup_texts);
     timings.processes = since(mark);
     mark = Clock::now();
     collect_namespaces(objects, options, host, snapshot);
@@ -744,7 +799,7 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     collect_mounts(objects, options, host, snapshot, host_mounts);
     timings.mounts = since(mark);
     mark = Clock::now();
-    collect_cgroups(options, host_mounts, snapshot);
+    collect_cgroups(options, host_mounts, cgroup_texts, snapshot);
     timings.cgroups = since(mark);
     if (network_thread.joinable())
         network_thread.join();

@@ -22,6 +22,12 @@ namespace engine::state::detail {
 // Reads a small procfs/cgroupfs file with open(2)/read(2); false if it cannot be read (the process
 // exited, the file does not exist). Faster than a stream for the thousands of files a snapshot reads.
 bool read_small_file(const std::string& path, std::string& out);
+// The same for a file the kernel hands out as one record (a single seq_file show: procfs stat,
+// status and cgroup, and every cgroupfs file but cgroup.procs, cgroup.threads and tasks; also
+// /proc/<pid>/cmdline): such a read returns as much as fits, so a short read is the end and the
+// read(2) that would return 0 is not needed. Never for a file of many records (mountinfo,
+// cgroup.procs): a read of those may stop short at a record boundary before the end.
+bool read_one_record_file(const std::string& path, std::string& out);
 
 // The PIDs listed in <proc_root>, ascending.
 std::vector<int> list_pids(const std::string& proc_root);
@@ -35,8 +41,9 @@ std::uint64_t read_namespace_inode(const std::string& proc_root, int pid, const 
 const std::vector<const char*>& namespace_types();
 
 // Fills `process` from /proc/<pid>/{stat,status,cmdline,cgroup,ns/*}. False if the process went
-// away while being read.
-bool read_process(const std::string& proc_root, int pid, ProcessInfo& process);
+// away while being read. `cgroup_text`, when given, receives /proc/<pid>/cgroup as read (every
+// hierarchy's line; the collector reads the container processes' cgroups from it).
+bool read_process(const std::string& proc_root, int pid, ProcessInfo& process, std::string* cgroup_text = nullptr);
 
 // Parsers, exposed for the unit tests.
 bool parse_stat(std::string_view text, ProcessInfo& process);

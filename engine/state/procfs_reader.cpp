@@ -18,25 +18,33 @@ namespace engine::state::detail {
 
 namespace {
 
-// Reads a file relative to `dir_fd` (AT_FDCWD for an absolute path).
-bool read_small_file_at(int dir_fd, const char* path, std::string& out)
+// Reads a file relative to `dir_fd` (AT_FDCWD for an absolute path). With `one_record`, a read
+// shorter than asked for is the end (see read_one_record_file), which saves the read(2) that
+// would only return 0; otherwise reads until read(2) returns 0.
+bool read_small_file_at(int dir_fd, const char* path, std::string& out, bool one_record)
 {
     out.clear();
     UniqueFd fd(::openat(dir_fd, path, O_RDONLY | O_CLOEXEC));
     if (!fd.valid())
         return false;
-    char buffer[4096];
+    size_t used = 0;
+    out.resize(4096);
     while (true) {
-        ssize_t got = ::read(fd.get(), buffer, sizeof(buffer));
+        if (used == out.size())
+            out.resize(out.size() * 2);
+        size_t wanted = out.size() - used;
+        ssize_t got = ::read(fd.get(), out.data() + used, wanted);
         if (got < 0) {
             if (errno == EINTR)
                 continue;
+            out.clear();
             return false;
         }
-        if (got == 0)
+        used += static_cast<size_t>(got);
+        if (got == 0 || (one_record && static_cast<size_t>(got) < wanted))
             break;
-        out.append(buffer, static_cast<size_t>(got));
     }
+    out.resize(used);
     return true;
 }
 
@@ -55,7 +63,12 @@ std::uint64_t read_namespace_inode_at(int pid_dir_fd, const char* type)
 
 bool read_small_file(const std::string& path, std::string& out)
 {
-    return read_small_file_at(AT_FDCWD, path.c_str(), out);
+    return read_small_file_at(AT_FDCWD, path.c_str(), out, false);
+}
+
+bool read_one_record_file(const std::string& path, std::string& out)
+{
+    return read_small_file_at(AT_FDCWD, path.c_str(), out, true);
 }
 
 std::vector<int> list_pids(const std::string& proc_root)
@@ -224,7 +237,7 @@ std::vector<std::pair<std::string, std::string>> parse_proc_cgroup(std::string_v
     return result;
 }
 
-bool read_process(const std::string& proc_root, int pid, ProcessInfo& process)
+bool read_process(const std::string& proc_root, int pid, ProcessInfo& process, std::string* cgroup_text)
 {
     // Everything is read relative to the process's directory, opened once: procfs then looks the
     // PID up once instead of a dozen times.
@@ -234,14 +247,18 @@ bool read_process(const std::string& proc_root, int pid, ProcessInfo& process)
         return false;
     std::string text;
     process.pid = pid;
-    if (!read_small_file_at(dir.get(), "stat", text) || !parse_stat(text, process))
+    // stat, status and cgroup are one seq_file record each, and cmdline is copied out of the
+    // process's memory until the buffer is full or the arguments end: all four are whole records.
+    if (!read_small_file_at(dir.get(), "stat", text, true) || !parse_stat(text, process))
         return false;
-    if (!read_small_file_at(dir.get(), "status", text))
+    if (!read_small_file_at(dir.get(), "status", text, true))
         return false;
     parse_status(text, process);
-    if (read_small_file_at(dir.get(), "cmdline", text))
+    if (read_small_file_at(dir.get(), "cmdline", text, true))
         process.cmdline = parse_cmdline(text);
-    if (read_small_file_at(dir.get(), "cgroup", text)) {
+    if (read_small_file_at(dir.get(), "cgroup", text, true)) {
+        if (cgroup_text)
+            *cgroup_text = text;
         // The unified path on v2 and hybrid; the memory hierarchy's on pure v1.
         for (const auto& [hierarchy, path] : parse_proc_cgroup(text)) {
             if (hierarchy == "unified")

@@ -246,9 +246,16 @@ Result<void> get_state(Engine& engine, Exchange& ex)
     auto began = std::chrono::steady_clock::now();
     std::string body;
     if (summary) {
-        auto filtered = TRY(state::filter_snapshot(snapshot, filter));
+        // Without a filter the summary is rendered from the kept snapshot itself, not a copy.
+        std::string text;
+        if (filter.container.empty() && filter.kind.empty()) {
+            text = state::render_summary(snapshot);
+        } else {
+            auto filtered = TRY(state::filter_snapshot(snapshot, filter));
+            text = filter.kind.empty() ? state::render_summary(filtered) : state::render_kind(filtered, filter.kind);
+        }
         nlohmann::json json { { "generation", snapshot.generation }, { "taken_at", snapshot.taken_at },
-            { "text", filter.kind.empty() ? state::render_summary(filtered) : state::render_kind(filtered, filter.kind) } };
+            { "text", std::move(text) } };
         body = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else if (filter.container.empty() && filter.kind.empty()) {
         std::call_once(shared->encoded_once, [&] {

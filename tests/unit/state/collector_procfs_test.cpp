@@ -1,0 +1,188 @@
+// The collector over a procfs and cgroupfs written as plain files (CollectOptions::proc_root and
+// pseudo_fs_root), without root: which container each mount belongs to and what kind it is, the
+// container cgroups found through /proc/<pid>/cgroup, and the one-record file reader.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "engine/state/collector.h"
+#include "engine/state/collector_internal.h"
+
+using namespace engine;
+using namespace engine::state;
+namespace stdfs = std::filesystem;
+
+namespace {
+
+class FakeProcfs : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char pattern[] = "/tmp/gb-state-procfs-XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        m_root = pattern;
+    }
+    void TearDown() override { stdfs::remove_all(m_root); }
+
+    std::string proc() const { return m_root + "/proc"; }
+
+    void write(const std::string& path, const std::string& text) const
+    {
+        stdfs::create_directories(stdfs::path(m_root + path).parent_path());
+        std::ofstream(m_root + path) << text;
+    }
+
+    // /proc/<pid> with stat, status, cmdline, cgroup, mountinfo and ns links: the mount namespace
+    // is mnt:[`mnt`], the other types get `others` + 1, + 2, ... in namespace_types() order.
+    void process(int pid, int ppid, const std::string& comm, const std::string& cgroup, std::uint64_t mnt,
+        std::uint64_t others, const std::string& mountinfo) const
+    {
+        auto dir = "/proc/" + std::to_string(pid);
+        std::string stat = std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid);
+        for (int field = 5; field <= 52; ++field)
+            stat += field == 22 ? " 4242" : " 0";
+        write(dir + "/stat", stat + "\n");
+        write(dir + "/status", "Name:\t" + comm + "\nState:\tS (sleeping)\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
+            "Threads:\t1\nNSpid:\t" + std::to_string(pid) + "\n");
+        write(dir + "/cmdline", comm + std::string(1, '\0'));
+        write(dir + "/cgroup", "0::" + cgroup + "\n");
+        write(dir + "/mountinfo", mountinfo);
+        stdfs::create_directories(m_root + dir + "/ns");
+        std::uint64_t inode = others;
+        for (const char* type : detail::namespace_types()) {
+            std::string name = type;
+            auto target = name + ":[" + std::to_string(name == "mnt" ? mnt : ++inode) + "]";
+            stdfs::create_symlink(target, m_root + dir + "/ns/" + name);
+        }
+    }
+
+    std::string m_root;
+};
+
+// A running container under /var/gb/<id> with its PID 1 and planned mounts.
+ContainerObject container(const std::string& id, int pid, std::vector<ObjectMount> mounts)
+{
+    ContainerObject object;
+    object.id = id;
+    object.name = "name-" + id;
+    object.status = "running";
+    object.pid = pid;
+    object.rootfs = "/var/gb/" + id + "/rootfs";
+    object.upper_dir = "/var/gb/" + id + "/upper";
+    object.mounts = std::move(mounts);
+    return object;
+}
+
+const MountInfo* find_mount(const Snapshot& snapshot, std::uint64_t ns, const std::string& mount_point)
+{
+    for (const auto& mount : snapshot.mounts)
+        if (mount.mount_namespace == ns && mount.mount_point == mount_point)
+            return &mount;
+    return nullptr;
+}
+
+TEST_F(FakeProcfs, MountsBelongToTheContainerWhoseRootfsOrNamespaceHoldsThem)
+{
+    const int host = ::getpid();
+    process(host, 1, "glassboxd", "/", 1, 100,
+        "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
+        "2 1 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+        "3 1 0:40 / /var/gb/a/rootfs rw - overlay overlay rw,lowerdir=/l1,upperdir=/var/gb/a/upper,workdir=/var/gb/a/work\n"
+        "4 3 8:1 /volumes/data/_data /var/gb/a/rootfs/data rw - ext4 /dev/sda1 rw\n"
+        "5 1 0:41 / /var/gb/b/rootfs/run rw - tmpfs tmpfs rw\n"
+        "6 1 0:42 / /var/gb/b/rootfs/proc rw - proc proc rw\n"
+        "7 1 0:43 / /var/gb/bx/run rw - tmpfs tmpfs rw\n");
+    process(1001, host, "sleep", "/glassbox/a", 2, 200,
+        "10 0 0:40 / / rw - overlay overlay rw,lowerdir=/l1,upperdir=/var/gb/a/upper,workdir=/var/gb/a/work\n"
+        "11 10 8:1 /volumes/data/_data /data rw - ext4 /dev/sda1 rw\n"
+        "12 10 8:1 /containers/a/hostname /etc/hostname rw - ext4 /dev/sda1 rw\n"
+        "13 10 0:44 / /tmp rw - tmpfs tmpfs rw\n");
+    process(1002, host, "sleep", "/glassbox/b", 3, 300,
+        "20 0 0:45 / / rw - overlay overlay rw,lowerdir=/l1,upperdir=/var/gb/b/upper,workdir=/var/gb/b/work\n"
+        "21 20 0:41 / /run rw - tmpfs tmpfs rw\n");
+    write("/fs/sys/fs/cgroup/glassbox/a/memory.current", "123\n");
+    write("/fs/sys/fs/cgroup/glassbox/a/memory.max", "max\n");
+    write("/fs/sys/fs/cgroup/glassbox/a/cgroup.procs", "1001\n");
+
+    EngineObjects objects;
+    objects.containers = { container("a", 1001,
+                               { { "volume", "data", "/volumes/data/_data", "/data", false },
+                                   { "bind", "", "/containers/a/hostname", "/etc/hostname", false } }),
+        container("b", 1002, { { "tmpfs", "", "", "/run", false } }) };
+
+    CollectOptions options;
+    options.proc_root = proc();
+    options.pseudo_fs_root = m_root + "/fs";
+    options.network = false;
+    options.nftables = false;
+    options.kernel_features = false;
+    auto taken = collect_snapshot(objects, options);
+    ASSERT_TRUE(taken.ok()) << taken.error().describe();
+    const auto& snapshot = taken.value();
+
+    struct Expected {
+        std::uint64_t ns;
+        const char* mount_point;
+        const char* kind;
+        const char* container;
+        const char* volume;
+    };
+    for (const auto& expected : std::initializer_list<Expected> {
+             { 1, "/", "ext4", "", "" },
+             { 1, "/var/gb/a/rootfs", "overlay", "a", "" },         // By its upperdir.
+             { 1, "/var/gb/a/rootfs/data", "volume", "a", "data" }, // A planned mount under the rootfs.
+             { 1, "/var/gb/b/rootfs/run", "tmpfs", "b", "" },
+             { 1, "/var/gb/b/rootfs/proc", "proc", "b", "" },       // Under the rootfs, not planned.
+             { 1, "/var/gb/bx/run", "tmpfs", "", "" },              // A sibling of b's directory.
+             { 2, "/", "overlay", "a", "" },
+             { 2, "/data", "volume", "a", "data" },                 // Planned, inside a's namespace.
+             { 2, "/etc/hostname", "bind", "a", "" },
+             { 2, "/tmp", "tmpfs", "a", "" },                       // In a's namespace, not planned.
+             { 3, "/", "overlay", "b", "" },
+             { 3, "/run", "tmpfs", "b", "" },
+         }) {
+        SCOPED_TRACE(std::to_string(expected.ns) + " " + expected.mount_point);
+        const auto* mount = find_mount(snapshot, expected.ns, expected.mount_point);
+        ASSERT_NE(mount, nullptr);
+        EXPECT_EQ(mount->kind, expected.kind);
+        EXPECT_EQ(mount->container_id, expected.container);
+        EXPECT_EQ(mount->owner, std::string(expected.container).empty() ? "" : std::string("container:") + expected.container);
+        EXPECT_EQ(mount->volume_name, expected.volume);
+    }
+
+    // a's cgroup, found through /proc/1001/cgroup and the host's cgroup2 mount.
+    const CgroupInfo* cgroup = nullptr;
+    for (const auto& candidate : snapshot.cgroups)
+        if (candidate.directory == "/sys/fs/cgroup/glassbox/a")
+            cgroup = &candidate;
+    ASSERT_NE(cgroup, nullptr);
+    EXPECT_EQ(cgroup->container_id, "a");
+    EXPECT_EQ(cgroup->memory_current, 123);
+    EXPECT_EQ(cgroup->memory_max, -1);
+    EXPECT_EQ(cgroup->processes, std::vector<int> { 1001 });
+}
+
+TEST_F(FakeProcfs, OneRecordReaderReadsWholeFilesOfAnySize)
+{
+    std::string big(10000, 'x');
+    big[4095] = '\n';
+    write("/big", big);
+    write("/empty", "");
+    std::string text = "stale";
+    ASSERT_TRUE(detail::read_one_record_file(m_root + "/big", text));
+    EXPECT_EQ(text, big);
+    ASSERT_TRUE(detail::read_one_record_file(m_root + "/empty", text));
+    EXPECT_EQ(text, "");
+    EXPECT_FALSE(detail::read_one_record_file(m_root + "/missing", text));
+    // A procfs record: the same text as reading until read(2) returns 0.
+    std::string whole;
+    ASSERT_TRUE(detail::read_small_file("/proc/self/cmdline", whole));
+    ASSERT_TRUE(detail::read_one_record_file("/proc/self/cmdline", text));
+    EXPECT_EQ(text, whole);
+}
+
+} // namespace
