@@ -5,11 +5,13 @@
 // or run to EOF.
 #include "engine/api/client.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "engine/api/body_decoder.h"
 #include "engine/base/strings.h"
@@ -267,8 +269,15 @@ std::string encode_filters(const std::map<std::string, std::vector<std::string>>
     return encoded.dump();
 }
 
+// The one connection connect_ahead() opened and no request has used yet.
+struct Client::Spare {
+    std::mutex mutex;
+    UniqueFd fd;
+};
+
 Client::Client(std::string socket_path)
     : m_socket_path(std::move(socket_path))
+    , m_spare(std::make_shared<Spare>())
 {
 }
 
@@ -296,6 +305,21 @@ std::string Client::versioned(std::string_view path)
 
 Result<UniqueFd> Client::connect() const
 {
+    UniqueFd spare;
+    {
+        std::lock_guard lock(m_spare->mutex);
+        spare = std::move(m_spare->fd);
+    }
+    if (spare.valid()) {
+        // Unused, the daemon has nothing to say on it: readable or hung up means it closed it
+        // (a daemon that stopped, or an idle connection it dropped), so a fresh one is made.
+        pollfd pfd { .fd = spare.get(), .events = POLLIN | POLLRDHUP, .revents = 0 };
+        if (::poll(&pfd, 1, 0) == 0) {
+            if (m_connect_hook)
+                m_connect_hook(spare.get());
+            return spare;
+        }
+    }
     sockaddr_un address {};
     address.sun_family = AF_UNIX;
     if (m_socket_path.size() >= sizeof address.sun_path)
@@ -314,6 +338,14 @@ Result<UniqueFd> Client::connect() const
             continue;
         return Error::from_errno("connect to " + m_socket_path, errno);
     }
+}
+
+Result<void> Client::connect_ahead()
+{
+    auto fd = TRY(connect());
+    std::lock_guard lock(m_spare->mutex);
+    m_spare->fd = std::move(fd);
+    return Ok {};
 }
 
 namespace {

@@ -174,8 +174,12 @@ public:
     void set_connect_hook(ConnectHook hook) { m_connect_hook = std::move(hook); }
 
     // [SECTION] Raw HTTP
-    // Connects to the socket; the error names the socket path.
+    // Connects to the socket; the error names the socket path. Hands out the connection
+    // connect_ahead() opened, if there is one and the daemon has not closed it.
     Result<UniqueFd> connect() const;
+    // Opens the next request's connection now: tells whether a daemon listens (the CLI's check
+    // before it auto-starts one) without a request of its own, so the first call saves a round trip.
+    Result<void> connect_ahead();
     // One request on a fresh connection; reads the whole response. Non-2xx statuses are
     // returned as responses, not errors (see request_ok for that).
     Result<HttpResponse> request(std::string_view method, std::string_view path,
@@ -294,8 +298,10 @@ public:
     Result<void> disconnect_network(const std::string& network, const std::string& container, bool force) const;
 
 private:
+    struct Spare;
     std::string m_socket_path;
     ConnectHook m_connect_hook;
+    std::shared_ptr<Spare> m_spare;
 };
 
 // Encodes Docker's filter map as the JSON the API expects: {"key":{"value":true}}.

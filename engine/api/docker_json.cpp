@@ -221,34 +221,11 @@ Result<void> check_mount_destination(const std::string& field, const std::string
     return Ok {};
 }
 
-// One HostConfig.Mounts entry as a MountSpec. The rules every mount keeps are the volume
-// module's (volume::check_mount_spec, in dockerd's words); the JSON's own shape is checked here.
-Result<volume::MountSpec> mount_spec_from_json(const Reader& mount)
+// The destination of a -v / Binds entry: "dst", "src:dst" or "src:dst:options".
+std::string bind_destination(const std::string& bind)
 {
-    volume::MountSpec spec;
-    spec.type = TRY_CTX(volume::parse_mount_type(TRY(mount.string("Type", "volume"))), mount.name("Type"));
-    spec.source = TRY(mount.string("Source"));
-    spec.target = TRY(mount.string("Target"));
-    if (spec.target.empty())
-        return Error::invalid(mount.name("Target") + ": a mount needs a target path");
-    TRY(check_mount_destination(mount.name("Target"), spec.target));
-    spec.read_only = TRY(mount.boolean("ReadOnly", false));
-    spec.no_copy = TRY(TRY(mount.object("VolumeOptions")).boolean("NoCopy", false));
-    spec.propagation = TRY(TRY(mount.object("BindOptions")).string("Propagation"));
-    // The tmpfs options as mount(2) takes them: size in bytes, mode in octal.
-    auto tmpfs_options = TRY(mount.object("TmpfsOptions"));
-    std::vector<std::string> options;
-    if (auto size = TRY(tmpfs_options.integer("SizeBytes", 0)); size > 0)
-        options.push_back("size=" + std::to_string(size));
-    if (auto mode = TRY(tmpfs_options.integer("Mode", 0)); mode > 0) {
-        char text[24];
-        std::snprintf(text, sizeof text, "mode=%o", static_cast<unsigned>(mode));
-        options.push_back(text);
-    }
-    if (spec.type == volume::MountSpec::Type::Tmpfs)
-        spec.tmpfs_options = strings::join(options, ",");
-    TRY(volume::check_mount_spec(spec));
-    return spec;
+    auto parts = strings::split(bind, ':');
+    return parts.size() == 1 ? parts[0] : parts[1];
 }
 
 const std::vector<std::string>& ulimit_names()
@@ -304,21 +281,53 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
 
     // HostConfig.
     auto host = TRY(top.object("HostConfig"));
-    // Binds and Mounts are parsed here, once; the Engine keeps the MountSpecs (and the text of
-    // Binds and the JSON of Mounts, which inspect shows as sent).
     config.binds = TRY(host.strings("Binds"));
-    for (std::size_t i = 0; i < config.binds.size(); ++i) {
-        config.bind_specs.push_back(TRY(volume::parse_volume_spec(config.binds[i])));
-        TRY(check_mount_destination("HostConfig.Binds[" + std::to_string(i) + "]", config.bind_specs.back().target));
-    }
     if (auto* mounts = host.find("Mounts")) {
         if (!mounts->is_array())
             return Error::invalid("HostConfig.Mounts: expected a list, got " + quote_json_for_error(*mounts));
         config.mounts_json = *mounts;
-        for (size_t i = 0; i < mounts->size(); ++i)
-            config.mounts.push_back(TRY(mount_spec_from_json(Reader((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]"))));
+        for (size_t i = 0; i < mounts->size(); ++i) {
+            Reader mount((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]");
+            // Rebuild the --mount spec string the volume parser understands.
+            std::vector<std::string> parts;
+            auto type = TRY(mount.string("Type", "volume"));
+            parts.push_back("type=" + type);
+            auto source = TRY(mount.string("Source"));
+            if (!source.empty())
+                parts.push_back("source=" + source);
+            auto target = TRY(mount.string("Target"));
+            if (target.empty())
+                return Error::invalid(mount.name("Target") + ": a mount needs a target path");
+            parts.push_back("target=" + target);
+            if (TRY(mount.boolean("ReadOnly", false)))
+                parts.push_back("readonly");
+            auto volume_options = TRY(mount.object("VolumeOptions"));
+            if (TRY(volume_options.boolean("NoCopy", false)))
+                parts.push_back("volume-nocopy");
+            auto bind_options = TRY(mount.object("BindOptions"));
+            if (auto propagation = TRY(bind_options.string("Propagation")); !propagation.empty())
+                parts.push_back("bind-propagation=" + propagation);
+            auto tmpfs_options = TRY(mount.object("TmpfsOptions"));
+            if (auto size = TRY(tmpfs_options.integer("SizeBytes", 0)); size > 0)
+                parts.push_back("tmpfs-size=" + std::to_string(size));
+            if (auto mode = TRY(tmpfs_options.integer("Mode", 0)); mode > 0) {
+                char text[16];
+                std::snprintf(text, sizeof text, "%o", static_cast<unsigned>(mode));
+                parts.push_back(std::string("tmpfs-mode=") + text);
+            }
+            config.mounts.push_back(strings::join(parts, ","));
+        }
     }
     config.tmpfs = TRY(host.string_map("Tmpfs"));
+    for (std::size_t i = 0; i < config.binds.size(); ++i)
+        TRY(check_mount_destination("HostConfig.Binds[" + std::to_string(i) + "]", bind_destination(config.binds[i])));
+    if (auto* mounts = host.find("Mounts")) {
+        for (std::size_t i = 0; i < mounts->size(); ++i) {
+            Reader mount((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]");
+            auto target = TRY(mount.string("Target"));
+            TRY(check_mount_destination(mount.name("Target"), target));
+        }
+    }
     for (const auto& [path, options] : config.tmpfs)
         TRY(check_mount_destination("HostConfig.Tmpfs." + quote_for_error(path), path));
     // Read for validation only: glassbox does not size /dev/shm or set rlimits yet, but values

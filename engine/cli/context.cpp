@@ -1,7 +1,7 @@
 // Client creation and daemon auto-start. A newcomer types `glassbox run ...` with no daemon
 // running: we find `glassboxd` next to our own executable (/proc/self/exe), start it in its
 // own session (setsid) with its output in <run-root>/glassboxd.log, and poll /_ping on the
-// socket for up to 5 seconds.
+// socket for up to 5 seconds. A running daemon is found by connecting, without a request.
 #include "engine/cli/context.h"
 
 #include <fcntl.h>
@@ -81,9 +81,11 @@ Result<api::Client*> Context::client()
     auto where = TRY(endpoint());
     auto client = std::make_unique<api::Client>(where.socket_path);
     debug("connecting to unix://" + where.socket_path);
-    auto ping = client->ping();
-    if (!ping.ok()) {
-        const Error& error = ping.error();
+    // A connection, not a /_ping: whether a daemon listens is all auto-start needs, and the
+    // connection then carries the verb's first request (no round trip before every verb).
+    auto connected = client->connect_ahead();
+    if (!connected.ok()) {
+        const Error& error = connected.error();
         if (where.explicit_host || !nobody_listening(error))
             return Error::system("cannot connect to the glassbox daemon at unix://" + where.socket_path + ": "
                 + error.describe() + ". Is glassboxd running?");

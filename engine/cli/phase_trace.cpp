@@ -39,10 +39,25 @@ std::chrono::steady_clock::time_point process_start_time()
     return std::min(started, now);
 }
 
+namespace {
+
+std::chrono::steady_clock::time_point g_main_entered;
+
+} // namespace
+
+void note_main_entered() { g_main_entered = std::chrono::steady_clock::now(); }
+
 ClientTrace::ClientTrace(bool enabled)
     : m_enabled(enabled)
     , m_last(enabled ? process_start_time() : Clock::time_point {})
 {
+    if (!m_enabled || g_main_entered == Clock::time_point {} || g_main_entered < m_last)
+        return;
+    // The process's start is known to a clock tick (10 ms), so the first step is that coarse.
+    m_steps.push_back({ "CLI start until main() (exec, loader, static initializers; to a clock tick)", m_last,
+        g_main_entered });
+    m_last = g_main_entered;
+    mark("CLI flags (build and parse)");
 }
 
 void ClientTrace::mark(std::string name)

@@ -19,7 +19,7 @@ public:
     explicit ClientTrace(bool enabled);
 
     // Ends the current client step as `name` (it began where the previous one ended, the first
-    // at the CLI's start).
+    // at the CLI's start). The steps up to the trace's creation are marked by the constructor.
     void mark(std::string name);
     bool enabled() const { return m_enabled; }
 
@@ -39,5 +39,9 @@ private:
 
 // When this process started (the CLI's own start-up time counts towards a run).
 std::chrono::steady_clock::time_point process_start_time();
+
+// main() calls this first, so the trace can tell the time before main() (the loader and static
+// initializers) from the flag parsing after it.
+void note_main_entered();
 
 } // namespace engine::cli

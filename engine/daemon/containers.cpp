@@ -269,10 +269,12 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     if (config.network_mode.empty())
         config.network_mode = "default";
 
-    // Every mount is checked before anything is created, so a bad one creates nothing (the API
-    // layer parsed Binds and Mounts; Tmpfs and the image's volumes are checked here).
-    std::vector<volume::MountSpec> specs = config.bind_specs;
-    specs.insert(specs.end(), config.mounts.begin(), config.mounts.end());
+    // Parse every mount first, so a bad spec creates nothing.
+    std::vector<volume::MountSpec> specs;
+    for (const auto& bind : config.binds)
+        specs.push_back(TRY(volume::parse_volume_spec(bind)));
+    for (const auto& mount : config.mounts)
+        specs.push_back(TRY(volume::parse_mount_spec(mount)));
     for (const auto& [path, options] : config.tmpfs) {
         volume::MountSpec tmpfs;
         tmpfs.type = volume::MountSpec::Type::Tmpfs;
@@ -374,7 +376,9 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
             mount.mode = spec.mode;
             if (!fs::exists(spec.source)) {
                 // `-v /host:/in` creates a missing host directory (Docker does); `--mount` refuses.
-                if (!spec.create_missing_source)
+                bool from_v = std::any_of(config.binds.begin(), config.binds.end(),
+                    [&](const std::string& b) { return strings::starts_with(b, spec.source + ":"); });
+                if (!from_v)
                     return fail(Error::invalid("invalid mount config for type \"bind\": bind source path does not exist: " + spec.source));
                 auto made = fs::make_dirs(spec.source);
                 if (!made.ok())

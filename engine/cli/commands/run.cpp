@@ -35,7 +35,7 @@ static Result<int> run_container(Context& ctx, RunFlags& flags)
 {
     ClientTrace trace(ctx.global.debug);
     auto* client = TRY(ctx.client());
-    trace.mark("CLI start, connect, ping");
+    trace.mark("connect");
     if (flags.tty) {
         auto [rows, cols] = terminal_size();
         flags.console_rows = rows;

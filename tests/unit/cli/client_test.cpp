@@ -25,6 +25,43 @@ using engine::api::StreamKind;
 
 namespace {
 
+// A listening Unix socket in a temp dir. ScriptedServer serves it; a test can also accept its
+// connections by hand, to see which one a request arrives on.
+class Listener {
+public:
+    Listener()
+    {
+        char dir_template[] = "/tmp/glassbox-cli-client-XXXXXX";
+        EXPECT_NE(::mkdtemp(dir_template), nullptr);
+        m_dir = dir_template;
+        m_path = m_dir + "/api.sock";
+        m_fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address {};
+        address.sun_family = AF_UNIX;
+        std::strcpy(address.sun_path, m_path.c_str());
+        EXPECT_EQ(::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        EXPECT_EQ(::listen(m_fd, 4), 0);
+    }
+    ~Listener()
+    {
+        ::close(m_fd);
+        ::unlink(m_path.c_str());
+        ::rmdir(m_dir.c_str());
+    }
+    const std::string& path() const { return m_path; }
+    // The next connection, or -1 if none comes within `timeout_ms`.
+    int accept(int timeout_ms) const
+    {
+        pollfd ready { .fd = m_fd, .events = POLLIN, .revents = 0 };
+        return ::poll(&ready, 1, timeout_ms) == 1 ? ::accept(m_fd, nullptr, nullptr) : -1;
+    }
+
+private:
+    std::string m_dir;
+    std::string m_path;
+    int m_fd { -1 };
+};
+
 // Accepts one connection per response (the client makes one per request), reads the request
 // head, records it, and writes the response verbatim, then closes.
 class ScriptedServer {
@@ -36,27 +73,14 @@ public:
     explicit ScriptedServer(std::vector<std::string> responses)
         : m_responses(std::move(responses))
     {
-        char dir_template[] = "/tmp/glassbox-cli-client-XXXXXX";
-        EXPECT_NE(::mkdtemp(dir_template), nullptr);
-        m_dir = dir_template;
-        m_path = m_dir + "/api.sock";
-        m_listen = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address {};
-        address.sun_family = AF_UNIX;
-        std::strcpy(address.sun_path, m_path.c_str());
-        EXPECT_EQ(::bind(m_listen, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-        EXPECT_EQ(::listen(m_listen, 1), 0);
         m_thread = std::thread([this] { serve(); });
     }
     ~ScriptedServer()
     {
         if (m_thread.joinable())
             m_thread.join();
-        ::close(m_listen);
-        ::unlink(m_path.c_str());
-        ::rmdir(m_dir.c_str());
     }
-    const std::string& path() const { return m_path; }
+    const std::string& path() const { return m_socket.path(); }
     std::string request()
     {
         if (m_thread.joinable())
@@ -69,10 +93,7 @@ private:
     {
         for (const auto& response : m_responses) {
             // A client that makes fewer requests than scripted fails its test instead of hanging it.
-            pollfd ready { .fd = m_listen, .events = POLLIN, .revents = 0 };
-            if (::poll(&ready, 1, 5000) != 1)
-                return;
-            int fd = ::accept(m_listen, nullptr, nullptr);
+            int fd = m_socket.accept(5000);
             if (fd < 0)
                 return;
             char buffer[4096];
@@ -92,11 +113,9 @@ private:
         }
     }
 
+    Listener m_socket;
     std::vector<std::string> m_responses;
-    std::string m_dir;
-    std::string m_path;
     std::string m_request;
-    int m_listen { -1 };
     std::thread m_thread;
 };
 
@@ -325,4 +344,80 @@ TEST(FrameDemuxerTest, HalfFrameIsNotABoundary)
     ASSERT_TRUE(demuxer.feed(std::string("\x01\x00\x00\x00\x00\x00\x00\x05" "ab", 10)).ok());
 
     EXPECT_FALSE(demuxer.at_frame_boundary());
+}
+
+namespace {
+
+// Reads one request head from `fd` (5 s at most) and answers it with an empty JSON object.
+std::string answer_one(int fd)
+{
+    std::string request;
+    char buffer[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+        pollfd ready { .fd = fd, .events = POLLIN, .revents = 0 };
+        if (::poll(&ready, 1, 5000) != 1)
+            break;
+        ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got <= 0)
+            break;
+        request.append(buffer, static_cast<size_t>(got));
+    }
+    std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+    ::close(fd);
+    return request;
+}
+
+} // namespace
+
+// A client that has opened its next connection ahead, and that connection's daemon side.
+class ConnectAheadTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(client.connect_ahead().ok());
+        ahead = listener.accept(1000);
+        ASSERT_GE(ahead, 0);
+    }
+
+    Listener listener;
+    Client client { listener.path() };
+    int ahead { -1 };
+};
+
+TEST_F(ConnectAheadTest, FirstRequestGoesOverTheConnectionOpenedAhead)
+{
+    std::string request;
+    std::thread daemon([&] { request = answer_one(ahead); });
+    auto answer = client.get_json("/info");
+    daemon.join();
+
+    ASSERT_TRUE(answer.ok()) << answer.error().describe();
+    EXPECT_NE(request.find("GET /v1.41/info HTTP/1.1\r\n"), std::string::npos);
+    EXPECT_EQ(listener.accept(0), -1) << "the request opened a second connection";
+}
+
+TEST_F(ConnectAheadTest, ConnectionOpenedAheadThatTheDaemonClosedIsReplaced)
+{
+    ::close(ahead);
+
+    std::string request;
+    std::thread daemon([&] {
+        int fresh = listener.accept(5000);
+        if (fresh >= 0)
+            request = answer_one(fresh);
+    });
+    auto answer = client.get_json("/info");
+    daemon.join();
+
+    ASSERT_TRUE(answer.ok()) << answer.error().describe();
+    EXPECT_NE(request.find("GET /v1.41/info HTTP/1.1\r\n"), std::string::npos);
+}
+
+TEST(ClientTest, ConnectAheadWithNobodyListeningSaysSo)
+{
+    Client client("/nonexistent/glassbox.sock");
+    auto connected = client.connect_ahead();
+    ASSERT_FALSE(connected.ok());
+    EXPECT_EQ(connected.error().code(), ENOENT);
 }
