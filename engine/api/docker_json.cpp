@@ -357,14 +357,16 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
         if (!bindings->is_object())
             return Error::invalid("HostConfig.PortBindings: expected an object, got " + quote_json_for_error(*bindings));
         for (auto& [port, list] : bindings->items()) {
-            auto& out = config.port_bindings[port];
+            auto field = "HostConfig.PortBindings." + quote_for_error(port);
+            auto& out = config.port_bindings[TRY_CTX(daemon::ContainerPort::parse(port), "HostConfig.PortBindings")];
             if (list.is_null())
                 continue;
             if (!list.is_array())
-                return Error::invalid("HostConfig.PortBindings." + quote_for_error(port) + ": expected a list, got " + quote_json_for_error(list));
-            for (auto& binding : list) {
-                Reader b(binding, "HostConfig.PortBindings." + port);
-                out.push_back({ TRY(b.string("HostIp")), TRY(b.string("HostPort")) });
+                return Error::invalid(field + ": expected a list, got " + quote_json_for_error(list));
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                auto where = field + "[" + std::to_string(i) + "]";
+                Reader b(list[i], where);
+                out.push_back(TRY_CTX(daemon::PortBinding::parse(TRY(b.string("HostIp")), TRY(b.string("HostPort"))), where));
             }
         }
     }
@@ -610,14 +612,14 @@ static Json mount_json(const daemon::MountPoint& mount)
     return out;
 }
 
-static Json port_bindings_json(const std::map<std::string, std::vector<daemon::PortBinding>>& bindings)
+static Json port_bindings_json(const std::map<daemon::ContainerPort, std::vector<daemon::PortBinding>>& bindings)
 {
     Json out = Json::object();
     for (auto& [port, list] : bindings) {
         Json entries = Json::array();
         for (auto& b : list)
-            entries.push_back({ { "HostIp", b.host_ip }, { "HostPort", b.host_port } });
-        out[port] = entries;
+            entries.push_back({ { "HostIp", b.host_ip }, { "HostPort", b.host_port_text() } });
+        out[port.key()] = entries;
     }
     return out;
 }
@@ -755,7 +757,7 @@ static Json inspect_ports_json(const ContainerView& view)
     for (auto& [port, list] : view.ports) {
         Json entries = Json::array();
         for (auto& b : list)
-            entries.push_back({ { "HostIp", b.host_ip.empty() ? "0.0.0.0" : b.host_ip }, { "HostPort", b.host_port } });
+            entries.push_back({ { "HostIp", b.host_ip.empty() ? "0.0.0.0" : b.host_ip }, { "HostPort", std::to_string(b.host_port) } });
         out[port] = entries;
     }
     return out;
@@ -870,8 +872,7 @@ static Json summary_ports_json(const ContainerView& view)
         std::string proto;
         split_port(key, private_port, proto);
         for (auto& b : list) {
-            std::uint64_t public_port = 0;
-            strings::parse_uint(b.host_port, public_port);
+            std::uint64_t public_port = b.host_port;
             out.push_back({ { "IP", b.host_ip.empty() ? "0.0.0.0" : b.host_ip }, { "PrivatePort", private_port },
                 { "PublicPort", public_port }, { "Type", proto } });
         }

@@ -20,11 +20,11 @@ static void get_to(const json& doc, const char* key, T& out)
 json config_to_json(const ContainerConfig& c)
 {
     json ports = json::object();
-    for (const auto& [key, bindings] : c.port_bindings) {
+    for (const auto& [port, bindings] : c.port_bindings) {
         json list = json::array();
         for (const auto& b : bindings)
-            list.push_back({ { "HostIp", b.host_ip }, { "HostPort", b.host_port } });
-        ports[key] = list;
+            list.push_back({ { "HostIp", b.host_ip }, { "HostPort", b.host_port_text() } });
+        ports[port.key()] = list;
     }
     json doc = {
         { "Hostname", c.hostname }, { "Domainname", c.domainname }, { "User", c.user },
@@ -94,10 +94,15 @@ ContainerConfig config_from_json(const json& d)
     get_to(d, "NetworkModeDetached", c.network_mode_detached);
     if (d.contains("PortBindings") && d["PortBindings"].is_object()) {
         for (const auto& [key, list] : d["PortBindings"].items()) {
-            std::vector<PortBinding> bindings;
-            for (const auto& b : list)
-                bindings.push_back({ b.value("HostIp", ""), b.value("HostPort", "") });
-            c.port_bindings[key] = bindings;
+            ContainerPort port;
+            if (!parsed(ContainerPort::parse(key), "PortBindings", port))
+                continue;
+            auto& bindings = c.port_bindings[port];
+            for (const auto& b : list) {
+                PortBinding binding;
+                if (parsed(PortBinding::parse(b.value("HostIp", ""), b.value("HostPort", "")), "PortBindings." + key, binding))
+                    bindings.push_back(binding);
+            }
         }
     }
     get_to(d, "PublishAllPorts", c.publish_all_ports);

@@ -204,7 +204,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         for (const auto& [port, value] : image_config["ExposedPorts"].items())
             config.exposed_ports.emplace(port, value);
     for (const auto& [port, bindings] : config.port_bindings)
-        config.exposed_ports.emplace(port, nlohmann::json::object());
+        config.exposed_ports.emplace(port.key(), nlohmann::json::object());
     if (image_config.contains("Labels") && image_config["Labels"].is_object())
         for (const auto& [key, value] : image_config["Labels"].items())
             if (value.is_string())

@@ -1,6 +1,9 @@
 // Create options with their own syntax (see create_options.h).
 #include "engine/daemon/create_options.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "engine/base/strings.h"
 
 namespace engine::daemon {
@@ -61,6 +64,52 @@ Result<PidMode> parse_pid_mode(const std::string& mode)
             return out;
     }
     return Error::invalid("invalid PID mode: \"" + mode + "\" (use host or container:<name|id>)");
+}
+
+// "1".."65535" as a port number; `what` names the field in the error.
+static Result<std::uint16_t> port_number(const std::string& text, const std::string& what)
+{
+    std::uint64_t number = 0;
+    if (!strings::parse_uint(text, number) || number == 0 || number > 65535)
+        return Error::invalid(what + " \"" + text + "\" is not a port number (1..65535)");
+    return static_cast<std::uint16_t>(number);
+}
+
+Result<ContainerPort> ContainerPort::parse(const std::string& key)
+{
+    ContainerPort port;
+    auto slash = key.find('/');
+    if (slash != std::string::npos) {
+        port.protocol = strings::to_lower(key.substr(slash + 1));
+        if (port.protocol != "tcp" && port.protocol != "udp")
+            return Error::invalid("port \"" + key + "\": the protocol must be tcp or udp");
+    }
+    port.number = TRY(port_number(key.substr(0, slash), "port \"" + key + "\": the container port"));
+    return port;
+}
+
+std::string ContainerPort::key() const
+{
+    return std::to_string(number) + "/" + protocol;
+}
+
+Result<PortBinding> PortBinding::parse(const std::string& host_ip, const std::string& host_port)
+{
+    PortBinding binding;
+    if (!host_ip.empty()) {
+        in6_addr address {};
+        if (::inet_pton(AF_INET, host_ip.c_str(), &address) != 1 && ::inet_pton(AF_INET6, host_ip.c_str(), &address) != 1)
+            return Error::invalid("HostIp \"" + host_ip + "\" is not an IP address");
+        binding.host_ip = host_ip;
+    }
+    if (!host_port.empty())
+        binding.host_port = TRY(port_number(host_port, "HostPort"));
+    return binding;
+}
+
+std::string PortBinding::host_port_text() const
+{
+    return host_port == 0 ? std::string() : std::to_string(host_port);
 }
 
 } // namespace engine::daemon

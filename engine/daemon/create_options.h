@@ -1,8 +1,12 @@
 // Checks and parsing for create options that name other objects or carry their own syntax:
-// MacAddress, VolumesFrom ("name[:ro|:rw]") and PidMode ("host", "container:<name|id>"). Pure
-// functions; the Engine resolves the names (engine/daemon/containers.cpp).
+// MacAddress, VolumesFrom ("name[:ro|:rw]"), PidMode ("host", "container:<name|id>"),
+// and PortBindings. Pure functions; the Engine resolves the names
+// (engine/daemon/containers.cpp). The API layer parses each value once into these types, and the
+// Engine keeps and passes the types, never the text.
 #pragma once
 
+#include <compare>
+#include <cstdint>
 #include <string>
 
 #include "engine/base/result.h"
@@ -28,5 +32,28 @@ struct PidMode {
     std::string container;
 };
 Result<PidMode> parse_pid_mode(const std::string& mode);
+
+// A container port as the keys of ExposedPorts and PortBindings write it: "80/tcp", "53/udp"
+// ("80" alone is tcp). The port is 1..65535, the protocol tcp or udp.
+struct ContainerPort {
+    std::uint16_t number { 0 };
+    std::string protocol { "tcp" };
+
+    static Result<ContainerPort> parse(const std::string& key);
+    [[nodiscard]] std::string key() const; // "80/tcp"
+    auto operator<=>(const ContainerPort&) const = default;
+};
+
+// One entry of HostConfig.PortBindings: where a container port is published on the host.
+struct PortBinding {
+    std::string host_ip;           // "" = all addresses; otherwise an IPv4 or IPv6 address.
+    std::uint16_t host_port { 0 }; // 0 = a free port, chosen when the container starts.
+
+    // HostIp and HostPort as the API sends them (both text; HostPort "" or 1..65535). Errors
+    // name the field: `HostPort "80a" is not a port number (1..65535)`.
+    static Result<PortBinding> parse(const std::string& host_ip, const std::string& host_port);
+    [[nodiscard]] std::string host_port_text() const; // "" for 0, as Docker shows it.
+    bool operator==(const PortBinding&) const = default;
+};
 
 } // namespace engine::daemon

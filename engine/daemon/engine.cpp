@@ -309,25 +309,17 @@ static Result<void> publish_ports(network::Manager& networks, ContainerView& vie
 {
     const auto& config = view.config;
     std::vector<network::PortRequest> requests;
-    for (const auto& [key, bindings] : config.port_bindings) {
-        for (const auto& binding : bindings) {
-            auto spec = (binding.host_ip.empty() ? std::string() : binding.host_ip + ":") + binding.host_port + ":" + key;
-            if (binding.host_ip.empty() && binding.host_port.empty())
-                spec = key;
-            auto request = network::parse_port_spec(spec);
-            if (!request.ok())
-                return request.release_error().with_context("publish port " + key);
-            requests.push_back(request.release_value());
-        }
-    }
+    for (const auto& [port, bindings] : config.port_bindings)
+        for (const auto& binding : bindings)
+            requests.push_back({ .container_port = port.number, .protocol = port.protocol, .host_ip = binding.host_ip,
+                .host_port = binding.host_port });
     if (config.publish_all_ports) {
         for (const auto& [key, value] : config.exposed_ports) {
             (void)value;
-            if (config.port_bindings.contains(key))
-                continue;
-            auto request = network::parse_port_spec(key);
-            if (request.ok())
-                requests.push_back(request.release_value());
+            // Exposed ports come from the image too; one this version cannot read is not published.
+            auto port = ContainerPort::parse(key);
+            if (port.ok() && !config.port_bindings.contains(port.value()))
+                requests.push_back({ .container_port = port.value().number, .protocol = port.value().protocol });
         }
     }
     if (requests.empty())
@@ -337,7 +329,7 @@ static Result<void> publish_ports(network::Manager& networks, ContainerView& vie
     view.ports.clear();
     for (const auto& port : published)
         view.ports[std::to_string(port.container_port) + "/" + port.protocol].push_back(
-            { port.host_ip, std::to_string(port.host_port) });
+            { port.host_ip, port.host_port });
     return Ok {};
 }
 

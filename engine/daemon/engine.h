@@ -20,6 +20,7 @@
 
 #include "engine/base/result.h"
 #include "engine/daemon/archive.h"
+#include "engine/daemon/create_options.h"
 #include "engine/daemon/filters.h"
 #include "engine/image/store.h"
 #include "engine/network/manager.h"
@@ -81,11 +82,6 @@ struct RestartPolicy {
     int maximum_retry_count { 0 };
 };
 
-struct PortBinding {
-    std::string host_ip;   // "" = all addresses.
-    std::string host_port; // "" = pick one.
-};
-
 // Docker's Config.Healthcheck: a probe the daemon runs inside the container like an exec
 // (engine/daemon/health.h). Durations in nanoseconds; 0 means Docker's default (30s, 30s, 0s;
 // retries 3). Test is ["CMD", argv...], ["CMD-SHELL", "script"] or ["NONE"] (disabled).
@@ -129,7 +125,7 @@ struct ContainerConfig {
     std::map<std::string, std::string> tmpfs;            // "/run" -> "size=64m".
     std::string network_mode { "default" };
     bool network_mode_detached { false };                // Disconnected from the NetworkMode network.
-    std::map<std::string, std::vector<PortBinding>> port_bindings; // "80/tcp" -> bindings
+    std::map<ContainerPort, std::vector<PortBinding>> port_bindings; // 80/tcp -> bindings
     bool publish_all_ports { false };
     RestartPolicy restart_policy;
     bool auto_remove { false };

@@ -128,7 +128,7 @@ struct NetworkRecord {
     std::string dns_address;        // Where the embedded DNS listens ("" when none).
 };
 
-// One -p binding as requested: "[ip:]host:container[/proto]".
+// One published port as requested (the daemon's typed HostConfig.PortBindings entry).
 struct PortRequest {
     std::uint16_t container_port { 0 };
     std::string protocol { "tcp" }; // "tcp" or "udp"
@@ -143,9 +143,6 @@ struct PublishedPort {
     std::string host_ip;            // "0.0.0.0" when all.
     std::uint16_t host_port { 0 };
 };
-
-// Parses "8080:80", "127.0.0.1:8080:80/udp", "80", "127.0.0.1::80"; names the bad part on error.
-Result<PortRequest> parse_port_spec(const std::string& spec);
 
 struct ContainerFiles {
     std::string hosts_path;

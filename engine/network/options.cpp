@@ -30,39 +30,4 @@ Result<DriverOptions> parse_driver_options(const std::string& driver_name,
     return result;
 }
 
-Result<PortRequest> parse_port_spec(const std::string& spec)
-{
-    PortRequest request;
-    std::string body = spec;
-    auto slash = body.find('/');
-    if (slash != std::string::npos) {
-        request.protocol = strings::to_lower(body.substr(slash + 1));
-        body.resize(slash);
-        if (request.protocol != "tcp" && request.protocol != "udp")
-            return Error::invalid("port spec \"" + spec + "\": protocol must be tcp or udp");
-    }
-    auto parts = strings::split(body, ':');
-    auto port = [&](const std::string& text, const char* which) -> Result<std::uint16_t> {
-        std::uint64_t number = 0;
-        if (!strings::parse_uint(text, number) || number == 0 || number > 65535)
-            return Error::invalid("port spec \"" + spec + "\": " + which + " port \"" + text + "\" is not 1..65535");
-        return static_cast<std::uint16_t>(number);
-    };
-    if (parts.size() == 1) {
-        request.container_port = TRY(port(parts[0], "container"));
-    } else if (parts.size() == 2) {
-        if (!parts[0].empty())
-            request.host_port = TRY(port(parts[0], "host"));
-        request.container_port = TRY(port(parts[1], "container"));
-    } else if (parts.size() == 3) {
-        request.host_ip = parts[0];
-        if (!parts[1].empty())
-            request.host_port = TRY(port(parts[1], "host"));
-        request.container_port = TRY(port(parts[2], "container"));
-    } else {
-        return Error::invalid("port spec \"" + spec + "\": expected [ip:][host:]container[/proto]");
-    }
-    return request;
-}
-
 } // namespace engine::network

@@ -47,9 +47,10 @@ TEST(DockerJsonTest, DockerPyCreateBodyMapsToContainerConfig)
     auto& c = config.value();
     EXPECT_EQ(c.network_mode, "bridge");
     EXPECT_EQ(c.binds, (std::vector<std::string> { "pyvol:/data:rw" }));
-    ASSERT_EQ(c.port_bindings.at("80/tcp").size(), 1u);
-    EXPECT_EQ(c.port_bindings.at("80/tcp")[0].host_port, "8082");
-    EXPECT_EQ(c.port_bindings.at("80/tcp")[0].host_ip, "");
+    engine::daemon::ContainerPort http { 80, "tcp" };
+    ASSERT_EQ(c.port_bindings.at(http).size(), 1u);
+    EXPECT_EQ(c.port_bindings.at(http)[0].host_port, 8082);
+    EXPECT_EQ(c.port_bindings.at(http)[0].host_ip, "");
     EXPECT_TRUE(c.exposed_ports.count("80/tcp"));
     EXPECT_TRUE(c.volumes.count("/data"));
     EXPECT_EQ(c.env, (std::vector<std::string> { "A=1" }));
@@ -65,6 +66,34 @@ TEST(DockerJsonTest, MountsBecomeMountSpecStrings)
     ASSERT_TRUE(config.ok());
     EXPECT_EQ(config.value().mounts, (std::vector<std::string> { "type=volume,source=v1,target=/m,readonly" }));
     EXPECT_EQ(config.value().mounts_json.size(), 1u);
+}
+
+TEST(DockerJsonTest, PortBindingsAreParsedOnce)
+{
+    auto body = Json::parse(R"({"Image":"bb:1","HostConfig":{
+        "PortBindings":{"53/udp":[{"HostIp":"::1","HostPort":"5353"}],"80/tcp":[{"HostIp":"","HostPort":""}]}}})");
+
+    auto config = container_config_from_json(body);
+
+    ASSERT_TRUE(config.ok()) << config.error().describe();
+    using engine::daemon::PortBinding;
+    EXPECT_EQ(config.value().port_bindings.at({ 53, "udp" }), (std::vector<PortBinding> { { "::1", 5353 } }));
+    EXPECT_EQ(config.value().port_bindings.at({ 80, "tcp" }), (std::vector<PortBinding> { { "", 0 } }));
+}
+
+TEST(DockerJsonTest, BadPortBindingNamesTheField)
+{
+    auto error = [](const char* host_config) {
+        auto config = container_config_from_json(Json::parse(std::string(R"({"Image":"bb:1","HostConfig":)") + host_config + "}"));
+        EXPECT_FALSE(config.ok()) << host_config;
+        return config.ok() ? std::string() : config.error().message();
+    };
+
+    EXPECT_EQ(error(R"({"PortBindings":{"80/tcp":[{"HostPort":"80a"}]}})"),
+        "HostConfig.PortBindings.80/tcp[0]: HostPort \"80a\" is not a port number (1..65535)");
+    EXPECT_EQ(error(R"({"PortBindings":{"80/tcp":[{"HostIp":"localhost","HostPort":"80"}]}})"),
+        "HostConfig.PortBindings.80/tcp[0]: HostIp \"localhost\" is not an IP address");
+    EXPECT_EQ(error(R"({"PortBindings":{"80/sctp":[]}})"), "HostConfig.PortBindings: port \"80/sctp\": the protocol must be tcp or udp");
 }
 
 TEST(DockerJsonTest, WrongTypeNamesTheField)
@@ -106,7 +135,7 @@ TEST(DockerJsonTest, InspectHasTheFieldsClientsRead)
     view.name = "web";
     view.config.image = "bb:1";
     view.config.tty = true;
-    view.ports["80/tcp"] = { { "", "8080" } };
+    view.ports["80/tcp"] = { { "", 8080 } };
     view.endpoints.push_back({ .network_id = "n", .network_name = "bridge", .endpoint_id = "e",
         .ip_address = "172.17.0.2", .prefix_length = 16, .gateway = "172.17.0.1", .mac_address = "02:42:ac:11:00:02", .aliases = {} });
 
@@ -128,7 +157,7 @@ TEST(DockerJsonTest, SummaryListsPublishedAndExposedPorts)
     daemon::ContainerView view;
     view.id = "abc";
     view.name = "p";
-    view.ports["80/tcp"] = { { "", "8080" } };
+    view.ports["80/tcp"] = { { "", 8080 } };
     view.config.exposed_ports["80/tcp"] = Json::object();
     view.config.exposed_ports["70/udp"] = Json::object();
 

@@ -9,27 +9,6 @@ using namespace engine::network;
 
 namespace {
 
-TEST(PortSpecTest, ParsesEveryDockerForm)
-{
-    auto full = parse_port_spec("127.0.0.1:8080:80/udp").value();
-    EXPECT_EQ(full.host_ip, "127.0.0.1");
-    EXPECT_EQ(full.host_port, 8080);
-    EXPECT_EQ(full.container_port, 80);
-    EXPECT_EQ(full.protocol, "udp");
-    EXPECT_EQ(parse_port_spec("80").value().host_port, 0);
-    EXPECT_EQ(parse_port_spec("127.0.0.1::80").value().host_port, 0);
-    EXPECT_EQ(parse_port_spec("8080:80").value().protocol, "tcp");
-}
-
-TEST(PortSpecTest, BadPortsNameThePart)
-{
-    auto bad = parse_port_spec("8080:99999");
-    ASSERT_FALSE(bad.ok());
-    EXPECT_NE(bad.error().message().find("container port"), std::string::npos);
-    EXPECT_FALSE(parse_port_spec("80/sctp").ok());
-    EXPECT_FALSE(parse_port_spec("a:b:c:d").ok());
-}
-
 TEST(DriverOptionsTest, MacvlanVlanParentSplitsTheTag)
 {
     auto options = parse_driver_options("macvlan", { { "parent", "gb-uplink.10" }, { "macvlan_mode", "bridge" } }).value();

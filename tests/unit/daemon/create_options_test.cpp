@@ -1,0 +1,44 @@
+#include <gtest/gtest.h>
+
+#include "engine/daemon/create_options.h"
+
+using engine::daemon::ContainerPort;
+using engine::daemon::PortBinding;
+
+TEST(ContainerPortTest, KeyReadsPortAndProtocol)
+{
+    EXPECT_EQ(ContainerPort::parse("80/tcp").value(), (ContainerPort { 80, "tcp" }));
+    EXPECT_EQ(ContainerPort::parse("53/udp").value(), (ContainerPort { 53, "udp" }));
+    EXPECT_EQ(ContainerPort::parse("8080").value(), (ContainerPort { 8080, "tcp" }));
+    EXPECT_EQ(ContainerPort::parse("53/UDP").value().key(), "53/udp");
+}
+
+TEST(ContainerPortTest, BadKeysNameThePart)
+{
+    EXPECT_EQ(ContainerPort::parse("80/sctp").error().message(), "port \"80/sctp\": the protocol must be tcp or udp");
+    EXPECT_EQ(ContainerPort::parse("99999/tcp").error().message(),
+        "port \"99999/tcp\": the container port \"99999\" is not a port number (1..65535)");
+    EXPECT_FALSE(ContainerPort::parse("").ok());
+    EXPECT_FALSE(ContainerPort::parse("0/tcp").ok());
+    EXPECT_FALSE(ContainerPort::parse("http/tcp").ok());
+}
+
+TEST(PortBindingTest, HostSideIsTypedAndShownAsDockerShowsIt)
+{
+    auto any = PortBinding::parse("", "").value();
+    auto loopback = PortBinding::parse("127.0.0.1", "8080").value();
+    auto v6 = PortBinding::parse("::1", "53").value();
+
+    EXPECT_EQ(any, (PortBinding { "", 0 }));
+    EXPECT_EQ(any.host_port_text(), "");
+    EXPECT_EQ(loopback, (PortBinding { "127.0.0.1", 8080 }));
+    EXPECT_EQ(loopback.host_port_text(), "8080");
+    EXPECT_EQ(v6.host_ip, "::1");
+}
+
+TEST(PortBindingTest, BadHostSideNamesTheField)
+{
+    EXPECT_EQ(PortBinding::parse("", "8000-8010").error().message(), "HostPort \"8000-8010\" is not a port number (1..65535)");
+    EXPECT_EQ(PortBinding::parse("", "0").error().message(), "HostPort \"0\" is not a port number (1..65535)");
+    EXPECT_EQ(PortBinding::parse("my-host", "80").error().message(), "HostIp \"my-host\" is not an IP address");
+}
