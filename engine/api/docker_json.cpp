@@ -351,7 +351,8 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
                     + " is above the hard limit " + std::to_string(hard));
         }
     }
-    config.network_mode = TRY_CTX(daemon::NetworkMode::parse(TRY(host.string("NetworkMode", "default"))), "HostConfig.NetworkMode");
+    auto network_mode = TRY(host.string("NetworkMode", "default"));
+    config.network_mode = network_mode.empty() ? "default" : network_mode;
     if (auto* bindings = host.find("PortBindings")) {
         if (!bindings->is_object())
             return Error::invalid("HostConfig.PortBindings: expected an object, got " + quote_json_for_error(*bindings));
@@ -631,7 +632,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "Binds", string_list_or_null(c.binds) },
         { "ContainerIDFile", "" },
         { "LogConfig", { { "Type", "json-file" }, { "Config", c.log_config } } },
-        { "NetworkMode", c.network_mode.text() },
+        { "NetworkMode", c.network_mode },
         { "PortBindings", port_bindings_json(c.port_bindings) },
         { "RestartPolicy", restart },
         { "AutoRemove", c.auto_remove },
@@ -907,7 +908,7 @@ Json container_summary_json(const ContainerView& view, system_clock::time_point 
         { "State", std::string(daemon::status_name(view.state.status)) },
         { "Status", container_status_text(view.state, now)
                 + (view.state.status == daemon::Status::Running ? daemon::health_status_suffix(view.state.health) : std::string()) },
-        { "HostConfig", { { "NetworkMode", view.config.network_mode.text() } } },
+        { "HostConfig", { { "NetworkMode", view.config.network_mode } } },
         { "NetworkSettings", { { "Networks", networks } } },
         { "Mounts", mounts },
     };

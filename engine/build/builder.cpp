@@ -795,6 +795,7 @@ struct Builder::Impl {
                     image::UnpackOptions unpack;
                     unpack.whiteouts = false;
                     unpack.keep_owners = true;
+                    unpack.header_scan = "ADD tar";
                     TRY_CTX(image::unpack_layer(archive_path, dir_path, unpack), "ADD " + top.full);
                     continue;
                 }

@@ -66,6 +66,7 @@ Result<std::unique_ptr<Engine::BuildContext>> Engine::receive_build_context(
     image::UnpackOptions unpack;
     unpack.whiteouts = false;
     unpack.keep_owners = false;
+    unpack.header_scan = "build context";
     TRY_CTX(image::unpack_layer(work + "/context.tar", context->dir(), unpack), "unpack build context");
     (void)fs::remove_tree(work + "/context.tar");
     return context;

@@ -35,7 +35,7 @@ json config_to_json(const ContainerConfig& c)
         { "Image", c.image }, { "Volumes", c.volumes }, { "WorkingDir", c.working_dir }, { "Labels", c.labels },
         { "StopSignal", c.stop_signal }, { "StopTimeout", c.stop_timeout ? json(*c.stop_timeout) : json(nullptr) },
         { "ExposedPorts", c.exposed_ports }, { "Binds", c.binds }, { "MountSpecs", c.mounts },
-        { "Mounts", c.mounts_json }, { "Tmpfs", c.tmpfs }, { "NetworkMode", c.network_mode.text() },
+        { "Mounts", c.mounts_json }, { "Tmpfs", c.tmpfs }, { "NetworkMode", c.network_mode },
         { "NetworkModeDetached", c.network_mode_detached },
         { "PortBindings", ports }, { "PublishAllPorts", c.publish_all_ports },
         { "RestartPolicy", { { "Name", c.restart_policy.name }, { "MaximumRetryCount", c.restart_policy.maximum_retry_count } } },
@@ -90,9 +90,7 @@ ContainerConfig config_from_json(const json& d)
     if (d.contains("Mounts"))
         c.mounts_json = d["Mounts"];
     get_to(d, "Tmpfs", c.tmpfs);
-    std::string network_mode;
-    get_to(d, "NetworkMode", network_mode);
-    parsed(NetworkMode::parse(network_mode), "NetworkMode", c.network_mode);
+    get_to(d, "NetworkMode", c.network_mode);
     get_to(d, "NetworkModeDetached", c.network_mode_detached);
     if (d.contains("PortBindings") && d["PortBindings"].is_object()) {
         for (const auto& [key, list] : d["PortBindings"].items()) {

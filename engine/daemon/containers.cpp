@@ -266,6 +266,8 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         link_warnings.push_back("--link is a deprecated legacy feature: it only works on the default bridge network and "
                                 "is not updated when the linked container restarts. Prefer a user-defined network "
                                 "(docker network create NET; docker run --network NET), where containers find each other by name");
+    if (config.network_mode.empty())
+        config.network_mode = "default";
 
     // Parse every mount first, so a bad spec creates nothing.
     std::vector<volume::MountSpec> specs;
@@ -434,7 +436,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     view.hosts_path = container->dir + "/hosts";
     view.resolv_conf_path = container->dir + "/resolv.conf";
     view.cgroup_paths = runtime::Cgroup::for_name("glassbox/" + id).paths();
-    if (config.network_mode.is(NetworkMode::Kind::Host))
+    if (config.network_mode == "host")
         view.warnings.push_back("host networking: the container shares the host's network namespace, so it has no "
                                 "network isolation (its ports are the host's ports)");
     view.warnings.insert(view.warnings.end(), link_warnings.begin(), link_warnings.end());
@@ -553,7 +555,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
     }
 
     spec.netns_path = view.netns_path;
-    if (config.network_mode.is(NetworkMode::Kind::Host))
+    if (config.network_mode == "host")
         spec.netns_path = "host";
 
     spec.resources.memory_bytes = config.memory;
@@ -620,7 +622,7 @@ Result<void> Engine::write_container_files(const std::shared_ptr<Container>& con
             for (const auto& host : { alias, name })
                 options.extra_hosts.push_back(host + ":" + endpoints.front().ip_address);
         }
-        options.host_network = config.network_mode.is(NetworkMode::Kind::Host);
+        options.host_network = config.network_mode == "host";
         auto files = TRY(m_impl->networks->write_container_files(view.id, options, container->dir));
         std::lock_guard lock(m_impl->mutex);
         container->view.hosts_path = files.hosts_path;

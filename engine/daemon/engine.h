@@ -123,7 +123,7 @@ struct ContainerConfig {
     std::vector<std::string> mounts;                     // --mount specs, already "type=...,..." strings.
     nlohmann::json mounts_json = nlohmann::json::array(); // HostConfig.Mounts as sent (kept for inspect).
     std::map<std::string, std::string> tmpfs;            // "/run" -> "size=64m".
-    NetworkMode network_mode;                            // HostConfig.NetworkMode, parsed once.
+    std::string network_mode { "default" };
     bool network_mode_detached { false };                // Disconnected from the NetworkMode network.
     std::map<ContainerPort, std::vector<PortBinding>> port_bindings; // 80/tcp -> bindings
     bool publish_all_ports { false };

@@ -184,7 +184,8 @@ public:
         return Ok {};
     }
 
-    Result<void> add_file(const std::string& name, const std::string& source)
+    // With `hasher`, the bytes copied are hashed too (a blob is verified as it is read).
+    Result<void> add_file(const std::string& name, const std::string& source, Sha256* hasher = nullptr)
     {
         if (!m_names.insert(name).second)
             return Ok {};
@@ -206,6 +207,8 @@ public:
                 return Error::from_errno("read " + source, errno);
             if (n == 0)
                 break;
+            if (hasher)
+                hasher->update(buffer, static_cast<size_t>(n));
             if (archive_write_data(m_archive, buffer, static_cast<size_t>(n)) < 0)
                 return error("write " + name + " to");
         }
@@ -249,7 +252,7 @@ private:
 // [SECTION] Load.
 
 Result<std::string> Store::load_image_locked(int root_fd, const std::string& config_path, const std::string& config_hex,
-    const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests)
+    const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests, LoadJournal& journal)
 {
     auto config_bytes = TRY(read_document(root_fd, config_path, "Config"));
     auto actual = Sha256::hex(config_bytes);
@@ -268,10 +271,8 @@ Result<std::string> Store::load_image_locked(int root_fd, const std::string& con
             });
             if (used || !m_layers.count(diff_id))
                 continue;
-            m_layers.erase(diff_id);
-            if (auto removed = fs::remove_tree(image_dir() + "/layers/" + hex_of(diff_id)); !removed.ok())
+            if (auto removed = drop_layer_locked(diff_id); !removed.ok())
                 log::warn("image store: " + removed.error().describe());
-            ::unlink(blob_path(diff_id).c_str());
         }
         return error;
     };
@@ -300,13 +301,54 @@ Result<std::string> Store::load_image_locked(int root_fd, const std::string& con
             added.push_back(layer.value().diff_id);
         ids.push_back(layer.value().diff_id);
     }
+    bool had_image = m_images.count("sha256:" + Sha256::hex(config_bytes)) > 0;
     auto record = add_image_locked(config_bytes, ids, "");
     if (!record.ok())
         return give_back(record.release_error());
+    if (!had_image)
+        journal.images.push_back(record.value().id);
     return record.value().id;
 }
 
-Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const std::string& archive_path)
+Result<void> Store::load_tag_locked(const Reference& reference, const std::string& id, LoadJournal& journal)
+{
+    auto previous = m_repositories.find(reference.str());
+    journal.tags.emplace_back(reference.str(), previous != m_repositories.end() ? previous->second : "");
+    return set_tag_locked(reference, id);
+}
+
+// A load whose later image fails (a layer that does not match its diff id, a missing file)
+// takes back the images and tags its earlier images added, so the store is as it was before:
+// dockerd keeps the images it loaded before the failure, which a client cannot tell from the
+// error alone.
+void Store::undo_load_locked(const LoadJournal& journal)
+{
+    std::set<std::string> retagged;
+    for (auto it = journal.tags.rbegin(); it != journal.tags.rend(); ++it) {
+        const auto& [tag, previous] = *it;
+        if (previous.empty() || !m_images.count(previous)) {
+            m_repositories.erase(tag);
+        } else {
+            m_repositories[tag] = previous;
+            retagged.insert(previous);
+        }
+    }
+    auto report = [](const Result<void>& written) {
+        if (!written.ok())
+            log::warn("image store: undoing a load: " + written.error().describe());
+    };
+    report(write_repositories_locked());
+    for (const auto& id : retagged)
+        report(write_image_locked(m_images.at(id)));
+    for (const auto& id : journal.images) {
+        if (!m_images.count(id))
+            continue;
+        std::vector<DeleteItem> items;
+        report(delete_image_locked(id, items));
+    }
+}
+
+Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const std::string& archive_path, LoadJournal& journal)
 {
     auto manifest = TRY(read_archive_json(root_fd, archive_path, "manifest.json"));
     if (!manifest.is_array())
@@ -380,10 +422,12 @@ Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const st
     }
 
     std::vector<std::string> loaded;
-    for (const auto& planned : plan) {
-        auto id = TRY_CTX(load_image_locked(root_fd, planned.config_path, planned.config_hex, planned.layers, {}), "load " + archive_path);
+    for (std::size_t index = 0; index < plan.size(); ++index) {
+        const auto& planned = plan[index];
+        auto id = TRY_CTX(load_image_locked(root_fd, planned.config_path, planned.config_hex, planned.layers, {}, journal),
+            "load " + archive_path + ": manifest.json[" + std::to_string(index) + "]");
         for (const auto& reference : planned.tags) {
-            TRY(set_tag_locked(reference, id));
+            TRY(load_tag_locked(reference, id, journal));
             loaded.push_back(reference.str());
         }
         if (planned.tags.empty())
@@ -392,7 +436,7 @@ Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const st
     return loaded;
 }
 
-Result<std::vector<std::string>> Store::load_oci_locked(int root_fd, const std::string& archive_path)
+Result<std::vector<std::string>> Store::load_oci_locked(int root_fd, const std::string& archive_path, LoadJournal& journal)
 {
     auto layout = TRY(read_archive_json(root_fd, archive_path, "oci-layout"));
     if (!layout.is_object() || layout.value("imageLayoutVersion", "") != "1.0.0")
@@ -447,10 +491,10 @@ Result<std::vector<std::string>> Store::load_oci_locked(int root_fd, const std::
             layer_paths.push_back("blobs/sha256/" + layer_hex);
             layer_hexes.push_back(layer_hex);
         }
-        auto id = TRY_CTX(load_image_locked(root_fd, "blobs/sha256/" + config_hex, config_hex, layer_paths, layer_hexes),
+        auto id = TRY_CTX(load_image_locked(root_fd, "blobs/sha256/" + config_hex, config_hex, layer_paths, layer_hexes, journal),
             "load " + archive_path);
         if (name) {
-            TRY(set_tag_locked(*name, id));
+            TRY(load_tag_locked(*name, id, journal));
             loaded.push_back(name->str());
         } else {
             loaded.push_back(id);
@@ -482,10 +526,16 @@ Result<std::vector<std::string>> Store::load(const std::string& archive_path)
     }
     std::unique_lock lock(m_mutex);
     Result<std::vector<std::string>> result = Error::invalid(archive_path + ": neither a docker save archive (manifest.json) nor an OCI image layout (index.json)");
+    LoadJournal journal;
     if (fs::exists(staging + "/manifest.json"))
-        result = load_docker_locked(root.get(), archive_path);
+        result = load_docker_locked(root.get(), archive_path, journal);
     else if (fs::exists(staging + "/index.json"))
-        result = load_oci_locked(root.get(), archive_path);
+        result = load_oci_locked(root.get(), archive_path, journal);
+    if (!result.ok() && (!journal.images.empty() || !journal.tags.empty())) {
+        undo_load_locked(journal);
+        result = result.release_error().with_context("nothing from the archive was loaded (" + std::to_string(journal.images.size())
+            + " image(s) loaded before the failure were removed again)");
+    }
     lock.unlock();
     cleanup();
     return result;
@@ -498,6 +548,7 @@ Result<void> Store::save(const std::vector<std::string>& references, const std::
     struct Saved {
         std::string id;
         std::vector<std::string> tags;
+        std::string config_bytes;
     };
     std::vector<Saved> images;
     std::map<std::string, std::vector<std::string>> layers_of;
@@ -511,10 +562,19 @@ Result<void> Store::save(const std::vector<std::string>& references, const std::
                 && m_repositories.count(parsed.value().str()))
                 tags.push_back(parsed.value().str());
             auto it = std::find_if(images.begin(), images.end(), [&](auto& saved) { return saved.id == id; });
-            if (it == images.end())
-                images.push_back({ id, tags });
-            else
+            if (it == images.end()) {
+                const auto& entry = m_images.at(id);
+                if (auto damage = damage_of_locked(entry); !damage.empty())
+                    return Error::system("save: image " + id + ": " + damage + "; remove the image and load it again");
+                for (const auto& diff_id : entry.diff_ids)
+                    if (auto damaged = m_damaged.find(diff_id); damaged != m_damaged.end())
+                        return Error::system("save: image " + id + ": layer blob " + diff_id + " " + damaged->second
+                            + "; remove the images that use it and load them again");
+                auto config_bytes = TRY_CTX(read_verified_blob_locked(id, "image " + id + " (its config)"), "save");
+                images.push_back({ id, tags, std::move(config_bytes) });
+            } else {
                 it->tags.insert(it->tags.end(), tags.begin(), tags.end());
+            }
             layers_of[id] = m_images.at(id).diff_ids;
         }
     }
@@ -529,13 +589,14 @@ Result<void> Store::save(const std::vector<std::string>& references, const std::
         nlohmann::json repositories = nlohmann::json::object();
         nlohmann::json index = { { "schemaVersion", 2 }, { "mediaType", oci_index_type }, { "manifests", nlohmann::json::array() } };
         bool oci = format == ArchiveFormat::Oci;
+        std::set<std::string> copied_layers;
         if (oci) {
             TRY(writer.add_bytes("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
             TRY(writer.add_directory("blobs/"));
             TRY(writer.add_directory("blobs/sha256/"));
         }
         for (auto& saved : images) {
-            auto config_bytes = TRY(fs::read_file(blob_path(saved.id)));
+            const auto& config_bytes = saved.config_bytes;
             auto config_hex = hex_of(saved.id);
             auto config_name = oci ? "blobs/sha256/" + config_hex : config_hex + ".json";
             TRY(writer.add_bytes(config_name, config_bytes));
@@ -553,7 +614,16 @@ Result<void> Store::save(const std::vector<std::string>& references, const std::
                     TRY(writer.add_bytes(hex + "/json", nlohmann::json({ { "id", hex } }).dump()));
                     name = hex + "/layer.tar";
                 }
-                TRY(writer.add_file(name, source));
+                // The layer's plain tar is hashed as it is copied (once, for the first image that
+                // has it): a blob that no longer hashes to its diff id is quarantined and the save
+                // fails naming it.
+                Sha256 hasher;
+                bool first_copy = copied_layers.insert(name).second;
+                TRY(writer.add_file(name, source, &hasher));
+                if (auto actual = hasher.finish_hex(); first_copy && actual != hex) {
+                    std::lock_guard lock(m_mutex);
+                    return quarantine_locked(diff_id, "image " + saved.id, "hashes to sha256:" + actual);
+                }
                 layer_names.push_back(name);
                 struct stat st { };
                 ::stat(source.c_str(), &st);

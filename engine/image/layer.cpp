@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "engine/base/fd.h"
+#include "engine/base/fs.h"
 #include "engine/base/safe_path.h"
 #include "engine/base/sha256.h"
 #include "engine/base/strings.h"
@@ -500,23 +501,26 @@ Result<void> Unpacker::finish()
 
 namespace {
 
-Result<std::string> decompress_into(const std::string& input, int out_fd, const std::string& out_tar)
+// Streams the decompressed bytes of `input` to `consume` within the decompression quota, with
+// the plain tar's headers scanned as they pass (`what` names the input in the scan's errors), so
+// a sparse entry is refused before libarchive's tar reader would build its map in memory.
+// Without `consume` only the headers are wanted and the stream stops at the tar's end marker,
+// as libarchive's reader does (8 GiB of padding after it are not read).
+Result<void> stream_plain(const std::string& input, const std::string& what,
+    const std::function<Result<void>(const char*, size_t)>& consume = {})
 {
-    Sha256 hasher;
     struct stat st { };
     if (::stat(input.c_str(), &st) != 0)
         return Error::from_errno("stat " + input, errno);
     if (st.st_size == 0)
-        return hasher.finish_hex(); // The raw reader refuses empty input; an empty tar is empty.
+        return Ok {}; // The raw reader refuses empty input; an empty tar is empty.
     const auto compressed = static_cast<std::uint64_t>(st.st_size);
     std::uint64_t total = 0;
     auto reader = TRY(open_reader(input, Format::Raw));
     archive_entry* entry = nullptr;
     if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK)
         return Error::invalid("read " + input + ": " + archive_message(reader.get()));
-    // The plain tar's headers are scanned as they stream past, so a sparse entry is refused
-    // before libarchive's tar reader (in unpack_layer) would build its map in memory.
-    TarHeaderScanner scanner;
+    TarHeaderScanner scanner(what);
     char buffer[1 << 16];
     for (;;) {
         auto n = archive_read_data(reader.get(), buffer, sizeof buffer);
@@ -527,22 +531,24 @@ Result<std::string> decompress_into(const std::string& input, int out_fd, const 
         total += static_cast<std::uint64_t>(n);
         if (total > decompression_quota(compressed))
             return quota_exceeded(input, compressed);
-        hasher.update(buffer, static_cast<size_t>(n));
         TRY(scanner.feed(buffer, static_cast<size_t>(n)));
-        const char* data = buffer;
-        auto left = static_cast<size_t>(n);
-        while (left > 0) {
-            ssize_t w = ::write(out_fd, data, left);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                return Error::from_errno("write " + out_tar, errno);
-            }
-            data += w;
-            left -= static_cast<size_t>(w);
+        if (!consume) {
+            if (scanner.at_end())
+                break;
+            continue;
         }
+        TRY(consume(buffer, static_cast<size_t>(n)));
     }
-    TRY(scanner.finish());
+    return scanner.finish();
+}
+
+Result<std::string> decompress_into(const std::string& input, int out_fd, const std::string& out_tar)
+{
+    Sha256 hasher;
+    TRY(stream_plain(input, "layer", [&](const char* data, size_t size) -> Result<void> {
+        hasher.update(data, size);
+        return fs::write_all(out_fd, std::string_view(data, size), out_tar);
+    }));
     if (::fsync(out_fd) != 0)
         return Error::from_errno("fsync " + out_tar, errno);
     return hasher.finish_hex();
@@ -574,6 +580,10 @@ Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::strin
         return Error::from_errno("stat " + tar_path, errno);
     if (st.st_size == 0)
         return std::uint64_t { 0 };
+    // One pass over the headers first (the plain stream, decompressed again if need be): a
+    // sparse entry is refused before libarchive reads its map (docs/security.md row 12).
+    if (!options.header_scan.empty())
+        TRY(stream_plain(tar_path, options.header_scan));
     auto reader = TRY(open_reader(tar_path, Format::Tar));
     Unpacker unpacker(root.get(), effective);
     unpacker.set_quota(tar_path, static_cast<std::uint64_t>(st.st_size));

@@ -54,9 +54,15 @@ struct UnpackOptions {
     // Give every entry this uid and gid instead of the tar's (`docker cp -a` into a container
     // that runs as a user). Needs CAP_CHOWN like keep_owners.
     std::optional<std::pair<uid_t, gid_t>> owner;
+    // The tar's headers are scanned in a first pass and a sparse entry (or a header libarchive and
+    // Docker could frame differently) is refused, naming the input as this says ("archive entry
+    // NAME: sparse files are not supported in archives"). "" when decompress_to_file already
+    // scanned the tar (a layer).
+    std::string header_scan { "archive" };
 };
 
-// Unpacks a (possibly compressed) tar into the existing directory `dest`. Every path is resolved
+// Unpacks a (possibly compressed) tar into the existing directory `dest`, after a pass that
+// scans its headers (UnpackOptions::header_scan). Every path is resolved
 // inside `dest` as if it were "/": "..", absolute names and symlinks (absolute or relative)
 // cannot reach outside it. Device nodes are refused; whiteout names that point at the parent or
 // the root (".wh.", ".wh..", ".wh...") fail with "invalid whiteout entry". Returns the bytes of

@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
+#include "engine/base/fd.h"
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
 #include "engine/base/sha256.h"
@@ -65,7 +68,104 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& root)
         (void)fs::remove_tree(store->image_dir() + "/tmp/" + name);
     TRY_CTX(store->load_state(), "open image store " + store->image_dir());
     store->remove_unreferenced();
+    store->check_blobs();
     return store;
+}
+
+// Blobs are hashed when they enter the store and again when they are read for use; hashing
+// every blob at each start would make a start with big images slow (dockerd verifies on read
+// too), so a start checks only that every blob an image or layer names is there with the size
+// the store recorded. An image whose config blob or layer is damaged stays listed in the store
+// (its tags and layers are kept) but cannot be used: the error names the image and the blob.
+void Store::check_blobs()
+{
+    for (auto& [diff_id, layer] : m_layers) {
+        auto size = m_blob_sizes.find(diff_id);
+        check_blob_size_locked(diff_id, size != m_blob_sizes.end() ? size->second : 0, "layer " + diff_id);
+    }
+    for (auto& [id, entry] : m_images) {
+        if (!m_damaged.count(id))
+            check_blob_size_locked(id, entry.config_size, "image " + id);
+        if (auto damage = damage_of_locked(entry); !damage.empty()) {
+            auto tags = tags_locked(id);
+            log::error("image store: image " + id + (tags.empty() ? "" : " (" + strings::join(tags, ", ") + ")")
+                + " cannot be used: " + damage);
+        }
+    }
+}
+
+bool Store::check_blob_size_locked(const std::string& digest, std::uint64_t expected_size, const std::string& owner)
+{
+    struct stat st { };
+    if (::stat(blob_path(digest).c_str(), &st) != 0) {
+        m_damaged[digest] = "is missing from the image store";
+        log::error("image store: " + owner + ": blob " + digest + " is missing");
+        return false;
+    }
+    if (expected_size != 0 && static_cast<std::uint64_t>(st.st_size) != expected_size) {
+        (void)quarantine_locked(digest, owner, "has " + std::to_string(st.st_size) + " bytes where the store recorded "
+            + std::to_string(expected_size));
+        return false;
+    }
+    return true;
+}
+
+Error Store::quarantine_locked(const std::string& digest, const std::string& owner, const std::string& problem) const
+{
+    auto directory = image_dir() + "/quarantine";
+    auto target = directory + "/" + hex_of(digest);
+    std::string reason = "failed verification (it " + problem + ")";
+    if (auto made = fs::make_dirs(directory, 0700); !made.ok()) {
+        log::warn("image store: " + made.error().describe());
+    } else {
+        if (fs::exists(target))
+            target += "-" + strings::random_hex_id(8);
+        if (::rename(blob_path(digest).c_str(), target.c_str()) == 0)
+            reason += " and was moved to " + target;
+        else
+            log::warn("image store: could not move blob " + digest + " to " + target + ": " + std::strerror(errno));
+    }
+    m_damaged[digest] = reason;
+    m_verified.erase(digest);
+    auto message = owner + ": blob " + digest + " " + reason;
+    log::error("image store: " + message);
+    return Error::system(message + "; remove the images that use it and load them again");
+}
+
+Result<std::string> Store::read_verified_blob_locked(const std::string& digest, const std::string& owner) const
+{
+    if (auto it = m_damaged.find(digest); it != m_damaged.end())
+        return Error::system(owner + ": blob " + digest + " " + it->second + "; remove the images that use it and load them again");
+    auto path = blob_path(digest);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    struct stat st { };
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+        if (errno == ENOENT) {
+            m_damaged[digest] = "is missing from the image store";
+            return Error::system(owner + ": blob " + digest + " is missing from the image store");
+        }
+        return Error::from_errno("read blob " + digest + " (" + owner + ")", errno);
+    }
+    std::string bytes;
+    TRY(fs::read_chunks(fd.get(), path, [&](std::string_view chunk) { bytes.append(chunk); }));
+    auto stamp = stamp_of(st);
+    if (auto it = m_verified.find(digest); it == m_verified.end() || !(it->second == stamp)) {
+        auto actual = Sha256::hex(bytes);
+        if (actual != hex_of(digest))
+            return quarantine_locked(digest, owner, "hashes to sha256:" + actual);
+        m_verified[digest] = stamp;
+    }
+    return bytes;
+}
+
+std::string Store::damage_of_locked(const ImageEntry& entry) const
+{
+    if (auto it = m_damaged.find(entry.id); it != m_damaged.end())
+        return "config blob " + entry.id + " " + it->second;
+    for (auto& diff_id : entry.diff_ids)
+        if (!m_layers.count(diff_id))
+            return "layer " + diff_id + " is missing from the image store";
+    return {};
 }
 
 // A daemon killed between storing a layer and recording the image that uses it (a load, import
@@ -94,7 +194,8 @@ void Store::remove_unreferenced()
     }
     for (auto& name : fs::list_dir(image_dir() + "/blobs/sha256")) {
         auto digest = "sha256:" + name;
-        if (m_images.count(digest) || m_layers.count(digest))
+        // A blob an image names as a layer is kept even when the layer directory is gone.
+        if (m_images.count(digest) || m_layers.count(digest) || used_layers.count(digest))
             continue;
         log::info("image store: removing blob " + digest + ", which no image or layer uses");
         ::unlink((image_dir() + "/blobs/sha256/" + name).c_str());
@@ -128,6 +229,8 @@ Result<void> Store::load_state()
         layer.directory = image_dir() + "/layers/" + name + "/fs";
         layer.size = meta.value("size", std::uint64_t { 0 });
         m_layers[layer.diff_id] = layer;
+        if (meta.contains("blob_size") && meta["blob_size"].is_number_unsigned())
+            m_blob_sizes[layer.diff_id] = meta["blob_size"].get<std::uint64_t>();
     }
     for (auto& name : fs::list_dir(image_dir() + "/images")) {
         if (!strings::ends_with(name, ".json") || !is_sha256_hex(name.substr(0, name.size() - 5)))
@@ -136,22 +239,25 @@ Result<void> Store::load_state()
         auto record = TRY(read_json_file(path));
         ImageEntry entry;
         entry.id = "sha256:" + name.substr(0, 64);
-        if (!fs::exists(blob_path(entry.id))) {
-            log::warn("image store: skipping " + entry.id + ": config blob missing");
-            continue;
-        }
         entry.diff_ids = record.value("layers", std::vector<std::string> {});
         entry.parent = record.value("parent", "");
-        if (record.contains("created") && record["created"].is_number_integer() && record.contains("history_length")
+        if (record.contains("config_size") && record["config_size"].is_number_unsigned())
+            entry.config_size = record["config_size"].get<std::uint64_t>();
+        // An image whose config blob is gone is kept, tags and layers included, and refused
+        // when used (check_blobs names it): dropping it would let the start delete its layers.
+        if (!fs::exists(blob_path(entry.id))) {
+            m_damaged[entry.id] = "is missing from the image store";
+        } else if (record.contains("created") && record["created"].is_number_integer() && record.contains("history_length")
             && record["history_length"].is_number_unsigned()) {
             // Records written since configs left memory carry what the store needs, so a start
             // does not parse every config (thousands of build steps made that take seconds).
             entry.created = record["created"].get<std::int64_t>();
             entry.history_length = record["history_length"].get<std::size_t>();
+        } else if (auto config = config_locked(entry); config.ok()) {
+            entry.created = created_seconds(config.value());
+            entry.history_length = history_length_of(config.value());
         } else {
-            auto config = TRY(config_locked(entry));
-            entry.created = created_seconds(config);
-            entry.history_length = history_length_of(config);
+            log::error("image store: " + config.error().describe());
         }
         m_images[entry.id] = std::move(entry);
     }
@@ -183,6 +289,7 @@ Result<void> Store::write_image_locked(const ImageEntry& entry) const
         { "tags", tags_locked(entry.id) },
         { "created", entry.created },
         { "history_length", entry.history_length },
+        { "config_size", entry.config_size },
     };
     return fs::write_file_atomic(image_dir() + "/images/" + hex_of(entry.id) + ".json", out.dump(2) + "\n", 0600);
 }
@@ -195,6 +302,12 @@ Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::strin
     auto plain = temp_path("layer");
     auto hex = TRY_CTX(decompress_to_file(tar_path, plain), "add layer " + tar_path);
     auto diff_id = "sha256:" + hex;
+    struct stat plain_stat { };
+    if (::stat(plain.c_str(), &plain_stat) != 0) {
+        int saved_errno = errno;
+        ::unlink(plain.c_str());
+        return Error::from_errno("add layer " + tar_path + ": stat " + plain, saved_errno);
+    }
     // Checked before anything is published: a layer its image's config does not name never
     // enters the store.
     if (!expected_diff_id.empty() && diff_id != expected_diff_id) {
@@ -204,26 +317,29 @@ Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::strin
     {
         std::lock_guard lock(m_mutex);
         if (auto it = m_layers.find(diff_id); it != m_layers.end()) {
-            ::unlink(plain.c_str());
+            replace_damaged_layer_blob_locked(diff_id, plain, plain_stat);
             return it->second;
         }
     }
     // Unpack outside the lock into a private directory, then publish it with one rename.
     auto staging = temp_path("unpack");
     TRY(fs::make_dirs(staging + "/fs", 0755));
-    auto unpacked = unpack_layer(plain, staging + "/fs");
+    UnpackOptions unpack;
+    unpack.header_scan = ""; // decompress_to_file scanned it.
+    auto unpacked = unpack_layer(plain, staging + "/fs", unpack);
     if (!unpacked.ok()) {
         ::unlink(plain.c_str());
         (void)fs::remove_tree(staging);
         return unpacked.release_error().with_context("add layer " + tar_path);
     }
-    nlohmann::json meta = { { "diff_id", diff_id }, { "size", unpacked.value() }, { "blob", diff_id } };
+    nlohmann::json meta = { { "diff_id", diff_id }, { "size", unpacked.value() }, { "blob", diff_id },
+        { "blob_size", static_cast<std::uint64_t>(plain_stat.st_size) } };
     TRY(fs::write_file_atomic(staging + "/meta.json", meta.dump(2) + "\n", 0600));
 
     std::lock_guard lock(m_mutex);
     if (auto it = m_layers.find(diff_id); it != m_layers.end()) {
         // Another thread stored the same layer meanwhile.
-        ::unlink(plain.c_str());
+        replace_damaged_layer_blob_locked(diff_id, plain, plain_stat);
         (void)fs::remove_tree(staging);
         return it->second;
     }
@@ -235,7 +351,24 @@ Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::strin
         return Error::from_errno("store layer " + diff_id, errno);
     LayerInfo layer { diff_id, final_dir + "/fs", unpacked.value() };
     m_layers[diff_id] = layer;
+    m_blob_sizes[diff_id] = static_cast<std::uint64_t>(plain_stat.st_size);
+    m_damaged.erase(diff_id);
+    m_verified[diff_id] = stamp_of(plain_stat);
     return layer;
+}
+
+// A layer already in the store whose blob was found damaged gets the blob just hashed in its
+// place (a load of the same image repairs it); otherwise the new copy is not needed.
+void Store::replace_damaged_layer_blob_locked(const std::string& diff_id, const std::string& plain, const struct stat& plain_stat)
+{
+    if (m_damaged.count(diff_id) && ::rename(plain.c_str(), blob_path(diff_id).c_str()) == 0) {
+        log::info("image store: layer blob " + diff_id + " was damaged and is replaced by the copy just loaded");
+        m_damaged.erase(diff_id);
+        m_blob_sizes[diff_id] = static_cast<std::uint64_t>(plain_stat.st_size);
+        m_verified[diff_id] = stamp_of(plain_stat);
+        return;
+    }
+    ::unlink(plain.c_str());
 }
 
 std::uint64_t Store::total_layer_size() const
@@ -270,12 +403,14 @@ std::vector<std::string> Store::tags_locked(const std::string& id) const
 
 Result<nlohmann::json> Store::config_locked(const ImageEntry& entry) const
 {
-    auto bytes = TRY_CTX(fs::read_file(blob_path(entry.id)), "read the config of image " + entry.id);
+    auto bytes = TRY(read_verified_blob_locked(entry.id, "image " + entry.id + " (its config)"));
     return parse_json_strict(bytes, blob_path(entry.id));
 }
 
 Result<ImageRecord> Store::record_locked(const ImageEntry& entry) const
 {
+    if (auto damage = damage_of_locked(entry); !damage.empty())
+        return Error::system("image " + entry.id + ": " + damage + "; remove the image and load it again");
     return record_locked(entry, TRY(config_locked(entry)));
 }
 
@@ -376,9 +511,20 @@ Result<ImageRecord> Store::add_image_locked(const std::string& config_bytes, con
     entry.parent = parent;
     entry.created = created_seconds(config);
     entry.history_length = history_length_of(config);
-    if (auto it = m_images.find(entry.id); it != m_images.end())
+    entry.config_size = config_bytes.size();
+    if (auto it = m_images.find(entry.id); it != m_images.end()) {
+        // The same config again: a damaged config blob is written anew from these bytes.
+        if (m_damaged.count(entry.id)) {
+            TRY(fs::write_file_atomic(blob_path(entry.id), config_bytes, 0600));
+            m_damaged.erase(entry.id);
+            log::info("image store: config blob " + entry.id + " was damaged and is written again");
+        }
         return record_locked(it->second, std::move(config));
+    }
     TRY(fs::write_file_atomic(blob_path(entry.id), config_bytes, 0600));
+    // The bytes were hashed for the id just now: the first read need not hash them again.
+    if (struct stat st { }; ::stat(blob_path(entry.id).c_str(), &st) == 0)
+        m_verified[entry.id] = stamp_of(st);
     TRY(write_image_locked(entry));
     auto id = entry.id;
     m_images[id] = std::move(entry);
@@ -515,6 +661,8 @@ Result<void> Store::delete_image_locked(const std::string& id, std::vector<Delet
     if (::unlink((image_dir() + "/images/" + hex_of(id) + ".json").c_str()) != 0 && errno != ENOENT)
         return Error::from_errno("remove image record " + id, errno);
     ::unlink(blob_path(id).c_str());
+    m_damaged.erase(id);
+    m_verified.erase(id);
     items.push_back({ "", id });
     // Layers no other image uses go too, in top-down order as Docker reports them.
     for (auto it = entry.diff_ids.rbegin(); it != entry.diff_ids.rend(); ++it) {
@@ -524,11 +672,20 @@ Result<void> Store::delete_image_locked(const std::string& id, std::vector<Delet
         });
         if (shared || !m_layers.count(*it))
             continue;
-        m_layers.erase(*it);
-        TRY(fs::remove_tree(image_dir() + "/layers/" + hex_of(*it)));
-        ::unlink(blob_path(*it).c_str());
+        TRY(drop_layer_locked(*it));
         items.push_back({ "", *it });
     }
+    return Ok {};
+}
+
+Result<void> Store::drop_layer_locked(const std::string& diff_id)
+{
+    m_layers.erase(diff_id);
+    m_blob_sizes.erase(diff_id);
+    m_damaged.erase(diff_id);
+    m_verified.erase(diff_id);
+    TRY(fs::remove_tree(image_dir() + "/layers/" + hex_of(diff_id)));
+    ::unlink(blob_path(diff_id).c_str());
     return Ok {};
 }
 

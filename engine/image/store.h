@@ -5,6 +5,7 @@
 //   layers/<diffid-hex>/meta.json  diff id, size, which blob it came from
 //   images/<config-hex>.json   the image record: config digest, layer diff ids, tags
 //   repositories.json          "name:tag" -> image id
+//   quarantine/<hex>           blobs that failed verification, kept for a look, never used
 // All metadata is written atomically (write, fsync, rename). Kernel interfaces: none beyond files.
 #pragma once
 
@@ -17,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -134,11 +137,30 @@ private:
         std::string parent;
         std::int64_t created { 0 };
         std::size_t history_length { 0 };   // Entries in config.history (for `history`).
+        std::uint64_t config_size { 0 };    // Bytes of the config blob; 0 in records written before it was kept.
+    };
+    // What a blob looked like when its bytes last hashed to its name. Blobs never change once
+    // stored, so a blob with the same inode, size and mtime is not hashed again.
+    struct BlobStamp {
+        std::uint64_t inode { 0 };
+        std::uint64_t size { 0 };
+        std::int64_t mtime_ns { 0 };
+        bool operator==(const BlobStamp&) const = default;
     };
 
     Result<void> load_state();
     // At open: removes layers no image uses and blobs no image or layer uses.
     void remove_unreferenced();
+    // At open: every blob an image or layer names is present with its recorded size.
+    void check_blobs();
+    static BlobStamp stamp_of(const struct stat& st)
+    {
+        return { static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec };
+    }
+    void replace_damaged_layer_blob_locked(const std::string& diff_id, const std::string& plain, const struct stat& plain_stat);
+    // Forgets a layer and removes its directory and blob (an rmi, or a load that is undone).
+    Result<void> drop_layer_locked(const std::string& diff_id);
     [[nodiscard]] std::string image_dir() const { return m_root + "/image"; }
     [[nodiscard]] std::string blob_path(const std::string& digest) const;
     [[nodiscard]] std::string temp_path(std::string_view what) const;
@@ -149,6 +171,17 @@ private:
     Result<ImageRecord> record_locked(const ImageEntry& entry) const;
     [[nodiscard]] ImageRecord record_locked(const ImageEntry& entry, nlohmann::json config) const;
     Result<nlohmann::json> config_locked(const ImageEntry& entry) const;
+    // Blob verification (docs/security.md, "Crashes, restarts and load"): a blob is hashed when
+    // it is read for use, with the result cached by BlobStamp; a start only checks that every
+    // blob an image or layer names is present with its recorded size. A blob that fails is
+    // moved to quarantine/ and its digest noted in m_damaged, so the error names the image and
+    // the blob and nothing is deleted.
+    Result<std::string> read_verified_blob_locked(const std::string& digest, const std::string& owner) const;
+    // Checks a blob's presence and size at open (no hashing); false when it is damaged.
+    bool check_blob_size_locked(const std::string& digest, std::uint64_t expected_size, const std::string& owner);
+    Error quarantine_locked(const std::string& digest, const std::string& owner, const std::string& problem) const;
+    // The damage recorded for an image (its config or one of its layers), or "" when none.
+    [[nodiscard]] std::string damage_of_locked(const ImageEntry& entry) const;
     [[nodiscard]] std::vector<std::string> tags_locked(const std::string& id) const;
     Result<void> write_repositories_locked() const;
     Result<void> write_image_locked(const ImageEntry& entry) const;
@@ -156,16 +189,26 @@ private:
         const std::string& parent);
     Result<void> set_tag_locked(const Reference& reference, const std::string& id);
     Result<void> delete_image_locked(const std::string& id, std::vector<DeleteItem>& items);
-    Result<std::vector<std::string>> load_docker_locked(int root_fd, const std::string& archive_path);
-    Result<std::vector<std::string>> load_oci_locked(int root_fd, const std::string& archive_path);
+    // What one `load` changed, so a load that fails half-way can be undone whole.
+    struct LoadJournal {
+        std::vector<std::string> images;                          // Image ids this load added.
+        std::vector<std::pair<std::string, std::string>> tags;    // (tag, image id it named before, or "").
+    };
+    Result<void> load_tag_locked(const Reference& reference, const std::string& id, LoadJournal& journal);
+    void undo_load_locked(const LoadJournal& journal);
+    Result<std::vector<std::string>> load_docker_locked(int root_fd, const std::string& archive_path, LoadJournal& journal);
+    Result<std::vector<std::string>> load_oci_locked(int root_fd, const std::string& archive_path, LoadJournal& journal);
     Result<std::string> load_image_locked(int root_fd, const std::string& config_path, const std::string& config_hex,
-        const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests);
+        const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests, LoadJournal& journal);
 
     std::string m_root;
     mutable std::mutex m_mutex;
     std::map<std::string, ImageEntry> m_images;         // Image id -> image.
     std::map<std::string, std::string> m_repositories;  // "name:tag" -> image id.
     std::map<std::string, LayerInfo> m_layers;          // Diff id -> layer.
+    std::map<std::string, std::uint64_t> m_blob_sizes;  // Layer diff id -> bytes of its plain tar, where recorded.
+    mutable std::map<std::string, BlobStamp> m_verified;     // Blob digest -> stamp when it last verified.
+    mutable std::map<std::string, std::string> m_damaged;    // Blob digest -> why it cannot be used.
 };
 
 } // namespace engine::image

@@ -96,9 +96,9 @@ std::string type_name(char type)
     return std::to_string(static_cast<unsigned char>(type));
 }
 
-Error sparse_refused(const std::string& name)
+Error sparse_refused(const std::string& what, const std::string& name)
 {
-    return Error::invalid("layer entry " + name + ": sparse files are not supported in layers");
+    return Error::invalid(what + " entry " + name + ": sparse files are not supported in " + what + "s");
 }
 
 } // namespace
@@ -167,7 +167,7 @@ Result<void> TarHeaderScanner::feed(const char* data, size_t size)
 Result<void> TarHeaderScanner::finish()
 {
     if (m_state != State::Failed && m_sparse)
-        return fail(sparse_refused(m_sparse_name.empty() ? "at the end of the archive" : m_sparse_name));
+        return fail(sparse_refused(m_what, m_sparse_name.empty() ? "at the end of the archive" : m_sparse_name));
     return Ok {};
 }
 
@@ -178,16 +178,16 @@ Result<void> TarHeaderScanner::header()
     // libarchive ends the archive at the first all-zero block (and reads nothing after it).
     if (std::all_of(m_block.begin(), m_block.end(), [](char c) { return c == '\0'; })) {
         if (m_sparse)
-            return fail(sparse_refused(m_sparse_name.empty() ? "at the end of the archive" : m_sparse_name));
+            return fail(sparse_refused(m_what, m_sparse_name.empty() ? "at the end of the archive" : m_sparse_name));
         m_state = State::End;
         return Ok {};
     }
     if (!checksum_matches(h))
-        return fail(Error::invalid("layer: the tar header at byte " + std::to_string(at) + " has a bad checksum"));
+        return fail(Error::invalid(m_what + ": the tar header at byte " + std::to_string(at) + " has a bad checksum"));
     const char type = h[156];
     auto declared = header_number(h + 124, 12);
     if (!declared)
-        return fail(Error::invalid("layer entry " + entry_name(h) + ": the tar header's size is negative or too large"));
+        return fail(Error::invalid(m_what + " entry " + entry_name(h) + ": the tar header's size is negative or too large"));
     auto size = static_cast<std::uint64_t>(*declared);
 
     switch (type) {
@@ -196,15 +196,15 @@ Result<void> TarHeaderScanner::header()
     case 'L':
     case 'K': {
         if (++m_specials > k_max_specials)
-            return fail(Error::invalid("layer: more than " + std::to_string(k_max_specials)
+            return fail(Error::invalid(m_what + ": more than " + std::to_string(k_max_specials)
                 + " extended headers before one entry, at byte " + std::to_string(at)));
         if (type == 'x') {
             if (m_pax_seen)
-                return fail(Error::invalid("layer: two PAX headers for one entry, at byte " + std::to_string(at)));
+                return fail(Error::invalid(m_what + ": two PAX headers for one entry, at byte " + std::to_string(at)));
             m_pax_seen = true;
         }
         if (size > k_max_pax_bytes)
-            return fail(Error::invalid("layer: the " + type_name(type) + " header at byte " + std::to_string(at) + " holds "
+            return fail(Error::invalid(m_what + ": the " + type_name(type) + " header at byte " + std::to_string(at) + " holds "
                 + std::to_string(size) + " bytes, more than the " + std::to_string(k_max_pax_bytes) + "-byte limit"));
         m_body_type = type;
         m_body.clear();
@@ -216,7 +216,7 @@ Result<void> TarHeaderScanner::header()
         return Ok {};
     }
     case 'S':
-        return fail(sparse_refused(entry_name(h)));
+        return fail(sparse_refused(m_what, entry_name(h)));
     case '0':
     case '\0':
     case '7':
@@ -228,16 +228,16 @@ Result<void> TarHeaderScanner::header()
     case '6':
         break;
     default:
-        return fail(Error::invalid("layer entry " + entry_name(h) + ": tar entry type " + type_name(type) + " is not supported in layers"));
+        return fail(Error::invalid(m_what + " entry " + entry_name(h) + ": tar entry type " + type_name(type) + " is not supported in " + m_what + "s"));
     }
 
     // libarchive reads a GNU header's old sparse map (and the extension blocks after it) whatever
     // the type flag says.
     if (m_sparse || (is_gnu_magic(h) && (h[386] != '\0' || h[482] != '\0')))
-        return fail(sparse_refused(entry_name(h)));
+        return fail(sparse_refused(m_what, entry_name(h)));
     if (type == '1' && size != 0)
         // libarchive decides whether such a link has data by guessing the archive's format.
-        return fail(Error::invalid("layer entry " + entry_name(h) + ": a hard link declares " + std::to_string(size)
+        return fail(Error::invalid(m_what + " entry " + entry_name(h) + ": a hard link declares " + std::to_string(size)
             + " bytes of data in its header"));
     if (type >= '1' && type <= '6')
         size = 0; // libarchive and Go give links, devices, directories and FIFOs no data.
@@ -251,7 +251,7 @@ Result<void> TarHeaderScanner::header()
     m_pax_path.clear();
     m_sparse_name.clear();
     if (size > std::numeric_limits<std::uint64_t>::max() - k_block)
-        return fail(Error::invalid("layer: the entry at byte " + std::to_string(at) + " is too large"));
+        return fail(Error::invalid(m_what + ": the entry at byte " + std::to_string(at) + " is too large"));
     m_left = size + padding_of(size);
     m_state = m_left == 0 ? State::Header : State::Skip;
     return Ok {};
@@ -280,7 +280,7 @@ Result<void> TarHeaderScanner::pax_records(const std::string& body, bool global)
         if (body.find_first_not_of('\0', pos) == std::string::npos)
             break; // NUL padding after the last record.
         auto malformed = [&] {
-            return fail(Error::invalid("layer: malformed PAX record at byte " + std::to_string(pos) + " of the "
+            return fail(Error::invalid(m_what + ": malformed PAX record at byte " + std::to_string(pos) + " of the "
                 + (global ? "global" : "extended") + " header before byte " + std::to_string(m_offset)));
         };
         size_t p = pos;
@@ -304,11 +304,11 @@ Result<void> TarHeaderScanner::pax_records(const std::string& body, bool global)
             m_pax_path = value;
         } else if (key == "size" && !global) {
             if (first_nul != std::string::npos && first_nul < pos + length)
-                return fail(Error::invalid("layer: a PAX size record after a NUL byte, before byte " + std::to_string(m_offset)
+                return fail(Error::invalid(m_what + ": a PAX size record after a NUL byte, before byte " + std::to_string(m_offset)
                     + ", is read differently by libarchive and Go"));
             auto parsed = pax_number(value);
             if (!parsed)
-                return fail(Error::invalid("layer: the PAX size \"" + value.substr(0, 40) + "\" before byte "
+                return fail(Error::invalid(m_what + ": the PAX size \"" + value.substr(0, 40) + "\" before byte "
                     + std::to_string(m_offset) + " is not a number"));
             m_pax_size = *parsed;
         }

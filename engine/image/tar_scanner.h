@@ -26,6 +26,13 @@ namespace engine::image {
 
 class TarHeaderScanner {
 public:
+    // `what` names the input in errors: "layer entry NAME: sparse files are not supported in
+    // layers"; "archive" for `docker cp`, "build context", "ADD tar".
+    explicit TarHeaderScanner(std::string what = "layer")
+        : m_what(std::move(what))
+    {
+    }
+
     // The largest PAX header body read, as libarchive's "Special header too large".
     static constexpr std::uint64_t k_max_pax_bytes = std::uint64_t { 1 } << 20;
 
@@ -47,6 +54,7 @@ private:
     Result<void> fail(Error error);
     [[nodiscard]] std::string entry_name(const char* block) const;
 
+    std::string m_what;
     State m_state { State::Header };
     std::uint64_t m_offset { 0 };     // Stream offset of the block being gathered.
     std::string m_block;              // The header being gathered (up to 512 bytes).

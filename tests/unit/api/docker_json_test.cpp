@@ -31,7 +31,7 @@ TEST(DockerJsonTest, CliCreateBodyMapsToContainerConfig)
     EXPECT_EQ(*c.cmd, (std::vector<std::string> { "sleep", "1000" }));
     EXPECT_FALSE(c.entrypoint.has_value());
     EXPECT_TRUE(c.env.empty());
-    EXPECT_TRUE(c.network_mode.is(engine::daemon::NetworkMode::Kind::Default));
+    EXPECT_EQ(c.network_mode, "default");
     EXPECT_EQ(c.restart_policy.name, "no");
     EXPECT_FALSE(c.auto_remove);
     EXPECT_FALSE(c.pids_limit.has_value()); // PidsLimit 0 means unlimited.
@@ -45,8 +45,7 @@ TEST(DockerJsonTest, DockerPyCreateBodyMapsToContainerConfig)
 
     ASSERT_TRUE(config.ok()) << config.error().describe();
     auto& c = config.value();
-    EXPECT_EQ(c.network_mode.text(), "bridge");
-    EXPECT_EQ(c.network_mode.network(), "bridge");
+    EXPECT_EQ(c.network_mode, "bridge");
     EXPECT_EQ(c.binds, (std::vector<std::string> { "pyvol:/data:rw" }));
     engine::daemon::ContainerPort http { 80, "tcp" };
     ASSERT_EQ(c.port_bindings.at(http).size(), 1u);
@@ -95,19 +94,6 @@ TEST(DockerJsonTest, BadPortBindingNamesTheField)
     EXPECT_EQ(error(R"({"PortBindings":{"80/tcp":[{"HostIp":"localhost","HostPort":"80"}]}})"),
         "HostConfig.PortBindings.80/tcp[0]: HostIp \"localhost\" is not an IP address");
     EXPECT_EQ(error(R"({"PortBindings":{"80/sctp":[]}})"), "HostConfig.PortBindings: port \"80/sctp\": the protocol must be tcp or udp");
-}
-
-TEST(DockerJsonTest, NetworkModeIsParsedOnce)
-{
-    auto joined = container_config_from_json(Json::parse(R"({"Image":"bb:1","HostConfig":{"NetworkMode":"container:web"}})"));
-    auto empty = container_config_from_json(Json::parse(R"({"Image":"bb:1","HostConfig":{"NetworkMode":"container:"}})"));
-
-    ASSERT_TRUE(joined.ok()) << joined.error().describe();
-    EXPECT_TRUE(joined.value().network_mode.is(engine::daemon::NetworkMode::Kind::Container));
-    EXPECT_EQ(joined.value().network_mode.name, "web");
-    ASSERT_FALSE(empty.ok());
-    EXPECT_EQ(empty.error().message(),
-        "HostConfig.NetworkMode: invalid network mode \"container:\": invalid container format container:<name|id>");
 }
 
 TEST(DockerJsonTest, WrongTypeNamesTheField)

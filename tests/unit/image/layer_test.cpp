@@ -200,7 +200,16 @@ TEST(Layer, GzipBombIsRefusedAndWhatItWroteIsRemoved)
     ASSERT_FALSE(unpacked.ok());
     EXPECT_NE(unpacked.error().message().find("refused as a decompression bomb"), std::string::npos)
         << unpacked.error().message();
-    // The entry stopped at the quota: never the whole 600 MiB.
+    // The header scan before the unpack meets the quota first: nothing was written.
+    EXPECT_FALSE(fs::exists(dir / "fs/zeros"));
+    // Without the scan (a layer, which decompress_to_file scanned) the unpacker's own quota stops
+    // the entry: never the whole 600 MiB.
+    UnpackOptions unscanned;
+    unscanned.header_scan = "";
+    auto unpacked_unscanned = unpack_layer(dir / "bomb.tar.gz", dir / "fs", unscanned);
+    ASSERT_FALSE(unpacked_unscanned.ok());
+    EXPECT_NE(unpacked_unscanned.error().message().find("refused as a decompression bomb"), std::string::npos)
+        << unpacked_unscanned.error().message();
     ASSERT_EQ(::stat((dir / "fs/zeros").c_str(), &st), 0);
     EXPECT_LE(static_cast<std::uint64_t>(st.st_blocks) * 512, k_decompression_floor + (1 << 20));
 }

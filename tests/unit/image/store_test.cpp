@@ -544,6 +544,54 @@ TEST_F(StoreTest, LoadRefusesEveryMalformedManifestAndConfigAndLeavesTheStoreAlo
     EXPECT_EQ(accepted.value(), (std::vector<std::string> { "sha256:" + Sha256::hex(two_bytes) }));
 }
 
+// `docker load` of two images whose second has a layer that is not what its diff_id says:
+// the first image was loaded (its layer, config and tags stored, one tag moved from another
+// image) before the second failed, and the load takes all of it back, naming the entry at fault.
+TEST_F(StoreTest, AMultiImageLoadThatFailsHalfWayLoadsNothing)
+{
+    using nlohmann::json;
+    auto image = import("busybox:1.35.0", "kept");
+    auto layer_tar = fs::read_file(m_store->layer_tar_path(image.layers[0].diff_id)).value();
+    auto first_path = m_dir / "first-layer.tar";
+    TarBuilder(first_path).file("first", "1");
+    auto first_tar = fs::read_file(first_path).value();
+    auto config_for = [](const std::string& diff_id, const std::string& marker) {
+        return json { { "architecture", "amd64" }, { "os", "linux" }, { "config", { { "Labels", { { "m", marker } } } } },
+            { "rootfs", { { "type", "layers" }, { "diff_ids", { diff_id } } } } }.dump();
+    };
+    auto first_config = config_for("sha256:" + Sha256::hex(first_tar), "first");
+    auto second_config = config_for("sha256:" + Sha256::hex(first_tar), "second");
+    auto first_name = Sha256::hex(first_config) + ".json";
+    auto second_name = Sha256::hex(second_config) + ".json";
+    auto manifest = json::array({
+        json { { "Config", first_name }, { "RepoTags", { "first:1", "busybox:1.35.0" } }, { "Layers", { "1/layer.tar" } } },
+        json { { "Config", second_name }, { "RepoTags", { "second:1" } }, { "Layers", { "2/layer.tar" } } },
+    });
+    auto archive = m_dir / "two.tar";
+    TarBuilder(archive).file("manifest.json", manifest.dump()).file(first_name, first_config).file(second_name, second_config)
+        .file("1/layer.tar", first_tar).file("2/layer.tar", layer_tar);
+    const auto tree_before = tree_of(m_store->root());
+
+    auto loaded = m_store->load(archive);
+    ASSERT_FALSE(loaded.ok());
+    auto message = loaded.error().describe();
+    EXPECT_NE(message.find("manifest.json[1]"), std::string::npos) << message;
+    EXPECT_NE(message.find("2/layer.tar"), std::string::npos) << message;
+    EXPECT_NE(message.find("nothing from the archive was loaded"), std::string::npos) << message;
+    EXPECT_EQ(m_store->count(), 1u);
+    EXPECT_FALSE(m_store->resolve("first:1").ok());
+    EXPECT_FALSE(m_store->resolve("second:1").ok());
+    ASSERT_TRUE(m_store->resolve("busybox:1.35.0").ok());
+    EXPECT_EQ(m_store->resolve("busybox:1.35.0").value().id, image.id);
+    EXPECT_EQ(tree_of(m_store->root()), tree_before);
+    // What the store wrote is what a restart reads.
+    m_store.reset();
+    auto reopened = Store::open(m_dir / "root");
+    ASSERT_TRUE(reopened.ok());
+    EXPECT_EQ(reopened.value()->resolve("busybox:1.35.0").value().id, image.id);
+    EXPECT_FALSE(reopened.value()->resolve("first:1").ok());
+}
+
 TEST_F(StoreTest, OpenRemovesLayersAndBlobsNoImageUses)
 {
     // What a daemon killed between storing a layer and recording its image leaves: a layer and
@@ -568,6 +616,97 @@ TEST_F(StoreTest, OpenRemovesLayersAndBlobsNoImageUses)
     EXPECT_TRUE(fs::is_dir(resolved.value().layers[0].directory));
     EXPECT_TRUE(fs::exists(blobs + kept.id.substr(7)));
     EXPECT_TRUE(fs::exists(blobs + kept.layers[0].diff_id.substr(7)));
+}
+
+// Replaces a blob's bytes with others of the same length through a new inode, as a disk error
+// or a hand edit would change them, without the size check at open noticing.
+void corrupt_same_size(const std::string& path)
+{
+    auto bytes = fs::read_file(path);
+    ASSERT_TRUE(bytes.ok());
+    auto changed = bytes.value();
+    changed[changed.size() / 2] ^= 0x20;
+    ASSERT_TRUE(fs::write_file_atomic(path, changed, 0600).ok());
+}
+
+TEST_F(StoreTest, DamagedBlobsAreQuarantinedNamedAndRepairedByALoadNotDeleted)
+{
+    auto a = import("a:1", "alpha");
+    auto b = import("b:1", "bravo");
+    auto archive = m_dir / "both.tar";
+    ASSERT_TRUE(m_store->save({ "a:1", "b:1" }, archive, ArchiveFormat::Docker).ok());
+    auto image_dir = m_store->root() + "/image/";
+    auto a_config = image_dir + "blobs/sha256/" + a.id.substr(7);
+    auto b_layer_blob = image_dir + "blobs/sha256/" + b.layers[0].diff_id.substr(7);
+
+    // Read for use: a config whose bytes changed is refused naming the image and the blob, and
+    // moved to quarantine/ rather than deleted.
+    corrupt_same_size(a_config);
+    auto refused = m_store->resolve("a:1");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message().find("image " + a.id), std::string::npos) << refused.error().describe();
+    EXPECT_NE(refused.error().message().find("failed verification"), std::string::npos) << refused.error().describe();
+    EXPECT_FALSE(fs::exists(a_config));
+    EXPECT_TRUE(fs::exists(image_dir + "quarantine/" + a.id.substr(7)));
+    // A layer blob is verified as `save` copies it.
+    corrupt_same_size(b_layer_blob);
+    auto unsaved = m_store->save({ "b:1" }, m_dir / "b.tar", ArchiveFormat::Docker);
+    ASSERT_FALSE(unsaved.ok());
+    EXPECT_NE(unsaved.error().message().find(b.layers[0].diff_id), std::string::npos) << unsaved.error().describe();
+    EXPECT_FALSE(fs::exists(m_dir / "b.tar"));
+    EXPECT_TRUE(fs::exists(image_dir + "quarantine/" + b.layers[0].diff_id.substr(7)));
+
+    // At a start: an image whose config blob is gone keeps its tag and its layers (the start
+    // used to drop it and then delete its layers as unused) and is refused when used; a layer
+    // blob of the wrong size is quarantined; the image on that layer still runs, and saving it fails.
+    auto b_config = image_dir + "blobs/sha256/" + b.id.substr(7);
+    m_store.reset();
+    {
+        auto reopened = Store::open(m_dir / "root");
+        ASSERT_TRUE(reopened.ok()) << reopened.error().describe();
+        auto& store = *reopened.value();
+        auto still_refused = store.resolve("a:1");
+        ASSERT_FALSE(still_refused.ok());
+        EXPECT_NE(still_refused.error().message().find("is missing"), std::string::npos) << still_refused.error().describe();
+        EXPECT_TRUE(fs::is_dir(a.layers[0].directory));
+        EXPECT_TRUE(store.resolve("b:1").ok());
+        EXPECT_FALSE(store.save({ "b:1" }, m_dir / "b.tar", ArchiveFormat::Docker).ok());
+        // A damaged image can still be removed.
+        auto removed = store.remove("a:1", false, {});
+        ASSERT_TRUE(removed.ok()) << removed.error().describe();
+        EXPECT_FALSE(fs::is_dir(a.layers[0].directory));
+    }
+    auto shorter = fs::read_file(b_config);
+    ASSERT_TRUE(shorter.ok());
+    ASSERT_TRUE(fs::write_file_atomic(b_config, shorter.value().substr(1), 0600).ok());
+    auto reopened = Store::open(m_dir / "root");
+    ASSERT_TRUE(reopened.ok()) << reopened.error().describe();
+    auto& store = *reopened.value();
+    auto short_config = store.resolve("b:1");
+    ASSERT_FALSE(short_config.ok());
+    EXPECT_NE(short_config.error().message().find("bytes where the store recorded"), std::string::npos)
+        << short_config.error().describe();
+
+    // Loading the images again writes the blobs anew.
+    auto loaded = store.load(archive);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
+    EXPECT_TRUE(store.resolve("a:1").ok());
+    EXPECT_TRUE(store.resolve("b:1").ok());
+    EXPECT_TRUE(store.save({ "a:1", "b:1" }, m_dir / "again.tar", ArchiveFormat::Docker).ok());
+    EXPECT_EQ(Sha256::hex_of_file(b_layer_blob).value(), b.layers[0].diff_id.substr(7));
+}
+
+TEST_F(StoreTest, AnImageWhoseLayerIsGoneIsRefusedNamingTheLayer)
+{
+    auto a = import("a:1", "alpha");
+    m_store.reset();
+    ASSERT_TRUE(fs::remove_tree(m_dir / "root/image/layers/" + a.layers[0].diff_id.substr(7)).ok());
+    auto reopened = Store::open(m_dir / "root");
+    ASSERT_TRUE(reopened.ok()) << reopened.error().describe();
+    auto refused = reopened.value()->resolve("a:1");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message().find("layer " + a.layers[0].diff_id + " is missing"), std::string::npos)
+        << refused.error().describe();
 }
 
 TEST_F(StoreTest, LoadRejectsAmbiguousOciIndex)

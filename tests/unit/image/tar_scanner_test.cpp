@@ -244,5 +244,46 @@ TEST(TarHeaderScanner, DecompressToFileRefusesASparseLayerAndKeepsNothing)
     EXPECT_TRUE(decompress_to_file(dir / "plain-layer.tar.gz", plain).ok());
 }
 
+// Every other tar glassbox unpacks (`docker cp` and the archive PUT, a build context, a local
+// tar given to ADD, a `docker load` archive) is scanned before libarchive reads it, plain or
+// compressed, and the error names the input; nothing is unpacked.
+TEST(TarHeaderScanner, UnpackRefusesSparseEntriesInEveryTarInputNamingIt)
+{
+    TempDir dir;
+    ASSERT_TRUE(fs::make_dirs(dir / "tree", 0755).ok());
+    ASSERT_TRUE(fs::write_file_atomic(dir / "tree/before", "first\n").ok());
+    make_sparse_file(dir / "tree/holes");
+    if (!gnu_tar(dir.path(), "--format=gnu --sparse -cf sparse.tar tree") || !gnu_tar(dir.path(), "--format=pax --sparse -czf sparse.tar.gz tree"))
+        GTEST_SKIP() << "GNU tar is not installed";
+    struct Case {
+        std::string scan_as;
+        std::string expect;
+    };
+    for (const auto& tar : { dir / "sparse.tar", dir / "sparse.tar.gz" }) {
+        for (const auto& c : { Case { "archive", "archive entry tree/holes: sparse files are not supported in archives" },
+                 Case { "build context", "build context entry tree/holes: sparse files are not supported in build contexts" },
+                 Case { "ADD tar", "ADD tar entry tree/holes: sparse files are not supported in ADD tars" } }) {
+            auto dest = dir / "out";
+            ASSERT_TRUE(fs::remove_tree(dest).ok());
+            ASSERT_TRUE(fs::make_dirs(dest, 0755).ok());
+            UnpackOptions options;
+            options.whiteouts = false;
+            options.header_scan = c.scan_as;
+            auto unpacked = unpack_layer(tar, dest, options);
+            ASSERT_FALSE(unpacked.ok()) << tar << " " << c.scan_as;
+            EXPECT_EQ(unpacked.error().message(), c.expect) << tar;
+            EXPECT_TRUE(fs::list_dir(dest).empty()) << tar << " " << c.scan_as;
+        }
+    }
+    // UnpackOptions' default scans too; the same tree without --sparse unpacks.
+    ASSERT_TRUE(gnu_tar(dir.path(), "--format=pax -czf plain.tar.gz tree"));
+    auto dest = dir / "plain";
+    ASSERT_TRUE(fs::make_dirs(dest, 0755).ok());
+    EXPECT_FALSE(unpack_layer(dir / "sparse.tar", dest).ok());
+    auto plain = unpack_layer(dir / "plain.tar.gz", dest);
+    ASSERT_TRUE(plain.ok()) << plain.error().describe();
+    EXPECT_TRUE(fs::exists(dest + "/tree/holes"));
+}
+
 } // namespace
 } // namespace engine::image
