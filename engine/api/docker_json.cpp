@@ -221,11 +221,34 @@ Result<void> check_mount_destination(const std::string& field, const std::string
     return Ok {};
 }
 
-// The destination of a -v / Binds entry: "dst", "src:dst" or "src:dst:options".
-std::string bind_destination(const std::string& bind)
+// One HostConfig.Mounts entry as a MountSpec. The rules every mount keeps are the volume
+// module's (volume::check_mount_spec, in dockerd's words); the JSON's own shape is checked here.
+Result<volume::MountSpec> mount_spec_from_json(const Reader& mount)
 {
-    auto parts = strings::split(bind, ':');
-    return parts.size() == 1 ? parts[0] : parts[1];
+    volume::MountSpec spec;
+    spec.type = TRY_CTX(volume::parse_mount_type(TRY(mount.string("Type", "volume"))), mount.name("Type"));
+    spec.source = TRY(mount.string("Source"));
+    spec.target = TRY(mount.string("Target"));
+    if (spec.target.empty())
+        return Error::invalid(mount.name("Target") + ": a mount needs a target path");
+    TRY(check_mount_destination(mount.name("Target"), spec.target));
+    spec.read_only = TRY(mount.boolean("ReadOnly", false));
+    spec.no_copy = TRY(TRY(mount.object("VolumeOptions")).boolean("NoCopy", false));
+    spec.propagation = TRY(TRY(mount.object("BindOptions")).string("Propagation"));
+    // The tmpfs options as mount(2) takes them: size in bytes, mode in octal.
+    auto tmpfs_options = TRY(mount.object("TmpfsOptions"));
+    std::vector<std::string> options;
+    if (auto size = TRY(tmpfs_options.integer("SizeBytes", 0)); size > 0)
+        options.push_back("size=" + std::to_string(size));
+    if (auto mode = TRY(tmpfs_options.integer("Mode", 0)); mode > 0) {
+        char text[24];
+        std::snprintf(text, sizeof text, "mode=%o", static_cast<unsigned>(mode));
+        options.push_back(text);
+    }
+    if (spec.type == volume::MountSpec::Type::Tmpfs)
+        spec.tmpfs_options = strings::join(options, ",");
+    TRY(volume::check_mount_spec(spec));
+    return spec;
 }
 
 const std::vector<std::string>& ulimit_names()
@@ -281,53 +304,21 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
 
     // HostConfig.
     auto host = TRY(top.object("HostConfig"));
+    // Binds and Mounts are parsed here, once; the Engine keeps the MountSpecs (and the text of
+    // Binds and the JSON of Mounts, which inspect shows as sent).
     config.binds = TRY(host.strings("Binds"));
+    for (std::size_t i = 0; i < config.binds.size(); ++i) {
+        config.bind_specs.push_back(TRY(volume::parse_volume_spec(config.binds[i])));
+        TRY(check_mount_destination("HostConfig.Binds[" + std::to_string(i) + "]", config.bind_specs.back().target));
+    }
     if (auto* mounts = host.find("Mounts")) {
         if (!mounts->is_array())
             return Error::invalid("HostConfig.Mounts: expected a list, got " + quote_json_for_error(*mounts));
         config.mounts_json = *mounts;
-        for (size_t i = 0; i < mounts->size(); ++i) {
-            Reader mount((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]");
-            // Rebuild the --mount spec string the volume parser understands.
-            std::vector<std::string> parts;
-            auto type = TRY(mount.string("Type", "volume"));
-            parts.push_back("type=" + type);
-            auto source = TRY(mount.string("Source"));
-            if (!source.empty())
-                parts.push_back("source=" + source);
-            auto target = TRY(mount.string("Target"));
-            if (target.empty())
-                return Error::invalid(mount.name("Target") + ": a mount needs a target path");
-            parts.push_back("target=" + target);
-            if (TRY(mount.boolean("ReadOnly", false)))
-                parts.push_back("readonly");
-            auto volume_options = TRY(mount.object("VolumeOptions"));
-            if (TRY(volume_options.boolean("NoCopy", false)))
-                parts.push_back("volume-nocopy");
-            auto bind_options = TRY(mount.object("BindOptions"));
-            if (auto propagation = TRY(bind_options.string("Propagation")); !propagation.empty())
-                parts.push_back("bind-propagation=" + propagation);
-            auto tmpfs_options = TRY(mount.object("TmpfsOptions"));
-            if (auto size = TRY(tmpfs_options.integer("SizeBytes", 0)); size > 0)
-                parts.push_back("tmpfs-size=" + std::to_string(size));
-            if (auto mode = TRY(tmpfs_options.integer("Mode", 0)); mode > 0) {
-                char text[16];
-                std::snprintf(text, sizeof text, "%o", static_cast<unsigned>(mode));
-                parts.push_back(std::string("tmpfs-mode=") + text);
-            }
-            config.mounts.push_back(strings::join(parts, ","));
-        }
+        for (size_t i = 0; i < mounts->size(); ++i)
+            config.mounts.push_back(TRY(mount_spec_from_json(Reader((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]"))));
     }
     config.tmpfs = TRY(host.string_map("Tmpfs"));
-    for (std::size_t i = 0; i < config.binds.size(); ++i)
-        TRY(check_mount_destination("HostConfig.Binds[" + std::to_string(i) + "]", bind_destination(config.binds[i])));
-    if (auto* mounts = host.find("Mounts")) {
-        for (std::size_t i = 0; i < mounts->size(); ++i) {
-            Reader mount((*mounts)[i], "HostConfig.Mounts[" + std::to_string(i) + "]");
-            auto target = TRY(mount.string("Target"));
-            TRY(check_mount_destination(mount.name("Target"), target));
-        }
-    }
     for (const auto& [path, options] : config.tmpfs)
         TRY(check_mount_destination("HostConfig.Tmpfs." + quote_for_error(path), path));
     // Read for validation only: glassbox does not size /dev/shm or set rlimits yet, but values
@@ -351,8 +342,7 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
                     + " is above the hard limit " + std::to_string(hard));
         }
     }
-    auto network_mode = TRY(host.string("NetworkMode", "default"));
-    config.network_mode = network_mode.empty() ? "default" : network_mode;
+    config.network_mode = TRY_CTX(daemon::NetworkMode::parse(TRY(host.string("NetworkMode", "default"))), "HostConfig.NetworkMode");
     if (auto* bindings = host.find("PortBindings")) {
         if (!bindings->is_object())
             return Error::invalid("HostConfig.PortBindings: expected an object, got " + quote_json_for_error(*bindings));
@@ -632,7 +622,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "Binds", string_list_or_null(c.binds) },
         { "ContainerIDFile", "" },
         { "LogConfig", { { "Type", "json-file" }, { "Config", c.log_config } } },
-        { "NetworkMode", c.network_mode },
+        { "NetworkMode", c.network_mode.text() },
         { "PortBindings", port_bindings_json(c.port_bindings) },
         { "RestartPolicy", restart },
         { "AutoRemove", c.auto_remove },
@@ -908,7 +898,7 @@ Json container_summary_json(const ContainerView& view, system_clock::time_point 
         { "State", std::string(daemon::status_name(view.state.status)) },
         { "Status", container_status_text(view.state, now)
                 + (view.state.status == daemon::Status::Running ? daemon::health_status_suffix(view.state.health) : std::string()) },
-        { "HostConfig", { { "NetworkMode", view.config.network_mode } } },
+        { "HostConfig", { { "NetworkMode", view.config.network_mode.text() } } },
         { "NetworkSettings", { { "Networks", networks } } },
         { "Mounts", mounts },
     };

@@ -2,6 +2,7 @@
 // effective config, the state and the resolved mounts, written atomically on every change.
 #include <nlohmann/json.hpp>
 
+#include "engine/base/log.h"
 #include "engine/daemon/engine_internal.h"
 #include "engine/daemon/health.h"
 
@@ -26,6 +27,10 @@ json config_to_json(const ContainerConfig& c)
             list.push_back({ { "HostIp", b.host_ip }, { "HostPort", b.host_port_text() } });
         ports[port.key()] = list;
     }
+    // HostConfig.Mounts in the --mount text records have always held.
+    std::vector<std::string> mount_specs;
+    for (const auto& mount : c.mounts)
+        mount_specs.push_back(volume::format_mount_spec(mount));
     json doc = {
         { "Hostname", c.hostname }, { "Domainname", c.domainname }, { "User", c.user },
         { "AttachStdin", c.attach_stdin }, { "AttachStdout", c.attach_stdout }, { "AttachStderr", c.attach_stderr },
@@ -34,8 +39,8 @@ json config_to_json(const ContainerConfig& c)
         { "Entrypoint", c.entrypoint ? json(*c.entrypoint) : json(nullptr) },
         { "Image", c.image }, { "Volumes", c.volumes }, { "WorkingDir", c.working_dir }, { "Labels", c.labels },
         { "StopSignal", c.stop_signal }, { "StopTimeout", c.stop_timeout ? json(*c.stop_timeout) : json(nullptr) },
-        { "ExposedPorts", c.exposed_ports }, { "Binds", c.binds }, { "MountSpecs", c.mounts },
-        { "Mounts", c.mounts_json }, { "Tmpfs", c.tmpfs }, { "NetworkMode", c.network_mode },
+        { "ExposedPorts", c.exposed_ports }, { "Binds", c.binds }, { "MountSpecs", mount_specs },
+        { "Mounts", c.mounts_json }, { "Tmpfs", c.tmpfs }, { "NetworkMode", c.network_mode.text() },
         { "NetworkModeDetached", c.network_mode_detached },
         { "PortBindings", ports }, { "PublishAllPorts", c.publish_all_ports },
         { "RestartPolicy", { { "Name", c.restart_policy.name }, { "MaximumRetryCount", c.restart_policy.maximum_retry_count } } },
@@ -85,12 +90,35 @@ ContainerConfig config_from_json(const json& d)
     if (auto health = health_config_from_json(d.value("Healthcheck", json(nullptr))); health.ok())
         c.healthcheck = health.value();
     get_to(d, "ExposedPorts", c.exposed_ports);
+    // The record holds these values as the API sent them; they are parsed again here, as the API
+    // layer parses them, and a value this version refuses is left out with a warning (the
+    // container was created with it; only a start that needs it again can miss it).
+    auto parsed = [](auto result, const std::string& what, auto& out) {
+        if (result.ok())
+            out = result.release_value();
+        else
+            log::warn("container record: " + what + ": " + result.error().describe() + " (left out)");
+        return result.ok();
+    };
     get_to(d, "Binds", c.binds);
-    get_to(d, "MountSpecs", c.mounts);
+    for (const auto& bind : c.binds) {
+        volume::MountSpec spec;
+        if (parsed(volume::parse_volume_spec(bind), "Binds", spec))
+            c.bind_specs.push_back(spec);
+    }
+    std::vector<std::string> mount_specs;
+    get_to(d, "MountSpecs", mount_specs);
+    for (const auto& text : mount_specs) {
+        volume::MountSpec spec;
+        if (parsed(volume::parse_mount_spec(text), "MountSpecs", spec))
+            c.mounts.push_back(spec);
+    }
     if (d.contains("Mounts"))
         c.mounts_json = d["Mounts"];
     get_to(d, "Tmpfs", c.tmpfs);
-    get_to(d, "NetworkMode", c.network_mode);
+    std::string network_mode;
+    get_to(d, "NetworkMode", network_mode);
+    parsed(NetworkMode::parse(network_mode), "NetworkMode", c.network_mode);
     get_to(d, "NetworkModeDetached", c.network_mode_detached);
     if (d.contains("PortBindings") && d["PortBindings"].is_object()) {
         for (const auto& [key, list] : d["PortBindings"].items()) {

@@ -266,15 +266,11 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         link_warnings.push_back("--link is a deprecated legacy feature: it only works on the default bridge network and "
                                 "is not updated when the linked container restarts. Prefer a user-defined network "
                                 "(docker network create NET; docker run --network NET), where containers find each other by name");
-    if (config.network_mode.empty())
-        config.network_mode = "default";
 
-    // Parse every mount first, so a bad spec creates nothing.
-    std::vector<volume::MountSpec> specs;
-    for (const auto& bind : config.binds)
-        specs.push_back(TRY(volume::parse_volume_spec(bind)));
-    for (const auto& mount : config.mounts)
-        specs.push_back(TRY(volume::parse_mount_spec(mount)));
+    // Every mount is checked before anything is created, so a bad one creates nothing (the API
+    // layer parsed Binds and Mounts; Tmpfs and the image's volumes are checked here).
+    std::vector<volume::MountSpec> specs = config.bind_specs;
+    specs.insert(specs.end(), config.mounts.begin(), config.mounts.end());
     for (const auto& [path, options] : config.tmpfs) {
         volume::MountSpec tmpfs;
         tmpfs.type = volume::MountSpec::Type::Tmpfs;
@@ -376,9 +372,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
             mount.mode = spec.mode;
             if (!fs::exists(spec.source)) {
                 // `-v /host:/in` creates a missing host directory (Docker does); `--mount` refuses.
-                bool from_v = std::any_of(config.binds.begin(), config.binds.end(),
-                    [&](const std::string& b) { return strings::starts_with(b, spec.source + ":"); });
-                if (!from_v)
+                if (!spec.create_missing_source)
                     return fail(Error::invalid("invalid mount config for type \"bind\": bind source path does not exist: " + spec.source));
                 auto made = fs::make_dirs(spec.source);
                 if (!made.ok())
@@ -436,7 +430,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     view.hosts_path = container->dir + "/hosts";
     view.resolv_conf_path = container->dir + "/resolv.conf";
     view.cgroup_paths = runtime::Cgroup::for_name("glassbox/" + id).paths();
-    if (config.network_mode == "host")
+    if (config.network_mode.is(NetworkMode::Kind::Host))
         view.warnings.push_back("host networking: the container shares the host's network namespace, so it has no "
                                 "network isolation (its ports are the host's ports)");
     view.warnings.insert(view.warnings.end(), link_warnings.begin(), link_warnings.end());
@@ -555,7 +549,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
     }
 
     spec.netns_path = view.netns_path;
-    if (config.network_mode == "host")
+    if (config.network_mode.is(NetworkMode::Kind::Host))
         spec.netns_path = "host";
 
     spec.resources.memory_bytes = config.memory;
@@ -622,7 +616,7 @@ Result<void> Engine::write_container_files(const std::shared_ptr<Container>& con
             for (const auto& host : { alias, name })
                 options.extra_hosts.push_back(host + ":" + endpoints.front().ip_address);
         }
-        options.host_network = config.network_mode == "host";
+        options.host_network = config.network_mode.is(NetworkMode::Kind::Host);
         auto files = TRY(m_impl->networks->write_container_files(view.id, options, container->dir));
         std::lock_guard lock(m_impl->mutex);
         container->view.hosts_path = files.hosts_path;

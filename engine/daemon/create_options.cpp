@@ -66,6 +66,60 @@ Result<PidMode> parse_pid_mode(const std::string& mode)
     return Error::invalid("invalid PID mode: \"" + mode + "\" (use host or container:<name|id>)");
 }
 
+Result<NetworkMode> NetworkMode::parse(const std::string& text)
+{
+    NetworkMode mode;
+    if (text.empty() || text == "default")
+        return mode;
+    if (text == "host") {
+        mode.kind = Kind::Host;
+    } else if (text == "none") {
+        mode.kind = Kind::None;
+    } else if (strings::starts_with(text, "container:")) {
+        mode.kind = Kind::Container;
+        mode.name = text.substr(10);
+        if (mode.name.empty())
+            return Error::invalid("invalid network mode \"" + text + "\": invalid container format container:<name|id>");
+    } else {
+        mode.kind = Kind::Network;
+        mode.name = text;
+    }
+    return mode;
+}
+
+std::string NetworkMode::text() const
+{
+    switch (kind) {
+    case Kind::Host:
+        return "host";
+    case Kind::None:
+        return "none";
+    case Kind::Container:
+        return "container:" + name;
+    case Kind::Network:
+        return name;
+    case Kind::Default:
+        break;
+    }
+    return "default";
+}
+
+std::string NetworkMode::network() const
+{
+    switch (kind) {
+    case Kind::Default:
+        return "bridge";
+    case Kind::Host:
+    case Kind::None:
+        return text();
+    case Kind::Network:
+        return name;
+    case Kind::Container:
+        break;
+    }
+    return "";
+}
+
 // "1".."65535" as a port number; `what` names the field in the error.
 static Result<std::uint16_t> port_number(const std::string& text, const std::string& what)
 {

@@ -1,6 +1,6 @@
 // Checks and parsing for create options that name other objects or carry their own syntax:
 // MacAddress, VolumesFrom ("name[:ro|:rw]"), PidMode ("host", "container:<name|id>"),
-// and PortBindings. Pure functions; the Engine resolves the names
+// NetworkMode and PortBindings. Pure functions; the Engine resolves the names
 // (engine/daemon/containers.cpp). The API layer parses each value once into these types, and the
 // Engine keeps and passes the types, never the text.
 #pragma once
@@ -32,6 +32,25 @@ struct PidMode {
     std::string container;
 };
 Result<PidMode> parse_pid_mode(const std::string& mode);
+
+// HostConfig.NetworkMode: "default" (or "") is the built-in bridge network, "host" the host's
+// own network namespace, "none" a namespace with only loopback, "container:<name|id>" another
+// container's namespace; any other value names a network ("bridge" is the built-in one).
+struct NetworkMode {
+    enum class Kind { Default, Host, None, Container, Network };
+    Kind kind { Kind::Default };
+    std::string name; // Container: the container's name or id as given. Network: the network's name or id.
+
+    // "container:" without a name is InvalidArgument, in dockerd's words.
+    static Result<NetworkMode> parse(const std::string& text);
+    // The text parse() read ("default" for ""): inspect and the container's record show it.
+    [[nodiscard]] std::string text() const;
+    // The network this mode attaches to: "bridge" for default, "host", "none", the named
+    // network; "" for container:<ref>, which has no network of its own.
+    [[nodiscard]] std::string network() const;
+    [[nodiscard]] bool is(Kind k) const { return kind == k; }
+    bool operator==(const NetworkMode&) const = default;
+};
 
 // A container port as the keys of ExposedPorts and PortBindings write it: "80/tcp", "53/udp"
 // ("80" alone is tcp). The port is 1..65535, the protocol tcp or udp.

@@ -106,8 +106,9 @@ void Engine::load_containers()
     // setup_network does at start; they go with the rest of its network at its exit or removal.
     auto republish_ports = [this](const std::shared_ptr<Container>& container) {
         const auto& config = container->view.config;
+        using Kind = NetworkMode::Kind;
         const auto& mode = config.network_mode;
-        if (!m_impl->networks || mode == "host" || mode == "none" || strings::starts_with(mode, "container:")
+        if (!m_impl->networks || mode.is(Kind::Host) || mode.is(Kind::None) || mode.is(Kind::Container)
             || config.network_mode_detached)
             return;
         const auto network = primary_network(config);
@@ -188,7 +189,7 @@ void Engine::load_containers()
             auto sandbox = m_options.run_root + "/network/netns/" + id;
             if (fs::exists(sandbox))
                 container->view.netns_path = sandbox;
-            else if (strings::starts_with(mode, "container:"))
+            else if (mode.is(NetworkMode::Kind::Container))
                 container->view.netns_path = "/proc/" + std::to_string(pid) + "/ns/net";
             container->view.endpoints.clear();
             if (m_impl->networks) {
@@ -297,7 +298,7 @@ void Engine::load_containers()
 // The network a container's NetworkMode names ("default" is the built-in bridge).
 static std::string primary_network(const ContainerConfig& config)
 {
-    return config.network_mode == "default" ? "bridge" : config.network_mode;
+    return config.network_mode.network();
 }
 
 // Publishes a container's ports to `container_ip`, its address on its primary network: the -p
@@ -337,10 +338,10 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
 {
     const auto& config = container->view.config;
     const auto& mode = config.network_mode;
-    if (mode == "host")
+    if (mode.is(NetworkMode::Kind::Host))
         return Ok {};
-    if (strings::starts_with(mode, "container:")) {
-        auto other = TRY(find_container(mode.substr(10)));
+    if (mode.is(NetworkMode::Kind::Container)) {
+        auto other = TRY(find_container(mode.name));
         std::lock_guard lock(m_impl->mutex);
         if (other->view.state.status != Status::Running)
             return Error::conflict("cannot join the network of container " + other->view.name + ": it is not running");
@@ -355,7 +356,7 @@ Result<void> Engine::setup_network(const std::shared_ptr<Container>& container)
         std::lock_guard lock(m_impl->mutex);
         container->view.netns_path = sandbox;
     }
-    if (mode == "none")
+    if (mode.is(NetworkMode::Kind::None))
         return Ok {};
     std::string network = primary_network(config);
     std::vector<std::string> aliases;
@@ -507,9 +508,10 @@ Result<void> Engine::connect_network(const std::string& network_ref, const std::
         std::lock_guard lock(m_impl->mutex);
         running = container->view.state.status == Status::Running;
         sandbox = container->view.netns_path;
-        if (container->view.config.network_mode == "host" || container->view.config.network_mode == "none")
+        const auto& mode = container->view.config.network_mode;
+        if (mode.is(NetworkMode::Kind::Host) || mode.is(NetworkMode::Kind::None))
             return Error::invalid("container " + container->view.name + " uses network mode "
-                + container->view.config.network_mode + ", which cannot be combined with other networks");
+                + mode.text() + ", which cannot be combined with other networks");
         // Remembered so the next start connects it again.
         container->view.config.network_aliases[record.name] = aliases;
         if (primary_network(container->view.config) == record.name)

@@ -119,11 +119,12 @@ struct ContainerConfig {
     std::string mac_address;                             // Config.MacAddress: eth0 of the first network.
 
     // HostConfig
-    std::vector<std::string> binds;                      // -v specs.
-    std::vector<std::string> mounts;                     // --mount specs, already "type=...,..." strings.
+    std::vector<std::string> binds;                      // -v specs as sent (inspect shows them).
+    std::vector<volume::MountSpec> bind_specs;           // The same, parsed once, one for one.
+    std::vector<volume::MountSpec> mounts;               // HostConfig.Mounts, parsed once.
     nlohmann::json mounts_json = nlohmann::json::array(); // HostConfig.Mounts as sent (kept for inspect).
     std::map<std::string, std::string> tmpfs;            // "/run" -> "size=64m".
-    std::string network_mode { "default" };
+    NetworkMode network_mode;                            // HostConfig.NetworkMode, parsed once.
     bool network_mode_detached { false };                // Disconnected from the NetworkMode network.
     std::map<ContainerPort, std::vector<PortBinding>> port_bindings; // 80/tcp -> bindings
     bool publish_all_ports { false };

@@ -94,7 +94,7 @@ Result<bool> container_passes_filters(const ContainerView& view, const Filters& 
         }))
         return false;
     if (!any_value(filters, "network", [&](const std::string& v) {
-            return view.config.network_mode == v
+            return view.config.network_mode.text() == v
                 || std::any_of(view.endpoints.begin(), view.endpoints.end(),
                     [&](const EndpointInfo& e) { return e.network_name == v || e.network_id == v; });
         }))

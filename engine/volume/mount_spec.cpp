@@ -68,6 +68,7 @@ Result<MountSpec> parse_volume_spec(const std::string& spec)
     if (source[0] == '/') {
         mount.type = MountSpec::Type::Bind;
         mount.source = source;
+        mount.create_missing_source = true;
     } else if (source[0] == '.' || source[0] == '~') {
         return spec_error(spec, "a host path must be absolute (\"" + source + "\" is relative)");
     } else {
@@ -100,10 +101,69 @@ Result<MountSpec> parse_volume_spec(const std::string& spec)
     return mount;
 }
 
+Result<MountSpec::Type> parse_mount_type(const std::string& name)
+{
+    if (name == "volume")
+        return MountSpec::Type::Volume;
+    if (name == "bind")
+        return MountSpec::Type::Bind;
+    if (name == "tmpfs")
+        return MountSpec::Type::Tmpfs;
+    return Error::invalid("unknown mount type \"" + name + "\" (use volume, bind or tmpfs)");
+}
+
+std::string_view mount_type_name(MountSpec::Type type)
+{
+    switch (type) {
+    case MountSpec::Type::Bind:
+        return "bind";
+    case MountSpec::Type::Tmpfs:
+        return "tmpfs";
+    case MountSpec::Type::Volume:
+        break;
+    }
+    return "volume";
+}
+
+Result<void> check_mount_spec(const MountSpec& mount)
+{
+    auto config_error = [&](const std::string& why) {
+        return Error::invalid("invalid mount config for type \"" + std::string(mount_type_name(mount.type)) + "\": " + why);
+    };
+    auto not_absolute = [&](const std::string& path) {
+        return config_error("invalid mount path: '" + path + "' mount path must be absolute");
+    };
+    if (mount.target.empty())
+        return config_error("field Target must not be empty");
+    if (mount.target[0] != '/')
+        return not_absolute(mount.target);
+    if (!mount.propagation.empty() && mount.type != MountSpec::Type::Bind)
+        return config_error("field BindOptions must not be specified");
+    if (!mount.propagation.empty() && !is_propagation_mode(mount.propagation))
+        return config_error("invalid propagation mode: " + mount.propagation);
+    switch (mount.type) {
+    case MountSpec::Type::Bind:
+        if (mount.source.empty())
+            return config_error("field Source must not be empty");
+        if (mount.source[0] != '/')
+            return not_absolute(mount.source);
+        break;
+    case MountSpec::Type::Tmpfs:
+        if (!mount.source.empty())
+            return config_error("field Source must not be specified");
+        break;
+    case MountSpec::Type::Volume:
+        if (!mount.source.empty() && !valid_volume_name(mount.source))
+            return config_error("field Source: \"" + mount.source
+                + "\" is not a valid volume name (only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters)");
+        break;
+    }
+    return Ok {};
+}
+
 Result<MountSpec> parse_mount_spec(const std::string& spec)
 {
     MountSpec mount;
-    bool have_type = false;
     std::string size_option;
     std::string mode_option;
     for (const auto& field : strings::split(spec, ',')) {
@@ -113,16 +173,7 @@ Result<MountSpec> parse_mount_spec(const std::string& spec)
         auto key = strings::to_lower(field.substr(0, eq));
         auto value = eq == std::string::npos ? std::string() : field.substr(eq + 1);
         if (key == "type") {
-            have_type = true;
-            if (value == "volume")
-                mount.type = MountSpec::Type::Volume;
-            else if (value == "bind")
-                mount.type = MountSpec::Type::Bind;
-            else if (value == "tmpfs")
-                mount.type = MountSpec::Type::Tmpfs;
-            else
-                return Error::invalid("invalid mount specification \"" + spec + "\": unknown type \"" + value
-                    + "\" (use volume, bind or tmpfs)");
+            mount.type = TRY_CTX(parse_mount_type(value), "invalid mount specification \"" + spec + "\"");
         } else if (key == "source" || key == "src") {
             mount.source = value;
         } else if (key == "target" || key == "destination" || key == "dst") {
@@ -146,24 +197,7 @@ Result<MountSpec> parse_mount_spec(const std::string& spec)
             return Error::invalid("invalid mount specification \"" + spec + "\": unknown field \"" + key + "\"");
         }
     }
-    if (!have_type)
-        mount.type = MountSpec::Type::Volume;
-    if (mount.target.empty())
-        return Error::invalid("invalid mount specification \"" + spec + "\": target is required");
-    if (mount.target[0] != '/')
-        return Error::invalid("invalid mount specification \"" + spec + "\": target \"" + mount.target + "\" must be absolute");
-    if (mount.type == MountSpec::Type::Bind) {
-        if (mount.source.empty() || mount.source[0] != '/')
-            return Error::invalid("invalid mount specification \"" + spec + "\": a bind mount needs an absolute source path");
-    }
-    if (!mount.propagation.empty() && mount.type != MountSpec::Type::Bind)
-        return Error::invalid("invalid mount config for type \"" + std::string(mount.type == MountSpec::Type::Tmpfs ? "tmpfs" : "volume")
-            + "\": field BindOptions must not be specified");
-    if (mount.type == MountSpec::Type::Volume && !mount.source.empty() && !valid_volume_name(mount.source))
-        return Error::invalid("invalid mount specification \"" + spec + "\": \"" + mount.source + "\" is not a valid volume name");
     if (mount.type == MountSpec::Type::Tmpfs) {
-        if (!mount.source.empty())
-            return Error::invalid("invalid mount specification \"" + spec + "\": a tmpfs mount takes no source");
         std::vector<std::string> options;
         if (!size_option.empty())
             options.push_back("size=" + size_option);
@@ -171,7 +205,30 @@ Result<MountSpec> parse_mount_spec(const std::string& spec)
             options.push_back("mode=" + mode_option);
         mount.tmpfs_options = strings::join(options, ",");
     }
+    TRY_CTX(check_mount_spec(mount), "invalid mount specification \"" + spec + "\"");
     return mount;
+}
+
+std::string format_mount_spec(const MountSpec& mount)
+{
+    std::vector<std::string> parts { "type=" + std::string(mount_type_name(mount.type)) };
+    if (!mount.source.empty())
+        parts.push_back("source=" + mount.source);
+    parts.push_back("target=" + mount.target);
+    if (mount.read_only)
+        parts.push_back("readonly");
+    if (mount.no_copy)
+        parts.push_back("volume-nocopy");
+    if (!mount.propagation.empty())
+        parts.push_back("bind-propagation=" + mount.propagation);
+    // parse_mount_spec writes a tmpfs's size and mode as "size=..,mode=..".
+    for (const auto& option : strings::split(mount.tmpfs_options, ',')) {
+        if (strings::starts_with(option, "size="))
+            parts.push_back("tmpfs-" + option);
+        else if (strings::starts_with(option, "mode="))
+            parts.push_back("tmpfs-" + option);
+    }
+    return strings::join(parts, ",");
 }
 
 } // namespace engine::volume

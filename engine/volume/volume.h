@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/result.h"
@@ -25,7 +26,8 @@ struct Volume {
     bool anonymous { false };
 };
 
-// One -v / --mount request, parsed but not yet resolved.
+// One -v / --mount / HostConfig.Mounts request, parsed but not yet resolved. The API layer
+// parses each request once into this and the daemon passes it on; nothing parses it again.
 struct MountSpec {
     enum class Type { Volume, Bind, Tmpfs };
     Type type { Type::Volume };
@@ -36,16 +38,34 @@ struct MountSpec {
     bool no_copy { false };    // volume-nocopy: do not fill a new volume from the image.
     std::string propagation;   // Bind only: "rprivate", "rshared", "rslave", "private", "shared", "slave"; "" = default.
     std::string mode;          // The options of a -v spec as written ("ro,rslave"); inspect's Mounts[].Mode.
+    // A -v bind makes its missing host directory, as Docker's does; --mount and
+    // HostConfig.Mounts refuse a missing source.
+    bool create_missing_source { false };
+
+    bool operator==(const MountSpec&) const = default;
 };
 
 // True for the six mount propagation modes Docker accepts on a bind mount.
 bool is_propagation_mode(const std::string& mode);
 
+// "volume", "bind", "tmpfs" -> the type; anything else is InvalidArgument naming the value.
+Result<MountSpec::Type> parse_mount_type(const std::string& name);
+std::string_view mount_type_name(MountSpec::Type type);
+
+// The rules every mount keeps, whichever syntax it came in, in dockerd's words where dockerd
+// has them, each naming the field at fault: `invalid mount config for type "bind": field Source
+// must not be empty`. A target that is absolute, a bind source that is an absolute path, no
+// source on a tmpfs, a valid volume name, propagation only on a bind.
+Result<void> check_mount_spec(const MountSpec& mount);
+
 // "name:/data", "/host:/in:ro", "/anon" -> MountSpec. Errors name the spec and the bad part:
 // `invalid volume specification: "a:b:c:d": too many colons`.
 Result<MountSpec> parse_volume_spec(const std::string& spec);
-// "type=bind,source=/x,target=/y,readonly" -> MountSpec, same error style.
+// "type=bind,source=/x,target=/y,readonly" -> MountSpec; errors quote the spec.
 Result<MountSpec> parse_mount_spec(const std::string& spec);
+// The --mount text parse_mount_spec reads back to the same MountSpec. It is the form in which
+// a container's record on disk keeps its HostConfig.Mounts ("MountSpecs"), and nothing else.
+std::string format_mount_spec(const MountSpec& mount);
 
 class Store {
 public:

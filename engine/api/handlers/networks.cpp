@@ -109,8 +109,9 @@ static bool attached_to(const daemon::ContainerView& container, const network::N
     for (const auto& endpoint : container.endpoints)
         if (endpoint.network_id == network.id)
             return true;
-    const auto& mode = container.config.network_mode;
-    if (mode == network.name || mode == network.id || ((mode.empty() || mode == "default") && network.name == "bridge"))
+    // The network its NetworkMode attaches it to ("bridge" for default, "" for container:<ref>).
+    auto primary = container.config.network_mode.network();
+    if (!primary.empty() && (primary == network.name || primary == network.id))
         return true;
     return container.config.network_aliases.contains(network.name);
 }

@@ -31,7 +31,7 @@ TEST(DockerJsonTest, CliCreateBodyMapsToContainerConfig)
     EXPECT_EQ(*c.cmd, (std::vector<std::string> { "sleep", "1000" }));
     EXPECT_FALSE(c.entrypoint.has_value());
     EXPECT_TRUE(c.env.empty());
-    EXPECT_EQ(c.network_mode, "default");
+    EXPECT_TRUE(c.network_mode.is(engine::daemon::NetworkMode::Kind::Default));
     EXPECT_EQ(c.restart_policy.name, "no");
     EXPECT_FALSE(c.auto_remove);
     EXPECT_FALSE(c.pids_limit.has_value()); // PidsLimit 0 means unlimited.
@@ -45,8 +45,12 @@ TEST(DockerJsonTest, DockerPyCreateBodyMapsToContainerConfig)
 
     ASSERT_TRUE(config.ok()) << config.error().describe();
     auto& c = config.value();
-    EXPECT_EQ(c.network_mode, "bridge");
+    EXPECT_EQ(c.network_mode.text(), "bridge");
+    EXPECT_EQ(c.network_mode.network(), "bridge");
     EXPECT_EQ(c.binds, (std::vector<std::string> { "pyvol:/data:rw" }));
+    ASSERT_EQ(c.bind_specs.size(), 1u);
+    EXPECT_EQ(c.bind_specs[0].source, "pyvol");
+    EXPECT_EQ(c.bind_specs[0].target, "/data");
     engine::daemon::ContainerPort http { 80, "tcp" };
     ASSERT_EQ(c.port_bindings.at(http).size(), 1u);
     EXPECT_EQ(c.port_bindings.at(http)[0].host_port, 8082);
@@ -57,15 +61,42 @@ TEST(DockerJsonTest, DockerPyCreateBodyMapsToContainerConfig)
     EXPECT_EQ(c.labels.at("k"), "v");
 }
 
-TEST(DockerJsonTest, MountsBecomeMountSpecStrings)
+TEST(DockerJsonTest, MountsBecomeMountSpecs)
 {
-    auto body = Json::parse(R"({"Image":"bb:1","HostConfig":{"Mounts":[{"Type":"volume","Source":"v1","Target":"/m","ReadOnly":true}]}})");
+    auto body = Json::parse(R"({"Image":"bb:1","HostConfig":{"Mounts":[
+        {"Type":"volume","Source":"v1","Target":"/m","ReadOnly":true,"VolumeOptions":{"NoCopy":true}},
+        {"Type":"bind","Source":"/srv/a,b","Target":"/srv","BindOptions":{"Propagation":"rslave"}},
+        {"Type":"tmpfs","Target":"/run","TmpfsOptions":{"SizeBytes":65536,"Mode":1023}}]}})");
 
     auto config = container_config_from_json(body);
 
-    ASSERT_TRUE(config.ok());
-    EXPECT_EQ(config.value().mounts, (std::vector<std::string> { "type=volume,source=v1,target=/m,readonly" }));
-    EXPECT_EQ(config.value().mounts_json.size(), 1u);
+    ASSERT_TRUE(config.ok()) << config.error().describe();
+    using engine::volume::MountSpec;
+    EXPECT_EQ(config.value().mounts, (std::vector<MountSpec> {
+        { .type = MountSpec::Type::Volume, .source = "v1", .target = "/m", .read_only = true, .no_copy = true },
+        // A comma in a path is only a character: no text form is parsed on the way.
+        { .type = MountSpec::Type::Bind, .source = "/srv/a,b", .target = "/srv", .propagation = "rslave" },
+        { .type = MountSpec::Type::Tmpfs, .target = "/run", .tmpfs_options = "size=65536,mode=1777" },
+    }));
+    EXPECT_EQ(config.value().mounts_json.size(), 3u);
+}
+
+TEST(DockerJsonTest, BadMountsNameTheFieldAtFault)
+{
+    auto error = [](const char* mounts) {
+        auto body = Json::parse(std::string(R"({"Image":"bb:1","HostConfig":{"Mounts":)") + mounts + "}}");
+        auto config = container_config_from_json(body);
+        EXPECT_FALSE(config.ok()) << mounts;
+        return config.ok() ? std::string() : config.error().message();
+    };
+
+    EXPECT_EQ(error(R"([{"Type":"npipe","Target":"/x"}])"),
+        "HostConfig.Mounts[0].Type: unknown mount type \"npipe\" (use volume, bind or tmpfs)");
+    EXPECT_EQ(error(R"([{"Type":"volume","Target":"/x"},{"Type":"bind","Target":"/y"}])"),
+        "invalid mount config for type \"bind\": field Source must not be empty");
+    EXPECT_EQ(error(R"([{"Type":"bind","Source":"/srv","Target":"/y","BindOptions":{"Propagation":"bogus"}}])"),
+        "invalid mount config for type \"bind\": invalid propagation mode: bogus");
+    EXPECT_EQ(error(R"([{"Type":"volume","Source":"v","Target":""}])"), "HostConfig.Mounts[0].Target: a mount needs a target path");
 }
 
 TEST(DockerJsonTest, PortBindingsAreParsedOnce)
@@ -94,6 +125,19 @@ TEST(DockerJsonTest, BadPortBindingNamesTheField)
     EXPECT_EQ(error(R"({"PortBindings":{"80/tcp":[{"HostIp":"localhost","HostPort":"80"}]}})"),
         "HostConfig.PortBindings.80/tcp[0]: HostIp \"localhost\" is not an IP address");
     EXPECT_EQ(error(R"({"PortBindings":{"80/sctp":[]}})"), "HostConfig.PortBindings: port \"80/sctp\": the protocol must be tcp or udp");
+}
+
+TEST(DockerJsonTest, NetworkModeIsParsedOnce)
+{
+    auto joined = container_config_from_json(Json::parse(R"({"Image":"bb:1","HostConfig":{"NetworkMode":"container:web"}})"));
+    auto empty = container_config_from_json(Json::parse(R"({"Image":"bb:1","HostConfig":{"NetworkMode":"container:"}})"));
+
+    ASSERT_TRUE(joined.ok()) << joined.error().describe();
+    EXPECT_TRUE(joined.value().network_mode.is(engine::daemon::NetworkMode::Kind::Container));
+    EXPECT_EQ(joined.value().network_mode.name, "web");
+    ASSERT_FALSE(empty.ok());
+    EXPECT_EQ(empty.error().message(),
+        "HostConfig.NetworkMode: invalid network mode \"container:\": invalid container format container:<name|id>");
 }
 
 TEST(DockerJsonTest, WrongTypeNamesTheField)

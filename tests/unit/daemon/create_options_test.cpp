@@ -3,7 +3,39 @@
 #include "engine/daemon/create_options.h"
 
 using engine::daemon::ContainerPort;
+using engine::daemon::NetworkMode;
 using engine::daemon::PortBinding;
+
+TEST(NetworkModeTest, EachKindReadsBackAsItsOwnText)
+{
+    for (const char* text : { "default", "host", "none", "container:web", "bridge", "appnet" }) {
+        auto mode = NetworkMode::parse(text);
+        ASSERT_TRUE(mode.ok()) << text << ": " << mode.error().describe();
+        EXPECT_EQ(mode.value().text(), text);
+    }
+    EXPECT_EQ(NetworkMode::parse("").value().text(), "default");
+}
+
+TEST(NetworkModeTest, TheNetworkAModeJoins)
+{
+    EXPECT_EQ(NetworkMode::parse("default").value().network(), "bridge");
+    EXPECT_EQ(NetworkMode::parse("bridge").value().network(), "bridge");
+    EXPECT_EQ(NetworkMode::parse("appnet").value().network(), "appnet");
+    EXPECT_EQ(NetworkMode::parse("host").value().network(), "host");
+    EXPECT_EQ(NetworkMode::parse("none").value().network(), "none");
+    EXPECT_EQ(NetworkMode::parse("container:web").value().network(), "");
+    auto joined = NetworkMode::parse("container:3f2a").value();
+    EXPECT_TRUE(joined.is(NetworkMode::Kind::Container));
+    EXPECT_EQ(joined.name, "3f2a");
+}
+
+TEST(NetworkModeTest, ContainerWithoutANameIsRefused)
+{
+    auto mode = NetworkMode::parse("container:");
+
+    ASSERT_FALSE(mode.ok());
+    EXPECT_EQ(mode.error().message(), "invalid network mode \"container:\": invalid container format container:<name|id>");
+}
 
 TEST(ContainerPortTest, KeyReadsPortAndProtocol)
 {

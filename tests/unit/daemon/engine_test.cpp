@@ -491,7 +491,7 @@ TEST_F(EngineOverFakes, NetworkCreateConnectAndRemoveGoThroughTheManager)
     ASSERT_TRUE(created.ok()) << created.error().describe();
     EXPECT_EQ(created.value().name, "appnet");
     auto c = config({ "sleep" });
-    c.network_mode = "appnet";
+    c.network_mode = daemon::NetworkMode::parse("appnet").value();
     ASSERT_TRUE(m_engine->create_container("member", c).ok());
     ASSERT_TRUE(m_engine->start_container("member").ok());
     auto view = m_engine->inspect_container("member").value();

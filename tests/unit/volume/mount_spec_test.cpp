@@ -2,7 +2,10 @@
 
 #include "engine/volume/volume.h"
 
+using engine::volume::check_mount_spec;
+using engine::volume::format_mount_spec;
 using engine::volume::MountSpec;
+using engine::volume::parse_mount_type;
 using engine::volume::parse_mount_spec;
 using engine::volume::parse_volume_spec;
 
@@ -73,7 +76,7 @@ TEST(MountSpecTest, MountSyntaxRejectsUnknownFieldsAndMissingTarget)
     ASSERT_FALSE(unknown.ok());
     EXPECT_NE(unknown.error().message().find("\"colour\""), std::string::npos);
     ASSERT_FALSE(no_target.ok());
-    EXPECT_NE(no_target.error().message().find("target is required"), std::string::npos);
+    EXPECT_NE(no_target.error().message().find("field Target must not be empty"), std::string::npos);
 }
 
 TEST(MountSpecTest, BindPropagationIsKeptAndRefusedOnVolumes)
@@ -92,4 +95,63 @@ TEST(MountSpecTest, BindPropagationIsKeptAndRefusedOnVolumes)
     EXPECT_NE(on_volume.error().message().find("field BindOptions must not be specified"), std::string::npos);
     ASSERT_FALSE(unknown.ok());
     EXPECT_EQ(unknown.error().message(), "invalid mount config for type \"bind\": invalid propagation mode: bogus");
+}
+
+TEST(MountSpecTest, OnlyAVolumeFlagBindMakesItsMissingSource)
+{
+    auto from_v = parse_volume_spec("/srv/new:/data");
+    auto from_mount = parse_mount_spec("type=bind,src=/srv/new,dst=/data");
+
+    ASSERT_TRUE(from_v.ok());
+    EXPECT_TRUE(from_v.value().create_missing_source);
+    ASSERT_TRUE(from_mount.ok());
+    EXPECT_FALSE(from_mount.value().create_missing_source);
+}
+
+TEST(MountSpecTest, CheckNamesTheFieldAtFaultInDockerdsWords)
+{
+    MountSpec no_target { .type = MountSpec::Type::Bind, .source = "/srv" };
+    MountSpec relative_source { .type = MountSpec::Type::Bind, .source = "srv", .target = "/srv" };
+    MountSpec tmpfs_with_source { .type = MountSpec::Type::Tmpfs, .source = "/x", .target = "/run" };
+    MountSpec bad_name { .type = MountSpec::Type::Volume, .source = "a b", .target = "/d" };
+    MountSpec bad_propagation { .type = MountSpec::Type::Bind, .source = "/srv", .target = "/srv", .propagation = "bogus" };
+    MountSpec propagation_on_volume { .type = MountSpec::Type::Volume, .target = "/d", .propagation = "rshared" };
+
+    EXPECT_EQ(check_mount_spec(no_target).error().message(), "invalid mount config for type \"bind\": field Target must not be empty");
+    EXPECT_EQ(check_mount_spec(relative_source).error().message(),
+        "invalid mount config for type \"bind\": invalid mount path: 'srv' mount path must be absolute");
+    EXPECT_EQ(check_mount_spec(tmpfs_with_source).error().message(),
+        "invalid mount config for type \"tmpfs\": field Source must not be specified");
+    EXPECT_NE(check_mount_spec(bad_name).error().message().find("field Source: \"a b\" is not a valid volume name"), std::string::npos);
+    EXPECT_EQ(check_mount_spec(bad_propagation).error().message(), "invalid mount config for type \"bind\": invalid propagation mode: bogus");
+    EXPECT_EQ(check_mount_spec(propagation_on_volume).error().message(),
+        "invalid mount config for type \"volume\": field BindOptions must not be specified");
+    EXPECT_TRUE(check_mount_spec({ .type = MountSpec::Type::Volume, .target = "/anon" }).ok());
+}
+
+TEST(MountSpecTest, UnknownTypeIsRefusedNamingIt)
+{
+    auto type = parse_mount_type("npipe");
+
+    ASSERT_FALSE(type.ok());
+    EXPECT_EQ(type.error().message(), "unknown mount type \"npipe\" (use volume, bind or tmpfs)");
+}
+
+// A container record keeps HostConfig.Mounts in the --mount text; reading it back must give the
+// same MountSpec, and the text must be what earlier records hold.
+TEST(MountSpecTest, FormatReadsBackToTheSameSpec)
+{
+    std::vector<MountSpec> specs {
+        { .type = MountSpec::Type::Volume, .source = "v1", .target = "/m", .read_only = true, .no_copy = true },
+        { .type = MountSpec::Type::Volume, .target = "/anon" },
+        { .type = MountSpec::Type::Bind, .source = "/srv", .target = "/srv", .propagation = "rshared" },
+        { .type = MountSpec::Type::Tmpfs, .target = "/run", .tmpfs_options = "size=65536,mode=1777" },
+    };
+    EXPECT_EQ(format_mount_spec(specs[0]), "type=volume,source=v1,target=/m,readonly,volume-nocopy");
+    EXPECT_EQ(format_mount_spec(specs[3]), "type=tmpfs,target=/run,tmpfs-size=65536,tmpfs-mode=1777");
+    for (const auto& spec : specs) {
+        auto back = parse_mount_spec(format_mount_spec(spec));
+        ASSERT_TRUE(back.ok()) << format_mount_spec(spec) << ": " << back.error().describe();
+        EXPECT_EQ(back.value(), spec) << format_mount_spec(spec);
+    }
 }
