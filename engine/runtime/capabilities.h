@@ -1,7 +1,7 @@
 // Linux capabilities by name ("CAP_CHOWN") and number (0), and the step that gives a container
 // process its final set: drop the rest of the bounding set (prctl PR_CAPBSET_DROP), then set
 // effective, permitted and inheritable with capset(2) and clear the ambient set.
-// Kernel docs: capabilities(7). Lesson: lessons/04-rootfs/.
+// Kernel docs: capabilities(7). Lesson: lessons/04-containers-vs-vms/.
 #pragma once
 
 #include <cstdint>

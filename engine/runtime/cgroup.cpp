@@ -3,7 +3,7 @@
 // cgroup2 directory under /sys/fs/cgroup/unified, so cgroup namespaces and the visualizer see the
 // container there too. v2: one directory /sys/fs/cgroup/<name>, with the controllers enabled in
 // every parent's cgroup.subtree_control. Kernel docs: admin-guide/cgroup-v1/{memory,pids,cpusets}.rst,
-// scheduler/sched-bwc.rst, admin-guide/cgroup-v2.rst. Lesson: lessons/03-cgroups/.
+// scheduler/sched-bwc.rst, admin-guide/cgroup-v2.rst. Lesson: lessons/04-containers-vs-vms/.
 #include "engine/runtime/cgroup.h"
 
 #include <poll.h>

@@ -2,7 +2,7 @@
 // source show up in the container (slave), also flow back out (shared), or neither (private).
 // Docker's modes are rprivate (the default for binds), rshared, rslave and their
 // non-recursive forms. Kernel interfaces: mount(2) MS_SHARED/MS_SLAVE/MS_PRIVATE [| MS_REC],
-// /proc/self/mountinfo. Lesson: lessons/ on bind mounts.
+// /proc/self/mountinfo. Lesson: lessons/06-volumes/ (bind mounts).
 #pragma once
 
 #include <optional>

@@ -1,6 +1,6 @@
 // The container's root filesystem: an overlay mount of the image layers (read-only lowerdirs)
 // under the container's own upperdir, with the kernel's workdir beside it.
-// Kernel docs: filesystems/overlayfs.rst. Lesson: lessons/02-overlayfs/.
+// Kernel docs: filesystems/overlayfs.rst. Lesson: lessons/03-layer-sharing/.
 #pragma once
 
 #include <string>

@@ -19,7 +19,7 @@
 // Kernel interfaces: fork(2), unshare(2), setns(2), prctl(2) PR_SET_CHILD_SUBREAPER,
 // PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, capset(2), setgroups(2), execve(2), execveat(2),
 // close_range(2), pty(7), waitpid(2), waitid(2).
-// Lesson: lessons/01-namespaces/.
+// Lesson: lessons/01-first-container/.
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <grp.h>

@@ -2,7 +2,7 @@
 // exec: the rootfs bind, /proc, /dev (tmpfs with device nodes, devpts, shm, mqueue), /sys and
 // /sys/fs/cgroup, the user's mounts, Docker's masked and read-only paths, pivot_root into the
 // rootfs and the read-only remount. Kernel interfaces: mount(2), pivot_root(2), umount2(2),
-// openat2(2) with RESOLVE_IN_ROOT, mknod(2). Lesson: lessons/04-rootfs/.
+// openat2(2) with RESOLVE_IN_ROOT, mknod(2). Lesson: lessons/01-first-container/.
 #pragma once
 
 #include <string>
