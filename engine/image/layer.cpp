@@ -507,7 +507,7 @@ namespace {
 // Without `consume` only the headers are wanted and the stream stops at the tar's end marker,
 // as libarchive's reader does (8 GiB of padding after it are not read).
 Result<void> stream_plain(const std::string& input, const std::string& what,
-    const std::function<Result<void>(const char*, size_t)>& consume = {})
+    const std::function<Result<void>(const char*, size_t)>& consume = {}, bool* not_a_tar = nullptr)
 {
     struct stat st { };
     if (::stat(input.c_str(), &st) != 0)
@@ -531,7 +531,11 @@ Result<void> stream_plain(const std::string& input, const std::string& what,
         total += static_cast<std::uint64_t>(n);
         if (total > decompression_quota(compressed))
             return quota_exceeded(input, compressed);
-        TRY(scanner.feed(buffer, static_cast<size_t>(n)));
+        if (auto fed = scanner.feed(buffer, static_cast<size_t>(n)); !fed.ok()) {
+            if (not_a_tar)
+                *not_a_tar = scanner.not_a_tar();
+            return fed;
+        }
         if (!consume) {
             if (scanner.at_end())
                 break;
@@ -582,8 +586,12 @@ Result<std::uint64_t> unpack_layer(const std::string& tar_path, const std::strin
         return std::uint64_t { 0 };
     // One pass over the headers first (the plain stream, decompressed again if need be): a
     // sparse entry is refused before libarchive reads its map (docs/security.md row 12).
-    if (!options.header_scan.empty())
-        TRY(stream_plain(tar_path, options.header_scan));
+    // A stream that is not a tar at all is left to libarchive, which refuses it before it parses a header.
+    if (!options.header_scan.empty()) {
+        bool not_a_tar = false;
+        if (auto scanned = stream_plain(tar_path, options.header_scan, {}, &not_a_tar); !scanned.ok() && !not_a_tar)
+            return scanned.release_error();
+    }
     auto reader = TRY(open_reader(tar_path, Format::Tar));
     Unpacker unpacker(root.get(), effective);
     unpacker.set_quota(tar_path, static_cast<std::uint64_t>(st.st_size));

@@ -182,8 +182,10 @@ Result<void> TarHeaderScanner::header()
         m_state = State::End;
         return Ok {};
     }
-    if (!checksum_matches(h))
+    if (!checksum_matches(h)) {
+        m_not_a_tar = at == 0;
         return fail(Error::invalid(m_what + ": the tar header at byte " + std::to_string(at) + " has a bad checksum"));
+    }
     const char type = h[156];
     auto declared = header_number(h + 124, 12);
     if (!declared)

@@ -44,6 +44,11 @@ public:
     Result<void> finish();
 
     [[nodiscard]] bool at_end() const { return m_state == State::End; }
+    // The first header's checksum did not match: the stream is not a tar at all. libarchive's
+    // tar reader refuses such a stream when it detects the format, before it parses any header,
+    // so unpack_layer leaves the error to it ("Unrecognized archive format", which the load API
+    // answers as dockerd does).
+    [[nodiscard]] bool not_a_tar() const { return m_not_a_tar; }
 
 private:
     enum class State { Header, Body, Skip, End, Failed };
@@ -55,6 +60,7 @@ private:
     [[nodiscard]] std::string entry_name(const char* block) const;
 
     std::string m_what;
+    bool m_not_a_tar { false };
     State m_state { State::Header };
     std::uint64_t m_offset { 0 };     // Stream offset of the block being gathered.
     std::string m_block;              // The header being gathered (up to 512 bytes).

@@ -283,6 +283,15 @@ TEST(TarHeaderScanner, UnpackRefusesSparseEntriesInEveryTarInputNamingIt)
     auto plain = unpack_layer(dir / "plain.tar.gz", dest);
     ASSERT_TRUE(plain.ok()) << plain.error().describe();
     EXPECT_TRUE(fs::exists(dest + "/tree/holes"));
+    // A stream that is not a tar at all is refused by libarchive, as before the scan, so `load`
+    // still answers dockerd's "Error processing tar file".
+    std::string garbage;
+    for (int i = 0; i < 100; ++i)
+        garbage += "this is not a tar at all";
+    ASSERT_TRUE(fs::write_file_atomic(dir / "garbage", garbage).ok());
+    auto refused = unpack_layer(dir / "garbage", dest);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message().find("Unrecognized archive format"), std::string::npos) << refused.error().message();
 }
 
 } // namespace
