@@ -82,10 +82,8 @@ Result<std::shared_ptr<const state::Snapshot>> Engine::take_snapshot()
     // The simulated kernel writes its model as a procfs (and cgroupfs) tree the collector reads.
     m_kernel.refresh_procfs();
     options.proc_root = m_kernel.procfs_root();
+    options.pseudo_fs_root = m_kernel.pseudo_fs_root();
     if (m_kernel.simulated()) {
-        // It renders its cgroupfs beside its procfs: <root>/proc and <root>/sys/fs/cgroup.
-        if (strings::ends_with(options.proc_root, "/proc"))
-            options.pseudo_fs_root = options.proc_root.substr(0, options.proc_root.size() - 5);
         options.features = &m_features;
         options.kernel_mode = "simulated";
         options.simulated_reason = m_kernel.simulated_reason();

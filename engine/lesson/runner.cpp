@@ -40,6 +40,29 @@ std::string directory_of(const std::string& path)
     return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+// Whether the simple command that position `at` is in runs glassbox: then its paths are the
+// container's (`glassbox exec web cat /proc/1/status`), not the host's. A $( ... ) before `at`
+// belongs to that command (`ls /proc/$(glassbox inspect ...)/ns/ /proc/self/ns/` is ls).
+bool in_glassbox_command(const std::string& command, size_t at)
+{
+    int depth = 0;
+    size_t start = 0;
+    for (size_t i = at; i-- > 0;) {
+        char c = command[i];
+        if (c == ')') {
+            ++depth;
+        } else if (c == '(' && depth > 0) {
+            --depth;
+        } else if (depth == 0 && std::string_view("(;|&\n").find(c) != std::string_view::npos) {
+            start = i + 1;
+            break;
+        }
+    }
+    auto first = command.find_first_not_of(" \t", start);
+    return first != std::string::npos && command.compare(first, 9, "glassbox ") == 0;
+}
+
+
 // Runs one command; returns its exit code (128+N for signal N) and output.
 Result<CommandResult> run_shell(const std::string& command, const std::string& cwd,
     const std::vector<std::string>& environment, const OutputSink& sink)
@@ -384,7 +407,7 @@ Result<std::vector<CommandResult>> Runner::run_commands(const Lesson& lesson, co
         std::string_view text(*entry);
         if (text.rfind("PATH=", 0) == 0)
             path = std::string(text.substr(5));
-        else if (text.rfind("GLASSBOX_HOST=", 0) != 0 && text.rfind("GLASSBOX_LESSON=", 0) != 0 && text.rfind("GLASSBOX_PROC=", 0) != 0)
+        else if (text.rfind("GLASSBOX_HOST=", 0) != 0 && text.rfind("GLASSBOX_LESSON=", 0) != 0)
             environment.emplace_back(text);
     }
     if (!m_options.cli_path.empty())
@@ -393,18 +416,16 @@ Result<std::vector<CommandResult>> Runner::run_commands(const Lesson& lesson, co
     environment.push_back("GLASSBOX_HOST=unix://" + m_options.socket_path);
     environment.push_back("GLASSBOX_LESSON=" + lesson.id);
     // The daemon's kernel's procfs, for commands that show a container's /proc/<pid> files:
-    // "/proc", or where the simulated kernel renders its processes (a simulated PID is not in
-    // the host's /proc). Lessons write ${GLASSBOX_PROC:-/proc}.
+    // "/proc", or where the simulated kernel renders its processes (with_procfs).
     std::string procfs = "/proc";
     if (auto features = api::Client(m_options.socket_path).get_json("/glassbox/v1/features"); features.ok())
         procfs = features.value().value("procfs_root", procfs);
-    environment.push_back("GLASSBOX_PROC=" + procfs);
 
     std::vector<CommandResult> results;
     for (auto& command : commands) {
         if (sink)
             sink("$ " + command.run + "\n");
-        CommandResult result = TRY(run_shell(command.run, lesson.directory, environment, sink));
+        CommandResult result = TRY(run_shell(with_procfs(command.run, procfs), lesson.directory, environment, sink));
         result.expected = command.fails ? result.exit_code != 0 : result.exit_code == 0;
         bool stop = stop_on_unexpected && !result.expected;
         if (sink && !result.expected)
@@ -536,6 +557,25 @@ Result<SolveReport> Runner::solve(std::string_view name, bool keep, const Output
         TRY(reset(lesson.id, sink));
     TRY(save_progress(m_options.progress_path, saved));
     return report;
+}
+
+std::string with_procfs(const std::string& command, const std::string& procfs)
+{
+    constexpr std::string_view proc = "/proc/";
+    if (procfs == "/proc")
+        return command;
+    std::string out;
+    size_t at = 0;
+    for (size_t found = command.find(proc); found != std::string::npos; found = command.find(proc, at)) {
+        // A path starts the command, a word, a quoted string or an assignment's value.
+        bool starts_path = (found == 0 || std::string_view(" \t\n'\"=:(").find(command[found - 1]) != std::string_view::npos)
+            && !in_glassbox_command(command, found);
+        out.append(command, at, found - at);
+        out += starts_path ? procfs + "/" : std::string(proc);
+        at = found + proc.size();
+    }
+    out.append(command, at);
+    return out;
 }
 
 Result<std::string> find_lessons_dir(const std::string& executable)

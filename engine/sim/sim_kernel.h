@@ -98,10 +98,11 @@ public:
     bool simulated() const override { return true; }
     std::string simulated_reason() const override { return m_reason; }
     const sys::KernelFeatures& features() override { return m_features; }
+    // The rendered procfs and cgroupfs sit below one directory ("<state_dir>/pseudo"): its
+    // proc/ and its sys/fs/cgroup/.
     std::string procfs_root() override { return m_pseudo_root + "/proc"; }
+    std::string pseudo_fs_root() override { return m_pseudo_root; }
     void refresh_procfs() override;
-    // The directory under which the cgroupfs paths are written ("<state_dir>/pseudo").
-    std::string pseudo_root() const { return m_pseudo_root; }
 
     // [SECTION] The model, for the simulated runtime and programs.
     struct NewProcess {

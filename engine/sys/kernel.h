@@ -91,6 +91,10 @@ public:
     virtual const KernelFeatures& features() { return kernel_features(); }
     // Where the state collector reads procfs (and, through its mountinfo, cgroupfs).
     virtual std::string procfs_root() { return "/proc"; }
+    // The directory the cgroupfs paths named in that mountinfo are read under: "" on the real
+    // kernel (they are the host's own paths); the simulated kernel renders its cgroupfs below
+    // its own directory.
+    virtual std::string pseudo_fs_root() { return {}; }
     // Brings the files under procfs_root() up to date before a snapshot (the simulated kernel
     // writes its model there; the real procfs is always current).
     virtual void refresh_procfs() { }
