@@ -627,10 +627,14 @@ void dump_links(nl_sock* sock, NamespaceDump& dump)
         return;
     }
     CachePtr cache(raw);
-    // Bridge port states come with the AF_BRIDGE dump (IFLA_PROTINFO).
+    // Bridge port states come with the AF_BRIDGE dump (IFLA_PROTINFO); only a link with a master
+    // gets one, so a namespace without such a link (most containers') skips that dump.
+    bool has_ports = false;
+    for (auto* object = nl_cache_get_first(cache.get()); object; object = nl_cache_get_next(object))
+        has_ports = has_ports || rtnl_link_get_master(reinterpret_cast<rtnl_link*>(object)) > 0;
     std::map<int, std::string> port_states;
     nl_cache* bridge_raw = nullptr;
-    if (rtnl_link_alloc_cache(sock, AF_BRIDGE, &bridge_raw) >= 0) {
+    if (has_ports && rtnl_link_alloc_cache(sock, AF_BRIDGE, &bridge_raw) >= 0) {
         CachePtr bridge_cache(bridge_raw);
         for (auto* object = nl_cache_get_first(bridge_cache.get()); object; object = nl_cache_get_next(object)) {
             auto* link = reinterpret_cast<rtnl_link*>(object);
