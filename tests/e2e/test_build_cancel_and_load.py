@@ -1,7 +1,7 @@
 """A build whose client hangs up is cancelled (its RUN process killed, its step directory and
 mounts removed, no image tagged), and `docker load` of a tar that is not an image is answered as
 dockerd answers it: a 200 whose JSON stream carries errorDetail, with no path of the daemon's in
-the message.
+the message; a load of two images whose second fails loads neither.
 """
 import os
 import socket
@@ -83,3 +83,27 @@ def test_load_errors_have_dockerds_shape_without_daemon_paths(daemon):
         assert wanted in message["error"], (what, message)
         assert daemon.root not in message["error"] and "/tmp/" not in message["error"], (what, message)
     assert os.listdir(os.path.join(daemon.root, "tmp")) in ([], ["build-steps"])
+
+
+def test_a_two_image_load_whose_second_layer_is_bad_loads_neither(daemon):
+    """A load is all or nothing: the first image of the archive is taken back when the second
+    fails its diff id, and the error names the entry (dockerd would keep the first)."""
+    import hashlib
+    import json
+    layers = [harness.tar_of({f"file{i}": f"content {i}\n".encode()}) for i in (1, 2)]
+    configs = []
+    for i, diff_source in ((1, layers[0]), (2, layers[0])):
+        # The second config names the first layer's diff id but its archive holds another layer.
+        configs.append(json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {"n": str(i)}},
+                                   "rootfs": {"type": "layers",
+                                              "diff_ids": ["sha256:" + hashlib.sha256(diff_source).hexdigest()]}}).encode())
+    names = [hashlib.sha256(c).hexdigest() + ".json" for c in configs]
+    manifest = [{"Config": names[i], "RepoTags": [f"halfway{i}:1"], "Layers": [f"l{i}/layer.tar"]} for i in (0, 1)]
+    body = harness.tar_of({"manifest.json": json.dumps(manifest).encode(), names[0]: configs[0], names[1]: configs[1],
+                           "l0/layer.tar": layers[0], "l1/layer.tar": layers[1]})
+    status, answer = load(daemon, body)
+    assert status == 200, answer
+    message = json.loads(answer.decode().strip().splitlines()[-1])
+    assert "manifest.json[1]" in message["error"] and "nothing from the archive was loaded" in message["error"], message
+    for i in (0, 1):
+        assert daemon.request("GET", f"/v1.41/images/halfway{i}:1/json")[0] == 404
