@@ -177,6 +177,20 @@ ContainerConfig config_from_json(const json& d)
     return c;
 }
 
+// The published ports as bound (NetworkSettings.Ports), so a daemon that re-adopts a running
+// container after a crash publishes a port the kernel chose (-p 80, -P) on the same host port.
+static json ports_to_json(const std::map<std::string, std::vector<PortBinding>>& ports)
+{
+    json out = json::object();
+    for (const auto& [key, bindings] : ports) {
+        json list = json::array();
+        for (const auto& b : bindings)
+            list.push_back({ { "HostIp", b.host_ip }, { "HostPort", b.host_port_text() } });
+        out[key] = list;
+    }
+    return out;
+}
+
 json container_to_json(const ContainerView& v, const std::vector<RecordedMount>& mounts, const ProcessIdentity& process)
 {
     json recorded = json::array();
@@ -211,6 +225,7 @@ json container_to_json(const ContainerView& v, const std::vector<RecordedMount>&
         { "HostsPath", v.hosts_path },
         { "ResolvConfPath", v.resolv_conf_path },
         { "Warnings", v.warnings },
+        { "Ports", ports_to_json(v.ports) },
     };
 }
 
@@ -273,6 +288,17 @@ Result<void> container_from_json(const json& d, ContainerView& v, std::vector<Re
         v.hosts_path = d.value("HostsPath", "");
         v.resolv_conf_path = d.value("ResolvConfPath", "");
         get_to(d, "Warnings", v.warnings);
+        if (d.contains("Ports") && d["Ports"].is_object()) {
+            for (const auto& [key, list] : d["Ports"].items()) {
+                if (!list.is_array())
+                    continue;
+                for (const auto& b : list) {
+                    auto binding = PortBinding::parse(b.value("HostIp", ""), b.value("HostPort", ""));
+                    if (binding.ok() && binding.value().host_port != 0)
+                        v.ports[key].push_back(binding.value());
+                }
+            }
+        }
     } catch (const json::exception& e) {
         return Error::invalid(std::string("container record: ") + e.what());
     }

@@ -95,8 +95,9 @@ static EndpointInfo endpoint_info(const network::Endpoint& ep)
 }
 
 static std::string primary_network(const ContainerConfig& config);
+using BoundPorts = std::map<std::string, std::vector<PortBinding>>;
 static Result<void> publish_ports(network::Manager& networks, ContainerView& view, const std::string& container_ip,
-    std::mutex& mutex);
+    std::mutex& mutex, BoundPorts bound_before = {});
 
 // [SECTION] Recovery
 
@@ -118,6 +119,20 @@ void Engine::load_containers()
                 ip = ep.ip_address;
         if (ip.empty())
             return;
+        // The host ports the kernel chose at start are in the record: asked for again, so the
+        // container keeps them. If one was taken meanwhile, new ones are chosen, as at start.
+        BoundPorts bound_before;
+        {
+            std::lock_guard lock(m_impl->mutex);
+            bound_before = container->view.ports;
+        }
+        if (!bound_before.empty()) {
+            auto same = publish_ports(*m_impl->networks, container->view, ip, m_impl->mutex, bound_before);
+            if (same.ok())
+                return;
+            log::warn("re-adopt " + container->view.id.substr(0, 12) + ": its ports cannot have their host ports of before ("
+                + same.error().describe() + "); publishing them on new ones");
+        }
         if (auto published = publish_ports(*m_impl->networks, container->view, ip, m_impl->mutex); !published.ok())
             log::warn("re-adopt " + container->view.id.substr(0, 12) + ": its ports are not published: "
                 + published.error().describe());
@@ -134,11 +149,12 @@ void Engine::load_containers()
     //     reaches the log again, through new read ends of the same pipes (/proc/<pid>/fd/1 and 2).
     //     A TTY's master side died with the daemon, so a TTY container's output is not read again.
     //   - its stdin: the write end died with the daemon (attach -i has nothing to write to).
-    //   - a published port's host port, when it was chosen by the kernel (-p CONTAINER, -P): the
-    //     port's proxy and DNAT rule died with the daemon (this one's nft table is made without
-    //     them), so the ports are published again as at start, and such a port gets a new host
-    //     port. A -p HOST:CONTAINER port keeps its host port unless something else took it
-    //     meanwhile (then the container runs on without it, and the log says why).
+    //   - nothing of its published ports but the connections open through them: the ports'
+    //     proxies and DNAT rules died with the daemon (this one's nft table is made without
+    //     them), so the ports are published again on the host ports the record holds, those the
+    //     kernel chose at start (-p CONTAINER, -P) included. A host port something else took
+    //     meanwhile is not had: a chosen one gets a new port, a -p HOST:CONTAINER one is left
+    //     out (the container runs on without it), and the log says why.
     //   - the exit status, usually: the process is not this daemon's child, so waitpid cannot give
     //     it. It is read from /proc/<pid>/stat while the process is a zombie its new parent has not
     //     reaped yet; otherwise the exit is recorded as 255 with State.Error saying why.
@@ -272,6 +288,7 @@ void Engine::load_containers()
             state.finished_at = strings::rfc3339_nano(std::chrono::system_clock::now());
             state.error = was_running ? "the daemon stopped while the container was running" : state.error;
             container->process = {};
+            container->view.ports.clear();
             persist(*container);
         }
         if (readopted)
@@ -306,7 +323,7 @@ static std::string primary_network(const ContainerConfig& config)
 // view.ports (under `mutex`, the engine's). At start, and again when a restarted daemon re-adopts
 // a running container, since the proxies and the nft table's rules did not outlive the daemon.
 static Result<void> publish_ports(network::Manager& networks, ContainerView& view, const std::string& container_ip,
-    std::mutex& mutex)
+    std::mutex& mutex, BoundPorts bound_before)
 {
     const auto& config = view.config;
     std::vector<network::PortRequest> requests;
@@ -325,6 +342,14 @@ static Result<void> publish_ports(network::Manager& networks, ContainerView& vie
     }
     if (requests.empty())
         return Ok {};
+    // A re-adoption asks for the host ports bound before for the ports the kernel chose.
+    for (auto& request : requests) {
+        auto it = bound_before.find(std::to_string(request.container_port) + "/" + request.protocol);
+        if (request.host_port != 0 || it == bound_before.end() || it->second.empty())
+            continue;
+        request.host_port = it->second.front().host_port;
+        it->second.erase(it->second.begin());
+    }
     auto published = TRY(networks.publish_ports(view.id, container_ip, requests));
     std::lock_guard lock(mutex);
     view.ports.clear();
