@@ -308,8 +308,10 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     // Binds and the JSON of Mounts, which inspect shows as sent).
     config.binds = TRY(host.strings("Binds"));
     for (std::size_t i = 0; i < config.binds.size(); ++i) {
-        config.bind_specs.push_back(TRY(volume::parse_volume_spec(config.binds[i])));
-        TRY(check_mount_destination("HostConfig.Binds[" + std::to_string(i) + "]", config.bind_specs.back().target));
+        // Every refusal names the entry, as the other HostConfig fields do.
+        std::string field = "HostConfig.Binds[" + std::to_string(i) + "]";
+        config.bind_specs.push_back(TRY_CTX(volume::parse_volume_spec(config.binds[i]), field));
+        TRY(check_mount_destination(field, config.bind_specs.back().target));
     }
     if (auto* mounts = host.find("Mounts")) {
         if (!mounts->is_array())
