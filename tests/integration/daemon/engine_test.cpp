@@ -123,7 +123,7 @@ protected:
         ContainerConfig c;
         c.image = "busybox:test";
         c.cmd = std::move(cmd);
-        c.network_mode = "none";
+        c.network_mode = daemon::NetworkMode { .kind = daemon::NetworkMode::Kind::None, .name = {} };
         return c;
     }
 
