@@ -127,6 +127,13 @@ protected:
         return c;
     }
 
+    // Adds a -v spec as the API passes it: the text (for inspect) and the parsed MountSpec.
+    static void bind(ContainerConfig& c, const std::string& spec)
+    {
+        c.binds.push_back(spec);
+        c.bind_specs.push_back(volume::parse_volume_spec(spec).value());
+    }
+
     // Runs to completion and returns the exit code.
     int run(const std::string& name, ContainerConfig c)
     {
@@ -224,12 +231,12 @@ TEST_F(EngineTest, StopEndsAtOnceWithInitInFront)
 TEST_F(EngineTest, NamedVolumeOutlivesItsContainerAndStartsFromImageContent)
 {
     auto writer = config({ "sh", "-c", "cat /data/from-image > /data/copy; echo hello > /data/note" });
-    writer.binds = { "notes:/data" };
+    bind(writer, "notes:/data");
     ASSERT_EQ(run("writer", writer), 0);
     ASSERT_TRUE(m_engine->remove_container("writer", false, true).ok());
 
     auto reader = config({ "sh", "-c", "cat /data/note /data/copy" });
-    reader.binds = { "notes:/data" };
+    bind(reader, "notes:/data");
     ASSERT_EQ(run("reader", reader), 0);
 
     EXPECT_EQ(logs("reader"), "hello\nseed\n");
@@ -302,7 +309,8 @@ TEST_F(EngineTest, RestartedDaemonFindsEveryContainerWithItsStatus)
 TEST_F(EngineTest, BadInputGivesClearErrorsAndChangesNothing)
 {
     auto unknown = m_engine->create_container("", [&] { auto c = config({ "true" }); c.image = "nope:1"; return c; }());
-    auto bad_volume = m_engine->create_container("", [&] { auto c = config({ "true" }); c.binds = { "a:b:c:d" }; return c; }());
+    // A -v spec is parsed at the API's edge, so the Engine only ever sees MountSpecs.
+    auto bad_volume = volume::parse_volume_spec("a:b:c:d");
     ASSERT_TRUE(m_engine->create_container("taken", config({ "sleep", "5" })).ok());
     auto in_use = m_engine->create_container("taken", config({ "true" }));
     ASSERT_TRUE(m_engine->start_container("taken").ok());
