@@ -342,9 +342,16 @@ static Result<void> publish_ports(network::Manager& networks, ContainerView& vie
     }
     if (requests.empty())
         return Ok {};
-    // A re-adoption asks for the host ports bound before for the ports the kernel chose.
+    // A re-adoption asks for the host ports bound before for the ports the kernel chose. The
+    // ports a -p HOST:PORT asked for are taken out first, so with `-p 8080:80 -p 80` the second
+    // request gets the port the kernel chose before, not 8080.
+    auto key_of = [](const network::PortRequest& request) { return ContainerPort { request.container_port, request.protocol }.key(); };
+    for (const auto& request : requests) {
+        if (auto it = bound_before.find(key_of(request)); request.host_port != 0 && it != bound_before.end())
+            std::erase_if(it->second, [&](const PortBinding& bound) { return bound.host_port == request.host_port; });
+    }
     for (auto& request : requests) {
-        auto it = bound_before.find(std::to_string(request.container_port) + "/" + request.protocol);
+        auto it = bound_before.find(key_of(request));
         if (request.host_port != 0 || it == bound_before.end() || it->second.empty())
             continue;
         request.host_port = it->second.front().host_port;

@@ -194,12 +194,18 @@ def test_published_port_answers_again_after_the_restart_and_is_freed_by_rm(daemo
     name = harness.unique("gbra-port")
     port = free_port()
     chosen_name = harness.unique("gbra-chosen")
+    fixed = free_port()
+    while fixed == port:
+        fixed = free_port()
     serve = "mkdir -p /www && echo hi from the container > /www/index.html && exec httpd -f -p 80 -h /www"
     ok(d.cli("run", "-d", "--name", name, "-p", f"{port}:80", d.tag, "sh", "-c", serve))
-    ok(d.cli("run", "-d", "--name", chosen_name, "-p", "80", d.tag, "sh", "-c", serve))
+    # Container port 80 published twice: on a fixed host port and on one the kernel chooses.
+    ok(d.cli("run", "-d", "--name", chosen_name, "-p", f"{fixed}:80", "-p", "80", d.tag, "sh", "-c", serve))
     try:
         assert wait_until(lambda: "hi from the container" in http_get(port)), http_get(port)
-        chosen = int(inspect(d, chosen_name)["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])
+        chosen_ports = {int(b["HostPort"]) for b in inspect(d, chosen_name)["NetworkSettings"]["Ports"]["80/tcp"]}
+        assert fixed in chosen_ports and len(chosen_ports) == 2, chosen_ports
+        chosen = (chosen_ports - {fixed}).pop()
         assert wait_until(lambda: "hi from the container" in http_get(chosen)), http_get(chosen)
         info = inspect(d, name)
         assert info["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == str(port), info["NetworkSettings"]
@@ -219,9 +225,11 @@ def test_published_port_answers_again_after_the_restart_and_is_freed_by_rm(daemo
             pass
         after = dnat_rules(d, port)
         assert after is None or (len(after) == 2 and all(f"{container_ip}:80" in rule for rule in after)), after
-        # The port the kernel chose is the same after the restart, and answers.
+        # The port the kernel chose is the same after the restart (not handed the fixed one's
+        # record), and answers.
         chosen_info = inspect(d, chosen_name)
-        assert chosen_info["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == str(chosen), chosen_info["NetworkSettings"]
+        after_ports = {int(b["HostPort"]) for b in chosen_info["NetworkSettings"]["Ports"]["80/tcp"]}
+        assert after_ports == {fixed, chosen}, chosen_info["NetworkSettings"]
         assert "hi from the container" in http_get(chosen), http_get(chosen)
     finally:
         ok(d.cli("rm", "-f", name))
