@@ -509,8 +509,12 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& cont
         got = ::read(pid_read.get(), &report, sizeof(report));
     } while (got < 0 && errno == EINTR);
     pid_t pid = got == static_cast<ssize_t>(sizeof(report)) ? report.pid : -1;
-    if (pid > 0 && forker == Fork::ByInit && !is_child_in(pid, pid_namespace))
-        pid = -1;
+    if (pid > 0 && forker == Fork::ByInit && !is_child_in(pid, pid_namespace)) {
+        // Only a tracer in the container could have written this: say so, and touch nothing
+        // (the PID may be any process's).
+        return Error::system("the PID report named process " + std::to_string(pid)
+            + ", which is not the daemon's child in the container's PID namespace").with_context(context);
+    }
 
     // Blocks until the process execs (CLOEXEC closes its end) or reports a failure.
     ChildFailure failure {};
@@ -527,8 +531,9 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& cont
         return failure_to_error(failure, process.args.empty() ? "" : process.args[0], context);
     }
     if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return Error::system("the intermediate process died before reporting the container's PID (status "
-            + std::to_string(status) + ")").with_context(context);
+        return Error::system("the intermediate process died before reporting the container's PID ("
+            + (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status)) : "exit " + std::to_string(WEXITSTATUS(status)))
+            + ")").with_context(context);
 
     if (process.tty) {
         // Sent before the exec we just saw, so it is already queued.

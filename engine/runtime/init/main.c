@@ -111,8 +111,12 @@ static int spawn(int argc, char** argv)
     memset(&report, 0, sizeof report);
     report.pid = child;
     report.joined_at = joined_at;
-    ssize_t ignored = write((int)pid_fd, &report, sizeof report);
-    (void)ignored;
+    /* Without its PID the daemon could neither wait for the command nor stop it: end it here
+     * rather than leave it running unsupervised. */
+    if (write((int)pid_fd, &report, sizeof report) != (ssize_t)sizeof report) {
+        kill(child, SIGKILL);
+        return 1;
+    }
     return 0;
 }
 
