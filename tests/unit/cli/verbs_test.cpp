@@ -34,10 +34,16 @@ TEST(VerbsTest, TableNamesEveryVerbTheWholeTreeHas)
     Context ctx;
     CLI::App app;
     engine::cli::add_all_verbs(app, ctx);
-    auto names = engine::cli::verb_names();
-    std::vector<std::string> expected(names.begin(), names.end());
+    // Written out, not taken from the table, so a verb dropped from the table (and so from the
+    // CLI) fails here; the order is the one `glassbox --help` lists.
+    std::vector<std::string> expected { "run", "create", "start", "stop", "restart", "kill", "rm", "ps", "logs", "exec",
+        "wait", "inspect", "attach", "top", "stats", "rename", "cp", "diff", "export", "commit", "pause", "unpause",
+        "update", "events", "port", "images", "rmi", "tag", "history", "import", "load", "save", "pull", "build",
+        "image", "container", "volume", "network", "info", "version", "system", "compose", "lesson", "state",
+        "record", "replay" };
     EXPECT_EQ(top_level_names(app), expected);
-    EXPECT_GT(expected.size(), 40u);
+    auto names = engine::cli::verb_names();
+    EXPECT_EQ(std::vector<std::string>(names.begin(), names.end()), expected);
 }
 
 TEST(VerbsTest, EachEntryRegistersOnlyItsOwnVerb)
