@@ -336,7 +336,7 @@ Result<UniqueFd> Client::connect() const
         }
         if (errno == EINTR)
             continue;
-        return Error::from_errno("connect to " + m_socket_path, errno);
+        return Error::unreachable("connect to " + m_socket_path, errno);
     }
 }
 

@@ -28,6 +28,8 @@ int status_for(const Error& error)
         return 304;
     case ErrorKind::Unsupported:
         return 501;
+    case ErrorKind::Unreachable:
+        return 502;
     case ErrorKind::System:
         return 500;
     }

@@ -29,6 +29,7 @@ Error Error::exists(std::string message) { return Error(ErrorKind::AlreadyExists
 Error Error::unsupported(std::string message) { return Error(ErrorKind::Unsupported, 0, std::move(message)); }
 Error Error::system(std::string message) { return Error(ErrorKind::System, 0, std::move(message)); }
 Error Error::make(ErrorKind kind, std::string message) { return Error(kind, 0, std::move(message)); }
+Error Error::unreachable(std::string_view what, int code) { return Error(ErrorKind::Unreachable, code, std::string(what)); }
 
 Error Error::with_context(std::string_view context) &&
 {

@@ -21,6 +21,9 @@ enum class ErrorKind {
     PermissionDenied,
     NotModified,
     Unsupported,
+    // The peer could not be reached at all (a daemon's socket that is missing or refuses), as
+    // opposed to a peer that answered with an error; clients offer to start a daemon on this.
+    Unreachable,
 };
 
 class Error {
@@ -34,6 +37,8 @@ public:
     static Error unsupported(std::string message);
     static Error system(std::string message);
     static Error make(ErrorKind kind, std::string message);
+    // A failed connect(2) to a peer: kind Unreachable, the errno kept for the message.
+    static Error unreachable(std::string_view what, int code);
 
     // Adds caller context, outermost first.
     [[nodiscard]] Error with_context(std::string_view context) &&;

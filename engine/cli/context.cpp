@@ -38,7 +38,7 @@ std::string executable_dir()
 // A connection error that means "nobody is listening": the socket file is missing or refuses.
 bool nobody_listening(const Error& error)
 {
-    return error.code() == ENOENT || error.code() == ECONNREFUSED;
+    return error.kind() == ErrorKind::Unreachable && (error.code() == ENOENT || error.code() == ECONNREFUSED);
 }
 
 std::string last_lines(const std::string& path, size_t count)

@@ -98,7 +98,7 @@ Error failure_to_error(const ChildFailure& failure, const std::string& command, 
     }
     if (failure.code != 0)
         return Error::from_errno(message, failure.code).with_context(context);
-    auto kind = failure.error_kind >= 0 && failure.error_kind <= static_cast<std::int32_t>(ErrorKind::Unsupported)
+    auto kind = failure.error_kind >= 0 && failure.error_kind <= static_cast<std::int32_t>(ErrorKind::Unreachable)
         ? static_cast<ErrorKind>(failure.error_kind)
         : ErrorKind::System;
     return Error::make(kind, message).with_context(context);

@@ -31,13 +31,6 @@ py::object make_class(py::module_& m, const char* name, py::handle bases, const 
     return object;
 }
 
-bool is_connection_failure(const engine::Error& error)
-{
-    int code = error.code();
-    bool refused = code == ENOENT || code == ECONNREFUSED || code == ENOTSOCK || code == EACCES;
-    return refused && engine::strings::starts_with(error.message(), "connect to ");
-}
-
 std::string_view kind_name(engine::ErrorKind kind)
 {
     switch (kind) {
@@ -54,6 +47,8 @@ std::string_view kind_name(engine::ErrorKind kind)
         return "NotModified";
     case engine::ErrorKind::Unsupported:
         return "KernelFeatureMissing";
+    case engine::ErrorKind::Unreachable:
+        return "DaemonUnavailable";
     case engine::ErrorKind::System:
         return "System";
     }
@@ -106,7 +101,9 @@ void raise_engine_error(const engine::Error& error)
     std::string message = error.describe();
     if (engine::strings::starts_with(message, engine::api::k_daemon_error_prefix))
         message.erase(0, engine::api::k_daemon_error_prefix.size());
-    if (is_connection_failure(error))
+    // The client marks a connect(2) that failed (no socket, or nobody listening on it) as
+    // Unreachable; an error the daemon sent back is never that kind.
+    if (error.kind() == engine::ErrorKind::Unreachable)
         raise_error("DaemonUnavailable", "no glassbox daemon answers: " + message, 0, error.code());
     raise_error(kind_name(error.kind()), message, 0, error.code());
 }

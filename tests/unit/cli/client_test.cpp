@@ -232,13 +232,16 @@ TEST(ClientTest, JsonLinesStreamStopsAtErrorMessage)
     EXPECT_NE(server.request().find("fromImage=alpine&tag=3.19"), std::string::npos);
 }
 
-TEST(ClientTest, MissingSocketIsAConnectError)
+TEST(ClientTest, MissingSocketIsUnreachableNotADaemonAnswer)
 {
     Client client("/tmp/glassbox-cli-no-such-dir/api.sock");
 
     auto result = client.ping();
 
     ASSERT_FALSE(result.ok());
+    // Callers (the CLI's auto-start, the Python DaemonUnavailable) decide by this kind, never by
+    // the message; a daemon's own 404 is NotFound (DaemonErrorsKeepMessageAndKind).
+    EXPECT_EQ(result.error().kind(), engine::ErrorKind::Unreachable);
     EXPECT_EQ(result.error().code(), ENOENT);
     EXPECT_NE(result.error().message().find("/tmp/glassbox-cli-no-such-dir/api.sock"), std::string::npos);
 }
