@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,6 +55,10 @@ struct ProcessSpec {
     bool no_new_privileges { false };
     std::uint16_t console_rows { 0 };
     std::uint16_t console_cols { 0 };
+    // How long the daemon waits for the process to reach its execve (or report a failure) before
+    // it kills what it started: a process stopped or hung on the way (SIGSTOP from a tracer in
+    // the container, a hanging mount source) must not block the daemon forever.
+    std::chrono::milliseconds start_timeout { std::chrono::seconds(60) };
 };
 
 struct ContainerSpec {

@@ -24,6 +24,7 @@
 #include <linux/close_range.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -410,6 +411,14 @@ enum class Fork {
     ByInit,
 };
 
+// Where an exec's process must be, so a PID report about it can be believed: a child of this
+// process in the container's PID namespace, and not the container's PID 1, which is such a child
+// too (a tracer in the container could name it).
+struct TrustedPids {
+    ino_t pid_namespace { 0 };
+    pid_t container_init { 0 }; // Host PID of the container's PID 1.
+};
+
 // True when `pid` is a child of this process (a zombie counts) in the PID namespace with inode
 // `pid_namespace`.
 bool is_child_in(pid_t pid, ino_t pid_namespace)
@@ -421,17 +430,157 @@ bool is_child_in(pid_t pid, ino_t pid_namespace)
     return ::stat(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), &st) == 0 && st.st_ino == pid_namespace;
 }
 
+// Waits until `fd` is readable (data or EOF) or `deadline` has passed; false on the deadline.
+Result<bool> readable_by(int fd, std::chrono::steady_clock::time_point deadline)
+{
+    for (;;) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        pollfd entry { .fd = fd, .events = POLLIN, .revents = 0 };
+        int ready = ::poll(&entry, 1, static_cast<int>(std::clamp<long long>(left, 0, INT_MAX)));
+        if (ready > 0)
+            return true;
+        if (ready == 0)
+            return false;
+        if (errno != EINTR)
+            return Error::from_errno("poll", errno);
+    }
+}
+
+// Reads one whole record of `size` bytes from a pipe that is readable; 0 at EOF, -1 on a short
+// or failed read.
+ssize_t read_record(int fd, void* record, std::size_t size)
+{
+    ssize_t got = 0;
+    do {
+        got = ::read(fd, record, size);
+    } while (got < 0 && errno == EINTR);
+    return got == 0 ? 0 : (got == static_cast<ssize_t>(size) ? got : -1);
+}
+
+// The children of `pid` (one thread's list per task; a process that forks from one thread has
+// them all in its main thread's), from /proc/<pid>/task/<pid>/children.
+std::vector<pid_t> children_of(pid_t pid)
+{
+    std::vector<pid_t> children;
+    std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children";
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return children;
+    std::string text;
+    std::array<char, 512> buffer {};
+    for (ssize_t n; (n = ::read(fd.get(), buffer.data(), buffer.size())) > 0;)
+        text.append(buffer.data(), static_cast<std::size_t>(n));
+    for (const auto& field : strings::split(text, ' ')) {
+        if (!field.empty() && field.find_first_not_of("0123456789") == std::string::npos)
+            children.push_back(static_cast<pid_t>(std::stoi(field)));
+    }
+    return children;
+}
+
+void kill_and_reap(pid_t pid)
+{
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
+}
+
+struct Exec {
+    pid_t pid { -1 };
+    ChildReport report {};
+};
+
+// The parent's side of spawn: waits for the intermediate process `middle` to exit, reads its PID
+// report, checks it (Fork::ByInit) and waits for the process to exec (the sync pipe closes) or to
+// report a failure. Every wait ends at process.start_timeout: a child stopped or hung on the way
+// (SIGSTOP from a tracer in the container before its execve) is killed, with what it forked, and
+// the error says which command did not start. `context` goes in front of every error but an
+// exec failure (failure_to_error).
+Result<Exec> await_exec(pid_t middle, int pid_read, int sync_read, const ProcessSpec& process, const std::string& context,
+    Fork forker, const TrustedPids& trusted)
+{
+    auto deadline = std::chrono::steady_clock::now() + process.start_timeout;
+    std::string command = process.args.empty() ? "" : process.args[0];
+    auto timed_out = [&](const char* where) {
+        auto ms = process.start_timeout.count();
+        std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+        return Error::system("\"" + command + "\" did not start within " + limit + " (" + where
+            + "; stopped or hung before its execve?); killed it").with_context(context);
+    };
+
+    UniqueFd middle_fd(static_cast<int>(::syscall(SYS_pidfd_open, middle, 0)));
+    if (!middle_fd.valid()) {
+        int code = errno;
+        kill_and_reap(middle);
+        return Error::from_errno("pidfd_open of the intermediate process", code).with_context(context);
+    }
+    auto exited = readable_by(middle_fd.get(), deadline);
+    if (!exited.ok() || !exited.value()) {
+        // What it forked would be reparented to us and run on, unsupervised: its children go too.
+        // They are read from the kernel, not from anything the intermediate reported.
+        auto children = children_of(middle);
+        kill_and_reap(middle);
+        for (pid_t child : children)
+            kill_and_reap(child);
+        if (!exited.ok())
+            return exited.release_error().with_context(context);
+        return timed_out(forker == Fork::ByInit ? "glassbox-init did not report its PID" : "the intermediate process did not exit");
+    }
+    int status = 0;
+    while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
+
+    // The intermediate has exited, so the report is in the pipe already unless it never wrote one;
+    // a fork it left behind may still hold the write end, hence the poll.
+    Exec exec;
+    auto reported = readable_by(pid_read, deadline);
+    if (reported.ok() && reported.value() && read_record(pid_read, &exec.report, sizeof(exec.report)) > 0)
+        exec.pid = exec.report.pid;
+    if (exec.pid > 0 && forker == Fork::ByInit
+        && (exec.pid == trusted.container_init || !is_child_in(exec.pid, trusted.pid_namespace))) {
+        // Only a tracer in the container could have written this: say so, and touch nothing
+        // (the PID may be any process's, or the container's PID 1).
+        return Error::system("the PID report named process " + std::to_string(exec.pid)
+            + (exec.pid == trusted.container_init ? ", which is the container's PID 1"
+                                                  : ", which is not the daemon's child in the container's PID namespace"))
+            .with_context(context);
+    }
+
+    // Until the process execs (CLOEXEC closes its end) or reports a failure.
+    auto done = readable_by(sync_read, deadline);
+    if (!done.ok() || !done.value()) {
+        if (exec.pid > 0)
+            kill_and_reap(exec.pid);
+        if (!done.ok())
+            return done.release_error().with_context(context);
+        return timed_out(exec.pid > 0 ? "it did not reach its execve" : "no PID was reported");
+    }
+    ChildFailure failure {};
+    ssize_t n = 0;
+    do {
+        n = ::read(sync_read, &failure, sizeof(failure));
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        // It exits after its report; SIGKILL makes sure of that, so the wait cannot hang.
+        if (exec.pid > 0)
+            kill_and_reap(exec.pid);
+        return failure_to_error(failure, command, context);
+    }
+    if (exec.pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return Error::system("the intermediate process died before reporting the container's PID ("
+            + (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status)) : "exit " + std::to_string(WEXITSTATUS(status)))
+            + ")").with_context(context);
+    return exec;
+}
+
 // fork -> `intermediate` (joins cgroup and namespaces) -> `run`, in a fork (Fork::Here) or in the
 // intermediate itself (Fork::ByInit, where glassbox-init forks the process); `run` never returns
 // on success: it execs. `exec_fd` (or -1) is a descriptor the process needs for its execve and is
 // kept open through the forks. Returns once the process has exec'd, or with the error a child
 // reported (with `context` in front, except for an exec failure, which keeps Docker's wording).
 // With Fork::ByInit the PID report comes from a process that held the pipe while the container
-// could trace its fork, so the PID must name a child of ours in `pid_namespace` (the
-// container's), or it is not used: a forged one can at worst name another process of the same
-// container, never one of the host.
+// could trace its fork, so the PID must be one `trusted` allows, or it is not used: a forged one
+// can at worst name another exec'd process of the same container, never one of the host nor the
+// container's PID 1. Every wait is bounded by process.start_timeout (await_exec).
 Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& context, const IntermediateStep& intermediate,
-    const ProcessStep& run, Fork forker, int exec_fd = -1, ino_t pid_namespace = 0)
+    const ProcessStep& run, Fork forker, int exec_fd = -1, TrustedPids trusted = {})
 {
     auto stdio = TRY_CTX(make_stdio(process), context);
     std::array<int, 2> sync_pipe {};
@@ -501,46 +650,17 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& cont
     stdio.child_err.reset();
     stdio.console_child.reset();
 
-    int status = 0;
-    while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) { }
-    ChildReport report {};
-    ssize_t got = 0;
-    do {
-        got = ::read(pid_read.get(), &report, sizeof(report));
-    } while (got < 0 && errno == EINTR);
-    pid_t pid = got == static_cast<ssize_t>(sizeof(report)) ? report.pid : -1;
-    if (pid > 0 && forker == Fork::ByInit && !is_child_in(pid, pid_namespace)) {
-        // Only a tracer in the container could have written this: say so, and touch nothing
-        // (the PID may be any process's).
-        return Error::system("the PID report named process " + std::to_string(pid)
-            + ", which is not the daemon's child in the container's PID namespace").with_context(context);
-    }
-
-    // Blocks until the process execs (CLOEXEC closes its end) or reports a failure.
-    ChildFailure failure {};
-    ssize_t n = 0;
-    do {
-        n = ::read(sync_read.get(), &failure, sizeof(failure));
-    } while (n < 0 && errno == EINTR);
-    if (n > 0) {
-        // It exits after its report; SIGKILL makes sure of that, so the wait cannot hang.
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
-        }
-        return failure_to_error(failure, process.args.empty() ? "" : process.args[0], context);
-    }
-    if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return Error::system("the intermediate process died before reporting the container's PID ("
-            + (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status)) : "exit " + std::to_string(WEXITSTATUS(status)))
-            + ")").with_context(context);
+    auto waited = await_exec(middle, pid_read.get(), sync_read.get(), process, context, forker, trusted);
+    if (!waited.ok())
+        return waited.release_error();
+    pid_t pid = waited.value().pid;
+    ChildReport report = waited.value().report;
 
     if (process.tty) {
         // Sent before the exec we just saw, so it is already queued.
         auto master = receive_fd(stdio.console_parent.get());
         if (!master.ok()) {
-            ::kill(pid, SIGKILL);
-            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
+            kill_and_reap(pid);
             return master.release_error().with_context(context);
         }
         stdio.parent.pty_master = master.release_value();
@@ -725,7 +845,8 @@ Result<StartedProcess> exec_in_container(sys::Kernel& kernel, const ContainerSpe
                 .seccomp = seccomp.get() });
     };
 
-    return spawn(process, context, intermediate, run, Fork::ByInit, init_fd, pid_namespace.st_ino);
+    return spawn(process, context, intermediate, run, Fork::ByInit, init_fd,
+        TrustedPids { .pid_namespace = pid_namespace.st_ino, .container_init = container_pid });
 }
 
 int wait_for_exit(pid_t pid) { return sys::linux_reap_exit(pid); }

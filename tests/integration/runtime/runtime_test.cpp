@@ -186,14 +186,27 @@ protected:
 
     // exec_in_container with the container's capabilities and glassbox-init from the build,
     // which forks every exec'd process into the container.
-    Result<StartedProcess> try_exec(pid_t container_pid, ProcessSpec process)
+    // `init` replaces glassbox-init from the build when given.
+    Result<StartedProcess> try_exec(pid_t container_pid, ProcessSpec process, std::string init = "")
     {
         process.capabilities = default_capabilities();
         const char* build = std::getenv("GLASSBOX_BUILD_DIR");
         if (build == nullptr)
             return Error::invalid("GLASSBOX_BUILD_DIR is not set (run through ctest)");
-        m_spec.init_path = std::string(build) + "/bin/glassbox-init";
+        m_spec.init_path = init.empty() ? std::string(build) + "/bin/glassbox-init" : init;
         return exec_in_container(kernel(), m_spec, container_pid, process);
+    }
+
+    // An exec whose glassbox-init is misbehaving_init.c, acting out what a tracer in the
+    // container could make the real one do: `mode` and its arguments follow "sh".
+    Result<StartedProcess> exec_with_misbehaving_init(pid_t container_pid, std::vector<std::string> mode,
+        std::chrono::milliseconds start_timeout)
+    {
+        ProcessSpec process;
+        process.args = { "sh" };
+        process.args.insert(process.args.end(), mode.begin(), mode.end());
+        process.start_timeout = start_timeout;
+        return try_exec(container_pid, process, MISBEHAVING_INIT);
     }
 
     // An exec into the running container whose PID 1 is `container_pid`, killed at TearDown.
@@ -402,6 +415,74 @@ TEST_F(RuntimeTest, ExecFailuresKeepDockersWordingAndSetupFailuresNameTheContain
     ASSERT_FALSE(started.ok());
     EXPECT_TRUE(strings::starts_with(started.error().message(), "exec in container " + m_spec.id.substr(0, 12) + ": chdir"))
         << started.error().message();
+    EXPECT_TRUE(alive(container.pid));
+}
+
+// The host PIDs in the container's cgroup, as the kernel lists them.
+std::vector<std::string> cgroup_members(const ContainerSpec& spec)
+{
+    auto paths = Cgroup::for_name(spec.cgroup_name).paths();
+    std::vector<std::string> members;
+    for (const auto& pid : strings::split(paths.empty() ? "" : slurp(paths.front() + "/cgroup.procs"), '\n')) {
+        if (!pid.empty())
+            members.push_back(pid);
+    }
+    return members;
+}
+
+TEST_F(RuntimeTest, ExecRejectsAPidReportNamingTheContainersPid1OrANonChild)
+{
+    auto container = start({ "sleep", "100" });
+    ASSERT_GT(container.pid, 0);
+
+    // PID 1 is the daemon's child in the container's PID namespace too: only its PID gives it away.
+    auto forged = exec_with_misbehaving_init(container.pid, { "forge", std::to_string(container.pid) },
+        std::chrono::seconds(30));
+    ASSERT_FALSE(forged.ok());
+    EXPECT_EQ(forged.error().message(), "exec in container " + m_spec.id.substr(0, 12) + ": the PID report named process "
+            + std::to_string(container.pid) + ", which is the container's PID 1");
+    auto host = exec_with_misbehaving_init(container.pid, { "forge", std::to_string(::getpid()) },
+        std::chrono::seconds(30));
+    ASSERT_FALSE(host.ok());
+    EXPECT_NE(host.error().message().find("which is not the daemon's child in the container's PID namespace"),
+        std::string::npos)
+        << host.error().message();
+
+    EXPECT_TRUE(alive(container.pid));
+    EXPECT_EQ(status_field(container.pid, "State").substr(0, 1), "S");
+}
+
+TEST_F(RuntimeTest, ExecWhoseInitStopsBeforeReportingTimesOutAndKillsWhatItForked)
+{
+    auto container = start({ "sleep", "100" });
+    ASSERT_GT(container.pid, 0);
+
+    auto began = std::chrono::steady_clock::now();
+    auto stopped = exec_with_misbehaving_init(container.pid, { "stop-before-report" }, std::chrono::milliseconds(300));
+    auto took = std::chrono::steady_clock::now() - began;
+
+    ASSERT_FALSE(stopped.ok());
+    EXPECT_EQ(stopped.error().message(), "exec in container " + m_spec.id.substr(0, 12)
+            + ": \"sh\" did not start within 300ms (glassbox-init did not report its PID; stopped or hung before its "
+              "execve?); killed it");
+    EXPECT_LT(took, std::chrono::seconds(10));
+    // The stopped init and the child it forked are gone: only PID 1 is left in the cgroup.
+    EXPECT_EQ(cgroup_members(m_spec), std::vector<std::string> { std::to_string(container.pid) });
+    EXPECT_TRUE(alive(container.pid));
+}
+
+TEST_F(RuntimeTest, ExecStoppedBeforeItsExecveTimesOutAndIsKilled)
+{
+    auto container = start({ "sleep", "100" });
+    ASSERT_GT(container.pid, 0);
+
+    auto stopped = exec_with_misbehaving_init(container.pid, { "stop-before-exec" }, std::chrono::milliseconds(300));
+
+    ASSERT_FALSE(stopped.ok());
+    EXPECT_EQ(stopped.error().message(), "exec in container " + m_spec.id.substr(0, 12)
+            + ": \"sh\" did not start within 300ms (it did not reach its execve; stopped or hung before its execve?); "
+              "killed it");
+    EXPECT_EQ(cgroup_members(m_spec), std::vector<std::string> { std::to_string(container.pid) });
     EXPECT_TRUE(alive(container.pid));
 }
 
