@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -220,6 +221,29 @@ private:
     std::string m_file;
 };
 
+// Whether line `number` (0-based) of `text` is a `key: value` entry whose value, not quoted, has
+// a ': ' of its own (`- that: link(in: container(web)).up == true`).
+bool unquoted_colon_in_value(std::string_view text, int number)
+{
+    size_t start = 0;
+    for (int line = 0; line < number && start != std::string_view::npos; ++line) {
+        start = text.find('\n', start);
+        if (start != std::string_view::npos)
+            ++start;
+    }
+    if (number < 0 || start == std::string_view::npos)
+        return false;
+    std::string_view line = text.substr(start, text.find('\n', start) - start);
+    auto key_end = line.find(": ");
+    if (key_end == std::string_view::npos)
+        return false;
+    auto value = line.substr(key_end + 2);
+    value.remove_prefix(std::min(value.find_first_not_of(' '), value.size()));
+    if (value.empty() || std::string_view("'\"[{|>").find(value[0]) != std::string_view::npos)
+        return false;
+    return value.find(": ") != std::string_view::npos;
+}
+
 } // namespace
 
 Result<Lesson> parse_lesson(std::string_view yaml_text, const std::string& file, const std::string& id,
@@ -231,9 +255,9 @@ Result<Lesson> parse_lesson(std::string_view yaml_text, const std::string& file,
         root = YAML::Load(std::string(yaml_text));
     } catch (const YAML::Exception& error) {
         // The usual cause: a check with `key: value` arguments left unquoted, which YAML reads
-        // as a second mapping key on the line.
+        // as a second mapping key on the line. Told by the line itself, not yaml-cpp's wording.
         std::string advice;
-        if (error.msg.find("map") != std::string::npos)
+        if (unquoted_colon_in_value(yaml_text, error.mark.line))
             advice = " (a check or focus entry containing ': ' must be quoted: that: 'link(in: container(web)).up == true')";
         return loader.error_at(error.mark, "bad YAML: " + error.msg + advice);
     }

@@ -17,6 +17,7 @@
 #include "engine/api/client.h"
 #include "engine/base/fs.h"
 #include "engine/lesson/loader.h"
+#include "engine/lesson/procfs.h"
 #include "engine/lesson/progress.h"
 
 extern char** environ;
@@ -39,29 +40,6 @@ std::string directory_of(const std::string& path)
     auto slash = path.find_last_of('/');
     return slash == std::string::npos ? "." : path.substr(0, slash);
 }
-
-// Whether the simple command that position `at` is in runs glassbox: then its paths are the
-// container's (`glassbox exec web cat /proc/1/status`), not the host's. A $( ... ) before `at`
-// belongs to that command (`ls /proc/$(glassbox inspect ...)/ns/ /proc/self/ns/` is ls).
-bool in_glassbox_command(const std::string& command, size_t at)
-{
-    int depth = 0;
-    size_t start = 0;
-    for (size_t i = at; i-- > 0;) {
-        char c = command[i];
-        if (c == ')') {
-            ++depth;
-        } else if (c == '(' && depth > 0) {
-            --depth;
-        } else if (depth == 0 && std::string_view("(;|&\n").find(c) != std::string_view::npos) {
-            start = i + 1;
-            break;
-        }
-    }
-    auto first = command.find_first_not_of(" \t", start);
-    return first != std::string::npos && command.compare(first, 9, "glassbox ") == 0;
-}
-
 
 // Runs one command; returns its exit code (128+N for signal N) and output.
 Result<CommandResult> run_shell(const std::string& command, const std::string& cwd,
@@ -141,6 +119,14 @@ Result<CommandResult> run_shell(const std::string& command, const std::string& c
             sink(note);
     }
     return result;
+}
+
+// GET /glassbox/v1/features of the daemon: its kernel ("kernel_mode") and where that kernel's
+// procfs is ("procfs_root"); an empty object when the daemon does not answer.
+Json daemon_features(const std::string& socket_path)
+{
+    auto features = api::Client(socket_path).get_json("/glassbox/v1/features");
+    return features.ok() && features.value().is_object() ? features.value() : Json::object();
 }
 
 // The known kernel options behind feature names, for the message when one is missing.
@@ -318,7 +304,7 @@ Result<StepView> Runner::start(std::string_view name) const
         entry = LessonProgress {};
     progress.current = lesson.id;
     TRY(save_progress(m_options.progress_path, progress));
-    return view(lesson, entry.step);
+    return kernel_view(lesson, entry.step);
 }
 
 Result<std::pair<Progress, Lesson>> Runner::current() const
@@ -333,7 +319,7 @@ Result<std::pair<Progress, Lesson>> Runner::current() const
 Result<StepView> Runner::show() const
 {
     auto [progress, lesson] = TRY(current());
-    return view(lesson, progress.lessons[lesson.id].step);
+    return kernel_view(lesson, progress.lessons[lesson.id].step);
 }
 
 Result<StepCheck> Runner::check() const
@@ -383,7 +369,7 @@ Result<StepView> Runner::next(bool force) const
         return view(lesson, count);
     }
     TRY(save_progress(m_options.progress_path, progress));
-    return view(lesson, entry.step);
+    return kernel_view(lesson, entry.step);
 }
 
 Result<StepView> Runner::back() const
@@ -393,7 +379,20 @@ Result<StepView> Runner::back() const
     entry.step = std::max(0, std::min(entry.step, static_cast<int>(lesson.steps.size())) - 1);
     entry.completed = false;
     TRY(save_progress(m_options.progress_path, progress));
-    return view(lesson, entry.step);
+    return kernel_view(lesson, entry.step);
+}
+
+StepView Runner::kernel_view(const Lesson& lesson, int step_index) const
+{
+    StepView shown = view(lesson, step_index);
+    // Only a step that reads the host's /proc asks the daemon which kernel it runs on.
+    bool reads_procfs = std::any_of(shown.commands.begin(), shown.commands.end(), reads_host_procfs);
+    if (!reads_procfs)
+        return shown;
+    Json features = daemon_features(m_options.socket_path);
+    if (features.value("kernel_mode", "") == "simulated")
+        shown.explain += simulated_procfs_note(shown.commands, features.value("procfs_root", "/proc"));
+    return shown;
 }
 
 Result<std::vector<CommandResult>> Runner::run_commands(const Lesson& lesson, const std::vector<Command>& commands,
@@ -417,9 +416,7 @@ Result<std::vector<CommandResult>> Runner::run_commands(const Lesson& lesson, co
     environment.push_back("GLASSBOX_LESSON=" + lesson.id);
     // The daemon's kernel's procfs, for commands that show a container's /proc/<pid> files:
     // "/proc", or where the simulated kernel renders its processes (with_procfs).
-    std::string procfs = "/proc";
-    if (auto features = api::Client(m_options.socket_path).get_json("/glassbox/v1/features"); features.ok())
-        procfs = features.value().value("procfs_root", procfs);
+    std::string procfs = daemon_features(m_options.socket_path).value("procfs_root", "/proc");
 
     std::vector<CommandResult> results;
     for (auto& command : commands) {
@@ -557,25 +554,6 @@ Result<SolveReport> Runner::solve(std::string_view name, bool keep, const Output
         TRY(reset(lesson.id, sink));
     TRY(save_progress(m_options.progress_path, saved));
     return report;
-}
-
-std::string with_procfs(const std::string& command, const std::string& procfs)
-{
-    constexpr std::string_view proc = "/proc/";
-    if (procfs == "/proc")
-        return command;
-    std::string out;
-    size_t at = 0;
-    for (size_t found = command.find(proc); found != std::string::npos; found = command.find(proc, at)) {
-        // A path starts the command, a word, a quoted string or an assignment's value.
-        bool starts_path = (found == 0 || std::string_view(" \t\n'\"=:(").find(command[found - 1]) != std::string_view::npos)
-            && !in_glassbox_command(command, found);
-        out.append(command, at, found - at);
-        out += starts_path ? procfs + "/" : std::string(proc);
-        at = found + proc.size();
-    }
-    out.append(command, at);
-    return out;
 }
 
 Result<std::string> find_lessons_dir(const std::string& executable)

@@ -160,6 +160,8 @@ private:
     Result<std::vector<CommandResult>> run_commands(const Lesson& lesson, const std::vector<Command>& commands,
         const OutputSink& sink, bool stop_on_unexpected) const;
     Result<std::vector<std::string>> remove_labelled(const std::string& lesson_id) const;
+    // view(), with a note for the simulated kernel when the step's commands read the host's /proc.
+    StepView kernel_view(const Lesson& lesson, int step_index) const;
 
     RunnerOptions m_options;
 };
@@ -168,12 +170,5 @@ private:
 // build/bin next to the source's lessons/), else <exe>/../share/glassbox/lessons (installed).
 // `executable` is the running program's path (/proc/self/exe). NotFound lists what was tried.
 Result<std::string> find_lessons_dir(const std::string& executable);
-
-// A lesson's command as it runs on a kernel whose procfs is at `procfs` ("/proc" on the real
-// kernel). Lessons write host paths as a student types them (`/proc/<pid>/status`); the
-// simulated kernel's processes are in a procfs it renders of its own, so there a "/proc/" that
-// begins a host path is read from `procfs`. Paths given to a glassbox command (`glassbox exec web
-// cat /proc/1/status`) are the container's and stay. The student sees the command as written.
-std::string with_procfs(const std::string& command, const std::string& procfs);
 
 } // namespace engine::lesson

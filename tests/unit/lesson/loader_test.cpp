@@ -80,6 +80,8 @@ TEST(LoaderTest, BadYamlNamesLineAndColumn)
 
     EXPECT_EQ(error.rfind("lessons/99-x/lesson.yaml:5:", 0), 0u) << error;
     EXPECT_NE(error.find("bad YAML"), std::string::npos) << error;
+    // Not a value with ': ' in it, so no advice to quote one.
+    EXPECT_EQ(error.find("must be quoted"), std::string::npos) << error;
 }
 
 TEST(LoaderTest, UnquotedCheckWithKeyArgumentsIsBadYamlAtItsLine)
@@ -90,6 +92,7 @@ TEST(LoaderTest, UnquotedCheckWithKeyArgumentsIsBadYamlAtItsLine)
     std::string error = load_error(text);
 
     EXPECT_EQ(error.rfind("lessons/99-x/lesson.yaml:17:", 0), 0u) << error;
+    EXPECT_NE(error.find("containing ': ' must be quoted"), std::string::npos) << error;
 }
 
 TEST(LoaderTest, UnknownKeyNamesItsPlace)

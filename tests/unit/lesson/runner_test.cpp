@@ -60,20 +60,5 @@ TEST(RunnerTest, ViewPastTheLastStepIsFinished)
     EXPECT_TRUE(past.finished);
 }
 
-TEST(RunnerTest, ProcPathsOfHostCommandsAreReadFromTheKernelsProcfs)
-{
-    const std::string sim = "/run/gb/sim/pseudo/proc";
-    // The real kernel: the command as written.
-    EXPECT_EQ(with_procfs("grep NSpid /proc/42/status", "/proc"), "grep NSpid /proc/42/status");
-    // Host paths, also after a $( ... ) and at the start of a quoted word.
-    EXPECT_EQ(with_procfs("ls -l /proc/$(glassbox inspect -f '{{.State.Pid}}' first)/ns/ /proc/self/ns/", sim),
-        "ls -l " + sim + "/$(glassbox inspect -f '{{.State.Pid}}' first)/ns/ " + sim + "/self/ns/");
-    EXPECT_EQ(with_procfs("cat '/proc/1/status' | grep Cap", sim), "cat '" + sim + "/1/status' | grep Cap");
-    // A container's paths (arguments of a glassbox command) and paths that only contain /proc/.
-    EXPECT_EQ(with_procfs("glassbox exec web cat /proc/1/status", sim), "glassbox exec web cat /proc/1/status");
-    EXPECT_EQ(with_procfs("ls /tmp/proc/1; glassbox exec web ls /proc/1 && cat /proc/2/x", sim),
-        "ls /tmp/proc/1; glassbox exec web ls /proc/1 && cat " + sim + "/2/x");
-}
-
 } // namespace
 } // namespace engine::lesson
