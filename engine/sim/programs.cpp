@@ -13,6 +13,7 @@
 
 #include "engine/base/strings.h"
 #include "engine/sim/net/sim_network.h"
+#include "engine/sim/proc_view.h"
 #include "engine/sim/sim_kernel.h"
 
 namespace engine::sim {
@@ -127,6 +128,62 @@ long parse_seconds(const std::string& text)
     }
 }
 
+// [SECTION] Files, with the procfs mounted at /proc
+
+// The node at `path` (clean) when it is under the procfs the caller's mount namespace has at
+// /proc (proc_view.h); nullopt for any other path, which the container's files answer.
+std::optional<Result<ProcNode>> proc_node(const ProgramContext& ctx, const std::string& path)
+{
+    if (!is_proc_path(path) || !proc_mounted(*ctx.kernel, ctx.pid))
+        return std::nullopt;
+    return proc_lookup(*ctx.kernel, ctx.pid, path);
+}
+
+// What `program` says when a /proc path cannot be read: busybox's words for a missing name, and
+// for a procfs file the simulated kernel does not model, that it does not and what it does.
+void say_proc_error(const ProgramContext& ctx, const std::string& program, const std::string& arg, const Error& error)
+{
+    if (error.kind() == ErrorKind::Unsupported)
+        ctx.err(program + ": " + error.message() + "\n");
+    else
+        ctx.err(program + ": can't open '" + arg + "': No such file or directory\n");
+}
+
+// A file's contents for cat and tail: from the procfs under /proc, else the container's files.
+// On failure it prints the program's message and returns nullopt.
+std::optional<std::string> read_for(const ProgramContext& ctx, const std::string& program, const std::string& arg)
+{
+    auto path = clean_path(ctx.cwd, arg);
+    if (auto node = proc_node(ctx, path)) {
+        if (!node->ok()) {
+            say_proc_error(ctx, program, arg, node->error());
+            return std::nullopt;
+        }
+        if (node->value().kind == ProcNode::Kind::File)
+            return node->value().text;
+        // read(2) of a directory gives EISDIR; of a namespace link (opened through it), EINVAL.
+        bool dir = node->value().kind == ProcNode::Kind::Dir;
+        ctx.err(program + ": read error: " + (dir ? "Is a directory" : "Invalid argument") + "\n");
+        return std::nullopt;
+    }
+    auto text = ctx.fs->read(path);
+    if (!text.ok()) {
+        ctx.err(program + ": can't open '" + arg + "': No such file or directory\n");
+        return std::nullopt;
+    }
+    return text.value();
+}
+
+// Programs that write (touch, mkdir, rm, sh's >) refuse /proc: the simulated procfs is read-only,
+// and the write must not land in the container's upper directory under the mount.
+bool refuses_proc_write(const ProgramContext& ctx, const std::string& program, const std::string& arg)
+{
+    if (!is_proc_path(clean_path(ctx.cwd, arg)) || !proc_mounted(*ctx.kernel, ctx.pid))
+        return false;
+    ctx.err(program + ": " + arg + ": writing to /proc is not modelled by the simulated kernel (its /proc is read-only)\n");
+    return true;
+}
+
 int prog_sleep(ProgramContext& ctx)
 {
     if (ctx.argv.size() < 2) {
@@ -143,9 +200,10 @@ int prog_tail(ProgramContext& ctx)
     if (follow)
         return sleep_like(ctx, -1);
     if (ctx.argv.size() > 1) {
-        auto text = ctx.fs->read(clean_path(ctx.cwd, ctx.argv.back()));
-        if (text.ok())
-            ctx.out(text.value());
+        auto text = read_for(ctx, "tail", ctx.argv.back());
+        if (!text)
+            return 1;
+        ctx.out(*text);
     }
     return 0;
 }
@@ -166,13 +224,12 @@ int prog_cat(ProgramContext& ctx)
 {
     int status = 0;
     for (size_t i = 1; i < ctx.argv.size(); ++i) {
-        auto text = ctx.fs->read(clean_path(ctx.cwd, ctx.argv[i]));
-        if (!text.ok()) {
-            ctx.err("cat: can't open '" + ctx.argv[i] + "': No such file or directory\n");
+        auto text = read_for(ctx, "cat", ctx.argv[i]);
+        if (!text) {
             status = 1;
             continue;
         }
-        ctx.out(text.value());
+        ctx.out(*text);
     }
     return status;
 }
@@ -180,14 +237,32 @@ int prog_cat(ProgramContext& ctx)
 int prog_ls(ProgramContext& ctx)
 {
     std::vector<std::string> paths;
-    for (size_t i = 1; i < ctx.argv.size(); ++i)
+    bool long_format = false;
+    for (size_t i = 1; i < ctx.argv.size(); ++i) {
         if (ctx.argv[i][0] != '-')
             paths.push_back(ctx.argv[i]);
+        else
+            long_format = long_format || ctx.argv[i].find('l') != std::string::npos;
+    }
     if (paths.empty())
         paths.push_back(ctx.cwd);
     int status = 0;
     for (const auto& path : paths) {
         auto full = clean_path(ctx.cwd, path);
+        if (auto node = proc_node(ctx, full)) {
+            // In the procfs, -l shows where the links (ns/*, self) point.
+            if (!node->ok()) {
+                say_proc_error(ctx, "ls", path, node->error());
+                status = 1;
+                continue;
+            }
+            const ProcNode& found = node->value();
+            if (found.kind != ProcNode::Kind::Dir)
+                ctx.out(path + (long_format && found.kind == ProcNode::Kind::Link ? " -> " + found.text : "") + "\n");
+            for (size_t i = 0; i < found.entries.size(); ++i)
+                ctx.out(found.entries[i] + (long_format && !found.targets[i].empty() ? " -> " + found.targets[i] : "") + "\n");
+            continue;
+        }
         if (!ctx.fs->exists(full)) {
             ctx.err("ls: " + path + ": No such file or directory\n");
             status = 1;
@@ -276,6 +351,10 @@ int prog_rm(ProgramContext& ctx)
             force = force || ctx.argv[i].find('f') != std::string::npos;
             continue;
         }
+        if (refuses_proc_write(ctx, "rm", ctx.argv[i])) {
+            status = 1;
+            continue;
+        }
         if (auto removed = ctx.fs->remove(clean_path(ctx.cwd, ctx.argv[i])); !removed.ok() && !force) {
             ctx.err("rm: can't remove '" + ctx.argv[i] + "': No such file or directory\n");
             status = 1;
@@ -288,6 +367,8 @@ int prog_touch(ProgramContext& ctx)
 {
     for (size_t i = 1; i < ctx.argv.size(); ++i) {
         auto path = clean_path(ctx.cwd, ctx.argv[i]);
+        if (refuses_proc_write(ctx, "touch", ctx.argv[i]))
+            return 1;
         if (!ctx.fs->exists(path) && !ctx.fs->write(path, "", true).ok()) {
             ctx.err("touch: " + ctx.argv[i] + ": Read-only file system or no such directory\n");
             return 1;
@@ -304,6 +385,10 @@ int prog_mkdir(ProgramContext& ctx)
     for (size_t i = 1; i < ctx.argv.size(); ++i) {
         if (ctx.argv[i][0] == '-') {
             parents = parents || ctx.argv[i].find('p') != std::string::npos;
+            continue;
+        }
+        if (refuses_proc_write(ctx, "mkdir", ctx.argv[i])) {
+            status = 1;
             continue;
         }
         auto path = clean_path(ctx.cwd, ctx.argv[i]);
@@ -338,7 +423,13 @@ int prog_test(ProgramContext& ctx)
     if (negate)
         args.erase(args.begin());
     bool result = false;
-    if (args.size() == 2 && args[0] == "-e")
+    bool file_test = args.size() == 2 && (args[0] == "-e" || args[0] == "-f" || args[0] == "-d");
+    auto proc = file_test ? proc_node(ctx, clean_path(ctx.cwd, args[1])) : std::nullopt;
+    if (proc) {
+        auto kind = proc->ok() ? proc->value().kind : ProcNode::Kind::Link;
+        result = proc->ok()
+            && (args[0] == "-e" || (args[0] == "-f" ? kind == ProcNode::Kind::File : kind == ProcNode::Kind::Dir));
+    } else if (args.size() == 2 && args[0] == "-e")
         result = ctx.fs->exists(clean_path(ctx.cwd, args[1]));
     else if (args.size() == 2 && args[0] == "-f")
         result = ctx.fs->exists(clean_path(ctx.cwd, args[1])) && !ctx.fs->is_dir(clean_path(ctx.cwd, args[1]));
@@ -1091,6 +1182,11 @@ struct Shell {
             return;
         }
         int pipe_fds[2] = { -1, -1 };
+        if (redirected && refuses_proc_write(ctx, "sh", out_path)) {
+            io.close_all();
+            status = 1;
+            return;
+        }
         if (redirected) {
             if (io.out >= 0)
                 ::close(io.out);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/base/fs.h"
+#include "engine/base/safe_path.h"
 #include "engine/base/strings.h"
 
 namespace engine::sim {
@@ -42,19 +43,8 @@ std::string base_of(const std::string& path) { return path.substr(path.rfind('/'
 
 std::string clean_path(const std::string& cwd, const std::string& path)
 {
-    std::vector<std::string> parts;
-    std::string full = !path.empty() && path[0] == '/' ? path : cwd + "/" + path;
-    for (const auto& part : strings::split(full, '/')) {
-        if (part.empty() || part == ".")
-            continue;
-        if (part == "..") {
-            if (!parts.empty())
-                parts.pop_back();
-            continue;
-        }
-        parts.push_back(part);
-    }
-    return "/" + strings::join(parts, "/");
+    // ".." at the root stays at the root, as the kernel resolves it.
+    return "/" + safe_path::clean_relative(!path.empty() && path[0] == '/' ? path : cwd + "/" + path);
 }
 
 ContainerFs::ContainerFs(std::vector<std::string> lowers, std::string upper, std::vector<BindMount> binds)

@@ -11,6 +11,7 @@
 
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
+#include "engine/sim/proc_view.h"
 
 namespace engine::sim {
 
@@ -23,13 +24,6 @@ thread_local std::uint64_t t_unshared_net = 0;
 constexpr const char* k_namespace_kinds[] = { "mnt", "uts", "ipc", "pid", "net", "cgroup", "user", "time" };
 
 std::uint64_t bit(int signal) { return std::uint64_t { 1 } << (signal - 1); }
-
-std::string hex_mask(std::uint64_t mask)
-{
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(mask));
-    return text;
-}
 
 // Signals whose default action is to do nothing (signal(7)).
 bool default_ignored(int signal) { return signal == SIGCHLD || signal == SIGURG || signal == SIGWINCH || signal == SIGCONT; }
@@ -704,43 +698,14 @@ void SimKernel::refresh_procfs()
         auto dir = proc + "/" + std::to_string(process.pid);
         present.insert(std::to_string(process.pid));
         (void)fs::make_dirs(dir + "/ns", 0755);
-        std::string state_name = process.state == 'Z' ? "Z (zombie)" : process.state == 'R' ? "R (running)" : "S (sleeping)";
-        std::string stat = std::to_string(process.pid) + " (" + process.comm + ") " + process.state + " " + std::to_string(process.ppid);
-        for (int field = 5; field <= 21; ++field)
-            stat += " 0";
-        stat += " " + std::to_string(process.start_ticks) + " 0 0\n";
-        std::string nspid;
-        for (auto n : process.nspid)
-            nspid += (nspid.empty() ? "" : "\t") + std::to_string(n);
-        std::uint64_t caught = 0, ignored = 0, pending = 0;
-        {
-            std::lock_guard signals(m_signal_mutex);
-            caught = process.signals->caught;
-            ignored = process.signals->ignored;
-            for (int signal : process.signals->pending)
-                pending |= bit(signal);
-        }
-        std::string status = "Name:\t" + process.comm + "\nState:\t" + state_name + "\nPid:\t" + std::to_string(process.pid)
-            + "\nPPid:\t" + std::to_string(process.ppid) + "\nUid:\t" + std::to_string(process.uid) + "\t"
-            + std::to_string(process.uid) + "\t" + std::to_string(process.uid) + "\t" + std::to_string(process.uid)
-            + "\nGid:\t0\t0\t0\t0\nThreads:\t1\nNSpid:\t" + nspid + "\nSigPnd:\t" + hex_mask(pending)
-            + "\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t" + hex_mask(ignored)
-            + "\nSigCgt:\t" + hex_mask(caught) + "\n";
-        std::string cmdline;
-        for (const auto& arg : process.argv)
-            cmdline += arg + std::string(1, '\0');
-        (void)fs::write_file_atomic(dir + "/stat", stat);
-        (void)fs::write_file_atomic(dir + "/status", status);
-        (void)fs::write_file_atomic(dir + "/cmdline", cmdline);
+        // The host's view (proc_view.h): host PIDs, NSpid from the top.
+        (void)fs::write_file_atomic(dir + "/stat", proc_stat(process, process.pid, process.ppid));
+        (void)fs::write_file_atomic(dir + "/status", proc_status(*this, process, 0, process.pid, process.ppid));
+        (void)fs::write_file_atomic(dir + "/cmdline", proc_cmdline(process));
         (void)fs::write_file_atomic(dir + "/cgroup", "0::" + process.cgroup + "\n");
         std::string mountinfo = host_mountinfo;
-        if (auto table = tables.find(process.namespaces.count("mnt") ? process.namespaces.at("mnt") : 0); table != tables.end()) {
-            mountinfo.clear();
-            for (const auto& mount : table->second)
-                mountinfo += std::to_string(mount.id) + " " + std::to_string(mount.parent) + " 0:" + std::to_string(mount.id % 256)
-                    + " " + mount.root + " " + mount.target + " " + mount.options + " - " + mount.fstype + " " + mount.source + " "
-                    + mount.super_options + "\n";
-        }
+        if (auto table = tables.find(process.namespaces.count("mnt") ? process.namespaces.at("mnt") : 0); table != tables.end())
+            mountinfo = proc_mountinfo(table->second);
         (void)fs::write_file_atomic(dir + "/mountinfo", mountinfo);
         for (const auto& [kind, inode] : process.namespaces) {
             auto link = dir + "/ns/" + kind;

@@ -505,6 +505,48 @@ TEST_F(SimRuntimeTest, NamesResolveThroughTheEnginesDnsAfterEtcHosts)
     EXPECT_EQ(std::count(asked.begin(), asked.end(), "c0ffee localhost"), 0);
 }
 
+TEST_F(SimRuntimeTest, ProcInAContainerIsThePidNamespacesOwnView)
+{
+    auto started = engine::sim::start_simulated_container(*kernel,
+        spec({ "sh", "-c", "cat /proc/1/status; ls /proc; cat /proc/self/cgroup; ls -l /proc/1/ns; test -d /proc/1 && echo dir" }),
+        nullptr);
+    ASSERT_TRUE(started.ok()) << started.error().describe();
+    auto init = started.value().pid;
+    auto inodes = kernel->process(init)->namespaces;
+    auto out = read_all(started.value().stdout_fd.get());
+    EXPECT_EQ(kernel->reap_exit(init), 0) << read_all(started.value().stderr_fd.get());
+
+    // PID 1 as its namespace numbers it: no parent there, NSpid from this level down.
+    EXPECT_NE(out.find("Name:\tsh\nState:\tS (sleeping)\nPid:\t1\nPPid:\t0\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("NSpid:\t1\n"), std::string::npos) << out;
+    // Only the container's PIDs: 1 and the ls reading it, never a host PID.
+    EXPECT_NE(out.find("\n1\n"), std::string::npos) << out;
+    EXPECT_EQ(out.find(std::to_string(init)), std::string::npos) << out;
+    EXPECT_NE(out.find("self\n0::/\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("net -> net:[" + std::to_string(inodes.at("net")) + "]\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("pid -> pid:[" + std::to_string(inodes.at("pid")) + "]\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\ndir\n"), std::string::npos) << out;
+}
+
+TEST_F(SimRuntimeTest, ProcFilesTheSimulationDoesNotModelSaySoAndProcIsReadOnly)
+{
+    auto started = engine::sim::start_simulated_container(*kernel,
+        spec({ "sh", "-c", "cat /proc/meminfo; cat /proc/7/status; touch /proc/x; echo 1 > /proc/sys/x; exit 3" }), nullptr);
+    ASSERT_TRUE(started.ok()) << started.error().describe();
+    auto err = read_all(started.value().stderr_fd.get());
+    EXPECT_EQ(kernel->reap_exit(started.value().pid), 3);
+
+    EXPECT_NE(err.find("cat: /proc/meminfo is not modelled: the simulated kernel's /proc has, for each process of this PID "
+                       "namespace, status, stat, cmdline, cgroup, mountinfo and ns/"),
+        std::string::npos)
+        << err;
+    EXPECT_NE(err.find("cat: can't open '/proc/7/status': No such file or directory\n"), std::string::npos) << err;
+    EXPECT_NE(err.find("touch: /proc/x: writing to /proc is not modelled"), std::string::npos) << err;
+    EXPECT_NE(err.find("sh: /proc/sys/x: writing to /proc is not modelled"), std::string::npos) << err;
+    // Nothing landed in the container's upper directory under the procfs mount.
+    EXPECT_FALSE(std::filesystem::exists(dir + "/upper/proc"));
+}
+
 TEST_F(SimRuntimeTest, UnknownProgramFailsLikeAMissingExecutable)
 {
     auto started = engine::sim::start_simulated_container(*kernel, spec({ "nope" }), nullptr);
