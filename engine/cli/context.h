@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "engine/api/client.h"
@@ -29,6 +30,10 @@ public:
     // The chosen verb, set by its CLI11 callback and run by main() after parsing. Returns the
     // exit code.
     std::function<Result<int>()> action;
+    // The command line's words while main() tries it with only the verbs it names (verbs.h):
+    // run and create then register only the flags these words can name (run_options.h
+    // FlagWords). Empty for the whole tree, which registers every flag.
+    std::span<const char* const> command_words;
 
     // The client, connected and pinged. Without an explicit host (flag or GLASSBOX_HOST) a
     // daemon that does not answer is started (see start_daemon); with one, a connection

@@ -4,6 +4,7 @@
 #include "engine/cli/run_options.h"
 #include "engine/cli/lesson_label.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -90,58 +91,109 @@ Result<std::string> resolve_env(const std::string& entry)
 
 } // namespace
 
-void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb)
+void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb, const FlagWords& words)
 {
     // -h is --hostname here, as in docker; help stays on --help.
     command.set_help_flag("--help", "Print usage");
+    auto flag = [&](const char* names, bool& target, const char* description) {
+        if (words.may_name(names))
+            command.add_flag(names, target, description);
+    };
+    auto option = [&](const char* names, auto& target, const char* description) {
+        if (words.may_name(names))
+            command.add_option(names, target, description);
+    };
+    auto list = [&](const char* names, std::vector<std::string>& target, const char* description) {
+        if (words.may_name(names))
+            add_list(command, names, target, description);
+    };
     if (verb == RunVerb::Run)
-        command.add_flag("-d,--detach", flags.detach, "Run the container in the background and print its ID");
-    command.add_flag("-i,--interactive", flags.interactive, "Keep STDIN open even if not attached");
-    command.add_flag("-t,--tty", flags.tty, "Allocate a pseudo-TTY");
-    command.add_flag("--rm", flags.remove, "Automatically remove the container when it exits");
-    command.add_option("--name", flags.name, "Assign a name to the container");
-    add_list(command, "-e,--env", flags.env, "Set environment variables (KEY=VALUE or KEY)");
-    add_list(command, "--env-file", flags.env_files, "Read in a file of environment variables");
-    command.add_option("-w,--workdir", flags.workdir, "Working directory inside the container");
-    command.add_option("-u,--user", flags.user, "Username or UID (format: <name|uid>[:<group|gid>])");
-    command.add_option("-h,--hostname", flags.hostname, "Container host name");
-    add_list(command, "-v,--volume", flags.volumes, "Bind mount a volume (SRC:DST[:OPTS] or DST)");
-    add_list(command, "--mount", flags.mounts, "Attach a filesystem mount (type=...,src=...,dst=...)");
-    add_list(command, "--tmpfs", flags.tmpfs, "Mount a tmpfs directory (DST[:OPTS])");
-    add_list(command, "-p,--publish", flags.publish, "Publish a container's port(s) to the host");
-    command.add_flag("-P,--publish-all", flags.publish_all, "Publish all exposed ports to random ports");
-    add_list(command, "--expose", flags.expose, "Expose a port or a range of ports");
-    command.add_option("--network,--net", flags.network, "Connect the container to a network");
-    add_list(command, "--network-alias", flags.network_aliases, "Add a network-scoped alias for the container");
-    command.add_option("--ip", flags.ip, "IPv4 address (e.g., 172.30.100.104)");
-    command.add_option("--ip6", flags.ip6, "IPv6 address (e.g., 2001:db8::33)");
-    command.add_option("--restart", flags.restart, "Restart policy to apply when a container exits");
-    command.add_option("-m,--memory", flags.memory, "Memory limit (e.g. 32m, 1g)");
-    command.add_option("--memory-swap", flags.memory_swap, "Swap limit equal to memory plus swap: -1 for unlimited");
-    command.add_option("--cpus", flags.cpus, "Number of CPUs (e.g. 1.5)");
-    command.add_option("-c,--cpu-shares", flags.cpu_shares, "CPU shares (relative weight)");
-    command.add_option("--pids-limit", flags.pids_limit, "Tune container pids limit (-1 for unlimited)");
-    add_list(command, "--cap-add", flags.cap_add, "Add Linux capabilities");
-    add_list(command, "--cap-drop", flags.cap_drop, "Drop Linux capabilities");
-    command.add_flag("--privileged", flags.privileged, "Give extended privileges to this container");
-    command.add_flag("--read-only", flags.read_only, "Mount the container's root filesystem as read only");
-    command.add_flag("--init", flags.init, "Run an init inside the container that forwards signals and reaps processes");
-    command.add_option("--entrypoint", flags.entrypoint, "Overwrite the default ENTRYPOINT of the image");
-    add_list(command, "-l,--label", flags.labels, "Set meta data on a container");
-    command.add_option("--stop-signal", flags.stop_signal, "Signal to stop the container");
-    command.add_option("--stop-timeout", flags.stop_timeout, "Timeout (in seconds) to stop a container");
-    add_list(command, "--link", flags.links, "Add link to another container (refused: legacy, see lesson 08)");
-    add_list(command, "--dns", flags.dns, "Set custom DNS servers");
-    add_list(command, "--add-host", flags.add_hosts, "Add a custom host-to-IP mapping (host:ip)");
-    add_list(command, "--security-opt", flags.security_opts, "Security Options");
-    command.add_option("--pid", flags.pid, "PID namespace to use (host, or container:<name|id>)");
-    command.add_option("--mac-address", flags.mac_address, "Container MAC address (e.g., 92:d0:c6:0a:29:33)");
-    add_list(command, "--device-cgroup-rule", flags.device_cgroup_rules, "Add a rule to the cgroup allowed devices list");
-    add_list(command, "--volumes-from", flags.volumes_from, "Mount volumes from the specified container(s)");
+        flag("-d,--detach", flags.detach, "Run the container in the background and print its ID");
+    flag("-i,--interactive", flags.interactive, "Keep STDIN open even if not attached");
+    flag("-t,--tty", flags.tty, "Allocate a pseudo-TTY");
+    flag("--rm", flags.remove, "Automatically remove the container when it exits");
+    option("--name", flags.name, "Assign a name to the container");
+    list("-e,--env", flags.env, "Set environment variables (KEY=VALUE or KEY)");
+    list("--env-file", flags.env_files, "Read in a file of environment variables");
+    option("-w,--workdir", flags.workdir, "Working directory inside the container");
+    option("-u,--user", flags.user, "Username or UID (format: <name|uid>[:<group|gid>])");
+    option("-h,--hostname", flags.hostname, "Container host name");
+    list("-v,--volume", flags.volumes, "Bind mount a volume (SRC:DST[:OPTS] or DST)");
+    list("--mount", flags.mounts, "Attach a filesystem mount (type=...,src=...,dst=...)");
+    list("--tmpfs", flags.tmpfs, "Mount a tmpfs directory (DST[:OPTS])");
+    list("-p,--publish", flags.publish, "Publish a container's port(s) to the host");
+    flag("-P,--publish-all", flags.publish_all, "Publish all exposed ports to random ports");
+    list("--expose", flags.expose, "Expose a port or a range of ports");
+    option("--network,--net", flags.network, "Connect the container to a network");
+    list("--network-alias", flags.network_aliases, "Add a network-scoped alias for the container");
+    option("--ip", flags.ip, "IPv4 address (e.g., 172.30.100.104)");
+    option("--ip6", flags.ip6, "IPv6 address (e.g., 2001:db8::33)");
+    option("--restart", flags.restart, "Restart policy to apply when a container exits");
+    option("-m,--memory", flags.memory, "Memory limit (e.g. 32m, 1g)");
+    option("--memory-swap", flags.memory_swap, "Swap limit equal to memory plus swap: -1 for unlimited");
+    option("--cpus", flags.cpus, "Number of CPUs (e.g. 1.5)");
+    option("-c,--cpu-shares", flags.cpu_shares, "CPU shares (relative weight)");
+    option("--pids-limit", flags.pids_limit, "Tune container pids limit (-1 for unlimited)");
+    list("--cap-add", flags.cap_add, "Add Linux capabilities");
+    list("--cap-drop", flags.cap_drop, "Drop Linux capabilities");
+    flag("--privileged", flags.privileged, "Give extended privileges to this container");
+    flag("--read-only", flags.read_only, "Mount the container's root filesystem as read only");
+    flag("--init", flags.init, "Run an init inside the container that forwards signals and reaps processes");
+    option("--entrypoint", flags.entrypoint, "Overwrite the default ENTRYPOINT of the image");
+    list("-l,--label", flags.labels, "Set meta data on a container");
+    option("--stop-signal", flags.stop_signal, "Signal to stop the container");
+    option("--stop-timeout", flags.stop_timeout, "Timeout (in seconds) to stop a container");
+    list("--link", flags.links, "Add link to another container (refused: legacy, see lesson 08)");
+    list("--dns", flags.dns, "Set custom DNS servers");
+    list("--add-host", flags.add_hosts, "Add a custom host-to-IP mapping (host:ip)");
+    list("--security-opt", flags.security_opts, "Security Options");
+    option("--pid", flags.pid, "PID namespace to use (host, or container:<name|id>)");
+    option("--mac-address", flags.mac_address, "Container MAC address (e.g., 92:d0:c6:0a:29:33)");
+    list("--device-cgroup-rule", flags.device_cgroup_rules, "Add a rule to the cgroup allowed devices list");
+    list("--volumes-from", flags.volumes_from, "Mount volumes from the specified container(s)");
     command.add_option("IMAGE", flags.image, "Image to run")->required();
     command.add_option("COMMAND", flags.command, "Command and arguments");
     command.positionals_at_end();
     command.prefix_command();
+}
+
+FlagWords::FlagWords(std::span<const char* const> words)
+    : m_every(words.empty())
+{
+    for (std::string_view word : words) {
+        if (word.starts_with("--")) {
+            auto equals = word.find('=');
+            std::string_view name = word.substr(2, equals == std::string_view::npos ? equals : equals - 2);
+            // CLI11 answers --help (and --help=x) with the help of every flag.
+            if (name == "help")
+                m_every = true;
+            m_long.push_back(name);
+        } else if (word.starts_with("-")) {
+            for (char letter : word.substr(1))
+                m_short[static_cast<unsigned char>(letter)] = true;
+        }
+    }
+}
+
+bool FlagWords::may_name(std::string_view names) const
+{
+    if (m_every)
+        return true;
+    while (!names.empty()) {
+        auto comma = names.find(',');
+        std::string_view name = names.substr(0, comma);
+        names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+        if (name.starts_with("--")) {
+            if (std::find(m_long.begin(), m_long.end(), name.substr(2)) != m_long.end())
+                return true;
+        } else if (name.starts_with("-")) {
+            if (name.size() == 2 && m_short[static_cast<unsigned char>(name[1])])
+                return true;
+        } else {
+            return true;
+        }
+    }
+    return false;
 }
 
 Result<std::int64_t> parse_memory_bytes(std::string_view text)

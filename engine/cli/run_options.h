@@ -4,9 +4,12 @@
 // unit tests can check `run -m 32m --cpus 1.5 -p 8080:80 -v a:/b` byte for byte.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -75,9 +78,32 @@ enum class RunVerb {
     Create,
 };
 
+// The flags a command line can name, so run and create need not register the other forty
+// (registering a flag costs CLI11 a comparison with every flag before it: about half of a
+// `glassbox run`'s own start-up). Every word counts: a long one names the flag before its '='
+// ("--net=host" names --net), a short one each of its letters ("-it" names -i and -t, "-eA=1"
+// names -e, -A and -1), so a flag's value or the container's command can only name more flags,
+// never hide one. A flag the line does not name leaves its variable as it was, as when CLI11
+// is not given it. --help names every flag, as do no words at all (the whole tree).
+class FlagWords {
+public:
+    FlagWords() = default;
+    explicit FlagWords(std::span<const char* const> words);
+
+    // Whether the line can name one of `names` (CLI11's "-e,--env"); a positional's name
+    // ("IMAGE") always answers true.
+    bool may_name(std::string_view names) const;
+
+private:
+    bool m_every { true };
+    std::vector<std::string_view> m_long;
+    std::array<bool, 256> m_short {};
+};
+
 // Registers Docker's run/create flags on `command`, bound to `flags`, with IMAGE [CMD...] as
-// positionals; everything after IMAGE is the container command, flags included.
-void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb);
+// positionals; everything after IMAGE is the container command, flags included. Only the flags
+// `words` can name are registered; with every flag, --help lists them in this order.
+void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb, const FlagWords& words = {});
 
 // Builds the create body. Errors name the flag and the value at fault. `-e NAME` (no '=')
 // takes NAME's value from our own environment, as the docker CLI does.

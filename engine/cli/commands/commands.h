@@ -4,8 +4,11 @@
 // Verb files only parse flags, call api::Client and print: policy lives in the daemon.
 #pragma once
 
+#include <array>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -92,12 +95,28 @@ void add_save_command(CLI::App& parent, Context& ctx, const std::string& name = 
 void add_pull_command(CLI::App& parent, Context& ctx, const std::string& name = "pull");
 // `build [-t TAG] [-f FILE] ... CONTEXT` (commands/build.cpp).
 void add_build_command(CLI::App& parent, Context& ctx, const std::string& name = "build");
-// `image` group: ls, rm, inspect, history, tag, import, load, save, prune, pull.
-void add_image_command(CLI::App& parent, Context& ctx);
+
+// One verb of a group verb (`container run`, `image ls`): the words CLI11 knows it by (its name,
+// then its aliases; "" past the last) and the function that registers it, aliases included.
+struct SubVerb {
+    std::array<std::string_view, 3> names;
+    void (*add)(CLI::App& group, Context& ctx);
+};
+
+// Registers the group verb `name`, which takes exactly one sub-verb, with the sub-verb `only`
+// names, or, when it names none of them, every sub-verb in the table's order (the order the
+// group's help lists them). verbs.h says why building one sub-verb parses a command line as
+// the whole group does.
+void add_group_verb(CLI::App& parent, Context& ctx, const std::string& name, const std::string& description,
+    std::span<const SubVerb> verbs, std::string_view only);
+
+// The group verbs build only the sub-verb `only` names (add_group_verb).
+// `image` group: ls, rm, history, tag, import, load, save, pull, inspect, prune.
+void add_image_command(CLI::App& parent, Context& ctx, std::string_view only = {});
 // `container` group: the container verbs under their docker names (ls, rm, run, ...).
-void add_container_command(CLI::App& parent, Context& ctx);
-void add_volume_command(CLI::App& parent, Context& ctx);
-void add_network_command(CLI::App& parent, Context& ctx);
+void add_container_command(CLI::App& parent, Context& ctx, std::string_view only = {});
+void add_volume_command(CLI::App& parent, Context& ctx, std::string_view only = {});
+void add_network_command(CLI::App& parent, Context& ctx, std::string_view only = {});
 void add_info_command(CLI::App& parent, Context& ctx, const std::string& name = "info");
 void add_version_command(CLI::App& parent, Context& ctx, const std::string& name = "version");
 // `system` group: df, info, prune, reset.

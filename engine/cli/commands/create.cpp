@@ -77,7 +77,7 @@ void add_create_command(CLI::App& parent, Context& ctx, const std::string& name)
 {
     auto flags = std::make_shared<RunFlags>();
     auto* command = parent.add_subcommand(name, "Create a new container");
-    add_run_flags(*command, *flags, RunVerb::Create);
+    add_run_flags(*command, *flags, RunVerb::Create, FlagWords(ctx.command_words));
     set_action(command, ctx, [&ctx, flags]() -> Result<int> {
         auto* client = TRY(ctx.client());
         if (flags->tty) {

@@ -115,30 +115,16 @@ void add_images_command(CLI::App& parent, Context& ctx, const std::string& name)
     });
 }
 
-void add_image_command(CLI::App& parent, Context& ctx)
+namespace {
+
+void add_image_prune(CLI::App& group, Context& ctx)
 {
-    auto* group = parent.add_subcommand("image", "Manage images");
-    group->require_subcommand(1);
-    add_images_command(*group, ctx, "ls");
-    group->get_subcommand("ls")->alias("list");
-    add_rmi_command(*group, ctx, "rm");
-    group->get_subcommand("rm")->alias("remove");
-    add_history_command(*group, ctx, "history");
-    add_tag_command(*group, ctx, "tag");
-    add_import_command(*group, ctx, "import");
-    add_load_command(*group, ctx, "load");
-    add_save_command(*group, ctx, "save");
-    add_pull_command(*group, ctx, "pull");
-
-    add_typed_inspect_command(*group, ctx, "image",
-        [](api::Client& client, const std::string& name) { return client.inspect_image(name); });
-
     struct PruneArgs {
         bool all { false };
         bool force { false };
     };
     auto prune = std::make_shared<PruneArgs>();
-    auto* prune_command = group->add_subcommand("prune", "Remove unused images");
+    auto* prune_command = group.add_subcommand("prune", "Remove unused images");
     prune_command->add_flag("-a,--all", prune->all, "Remove all unused images, not just dangling ones");
     prune_command->add_flag("-f,--force", prune->force, "Do not prompt for confirmation");
     set_action(prune_command, ctx, [&ctx, prune]() -> Result<int> {
@@ -152,6 +138,39 @@ void add_image_command(CLI::App& parent, Context& ctx)
             + strings::human_size(reclaimed_space(report)) + "\n");
         return 0;
     });
+}
+
+// In the order `glassbox image --help` lists them.
+constexpr SubVerb k_image_verbs[] = {
+    { { "ls", "list" },
+        [](CLI::App& group, Context& ctx) {
+            add_images_command(group, ctx, "ls");
+            group.get_subcommand("ls")->alias("list");
+        } },
+    { { "rm", "remove" },
+        [](CLI::App& group, Context& ctx) {
+            add_rmi_command(group, ctx, "rm");
+            group.get_subcommand("rm")->alias("remove");
+        } },
+    { { "history" }, [](CLI::App& group, Context& ctx) { add_history_command(group, ctx, "history"); } },
+    { { "tag" }, [](CLI::App& group, Context& ctx) { add_tag_command(group, ctx, "tag"); } },
+    { { "import" }, [](CLI::App& group, Context& ctx) { add_import_command(group, ctx, "import"); } },
+    { { "load" }, [](CLI::App& group, Context& ctx) { add_load_command(group, ctx, "load"); } },
+    { { "save" }, [](CLI::App& group, Context& ctx) { add_save_command(group, ctx, "save"); } },
+    { { "pull" }, [](CLI::App& group, Context& ctx) { add_pull_command(group, ctx, "pull"); } },
+    { { "inspect" },
+        [](CLI::App& group, Context& ctx) {
+            add_typed_inspect_command(group, ctx, "image",
+                [](api::Client& client, const std::string& name) { return client.inspect_image(name); });
+        } },
+    { { "prune" }, add_image_prune },
+};
+
+} // namespace
+
+void add_image_command(CLI::App& parent, Context& ctx, std::string_view only)
+{
+    add_group_verb(parent, ctx, "image", "Manage images", k_image_verbs, only);
 }
 
 } // namespace engine::cli

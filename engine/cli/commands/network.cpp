@@ -147,30 +147,21 @@ void add_network_membership(CLI::App& group, Context& ctx, bool connect)
     });
 }
 
-} // namespace
-
-void add_network_command(CLI::App& parent, Context& ctx)
+void add_network_rm(CLI::App& group, Context& ctx)
 {
-    auto* group = parent.add_subcommand("network", "Manage networks");
-    group->require_subcommand(1);
-    add_network_create(*group, ctx);
-    add_network_ls(*group, ctx);
-    add_network_membership(*group, ctx, true);
-    add_network_membership(*group, ctx, false);
-
-    add_typed_inspect_command(*group, ctx, "network",
-        [](api::Client& client, const std::string& name) { return client.inspect_network(name); });
-
     // Like the docker CLI: look the network up first, then delete it.
-    auto* rm_command = add_per_target_command(*group, ctx, "rm", "Remove one or more networks", "NETWORK",
+    auto* rm_command = add_per_target_command(group, ctx, "rm", "Remove one or more networks", "NETWORK",
         [](api::Client& client, const std::string& target) -> Result<void> {
             TRY(client.inspect_network(target));
             return client.remove_network(target);
         });
     rm_command->alias("remove");
+}
 
+void add_network_prune(CLI::App& group, Context& ctx)
+{
     auto force = std::make_shared<bool>(false);
-    auto* prune_command = group->add_subcommand("prune", "Remove all unused networks");
+    auto* prune_command = group.add_subcommand("prune", "Remove all unused networks");
     prune_command->add_flag("-f,--force", *force, "Do not prompt for confirmation");
     set_action(prune_command, ctx, [&ctx, force]() -> Result<int> {
         if (!confirm("WARNING! This will remove all custom networks not used by at least one container.", *force))
@@ -180,6 +171,28 @@ void add_network_command(CLI::App& parent, Context& ctx)
         print_out(prune_section(report, "NetworksDeleted", "Networks"));
         return 0;
     });
+}
+
+// In the order `glassbox network --help` lists them.
+constexpr SubVerb k_network_verbs[] = {
+    { { "create" }, add_network_create },
+    { { "ls", "list" }, add_network_ls },
+    { { "connect" }, [](CLI::App& group, Context& ctx) { add_network_membership(group, ctx, true); } },
+    { { "disconnect" }, [](CLI::App& group, Context& ctx) { add_network_membership(group, ctx, false); } },
+    { { "inspect" },
+        [](CLI::App& group, Context& ctx) {
+            add_typed_inspect_command(group, ctx, "network",
+                [](api::Client& client, const std::string& name) { return client.inspect_network(name); });
+        } },
+    { { "rm", "remove" }, add_network_rm },
+    { { "prune" }, add_network_prune },
+};
+
+} // namespace
+
+void add_network_command(CLI::App& parent, Context& ctx, std::string_view only)
+{
+    add_group_verb(parent, ctx, "network", "Manage networks", k_network_verbs, only);
 }
 
 } // namespace engine::cli

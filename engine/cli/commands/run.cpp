@@ -117,7 +117,7 @@ void add_run_command(CLI::App& parent, Context& ctx, const std::string& name)
 {
     auto flags = std::make_shared<RunFlags>();
     auto* command = parent.add_subcommand(name, "Create and run a new container from an image");
-    add_run_flags(*command, *flags, RunVerb::Run);
+    add_run_flags(*command, *flags, RunVerb::Run, FlagWords(ctx.command_words));
     set_action(command, ctx, [&ctx, flags]() { return run_container(ctx, *flags); });
 }
 

@@ -62,26 +62,19 @@ void add_volume_ls(CLI::App& group, Context& ctx)
     });
 }
 
-} // namespace
-
-void add_volume_command(CLI::App& parent, Context& ctx)
+void add_volume_rm(CLI::App& group, Context& ctx)
 {
-    auto* group = parent.add_subcommand("volume", "Manage volumes");
-    group->require_subcommand(1);
-    add_volume_create(*group, ctx);
-    add_volume_ls(*group, ctx);
-
-    add_typed_inspect_command(*group, ctx, "volume",
-        [](api::Client& client, const std::string& name) { return client.inspect_volume(name); });
-
     auto force = std::make_shared<bool>(false);
-    auto* rm_command = add_per_target_command(*group, ctx, "rm", "Remove one or more volumes", "VOLUME",
+    auto* rm_command = add_per_target_command(group, ctx, "rm", "Remove one or more volumes", "VOLUME",
         [force](api::Client& client, const std::string& target) { return client.remove_volume(target, *force); });
     rm_command->alias("remove");
     rm_command->add_flag("-f,--force", *force, "Force the removal of one or more volumes");
+}
 
+void add_volume_prune(CLI::App& group, Context& ctx)
+{
     auto prune = std::make_shared<std::pair<bool, bool>>();
-    auto* prune_command = group->add_subcommand("prune", "Remove unused local volumes");
+    auto* prune_command = group.add_subcommand("prune", "Remove unused local volumes");
     prune_command->add_flag("-a,--all", prune->first, "Remove all unused volumes, not just anonymous ones");
     prune_command->add_flag("-f,--force", prune->second, "Do not prompt for confirmation");
     set_action(prune_command, ctx, [&ctx, prune]() -> Result<int> {
@@ -93,6 +86,26 @@ void add_volume_command(CLI::App& parent, Context& ctx)
             + strings::human_size(reclaimed_space(report)) + "\n");
         return 0;
     });
+}
+
+// In the order `glassbox volume --help` lists them.
+constexpr SubVerb k_volume_verbs[] = {
+    { { "create" }, add_volume_create },
+    { { "ls", "list" }, add_volume_ls },
+    { { "inspect" },
+        [](CLI::App& group, Context& ctx) {
+            add_typed_inspect_command(group, ctx, "volume",
+                [](api::Client& client, const std::string& name) { return client.inspect_volume(name); });
+        } },
+    { { "rm", "remove" }, add_volume_rm },
+    { { "prune" }, add_volume_prune },
+};
+
+} // namespace
+
+void add_volume_command(CLI::App& parent, Context& ctx, std::string_view only)
+{
+    add_group_verb(parent, ctx, "volume", "Manage volumes", k_volume_verbs, only);
 }
 
 } // namespace engine::cli

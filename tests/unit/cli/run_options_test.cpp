@@ -14,13 +14,14 @@ using engine::cli::RunFlags;
 
 namespace {
 
-// Parses `glassbox run <args>` with the real flag table and builds the create body.
-engine::Result<Json> build(std::vector<std::string> args)
+// Parses `glassbox run <args>` with the real flag table (only the flags `words` can name) and
+// builds the create body.
+engine::Result<Json> build(std::vector<std::string> args, const engine::cli::FlagWords& words = {})
 {
     CLI::App app;
     RunFlags flags;
     auto* run = app.add_subcommand("run");
-    engine::cli::add_run_flags(*run, flags, engine::cli::RunVerb::Run);
+    engine::cli::add_run_flags(*run, flags, engine::cli::RunVerb::Run, words);
     args.insert(args.begin(), "run");
     std::reverse(args.begin(), args.end());
     app.parse(args);
@@ -41,7 +42,59 @@ engine::Error error_for(std::vector<std::string> args)
     return body.ok() ? engine::Error::system("unexpected success") : body.error();
 }
 
+bool names(std::vector<const char*> words, const char* flag)
+{
+    return engine::cli::FlagWords(words).may_name(flag);
+}
+
 } // namespace
+
+TEST(RunOptionsTest, LongWordNamesTheFlagBeforeItsValue)
+{
+    EXPECT_TRUE(names({ "--net=host" }, "--network,--net"));
+    EXPECT_TRUE(names({ "run", "--rm", "busybox" }, "--rm"));
+    EXPECT_FALSE(names({ "run", "--rm", "busybox" }, "--name"));
+    EXPECT_FALSE(names({ "--network-alias", "a" }, "--network,--net"));
+}
+
+TEST(RunOptionsTest, ShortWordNamesEachOfItsLetters)
+{
+    EXPECT_TRUE(names({ "-it" }, "-i,--interactive"));
+    EXPECT_TRUE(names({ "-it" }, "-t,--tty"));
+    EXPECT_FALSE(names({ "-it" }, "-d,--detach"));
+    EXPECT_TRUE(names({ "-eA=1" }, "-e,--env"));
+    EXPECT_FALSE(names({ "-eA=1" }, "-P,--publish-all"));
+    // An attached value's letters name more flags ("-edh" is -e with "dh", yet names -d and
+    // -h), which registers more of them, never fewer.
+    EXPECT_TRUE(names({ "-edh" }, "-h,--hostname"));
+}
+
+TEST(RunOptionsTest, HelpOrTheWholeTreeNamesEveryFlag)
+{
+    EXPECT_TRUE(names({}, "--privileged"));
+    EXPECT_TRUE(names({ "run", "--help" }, "--privileged"));
+    EXPECT_TRUE(names({ "run", "--help=x" }, "-d,--detach"));
+    EXPECT_TRUE(names({ "run", "busybox" }, "IMAGE"));
+}
+
+TEST(RunOptionsTest, OnlyTheNamedFlagsGiveTheBodyEveryFlagGives)
+{
+    const std::vector<std::vector<std::string>> lines {
+        { "--rm", "--network", "none", "busybox", "true" },
+        { "-dit", "--name=web", "-eA=1", "-e", "B=2", "-p8080:80", "--net=host", "-m", "32m", "busybox", "sh", "-c", "x" },
+        { "-h", "box", "-u", "1000", "-w", "/tmp", "--read-only", "--init", "--stop-timeout", "3", "alpine", "--rm", "-d" },
+        { "--memory-swap", "-1", "-m", "1g", "--cpus", "0.5", "--pids-limit", "-1", "busybox" },
+    };
+    for (const auto& line : lines) {
+        std::vector<const char*> words;
+        for (const auto& word : line)
+            words.push_back(word.c_str());
+        auto all = build(line);
+        auto named = build(line, engine::cli::FlagWords(words));
+        ASSERT_TRUE(all.ok() && named.ok()) << line.front();
+        EXPECT_EQ(named.value(), all.value()) << line.front();
+    }
+}
 
 TEST(RunOptionsTest, LimitsPortsAndVolumesBecomeDockerShapedHostConfig)
 {
