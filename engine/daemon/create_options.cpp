@@ -1,10 +1,9 @@
 // Create options with their own syntax (see create_options.h).
 #include "engine/daemon/create_options.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include "engine/base/strings.h"
+#include "engine/network/ipv4.h"
+#include "engine/network/ipv6.h"
 
 namespace engine::daemon {
 
@@ -151,9 +150,16 @@ Result<PortBinding> PortBinding::parse(const std::string& host_ip, const std::st
 {
     PortBinding binding;
     if (!host_ip.empty()) {
-        in6_addr address {};
-        if (::inet_pton(AF_INET, host_ip.c_str(), &address) != 1 && ::inet_pton(AF_INET6, host_ip.c_str(), &address) != 1)
+        // The port proxy and the DNAT rules that publish a port are IPv4 only, so an IPv6 address
+        // (the docker CLI sends "::1" for -p [::1]:8080:80) is refused here, at create, rather
+        // than accepted and failing at every start.
+        if (!network::Ipv4::parse(host_ip).ok()) {
+            if (network::Ipv6::parse(host_ip).ok())
+                return Error::invalid("HostIp \"" + host_ip
+                    + "\" is an IPv6 address: glassbox publishes ports on IPv4 host addresses only (use an IPv4 address such as "
+                      "127.0.0.1, or none for every address)");
             return Error::invalid("HostIp \"" + host_ip + "\" is not an IP address");
+        }
         binding.host_ip = host_ip;
     }
     if (!host_port.empty())

@@ -102,13 +102,13 @@ TEST(DockerJsonTest, BadMountsNameTheFieldAtFault)
 TEST(DockerJsonTest, PortBindingsAreParsedOnce)
 {
     auto body = Json::parse(R"({"Image":"bb:1","HostConfig":{
-        "PortBindings":{"53/udp":[{"HostIp":"::1","HostPort":"5353"}],"80/tcp":[{"HostIp":"","HostPort":""}]}}})");
+        "PortBindings":{"53/udp":[{"HostIp":"127.0.0.1","HostPort":"5353"}],"80/tcp":[{"HostIp":"","HostPort":""}]}}})");
 
     auto config = container_config_from_json(body);
 
     ASSERT_TRUE(config.ok()) << config.error().describe();
     using engine::daemon::PortBinding;
-    EXPECT_EQ(config.value().port_bindings.at({ 53, "udp" }), (std::vector<PortBinding> { { "::1", 5353 } }));
+    EXPECT_EQ(config.value().port_bindings.at({ 53, "udp" }), (std::vector<PortBinding> { { "127.0.0.1", 5353 } }));
     EXPECT_EQ(config.value().port_bindings.at({ 80, "tcp" }), (std::vector<PortBinding> { { "", 0 } }));
 }
 
@@ -124,6 +124,11 @@ TEST(DockerJsonTest, BadPortBindingNamesTheField)
         "HostConfig.PortBindings.80/tcp[0]: HostPort \"80a\" is not a port number (1..65535)");
     EXPECT_EQ(error(R"({"PortBindings":{"80/tcp":[{"HostIp":"localhost","HostPort":"80"}]}})"),
         "HostConfig.PortBindings.80/tcp[0]: HostIp \"localhost\" is not an IP address");
+    // What the docker CLI sends for -p [::1]:8080:80: refused at create, naming the binding,
+    // since ports are published on IPv4 only.
+    EXPECT_EQ(error(R"({"PortBindings":{"80/tcp":[{"HostIp":"::1","HostPort":"8080"}]}})"),
+        "HostConfig.PortBindings.80/tcp[0]: HostIp \"::1\" is an IPv6 address: glassbox publishes ports on IPv4 host "
+        "addresses only (use an IPv4 address such as 127.0.0.1, or none for every address)");
     EXPECT_EQ(error(R"({"PortBindings":{"80/sctp":[]}})"), "HostConfig.PortBindings: port \"80/sctp\": the protocol must be tcp or udp");
 }
 

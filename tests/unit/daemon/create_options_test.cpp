@@ -59,13 +59,26 @@ TEST(PortBindingTest, HostSideIsTypedAndShownAsDockerShowsIt)
 {
     auto any = PortBinding::parse("", "").value();
     auto loopback = PortBinding::parse("127.0.0.1", "8080").value();
-    auto v6 = PortBinding::parse("::1", "53").value();
 
     EXPECT_EQ(any, (PortBinding { "", 0 }));
     EXPECT_EQ(any.host_port_text(), "");
     EXPECT_EQ(loopback, (PortBinding { "127.0.0.1", 8080 }));
     EXPECT_EQ(loopback.host_port_text(), "8080");
-    EXPECT_EQ(v6.host_ip, "::1");
+}
+
+// Ports are published on IPv4 only (network/port_proxy.cpp, the DNAT rules), so create refuses
+// what every start would: the docker CLI sends HostIp "::1" for -p [::1]:8080:80.
+TEST(PortBindingTest, Ipv6HostIpIsRefusedAtCreateNamingIt)
+{
+    for (const char* ip : { "::1", "::", "fd00::1" }) {
+        auto binding = PortBinding::parse(ip, "8080");
+        ASSERT_FALSE(binding.ok()) << ip;
+        EXPECT_EQ(binding.error().kind(), engine::ErrorKind::InvalidArgument);
+        EXPECT_EQ(binding.error().message(), "HostIp \"" + std::string(ip)
+                + "\" is an IPv6 address: glassbox publishes ports on IPv4 host addresses only (use an IPv4 address "
+                  "such as 127.0.0.1, or none for every address)");
+    }
+    EXPECT_EQ(PortBinding::parse("[::1]", "8080").error().message(), "HostIp \"[::1]\" is not an IP address");
 }
 
 TEST(PortBindingTest, BadHostSideNamesTheField)
