@@ -284,3 +284,27 @@ def test_lesson_solves_on_sim(sim_engine):
     status, snapshot = sim_engine.daemon.api_json("GET", "/glassbox/v1/state")
     assert status == 200 and snapshot["kernel"]["mode"] == "simulated", snapshot["kernel"]
     assert snapshot["kernel"]["simulated_reason"]
+
+
+@pytest.mark.parametrize("sim_engine", ["01-first-container"], indirect=True)
+def test_sim_step_reading_proc_says_where_the_processes_are(sim_engine):
+    """On the simulated kernel the containers' processes are not in this machine's /proc: a step
+    whose commands read it says where they are and what to type, and /proc inside a container is
+    the container's own view (docs/simulated-kernel.md)."""
+    run = lambda *args: sim_engine.cli(*args, timeout=60)
+    assert run("lesson", "start", "01").returncode == 0
+    first = run("lesson", "show")
+    assert first.returncode == 0 and "On the simulated kernel" not in first.stdout, first.stdout
+    assert run("lesson", "next", "--force").returncode == 0
+    started = run("lesson", "run")
+    assert started.returncode == 0, started.stdout + started.stderr
+    shown = run("lesson", "next")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    procfs = os.path.join(sim_engine.daemon.run_root, "sim", "pseudo", "proc")
+    assert "On the simulated kernel" in shown.stdout, shown.stdout
+    assert f"ls -l {procfs}/$(glassbox inspect -f '{{{{.State.Pid}}}}' first)/ns/ {procfs}/self/ns/" in shown.stdout, shown.stdout
+
+    status = run("exec", "first", "cat", "/proc/1/status")
+    assert status.returncode == 0 and "\nPid:\t1\n" in status.stdout and "\nNSpid:\t1\n" in status.stdout, status
+    unmodelled = run("exec", "first", "cat", "/proc/meminfo")
+    assert unmodelled.returncode == 1 and "/proc/meminfo is not modelled" in unmodelled.stderr, unmodelled
