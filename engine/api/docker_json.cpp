@@ -939,11 +939,8 @@ Json exec_inspect_json(const daemon::ExecView& view)
 Json image_summary_json(const image::ImageRecord& record, int containers)
 {
     Json labels = nullptr;
-    if (record.config.is_object() && record.config.contains("config") && record.config["config"].is_object()) {
-        auto& l = record.config["config"];
-        if (l.contains("Labels") && l["Labels"].is_object() && !l["Labels"].empty())
-            labels = l["Labels"];
-    }
+    if (const auto& image_labels = record.config.defaults().labels; image_labels && !image_labels->empty())
+        labels = *image_labels;
     return {
         { "Containers", containers },
         { "Created", record.created },
@@ -960,18 +957,13 @@ Json image_summary_json(const image::ImageRecord& record, int containers)
 
 Json image_inspect_json(const image::ImageRecord& record)
 {
-    const Json& c = record.config.is_object() ? record.config : Json::object();
-    auto text = [&](const char* key, const char* fallback) {
-        return c.contains(key) && c[key].is_string() ? c[key].get<std::string>() : std::string(fallback);
-    };
-    Json config = c.contains("config") && c["config"].is_object() ? c["config"] : Json::object();
+    const auto& c = record.config;
+    // The container defaults as the config has them: every key, unmodelled ones included.
+    Json config = c.config ? c.config->to_json() : Json::object();
     std::string comment;
-    if (c.contains("history") && c["history"].is_array() && !c["history"].empty()) {
-        auto& last = c["history"].back();
-        if (last.is_object() && last.contains("comment") && last["comment"].is_string())
-            comment = last["comment"].get<std::string>();
-    }
-    std::string created = text("created", "");
+    if (c.history && !c.history->empty())
+        comment = c.history->back().comment.value_or("");
+    std::string created = c.created.value_or("");
     if (created.empty())
         created = strings::rfc3339_nano(system_clock::time_point(std::chrono::seconds(record.created)));
     std::vector<std::string> diff_ids;
@@ -990,10 +982,10 @@ Json image_inspect_json(const image::ImageRecord& record)
         { "Container", "" },
         { "ContainerConfig", Json::object() },
         { "DockerVersion", "" },
-        { "Author", text("author", "") },
+        { "Author", c.author.value_or("") },
         { "Config", config },
-        { "Architecture", text("architecture", "amd64") },
-        { "Os", text("os", "linux") },
+        { "Architecture", c.architecture.value_or("amd64") },
+        { "Os", c.os.value_or("linux") },
         { "Size", record.size },
         { "VirtualSize", record.size },
         { "GraphDriver", { { "Name", "overlay2" }, { "Data", { { "LowerDir", strings::join(dirs, ":") } } } } },

@@ -65,51 +65,25 @@ std::string json_words(const std::vector<std::string>& words)
     return out + "]";
 }
 
-// The image config's "config" object with Docker's keys present.
-nlohmann::json default_container_config()
-{
-    return nlohmann::json {
-        { "Env", nlohmann::json::array({ "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }) },
-        { "Cmd", nullptr },
-        { "Entrypoint", nullptr },
-        { "WorkingDir", "" },
-        { "User", "" },
-        { "Labels", nullptr },
-    };
-}
+constexpr const char* default_path_env = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-std::optional<std::string> env_lookup(const nlohmann::json& env, const std::string& name)
+// The image config's "config" object with Docker's keys present (null where Docker writes it).
+image::ContainerDefaults default_container_config()
 {
-    if (!env.is_array())
-        return std::nullopt;
-    for (const auto& item : env) {
-        auto text = item.get<std::string>();
-        auto eq = text.find('=');
-        if (text.substr(0, eq) == name)
-            return eq == std::string::npos ? "" : text.substr(eq + 1);
-    }
-    return std::nullopt;
-}
-
-void env_set(nlohmann::json& env, const std::string& name, const std::string& value)
-{
-    if (!env.is_array())
-        env = nlohmann::json::array();
-    for (auto& item : env) {
-        auto text = item.get<std::string>();
-        if (text.substr(0, text.find('=')) == name) {
-            item = name + "=" + value;
-            return;
-        }
-    }
-    env.push_back(name + "=" + value);
+    image::ContainerDefaults config;
+    config.env = std::vector<std::string> { default_path_env };
+    config.working_dir = "";
+    config.user = "";
+    for (const char* key : { "Cmd", "Entrypoint", "Labels" })
+        config.set_null(key);
+    return config;
 }
 
 struct Stage {
     std::string name;                          // Lower case alias, "" if none.
     int index { 0 };
     std::optional<image::ImageRecord> image;   // nullopt while FROM scratch has no commit yet.
-    nlohmann::json config;                     // The whole image config (config, history, ...).
+    image::ImageConfig config;                 // The whole image config (config, history, ...).
     std::vector<std::pair<std::string, std::string>> args; // Declared ARGs with a value, in order.
     std::vector<std::string> shell { "/bin/sh", "-c" };
 };
@@ -261,7 +235,7 @@ struct Builder::Impl {
     VariableLookup lookup_for(const Stage& stage)
     {
         return [&stage](const std::string& name) -> std::optional<std::string> {
-            if (auto value = env_lookup(stage.config["config"]["Env"], name))
+            if (auto value = stage.config.defaults().env_value(name))
                 return value;
             for (const auto& [key, value] : stage.args) {
                 if (key == name)
@@ -286,7 +260,7 @@ struct Builder::Impl {
     std::string cache_key(const Stage& stage, const std::string& created_by)
     {
         std::string parent = stage.image ? stage.image->id : "scratch";
-        return Sha256::hex(parent + "\n" + created_by + "\n" + stage.config["config"].dump());
+        return Sha256::hex(parent + "\n" + created_by + "\n" + stage.config.defaults().to_json().dump());
     }
 
     std::optional<image::ImageRecord> cache_lookup(const std::string& key)
@@ -317,15 +291,17 @@ struct Builder::Impl {
     {
         auto& config = stage.config;
         auto now = std::chrono::system_clock::now();
-        config["created"] = strings::rfc3339_nano(now);
-        if (!config.contains("history") || !config["history"].is_array())
-            config["history"] = nlohmann::json::array();
-        nlohmann::json entry { { "created", config["created"] }, { "created_by", created_by } };
+        config.created = strings::rfc3339_nano(now);
+        if (!config.history)
+            config.history.emplace();
+        image::HistoryItem entry;
+        entry.created = config.created;
+        entry.created_by = created_by;
         if (layer_tar.empty())
-            entry["empty_layer"] = true;
-        config["history"].push_back(entry);
-        config["container_config"] = config["config"];
-        config["container_config"]["Cmd"] = nlohmann::json::array({ "/bin/sh", "-c", created_by });
+            entry.empty_layer = true;
+        config.history->push_back(std::move(entry));
+        config.container_config = config.defaults();
+        config.container_config->cmd = std::vector<std::string> { "/bin/sh", "-c", created_by };
         auto record = TRY(store.commit(stage.image, layer_tar, config));
         stage.image = record;
         stage.config = record.config;
@@ -415,9 +391,12 @@ struct Builder::Impl {
             return step_error(instruction, "FROM names no image (is a build arg empty?)");
 
         if (strings::to_lower(name) == "scratch") {
-            stage.config = { { "architecture", "amd64" }, { "os", "linux" }, { "config", default_container_config() },
-                { "history", nlohmann::json::array() } };
-            stage.config["config"]["Env"] = nlohmann::json::array();
+            stage.config = image::ImageConfig {};
+            stage.config.architecture = "amd64";
+            stage.config.os = "linux";
+            stage.config.config = default_container_config();
+            stage.config.config->env.emplace();
+            stage.config.history.emplace();
             say(" ---> scratch\n");
         } else {
             const Stage* earlier = nullptr;
@@ -436,19 +415,20 @@ struct Builder::Impl {
                 stage.image = record.release_value();
                 stage.config = stage.image->config;
             }
-            if (!stage.config.contains("config") || !stage.config["config"].is_object())
-                stage.config["config"] = default_container_config();
+            if (!stage.config.config)
+                stage.config.mutable_defaults() = default_container_config();
             // Docker's builder gives a base without PATH the default one, so RUN finds programs
             // and the built image records it in Env.
-            auto& env = stage.config["config"]["Env"];
-            if (!env.is_array())
-                env = nlohmann::json::array();
-            if (!env_lookup(env, "PATH"))
-                env.push_back(default_container_config()["Env"][0]);
+            auto& defaults = *stage.config.config;
+            if (!defaults.env_value("PATH")) {
+                if (!defaults.env)
+                    defaults.env.emplace();
+                defaults.env->push_back(default_path_env);
+            }
             say(" ---> " + (stage.image ? short_id(stage.image->id) : std::string("scratch")) + "\n");
         }
         // ONBUILD triggers of the base are recorded in its config; glassbox does not run them.
-        stage.config["config"]["OnBuild"] = nullptr;
+        stage.config.mutable_defaults().set_null("OnBuild");
         stages.push_back(std::move(stage));
         return Ok {};
     }
@@ -481,7 +461,7 @@ struct Builder::Impl {
     {
         std::vector<std::pair<std::string, std::string>> out;
         for (const auto& [name, value] : stage.args) {
-            if (!env_lookup(stage.config["config"]["Env"], name))
+            if (!stage.config.defaults().env_value(name))
                 out.emplace_back(name, value);
         }
         std::sort(out.begin(), out.end());
@@ -517,13 +497,14 @@ struct Builder::Impl {
         spec.id = id;
         spec.hostname = id.substr(0, 12);
         spec.process.args = command;
-        for (const auto& item : stage.config["config"]["Env"])
-            spec.process.env.push_back(item.get<std::string>());
+        const auto& defaults = stage.config.defaults();
+        if (defaults.env)
+            spec.process.env = *defaults.env;
         for (const auto& [name, value] : args)
             spec.process.env.push_back(name + "=" + value);
-        std::string workdir = stage.config["config"].value("WorkingDir", "");
+        std::string workdir = defaults.working_dir.value_or("");
         spec.process.cwd = workdir.empty() ? "/" : workdir;
-        spec.process.user = stage.config["config"].value("User", "");
+        spec.process.user = defaults.user.value_or("");
         spec.process.capabilities = runtime::default_capabilities();
         spec.masked_paths = runtime::default_masked_paths();
         spec.readonly_paths = runtime::default_readonly_paths();
@@ -682,7 +663,7 @@ struct Builder::Impl {
             words.push_back(TRY(expand(stage, word, instruction)));
         std::string dest = words.back();
         words.pop_back();
-        std::string workdir = stage.config["config"].value("WorkingDir", "");
+        std::string workdir = stage.config.defaults().working_dir.value_or("");
         bool dest_is_dir_syntax = strings::ends_with(dest, "/") || dest == "." || strings::ends_with(dest, "/.");
         if (!strings::starts_with(dest, "/"))
             dest = (workdir.empty() ? "/" : workdir) + "/" + dest;
@@ -810,7 +791,7 @@ struct Builder::Impl {
     // Config-only instructions: change the config, commit an empty layer.
     Result<void> do_config(Stage& stage, const Instruction& instruction)
     {
-        auto& config = stage.config["config"];
+        auto& config = stage.config.mutable_defaults();
         const auto& kw = instruction.keyword;
         std::string nop = "/bin/sh -c #(nop) ";
         std::string created_by;
@@ -818,72 +799,66 @@ struct Builder::Impl {
             auto pairs = TRY(parse_key_values(instruction, lookup_for(stage), dockerfile.escape));
             std::string text;
             for (const auto& [name, value] : pairs) {
-                env_set(config["Env"], name, value);
+                config.set_env(name, value);
                 text += " " + name + "=" + value;
             }
             created_by = nop + " ENV" + text;
         } else if (kw == "LABEL") {
             auto pairs = TRY(parse_key_values(instruction, lookup_for(stage), dockerfile.escape));
             std::string text;
-            if (!config["Labels"].is_object())
-                config["Labels"] = nlohmann::json::object();
+            if (!config.labels)
+                config.labels.emplace();
             for (const auto& [name, value] : pairs) {
-                config["Labels"][name] = value;
+                (*config.labels)[name] = value;
                 text += " " + name + "=" + value;
             }
             created_by = nop + " LABEL" + text;
         } else if (kw == "CMD" || kw == "ENTRYPOINT") {
-            nlohmann::json value;
+            std::vector<std::string> value;
             if (instruction.json_form)
                 value = instruction.args;
             else {
-                auto words = stage.shell;
-                words.push_back(instruction.rest);
-                value = words;
+                value = stage.shell;
+                value.push_back(instruction.rest);
             }
-            config[kw == "CMD" ? "Cmd" : "Entrypoint"] = value;
+            (kw == "CMD" ? config.cmd : config.entrypoint) = value;
             // Docker resets an inherited CMD when ENTRYPOINT is set.
             if (kw == "ENTRYPOINT")
-                config["Cmd"] = nullptr;
-            created_by = nop + " " + kw + " " + json_words(value.get<std::vector<std::string>>());
+                config.set_null("Cmd");
+            created_by = nop + " " + kw + " " + json_words(value);
         } else if (kw == "WORKDIR") {
             auto path = TRY(expand(stage, instruction.rest, instruction));
-            std::string current = config.value("WorkingDir", "");
+            std::string current = config.working_dir.value_or("");
             if (!strings::starts_with(path, "/"))
                 path = (current.empty() ? "" : current) + "/" + path;
             path = "/" + clean_relative_path(path);
-            config["WorkingDir"] = path;
+            config.working_dir = path;
             created_by = nop + "WORKDIR " + path;
         } else if (kw == "USER") {
             auto user = TRY(expand(stage, instruction.args[0], instruction));
-            config["User"] = user;
+            config.user = user;
             created_by = nop + " USER " + user;
         } else if (kw == "EXPOSE") {
             std::string text;
-            if (!config["ExposedPorts"].is_object())
-                config["ExposedPorts"] = nlohmann::json::object();
+            if (!config.exposed_ports)
+                config.exposed_ports.emplace();
             for (const auto& word : instruction.args) {
-                auto port = TRY(expand(stage, word, instruction));
-                if (port.find('/') == std::string::npos)
-                    port += "/tcp";
-                auto number = port.substr(0, port.find('/'));
-                std::uint64_t value = 0;
-                auto dash = number.find('-');
-                if (!strings::parse_uint(number.substr(0, dash), value) || value == 0 || value > 65535)
-                    return step_error(instruction, "EXPOSE: invalid port \"" + word + "\"");
-                config["ExposedPorts"][port] = nlohmann::json::object();
-                text += " " + port;
+                auto port = image::parse_exposed_port(TRY(expand(stage, word, instruction)));
+                if (!port.ok())
+                    return step_error(instruction, "EXPOSE: " + port.error().message());
+                config.exposed_ports->insert(port.value());
+                text += " " + port.value().key();
             }
             created_by = nop + " EXPOSE" + text;
         } else if (kw == "VOLUME") {
             std::string text;
-            if (!config["Volumes"].is_object())
-                config["Volumes"] = nlohmann::json::object();
+            if (!config.volumes)
+                config.volumes.emplace();
             for (const auto& word : instruction.args) {
                 auto path = instruction.json_form ? word : TRY(expand(stage, word, instruction));
                 if (path.empty())
                     return step_error(instruction, "VOLUME specified can not be an empty string");
-                config["Volumes"][path] = nlohmann::json::object();
+                config.volumes->insert(path);
                 text += " " + path;
             }
             created_by = nop + " VOLUME [" + strings::trim(text) + "]";
@@ -892,53 +867,56 @@ struct Builder::Impl {
             auto number = runtime::parse_signal(signal);
             if (!number.ok())
                 return step_error(instruction, "STOPSIGNAL: " + number.error().message());
-            config["StopSignal"] = signal;
+            config.stop_signal = signal;
             created_by = nop + " STOPSIGNAL " + signal;
         } else if (kw == "SHELL") {
             stage.shell = instruction.args;
-            config["Shell"] = instruction.args;
+            config.shell = instruction.args;
             created_by = nop + " SHELL " + json_words(instruction.args);
         } else if (kw == "HEALTHCHECK") {
             created_by = nop + " HEALTHCHECK " + instruction.rest;
             if (instruction.nested.empty()) {
-                config["Healthcheck"] = { { "Test", nlohmann::json::array({ "NONE" }) } };
+                image::ImageHealthcheck none;
+                none.test = std::vector<std::string> { "NONE" };
+                config.healthcheck = none;
             } else {
                 const auto& cmd = instruction.nested[0];
-                nlohmann::json test = nlohmann::json::array();
+                std::vector<std::string> test;
                 if (cmd.json_form) {
                     test.push_back("CMD");
-                    for (const auto& arg : cmd.args)
-                        test.push_back(arg);
+                    test.insert(test.end(), cmd.args.begin(), cmd.args.end());
                 } else {
                     test = { "CMD-SHELL", cmd.rest };
                 }
-                nlohmann::json check { { "Test", test } };
+                image::ImageHealthcheck check;
+                check.test = test;
                 for (const auto& flag : instruction.flags) {
                     if (flag.name == "retries") {
                         std::uint64_t retries = 0;
                         if (!strings::parse_uint(flag.value, retries))
                             return step_error(instruction, "HEALTHCHECK --retries: not a number: " + flag.value);
-                        check["Retries"] = retries;
+                        check.retries = static_cast<std::int64_t>(retries);
                         continue;
                     }
                     auto nanos = parse_duration(flag.value);
                     if (!nanos)
                         return step_error(instruction, "HEALTHCHECK --" + flag.name + ": invalid duration \""
                                 + flag.value + "\" (use 30s, 1m30s, 500ms)");
-                    static const std::map<std::string, std::string> keys = { { "interval", "Interval" },
-                        { "timeout", "Timeout" }, { "start-period", "StartPeriod" },
-                        { "start-interval", "StartInterval" } };
-                    check[keys.at(flag.name)] = *nanos;
+                    using Duration = std::optional<std::int64_t> image::ImageHealthcheck::*;
+                    static const std::map<std::string, Duration> fields = { { "interval", &image::ImageHealthcheck::interval },
+                        { "timeout", &image::ImageHealthcheck::timeout }, { "start-period", &image::ImageHealthcheck::start_period },
+                        { "start-interval", &image::ImageHealthcheck::start_interval } };
+                    check.*fields.at(flag.name) = *nanos;
                 }
-                config["Healthcheck"] = check;
+                config.healthcheck = check;
             }
         } else if (kw == "ONBUILD") {
-            if (!config["OnBuild"].is_array())
-                config["OnBuild"] = nlohmann::json::array();
-            config["OnBuild"].push_back(instruction.rest);
+            if (!config.on_build)
+                config.on_build.emplace();
+            config.on_build->push_back(instruction.rest);
             created_by = nop + " ONBUILD " + instruction.rest;
         } else if (kw == "MAINTAINER") {
-            stage.config["author"] = instruction.rest;
+            stage.config.author = instruction.rest;
             created_by = nop + " MAINTAINER " + instruction.rest;
         }
         auto key = cache_key(stage, created_by);

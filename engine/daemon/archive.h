@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "engine/image/image_config.h"
 
 namespace engine::daemon {
 
@@ -77,16 +78,16 @@ struct CommitOptions {
     std::string author;
     bool pause { true };
     std::vector<std::string> changes; // Dockerfile instructions: "CMD [\"sh\"]", "ENV A=b", ...
-    std::optional<nlohmann::json> config;
+    std::optional<image::ContainerDefaults> config;
 };
 
 // dockerd's merge of a committed image's config: `user` (the config the commit asked for, with
 // its --change instructions applied) keeps what it sets; what it leaves empty comes from
 // `container` (the container's config): User, WorkingDir, StopSignal, Cmd and Entrypoint when
 // both are empty, Env and ExposedPorts and Labels and Volumes key by key.
-void merge_commit_config(nlohmann::json& user, const nlohmann::json& container);
+void merge_commit_config(image::ContainerDefaults& user, const image::ContainerDefaults& container);
 
 // The image-config keys of a container's Config (Docker's names), from a full config document.
-nlohmann::json image_config_subset(const nlohmann::json& container_config);
+Result<image::ContainerDefaults> image_config_subset(const nlohmann::json& container_config);
 
 } // namespace engine::daemon

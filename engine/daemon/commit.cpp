@@ -23,24 +23,43 @@ using nlohmann::json;
 
 namespace {
 
-bool empty_value(const json& doc, const char* key)
+// Unset, or set to "" / [] / {}: what dockerd's merge counts as left empty.
+template <typename T>
+bool empty_value(const std::optional<T>& value)
 {
-    if (!doc.contains(key))
-        return true;
-    const auto& value = doc[key];
-    return value.is_null() || (value.is_string() && value.get<std::string>().empty())
-        || ((value.is_array() || value.is_object()) && value.empty());
+    return !value || value->empty();
 }
 
-std::string env_name(const json& entry)
+bool empty_value(const std::optional<image::ImageHealthcheck>& value)
 {
-    auto text = entry.is_string() ? entry.get<std::string>() : std::string();
-    return text.substr(0, text.find('='));
+    return !value || *value == image::ImageHealthcheck {};
+}
+
+// The container's config writes an unset Cmd or Entrypoint as null; the merge passes that on.
+bool written_null(const image::ContainerDefaults& config, const char* key)
+{
+    auto it = config.other.find(key);
+    return it != config.other.end() && it->is_null();
+}
+
+std::string env_name(const std::string& entry)
+{
+    return entry.substr(0, entry.find('='));
+}
+
+template <typename Set>
+void add_missing(std::optional<Set>& user, const std::optional<Set>& container)
+{
+    if (!container)
+        return;
+    if (!user)
+        user.emplace();
+    user->insert(container->begin(), container->end());
 }
 
 } // namespace
 
-json image_config_subset(const json& container_config)
+Result<image::ContainerDefaults> image_config_subset(const json& container_config)
 {
     static const char* keys[] = { "Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr",
         "ExposedPorts", "Tty", "OpenStdin", "StdinOnce", "Env", "Cmd", "Healthcheck", "Image", "Volumes",
@@ -49,45 +68,46 @@ json image_config_subset(const json& container_config)
     for (const char* key : keys)
         if (container_config.contains(key))
             out[key] = container_config[key];
-    return out;
+    return image::ContainerDefaults::from_json(out, "the container's config");
 }
 
-void merge_commit_config(json& user, const json& container)
+void merge_commit_config(image::ContainerDefaults& user, const image::ContainerDefaults& container)
 {
-    if (!user.is_object())
-        user = json::object();
-    for (const char* key : { "User", "WorkingDir", "StopSignal" })
-        if (empty_value(user, key) && container.contains(key))
-            user[key] = container[key];
-    for (const char* key : { "ExposedPorts", "Volumes", "Labels" }) {
-        if (!container.contains(key) || !container[key].is_object())
-            continue;
-        if (!user.contains(key) || !user[key].is_object())
-            user[key] = json::object();
-        for (const auto& [name, value] : container[key].items())
-            if (!user[key].contains(name))
-                user[key][name] = value;
-    }
-    if (empty_value(user, "Env")) {
-        if (container.contains("Env"))
-            user["Env"] = container["Env"];
-    } else if (container.contains("Env") && container["Env"].is_array()) {
-        for (const auto& entry : container["Env"]) {
-            bool found = std::any_of(user["Env"].begin(), user["Env"].end(),
-                [&](const json& mine) { return env_name(mine) == env_name(entry); });
+    for (auto field : { &image::ContainerDefaults::user, &image::ContainerDefaults::working_dir,
+             &image::ContainerDefaults::stop_signal })
+        if (empty_value(user.*field) && container.*field)
+            user.*field = container.*field;
+    add_missing(user.exposed_ports, container.exposed_ports);
+    add_missing(user.volumes, container.volumes);
+    add_missing(user.labels, container.labels);
+    if (empty_value(user.env)) {
+        if (container.env)
+            user.env = container.env;
+    } else if (container.env) {
+        for (const auto& entry : *container.env) {
+            bool found = std::any_of(user.env->begin(), user.env->end(),
+                [&](const std::string& mine) { return env_name(mine) == env_name(entry); });
             if (!found)
-                user["Env"].push_back(entry);
+                user.env->push_back(entry);
         }
     }
-    if (empty_value(user, "Entrypoint")) {
-        if (empty_value(user, "Cmd") && container.contains("Cmd"))
-            user["Cmd"] = container["Cmd"];
+    if (empty_value(user.entrypoint)) {
+        if (empty_value(user.cmd)) {
+            if (container.cmd)
+                user.cmd = container.cmd;
+            else if (written_null(container, "Cmd"))
+                user.set_null("Cmd");
+        }
         // Only an absent Entrypoint is inherited; an explicit empty one clears the container's.
-        if ((!user.contains("Entrypoint") || user["Entrypoint"].is_null()) && container.contains("Entrypoint"))
-            user["Entrypoint"] = container["Entrypoint"];
+        if (!user.entrypoint) {
+            if (container.entrypoint)
+                user.entrypoint = container.entrypoint;
+            else if (written_null(container, "Entrypoint"))
+                user.set_null("Entrypoint");
+        }
     }
-    if (empty_value(user, "Healthcheck") && container.contains("Healthcheck"))
-        user["Healthcheck"] = container["Healthcheck"];
+    if (empty_value(user.healthcheck) && container.healthcheck)
+        user.healthcheck = container.healthcheck;
 }
 
 // [SECTION] Engine::commit_container
@@ -113,8 +133,8 @@ Result<std::string> Engine::commit_container(const std::string& ref, const Commi
     auto parent = TRY_CTX(m_images->resolve(view.image_id), "commit " + view.name);
 
     // The config first, so a bad --change fails before any layer is written.
-    auto container_config = image_config_subset(config_to_json(view.config));
-    json config = options.config && options.config->is_object() ? *options.config : container_config;
+    auto container_config = TRY_CTX(image_config_subset(config_to_json(view.config)), "commit " + view.name);
+    image::ContainerDefaults config = options.config ? *options.config : container_config;
     for (const auto& change : options.changes)
         TRY(image::apply_change(config, change));
     merge_commit_config(config, container_config);
@@ -132,16 +152,24 @@ Result<std::string> Engine::commit_container(const std::string& ref, const Commi
         return written.release_error().with_context("commit " + view.name);
     }
 
-    json doc = parent.config.is_object() ? parent.config : json::object();
+    // The parent's config minus what belongs to the parent alone; the store adds history and rootfs.
+    image::ImageConfig doc = parent.config;
+    doc.history.reset();
+    doc.rootfs_type.reset();
+    doc.diff_ids.reset();
+    doc.created.reset();
+    doc.author.reset();
+    doc.comment.reset();
     for (const char* key : { "history", "rootfs", "created", "container", "container_config", "author", "comment" })
-        doc.erase(key);
-    doc["config"] = config;
-    doc["container"] = view.id;
-    doc["container_config"] = container_config;
+        doc.other.erase(key);
+    doc.config = std::move(config);
+    doc.other.erase("config");
+    doc.container = view.id;
+    doc.container_config = std::move(container_config);
     if (!options.author.empty())
-        doc["author"] = options.author;
+        doc.author = options.author;
     if (!options.comment.empty())
-        doc["comment"] = options.comment;
+        doc.comment = options.comment;
     auto committed = m_images->commit(parent, tar, doc);
     ::unlink(tar.c_str());
     auto record = TRY_CTX(std::move(committed), "commit " + view.name);

@@ -104,16 +104,6 @@ static bool valid_container_name(const std::string& name)
 
 static std::string env_key(const std::string& entry) { return entry.substr(0, entry.find('=')); }
 
-static std::vector<std::string> json_strings(const nlohmann::json& value)
-{
-    std::vector<std::string> out;
-    if (value.is_array())
-        for (const auto& item : value)
-            if (item.is_string())
-                out.push_back(item.get<std::string>());
-    return out;
-}
-
 // A cpuset list ("0-1,3") made only of CPUs this host has, with dockerd's messages.
 // The host's CPUs or memory nodes as the kernel lists them ("0-3"); "0" where the file is
 // missing (a kernel without NUMA has no node directory and one node, 0).
@@ -160,8 +150,9 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         return Error::invalid("Invalid container name (" + name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
 
     // Merge the image's defaults into what the user asked for, as Docker does.
-    const auto image_config = image.config.value("config", nlohmann::json::object());
-    std::vector<std::string> env = json_strings(image_config.value("Env", nlohmann::json::array()));
+    const auto& image_config = image.config.defaults();
+    const std::vector<std::string> none;
+    std::vector<std::string> env = image_config.env.value_or(none);
     for (const auto& entry : config.env) {
         auto key = env_key(entry);
         std::erase_if(env, [&](const std::string& existing) { return env_key(existing) == key; });
@@ -178,11 +169,11 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         if (config.cmd)
             cmd = *config.cmd;
     } else {
-        entrypoint = json_strings(image_config.value("Entrypoint", nlohmann::json::array()));
-        cmd = config.cmd ? *config.cmd : json_strings(image_config.value("Cmd", nlohmann::json::array()));
+        entrypoint = image_config.entrypoint.value_or(none);
+        cmd = config.cmd ? *config.cmd : image_config.cmd.value_or(none);
     }
     if (config.cmd && config.cmd->empty() && !config.entrypoint)
-        cmd = json_strings(image_config.value("Cmd", nlohmann::json::array()));
+        cmd = image_config.cmd.value_or(none);
     std::vector<std::string> argv = entrypoint;
     argv.insert(argv.end(), cmd.begin(), cmd.end());
     if (argv.empty())
@@ -190,29 +181,27 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     config.entrypoint = entrypoint.empty() ? std::nullopt : std::optional(entrypoint);
     config.cmd = cmd;
     if (config.working_dir.empty())
-        config.working_dir = image_config.value("WorkingDir", "");
+        config.working_dir = image_config.working_dir.value_or("");
     if (!config.working_dir.empty() && config.working_dir[0] != '/')
         return Error::invalid("the working directory '" + config.working_dir + "' is invalid: it needs to be an absolute path");
     if (config.user.empty())
-        config.user = image_config.value("User", "");
+        config.user = image_config.user.value_or("");
     if (config.stop_signal.empty())
-        config.stop_signal = image_config.value("StopSignal", "");
+        config.stop_signal = image_config.stop_signal.value_or("");
     if (!config.stop_signal.empty())
         TRY_CTX(runtime::parse_signal(config.stop_signal), "stop signal");
     merge_image_healthcheck(config, image_config);
-    if (image_config.contains("ExposedPorts") && image_config["ExposedPorts"].is_object())
-        for (const auto& [port, value] : image_config["ExposedPorts"].items())
-            config.exposed_ports.emplace(port, value);
+    if (image_config.exposed_ports)
+        for (const auto& port : *image_config.exposed_ports)
+            config.exposed_ports.emplace(port.key(), nlohmann::json::object());
     for (const auto& [port, bindings] : config.port_bindings)
         config.exposed_ports.emplace(port.key(), nlohmann::json::object());
-    if (image_config.contains("Labels") && image_config["Labels"].is_object())
-        for (const auto& [key, value] : image_config["Labels"].items())
-            if (value.is_string())
-                config.labels.emplace(key, value.get<std::string>());
+    if (image_config.labels)
+        config.labels.insert(image_config.labels->begin(), image_config.labels->end());
     std::map<std::string, nlohmann::json> anonymous = config.volumes;
-    if (image_config.contains("Volumes") && image_config["Volumes"].is_object())
-        for (const auto& [path, value] : image_config["Volumes"].items())
-            anonymous.emplace(path, value);
+    if (image_config.volumes)
+        for (const auto& path : *image_config.volumes)
+            anonymous.emplace(path, nlohmann::json::object());
 
     // Validate limits and policies before anything is created.
     if (config.memory != 0 && config.memory < 6 * 1024 * 1024)

@@ -6,6 +6,7 @@
 #include "engine/daemon/health.h"
 
 #include <csignal>
+#include <limits>
 #include <thread>
 
 #include "engine/base/log.h"
@@ -87,15 +88,28 @@ json health_state_to_json(const HealthState& state)
 
 // [SECTION] Rules.
 
-void merge_image_healthcheck(ContainerConfig& config, const json& image_config)
+void merge_image_healthcheck(ContainerConfig& config, const image::ContainerDefaults& image_config)
 {
-    auto it = image_config.find("Healthcheck");
-    if (it == image_config.end() || !it->is_object())
+    if (!image_config.healthcheck)
         return;
-    auto image = health_config_from_json(*it);
-    if (!image.ok() || !image.value())
+    const auto& check = *image_config.healthcheck;
+    HealthConfig from_image;
+    from_image.test = check.test.value_or(std::vector<std::string> {});
+    from_image.interval_ns = check.interval.value_or(0);
+    from_image.timeout_ns = check.timeout.value_or(0);
+    from_image.start_period_ns = check.start_period.value_or(0);
+    auto retries = check.retries.value_or(0);
+    // The image's check is a default, not the user's request: one this version cannot run (a
+    // negative duration, a test that is not CMD, CMD-SHELL or NONE) is left out, not refused.
+    const auto& test = from_image.test;
+    bool usable = from_image.interval_ns >= 0 && from_image.timeout_ns >= 0 && from_image.start_period_ns >= 0
+        && retries >= 0 && retries <= std::numeric_limits<int>::max()
+        && (test.empty() || test[0] == "CMD" || test[0] == "CMD-SHELL" || test[0] == "NONE");
+    from_image.retries = static_cast<int>(retries);
+    bool empty = test.empty() && !from_image.interval_ns && !from_image.timeout_ns && !from_image.start_period_ns
+        && !from_image.retries;
+    if (!usable || empty)
         return;
-    const auto& from_image = *image.value();
     if (!config.healthcheck) {
         config.healthcheck = from_image;
         return;

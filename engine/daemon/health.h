@@ -10,6 +10,7 @@
 
 #include "engine/base/result.h"
 #include "engine/daemon/engine.h"
+#include "engine/image/image_config.h"
 
 namespace engine::daemon {
 
@@ -30,7 +31,7 @@ nlohmann::json health_state_to_json(const HealthState& state);
 
 // Fills what the user left unset from the image's HEALTHCHECK (image config "Healthcheck"),
 // as Docker merges them: the image's test when none was given, its durations where 0.
-void merge_image_healthcheck(ContainerConfig& config, const nlohmann::json& image_config);
+void merge_image_healthcheck(ContainerConfig& config, const image::ContainerDefaults& image_config);
 
 // True when the config asks for probes (a test other than NONE).
 bool health_enabled(const ContainerConfig& config);

@@ -23,16 +23,7 @@ bool reference_matches(const image::ImageRecord& record, const std::string& patt
 
 std::map<std::string, std::string> image_labels(const image::ImageRecord& record)
 {
-    std::map<std::string, std::string> labels;
-    const auto& config = record.config;
-    if (!config.is_object() || !config.contains("config") || !config["config"].is_object())
-        return labels;
-    const auto& inner = config["config"];
-    if (!inner.contains("Labels") || !inner["Labels"].is_object())
-        return labels;
-    for (const auto& [key, value] : inner["Labels"].items())
-        labels[key] = value.is_string() ? value.get<std::string>() : value.dump();
-    return labels;
+    return record.config.defaults().labels.value_or(std::map<std::string, std::string> {});
 }
 
 // The one `dangling` value (dockerd refuses anything but a boolean).

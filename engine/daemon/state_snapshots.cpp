@@ -40,10 +40,10 @@ state::EngineObjects Engine::engine_objects() const
         image.tags = record.repo_tags;
         // History entries that made a layer, in order, name the instruction behind each layer.
         std::vector<std::string> creators;
-        if (record.config.contains("history") && record.config["history"].is_array())
-            for (const auto& entry : record.config["history"])
-                if (!entry.value("empty_layer", false))
-                    creators.push_back(entry.value("created_by", ""));
+        if (record.config.history)
+            for (const auto& entry : *record.config.history)
+                if (entry.makes_layer())
+                    creators.push_back(entry.created_by.value_or(""));
         for (size_t i = 0; i < record.layers.size(); ++i)
             image.layers.push_back({ record.layers[i].diff_id, record.layers[i].directory, record.layers[i].size,
                 i < creators.size() ? creators[i] : "" });

@@ -87,8 +87,9 @@ std::string json_type(const nlohmann::json& value)
 }
 
 // An image config's bytes parsed and checked against the `layer_count` layers the manifest
-// lists: an object whose rootfs.diff_ids is an array of that many sha256 digests.
-Result<nlohmann::json> checked_config(const std::string& config_bytes, const std::string& config_path, std::size_t layer_count)
+// lists: an object whose rootfs.diff_ids is an array of that many sha256 digests, and whose
+// modelled fields have their types (ImageConfig::from_json names the field that does not).
+Result<ImageConfig> checked_config(const std::string& config_bytes, const std::string& config_path, std::size_t layer_count)
 {
     auto config = TRY(parse_json_strict(config_bytes, "config " + config_path));
     if (!config.is_object())
@@ -110,7 +111,7 @@ Result<nlohmann::json> checked_config(const std::string& config_bytes, const std
     for (std::size_t i = 0; i < diff_ids.size(); ++i)
         if (!diff_ids[i].is_string() || !is_sha256_digest(diff_ids[i].get<std::string>()))
             return Error::invalid("config " + config_path + ": rootfs.diff_ids[" + std::to_string(i) + "] is not a sha256 digest");
-    return config;
+    return ImageConfig::from_json(config, "config " + config_path);
 }
 
 // A descriptor's digest, validated: only sha256 with 64 lowercase hex characters.
@@ -259,7 +260,7 @@ Result<std::string> Store::load_image_locked(int root_fd, const std::string& con
     if (!config_hex.empty() && actual != config_hex)
         return Error::invalid("config " + config_path + " has digest sha256:" + actual + ", expected sha256:" + config_hex);
     auto config = TRY(checked_config(config_bytes, config_path, layer_paths.size()));
-    auto& diff_ids = config["rootfs"]["diff_ids"];
+    const auto& diff_ids = *config.diff_ids;
     std::vector<std::string> ids;
     std::vector<std::string> added; // Layers this load stored that were not in the store before.
     // A later layer that fails its digest leaves the earlier ones stored and used by no image:
@@ -289,7 +290,7 @@ Result<std::string> Store::load_image_locked(int root_fd, const std::string& con
                 return give_back(Error::invalid("layer " + layer_paths[i] + " has digest sha256:" + blob_hex.value()
                     + ", expected sha256:" + layer_digests[i]));
         }
-        auto diff_id = diff_ids[i].get<std::string>();
+        const auto& diff_id = diff_ids[i];
         bool had = m_layers.count(diff_id) > 0;
         // add_layer takes the lock itself; the layer work runs without it.
         m_mutex.unlock();

@@ -70,22 +70,6 @@ namespace {
 // Docker parses a `--change` as a one-line Dockerfile, with the Dockerfile's lexer: the same
 // quoting, escapes and $VAR expansion (against the config's own Env, as `docker commit` does).
 // So this uses the Dockerfile parser rather than a second word splitter of its own.
-std::optional<std::string> env_lookup(const nlohmann::json& config, const std::string& name)
-{
-    auto env = config.find("Env");
-    if (env == config.end() || !env->is_array())
-        return std::nullopt;
-    std::optional<std::string> found;
-    for (const auto& item : *env) {
-        if (!item.is_string())
-            continue;
-        const auto& line = item.get_ref<const std::string&>();
-        if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 && line[name.size()] == '=')
-            found = line.substr(name.size() + 1);
-    }
-    return found;
-}
-
 Result<std::vector<std::string>> expanded_words(const build::Instruction& instruction,
     const build::VariableLookup& lookup)
 {
@@ -97,63 +81,54 @@ Result<std::vector<std::string>> expanded_words(const build::Instruction& instru
     return words;
 }
 
-Result<void> apply_instruction(nlohmann::json& config, const build::Instruction& instruction)
+Result<void> apply_instruction(ContainerDefaults& config, const build::Instruction& instruction)
 {
     const auto& keyword = instruction.keyword;
-    build::VariableLookup lookup = [&config](const std::string& name) { return env_lookup(config, name); };
+    build::VariableLookup lookup = [&config](const std::string& name) { return config.env_value(name); };
     if (instruction.args.empty())
         return Error::invalid(strings::to_lower(keyword) + " needs an argument");
 
     if (keyword == "CMD" || keyword == "ENTRYPOINT") {
         auto words = instruction.json_form ? instruction.args
                                            : std::vector<std::string> { "/bin/sh", "-c", instruction.rest };
-        config[keyword == "CMD" ? "Cmd" : "Entrypoint"] = words;
+        (keyword == "CMD" ? config.cmd : config.entrypoint) = words;
     } else if (keyword == "ENV") {
-        auto env = config.value("Env", nlohmann::json::array());
-        if (!env.is_array())
-            env = nlohmann::json::array();
-        for (auto& [key, value] : TRY(build::parse_key_values(instruction, lookup, '\\'))) {
-            std::string line = key + "=" + value;
-            bool replaced = false;
-            for (auto& item : env) {
-                if (item.is_string() && strings::starts_with(item.get<std::string>(), key + "=")) {
-                    item = line;
-                    replaced = true;
-                }
-            }
-            if (!replaced)
-                env.push_back(line);
-        }
-        config["Env"] = env;
-    } else if (keyword == "LABEL") {
         for (auto& [key, value] : TRY(build::parse_key_values(instruction, lookup, '\\')))
-            config["Labels"][key] = value;
+            config.set_env(key, value);
+        if (!config.env)
+            config.env.emplace();
+    } else if (keyword == "LABEL") {
+        for (auto& [key, value] : TRY(build::parse_key_values(instruction, lookup, '\\'))) {
+            if (!config.labels)
+                config.labels.emplace();
+            (*config.labels)[key] = value;
+        }
     } else if (keyword == "WORKDIR" || keyword == "USER" || keyword == "STOPSIGNAL") {
         auto value = TRY(build::expand_word(instruction.rest, lookup, '\\', instruction.location));
         if (value.empty())
             return Error::invalid(strings::to_lower(keyword) + " needs a value (the argument expanded to nothing)");
         if (keyword == "WORKDIR") {
-            std::string previous = config.value("WorkingDir", "");
-            config["WorkingDir"] = value.front() == '/' ? value : (previous.empty() ? "/" : previous + "/") + value;
+            std::string previous = config.working_dir.value_or("");
+            config.working_dir = value.front() == '/' ? value : (previous.empty() ? "/" : previous + "/") + value;
         } else {
-            config[keyword == "USER" ? "User" : "StopSignal"] = value;
+            (keyword == "USER" ? config.user : config.stop_signal) = value;
         }
     } else if (keyword == "EXPOSE") {
-        for (auto& port : TRY(expanded_words(instruction, lookup))) {
-            auto slash = port.find('/');
-            std::uint64_t number = 0;
-            if (!strings::parse_uint(port.substr(0, slash), number) || number == 0 || number > 65535)
-                return Error::invalid("invalid port \"" + port + "\"");
-            auto proto = slash == std::string::npos ? "tcp" : strings::to_lower(port.substr(slash + 1));
-            if (proto != "tcp" && proto != "udp" && proto != "sctp")
-                return Error::invalid("invalid protocol \"" + proto + "\"");
-            config["ExposedPorts"][std::to_string(number) + "/" + proto] = nlohmann::json::object();
+        for (auto& word : TRY(expanded_words(instruction, lookup))) {
+            auto port = TRY(parse_exposed_port(word));
+            if (port.first != port.last)
+                return Error::invalid("invalid port \"" + word + "\": a change exposes single ports");
+            if (!config.exposed_ports)
+                config.exposed_ports.emplace();
+            config.exposed_ports->insert(port);
         }
     } else if (keyword == "VOLUME") {
         for (auto& path : TRY(expanded_words(instruction, lookup))) {
             if (path.empty() || path.front() != '/')
                 return Error::invalid("volume path \"" + path + "\" must be absolute");
-            config["Volumes"][path] = nlohmann::json::object();
+            if (!config.volumes)
+                config.volumes.emplace();
+            config.volumes->insert(path);
         }
     } else {
         return Error::invalid(strings::to_lower(keyword)
@@ -164,7 +139,7 @@ Result<void> apply_instruction(nlohmann::json& config, const build::Instruction&
 
 } // namespace
 
-Result<void> apply_change(nlohmann::json& config, std::string_view change)
+Result<void> apply_change(ContainerDefaults& config, std::string_view change)
 {
     auto text = strings::trim(change);
     auto invalid = [&text](const Error& error) {
@@ -174,8 +149,6 @@ Result<void> apply_change(nlohmann::json& config, std::string_view change)
     auto parsed = build::parse_line(text, "change");
     if (!parsed.ok())
         return invalid(parsed.error());
-    if (!config.is_object())
-        config = nlohmann::json::object();
     // Work on a copy so a change that fails half-way leaves the config as it was.
     auto updated = config;
     auto applied = apply_instruction(updated, parsed.value());

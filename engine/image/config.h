@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "engine/image/image_config.h"
 
 namespace engine::image {
 
@@ -20,9 +21,9 @@ Result<nlohmann::json> parse_json_strict(std::string_view bytes, const std::stri
 // Reads and strictly parses a JSON file; errors name the path.
 Result<nlohmann::json> read_json_file(const std::string& path);
 
-// Applies one `--change` instruction to the container config (the "config" object of an image
+// Applies one `--change` instruction to the container defaults (the "config" object of an image
 // config). Supported: CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL.
-Result<void> apply_change(nlohmann::json& container_config, std::string_view change);
+Result<void> apply_change(ContainerDefaults& container_config, std::string_view change);
 
 // Seconds since the epoch as Docker writes "created": RFC 3339 UTC with nanoseconds.
 std::string created_string(std::int64_t seconds);

@@ -254,8 +254,8 @@ Result<void> Store::load_state()
             entry.created = record["created"].get<std::int64_t>();
             entry.history_length = record["history_length"].get<std::size_t>();
         } else if (auto config = config_locked(entry); config.ok()) {
-            entry.created = created_seconds(config.value());
-            entry.history_length = history_length_of(config.value());
+            entry.created = config.value().created_seconds();
+            entry.history_length = config.value().history_length();
         } else {
             log::error("image store: " + config.error().describe());
         }
@@ -401,10 +401,10 @@ std::vector<std::string> Store::tags_locked(const std::string& id) const
     return tags;
 }
 
-Result<nlohmann::json> Store::config_locked(const ImageEntry& entry) const
+Result<ImageConfig> Store::config_locked(const ImageEntry& entry) const
 {
     auto bytes = TRY(read_verified_blob_locked(entry.id, "image " + entry.id + " (its config)"));
-    return parse_json_strict(bytes, blob_path(entry.id));
+    return ImageConfig::parse(bytes, blob_path(entry.id));
 }
 
 Result<ImageRecord> Store::record_locked(const ImageEntry& entry) const
@@ -414,7 +414,7 @@ Result<ImageRecord> Store::record_locked(const ImageEntry& entry) const
     return record_locked(entry, TRY(config_locked(entry)));
 }
 
-ImageRecord Store::record_locked(const ImageEntry& entry, nlohmann::json config) const
+ImageRecord Store::record_locked(const ImageEntry& entry, ImageConfig config) const
 {
     ImageRecord record;
     record.id = entry.id;
@@ -506,11 +506,12 @@ Result<ImageRecord> Store::add_image_locked(const std::string& config_bytes, con
     auto hex = Sha256::hex(config_bytes);
     ImageEntry entry;
     entry.id = "sha256:" + hex;
-    auto config = TRY(parse_json_strict(config_bytes, "image config " + entry.id));
+    // The one parse of these bytes: the record carries the typed value from here on.
+    auto config = TRY(ImageConfig::parse(config_bytes, "image config " + entry.id));
     entry.diff_ids = diff_ids;
     entry.parent = parent;
-    entry.created = created_seconds(config);
-    entry.history_length = history_length_of(config);
+    entry.created = config.created_seconds();
+    entry.history_length = config.history_length();
     entry.config_size = config_bytes.size();
     if (auto it = m_images.find(entry.id); it != m_images.end()) {
         // The same config again: a damaged config blob is written anew from these bytes.
@@ -561,7 +562,7 @@ Result<ImageRecord> Store::import_rootfs(const std::string& tar_path, const Impo
     std::optional<Reference> reference;
     if (!options.repo_tag.empty())
         reference = TRY_CTX(parse_reference(options.repo_tag), "import " + tar_path);
-    nlohmann::json container_config = nlohmann::json::object();
+    ContainerDefaults container_config;
     for (auto& change : options.changes)
         TRY_CTX(apply_change(container_config, change), "import " + tar_path);
 
@@ -576,17 +577,19 @@ Result<ImageRecord> Store::import_rootfs(const std::string& tar_path, const Impo
 
     auto layer = TRY_CTX(add_layer(tar_path), "import " + tar_path);
     auto base = tar_path.substr(tar_path.rfind('/') == std::string::npos ? 0 : tar_path.rfind('/') + 1);
-    nlohmann::json config = {
-        { "architecture", "amd64" },
-        { "os", "linux" },
-        { "created", created_string(created) },
-        { "config", container_config },
-        { "rootfs", { { "type", "layers" }, { "diff_ids", { layer.diff_id } } } },
-        { "history", { { { "created", created_string(created) },
-                         { "comment", options.message.empty() ? "Imported from " + base : options.message } } } },
-    };
+    ImageConfig config;
+    config.architecture = "amd64";
+    config.os = "linux";
+    config.created = created_string(created);
+    config.config = std::move(container_config);
+    config.rootfs_type = "layers";
+    config.diff_ids = std::vector { layer.diff_id };
+    HistoryItem item;
+    item.created = config.created;
+    item.comment = options.message.empty() ? "Imported from " + base : options.message;
+    config.history = std::vector { std::move(item) };
     std::lock_guard lock(m_mutex);
-    auto record = TRY(add_image_locked(config.dump(), { layer.diff_id }, ""));
+    auto record = TRY(add_image_locked(config.to_json().dump(), { layer.diff_id }, ""));
     if (reference) {
         TRY(set_tag_locked(*reference, record.id));
         record.repo_tags = tags_locked(record.id);
@@ -594,57 +597,49 @@ Result<ImageRecord> Store::import_rootfs(const std::string& tar_path, const Impo
     return record;
 }
 
-Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, const std::string& layer_tar, nlohmann::json config)
+Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, const std::string& layer_tar, ImageConfig config)
 {
-    if (!config.is_object())
-        return Error::invalid("commit: image config must be a JSON object");
     std::vector<std::string> diff_ids;
     if (parent) {
         for (auto& layer : parent->layers)
             diff_ids.push_back(layer.diff_id);
     }
-    const std::size_t parent_history = parent ? history_length_of(parent->config) : 0;
+    const std::size_t parent_history = parent ? parent->config.history_length() : 0;
     std::optional<LayerInfo> layer;
     if (!layer_tar.empty()) {
         layer = TRY_CTX(add_layer(layer_tar), "commit");
         diff_ids.push_back(layer->diff_id);
     }
-    if (!config.contains("created") || !config["created"].is_string())
-        config["created"] = created_string(now_seconds());
-    if (!config.contains("architecture"))
-        config["architecture"] = "amd64";
-    if (!config.contains("os"))
-        config["os"] = "linux";
+    if (!config.created)
+        config.created = created_string(now_seconds());
+    if (!config.architecture)
+        config.architecture = "amd64";
+    if (!config.os)
+        config.os = "linux";
     // A caller-supplied history longer than the parent's is the builder's full history; else the
     // store adds one entry, described like `docker commit` does (the container's command).
-    if (!config.contains("history") || !config["history"].is_array() || config["history"].size() <= parent_history) {
-        nlohmann::json history = parent_history > 0 ? parent->config["history"] : nlohmann::json::array();
-        nlohmann::json entry = { { "created", config["created"] } };
+    if (config.history_length() <= parent_history) {
+        auto history = parent_history > 0 ? *parent->config.history : std::vector<HistoryItem> {};
+        HistoryItem entry;
+        entry.created = config.created;
         // `docker commit -a`: dockerd records the author in the history entry too.
-        if (config.contains("author") && config["author"].is_string())
-            entry["author"] = config["author"];
-        std::string created_by;
-        if (config.contains("container_config") && config["container_config"].is_object()) {
-            auto cmd = config["container_config"].value("Cmd", nlohmann::json::array());
-            if (cmd.is_array())
-                for (auto& word : cmd)
-                    if (word.is_string())
-                        created_by += (created_by.empty() ? "" : " ") + word.get<std::string>();
-        }
-        if (!created_by.empty())
-            entry["created_by"] = created_by;
-        if (config.contains("comment") && config["comment"].is_string())
-            entry["comment"] = config["comment"];
+        entry.author = config.author;
+        if (config.container_config && config.container_config->cmd)
+            if (auto created_by = strings::join(*config.container_config->cmd, " "); !created_by.empty())
+                entry.created_by = created_by;
+        entry.comment = config.comment;
         if (!layer)
-            entry["empty_layer"] = true;
-        history.push_back(entry);
-        config["history"] = history;
+            entry.empty_layer = true;
+        history.push_back(std::move(entry));
+        config.history = std::move(history);
     }
-    config["rootfs"] = { { "type", "layers" }, { "diff_ids", diff_ids } };
+    config.rootfs_type = "layers";
+    config.diff_ids = diff_ids;
+    config.other.erase("rootfs");
     std::lock_guard lock(m_mutex);
     if (parent && !m_images.count(parent->id))
         return no_such_image(parent->id).with_context("commit");
-    return add_image_locked(config.dump(), diff_ids, parent ? parent->id : "");
+    return add_image_locked(config.to_json().dump(), diff_ids, parent ? parent->id : "");
 }
 
 // [SECTION] Removal and history.
@@ -745,19 +740,14 @@ Result<std::vector<HistoryEntry>> Store::history(std::string_view reference) con
     const auto& entry = m_images.at(id);
     std::vector<HistoryEntry> out;
     auto config = TRY(config_locked(entry));
-    auto history = config.value("history", nlohmann::json::array());
-    if (!history.is_array())
-        history = nlohmann::json::array();
     size_t layer_index = 0;
-    for (auto& item : history) {
-        if (!item.is_object())
-            continue;
+    for (const auto& item : config.history.value_or(std::vector<HistoryItem> {})) {
         HistoryEntry h;
         h.id = "<missing>";
-        h.created_by = item.value("created_by", "");
-        h.comment = item.value("comment", "");
-        h.empty_layer = item.value("empty_layer", false);
-        h.created = created_seconds(item);
+        h.created_by = item.created_by.value_or("");
+        h.comment = item.comment.value_or("");
+        h.empty_layer = !item.makes_layer();
+        h.created = item.created_seconds();
         if (!h.empty_layer && layer_index < entry.diff_ids.size()) {
             auto it = m_layers.find(entry.diff_ids[layer_index++]);
             if (it != m_layers.end())

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "engine/image/image_config.h"
 #include "engine/image/reference.h"
 
 namespace engine::image {
@@ -50,7 +51,7 @@ struct ImageRecord {
     std::string id;                      // "sha256:<hex>" of the config blob (the image id).
     std::vector<std::string> repo_tags;  // "busybox:1.35.0", ...
     std::vector<LayerInfo> layers;       // Lowest first, as in rootfs.diff_ids.
-    nlohmann::json config;               // The OCI/Docker image config JSON, as stored.
+    ImageConfig config;                  // Parsed from the config blob (whose digest is the id).
     std::string parent;                  // Parent image id for built images, "" otherwise.
     std::int64_t created { 0 };          // Seconds since the epoch, from config.created.
     std::uint64_t size { 0 };            // Sum of the layer sizes.
@@ -103,9 +104,10 @@ public:
 
     // For the builder: a new image made of `parent`'s layers plus one layer from a tar at
     // `layer_tar` (or no new layer when empty), with `config` as its config (rootfs and history
-    // are filled in by the store). Identical layers are stored once.
+    // are filled in by the store, which serializes the result once: the id is of those bytes).
+    // Identical layers are stored once.
     Result<ImageRecord> commit(const std::optional<ImageRecord>& parent, const std::string& layer_tar,
-        nlohmann::json config);
+        ImageConfig config);
 
     // Bytes of all unpacked layers, and which images share each layer (for system df).
     std::uint64_t total_layer_size() const;
@@ -169,8 +171,8 @@ private:
     // The record with its config read from the blob; the second form takes a config already
     // parsed (a commit has it in hand).
     Result<ImageRecord> record_locked(const ImageEntry& entry) const;
-    [[nodiscard]] ImageRecord record_locked(const ImageEntry& entry, nlohmann::json config) const;
-    Result<nlohmann::json> config_locked(const ImageEntry& entry) const;
+    [[nodiscard]] ImageRecord record_locked(const ImageEntry& entry, ImageConfig config) const;
+    Result<ImageConfig> config_locked(const ImageEntry& entry) const;
     // Blob verification (docs/security.md, "Crashes, restarts and load"): a blob is hashed when
     // it is read for use, with the result cached by BlobStamp; a start only checks that every
     // blob an image or layer names is present with its recorded size. A blob that fails is

@@ -94,7 +94,7 @@ Result<void> commit(Engine& engine, Exchange& ex)
     if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
         auto config = TRY(parse_client_json(body, "request body"));
         if (config.is_object())
-            options.config = std::move(config);
+            options.config = TRY(image::ContainerDefaults::from_json(config, "request body"));
     }
     auto id = TRY(engine.commit_container(request.query_value("container").value_or(""), options));
     ex.respond_json(201, { { "Id", id } });

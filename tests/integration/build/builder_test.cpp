@@ -130,14 +130,13 @@ protected:
         spec.rootfs = dir + "/rootfs";
         for (const auto& path : { spec.upper_dir, spec.work_dir, spec.rootfs })
             EXPECT_TRUE(engine::fs::make_dirs(path).ok());
-        const auto& config = record.value().config["config"];
-        for (const auto& item : config.value("Env", nlohmann::json::array()))
-            spec.process.env.push_back(item.get<std::string>());
+        const auto& config = record.value().config.defaults();
+        spec.process.env = config.env.value_or(std::vector<std::string> {});
         // No arguments: the image's CMD, as `run IMAGE` does.
-        if (args.empty() && config.contains("Cmd") && config["Cmd"].is_array())
-            args = config["Cmd"].get<std::vector<std::string>>();
-        spec.process.cwd = config.value("WorkingDir", "").empty() ? "/" : config.value("WorkingDir", "");
-        spec.process.user = config.value("User", "");
+        if (args.empty() && config.cmd)
+            args = *config.cmd;
+        spec.process.cwd = config.working_dir.value_or("").empty() ? "/" : *config.working_dir;
+        spec.process.user = config.user.value_or("");
         spec.process.args = std::move(args);
         spec.process.capabilities = engine::runtime::default_capabilities();
         spec.cgroup_name = "glassbox/build-test-" + id;

@@ -86,7 +86,9 @@ TEST(HealthTest, ImageHealthcheckFillsWhatTheContainerLeftUnset)
     nlohmann::json image { { "Healthcheck",
         { { "Test", { "CMD", "true" } }, { "Interval", 1 }, { "Retries", 7 } } } };
 
-    merge_image_healthcheck(config, image);
+    auto defaults = image::ContainerDefaults::from_json(image, "config");
+    ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+    merge_image_healthcheck(config, defaults.value());
 
     ASSERT_TRUE(config.healthcheck);
     EXPECT_EQ(config.healthcheck->test, (std::vector<std::string> { "CMD", "true" }));

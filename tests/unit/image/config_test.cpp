@@ -7,16 +7,27 @@
 namespace engine::image {
 namespace {
 
-nlohmann::json changed(nlohmann::json config, std::string_view change)
+// The tests write configs as JSON; apply_change works on the typed defaults.
+ContainerDefaults typed(const nlohmann::json& config)
 {
-    auto result = apply_change(config, change);
+    auto parsed = ContainerDefaults::from_json(config, "config");
+    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().describe());
+    return parsed.ok() ? parsed.release_value() : ContainerDefaults {};
+}
+
+nlohmann::json changed(const nlohmann::json& config, std::string_view change)
+{
+    auto defaults = typed(config);
+    auto result = apply_change(defaults, change);
     EXPECT_TRUE(result.ok()) << change << ": " << (result.ok() ? "" : result.error().describe());
-    return config;
+    return defaults.to_json();
 }
 
 std::string change_error(nlohmann::json& config, std::string_view change)
 {
-    auto result = apply_change(config, change);
+    auto defaults = typed(config);
+    auto result = apply_change(defaults, change);
+    config = defaults.to_json();
     EXPECT_FALSE(result.ok()) << change << " applied unexpectedly";
     if (result.ok())
         return "";

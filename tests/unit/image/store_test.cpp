@@ -69,20 +69,21 @@ TEST_F(StoreTest, ImportMakesOneLayerImage)
     EXPECT_EQ(image.id.substr(0, 7), "sha256:");
     EXPECT_EQ(image.repo_tags, std::vector<std::string> { "busybox:1.35.0" });
     ASSERT_EQ(image.layers.size(), 1u);
-    EXPECT_EQ(image.config["architecture"], "amd64");
-    EXPECT_EQ(image.config["os"], "linux");
-    EXPECT_EQ(image.config["rootfs"]["diff_ids"][0], image.layers[0].diff_id);
-    EXPECT_EQ(image.config["config"]["Cmd"], nlohmann::json({ "sh" }));
-    EXPECT_EQ(image.config["config"]["Entrypoint"], nlohmann::json({ "/bin/sh", "-c", "echo hi" }));
-    EXPECT_EQ(image.config["config"]["Env"], nlohmann::json({ "A=b", "C=d e" }));
-    EXPECT_EQ(image.config["config"]["WorkingDir"], "/srv");
-    EXPECT_EQ(image.config["config"]["User"], "nobody");
-    EXPECT_TRUE(image.config["config"]["ExposedPorts"].contains("80/tcp"));
-    EXPECT_TRUE(image.config["config"]["ExposedPorts"].contains("53/udp"));
-    EXPECT_EQ(image.config["config"]["Labels"]["org.example"], "yes");
-    EXPECT_TRUE(image.config["config"]["Volumes"].contains("/data"));
-    EXPECT_EQ(image.config["config"]["StopSignal"], "SIGINT");
-    EXPECT_EQ(image.config["history"][0]["comment"], "base image");
+    const auto config = image.config.to_json();
+    EXPECT_EQ(config["architecture"], "amd64");
+    EXPECT_EQ(config["os"], "linux");
+    EXPECT_EQ(config["rootfs"]["diff_ids"][0], image.layers[0].diff_id);
+    EXPECT_EQ(config["config"]["Cmd"], nlohmann::json({ "sh" }));
+    EXPECT_EQ(config["config"]["Entrypoint"], nlohmann::json({ "/bin/sh", "-c", "echo hi" }));
+    EXPECT_EQ(config["config"]["Env"], nlohmann::json({ "A=b", "C=d e" }));
+    EXPECT_EQ(config["config"]["WorkingDir"], "/srv");
+    EXPECT_EQ(config["config"]["User"], "nobody");
+    EXPECT_TRUE(config["config"]["ExposedPorts"].contains("80/tcp"));
+    EXPECT_TRUE(config["config"]["ExposedPorts"].contains("53/udp"));
+    EXPECT_EQ(config["config"]["Labels"]["org.example"], "yes");
+    EXPECT_TRUE(config["config"]["Volumes"].contains("/data"));
+    EXPECT_EQ(config["config"]["StopSignal"], "SIGINT");
+    EXPECT_EQ(config["history"][0]["comment"], "base image");
     EXPECT_EQ(image.created, 1700000000);
 
     // The layer is unpacked, with its symlink and hardlink.
@@ -101,7 +102,8 @@ TEST_F(StoreTest, ImportMakesOneLayerImage)
     // Image id is the sha256 of the stored config bytes.
     auto config_blob = fs::read_file(m_store->root() + "/image/blobs/sha256/" + image.id.substr(7));
     ASSERT_TRUE(config_blob.ok());
-    EXPECT_EQ(nlohmann::json::parse(config_blob.value()), image.config);
+    EXPECT_EQ(image.id, "sha256:" + Sha256::hex(config_blob.value()));
+    EXPECT_EQ(nlohmann::json::parse(config_blob.value()), config);
 }
 
 TEST_F(StoreTest, BadChangeIsRefusedWithTheInstruction)
@@ -196,21 +198,22 @@ TEST_F(StoreTest, CommitHistoryAndParentProtection)
     auto base = import("base:1", "base");
     auto layer = m_dir / "layer.tar";
     TarBuilder(layer).file("app/run", "run\n", 0755);
-    nlohmann::json config = base.config;
-    config["container_config"] = { { "Cmd", { "/bin/sh", "-c", "echo run > /app/run" } } };
-    config["config"]["Cmd"] = { "/app/run" };
-    config["created"] = "2024-01-02T03:04:05Z";
+    ImageConfig config = base.config;
+    config.container_config.emplace().cmd = std::vector<std::string> { "/bin/sh", "-c", "echo run > /app/run" };
+    config.mutable_defaults().cmd = std::vector<std::string> { "/app/run" };
+    config.created = "2024-01-02T03:04:05Z";
     auto child = m_store->commit(base, layer, config);
     ASSERT_TRUE(child.ok()) << child.error().describe();
     EXPECT_EQ(child.value().layers.size(), 2u);
     EXPECT_EQ(child.value().parent, base.id);
-    EXPECT_EQ(child.value().config["rootfs"]["diff_ids"].size(), 2u);
+    ASSERT_TRUE(child.value().config.diff_ids);
+    EXPECT_EQ(child.value().config.diff_ids->size(), 2u);
     ASSERT_TRUE(m_store->tag(child.value().id, "app:1").ok());
 
     // An empty commit (config only) adds an empty_layer history entry.
-    nlohmann::json config2 = child.value().config;
-    config2.erase("history");
-    config2["config"]["User"] = "nobody";
+    ImageConfig config2 = child.value().config;
+    config2.history.reset();
+    config2.mutable_defaults().user = "nobody";
     auto meta_only = m_store->commit(child.value(), "", config2);
     ASSERT_TRUE(meta_only.ok()) << meta_only.error().describe();
     EXPECT_EQ(meta_only.value().layers.size(), 2u);
@@ -248,13 +251,14 @@ TEST_F(StoreTest, HistoryOfACommitChainHoldsAfterReopenWithOldAndNewRecords)
     auto base = import("base:1", "chain");
     std::vector<ImageRecord> chain { base };
     for (int i = 0; i < 3; ++i) {
-        nlohmann::json config = chain.back().config;
-        config.erase("history");
-        config["config"]["Env"] = { "STEP=" + std::to_string(i) };
-        config["container_config"] = { { "Cmd", { "/bin/sh", "-c", "#(nop) ENV STEP=" + std::to_string(i) } } };
+        ImageConfig config = chain.back().config;
+        config.history.reset();
+        config.mutable_defaults().env = std::vector<std::string> { "STEP=" + std::to_string(i) };
+        config.container_config.emplace().cmd
+            = std::vector<std::string> { "/bin/sh", "-c", "#(nop) ENV STEP=" + std::to_string(i) };
         auto next = m_store->commit(chain.back(), "", config);
         ASSERT_TRUE(next.ok()) << next.error().describe();
-        EXPECT_EQ(next.value().config["history"].size(), chain.size() + 1);
+        EXPECT_EQ(next.value().config.history_length(), chain.size() + 1);
         chain.push_back(next.release_value());
     }
     ASSERT_TRUE(m_store->tag(chain.back().id, "top:1").ok());
@@ -266,7 +270,7 @@ TEST_F(StoreTest, HistoryOfACommitChainHoldsAfterReopenWithOldAndNewRecords)
             EXPECT_EQ(history.value()[i].id, chain[chain.size() - 1 - i].id) << "entry " << i;
         auto top = store.resolve("top:1");
         ASSERT_TRUE(top.ok());
-        EXPECT_EQ(top.value().config["config"]["Env"][0], "STEP=2");
+        EXPECT_EQ(top.value().config.defaults().env_value("STEP"), std::optional<std::string>("2"));
         EXPECT_EQ(top.value().created, chain.back().created);
         EXPECT_EQ(store.count(), chain.size());
         EXPECT_EQ(store.list().size(), chain.size());
@@ -336,6 +340,74 @@ TEST_P(SaveLoadTest, RoundTripKeepsImageId)
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, SaveLoadTest, ::testing::Values(ArchiveFormat::Docker, ArchiveFormat::Oci));
+
+// The image id is the digest of the config bytes as they came: a config written the way dockerd
+// writes it (Go's key order, nulls, fields glassbox does not model, "80" for a port) is stored,
+// listed and saved again byte for byte, however the typed value reads it.
+TEST_F(StoreTest, LoadedConfigKeepsItsBytesAndIdThroughLoadAndSave)
+{
+    auto image = import("busybox:1.35.0", "bytes");
+    auto layer_tar = fs::read_file(m_store->layer_tar_path(image.layers[0].diff_id)).value();
+    std::string config = R"({"architecture":"amd64","config":{"Hostname":"","Env":["PATH=/bin"],"Cmd":["sh"],)"
+        R"("Image":"sha256:0000","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null,)"
+        R"("ExposedPorts":{"80":{}}},"created":"2024-01-02T03:04:05.123456789Z","docker_version":"24.0.7",)"
+        R"("history":[{"created":"2024-01-02T03:04:05Z","created_by":"/bin/sh -c #(nop) ADD file:x in / ","x-extra":1}],)"
+        R"("os":"linux","rootfs":{"type":"layers","diff_ids":[")" + image.layers[0].diff_id + R"("]},"variant":"v8"})";
+    auto hex = Sha256::hex(config);
+    auto archive = m_dir / "go.tar";
+    nlohmann::json manifest = { { { "Config", hex + ".json" }, { "RepoTags", { "go:1" } }, { "Layers", { "l/layer.tar" } } } };
+    TarBuilder(archive).file("manifest.json", manifest.dump()).file(hex + ".json", config).file("l/layer.tar", layer_tar);
+    auto loaded = m_store->load(archive);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
+
+    auto record = m_store->resolve("go:1");
+    ASSERT_TRUE(record.ok()) << record.error().describe();
+    EXPECT_EQ(record.value().id, "sha256:" + hex);
+    EXPECT_EQ(fs::read_file(m_store->root() + "/image/blobs/sha256/" + hex).value(), config);
+    // Typed where it is modelled (the port normalized), kept as written where it is not.
+    const auto& typed = record.value().config;
+    ASSERT_TRUE(typed.config && typed.config->exposed_ports);
+    EXPECT_EQ(typed.config->exposed_ports->begin()->key(), "80/tcp");
+    EXPECT_EQ(typed.config->other.at("Hostname"), "");
+    EXPECT_TRUE(typed.config->other.at("Volumes").is_null());
+    EXPECT_EQ(typed.other.at("variant"), "v8");
+    EXPECT_EQ(typed.history->at(0).other.at("x-extra"), 1);
+
+    // Reopened (the config read from its blob) and saved: the same bytes, the same id.
+    m_store.reset();
+    m_store = Store::open(m_dir / "root").release_value();
+    auto saved_path = m_dir / "saved.tar";
+    ASSERT_TRUE(m_store->save({ "go:1" }, saved_path, ArchiveFormat::Docker).ok());
+    auto other = Store::open(m_dir / "other").release_value();
+    ASSERT_TRUE(other->load(saved_path).ok());
+    EXPECT_EQ(other->resolve("go:1").value().id, "sha256:" + hex);
+    EXPECT_EQ(fs::read_file(other->root() + "/image/blobs/sha256/" + hex).value(), config);
+}
+
+// A config whose modelled field has the wrong type is refused at load, naming the field.
+TEST_F(StoreTest, LoadRefusesAConfigFieldOfTheWrongTypeNamingIt)
+{
+    auto image = import("busybox:1.35.0", "typed");
+    auto layer_tar = fs::read_file(m_store->layer_tar_path(image.layers[0].diff_id)).value();
+    auto config = image.config.to_json();
+    for (auto [change, expect] : { std::pair<std::function<void(nlohmann::json&)>, std::string> {
+                                       [](nlohmann::json& c) { c["config"]["Cmd"] = 7; }, "config.Cmd must be an array of strings, got a number" },
+             std::pair<std::function<void(nlohmann::json&)>, std::string> {
+                 [](nlohmann::json& c) { c["config"]["ExposedPorts"] = { { "http", nlohmann::json::object() } }; },
+                 "config.ExposedPorts: invalid port \"http\"" } }) {
+        auto bad = config;
+        change(bad);
+        auto bytes = bad.dump();
+        auto hex = Sha256::hex(bytes);
+        auto archive = m_dir / "typed.tar";
+        nlohmann::json manifest = { { { "Config", hex + ".json" }, { "RepoTags", { "bad:1" } }, { "Layers", { "l/layer.tar" } } } };
+        TarBuilder(archive).file("manifest.json", manifest.dump()).file(hex + ".json", bytes).file("l/layer.tar", layer_tar);
+        auto loaded = m_store->load(archive);
+        ASSERT_FALSE(loaded.ok()) << expect;
+        EXPECT_NE(loaded.error().message().find(expect), std::string::npos) << loaded.error().describe();
+        EXPECT_FALSE(m_store->resolve("bad:1").ok());
+    }
+}
 
 TEST_F(StoreTest, LoadRejectsTraversalInManifest)
 {
