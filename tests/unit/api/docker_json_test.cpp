@@ -1,5 +1,5 @@
-// Docker JSON mapping: the docker CLI's full create body (capture raw/08-run-d-web), docker-py's
-// sparse one (py-run_detach_full, with its "NetworkingConfig":{"bridge":null}), type errors that
+// Docker JSON mapping: the docker CLI's full create body (as `docker run -d` sends it to dockerd),
+// docker-py's sparse one (py-run_detach_full, with its "NetworkingConfig":{"bridge":null}), type errors that
 // name the field, and the inspect/ps/event shapes the clients read.
 #include "engine/api/docker_json.h"
 
