@@ -164,6 +164,8 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
     if (!line.whole_tree)
         line.ctx->command_words = std::span<const char* const>(argv + 1, static_cast<size_t>(argc - 1));
     line.app = make_app(*line.ctx, path);
+    // Only the building reads the words; the caller's argv need not outlive the parse.
+    line.ctx->command_words = {};
     try {
         line.app->parse(argc, argv);
         return line;
