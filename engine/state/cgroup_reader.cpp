@@ -5,8 +5,9 @@
 // Kernel docs: Documentation/admin-guide/cgroup-v2.rst and cgroup-v1/memory.rst.
 #include "engine/state/collector_internal.h"
 
-#include <sys/stat.h>
+#include <fcntl.h>
 
+#include "engine/base/fd.h"
 #include "engine/base/strings.h"
 
 namespace engine::state::detail {
@@ -14,15 +15,15 @@ namespace engine::state::detail {
 namespace {
 
 // Every file read here but cgroup.procs is one record (a single seq_file show), so it is read
-// with read_one_record_file: one read(2) fewer per file, and a snapshot reads a few hundred.
+// as one (read_file_at's one_record): one read(2) fewer per file, and a snapshot reads a few hundred.
 
 // A number file: "123\n" -> 123; "max" -> -1 ("no limit"); unreadable -> `missing`.
-std::int64_t read_number(const std::string& path, std::int64_t missing)
+std::int64_t read_number(int dir, const char* name, std::int64_t missing)
 {
     std::string text;
-    if (!read_one_record_file(path, text))
+    if (!read_file_at(dir, name, text, true))
         return missing;
-    auto value = strings::trim(text);
+    auto value = trim_view(text);
     if (value == "max")
         return -1;
     if (!value.empty() && value.front() == '-')
@@ -34,23 +35,23 @@ std::int64_t read_number(const std::string& path, std::int64_t missing)
 }
 
 // "key value" lines (memory.events, cpu.stat, memory.oom_control): the value of `key`, or -1.
-std::int64_t keyed_value(const std::string& text, std::string_view key)
+std::int64_t keyed_value(std::string_view text, std::string_view key)
 {
-    for (const auto& line : strings::split(text, '\n')) {
+    std::int64_t found = -1;
+    for_each_part(text, '\n', [&](std::string_view line) {
         auto space = line.find(' ');
-        if (space == std::string::npos || std::string_view(line).substr(0, space) != key)
-            continue;
         std::uint64_t number = 0;
-        if (strings::parse_uint(strings::trim(line.substr(space + 1)), number))
-            return static_cast<std::int64_t>(number);
-    }
-    return -1;
+        if (found < 0 && space != std::string_view::npos && line.substr(0, space) == key
+            && strings::parse_uint(trim_view(line.substr(space + 1)), number))
+            found = static_cast<std::int64_t>(number);
+    });
+    return found;
 }
 
-std::int64_t read_keyed(const std::string& path, std::string_view key)
+std::int64_t read_keyed(int dir, const char* name, std::string_view key)
 {
     std::string text;
-    if (!read_one_record_file(path, text))
+    if (!read_file_at(dir, name, text, true))
         return -1;
     return keyed_value(text, key);
 }
@@ -84,80 +85,81 @@ std::vector<CgroupMount> find_cgroup_mounts(const std::vector<MountInfo>& host_m
 bool read_cgroup(const std::string& hierarchy, const std::string& path, const std::string& directory,
     CgroupInfo& cgroup)
 {
-    struct stat info {};
-    if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+    // Every file below is opened relative to the directory, so its path (six or more components
+    // under /sys/fs/cgroup) is looked up once rather than once per file.
+    UniqueFd dir(::open(directory.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid())
         return false;
+    int fd = dir.get();
     cgroup.hierarchy = hierarchy;
     cgroup.path = path;
     cgroup.directory = directory;
-    const std::string dir = directory + "/";
 
     if (hierarchy == "unified") {
-        cgroup.memory_current = read_number(dir + "memory.current", -1);
-        cgroup.memory_max = read_number(dir + "memory.max", -1);
+        cgroup.memory_current = read_number(fd, "memory.current", -1);
+        cgroup.memory_max = read_number(fd, "memory.max", -1);
         // One read for both counters: they then come from the same instant.
         std::string events;
-        if (read_one_record_file(dir + "memory.events", events)) {
+        if (read_file_at(fd, "memory.events", events, true)) {
             cgroup.oom_events = keyed_value(events, "oom");
             cgroup.oom_kills = keyed_value(events, "oom_kill");
         } else {
             cgroup.oom_events = cgroup.oom_kills = -1;
         }
-        cgroup.pids_current = read_number(dir + "pids.current", -1);
-        cgroup.pids_max = read_number(dir + "pids.max", -1);
-        cgroup.cpu_usage_usec = read_keyed(dir + "cpu.stat", "usage_usec");
+        cgroup.pids_current = read_number(fd, "pids.current", -1);
+        cgroup.pids_max = read_number(fd, "pids.max", -1);
+        cgroup.cpu_usage_usec = read_keyed(fd, "cpu.stat", "usage_usec");
         std::string cpu_max;
-        if (read_one_record_file(dir + "cpu.max", cpu_max)) {
+        if (read_file_at(fd, "cpu.max", cpu_max, true)) {
             // "max 100000" or "50000 100000".
-            auto parts = strings::split(strings::trim(cpu_max), ' ');
+            auto parts = strings::split(trim_view(cpu_max), ' ');
             std::uint64_t number = 0;
             if (!parts.empty() && strings::parse_uint(parts[0], number))
                 cgroup.cpu_quota_usec = static_cast<std::int64_t>(number);
             if (parts.size() > 1 && strings::parse_uint(parts[1], number))
                 cgroup.cpu_period_usec = static_cast<std::int64_t>(number);
         }
-        cgroup.frozen = read_keyed(dir + "cgroup.events", "frozen") == 1;
+        cgroup.frozen = read_keyed(fd, "cgroup.events", "frozen") == 1;
     } else {
         auto has = [&](std::string_view controller) {
-            for (const auto& name : strings::split(hierarchy, ','))
-                if (name == controller)
-                    return true;
-            return false;
+            bool found = false;
+            for_each_part(hierarchy, ',', [&](std::string_view name) { found = found || name == controller; });
+            return found;
         };
         if (has("memory")) {
-            cgroup.memory_current = read_number(dir + "memory.usage_in_bytes", -1);
+            cgroup.memory_current = read_number(fd, "memory.usage_in_bytes", -1);
             // v1 writes "no limit" as the largest page-aligned number (9223372036854771712).
-            auto limit = read_number(dir + "memory.limit_in_bytes", -1);
+            auto limit = read_number(fd, "memory.limit_in_bytes", -1);
             cgroup.memory_max = limit >= (std::int64_t { 1 } << 62) ? -1 : limit;
-            cgroup.oom_kills = read_keyed(dir + "memory.oom_control", "oom_kill");
+            cgroup.oom_kills = read_keyed(fd, "memory.oom_control", "oom_kill");
             // v1 has no OOM event counter; failcnt counts hits of the limit, the nearest fact.
-            cgroup.oom_events = read_number(dir + "memory.failcnt", -1);
+            cgroup.oom_events = read_number(fd, "memory.failcnt", -1);
         }
         if (has("pids")) {
-            cgroup.pids_current = read_number(dir + "pids.current", -1);
-            cgroup.pids_max = read_number(dir + "pids.max", -1);
+            cgroup.pids_current = read_number(fd, "pids.current", -1);
+            cgroup.pids_max = read_number(fd, "pids.max", -1);
         }
         if (has("cpuacct")) {
-            auto nanoseconds = read_number(dir + "cpuacct.usage", -1);
+            auto nanoseconds = read_number(fd, "cpuacct.usage", -1);
             cgroup.cpu_usage_usec = nanoseconds < 0 ? -1 : nanoseconds / 1000;
         }
         if (has("cpu")) {
-            cgroup.cpu_quota_usec = read_number(dir + "cpu.cfs_quota_us", -1);
-            cgroup.cpu_period_usec = read_number(dir + "cpu.cfs_period_us", -1);
+            cgroup.cpu_quota_usec = read_number(fd, "cpu.cfs_quota_us", -1);
+            cgroup.cpu_period_usec = read_number(fd, "cpu.cfs_period_us", -1);
         }
         std::string freezer_state;
-        if (has("freezer") && read_one_record_file(dir + "freezer.state", freezer_state))
-            cgroup.frozen = strings::trim(freezer_state) == "FROZEN";
+        if (has("freezer") && read_file_at(fd, "freezer.state", freezer_state, true))
+            cgroup.frozen = trim_view(freezer_state) == "FROZEN";
     }
 
     std::string procs;
     cgroup.processes.clear();
-    if (read_small_file(dir + "cgroup.procs", procs)) {
-        for (const auto& line : strings::split(procs, '\n')) {
+    if (read_file_at(fd, "cgroup.procs", procs, false)) {
+        for_each_part(procs, '\n', [&](std::string_view line) {
             std::uint64_t pid = 0;
-            if (strings::parse_uint(strings::trim(line), pid))
+            if (strings::parse_uint(trim_view(line), pid))
                 cgroup.processes.push_back(static_cast<int>(pid));
-        }
+        });
     }
     return true;
 }

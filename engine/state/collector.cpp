@@ -2,12 +2,16 @@
 // Steps: engine objects -> processes (procfs) -> namespaces (ns links and bind-mounted netns files)
 // -> mounts (mountinfo of each mount namespace) -> cgroups (cgroupfs) -> network namespaces
 // (rtnetlink inside each) -> nftables -> kernel features; nftables (from the start) and the network
-// namespaces (once the namespaces are known) are read on threads of their own beside the rest.
+// namespaces (from the start with every process read, else once the namespaces are known) are
+// read on threads of their own beside the rest. Mount tables are kept between collections while
+// the kernel says they did not change (MountTables below).
 // Every step degrades to a warning rather than failing the snapshot: a teaching tool should show
 // what it can and say what it could not.
 #include "engine/state/collector.h"
 
+#include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -24,6 +28,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/base/fd.h"
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
 #include "engine/network/libnl_netlink.h"
@@ -236,10 +241,9 @@ void read_container_namespaces(const CollectOptions& options, const std::map<int
 }
 
 // Also fills `cgroup_texts` with each process's /proc/<pid>/cgroup as read, for collect_cgroups.
-void collect_processes(const CollectOptions& options, const HostNamespaces& host, Snapshot& snapshot,
-    std::map<int, std::string>& cgroup_texts)
+void collect_processes(const CollectOptions& options, const HostNamespaces& host, const std::vector<int>& pids,
+    Snapshot& snapshot, std::map<int, std::string>& cgroup_texts)
 {
-    auto pids = list_pids(options.proc_root);
     std::set<std::uint64_t> container_pidns;
     for (const auto& container : snapshot.containers) {
         auto it = container.namespaces.find("pid");
@@ -322,8 +326,30 @@ std::string container_with_namespace(const Snapshot& snapshot, const HostNamespa
     return "";
 }
 
-void collect_namespaces(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
-    Snapshot& snapshot)
+// Bind-mounted netns files (the engine's netns directory and the containers' netns paths) with
+// the namespace each holds alive, with no process in it needed; files that name none are left out.
+std::vector<std::pair<std::string, std::uint64_t>> netns_files(const EngineObjects& objects, const CollectOptions& options)
+{
+    std::vector<std::string> paths;
+    if (!objects.netns_dir.empty()) {
+        for (const auto& name : fs::list_dir(objects.netns_dir))
+            paths.push_back(objects.netns_dir + "/" + name);
+    }
+    for (const auto& container : objects.containers) {
+        if (!container.netns_path.empty() && std::find(paths.begin(), paths.end(), container.netns_path) == paths.end())
+            paths.push_back(container.netns_path);
+    }
+    std::vector<std::pair<std::string, std::uint64_t>> files;
+    std::optional<std::map<std::string, std::uint64_t>> nsfs_mounts;
+    for (const auto& path : paths) {
+        if (auto inode = netns_file_inode(path, options.proc_root, nsfs_mounts))
+            files.emplace_back(path, inode);
+    }
+    return files;
+}
+
+void collect_namespaces(const EngineObjects& objects, const std::vector<std::pair<std::string, std::uint64_t>>& bind_mounted,
+    const HostNamespaces& host, Snapshot& snapshot)
 {
     std::map<std::pair<std::string, std::uint64_t>, NamespaceInfo> namespaces;
     for (const auto& process : snapshot.processes) {
@@ -334,22 +360,7 @@ void collect_namespaces(const EngineObjects& objects, const CollectOptions& opti
             ns.members.push_back(process.pid);
         }
     }
-    // Bind-mounted netns files keep a namespace alive with no process in it.
-    std::vector<std::string> netns_files;
-    if (!objects.netns_dir.empty()) {
-        for (const auto& name : fs::list_dir(objects.netns_dir))
-            netns_files.push_back(objects.netns_dir + "/" + name);
-    }
-    for (const auto& container : objects.containers) {
-        if (!container.netns_path.empty()
-            && std::find(netns_files.begin(), netns_files.end(), container.netns_path) == netns_files.end())
-            netns_files.push_back(container.netns_path);
-    }
-    std::optional<std::map<std::string, std::uint64_t>> nsfs_mounts;
-    for (const auto& path : netns_files) {
-        auto inode = netns_file_inode(path, options.proc_root, nsfs_mounts);
-        if (inode == 0)
-            continue;
+    for (const auto& [path, inode] : bind_mounted) {
         auto& ns = namespaces[{ "net", inode }];
         ns.type = "net";
         ns.inode = inode;
@@ -372,6 +383,177 @@ void collect_namespaces(const EngineObjects& objects, const CollectOptions& opti
 }
 
 // [SECTION] Mounts
+
+// The parsed mount table of each mount namespace the previous collections read, with the
+// mountinfo file it came from left open (see "Caches" in collector.h). poll(2) on that file says
+// POLLPRI once the namespace's table changed since the file was last polled (a mount, an
+// unmount, a remount, in the namespace or propagated into it); a table whose file says nothing
+// is reused, so the kernel does not generate the text again nor do we parse it. What poll does
+// not cover:
+//   - the text depends on the reader's root directory as well (paths are shown relative to it),
+//     fixed when the file was opened: an entry remembers the root (device, inode and mount ID of
+//     /proc/<pid>/root) and is opened again when the reader's root differs;
+//   - a change of propagation type alone (MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE) does
+//     not bump the namespace's event count: a table older than max_age is read again, so such a
+//     change shows within that time.
+// Only procfs files are kept (a simulated kernel's mountinfo is a plain file, which poll always
+// reports readable and never changed). An open mountinfo file holds its namespace and every
+// mount in it alive, so a Session closes each entry it did not see, and
+// release_unreachable_namespaces() those whose process is gone.
+class MountTables {
+public:
+    static constexpr std::chrono::milliseconds max_age { 1000 };
+
+    struct Root {
+        std::uint64_t device { 0 };
+        std::uint64_t inode { 0 };
+        std::uint64_t mount_id { 0 };
+        bool operator==(const Root&) const = default;
+    };
+
+    struct Entry {
+        UniqueFd file;                                   // <proc_root>/<pid>/mountinfo, open.
+        int pid { 0 };                                   // The process it was opened through.
+        Root root;
+        std::vector<MountInfo> mounts;                   // As parsed; classified per snapshot.
+        std::chrono::steady_clock::time_point read_at;
+    };
+
+    // One collection's use of the tables: holds the lock, and on destruction closes every entry
+    // this collection did not read (their namespaces may be gone; nothing must keep them).
+    class Session {
+    public:
+        Session(MountTables& tables, const std::string& proc_root, bool use)
+            : m_tables(tables)
+            , m_lock(tables.m_mutex)
+            , m_use(use)
+            , m_proc_root(proc_root)
+        {
+            // A cold collection neither reads nor changes the tables.
+            if (use && m_tables.m_proc_root != proc_root) {
+                m_tables.m_entries.clear();
+                m_tables.m_proc_root = proc_root;
+            }
+        }
+        Session(const Session&) = delete;
+        Session& operator=(const Session&) = delete;
+        ~Session()
+        {
+            if (m_use)
+                std::erase_if(m_tables.m_entries, [&](const auto& item) { return !m_seen.count(item.first); });
+        }
+
+        // The table of mount namespace `ns` read through process `pid`; nullopt if it cannot be
+        // read (the process exited).
+        std::optional<std::vector<MountInfo>> read(std::uint64_t ns, int pid)
+        {
+            const auto& proc_root = m_proc_root;
+            auto pid_dir = proc_root + "/" + std::to_string(pid);
+            if (!m_use) {
+                std::string text;
+                if (!read_small_file(pid_dir + "/mountinfo", text))
+                    return std::nullopt;
+                return parse_mountinfo(text, ns);
+            }
+            // Entries are made here, on several threads at once (one namespace each): the map
+            // is changed under m_entries_mutex, and an entry is only touched by its own reader.
+            Entry* entry = nullptr;
+            {
+                std::lock_guard lock(m_entries_mutex);
+                m_seen.insert(ns);
+                entry = &m_tables.m_entries[ns];
+            }
+            auto root = root_of(pid_dir);
+            auto now = std::chrono::steady_clock::now();
+            if (entry->file.valid() && root && *root == entry->root) {
+                pollfd poller { entry->file.get(), POLLPRI, 0 };
+                int ready = ::poll(&poller, 1, 0);
+                if (ready == 0 && now - entry->read_at < max_age)
+                    return entry->mounts;
+                std::string text;
+                if (ready >= 0 && !(poller.revents & POLLNVAL) && reread_file(entry->file.get(), text)) {
+                    entry->mounts = parse_mountinfo(text, ns);
+                    entry->read_at = now;
+                    return entry->mounts;
+                }
+            }
+            // A fresh file: the first read of this namespace, or the reader's root changed.
+            entry->file.reset();
+            UniqueFd file(::open((pid_dir + "/mountinfo").c_str(), O_RDONLY | O_CLOEXEC));
+            std::string text;
+            if (!file.valid() || !reread_file(file.get(), text))
+                return std::nullopt;
+            auto mounts = parse_mountinfo(text, ns);
+            // Keep the file only when it is procfs's, when it is the namespace asked for (the
+            // process may have moved since its ns link was read) and the root did not change
+            // around the open; otherwise the table is right for this snapshot but not kept.
+            struct statfs fs_info {};
+            bool keep = root && ::fstatfs(file.get(), &fs_info) == 0 && fs_info.f_type == PROC_SUPER_MAGIC
+                && read_namespace_inode(proc_root, pid, "mnt") == ns && root_of(pid_dir) == root;
+            if (keep) {
+                entry->file = std::move(file);
+                entry->pid = pid;
+                entry->root = *root;
+                entry->mounts = mounts;
+                entry->read_at = now;
+            }
+            return mounts;
+        }
+
+    private:
+        MountTables& m_tables;
+        std::lock_guard<std::mutex> m_lock;
+        bool m_use;
+        std::string m_proc_root;
+        std::mutex m_entries_mutex;
+        std::set<std::uint64_t> m_seen;
+    };
+
+    void release_unreachable()
+    {
+        std::lock_guard lock(m_mutex);
+        std::erase_if(m_entries, [&](const auto& item) {
+            return read_namespace_inode(m_proc_root, item.second.pid, "mnt") != item.first;
+        });
+    }
+
+    std::vector<std::uint64_t> namespaces()
+    {
+        std::lock_guard lock(m_mutex);
+        std::vector<std::uint64_t> inodes;
+        for (const auto& [ns, entry] : m_entries)
+            if (entry.file.valid())
+                inodes.push_back(ns);
+        return inodes;
+    }
+
+    void clear()
+    {
+        std::lock_guard lock(m_mutex);
+        m_entries.clear();
+    }
+
+private:
+    // The identity of <pid_dir>/root: the directory the process's paths are relative to.
+    static std::optional<Root> root_of(const std::string& pid_dir)
+    {
+        struct statx info {};
+        if (::statx(AT_FDCWD, (pid_dir + "/root").c_str(), 0, STATX_INO | STATX_MNT_ID, &info) != 0
+            || !(info.stx_mask & STATX_MNT_ID))
+            return std::nullopt;
+        return Root { (std::uint64_t { info.stx_dev_major } << 32) | info.stx_dev_minor, info.stx_ino, info.stx_mnt_id };
+    }
+
+    std::mutex m_mutex;
+    std::string m_proc_root;
+    std::map<std::uint64_t, Entry> m_entries;
+};
+
+MountTables& mount_tables()
+{
+    static MountTables tables;
+    return tables;
+}
 
 // What classifying a mount needs to know about the engine's containers, worked out once per
 // snapshot rather than once per mount (a thousand mounts with 50 containers): the paths under
@@ -494,14 +676,22 @@ void collect_mounts(const EngineObjects& objects, const CollectOptions& options,
     std::uint64_t host_mnt = host.inodes.count("mnt") ? host.inodes.at("mnt") : 0;
     if (host_mnt && !readers.count(host_mnt))
         readers[host_mnt] = ::getpid();
-    for (const auto& [ns, pid] : readers) {
-        std::string text;
-        if (!read_small_file(options.proc_root + "/" + std::to_string(pid) + "/mountinfo", text)) {
+    std::vector<std::pair<std::uint64_t, int>> jobs(readers.begin(), readers.end());
+    std::vector<std::optional<std::vector<MountInfo>>> tables(jobs.size());
+    {
+        MountTables::Session session(mount_tables(), options.proc_root, options.use_caches);
+        // Namespaces are independent, and a table that changed is generated by the kernel and
+        // parsed again: a few threads share them.
+        read_in_parallel(jobs.size(), 8, [&](size_t i) { tables[i] = session.read(jobs[i].first, jobs[i].second); });
+    }
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        auto [ns, pid] = jobs[i];
+        if (!tables[i]) {
             snapshot.warnings.push_back("read mountinfo of mnt:[" + std::to_string(ns) + "] through PID "
                 + std::to_string(pid) + ": unreadable (the process may have exited)");
             continue;
         }
-        auto mounts = parse_mountinfo(text, ns);
+        auto& mounts = *tables[i];
         auto namespace_container = container_with_namespace(snapshot, host, "mnt", ns);
         for (auto& mount : mounts)
             classify_mount(mount, namespace_container, context);
@@ -614,10 +804,9 @@ void move_network_facts(Facts& from, Snapshot& to)
         to.warnings.push_back(std::move(warning));
 }
 
-// Reads `snapshot`'s namespaces and processes and writes only `out`'s links, addresses, routes,
-// neighbours, FDB and warnings, so it can run beside the mounts and cgroups readers.
-void collect_network(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
-    const Snapshot& snapshot, Snapshot& out)
+// The network namespaces a snapshot reads, host first, then by inode: each through its first
+// bind-mounted file, else its lowest-numbered live member.
+std::vector<NetnsSource> network_sources(const CollectOptions& options, const HostNamespaces& host, const Snapshot& snapshot)
 {
     std::vector<NetnsSource> sources;
     std::set<std::uint64_t> seen;
@@ -643,11 +832,51 @@ void collect_network(const EngineObjects& objects, const CollectOptions& options
             }
         }
     }
+    return sources;
+}
 
+// The same list before the processes are read, from one readlink of /proc/<pid>/ns/net per PID
+// (a zombie's does not resolve), so the network namespaces can be read beside the processes.
+// With every process read (ProcessScope::All) it is the list network_sources() gives unless a
+// process came, went or moved in between, which the caller checks.
+std::vector<NetnsSource> early_network_sources(const CollectOptions& options, const HostNamespaces& host,
+    const std::vector<int>& pids, const std::vector<std::pair<std::string, std::uint64_t>>& bind_mounted)
+{
+    std::map<std::uint64_t, std::string> paths;
+    for (const auto& [path, inode] : bind_mounted)
+        paths.emplace(inode, path);
+    for (int pid : pids) {
+        if (auto inode = read_namespace_inode(options.proc_root, pid, "net"))
+            paths.emplace(inode, options.proc_root + "/" + std::to_string(pid) + "/ns/net");
+    }
+    std::vector<NetnsSource> sources;
+    if (auto it = host.inodes.find("net"); it != host.inodes.end()) {
+        sources.push_back({ it->second, options.proc_root + "/self/ns/net" });
+        paths.erase(it->second);
+    }
+    for (auto& [inode, path] : paths)
+        sources.push_back({ inode, std::move(path) });
+    return sources;
+}
+
+bool same_namespaces(const std::vector<NetnsSource>& a, const std::vector<NetnsSource>& b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+        [](const NetnsSource& x, const NetnsSource& y) { return x.inode == y.inode; });
+}
+
+// Reads the links, addresses, routes, neighbours and FDB of `sources` into `out` (and its warnings).
+void read_network(const CollectOptions& options, const std::vector<NetnsSource>& sources, Snapshot& out)
+{
     network::LibnlNetlink real_netlink;
     auto facts = read_network_namespaces(options.netlink_backend ? *options.netlink_backend : real_netlink, sources);
     move_network_facts(facts, out);
+}
 
+// Joins the network facts in `out` to the engine's objects: who owns each link, address, route,
+// neighbour and FDB entry.
+void attribute_network(const EngineObjects& objects, const HostNamespaces& host, const Snapshot& snapshot, Snapshot& out)
+{
     // Owners: the container whose netns holds the link; on the host, a veth whose peer is in a
     // container's netns, a network's bridge, and that bridge's ports.
     std::map<std::uint64_t, std::string> netns_container;
@@ -717,6 +946,12 @@ CollectTimings last_timings;
 
 } // namespace
 
+void release_unreachable_namespaces() { mount_tables().release_unreachable(); }
+
+std::vector<std::uint64_t> cached_mount_namespaces() { return mount_tables().namespaces(); }
+
+void clear_collector_caches() { mount_tables().clear(); }
+
 CollectTimings last_collect_timings()
 {
     std::lock_guard lock(last_timings_mutex);
@@ -779,18 +1014,36 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
         });
     }
     auto mark = Clock::now();
-    std::map<int, std::string> cgroup_texts;
-    collect_processes(options, host, snapshot, cgroup_texts);
-    timings.processes = since(mark);
-    mark = Clock::now();
-    collect_namespaces(objects, options, host, snapshot);
-    timings.namespaces = since(mark);
+    auto pids = list_pids(options.proc_root);
+    auto bind_mounted = netns_files(objects, options);
+    // The network namespaces are read on a thread of their own. With every process read, which
+    // namespaces they are is known before the processes are (one readlink per PID), so that
+    // thread starts now, beside the processes reader; the list is checked against the one the
+    // processes give, and read again in the rare case a namespace came or went in between.
     Snapshot network;
+    std::vector<NetnsSource> early_sources;
+    bool early = options.network && options.processes == ProcessScope::All;
     std::jthread network_thread;
-    if (options.network) {
+    if (early) {
+        early_sources = early_network_sources(options, host, pids, bind_mounted);
         network_thread = std::jthread([&] {
             auto began = Clock::now();
-            collect_network(objects, options, host, snapshot, network);
+            read_network(options, early_sources, network);
+            timings.network = since(began);
+        });
+    }
+    std::map<int, std::string> cgroup_texts;
+    collect_processes(options, host, pids, snapshot, cgroup_texts);
+    timings.processes = since(mark);
+    mark = Clock::now();
+    collect_namespaces(objects, bind_mounted, host, snapshot);
+    timings.namespaces = since(mark);
+    std::vector<NetnsSource> late_sources;
+    if (options.network && !early) {
+        late_sources = network_sources(options, host, snapshot);
+        network_thread = std::jthread([&] {
+            auto began = Clock::now();
+            read_network(options, late_sources, network);
             timings.network = since(began);
         });
     }
@@ -803,6 +1056,16 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     timings.cgroups = since(mark);
     if (network_thread.joinable())
         network_thread.join();
+    if (early) {
+        if (auto sources = network_sources(options, host, snapshot); !same_namespaces(sources, early_sources)) {
+            auto began = Clock::now();
+            network = Snapshot {};
+            read_network(options, sources, network);
+            timings.network += since(began);
+        }
+    }
+    if (options.network)
+        attribute_network(objects, host, snapshot, network);
     if (nft_thread.joinable())
         nft_thread.join();
     move_network_facts(network, snapshot);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/base/result.h"
 #include "engine/sys/probe.h"
@@ -66,12 +67,34 @@ struct CollectOptions {
     // "real" or "simulated", and why it is simulated; copied into Snapshot::kernel.
     std::string kernel_mode { "real" };
     std::string simulated_reason;
+    // Reuse what the previous collection in this process read and the kernel says has not changed
+    // since (see "Caches" below); false reads everything afresh (a cold collection).
+    bool use_caches { true };
 };
 
 // Takes one snapshot. Objects that vanish while being read (a process that exits) are skipped;
 // anything else that cannot be read becomes an entry in Snapshot::warnings. Fails only when
 // procfs itself cannot be read.
 Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOptions& options);
+
+// [SECTION] Caches
+// The collector keeps, between collections in one process, the parsed mount table of each mount
+// namespace it read, with /proc/<pid>/mountinfo left open: poll(2) on that file reports every
+// mount, unmount and remount in the namespace since the file was last read, so an unchanged
+// table is not generated and parsed again. The kernel does not report a change of propagation
+// type alone (mount --make-private and the like), so a table is also read afresh once it is a
+// second old: such a change shows within a second. An open mountinfo file holds its mount namespace, and
+// with it every mount in it, alive: a namespace no collection saw is closed at the end of that
+// collection, and release_unreachable_namespaces() closes the ones whose process is gone (the
+// daemon calls it when a container's processes have exited).
+
+// Closes every cached mount table whose namespace the process it was read through no longer
+// holds (the process exited or moved). Cheap: one readlink(2) per cached namespace.
+void release_unreachable_namespaces();
+// The mount namespaces (inodes) whose tables the caches hold open, ascending.
+std::vector<std::uint64_t> cached_mount_namespaces();
+// Drops every cache (the next collection is a cold one).
+void clear_collector_caches();
 
 // The phase times of the most recent collect_snapshot() in this process (whichever caller made
 // it), for the daemon's Glassbox-Collect-Phases header; all zero before the first.

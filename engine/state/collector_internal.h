@@ -19,6 +19,32 @@ namespace engine::state::detail {
 
 // [SECTION] procfs (procfs_reader.cpp)
 
+// `text` without leading and trailing whitespace, as a view into it (strings::trim copies; the
+// parsers here run thousands of times per snapshot).
+inline std::string_view trim_view(std::string_view text)
+{
+    constexpr std::string_view space = " \t\n\r"; // What strings::trim removes.
+    auto first = text.find_first_not_of(space);
+    if (first == std::string_view::npos)
+        return {};
+    return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
+// Calls `each` with every part of `text` between `separator`s, as views into it; the part after
+// a final separator (the empty rest after the newline a kernel file ends with) is not one.
+template <typename Each>
+void for_each_part(std::string_view text, char separator, Each&& each)
+{
+    size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find(separator, start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        each(text.substr(start, end - start));
+        start = end + 1;
+    }
+}
+
 // Reads a small procfs/cgroupfs file with open(2)/read(2); false if it cannot be read (the process
 // exited, the file does not exist). Faster than a stream for the thousands of files a snapshot reads.
 bool read_small_file(const std::string& path, std::string& out);
@@ -28,6 +54,14 @@ bool read_small_file(const std::string& path, std::string& out);
 // read(2) that would return 0 is not needed. Never for a file of many records (mountinfo,
 // cgroup.procs): a read of those may stop short at a record boundary before the end.
 bool read_one_record_file(const std::string& path, std::string& out);
+
+// read_small_file / read_one_record_file (`one_record`) of `name` relative to directory `dir_fd`:
+// the directory's path is then looked up once for all the files read in it.
+bool read_file_at(int dir_fd, const char* name, std::string& out, bool one_record);
+
+// Reads an open file from its start to its end (lseek to 0, then read(2) until 0): a seq_file
+// such as mountinfo generates its text afresh on each such read. False if a read fails.
+bool reread_file(int fd, std::string& out);
 
 // The PIDs listed in <proc_root>, ascending.
 std::vector<int> list_pids(const std::string& proc_root);

@@ -18,22 +18,19 @@ namespace engine::state::detail {
 
 namespace {
 
-// Reads a file relative to `dir_fd` (AT_FDCWD for an absolute path). With `one_record`, a read
-// shorter than asked for is the end (see read_one_record_file), which saves the read(2) that
-// would only return 0; otherwise reads until read(2) returns 0.
-bool read_small_file_at(int dir_fd, const char* path, std::string& out, bool one_record)
+// Reads an open file from its current offset. With `one_record`, a read shorter than asked for
+// is the end (see read_one_record_file), which saves the read(2) that would only return 0;
+// otherwise reads until read(2) returns 0.
+bool read_open_file(int fd, std::string& out, bool one_record)
 {
     out.clear();
-    UniqueFd fd(::openat(dir_fd, path, O_RDONLY | O_CLOEXEC));
-    if (!fd.valid())
-        return false;
     size_t used = 0;
     out.resize(4096);
     while (true) {
         if (used == out.size())
             out.resize(out.size() * 2);
         size_t wanted = out.size() - used;
-        ssize_t got = ::read(fd.get(), out.data() + used, wanted);
+        ssize_t got = ::read(fd, out.data() + used, wanted);
         if (got < 0) {
             if (errno == EINTR)
                 continue;
@@ -48,6 +45,16 @@ bool read_small_file_at(int dir_fd, const char* path, std::string& out, bool one
     return true;
 }
 
+// Reads a file relative to `dir_fd` (AT_FDCWD for an absolute path); see read_open_file.
+bool read_small_file_at(int dir_fd, const char* path, std::string& out, bool one_record)
+{
+    out.clear();
+    UniqueFd fd(::openat(dir_fd, path, O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return false;
+    return read_open_file(fd.get(), out, one_record);
+}
+
 std::uint64_t read_namespace_inode_at(int pid_dir_fd, const char* type)
 {
     char link[16];
@@ -60,6 +67,18 @@ std::uint64_t read_namespace_inode_at(int pid_dir_fd, const char* type)
 }
 
 } // namespace
+
+bool read_file_at(int dir_fd, const char* name, std::string& out, bool one_record)
+{
+    return read_small_file_at(dir_fd, name, out, one_record);
+}
+
+bool reread_file(int fd, std::string& out)
+{
+    if (::lseek(fd, 0, SEEK_SET) != 0)
+        return false;
+    return read_open_file(fd, out, false);
+}
 
 bool read_small_file(const std::string& path, std::string& out)
 {
@@ -122,38 +141,54 @@ bool parse_stat(std::string_view text, ProcessInfo& process)
     if (open == std::string_view::npos || close == std::string_view::npos || close < open)
         return false;
     process.comm = std::string(text.substr(open + 1, close - open - 1));
-    auto fields = strings::split(text.substr(std::min(close + 2, text.size())), ' ');
-    // fields[0] is field 3 (state); field n is fields[n - 3].
-    if (fields.size() < 20)
+    // Fields 3 (state), 4 (ppid) and 22 (start time), walked in place: field n is the
+    // (n - 3)th after the comm.
+    auto rest = text.substr(std::min(close + 2, text.size()));
+    std::string_view state, ppid, start_time;
+    int count = 0;
+    for (int field = 3; !rest.empty(); ++field, ++count) {
+        auto space = rest.find(' ');
+        auto value = rest.substr(0, space);
+        if (field == 3)
+            state = value;
+        else if (field == 4)
+            ppid = value;
+        else if (field == 22)
+            start_time = value;
+        rest = space == std::string_view::npos ? std::string_view {} : rest.substr(space + 1);
+    }
+    if (count < 20)
         return false;
-    process.state = fields[0];
+    process.state = std::string(state);
     std::uint64_t value = 0;
-    if (strings::parse_uint(fields[1], value))
+    if (strings::parse_uint(ppid, value))
         process.ppid = static_cast<int>(value);
-    if (strings::parse_uint(fields[22 - 3], value))
+    if (strings::parse_uint(start_time, value))
         process.start_time = value;
     return true;
 }
 
 namespace {
 
-int first_number(std::string_view text)
+// The first and second tab-separated numbers of a status value ("0\t0\t0\t0"); 0 if missing.
+int nth_number(std::string_view text, int n)
 {
-    auto parts = strings::split(strings::trim(text), '\t');
+    text = trim_view(text);
+    for (int i = 0; i < n; ++i) {
+        auto tab = text.find('\t');
+        if (tab == std::string_view::npos)
+            return 0;
+        text = text.substr(tab + 1);
+    }
     std::uint64_t value = 0;
-    if (parts.empty() || !strings::parse_uint(strings::trim(parts[0]), value))
+    if (!strings::parse_uint(trim_view(text.substr(0, text.find('\t'))), value))
         return 0;
     return static_cast<int>(value);
 }
 
-int second_number(std::string_view text)
-{
-    auto parts = strings::split(strings::trim(text), '\t');
-    std::uint64_t value = 0;
-    if (parts.size() < 2 || !strings::parse_uint(strings::trim(parts[1]), value))
-        return 0;
-    return static_cast<int>(value);
-}
+int first_number(std::string_view text) { return nth_number(text, 0); }
+
+int second_number(std::string_view text) { return nth_number(text, 1); }
 
 void add_unique(std::vector<std::string>& into, const std::vector<std::string>& names)
 {
@@ -167,20 +202,14 @@ void add_unique(std::vector<std::string>& into, const std::vector<std::string>& 
 
 void parse_status(std::string_view text, ProcessInfo& process)
 {
-    size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        auto line = text.substr(start, end - start);
-        start = end + 1;
+    for_each_part(text, '\n', [&](std::string_view line) {
         auto colon = line.find(':');
         if (colon == std::string_view::npos)
-            continue;
+            return;
         auto key = line.substr(0, colon);
-        auto value = strings::trim(line.substr(colon + 1));
+        auto value = trim_view(line.substr(colon + 1));
         if (key == "State") {
-            process.state = value.substr(0, 1);
+            process.state = std::string(value.substr(0, 1));
         } else if (key == "Uid") {
             process.uid = first_number(value);
             process.euid = second_number(value);
@@ -190,11 +219,11 @@ void parse_status(std::string_view text, ProcessInfo& process)
             process.threads = first_number(value);
         } else if (key == "NSpid") {
             process.nspid.clear();
-            for (const auto& part : strings::split(value, '\t')) {
+            for_each_part(value, '\t', [&](std::string_view part) {
                 std::uint64_t pid = 0;
-                if (strings::parse_uint(strings::trim(part), pid))
+                if (strings::parse_uint(trim_view(part), pid))
                     process.nspid.push_back(static_cast<int>(pid));
-            }
+            });
         } else if (key == "SigPnd" || key == "ShdPnd") {
             add_unique(process.signals_pending, decode_signal_mask(value));
         } else if (key == "SigBlk") {
@@ -204,36 +233,29 @@ void parse_status(std::string_view text, ProcessInfo& process)
         } else if (key == "SigCgt") {
             process.signals_caught = decode_signal_mask(value);
         }
-    }
+    });
     process.state_name = process_state_name(process.state);
 }
 
 std::vector<std::string> parse_cmdline(std::string_view text)
 {
     std::vector<std::string> args;
-    size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\0', start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        args.emplace_back(text.substr(start, end - start));
-        start = end + 1;
-    }
+    for_each_part(text, '\0', [&](std::string_view arg) { args.emplace_back(arg); });
     return args;
 }
 
 std::vector<std::pair<std::string, std::string>> parse_proc_cgroup(std::string_view text)
 {
     std::vector<std::pair<std::string, std::string>> result;
-    for (const auto& line : strings::split(text, '\n')) {
+    for_each_part(text, '\n', [&](std::string_view line) {
         auto first = line.find(':');
-        auto second = first == std::string::npos ? std::string::npos : line.find(':', first + 1);
-        if (second == std::string::npos)
-            continue;
+        auto second = first == std::string_view::npos ? std::string_view::npos : line.find(':', first + 1);
+        if (second == std::string_view::npos)
+            return;
         auto controllers = line.substr(first + 1, second - first - 1);
         auto path = line.substr(second + 1);
-        result.emplace_back(controllers.empty() ? "unified" : controllers, path);
-    }
+        result.emplace_back(controllers.empty() ? std::string("unified") : std::string(controllers), std::string(path));
+    });
     return result;
 }
 
@@ -296,36 +318,43 @@ std::string unescape_mount_path(std::string_view text)
 std::vector<MountInfo> parse_mountinfo(std::string_view text, std::uint64_t mount_namespace)
 {
     std::vector<MountInfo> mounts;
-    size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        auto fields = strings::split(text.substr(start, end - start), ' ');
-        start = end + 1;
+    std::vector<std::string_view> fields;
+    for_each_part(text, '\n', [&](std::string_view line) {
+        // Views into the text, one vector reused for every line; empty fields are kept.
+        fields.clear();
+        while (true) {
+            auto space = line.find(' ');
+            fields.push_back(line.substr(0, space));
+            if (space == std::string_view::npos)
+                break;
+            line = line.substr(space + 1);
+        }
         // 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
         auto dash = std::find(fields.begin(), fields.end(), "-");
         if (fields.size() < 10 || dash == fields.end() || dash - fields.begin() < 6 || fields.end() - dash < 4)
-            continue;
+            return;
         MountInfo mount;
         mount.mount_namespace = mount_namespace;
         std::uint64_t value = 0;
         if (!strings::parse_uint(fields[0], value))
-            continue;
+            return;
         mount.mount_id = static_cast<int>(value);
         if (strings::parse_uint(fields[1], value))
             mount.parent_id = static_cast<int>(value);
-        mount.device = fields[2];
+        mount.device = std::string(fields[2]);
         mount.root = unescape_mount_path(fields[3]);
         mount.mount_point = unescape_mount_path(fields[4]);
-        mount.options = fields[5];
-        std::vector<std::string> optional(fields.begin() + 6, dash);
-        mount.propagation = strings::join(optional, " ");
-        mount.fstype = *(dash + 1);
+        mount.options = std::string(fields[5]);
+        for (auto it = fields.begin() + 6; it != dash; ++it) {
+            if (it != fields.begin() + 6)
+                mount.propagation += ' ';
+            mount.propagation += *it;
+        }
+        mount.fstype = std::string(*(dash + 1));
         mount.source = unescape_mount_path(*(dash + 2));
-        mount.super_options = *(dash + 3);
+        mount.super_options = std::string(*(dash + 3));
         mounts.push_back(std::move(mount));
-    }
+    });
     return mounts;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -355,6 +356,168 @@ TEST_F(CollectorTest, PublishedPortRuleShowsInNftables)
     EXPECT_EQ(rule->chain, "prerouting");
     EXPECT_NE(rule->text.find("tcp dport 18080"), std::string::npos) << rule->text;
     EXPECT_NE(rule->text.find("dnat to 10.251.0.2:80"), std::string::npos) << rule->text;
+}
+
+// [SECTION] Caches
+
+// The mounts of namespace `ns` in `snapshot`, as JSON (every field compared at once).
+std::vector<std::string> mounts_of(const Snapshot& snapshot, std::uint64_t ns)
+{
+    std::vector<std::string> mounts;
+    Snapshot only;
+    for (const auto& mount : snapshot.mounts)
+        if (mount.mount_namespace == ns)
+            only.mounts.push_back(mount);
+    auto json = snapshot_to_json(only);
+    for (const auto& mount : json["mounts"])
+        mounts.push_back(mount.dump());
+    return mounts;
+}
+
+std::uint64_t mount_namespace_of(int pid)
+{
+    return detail::read_namespace_inode("/proc", pid, "mnt");
+}
+
+bool cached(std::uint64_t ns)
+{
+    auto inodes = cached_mount_namespaces();
+    return std::find(inodes.begin(), inodes.end(), ns) != inodes.end();
+}
+
+TEST_F(CollectorTest, SnapshotFromWarmCacheEqualsColdOne)
+{
+    std::string dir = m_dir + "/tmp";
+    ASSERT_TRUE(engine::fs::make_dirs(dir).ok());
+    int holder = spawn([&] {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
+            || ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0)
+            return -1;
+        return static_cast<int>(::getpid());
+    });
+    ASSERT_GT(holder, 0);
+    auto ns = mount_namespace_of(holder);
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "warm" + m_tag, .name = "warm", .status = "running", .pid = holder });
+    CollectOptions options { .network = false, .nftables = false, .kernel_features = false };
+
+    collect(objects, options);  // Fills the cache.
+    ASSERT_TRUE(cached(ns));
+    auto warm = collect(objects, options);
+    options.use_caches = false;
+    auto cold = collect(objects, options);
+
+    auto warm_mounts = mounts_of(warm, ns);
+    EXPECT_FALSE(warm_mounts.empty());
+    EXPECT_EQ(warm_mounts, mounts_of(cold, ns));
+}
+
+TEST_F(CollectorTest, MountChangesInCachedNamespaceShowInNextSnapshot)
+{
+    std::string dir = m_dir + "/tmp";
+    ASSERT_TRUE(engine::fs::make_dirs(dir).ok());
+    int holder = spawn([&] {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            return -1;
+        return static_cast<int>(::getpid());
+    });
+    ASSERT_GT(holder, 0);
+    auto ns = mount_namespace_of(holder);
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "chg" + m_tag, .name = "chg", .status = "running", .pid = holder });
+    CollectOptions options { .network = false, .nftables = false, .kernel_features = false };
+    auto in_namespace = [&](const std::string& command) {
+        return run("nsenter -t " + std::to_string(holder) + " -m " + command);
+    };
+    auto mount_at = [&](const Snapshot& snapshot) -> const MountInfo* {
+        for (const auto& mount : snapshot.mounts)
+            if (mount.mount_namespace == ns && mount.mount_point == dir)
+                return &mount;
+        return nullptr;
+    };
+
+    EXPECT_EQ(mount_at(collect(objects, options)), nullptr);
+    ASSERT_TRUE(cached(ns));
+
+    ASSERT_EQ(in_namespace("mount -t tmpfs -o size=1m gbtest " + dir), 0);
+    auto mounted = collect(objects, options);
+    const auto* mount = mount_at(mounted);
+    ASSERT_NE(mount, nullptr);
+    EXPECT_EQ(mount->fstype, "tmpfs");
+    EXPECT_EQ(mount->options.substr(0, 2), "rw");
+
+    ASSERT_EQ(in_namespace("mount -o remount,ro " + dir), 0);
+    auto remounted = collect(objects, options);
+    ASSERT_NE(mount_at(remounted), nullptr);
+    EXPECT_EQ(mount_at(remounted)->options.substr(0, 2), "ro");
+
+    // A change of propagation type alone is not signalled by the kernel: it shows once the
+    // cached table is older than the cache's limit (a second).
+    ASSERT_EQ(in_namespace("mount --make-shared " + dir), 0);
+    ::usleep(1100 * 1000);
+    auto shared = collect(objects, options);
+    ASSERT_NE(mount_at(shared), nullptr);
+    EXPECT_EQ(mount_at(shared)->propagation.substr(0, 7), "shared:");
+
+    ASSERT_EQ(in_namespace("umount " + dir), 0);
+    EXPECT_EQ(mount_at(collect(objects, options)), nullptr);
+    EXPECT_TRUE(cached(ns));
+}
+
+TEST_F(CollectorTest, ExitedContainersMountNamespaceIsNotHeld)
+{
+    auto start = [&] {
+        return spawn([] {
+            if (::unshare(CLONE_NEWNS) != 0)
+                return -1;
+            return static_cast<int>(::getpid());
+        });
+    };
+    CollectOptions options { .network = false, .nftables = false, .kernel_features = false };
+    auto stop = [&](int pid) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        std::erase(m_children, pid);
+    };
+    // Whether any of this process's open files is a mountinfo, or a link to namespace `ns`.
+    auto held = [](int pid, std::uint64_t ns) {
+        for (const auto& name : engine::fs::list_dir("/proc/self/fd")) {
+            char target[256];
+            auto length = ::readlink(("/proc/self/fd/" + name).c_str(), target, sizeof(target) - 1);
+            if (length <= 0)
+                continue;
+            std::string link(target, static_cast<size_t>(length));
+            if (link.starts_with("/proc/" + std::to_string(pid) + "/mountinfo") || link == "mnt:[" + std::to_string(ns) + "]")
+                return true;
+        }
+        return false;
+    };
+
+    // Released by the daemon's call when the container's processes have gone.
+    int first = start();
+    ASSERT_GT(first, 0);
+    auto first_ns = mount_namespace_of(first);
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "gone" + m_tag, .name = "gone", .status = "running", .pid = first });
+    collect(objects, options);
+    ASSERT_TRUE(cached(first_ns));
+    EXPECT_TRUE(held(first, first_ns));
+    stop(first);
+    release_unreachable_namespaces();
+    EXPECT_FALSE(cached(first_ns));
+    EXPECT_FALSE(held(first, first_ns));
+
+    // Closed by the next collection, which no longer sees the namespace.
+    int second = start();
+    ASSERT_GT(second, 0);
+    auto second_ns = mount_namespace_of(second);
+    objects.containers[0].pid = second;
+    collect(objects, options);
+    ASSERT_TRUE(cached(second_ns));
+    stop(second);
+    collect({}, options);
+    EXPECT_FALSE(cached(second_ns));
+    EXPECT_FALSE(held(second, second_ns));
 }
 
 TEST_F(CollectorTest, RecordedLiveSnapshotReplaysEqual)

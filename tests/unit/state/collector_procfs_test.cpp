@@ -166,6 +166,29 @@ TEST_F(FakeProcfs, MountsBelongToTheContainerWhoseRootfsOrNamespaceHoldsThem)
     EXPECT_EQ(cgroup->processes, std::vector<int> { 1001 });
 }
 
+TEST_F(FakeProcfs, PlainFileMountinfoIsReadAfreshEverySnapshot)
+{
+    // A plain file cannot say it changed (poll always reports it readable), so a simulated
+    // kernel's mount table is never kept between snapshots.
+    const int host = ::getpid();
+    process(host, 1, "glassboxd", "/", 7, 100, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n");
+    CollectOptions options;
+    options.proc_root = proc();
+    options.network = false;
+    options.nftables = false;
+    options.kernel_features = false;
+    auto first = collect_snapshot({}, options);
+    ASSERT_TRUE(first.ok()) << first.error().describe();
+    EXPECT_NE(find_mount(first.value(), 7, "/"), nullptr);
+    EXPECT_TRUE(cached_mount_namespaces().empty());
+
+    write("/proc/" + std::to_string(host) + "/mountinfo",
+        "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 0:50 / /mnt rw - tmpfs tmpfs rw\n");
+    auto second = collect_snapshot({}, options);
+    ASSERT_TRUE(second.ok()) << second.error().describe();
+    EXPECT_NE(find_mount(second.value(), 7, "/mnt"), nullptr);
+}
+
 TEST_F(FakeProcfs, OneRecordReaderReadsWholeFilesOfAnySize)
 {
     std::string big(10000, 'x');
