@@ -280,7 +280,7 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.env = TRY(top.strings("Env"));
     config.cmd = TRY(top.string_list("Cmd"));
     config.entrypoint = TRY(top.string_list("Entrypoint"));
-    config.image = TRY(top.string("Image"));
+    auto image_text = TRY(top.string("Image"));
     config.volumes = TRY(top.key_set("Volumes"));
     config.working_dir = TRY(top.string("WorkingDir"));
     config.labels = TRY(top.string_map("Labels"));
@@ -293,8 +293,10 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
         TRY_CTX(daemon::check_mac_address(config.mac_address), "MacAddress");
     if (auto* healthcheck = top.find("Healthcheck"))
         config.healthcheck = TRY(daemon::health_config_from_json(*healthcheck));
-    if (config.image.empty())
+    if (image_text.empty())
         return Error::invalid("config: Image is required");
+    // Parsed once here; a bad one is dockerd's "invalid reference format: ..." with the text.
+    config.image = TRY(image::ImageName::parse(image_text));
     // The kernel keeps 64 bytes of a hostname (sethostname(2)); a newline would add a line to
     // /etc/hosts.
     TRY(check_plain_name("Hostname", config.hostname, 64));
@@ -392,8 +394,10 @@ Result<daemon::ContainerConfig> container_config_from_json(const Json& body)
     config.isolation = TRY(host.string("Isolation"));
     config.volume_driver = TRY(host.string("VolumeDriver"));
     config.group_add = TRY(host.strings("GroupAdd"));
-    config.pid_mode = TRY(host.string("PidMode"));
-    config.volumes_from = TRY(host.strings("VolumesFrom"));
+    auto pid_mode = TRY(host.string("PidMode"));
+    config.pid_mode = TRY_CTX(daemon::PidMode::parse(pid_mode), "HostConfig.PidMode");
+    for (const auto& entry : TRY(host.strings("VolumesFrom")))
+        config.volumes_from.push_back(TRY_CTX(daemon::VolumesFrom::parse(entry), "HostConfig.VolumesFrom"));
     config.device_cgroup_rules = TRY(host.strings("DeviceCgroupRules"));
     for (std::size_t i = 0; i < config.device_cgroup_rules.size(); ++i)
         TRY_CTX(runtime::check_device_rule(config.device_cgroup_rules[i]),
@@ -616,6 +620,15 @@ static Json port_bindings_json(const std::map<daemon::ContainerPort, std::vector
     return out;
 }
 
+// VolumesFrom as sent ("name", "name:ro"), null when empty as dockerd shows it.
+static Json volumes_from_json(const std::vector<daemon::VolumesFrom>& entries)
+{
+    std::vector<std::string> texts;
+    for (const auto& entry : entries)
+        texts.push_back(entry.text());
+    return string_list_or_null(texts);
+}
+
 static Json host_config_json(const daemon::ContainerConfig& c)
 {
     Json restart = { { "Name", c.restart_policy.name }, { "MaximumRetryCount", c.restart_policy.maximum_retry_count } };
@@ -629,7 +642,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "RestartPolicy", restart },
         { "AutoRemove", c.auto_remove },
         { "VolumeDriver", c.volume_driver },
-        { "VolumesFrom", string_list_or_null(c.volumes_from) },
+        { "VolumesFrom", volumes_from_json(c.volumes_from) },
         { "CapAdd", string_list_or_null(c.cap_add) },
         { "CapDrop", string_list_or_null(c.cap_drop) },
         { "CgroupnsMode", "private" },
@@ -642,7 +655,7 @@ static Json host_config_json(const daemon::ContainerConfig& c)
         { "Cgroup", "" },
         { "Links", string_list_or_null(c.links) },
         { "OomScoreAdj", 0 },
-        { "PidMode", c.pid_mode },
+        { "PidMode", c.pid_mode.text() },
         { "Privileged", c.privileged },
         { "PublishAllPorts", c.publish_all_ports },
         { "ReadonlyRootfs", c.readonly_rootfs },
@@ -694,7 +707,7 @@ static Json config_json(const ContainerView& view)
         { "StdinOnce", c.stdin_once },
         { "Env", string_list_or_null(c.env) },
         { "Cmd", optional_list(c.cmd) },
-        { "Image", view.image_ref.empty() ? c.image : view.image_ref },
+        { "Image", c.image.text },
         { "Volumes", key_set_or_null(c.volumes) },
         { "WorkingDir", c.working_dir },
         { "Entrypoint", optional_list(c.entrypoint) },
@@ -891,7 +904,7 @@ Json container_summary_json(const ContainerView& view, system_clock::time_point 
     Json out = {
         { "Id", view.id },
         { "Names", Json::array({ "/" + view.name }) },
-        { "Image", view.image_ref.empty() ? view.config.image : view.image_ref },
+        { "Image", view.config.image.text },
         { "ImageID", view.image_id },
         { "Command", container_command_text(view) },
         { "Created", unix_seconds(view.created) },

@@ -530,7 +530,7 @@ Result<PathStat> Engine::archive_container_path(const std::string& ref, const st
         TRY(image::write_tree_tar(located.parent.get(), located.name, stat.name, out_tar));
     }
     publish({ "container", "archive-path", hold->view.id,
-        { { "image", hold->view.config.image }, { "name", hold->view.name } }, 0 });
+        { { "image", hold->view.config.image.text }, { "name", hold->view.name } }, 0 });
     return stat;
 }
 
@@ -571,7 +571,7 @@ Result<void> Engine::extract_to_container(const std::string& ref, const std::str
     auto dest = "/proc/self/fd/" + std::to_string(opened.value().get());
     TRY_CTX(image::unpack_layer(tar_path, dest, options), "extract into " + path);
     publish({ "container", "extract-to-dir", hold->view.id,
-        { { "image", hold->view.config.image }, { "name", hold->view.name } }, 0 });
+        { { "image", hold->view.config.image.text }, { "name", hold->view.name } }, 0 });
     return Ok {};
 }
 
@@ -583,7 +583,7 @@ Result<void> Engine::export_container(const std::string& ref, const std::string&
     if (!root.valid())
         return Error::from_errno("open " + hold->view.rootfs, errno);
     TRY_CTX(image::write_tree_tar(root.get(), "", "", out_tar), "export container " + hold->view.name);
-    publish({ "container", "export", hold->view.id, { { "image", hold->view.config.image }, { "name", hold->view.name } }, 0 });
+    publish({ "container", "export", hold->view.id, { { "image", hold->view.config.image.text }, { "name", hold->view.name } }, 0 });
     return Ok {};
 }
 

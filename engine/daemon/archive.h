@@ -15,6 +15,7 @@
 
 #include "engine/base/result.h"
 #include "engine/image/image_config.h"
+#include "engine/image/reference.h"
 
 namespace engine::daemon {
 
@@ -72,8 +73,7 @@ Result<std::vector<FileChange>> upper_dir_changes(const std::string& upper, cons
 
 // POST /commit's parameters. `config` is the body's Config, nullopt when the client sent none.
 struct CommitOptions {
-    std::string repo;
-    std::string tag;
+    std::optional<image::Reference> reference; // ?repo=&tag=, parsed by the API (image::parse_repo_tag).
     std::string comment;
     std::string author;
     bool pause { true };

@@ -117,9 +117,6 @@ Result<std::string> Engine::commit_container(const std::string& ref, const Commi
     if (ref.empty())
         return Error::invalid("No container name or ID supplied");
     auto container = TRY(find_container(ref));
-    std::optional<image::Reference> reference;
-    if (!options.repo.empty())
-        reference = TRY(image::parse_reference(options.tag.empty() ? options.repo : options.repo + ":" + options.tag));
 
     ContainerView view;
     {
@@ -175,13 +172,13 @@ Result<std::string> Engine::commit_container(const std::string& ref, const Commi
     auto record = TRY_CTX(std::move(committed), "commit " + view.name);
 
     std::string image_ref;
-    if (reference) {
-        TRY(m_images->tag(record.id, reference->str()));
+    if (const auto& reference = options.reference) {
+        TRY(m_images->tag(record.id, *reference));
         image_ref = reference->str();
     }
     publish({ "container", "commit", view.id,
         { { "comment", options.comment }, { "imageID", record.id }, { "imageRef", image_ref },
-            { "image", view.config.image }, { "name", view.name } },
+            { "image", view.config.image.text }, { "name", view.name } },
         0 });
     return record.id;
 }

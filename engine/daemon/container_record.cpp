@@ -31,13 +31,16 @@ json config_to_json(const ContainerConfig& c)
     std::vector<std::string> mount_specs;
     for (const auto& mount : c.mounts)
         mount_specs.push_back(volume::format_mount_spec(mount));
+    std::vector<std::string> volumes_from;
+    for (const auto& entry : c.volumes_from)
+        volumes_from.push_back(entry.text());
     json doc = {
         { "Hostname", c.hostname }, { "Domainname", c.domainname }, { "User", c.user },
         { "AttachStdin", c.attach_stdin }, { "AttachStdout", c.attach_stdout }, { "AttachStderr", c.attach_stderr },
         { "Tty", c.tty }, { "OpenStdin", c.open_stdin }, { "StdinOnce", c.stdin_once }, { "Env", c.env },
         { "Cmd", c.cmd ? json(*c.cmd) : json(nullptr) },
         { "Entrypoint", c.entrypoint ? json(*c.entrypoint) : json(nullptr) },
-        { "Image", c.image }, { "Volumes", c.volumes }, { "WorkingDir", c.working_dir }, { "Labels", c.labels },
+        { "Image", c.image.text }, { "Volumes", c.volumes }, { "WorkingDir", c.working_dir }, { "Labels", c.labels },
         { "StopSignal", c.stop_signal }, { "StopTimeout", c.stop_timeout ? json(*c.stop_timeout) : json(nullptr) },
         { "ExposedPorts", c.exposed_ports }, { "Binds", c.binds }, { "MountSpecs", mount_specs },
         { "Mounts", c.mounts_json }, { "Tmpfs", c.tmpfs }, { "NetworkMode", c.network_mode.text() },
@@ -55,8 +58,8 @@ json config_to_json(const ContainerConfig& c)
         { "Links", c.links }, { "Dns", c.dns }, { "ExtraHosts", c.extra_hosts }, { "SecurityOpt", c.security_opt },
         { "ConsoleSize", c.console_size }, { "NetworkAliases", c.network_aliases }, { "NetworkIPv4", c.network_ipv4 },
         { "NetworkIPv6", c.network_ipv6 },
-        { "MacAddress", c.mac_address }, { "NetworkMac", c.network_mac }, { "PidMode", c.pid_mode },
-        { "VolumesFrom", c.volumes_from }, { "DeviceCgroupRules", c.device_cgroup_rules },
+        { "MacAddress", c.mac_address }, { "NetworkMac", c.network_mac }, { "PidMode", c.pid_mode.text() },
+        { "VolumesFrom", volumes_from }, { "DeviceCgroupRules", c.device_cgroup_rules },
     };
     if (c.healthcheck)
         doc["Healthcheck"] = health_config_to_json(*c.healthcheck);
@@ -80,7 +83,6 @@ ContainerConfig config_from_json(const json& d)
         c.cmd = d["Cmd"].get<std::vector<std::string>>();
     if (d.contains("Entrypoint") && d["Entrypoint"].is_array())
         c.entrypoint = d["Entrypoint"].get<std::vector<std::string>>();
-    get_to(d, "Image", c.image);
     get_to(d, "Volumes", c.volumes);
     get_to(d, "WorkingDir", c.working_dir);
     get_to(d, "Labels", c.labels);
@@ -100,6 +102,16 @@ ContainerConfig config_from_json(const json& d)
             log::warn("container record: " + what + ": " + result.error().describe() + " (left out)");
         return result.ok();
     };
+    // The image's text stays even when this version refuses it: inspect and events show it, and
+    // the container runs on its image id, not on the name.
+    std::string image_text;
+    get_to(d, "Image", image_text);
+    if (auto name = image::ImageName::parse(image_text); name.ok()) {
+        c.image = name.release_value();
+    } else {
+        c.image.text = image_text;
+        log::warn("container record: Image: " + name.error().describe() + " (kept as text)");
+    }
     get_to(d, "Binds", c.binds);
     for (const auto& bind : c.binds) {
         volume::MountSpec spec;
@@ -171,8 +183,16 @@ ContainerConfig config_from_json(const json& d)
     get_to(d, "NetworkIPv6", c.network_ipv6);
     get_to(d, "MacAddress", c.mac_address);
     get_to(d, "NetworkMac", c.network_mac);
-    get_to(d, "PidMode", c.pid_mode);
-    get_to(d, "VolumesFrom", c.volumes_from);
+    std::string pid_mode;
+    get_to(d, "PidMode", pid_mode);
+    parsed(PidMode::parse(pid_mode), "PidMode", c.pid_mode);
+    std::vector<std::string> volumes_from;
+    get_to(d, "VolumesFrom", volumes_from);
+    for (const auto& text : volumes_from) {
+        VolumesFrom entry;
+        if (parsed(VolumesFrom::parse(text), "VolumesFrom", entry))
+            c.volumes_from.push_back(entry);
+    }
     get_to(d, "DeviceCgroupRules", c.device_cgroup_rules);
     return c;
 }
@@ -204,7 +224,7 @@ json container_to_json(const ContainerView& v, const std::vector<RecordedMount>&
         { "Name", v.name },
         { "Created", v.created },
         { "ImageId", v.image_id },
-        { "ImageRef", v.image_ref },
+        { "ImageRef", v.config.image.text }, // Older versions read the name here.
         { "Path", v.path },
         { "Args", v.args },
         { "Config", config_to_json(v.config) },
@@ -245,7 +265,6 @@ Result<void> container_from_json(const json& d, ContainerView& v, std::vector<Re
         v.name = d.value("Name", "");
         v.created = d.value("Created", "");
         v.image_id = d.value("ImageId", "");
-        v.image_ref = d.value("ImageRef", "");
         v.path = d.value("Path", "");
         get_to(d, "Args", v.args);
         v.config = config_from_json(d.value("Config", json::object()));

@@ -25,7 +25,6 @@
 #include "engine/runtime/devices.h"
 #include "engine/runtime/mount_propagation.h"
 #include "engine/runtime/seccomp.h"
-#include "engine/state/collector.h"
 #include "engine/volume/copy.h"
 
 namespace engine::daemon {
@@ -127,7 +126,7 @@ static Result<void> check_cpuset_mems(const std::string& mems)
 
 Result<CreateResult> Engine::create_container(const std::string& requested_name, ContainerConfig config)
 {
-    if (config.image.empty())
+    if (config.image.text.empty())
         return Error::invalid("no image given: say which image to run (for example busybox:1.35.0)");
     if (!config.isolation.empty() && config.isolation != "default")
         return Error::invalid("invalid isolation '" + config.isolation + "' on linux");
@@ -138,7 +137,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     auto image_result = m_images->resolve(config.image);
     if (!image_result.ok()) {
         if (image_result.error().kind() == ErrorKind::NotFound)
-            return Error::not_found("No such image: " + config.image);
+            return Error::not_found("No such image: " + config.image.text);
         return image_result.release_error();
     }
     auto image = image_result.release_value();
@@ -178,7 +177,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     std::vector<std::string> argv = entrypoint;
     argv.insert(argv.end(), cmd.begin(), cmd.end());
     if (argv.empty())
-        return Error::invalid("no command specified: the image " + config.image + " has no CMD or ENTRYPOINT; give one after the image name");
+        return Error::invalid("no command specified: the image " + config.image.text + " has no CMD or ENTRYPOINT; give one after the image name");
     config.entrypoint = entrypoint.empty() ? std::nullopt : std::optional(entrypoint);
     config.cmd = cmd;
     if (config.working_dir.empty())
@@ -237,12 +236,11 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
         config.memory_swap = 2 * config.memory;
     // PidMode: the host's PID namespace, or another container's. That one is kept by full id,
     // as dockerd keeps it, so a rename does not lose it; an unknown one is dockerd's 400.
-    auto pid_mode = TRY_CTX(parse_pid_mode(config.pid_mode), "HostConfig.PidMode");
-    if (!pid_mode.container.empty()) {
-        auto other = find_container(pid_mode.container);
+    if (config.pid_mode.is(PidMode::Kind::Container)) {
+        auto other = find_container(config.pid_mode.container);
         if (!other.ok())
             return Error::invalid(other.error().message());
-        config.pid_mode = "container:" + other.value()->view.id;
+        config.pid_mode.container = other.value()->view.id;
     }
     // Legacy links: dockerd still accepts them on the default bridge, so glassbox does too,
     // with the course's reason they are not taught (lessons/ explains it).
@@ -274,8 +272,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     // tmpfs mounts, which are their own memory), read-only with ":ro". This container's own
     // binds and mounts win over them, and they win over the image's anonymous volumes.
     std::vector<RecordedMount> inherited;
-    for (const auto& entry : config.volumes_from) {
-        auto from = TRY_CTX(parse_volumes_from(entry), "HostConfig.VolumesFrom");
+    for (const auto& from : config.volumes_from) {
         auto other = find_container(from.container);
         if (!other.ok())
             return Error::invalid(other.error().message());
@@ -289,7 +286,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
             if (mount.type == "tmpfs" || std::any_of(specs.begin(), specs.end(), [&](const auto& s) { return same_target(s.target); })
                 || std::any_of(inherited.begin(), inherited.end(), [&](const auto& m) { return same_target(m.destination); }))
                 continue;
-            mount.read_only = mount.read_only || from.read_only;
+            mount.read_only = mount.read_only || from.read_only();
             // The volume stays the other container's: removing this one with -v must not delete it.
             mount.anonymous = false;
             mount.copy_up_pending = false;
@@ -403,7 +400,6 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     view.name = name;
     view.created = now_rfc3339();
     view.image_id = image.id;
-    view.image_ref = config.image;
     view.path = argv[0];
     view.args.assign(argv.begin() + 1, argv.end());
     view.config = config;
@@ -436,7 +432,7 @@ Result<CreateResult> Engine::create_container(const std::string& requested_name,
     }
     persist(*container);
     record_phase(container->trace, "create (record, volumes, directories)", image_resolved);
-    publish({ "container", "create", id, { { "image", config.image }, { "name", name } }, 0 });
+    publish({ "container", "create", id, { { "image", config.image.text }, { "name", name } }, 0 });
     return CreateResult { id, view.warnings };
 }
 
@@ -564,7 +560,7 @@ static runtime::ContainerSpec make_spec(const Container& container, const Engine
         spec.resources.device_rules.insert(spec.resources.device_rules.end(), config.device_cgroup_rules.begin(),
             config.device_cgroup_rules.end());
     }
-    spec.share_host_pid = config.pid_mode == "host";
+    spec.share_host_pid = config.pid_mode.is(PidMode::Kind::Host);
     spec.cgroup_name = "glassbox/" + view.id;
     spec.privileged = config.privileged;
     spec.seccomp_profile_json = runtime::seccomp_profile_for(config.privileged, config.security_opt);
@@ -712,8 +708,8 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
 
     spec = make_spec(*container, m_options);
     // PidMode container:<id>: that container's PID namespace exists only while it runs.
-    if (strings::starts_with(container->view.config.pid_mode, "container:")) {
-        auto target = container->view.config.pid_mode.substr(10);
+    if (container->view.config.pid_mode.is(PidMode::Kind::Container)) {
+        auto target = container->view.config.pid_mode.container;
         auto other = find_container(target);
         if (!other.ok())
             return fail(Error::not_found("cannot join the PID namespace of container " + target + ": " + other.error().message()));
@@ -791,7 +787,7 @@ Result<void> Engine::do_start(const std::shared_ptr<Container>& container)
     }
     persist(*container);
     record_phase(trace, "record start", phase_began);
-    publish({ "container", "start", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    publish({ "container", "start", id, { { "image", container->view.config.image.text }, { "name", container->view.name } }, 0 });
     int pid = started.pid;
     if (!supervise_on_loop(container, pid, stdout_fd, stderr_fd, pty_fd, started.timings.exec_seen))
         spawn_thread([this, container, pid, stdout_fd, stderr_fd, pty_fd] { supervise(container, pid, stdout_fd, stderr_fd, pty_fd); });
@@ -905,9 +901,6 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     cgroup.kill_all(m_kernel);
     if (auto removed = cgroup.remove(m_kernel); !removed.ok())
         log::warn("remove cgroup of " + id + ": " + removed.error().describe());
-    // The state collector keeps the mount namespaces it read open between snapshots; with the
-    // container's processes gone, close its namespace there too, so nothing holds its mounts.
-    state::release_unreachable_namespaces();
     teardown_network(container);
     if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok())
         log::warn("unmount root of " + id + ": " + unmounted.error().describe());
@@ -934,9 +927,9 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     persist(*container);
     container->hub->end_of_run();
     if (oom)
-        publish({ "container", "oom", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+        publish({ "container", "oom", id, { { "image", container->view.config.image.text }, { "name", container->view.name } }, 0 });
     publish({ "container", "die", id,
-        { { "exitCode", std::to_string(exit_code) }, { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+        { { "exitCode", std::to_string(exit_code) }, { "image", container->view.config.image.text }, { "name", container->view.name } }, 0 });
     {
         std::lock_guard lock(container->wait->mutex);
         container->wait->exits++;
@@ -1179,7 +1172,7 @@ Result<void> Engine::do_remove(const std::shared_ptr<Container>& container, bool
         }
     }
     record_phase(container->trace, "removal", removal_began);
-    publish({ "container", "destroy", id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    publish({ "container", "destroy", id, { { "image", container->view.config.image.text }, { "name", container->view.name } }, 0 });
     {
         std::lock_guard lock(container->wait->mutex);
         container->wait->removed = true;
@@ -1236,7 +1229,7 @@ Result<void> Engine::pause_container(const std::string& ref)
             container->view.state.status = Status::Paused;
     }
     persist(*container);
-    publish({ "container", "pause", container->view.id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    publish({ "container", "pause", container->view.id, { { "image", container->view.config.image.text }, { "name", container->view.name } }, 0 });
     return Ok {};
 }
 
@@ -1259,7 +1252,7 @@ Result<void> Engine::unpause_container(const std::string& ref)
             container->view.state.status = Status::Running;
     }
     persist(*container);
-    publish({ "container", "unpause", container->view.id, { { "image", container->view.config.image }, { "name", container->view.name } }, 0 });
+    publish({ "container", "unpause", container->view.id, { { "image", container->view.config.image.text }, { "name", container->view.name } }, 0 });
     return Ok {};
 }
 
@@ -1301,7 +1294,7 @@ Result<std::vector<std::string>> Engine::update_container(const std::string& ref
         container->view.config = next;
     }
     persist(*container);
-    publish({ "container", "update", scratch.view.id, { { "image", current.image }, { "name", scratch.view.name } }, 0 });
+    publish({ "container", "update", scratch.view.id, { { "image", current.image.text }, { "name", scratch.view.name } }, 0 });
     return warnings;
 }
 

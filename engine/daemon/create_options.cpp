@@ -31,7 +31,7 @@ Result<void> check_mac_address(const std::string& mac)
     return Ok {};
 }
 
-Result<VolumesFrom> parse_volumes_from(const std::string& spec)
+Result<VolumesFrom> VolumesFrom::parse(const std::string& spec)
 {
     VolumesFrom out;
     auto colon = spec.rfind(':');
@@ -39,8 +39,10 @@ Result<VolumesFrom> parse_volumes_from(const std::string& spec)
     if (colon != std::string::npos) {
         auto mode = spec.substr(colon + 1);
         if (mode == "ro")
-            out.read_only = true;
-        else if (mode != "rw")
+            out.mode = Mode::ReadOnly;
+        else if (mode == "rw")
+            out.mode = Mode::ReadWrite;
+        else
             return Error::invalid("invalid mode: " + mode);
     }
     if (out.container.empty())
@@ -48,21 +50,48 @@ Result<VolumesFrom> parse_volumes_from(const std::string& spec)
     return out;
 }
 
-Result<PidMode> parse_pid_mode(const std::string& mode)
+std::string VolumesFrom::text() const
+{
+    switch (mode) {
+    case Mode::ReadOnly:
+        return container + ":ro";
+    case Mode::ReadWrite:
+        return container + ":rw";
+    case Mode::Unset:
+        break;
+    }
+    return container;
+}
+
+Result<PidMode> PidMode::parse(const std::string& text)
 {
     PidMode out;
-    if (mode.empty())
+    if (text.empty())
         return out;
-    if (mode == "host") {
-        out.host = true;
+    if (text == "host") {
+        out.kind = Kind::Host;
         return out;
     }
-    if (strings::starts_with(mode, "container:")) {
-        out.container = mode.substr(10);
+    if (strings::starts_with(text, "container:")) {
+        out.kind = Kind::Container;
+        out.container = text.substr(10);
         if (!out.container.empty())
             return out;
     }
-    return Error::invalid("invalid PID mode: \"" + mode + "\" (use host or container:<name|id>)");
+    return Error::invalid("invalid PID mode: \"" + text + "\" (use host or container:<name|id>)");
+}
+
+std::string PidMode::text() const
+{
+    switch (kind) {
+    case Kind::Host:
+        return "host";
+    case Kind::Container:
+        return "container:" + container;
+    case Kind::Private:
+        break;
+    }
+    return "";
 }
 
 Result<NetworkMode> NetworkMode::parse(const std::string& text)

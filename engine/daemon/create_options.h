@@ -17,21 +17,35 @@ namespace engine::daemon {
 // InvalidArgument "invalid MAC address: \"zz\"" otherwise.
 Result<void> check_mac_address(const std::string& mac);
 
-// One HostConfig.VolumesFrom entry: the container and whether its mounts stay writable. A mode
-// other than ro or rw is InvalidArgument with dockerd's words, "invalid mode: xx".
+// One HostConfig.VolumesFrom entry, "name", "name:ro" or "name:rw": the container and whether
+// its mounts stay writable. A mode other than ro or rw is InvalidArgument with dockerd's words,
+// "invalid mode: xx"; an entry without a name names the entry.
 struct VolumesFrom {
-    std::string container;
-    bool read_only { false };
-};
-Result<VolumesFrom> parse_volumes_from(const std::string& spec);
+    enum class Mode { Unset, ReadOnly, ReadWrite }; // Unset: no mode given (read-write).
+    std::string container;                          // The name or id as given.
+    Mode mode { Mode::Unset };
 
-// HostConfig.PidMode: "" (a new PID namespace), "host", or "container:<ref>" (the ref is
-// returned in `container`). Anything else is InvalidArgument "invalid PID mode: ...".
-struct PidMode {
-    bool host { false };
-    std::string container;
+    static Result<VolumesFrom> parse(const std::string& spec);
+    // The text parse() read: inspect and the container's record show it as given.
+    [[nodiscard]] std::string text() const;
+    [[nodiscard]] bool read_only() const { return mode == Mode::ReadOnly; }
+    bool operator==(const VolumesFrom&) const = default;
 };
-Result<PidMode> parse_pid_mode(const std::string& mode);
+
+// HostConfig.PidMode: "" (a new PID namespace), "host", or "container:<name|id>" (another
+// container's namespace; the Engine keeps it by full id, as dockerd does). Anything else is
+// InvalidArgument "invalid PID mode: ...".
+struct PidMode {
+    enum class Kind { Private, Host, Container };
+    Kind kind { Kind::Private };
+    std::string container; // Container: the container's name or id.
+
+    static Result<PidMode> parse(const std::string& text);
+    // The text parse() read ("" for a private namespace): inspect and the record show it.
+    [[nodiscard]] std::string text() const;
+    [[nodiscard]] bool is(Kind k) const { return kind == k; }
+    bool operator==(const PidMode&) const = default;
+};
 
 // HostConfig.NetworkMode: "default" (or "") is the built-in bridge network, "host" the host's
 // own network namespace, "none" a namespace with only loopback, "container:<name|id>" another

@@ -645,11 +645,11 @@ Result<std::vector<std::string>> Engine::load_images(const std::string& archive_
     return loaded;
 }
 
-Result<void> Engine::tag_image(const std::string& source, const std::string& target)
+Result<void> Engine::tag_image(const std::string& source, const image::Reference& target)
 {
-    TRY(m_images->tag(source, target));
-    auto record = TRY(m_images->resolve(target));
-    publish({ "image", "tag", record.id, { { "name", target } }, 0 });
+    auto record = TRY(m_images->resolve(source));
+    TRY(m_images->tag(record.id, target));
+    publish({ "image", "tag", record.id, { { "name", target.str() } }, 0 });
     return Ok {};
 }
 

@@ -109,7 +109,7 @@ struct ContainerConfig {
     std::vector<std::string> env;
     std::optional<std::vector<std::string>> cmd;        // nullopt: the image's CMD.
     std::optional<std::vector<std::string>> entrypoint; // nullopt: the image's; {""} or {}: none.
-    std::string image;                                  // As the user typed it.
+    image::ImageName image;                             // Parsed once; .text as the user typed it.
     std::map<std::string, nlohmann::json> volumes;      // Anonymous volumes: "/data" -> {}.
     std::string working_dir;
     std::map<std::string, std::string> labels;
@@ -159,8 +159,8 @@ struct ContainerConfig {
     std::map<std::string, std::string> network_ipv4;     // network -> requested --ip
     std::map<std::string, std::string> network_ipv6;     // network -> requested --ip6
     std::map<std::string, std::string> network_mac;      // network -> requested MAC (EndpointsConfig.*.MacAddress)
-    std::string pid_mode;                                // "", "host", "container:<id>" (stored with the full id).
-    std::vector<std::string> volumes_from;               // "name", "name:ro", "name:rw".
+    PidMode pid_mode;                                    // HostConfig.PidMode, parsed once (container: by full id).
+    std::vector<VolumesFrom> volumes_from;               // HostConfig.VolumesFrom, parsed once.
     std::vector<std::string> device_cgroup_rules;        // "c 1:3 rwm", added to the default allow-list.
     std::optional<HealthConfig> healthcheck;             // nullopt: the image's HEALTHCHECK, if any.
 };
@@ -236,8 +236,7 @@ struct ContainerView {
     std::string id;
     std::string name;          // Without the leading "/".
     std::string created;       // RFC 3339
-    std::string image_id;      // "sha256:..."
-    std::string image_ref;     // As the user typed it.
+    std::string image_id;      // "sha256:..." (config.image is the name the user typed).
     std::string path;          // argv[0] of the effective command.
     std::vector<std::string> args;
     ContainerConfig config;    // Effective config (image defaults merged in).
@@ -406,7 +405,7 @@ public:
     Result<std::vector<image::DeleteItem>> remove_image(const std::string& ref, bool force);
     Result<image::ImageRecord> import_image(const std::string& tar_path, const image::ImportOptions& options);
     Result<std::vector<std::string>> load_images(const std::string& archive_path);
-    Result<void> tag_image(const std::string& source, const std::string& target);
+    Result<void> tag_image(const std::string& source, const image::Reference& target);
     // Number of containers that use each image id.
     std::map<std::string, int> image_usage() const;
     // Docker's `images` filters: reference (a glob on name or name:tag), dangling, label,

@@ -87,7 +87,7 @@ Result<bool> container_passes_filters(const ContainerView& view, const Filters& 
         }))
         return false;
     if (!any_value(filters, "ancestor", [&](const std::string& v) {
-            if (v == view.image_ref || v == view.config.image || v == view.image_id)
+            if (v == view.config.image.text || v == view.image_id)
                 return true;
             auto resolved = resolve_image ? resolve_image(v) : std::nullopt;
             return resolved && *resolved == view.image_id;

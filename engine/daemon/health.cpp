@@ -303,7 +303,7 @@ void Engine::start_health_monitor(const std::shared_ptr<Container>& container)
             }
             if (changed)
                 publish({ "container", "health_status: " + status, id,
-                    { { "image", container->view.config.image }, { "name", container->view.name } },
+                    { { "image", container->view.config.image.text }, { "name", container->view.name } },
                     0 });
         }
     });

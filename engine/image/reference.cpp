@@ -214,4 +214,36 @@ Result<Reference> parse_reference(std::string_view text)
     return ref;
 }
 
+Result<Reference> parse_repo_tag(std::string_view repo, std::string_view tag)
+{
+    std::string text(repo);
+    if (!tag.empty())
+        text += (strings::starts_with(tag, "sha256:") ? "@" : ":") + std::string(tag);
+    return parse_reference(text);
+}
+
+std::pair<std::string, std::string> split_repo_tag(std::string_view text)
+{
+    auto slash = text.rfind('/');
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash))
+        return { std::string(text), "" };
+    return { std::string(text.substr(0, colon)), std::string(text.substr(colon + 1)) };
+}
+
+Result<ImageName> ImageName::parse(std::string_view text)
+{
+    ImageName name;
+    name.text = std::string(text);
+    auto parsed = parse_reference(text);
+    auto hex = strings::starts_with(text, "sha256:") ? text.substr(7) : text;
+    if (is_hex_prefix(hex))
+        name.id_prefix = std::string(hex);
+    if (parsed.ok())
+        name.reference = parsed.release_value();
+    else if (name.id_prefix.empty())
+        return parsed.release_error();
+    return name;
+}
+
 } // namespace engine::image

@@ -435,41 +435,50 @@ Result<std::string> Store::resolve_id_locked(std::string_view reference) const
 {
     if (reference.empty())
         return no_such_image(reference);
-    if (is_sha256_digest(reference) && m_images.count(std::string(reference)))
-        return std::string(reference);
+    return resolve_id_locked(TRY(ImageName::parse(reference)));
+}
+
+Result<std::string> Store::resolve_id_locked(const ImageName& name) const
+{
+    if (name.text.empty())
+        return no_such_image(name.text);
+    if (is_sha256_digest(name.text) && m_images.count(name.text))
+        return name.text;
     // A name first, as Docker does: "abc" may be both a repository and an id prefix.
-    auto parsed = parse_reference(reference);
-    if (parsed.ok()) {
-        auto& ref = parsed.value();
-        if (!ref.tag.empty()) {
-            if (auto it = m_repositories.find(ref.str()); it != m_repositories.end())
+    if (const auto& ref = name.reference) {
+        if (!ref->tag.empty()) {
+            if (auto it = m_repositories.find(ref->str()); it != m_repositories.end())
                 return it->second;
-        } else if (m_images.count(ref.digest)) {
-            return ref.digest;
+        } else if (m_images.count(ref->digest)) {
+            return ref->digest;
         }
     }
-    auto prefix = strings::starts_with(reference, "sha256:") ? reference.substr(7) : reference;
-    if (is_hex_prefix(prefix)) {
+    if (!name.id_prefix.empty()) {
         std::string found;
         for (auto& [id, entry] : m_images) {
-            if (strings::starts_with(hex_of(id), prefix)) {
+            if (strings::starts_with(hex_of(id), name.id_prefix)) {
                 if (!found.empty())
-                    return Error::invalid("multiple IDs found with provided prefix: " + std::string(prefix));
+                    return Error::invalid("multiple IDs found with provided prefix: " + name.id_prefix);
                 found = id;
             }
         }
         if (!found.empty())
             return found;
     }
-    if (!parsed.ok() && !is_hex_prefix(prefix))
-        return parsed.release_error();
-    return no_such_image(reference);
+    return no_such_image(name.text);
 }
 
 Result<ImageRecord> Store::resolve(std::string_view reference) const
 {
     std::lock_guard lock(m_mutex);
     auto id = TRY(resolve_id_locked(reference));
+    return record_locked(m_images.at(id));
+}
+
+Result<ImageRecord> Store::resolve(const ImageName& name) const
+{
+    std::lock_guard lock(m_mutex);
+    auto id = TRY(resolve_id_locked(name));
     return record_locked(m_images.at(id));
 }
 
@@ -549,10 +558,14 @@ Result<void> Store::set_tag_locked(const Reference& reference, const std::string
 
 Result<void> Store::tag(std::string_view source, std::string_view target)
 {
-    auto reference = TRY_CTX(parse_reference(target), "tag " + std::string(target));
+    return tag(source, TRY_CTX(parse_reference(target), "tag " + std::string(target)));
+}
+
+Result<void> Store::tag(std::string_view source, const Reference& target)
+{
     std::lock_guard lock(m_mutex);
     auto id = TRY(resolve_id_locked(source));
-    return set_tag_locked(reference, id);
+    return set_tag_locked(target, id);
 }
 
 // [SECTION] Import and commit.

@@ -83,6 +83,8 @@ public:
     // Resolves a name:tag, a full or short (>= 1 hex char, unique) image id, or "sha256:..." prefix.
     // NotFound: "No such image: <ref>".
     Result<ImageRecord> resolve(std::string_view reference) const;
+    // The same for a name parsed already (a container's Config.Image).
+    Result<ImageRecord> resolve(const ImageName& name) const;
     // Every image with its config, read from the blobs: after a long build that is every
     // intermediate image's whole history, so callers that only count use count().
     std::vector<ImageRecord> list() const;
@@ -96,6 +98,7 @@ public:
     Result<void> save(const std::vector<std::string>& references, const std::string& out_path, ArchiveFormat format);
 
     Result<void> tag(std::string_view source, std::string_view target);
+    Result<void> tag(std::string_view source, const Reference& target);
     // Removes a tag, or the image when no tag is left (or `force`). `in_use(image_id)` returns the
     // name of a container that uses the image, or "" if none: a used image is a Conflict unless forced.
     Result<std::vector<DeleteItem>> remove(std::string_view reference, bool force,
@@ -168,6 +171,7 @@ private:
     [[nodiscard]] std::string temp_path(std::string_view what) const;
     // Everything below expects m_mutex to be held.
     Result<std::string> resolve_id_locked(std::string_view reference) const;
+    Result<std::string> resolve_id_locked(const ImageName& name) const;
     // The record with its config read from the blob; the second form takes a config already
     // parsed (a commit has it in hand).
     Result<ImageRecord> record_locked(const ImageEntry& entry) const;

@@ -83,8 +83,6 @@ Result<void> commit(Engine& engine, Exchange& ex)
 {
     auto& request = ex.request();
     daemon::CommitOptions options;
-    options.repo = request.query_value("repo").value_or("");
-    options.tag = request.query_value("tag").value_or("");
     options.comment = request.query_value("comment").value_or("");
     options.author = request.query_value("author").value_or("");
     options.pause = TRY(request.query_bool("pause", true));
@@ -96,6 +94,9 @@ Result<void> commit(Engine& engine, Exchange& ex)
         if (config.is_object())
             options.config = TRY(image::ContainerDefaults::from_json(config, "request body"));
     }
+    // The new image's name is parsed here, before the container is looked up, as dockerd's router does.
+    if (auto repo = request.query_value("repo").value_or(""); !repo.empty())
+        options.reference = TRY(image::parse_repo_tag(repo, request.query_value("tag").value_or("")));
     auto id = TRY(engine.commit_container(request.query_value("container").value_or(""), options));
     ex.respond_json(201, { { "Id", id } });
     return Ok {};

@@ -64,8 +64,7 @@ static Result<void> image_tag(Engine& engine, Exchange& ex)
     auto tag = ex.request().query_value("tag").value_or("");
     if (repo.empty())
         return Error::invalid("tag: repo is required");
-    auto target = TRY(image::parse_reference(tag.empty() ? repo : repo + ":" + tag));
-    TRY(engine.tag_image(ex.request().param("name"), target.str()));
+    TRY(engine.tag_image(ex.request().param("name"), TRY(image::parse_repo_tag(repo, tag))));
     ex.respond_empty(201);
     return Ok {};
 }
@@ -99,8 +98,7 @@ static Result<void> image_import(Engine& engine, Exchange& ex)
     auto repo = request.query_value("repo").value_or("");
     auto tag = request.query_value("tag").value_or("");
     if (!repo.empty()) {
-        auto reference = TRY(image::parse_reference(tag.empty() ? repo : repo + ":" + tag));
-        options.repo_tag = reference.str();
+        options.repo_tag = TRY(image::parse_repo_tag(repo, tag)).str();
     }
     // Docker's comment for an import without --message.
     options.message = request.query_value("message").value_or("");
@@ -125,10 +123,7 @@ static Result<void> image_pull(Engine& engine, Exchange& ex)
     auto tag = request.query_value("tag").value_or("");
     if (from.empty())
         return Error::invalid("images/create: fromImage or fromSrc is required");
-    std::string text = from;
-    if (!tag.empty())
-        text += (strings::starts_with(tag, "sha256:") ? "@" : ":") + tag;
-    auto reference = TRY(image::parse_reference(text));
+    auto reference = TRY(image::parse_repo_tag(from, tag));
     // Already here: report it the way a registry pull reports an unchanged image.
     if (engine.images().resolve(reference.str()).ok()) {
         ex.start_stream(200, "application/json");

@@ -1,6 +1,7 @@
 // glassbox commit [-a AUTHOR] [-c CHANGE]... [-m MESSAGE] [-p=false] CONTAINER [REPO[:TAG]]:
 // POST /commit; prints the new image id.
 #include "engine/cli/commands/commands.h"
+#include "engine/image/reference.h"
 
 namespace engine::cli {
 
@@ -24,15 +25,7 @@ void add_commit_command(CLI::App& parent, Context& ctx, const std::string& name)
     command->add_option("CONTAINER", args->container, "Container")->required();
     command->add_option("REPOSITORY", args->reference, "REPOSITORY[:TAG]");
     set_action(command, ctx, [&ctx, args]() -> Result<int> {
-        // A ':' after the last '/' separates the tag (a registry port comes before a '/').
-        std::string repo = args->reference;
-        std::string tag;
-        auto colon = repo.rfind(':');
-        auto slash = repo.rfind('/');
-        if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-            tag = repo.substr(colon + 1);
-            repo = repo.substr(0, colon);
-        }
+        auto [repo, tag] = image::split_repo_tag(args->reference);
         auto* client = TRY(ctx.client());
         auto id = TRY(client->commit_container(args->container, repo, tag, args->message, args->author, args->changes, args->pause));
         print_out(id + "\n");

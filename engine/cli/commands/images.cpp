@@ -9,22 +9,13 @@
 
 #include "engine/base/strings.h"
 #include "engine/cli/format.h"
+#include "engine/image/reference.h"
 
 namespace engine::cli {
 
 namespace {
 
 constexpr const char* k_images_format = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-
-// "repo:tag" -> {repo, tag}; a ':' before the last '/' belongs to a registry port.
-std::pair<std::string, std::string> split_tag(const std::string& reference)
-{
-    auto slash = reference.rfind('/');
-    auto colon = reference.rfind(':');
-    if (colon == std::string::npos || (slash != std::string::npos && colon < slash))
-        return { reference, "" };
-    return { reference.substr(0, colon), reference.substr(colon + 1) };
-}
 
 Json image_row(const Json& image, const std::string& repo, const std::string& tag, bool no_trunc)
 {
@@ -100,7 +91,7 @@ void add_images_command(CLI::App& parent, Context& ctx, const std::string& name)
                 if (tags.empty())
                     rows.push_back(image_row(image, "<none>", "<none>", args->no_trunc));
                 for (const auto& tag : tags) {
-                    auto [repo, version] = split_tag(tag);
+                    auto [repo, version] = image::split_repo_tag(tag);
                     rows.push_back(image_row(image, repo, version.empty() ? "<none>" : version, args->no_trunc));
                 }
             }

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "engine/base/strings.h"
+#include "engine/image/reference.h"
 
 namespace engine::cli {
 
@@ -61,14 +62,7 @@ void add_import_command(CLI::App& parent, Context& ctx, const std::string& name)
     set_action(command, ctx, [&ctx, args]() -> Result<int> {
         if (strings::starts_with(args->source, "http://") || strings::starts_with(args->source, "https://"))
             return Error::unsupported("importing from a URL is not supported (glassbox works offline): download the file and import it");
-        std::string repo = args->reference;
-        std::string tag;
-        auto slash = repo.rfind('/');
-        auto colon = repo.rfind(':');
-        if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-            tag = repo.substr(colon + 1);
-            repo = repo.substr(0, colon);
-        }
+        auto [repo, tag] = image::split_repo_tag(args->reference);
         std::shared_ptr<UniqueFd> holder;
         auto body = TRY(tar_body_from(args->source, holder));
         auto* client = TRY(ctx.client());

@@ -7,6 +7,7 @@
 
 #include "engine/base/strings.h"
 #include "engine/cli/format.h"
+#include "engine/image/reference.h"
 
 namespace engine::cli {
 
@@ -107,11 +108,11 @@ std::string render_df(const Json& df, bool verbose)
         std::string reference = "<none>:<none>";
         if (image.contains("RepoTags") && image["RepoTags"].is_array() && !image["RepoTags"].empty())
             reference = go_value(image["RepoTags"][0]);
-        auto colon = reference.rfind(':');
+        auto [repo, tag] = image::split_repo_tag(reference);
         std::int64_t created = image.contains("Created") && image["Created"].is_number() ? image["Created"].get<std::int64_t>() : 0;
         std::uint64_t size = number(image, "Size");
         std::uint64_t shared = number(image, "SharedSize");
-        image_lines.push_back(reference.substr(0, colon) + "\t" + reference.substr(colon + 1) + "\t" + short_id(image.value("Id", ""))
+        image_lines.push_back(repo + "\t" + tag + "\t" + short_id(image.value("Id", ""))
             + "\t" + time_ago(created) + "\t" + strings::human_size(size) + "\t" + strings::human_size(shared) + "\t"
             + strings::human_size(size > shared ? size - shared : 0) + "\t" + std::to_string(number(image, "Containers")));
     }

@@ -1,5 +1,6 @@
 // glassbox tag SOURCE TARGET: POST /images/{source}/tag?repo=&tag= (tag defaults to latest).
 #include "engine/cli/commands/commands.h"
+#include "engine/image/reference.h"
 
 namespace engine::cli {
 
@@ -11,16 +12,11 @@ void add_tag_command(CLI::App& parent, Context& ctx, const std::string& name)
     command->add_option("TARGET_IMAGE", args->second, "Target image[:tag]")->required();
     set_action(command, ctx, [&ctx, args]() -> Result<int> {
         const std::string& target = args->second;
-        std::string repo = target;
-        std::string tag = "latest";
-        auto slash = target.rfind('/');
-        auto colon = target.rfind(':');
-        if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-            repo = target.substr(0, colon);
-            tag = target.substr(colon + 1);
-        }
-        if (repo.empty() || tag.empty())
+        auto [repo, tag] = image::split_repo_tag(target);
+        if (repo.empty() || target.back() == ':')
             return Error::invalid("invalid reference format: " + target);
+        if (tag.empty())
+            tag = "latest";
         auto* client = TRY(ctx.client());
         TRY(client->tag_image(args->first, repo, tag));
         return 0;

@@ -121,7 +121,7 @@ protected:
     ContainerConfig config(std::vector<std::string> cmd)
     {
         ContainerConfig c;
-        c.image = "busybox:test";
+        c.image = image::ImageName::parse("busybox:test").value();
         c.cmd = std::move(cmd);
         c.network_mode = daemon::NetworkMode { .kind = daemon::NetworkMode::Kind::None, .name = {} };
         return c;
@@ -308,7 +308,7 @@ TEST_F(EngineTest, RestartedDaemonFindsEveryContainerWithItsStatus)
 
 TEST_F(EngineTest, BadInputGivesClearErrorsAndChangesNothing)
 {
-    auto unknown = m_engine->create_container("", [&] { auto c = config({ "true" }); c.image = "nope:1"; return c; }());
+    auto unknown = m_engine->create_container("", [&] { auto c = config({ "true" }); c.image = image::ImageName::parse("nope:1").value(); return c; }());
     // A -v spec is parsed at the API's edge, so the Engine only ever sees MountSpecs.
     auto bad_volume = volume::parse_volume_spec("a:b:c:d");
     ASSERT_TRUE(m_engine->create_container("taken", config({ "sleep", "5" })).ok());

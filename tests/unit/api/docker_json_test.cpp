@@ -26,7 +26,7 @@ TEST(DockerJsonTest, CliCreateBodyMapsToContainerConfig)
 
     ASSERT_TRUE(config.ok()) << config.error().describe();
     auto& c = config.value();
-    EXPECT_EQ(c.image, "bb:1");
+    EXPECT_EQ(c.image.text, "bb:1");
     ASSERT_TRUE(c.cmd.has_value());
     EXPECT_EQ(*c.cmd, (std::vector<std::string> { "sleep", "1000" }));
     EXPECT_FALSE(c.entrypoint.has_value());
@@ -145,6 +145,58 @@ TEST(DockerJsonTest, NetworkModeIsParsedOnce)
         "HostConfig.NetworkMode: invalid network mode \"container:\": invalid container format container:<name|id>");
 }
 
+TEST(DockerJsonTest, ImagePidModeAndVolumesFromAreParsedOnce)
+{
+    auto config = container_config_from_json(Json::parse(R"({"Image":"busybox","HostConfig":{
+        "PidMode":"container:web","VolumesFrom":["data:ro","logs"]}})"));
+
+    ASSERT_TRUE(config.ok()) << config.error().describe();
+    auto& c = config.value();
+    EXPECT_EQ(c.image.text, "busybox");
+    ASSERT_TRUE(c.image.reference);
+    EXPECT_EQ(c.image.reference->str(), "busybox:latest");
+    EXPECT_TRUE(c.pid_mode.is(daemon::PidMode::Kind::Container));
+    EXPECT_EQ(c.pid_mode.container, "web");
+    ASSERT_EQ(c.volumes_from.size(), 2U);
+    EXPECT_EQ(c.volumes_from[0].container, "data");
+    EXPECT_TRUE(c.volumes_from[0].read_only());
+    EXPECT_EQ(c.volumes_from[1].text(), "logs");
+}
+
+TEST(DockerJsonTest, BadImagePidModeOrVolumesFromNamesTheValue)
+{
+    auto error = [](const std::string& body) {
+        auto config = container_config_from_json(Json::parse(body));
+        EXPECT_FALSE(config.ok()) << body;
+        return config.ok() ? std::string() : config.error().message();
+    };
+
+    EXPECT_EQ(error(R"({"Image":"Busybox"})"), "invalid reference format: repository name must be lowercase (in \"Busybox\")");
+    EXPECT_EQ(error(R"({"Image":"bb:1","HostConfig":{"PidMode":"private"}})"),
+        "HostConfig.PidMode: invalid PID mode: \"private\" (use host or container:<name|id>)");
+    EXPECT_EQ(error(R"({"Image":"bb:1","HostConfig":{"VolumesFrom":["data:xx"]}})"), "HostConfig.VolumesFrom: invalid mode: xx");
+}
+
+TEST(DockerJsonTest, InspectShowsImagePidModeAndVolumesFromAsSent)
+{
+    auto config = container_config_from_json(Json::parse(R"({"Image":"busybox","HostConfig":{
+        "PidMode":"host","VolumesFrom":["data:rw","logs"]}})"));
+    ASSERT_TRUE(config.ok()) << config.error().describe();
+    daemon::ContainerView view;
+    view.id = std::string(64, 'a');
+    view.config = config.value();
+
+    auto json = container_inspect_json(view);
+
+    EXPECT_EQ(json["Config"]["Image"], "busybox");
+    EXPECT_EQ(json["HostConfig"]["PidMode"], "host");
+    EXPECT_EQ(json["HostConfig"]["VolumesFrom"], Json::array({ "data:rw", "logs" }));
+    view.config.volumes_from.clear();
+    view.config.pid_mode = {};
+    EXPECT_EQ(container_inspect_json(view)["HostConfig"]["VolumesFrom"], nullptr);
+    EXPECT_EQ(container_inspect_json(view)["HostConfig"]["PidMode"], "");
+}
+
 TEST(DockerJsonTest, WrongTypeNamesTheField)
 {
     auto config = container_config_from_json(Json::parse(R"({"Image":"bb:1","HostConfig":{"Memory":"lots"}})"));
@@ -182,7 +234,7 @@ TEST(DockerJsonTest, InspectHasTheFieldsClientsRead)
     daemon::ContainerView view;
     view.id = std::string(64, 'a');
     view.name = "web";
-    view.config.image = "bb:1";
+    view.config.image = engine::image::ImageName::parse("bb:1").value();
     view.config.tty = true;
     view.ports["80/tcp"] = { { "", 8080 } };
     view.endpoints.push_back({ .network_id = "n", .network_name = "bridge", .endpoint_id = "e",

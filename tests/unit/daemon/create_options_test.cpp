@@ -4,6 +4,8 @@
 
 using engine::daemon::ContainerPort;
 using engine::daemon::NetworkMode;
+using engine::daemon::PidMode;
+using engine::daemon::VolumesFrom;
 using engine::daemon::PortBinding;
 
 TEST(NetworkModeTest, EachKindReadsBackAsItsOwnText)
@@ -35,6 +37,52 @@ TEST(NetworkModeTest, ContainerWithoutANameIsRefused)
 
     ASSERT_FALSE(mode.ok());
     EXPECT_EQ(mode.error().message(), "invalid network mode \"container:\": invalid container format container:<name|id>");
+}
+
+TEST(PidModeTest, EachKindReadsBackAsItsOwnText)
+{
+    for (const char* text : { "", "host", "container:web" }) {
+        auto mode = PidMode::parse(text);
+        ASSERT_TRUE(mode.ok()) << text << ": " << mode.error().describe();
+        EXPECT_EQ(mode.value().text(), text);
+    }
+    EXPECT_TRUE(PidMode::parse("").value().is(PidMode::Kind::Private));
+    EXPECT_TRUE(PidMode::parse("host").value().is(PidMode::Kind::Host));
+    auto joined = PidMode::parse("container:3f2a").value();
+    EXPECT_TRUE(joined.is(PidMode::Kind::Container));
+    EXPECT_EQ(joined.container, "3f2a");
+}
+
+TEST(PidModeTest, AnythingElseIsRefusedNamingTheValue)
+{
+    for (const char* text : { "private", "container:", "Host" }) {
+        auto mode = PidMode::parse(text);
+        ASSERT_FALSE(mode.ok()) << text;
+        EXPECT_EQ(mode.error().message(), "invalid PID mode: \"" + std::string(text) + "\" (use host or container:<name|id>)");
+    }
+}
+
+TEST(VolumesFromTest, ReadsBackAsGivenWithOrWithoutAMode)
+{
+    for (const char* text : { "data", "data:ro", "data:rw" }) {
+        auto entry = VolumesFrom::parse(text);
+        ASSERT_TRUE(entry.ok()) << text << ": " << entry.error().describe();
+        EXPECT_EQ(entry.value().container, "data");
+        EXPECT_EQ(entry.value().text(), text);
+    }
+    EXPECT_TRUE(VolumesFrom::parse("data:ro").value().read_only());
+    EXPECT_FALSE(VolumesFrom::parse("data:rw").value().read_only());
+    EXPECT_FALSE(VolumesFrom::parse("data").value().read_only());
+}
+
+TEST(VolumesFromTest, BadModeOrNoContainerIsRefusedNamingTheValue)
+{
+    auto bad_mode = VolumesFrom::parse("data:xx");
+    ASSERT_FALSE(bad_mode.ok());
+    EXPECT_EQ(bad_mode.error().message(), "invalid mode: xx");
+    auto no_name = VolumesFrom::parse(":ro");
+    ASSERT_FALSE(no_name.ok());
+    EXPECT_EQ(no_name.error().message(), "invalid volumes-from \":ro\": no container named");
 }
 
 TEST(ContainerPortTest, KeyReadsPortAndProtocol)

@@ -122,7 +122,7 @@ protected:
     static ContainerConfig config(std::vector<std::string> cmd)
     {
         ContainerConfig config;
-        config.image = "unit:latest";
+        config.image = image::ImageName::parse("unit:latest").value();
         config.cmd = std::move(cmd);
         return config;
     }
@@ -173,7 +173,7 @@ TEST_F(EngineOverFakes, CreateRefusesADuplicateNameAndAMissingImage)
     ASSERT_FALSE(again.ok());
     EXPECT_EQ(again.error().kind(), ErrorKind::Conflict);
     auto missing = config({ "exit", "0" });
-    missing.image = "nothere:latest";
+    missing.image = image::ImageName::parse("nothere:latest").value();
     auto result = m_engine->create_container("nope", missing);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().kind(), ErrorKind::NotFound);

@@ -18,7 +18,7 @@ ContainerView container(const std::string& name, Status status, std::map<std::st
     view.state.status = status;
     view.config.labels = std::move(labels);
     view.image_id = "sha256:aaaa";
-    view.config.image = "busybox:1.36";
+    view.config.image = engine::image::ImageName::parse("busybox:1.36").value();
     return view;
 }
 

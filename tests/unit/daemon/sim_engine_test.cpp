@@ -84,7 +84,7 @@ protected:
     std::string run(std::vector<std::string> cmd, const std::string& name = "")
     {
         ContainerConfig config;
-        config.image = "unit:latest";
+        config.image = image::ImageName::parse("unit:latest").value();
         config.cmd = std::move(cmd);
         auto created = m_engine->create_container(name, config);
         EXPECT_TRUE(created.ok()) << created.error().describe();

@@ -96,5 +96,62 @@ TEST(Reference, HexHelpers)
     EXPECT_FALSE(is_hex_prefix(""));
 }
 
+TEST(Reference, RepoAndTagAreJoinedAsTheApiSendsThem)
+{
+    EXPECT_EQ(parse_repo_tag("busybox", "").value().str(), "busybox:latest");
+    EXPECT_EQ(parse_repo_tag("localhost:5000/app", "v2").value().str(), "localhost:5000/app:v2");
+    // A pull by digest sends the digest as the tag.
+    auto hex = std::string(64, 'c');
+    EXPECT_EQ(parse_repo_tag("busybox", "sha256:" + hex).value().digest, "sha256:" + hex);
+    auto bad = parse_repo_tag("Busybox", "1");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message(), "invalid reference format: repository name must be lowercase (in \"Busybox:1\")");
+}
+
+TEST(Reference, SplitRepoTagCutsAtTheColonAfterTheLastSlash)
+{
+    using Pair = std::pair<std::string, std::string>;
+    EXPECT_EQ(split_repo_tag("busybox"), (Pair { "busybox", "" }));
+    EXPECT_EQ(split_repo_tag("busybox:1.36"), (Pair { "busybox", "1.36" }));
+    EXPECT_EQ(split_repo_tag("localhost:5000/app"), (Pair { "localhost:5000/app", "" }));
+    EXPECT_EQ(split_repo_tag("localhost:5000/app:v2"), (Pair { "localhost:5000/app", "v2" }));
+    EXPECT_EQ(split_repo_tag("app:"), (Pair { "app", "" }));
+}
+
+TEST(ImageName, KeepsTheTextAsTypedBesideTheReference)
+{
+    auto name = ImageName::parse("busybox");
+    ASSERT_TRUE(name.ok()) << name.error().describe();
+    EXPECT_EQ(name.value().text, "busybox");
+    ASSERT_TRUE(name.value().reference);
+    EXPECT_EQ(name.value().reference->str(), "busybox:latest");
+    EXPECT_EQ(name.value().id_prefix, "");
+    EXPECT_EQ(ImageName::parse("docker.io/library/busybox:1.36").value().reference->str(), "busybox:1.36");
+}
+
+TEST(ImageName, AnImageIdOrItsPrefixIsAName)
+{
+    auto hex = std::string(64, 'a');
+    auto full = ImageName::parse("sha256:" + hex);
+    ASSERT_TRUE(full.ok());
+    EXPECT_EQ(full.value().id_prefix, hex);
+    EXPECT_EQ(ImageName::parse("sha256:ab12").value().id_prefix, "ab12");
+    // "abc" names a repository and an id prefix both: the store tries the name first.
+    auto both = ImageName::parse("abc");
+    ASSERT_TRUE(both.ok());
+    EXPECT_EQ(both.value().id_prefix, "abc");
+    ASSERT_TRUE(both.value().reference);
+    EXPECT_EQ(both.value().reference->str(), "abc:latest");
+}
+
+TEST(ImageName, NeitherReferenceNorIdIsInvalidReferenceFormatNamingTheText)
+{
+    auto bad = ImageName::parse("Busybox");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().kind(), ErrorKind::InvalidArgument);
+    EXPECT_EQ(bad.error().message(), "invalid reference format: repository name must be lowercase (in \"Busybox\")");
+    EXPECT_FALSE(ImageName::parse("").ok());
+}
+
 } // namespace
 } // namespace engine::image
