@@ -25,6 +25,7 @@
 #include "engine/runtime/devices.h"
 #include "engine/runtime/mount_propagation.h"
 #include "engine/runtime/seccomp.h"
+#include "engine/state/collector.h"
 #include "engine/volume/copy.h"
 
 namespace engine::daemon {
@@ -901,6 +902,9 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     cgroup.kill_all(m_kernel);
     if (auto removed = cgroup.remove(m_kernel); !removed.ok())
         log::warn("remove cgroup of " + id + ": " + removed.error().describe());
+    // The state collector keeps the mount namespaces it read open between snapshots; with the
+    // container's processes gone, close its namespace there too, so nothing holds its mounts.
+    state::release_unreachable_namespaces();
     teardown_network(container);
     if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok())
         log::warn("unmount root of " + id + ": " + unmounted.error().describe());
