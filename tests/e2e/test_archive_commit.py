@@ -250,6 +250,21 @@ def test_commit_records_the_author_in_the_image_history(daemon, image, tmp_path)
         daemon.docker("rm", "-f", name)
 
 
+def test_commit_refuses_a_config_field_of_the_wrong_type_naming_it(daemon, running):
+    # The body of POST /commit is read into the typed image config; a wrong type is a 400 naming
+    # the field, and no image is made.
+    before = ok(daemon.docker("images", "-q", "--no-trunc")).split()
+    status, _, body = raw(daemon.socket, "POST", f"/v1.41/commit?container={running}",
+                          json.dumps({"Cmd": 5}).encode())
+    assert status == 400, body
+    assert "Config.Cmd must be an array of strings, got a number" in json.loads(body)["message"]
+    status, _, body = raw(daemon.socket, "POST", f"/v1.41/commit?container={running}",
+                          json.dumps({"ExposedPorts": {"http": {}}}).encode())
+    assert status == 400, body
+    assert 'Config.ExposedPorts: invalid port "http"' in json.loads(body)["message"]
+    assert ok(daemon.docker("images", "-q", "--no-trunc")).split() == before
+
+
 # [SECTION] The same calls against a real dockerd.
 
 @pytest.fixture(scope="module")

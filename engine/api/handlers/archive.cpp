@@ -92,7 +92,7 @@ Result<void> commit(Engine& engine, Exchange& ex)
     if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
         auto config = TRY(parse_client_json(body, "request body"));
         if (config.is_object())
-            options.config = TRY(image::ContainerDefaults::from_json(config, "request body"));
+            options.config = TRY(image::ContainerDefaults::from_json(config, "Config"));
     }
     // The new image's name is parsed here, before the container is looked up, as dockerd's router does.
     if (auto repo = request.query_value("repo").value_or(""); !repo.empty())
