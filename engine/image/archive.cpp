@@ -252,104 +252,33 @@ private:
 
 // [SECTION] Load.
 
-Result<std::string> Store::load_image_locked(int root_fd, const std::string& config_path, const std::string& config_hex,
-    const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests, LoadJournal& journal)
+namespace {
+
+// One image of an archive, checked before anything from the archive is stored.
+struct ArchiveImage {
+    std::string where;                     // "load <archive>: manifest.json[1]", to name it in errors.
+    std::string config_bytes;              // Hashed against the digest the archive names it by.
+    std::vector<std::string> layer_paths;  // Inside the unpacked archive.
+    std::vector<std::string> layer_hexes;  // OCI: the digest each layer blob must hash to; empty for Docker.
+    std::vector<std::string> diff_ids;     // rootfs.diff_ids of the config, one per layer path.
+    std::vector<Reference> tags;           // Empty for an untagged image.
+};
+
+// Reads, hashes and checks one image's config.
+Result<void> read_config(int root_fd, const std::string& config_path, const std::string& config_hex, ArchiveImage& image)
 {
-    auto config_bytes = TRY(read_document(root_fd, config_path, "Config"));
-    auto actual = Sha256::hex(config_bytes);
-    if (!config_hex.empty() && actual != config_hex)
-        return Error::invalid("config " + config_path + " has digest sha256:" + actual + ", expected sha256:" + config_hex);
-    auto config = TRY(checked_config(config_bytes, config_path, layer_paths.size()));
-    const auto& diff_ids = *config.diff_ids;
-    std::vector<std::string> ids;
-    std::vector<std::string> added; // Layers this load stored that were not in the store before.
-    // A later layer that fails its digest leaves the earlier ones stored and used by no image:
-    // they go again, so a refused load leaves the store as it found it.
-    auto give_back = [&](Error error) -> Error {
-        for (const auto& diff_id : added) {
-            bool used = std::any_of(m_images.begin(), m_images.end(), [&](const auto& image) {
-                return std::find(image.second.diff_ids.begin(), image.second.diff_ids.end(), diff_id) != image.second.diff_ids.end();
-            });
-            if (used || !m_layers.count(diff_id))
-                continue;
-            if (auto removed = drop_layer_locked(diff_id); !removed.ok())
-                log::warn("image store: " + removed.error().describe());
-        }
-        return error;
-    };
-    for (size_t i = 0; i < layer_paths.size(); ++i) {
-        auto fd_result = open_in_archive(root_fd, layer_paths[i], "Layers");
-        if (!fd_result.ok())
-            return give_back(fd_result.release_error());
-        auto fd = fd_result.release_value();
-        if (!layer_digests.empty()) {
-            auto blob_hex = Sha256::hex_of_file(fd_path(fd));
-            if (!blob_hex.ok())
-                return give_back(blob_hex.release_error());
-            if (blob_hex.value() != layer_digests[i])
-                return give_back(Error::invalid("layer " + layer_paths[i] + " has digest sha256:" + blob_hex.value()
-                    + ", expected sha256:" + layer_digests[i]));
-        }
-        const auto& diff_id = diff_ids[i];
-        bool had = m_layers.count(diff_id) > 0;
-        // add_layer takes the lock itself; the layer work runs without it.
-        m_mutex.unlock();
-        auto layer = add_layer(fd_path(fd), diff_id);
-        m_mutex.lock();
-        if (!layer.ok())
-            return give_back(layer.release_error().with_context("layer " + layer_paths[i]));
-        if (!had)
-            added.push_back(layer.value().diff_id);
-        ids.push_back(layer.value().diff_id);
-    }
-    bool had_image = m_images.count("sha256:" + Sha256::hex(config_bytes)) > 0;
-    auto record = add_image_locked(config_bytes, ids, "");
-    if (!record.ok())
-        return give_back(record.release_error());
-    if (!had_image)
-        journal.images.push_back(record.value().id);
-    return record.value().id;
+    image.config_bytes = TRY_CTX(read_document(root_fd, config_path, "Config"), image.where);
+    if (auto actual = Sha256::hex(image.config_bytes); actual != config_hex)
+        return Error::invalid(image.where + ": config " + config_path + " has digest sha256:" + actual + ", expected sha256:"
+            + config_hex);
+    auto config = TRY_CTX(checked_config(image.config_bytes, config_path, image.layer_paths.size()), image.where);
+    image.diff_ids = config.diff_ids.value_or(std::vector<std::string> {});
+    return Ok {};
 }
 
-Result<void> Store::load_tag_locked(const Reference& reference, const std::string& id, LoadJournal& journal)
-{
-    auto previous = m_repositories.find(reference.str());
-    journal.tags.emplace_back(reference.str(), previous != m_repositories.end() ? previous->second : "");
-    return set_tag_locked(reference, id);
-}
-
-// A load whose later image fails (a layer that does not match its diff id, a missing file)
-// takes back the images and tags its earlier images added, so the store is as it was before:
-// dockerd keeps the images it loaded before the failure, which a client cannot tell from the
-// error alone.
-void Store::undo_load_locked(const LoadJournal& journal)
-{
-    std::set<std::string> retagged;
-    for (auto it = journal.tags.rbegin(); it != journal.tags.rend(); ++it) {
-        const auto& [tag, previous] = *it;
-        if (previous.empty() || !m_images.count(previous)) {
-            m_repositories.erase(tag);
-        } else {
-            m_repositories[tag] = previous;
-            retagged.insert(previous);
-        }
-    }
-    auto report = [](const Result<void>& written) {
-        if (!written.ok())
-            log::warn("image store: undoing a load: " + written.error().describe());
-    };
-    report(write_repositories_locked());
-    for (const auto& id : retagged)
-        report(write_image_locked(m_images.at(id)));
-    for (const auto& id : journal.images) {
-        if (!m_images.count(id))
-            continue;
-        std::vector<DeleteItem> items;
-        report(delete_image_locked(id, items));
-    }
-}
-
-Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const std::string& archive_path, LoadJournal& journal)
+// A `docker save` archive's manifest.json, every entry and its config checked, so a malformed
+// one anywhere in the manifest is refused before the first layer is stored.
+Result<std::vector<ArchiveImage>> plan_docker(int root_fd, const std::string& archive_path)
 {
     auto manifest = TRY(read_archive_json(root_fd, archive_path, "manifest.json"));
     if (!manifest.is_array())
@@ -357,15 +286,7 @@ Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const st
     if (manifest.empty())
         return Error::invalid(archive_path + ": manifest.json lists no image");
 
-    // First every entry is checked, its config included, so a malformed one anywhere in the
-    // manifest is refused before the first layer or tag is stored.
-    struct Planned {
-        std::string config_path;
-        std::string config_hex;
-        std::vector<std::string> layers;
-        std::vector<Reference> tags;
-    };
-    std::vector<Planned> plan;
+    std::vector<ArchiveImage> plan;
     std::set<std::string> seen_tags;
     for (std::size_t index = 0; index < manifest.size(); ++index) {
         auto& item = manifest[index];
@@ -378,21 +299,20 @@ Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const st
         if (!item.contains("Layers") || !item["Layers"].is_array())
             return Error::invalid(where + ".Layers must be an array of strings, got "
                 + (item.contains("Layers") ? json_type(item["Layers"]) : std::string("nothing")));
-        Planned planned;
-        planned.config_path = item["Config"].get<std::string>();
+        ArchiveImage planned;
+        planned.where = "load " + where;
+        auto config_path = item["Config"].get<std::string>();
         // "<hex>.json" (classic) or "blobs/sha256/<hex>" (Docker 25+) name their own digest.
-        const auto& config_path = planned.config_path;
         auto base = config_path.substr(config_path.rfind('/') == std::string::npos ? 0 : config_path.rfind('/') + 1);
         if (strings::ends_with(base, ".json"))
             base = base.substr(0, base.size() - 5);
         if (!is_sha256_hex(base))
             return Error::invalid(where + ".Config \"" + strings::shorten(config_path, 200) + "\" is not named by a sha256 digest");
-        planned.config_hex = base;
         auto& layers = item["Layers"];
         for (std::size_t i = 0; i < layers.size(); ++i) {
             if (!layers[i].is_string())
                 return Error::invalid(where + ".Layers[" + std::to_string(i) + "] must be a string, got " + json_type(layers[i]));
-            planned.layers.push_back(layers[i].get<std::string>());
+            planned.layer_paths.push_back(layers[i].get<std::string>());
         }
         // RepoTags may be missing or null (an untagged image), otherwise an array of references.
         if (item.contains("RepoTags") && !item["RepoTags"].is_null()) {
@@ -414,37 +334,22 @@ Result<std::vector<std::string>> Store::load_docker_locked(int root_fd, const st
                 planned.tags.push_back(reference);
             }
         }
-        auto config_bytes = TRY_CTX(read_document(root_fd, planned.config_path, "Config"), where);
-        if (auto actual = Sha256::hex(config_bytes); actual != planned.config_hex)
-            return Error::invalid(where + ": config " + planned.config_path + " has digest sha256:" + actual + ", expected sha256:"
-                + planned.config_hex);
-        TRY_CTX(checked_config(config_bytes, planned.config_path, planned.layers.size()), where);
+        TRY(read_config(root_fd, config_path, base, planned));
         plan.push_back(std::move(planned));
     }
-
-    std::vector<std::string> loaded;
-    for (std::size_t index = 0; index < plan.size(); ++index) {
-        const auto& planned = plan[index];
-        auto id = TRY_CTX(load_image_locked(root_fd, planned.config_path, planned.config_hex, planned.layers, {}, journal),
-            "load " + archive_path + ": manifest.json[" + std::to_string(index) + "]");
-        for (const auto& reference : planned.tags) {
-            TRY(load_tag_locked(reference, id, journal));
-            loaded.push_back(reference.str());
-        }
-        if (planned.tags.empty())
-            loaded.push_back(id);
-    }
-    return loaded;
+    return plan;
 }
 
-Result<std::vector<std::string>> Store::load_oci_locked(int root_fd, const std::string& archive_path, LoadJournal& journal)
+// An OCI image layout's index.json, nested indexes followed, every manifest and config checked
+// before the first layer is stored.
+Result<std::vector<ArchiveImage>> plan_oci(int root_fd, const std::string& archive_path)
 {
     auto layout = TRY(read_archive_json(root_fd, archive_path, "oci-layout"));
     if (!layout.is_object() || layout.value("imageLayoutVersion", "") != "1.0.0")
         return Error::invalid(archive_path + ": oci-layout must have imageLayoutVersion 1.0.0");
     auto index = TRY(read_archive_json(root_fd, archive_path, "index.json"));
 
-    std::vector<std::string> loaded;
+    std::vector<ArchiveImage> plan;
     // (descriptor, name from the top-level index entry); nested indexes inherit the name.
     std::vector<std::pair<nlohmann::json, std::optional<Reference>>> pending;
     auto add_index = [&](const nlohmann::json& document, const std::string& what, const std::optional<Reference>& name) -> Result<void> {
@@ -484,28 +389,92 @@ Result<std::vector<std::string>> Store::load_oci_locked(int root_fd, const std::
         }
         if (!document.is_object() || !document.contains("config") || !document.contains("layers") || !document["layers"].is_array())
             return Error::invalid(archive_path + ": manifest " + path + " needs config and layers");
+        ArchiveImage planned;
+        planned.where = "load " + archive_path + ": manifest " + path;
         auto config_hex = TRY(descriptor_hex(document["config"], path + " config"));
-        std::vector<std::string> layer_paths;
-        std::vector<std::string> layer_hexes;
         for (auto& layer : document["layers"]) {
             auto layer_hex = TRY(descriptor_hex(layer, path + " layers"));
-            layer_paths.push_back("blobs/sha256/" + layer_hex);
-            layer_hexes.push_back(layer_hex);
+            planned.layer_paths.push_back("blobs/sha256/" + layer_hex);
+            planned.layer_hexes.push_back(layer_hex);
         }
-        auto id = TRY_CTX(load_image_locked(root_fd, "blobs/sha256/" + config_hex, config_hex, layer_paths, layer_hexes, journal),
-            "load " + archive_path);
-        if (name) {
-            TRY(load_tag_locked(*name, id, journal));
-            loaded.push_back(name->str());
-        } else {
-            loaded.push_back(id);
-        }
+        if (name)
+            planned.tags.push_back(*name);
+        TRY(read_config(root_fd, "blobs/sha256/" + config_hex, config_hex, planned));
+        plan.push_back(std::move(planned));
     }
-    if (loaded.empty())
+    if (plan.empty())
         return Error::invalid(archive_path + ": index.json has no linux/amd64 image");
-    return loaded;
+    return plan;
 }
 
+} // namespace
+
+struct Store::LoadItem {
+    ArchiveImage image;
+};
+
+// Runs with the lock held from the first image to the last tag, so a load's images and tags
+// appear together: no tag, build or run can start using one of them before the load is sure to
+// succeed, and the undo below (which restores every tag this call moved and removes every image
+// it added) takes back nothing another request has seen.
+Result<std::vector<std::string>> Store::publish_load_locked(const std::vector<LoadItem>& items)
+{
+    std::vector<std::string> added;                               // Image ids this call recorded.
+    std::vector<std::pair<std::string, std::string>> moved;       // (tag, image id it named before, or "").
+    std::vector<std::string> loaded;
+    auto publish = [&]() -> Result<void> {
+        for (const auto& item : items) {
+            const auto& image = item.image;
+            auto id = "sha256:" + Sha256::hex(image.config_bytes);
+            bool had = m_images.count(id) > 0;
+            TRY_CTX(add_image_locked(image.config_bytes, image.diff_ids, ""), image.where);
+            if (!had)
+                added.push_back(id);
+            for (const auto& reference : image.tags) {
+                auto previous = m_repositories.find(reference.str());
+                moved.emplace_back(reference.str(), previous != m_repositories.end() ? previous->second : "");
+                TRY_CTX(set_tag_locked(reference, id), image.where);
+                loaded.push_back(reference.str());
+            }
+            if (image.tags.empty())
+                loaded.push_back(id);
+        }
+        return Ok {};
+    };
+    auto published = publish();
+    if (published.ok())
+        return loaded;
+
+    auto report = [](const Result<void>& written) {
+        if (!written.ok())
+            log::warn("image store: undoing a load: " + written.error().describe());
+    };
+    std::set<std::string> retagged;
+    for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
+        const auto& [tag, previous] = *it;
+        if (previous.empty() || !m_images.count(previous)) {
+            m_repositories.erase(tag);
+        } else {
+            m_repositories[tag] = previous;
+            retagged.insert(previous);
+        }
+    }
+    report(write_repositories_locked());
+    for (const auto& id : retagged)
+        report(write_image_locked(m_images.at(id)));
+    for (const auto& id : added) {
+        std::vector<DeleteItem> items_deleted;
+        if (m_images.count(id))
+            report(delete_image_locked(id, items_deleted));
+    }
+    return published.release_error();
+}
+
+// `docker load` is all or nothing: dockerd keeps the images it loaded before a failure, which a
+// client cannot tell from the error alone. Everything in the archive is checked first; then the
+// layers are stored without the lock (each held, so no rmi or other failed load removes one
+// meanwhile); then the images and tags are recorded in one hold of the lock. A failure gives
+// back only the layers this load stored that no image uses and no other operation holds by then.
 Result<std::vector<std::string>> Store::load(const std::string& archive_path)
 {
     // Unpack like a layer (same in-root resolution), but names starting with ".wh." are files.
@@ -525,20 +494,61 @@ Result<std::vector<std::string>> Store::load(const std::string& archive_path)
         cleanup();
         return Error::from_errno("open " + staging, errno);
     }
-    std::unique_lock lock(m_mutex);
-    Result<std::vector<std::string>> result = Error::invalid(archive_path + ": neither a docker save archive (manifest.json) nor an OCI image layout (index.json)");
-    LoadJournal journal;
+    Result<std::vector<ArchiveImage>> plan = Error::invalid(archive_path
+        + ": neither a docker save archive (manifest.json) nor an OCI image layout (index.json)");
     if (fs::exists(staging + "/manifest.json"))
-        result = load_docker_locked(root.get(), archive_path, journal);
+        plan = plan_docker(root.get(), archive_path);
     else if (fs::exists(staging + "/index.json"))
-        result = load_oci_locked(root.get(), archive_path, journal);
-    if (!result.ok() && (!journal.images.empty() || !journal.tags.empty())) {
-        undo_load_locked(journal);
-        result = result.release_error().with_context("nothing from the archive was loaded (" + std::to_string(journal.images.size())
-            + " image(s) loaded before the failure were removed again)");
+        plan = plan_oci(root.get(), archive_path);
+    if (!plan.ok()) {
+        cleanup();
+        return plan.release_error();
     }
-    lock.unlock();
+
+    std::vector<LoadItem> items;
+    for (auto& image : plan.value())
+        items.push_back({ std::move(image) });
+    std::vector<std::string> held;     // One entry per hold this load took.
+    std::vector<std::string> created;  // Layers this load stored.
+    std::set<std::pair<std::string, std::string>> stored; // (path, diff id) already stored by this load.
+    auto store_layers = [&]() -> Result<void> {
+        for (const auto& item : items) {
+            const auto& image = item.image;
+            for (std::size_t i = 0; i < image.layer_paths.size(); ++i) {
+                const auto& path = image.layer_paths[i];
+                if (!stored.emplace(path, image.diff_ids[i]).second)
+                    continue; // A layer several images of the archive share.
+                auto where = image.where + ": layer " + path;
+                auto fd = TRY_CTX(open_in_archive(root.get(), path, "Layers"), image.where);
+                if (!image.layer_hexes.empty()) {
+                    auto blob_hex = TRY_CTX(Sha256::hex_of_file(fd_path(fd)), where);
+                    if (blob_hex != image.layer_hexes[i])
+                        return Error::invalid(where + " has digest sha256:" + blob_hex + ", expected sha256:" + image.layer_hexes[i]);
+                }
+                bool stored_now = false;
+                auto layer = TRY_CTX(add_held_layer(fd_path(fd), image.diff_ids[i], stored_now), where);
+                held.push_back(layer.diff_id);
+                if (stored_now)
+                    created.push_back(layer.diff_id);
+            }
+        }
+        return Ok {};
+    };
+    auto result = [&]() -> Result<std::vector<std::string>> {
+        TRY(store_layers());
+        std::lock_guard lock(m_mutex);
+        return publish_load_locked(items);
+    }();
+    {
+        std::lock_guard lock(m_mutex);
+        if (!result.ok())
+            for (const auto& diff_id : created)
+                drop_unused_layer_locked(diff_id);
+        release_layers_locked(held);
+    }
     cleanup();
+    if (!result.ok() && (items.size() > 1 || !created.empty()))
+        return result.release_error().with_context("nothing from the archive was loaded");
     return result;
 }
 

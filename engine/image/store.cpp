@@ -68,6 +68,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& root)
         (void)fs::remove_tree(store->image_dir() + "/tmp/" + name);
     TRY_CTX(store->load_state(), "open image store " + store->image_dir());
     store->remove_unreferenced();
+    store->backfill_blob_sizes();
     store->check_blobs();
     return store;
 }
@@ -91,6 +92,66 @@ void Store::check_blobs()
             log::error("image store: image " + id + (tags.empty() ? "" : " (" + strings::join(tags, ", ") + ")")
                 + " cannot be used: " + damage);
         }
+    }
+}
+
+// Records written before the store kept blob sizes (an image's config_size, a layer meta.json's
+// blob_size) left those blobs out of the size check at each start. A blob that hashes to its name
+// gets its size recorded, the record rewritten atomically; one that does not is quarantined, as
+// a read for use would do. Each such blob is hashed once, at the first start that finds it.
+void Store::backfill_blob_sizes()
+{
+    for (auto& [diff_id, layer] : m_layers) {
+        auto path = blob_path(diff_id);
+        if (m_blob_sizes.count(diff_id) || m_damaged.count(diff_id) || !fs::exists(path))
+            continue; // A missing blob is check_blobs' to name.
+        auto owner = "layer " + diff_id;
+        auto actual = Sha256::hex_of_file(path);
+        struct stat st { };
+        if (!actual.ok() || ::stat(path.c_str(), &st) != 0) {
+            log::warn("image store: " + owner + ": cannot record the size of blob " + path + ": "
+                + (actual.ok() ? std::string(std::strerror(errno)) : actual.error().describe()));
+            continue;
+        }
+        if (actual.value() != hex_of(diff_id)) {
+            (void)quarantine_locked(diff_id, owner, "hashes to sha256:" + actual.value());
+            continue;
+        }
+        auto meta_path = image_dir() + "/layers/" + hex_of(diff_id) + "/meta.json";
+        auto meta = read_json_file(meta_path);
+        if (meta.ok() && meta.value().is_object()) {
+            meta.value()["blob_size"] = static_cast<std::uint64_t>(st.st_size);
+            if (auto written = fs::write_file_atomic(meta_path, meta.value().dump(2) + "\n", 0600); !written.ok()) {
+                log::warn("image store: " + owner + ": " + written.error().describe());
+                continue;
+            }
+        } else {
+            log::warn("image store: " + owner + ": cannot record the size of its blob in " + meta_path
+                + (meta.ok() ? ": not a JSON object" : ": " + meta.error().describe()));
+            continue;
+        }
+        m_blob_sizes[diff_id] = static_cast<std::uint64_t>(st.st_size);
+        log::info("image store: " + owner + ": recorded the size of its blob (" + std::to_string(st.st_size) + " bytes)");
+    }
+    for (auto& [id, entry] : m_images) {
+        if (entry.config_size != 0 || m_damaged.count(id) || !fs::exists(blob_path(id)))
+            continue;
+        auto owner = "image " + id + " (its config)";
+        auto bytes = read_verified_blob_locked(id, owner);
+        if (!bytes.ok())
+            continue; // Quarantined, and logged naming the image and the blob.
+        // The whole record is written as a new one is, with the created and history_length
+        // load_state read from the config when the record lacked them; a config that does not
+        // parse keeps its record as it is.
+        if (auto config = config_locked(entry); !config.ok()) {
+            log::error("image store: " + owner + ": " + config.error().describe());
+            continue;
+        }
+        entry.config_size = bytes.value().size();
+        if (auto written = write_image_locked(entry); !written.ok())
+            log::warn("image store: " + owner + ": " + written.error().describe());
+        else
+            log::info("image store: " + owner + ": recorded the size of its config blob (" + std::to_string(entry.config_size) + " bytes)");
     }
 }
 
@@ -126,7 +187,6 @@ Error Store::quarantine_locked(const std::string& digest, const std::string& own
             log::warn("image store: could not move blob " + digest + " to " + target + ": " + std::strerror(errno));
     }
     m_damaged[digest] = reason;
-    m_verified.erase(digest);
     auto message = owner + ": blob " + digest + " " + reason;
     log::error("image store: " + message);
     return Error::system(message + "; remove the images that use it and load them again");
@@ -148,13 +208,10 @@ Result<std::string> Store::read_verified_blob_locked(const std::string& digest, 
     }
     std::string bytes;
     TRY(fs::read_chunks(fd.get(), path, [&](std::string_view chunk) { bytes.append(chunk); }));
-    auto stamp = stamp_of(st);
-    if (auto it = m_verified.find(digest); it == m_verified.end() || !(it->second == stamp)) {
-        auto actual = Sha256::hex(bytes);
-        if (actual != hex_of(digest))
-            return quarantine_locked(digest, owner, "hashes to sha256:" + actual);
-        m_verified[digest] = stamp;
-    }
+    // Hashed on every read: nothing stat shows (inode, size, mtime) proves the bytes unchanged,
+    // as a rewrite in place followed by `touch -r` keeps all three.
+    if (auto actual = Sha256::hex(bytes); actual != hex_of(digest))
+        return quarantine_locked(digest, owner, "hashes to sha256:" + actual);
     return bytes;
 }
 
@@ -298,6 +355,16 @@ Result<void> Store::write_image_locked(const ImageEntry& entry) const
 
 Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::string& expected_diff_id)
 {
+    bool stored = false;
+    auto layer = TRY(add_held_layer(tar_path, expected_diff_id, stored));
+    std::lock_guard lock(m_mutex);
+    release_layers_locked({ layer.diff_id });
+    return layer;
+}
+
+Result<LayerInfo> Store::add_held_layer(const std::string& tar_path, const std::string& expected_diff_id, bool& created)
+{
+    created = false;
     // Decompress to a temporary plain tar, hashing as it goes; the hash is the diff id.
     auto plain = temp_path("layer");
     auto hex = TRY_CTX(decompress_to_file(tar_path, plain), "add layer " + tar_path);
@@ -318,6 +385,7 @@ Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::strin
         std::lock_guard lock(m_mutex);
         if (auto it = m_layers.find(diff_id); it != m_layers.end()) {
             replace_damaged_layer_blob_locked(diff_id, plain, plain_stat);
+            ++m_layer_holds[diff_id].count;
             return it->second;
         }
     }
@@ -341,6 +409,7 @@ Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::strin
         // Another thread stored the same layer meanwhile.
         replace_damaged_layer_blob_locked(diff_id, plain, plain_stat);
         (void)fs::remove_tree(staging);
+        ++m_layer_holds[diff_id].count;
         return it->second;
     }
     auto final_dir = image_dir() + "/layers/" + hex;
@@ -353,7 +422,8 @@ Result<LayerInfo> Store::add_layer(const std::string& tar_path, const std::strin
     m_layers[diff_id] = layer;
     m_blob_sizes[diff_id] = static_cast<std::uint64_t>(plain_stat.st_size);
     m_damaged.erase(diff_id);
-    m_verified[diff_id] = stamp_of(plain_stat);
+    ++m_layer_holds[diff_id].count;
+    created = true;
     return layer;
 }
 
@@ -365,7 +435,6 @@ void Store::replace_damaged_layer_blob_locked(const std::string& diff_id, const 
         log::info("image store: layer blob " + diff_id + " was damaged and is replaced by the copy just loaded");
         m_damaged.erase(diff_id);
         m_blob_sizes[diff_id] = static_cast<std::uint64_t>(plain_stat.st_size);
-        m_verified[diff_id] = stamp_of(plain_stat);
         return;
     }
     ::unlink(plain.c_str());
@@ -532,9 +601,6 @@ Result<ImageRecord> Store::add_image_locked(const std::string& config_bytes, con
         return record_locked(it->second, std::move(config));
     }
     TRY(fs::write_file_atomic(blob_path(entry.id), config_bytes, 0600));
-    // The bytes were hashed for the id just now: the first read need not hash them again.
-    if (struct stat st { }; ::stat(blob_path(entry.id).c_str(), &st) == 0)
-        m_verified[entry.id] = stamp_of(st);
     TRY(write_image_locked(entry));
     auto id = entry.id;
     m_images[id] = std::move(entry);
@@ -588,7 +654,8 @@ Result<ImageRecord> Store::import_rootfs(const std::string& tar_path, const Impo
             created = static_cast<std::int64_t>(value);
     }
 
-    auto layer = TRY_CTX(add_layer(tar_path), "import " + tar_path);
+    bool stored = false;
+    auto layer = TRY_CTX(add_held_layer(tar_path, {}, stored), "import " + tar_path);
     auto base = tar_path.substr(tar_path.rfind('/') == std::string::npos ? 0 : tar_path.rfind('/') + 1);
     ImageConfig config;
     config.architecture = "amd64";
@@ -602,7 +669,10 @@ Result<ImageRecord> Store::import_rootfs(const std::string& tar_path, const Impo
     item.comment = options.message.empty() ? "Imported from " + base : options.message;
     config.history = std::vector { std::move(item) };
     std::lock_guard lock(m_mutex);
-    auto record = TRY(add_image_locked(config.to_json().dump(), { layer.diff_id }, ""));
+    auto added = add_image_locked(config.to_json().dump(), { layer.diff_id }, "");
+    // The layer was held from add_held_layer until the image that uses it was recorded.
+    release_layers_locked({ layer.diff_id });
+    auto record = TRY_CTX(std::move(added), "import " + tar_path);
     if (reference) {
         TRY(set_tag_locked(*reference, record.id));
         record.repo_tags = tags_locked(record.id);
@@ -620,7 +690,8 @@ Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, cons
     const std::size_t parent_history = parent ? parent->config.history_length() : 0;
     std::optional<LayerInfo> layer;
     if (!layer_tar.empty()) {
-        layer = TRY_CTX(add_layer(layer_tar), "commit");
+        bool stored = false;
+        layer = TRY_CTX(add_held_layer(layer_tar, {}, stored), "commit");
         diff_ids.push_back(layer->diff_id);
     }
     if (!config.created)
@@ -650,9 +721,12 @@ Result<ImageRecord> Store::commit(const std::optional<ImageRecord>& parent, cons
     config.diff_ids = diff_ids;
     config.other.erase("rootfs");
     std::lock_guard lock(m_mutex);
-    if (parent && !m_images.count(parent->id))
-        return no_such_image(parent->id).with_context("commit");
-    return add_image_locked(config.to_json().dump(), diff_ids, parent ? parent->id : "");
+    auto record = parent && !m_images.count(parent->id) ? Result<ImageRecord>(no_such_image(parent->id).with_context("commit"))
+                                                        : add_image_locked(config.to_json().dump(), diff_ids, parent ? parent->id : "");
+    // The new layer was held from add_held_layer until the image that uses it was recorded.
+    if (layer)
+        release_layers_locked({ layer->diff_id });
+    return record;
 }
 
 // [SECTION] Removal and history.
@@ -670,16 +744,17 @@ Result<void> Store::delete_image_locked(const std::string& id, std::vector<Delet
         return Error::from_errno("remove image record " + id, errno);
     ::unlink(blob_path(id).c_str());
     m_damaged.erase(id);
-    m_verified.erase(id);
     items.push_back({ "", id });
-    // Layers no other image uses go too, in top-down order as Docker reports them.
+    // Layers no other image uses go too, in top-down order as Docker reports them. A layer an
+    // import, commit or load holds (it stored or found it and has not recorded its image yet)
+    // goes when that operation lets go of it, if no image uses it then.
     for (auto it = entry.diff_ids.rbegin(); it != entry.diff_ids.rend(); ++it) {
-        bool shared = std::any_of(m_images.begin(), m_images.end(), [&](auto& other) {
-            auto& ids = other.second.diff_ids;
-            return std::find(ids.begin(), ids.end(), *it) != ids.end();
-        });
-        if (shared || !m_layers.count(*it))
+        if (image_uses_layer_locked(*it) || !m_layers.count(*it))
             continue;
+        if (auto hold = m_layer_holds.find(*it); hold != m_layer_holds.end()) {
+            hold->second.drop_when_released = true;
+            continue;
+        }
         TRY(drop_layer_locked(*it));
         items.push_back({ "", *it });
     }
@@ -691,10 +766,42 @@ Result<void> Store::drop_layer_locked(const std::string& diff_id)
     m_layers.erase(diff_id);
     m_blob_sizes.erase(diff_id);
     m_damaged.erase(diff_id);
-    m_verified.erase(diff_id);
     TRY(fs::remove_tree(image_dir() + "/layers/" + hex_of(diff_id)));
     ::unlink(blob_path(diff_id).c_str());
     return Ok {};
+}
+
+bool Store::image_uses_layer_locked(const std::string& diff_id) const
+{
+    return std::any_of(m_images.begin(), m_images.end(), [&](const auto& image) {
+        const auto& ids = image.second.diff_ids;
+        return std::find(ids.begin(), ids.end(), diff_id) != ids.end();
+    });
+}
+
+void Store::drop_unused_layer_locked(const std::string& diff_id)
+{
+    if (!m_layers.count(diff_id) || image_uses_layer_locked(diff_id))
+        return;
+    if (auto hold = m_layer_holds.find(diff_id); hold != m_layer_holds.end()) {
+        hold->second.drop_when_released = true;
+        return;
+    }
+    if (auto dropped = drop_layer_locked(diff_id); !dropped.ok())
+        log::warn("image store: " + dropped.error().describe());
+}
+
+void Store::release_layers_locked(const std::vector<std::string>& diff_ids)
+{
+    for (const auto& diff_id : diff_ids) {
+        auto hold = m_layer_holds.find(diff_id);
+        if (hold == m_layer_holds.end() || --hold->second.count > 0)
+            continue;
+        bool drop = hold->second.drop_when_released;
+        m_layer_holds.erase(hold);
+        if (drop)
+            drop_unused_layer_locked(diff_id);
+    }
 }
 
 Result<std::vector<DeleteItem>> Store::remove(std::string_view reference, bool force,

@@ -144,28 +144,28 @@ private:
         std::size_t history_length { 0 };   // Entries in config.history (for `history`).
         std::uint64_t config_size { 0 };    // Bytes of the config blob; 0 in records written before it was kept.
     };
-    // What a blob looked like when its bytes last hashed to its name. Blobs never change once
-    // stored, so a blob with the same inode, size and mtime is not hashed again.
-    struct BlobStamp {
-        std::uint64_t inode { 0 };
-        std::uint64_t size { 0 };
-        std::int64_t mtime_ns { 0 };
-        bool operator==(const BlobStamp&) const = default;
-    };
-
     Result<void> load_state();
     // At open: removes layers no image uses and blobs no image or layer uses.
     void remove_unreferenced();
+    // At open: records written before the store kept blob sizes (an image's config_size, a
+    // layer's blob_size) get them from the blobs that hash to their names, so check_blobs covers
+    // old images too.
+    void backfill_blob_sizes();
     // At open: every blob an image or layer names is present with its recorded size.
     void check_blobs();
-    static BlobStamp stamp_of(const struct stat& st)
-    {
-        return { static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
-            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec };
-    }
     void replace_damaged_layer_blob_locked(const std::string& diff_id, const std::string& plain, const struct stat& plain_stat);
     // Forgets a layer and removes its directory and blob (an rmi, or a load that is undone).
     Result<void> drop_layer_locked(const std::string& diff_id);
+    // add_layer, with the layer held (m_layer_holds) until release_layers_locked: between storing
+    // its layers and recording its image, an import, commit or load holds them, so an rmi or a
+    // failed load that gives back a layer no image names yet leaves it alone. `created` says
+    // whether this call stored the layer.
+    Result<LayerInfo> add_held_layer(const std::string& tar_path, const std::string& expected_diff_id, bool& created);
+    void release_layers_locked(const std::vector<std::string>& diff_ids);
+    [[nodiscard]] bool image_uses_layer_locked(const std::string& diff_id) const;
+    // Removes a layer no image names, at once or, while an operation holds it, when the last hold
+    // is released (and still no image names it).
+    void drop_unused_layer_locked(const std::string& diff_id);
     [[nodiscard]] std::string image_dir() const { return m_root + "/image"; }
     [[nodiscard]] std::string blob_path(const std::string& digest) const;
     [[nodiscard]] std::string temp_path(std::string_view what) const;
@@ -177,11 +177,12 @@ private:
     Result<ImageRecord> record_locked(const ImageEntry& entry) const;
     [[nodiscard]] ImageRecord record_locked(const ImageEntry& entry, ImageConfig config) const;
     Result<ImageConfig> config_locked(const ImageEntry& entry) const;
-    // Blob verification (docs/security.md, "Crashes, restarts and load"): a blob is hashed when
-    // it is read for use, with the result cached by BlobStamp; a start only checks that every
-    // blob an image or layer names is present with its recorded size. A blob that fails is
-    // moved to quarantine/ and its digest noted in m_damaged, so the error names the image and
-    // the blob and nothing is deleted.
+    // Blob verification (docs/security.md, "Crashes, restarts and load"): a blob is hashed each
+    // time it is read for use (a config is a few KiB: hashing it costs microseconds, and a cache
+    // keyed by what stat shows would miss a rewrite in place); a start only checks that every
+    // blob an image or layer names is present with its recorded size. A blob that fails is moved
+    // to quarantine/ and its digest noted in m_damaged, so the error names the image and the blob
+    // and nothing is deleted.
     Result<std::string> read_verified_blob_locked(const std::string& digest, const std::string& owner) const;
     // Checks a blob's presence and size at open (no hashing); false when it is damaged.
     bool check_blob_size_locked(const std::string& digest, std::uint64_t expected_size, const std::string& owner);
@@ -195,17 +196,11 @@ private:
         const std::string& parent);
     Result<void> set_tag_locked(const Reference& reference, const std::string& id);
     Result<void> delete_image_locked(const std::string& id, std::vector<DeleteItem>& items);
-    // What one `load` changed, so a load that fails half-way can be undone whole.
-    struct LoadJournal {
-        std::vector<std::string> images;                          // Image ids this load added.
-        std::vector<std::pair<std::string, std::string>> tags;    // (tag, image id it named before, or "").
-    };
-    Result<void> load_tag_locked(const Reference& reference, const std::string& id, LoadJournal& journal);
-    void undo_load_locked(const LoadJournal& journal);
-    Result<std::vector<std::string>> load_docker_locked(int root_fd, const std::string& archive_path, LoadJournal& journal);
-    Result<std::vector<std::string>> load_oci_locked(int root_fd, const std::string& archive_path, LoadJournal& journal);
-    Result<std::string> load_image_locked(int root_fd, const std::string& config_path, const std::string& config_hex,
-        const std::vector<std::string>& layer_paths, const std::vector<std::string>& layer_digests, LoadJournal& journal);
+    // One image of an archive being loaded, checked and with its layers stored (archive.cpp).
+    struct LoadItem;
+    // Records a load's images and tags in one hold of the lock, so no other request sees (or
+    // starts using) part of a load; a failure half-way takes back what this call added.
+    Result<std::vector<std::string>> publish_load_locked(const std::vector<LoadItem>& items);
 
     std::string m_root;
     mutable std::mutex m_mutex;
@@ -213,8 +208,12 @@ private:
     std::map<std::string, std::string> m_repositories;  // "name:tag" -> image id.
     std::map<std::string, LayerInfo> m_layers;          // Diff id -> layer.
     std::map<std::string, std::uint64_t> m_blob_sizes;  // Layer diff id -> bytes of its plain tar, where recorded.
-    mutable std::map<std::string, BlobStamp> m_verified;     // Blob digest -> stamp when it last verified.
     mutable std::map<std::string, std::string> m_damaged;    // Blob digest -> why it cannot be used.
+    struct LayerHold {
+        unsigned count { 0 };               // Operations between add_layer and recording their image.
+        bool drop_when_released { false };  // An rmi or a failed load gave the layer back meanwhile.
+    };
+    std::map<std::string, LayerHold> m_layer_holds;     // Diff id -> hold.
 };
 
 } // namespace engine::image

@@ -170,16 +170,23 @@ static std::string load_error_message(std::string message, const std::string& te
 
 static Result<void> image_load(Engine& engine, Exchange& ex)
 {
-    auto temp = TRY(TempFile::create(engine, ".tar"));
-    auto size = TRY_CTX(ex.body_to_file(temp.path()), "receive image archive");
-    // As dockerd does, an archive that is received but cannot be loaded is answered with a 200
-    // whose JSON stream carries the error (the docker CLI and SDK read errorDetail).
-    auto loaded = size == 0 ? Result<std::vector<std::string>>(Error::invalid(
-                                  "Error processing tar file: the request body (the image archive) is empty"))
-                            : engine.load_images(temp.path());
+    std::string temp_path;
+    Result<std::vector<std::string>> loaded = Error::invalid("not loaded");
+    {
+        // The upload is removed before the answer is written: a client that has the answer
+        // finds nothing of its request left under the daemon's tmp.
+        auto temp = TRY(TempFile::create(engine, ".tar"));
+        temp_path = temp.path();
+        auto size = TRY_CTX(ex.body_to_file(temp.path()), "receive image archive");
+        // As dockerd does, an archive that is received but cannot be loaded is answered with a 200
+        // whose JSON stream carries the error (the docker CLI and SDK read errorDetail).
+        loaded = size == 0 ? Result<std::vector<std::string>>(Error::invalid(
+                                 "Error processing tar file: the request body (the image archive) is empty"))
+                           : engine.load_images(temp.path());
+    }
     ex.start_stream(200, "application/json");
     if (!loaded.ok()) {
-        auto message = load_error_message(loaded.error().describe(), temp.path());
+        auto message = load_error_message(loaded.error().describe(), temp_path);
         ex.write_chunk(json_line({ { "errorDetail", { { "message", message } } }, { "error", message } }));
         ex.end_stream();
         return Ok {};

@@ -19,6 +19,7 @@ namespace {
 using testing::Compression;
 using testing::TarBuilder;
 using testing::TempDir;
+using testing::tree_of;
 
 class StoreTest : public ::testing::Test {
 protected:
@@ -468,25 +469,6 @@ TEST_F(StoreTest, LoadRejectsDuplicateKeysAndWrongDigest)
     EXPECT_EQ(fs::list_dir(m_store->root() + "/image/blobs/sha256").size(), 2u);
 }
 
-// Every file and directory under `root`, for "the store is as it was" checks.
-std::set<std::string> tree_of(const std::string& root)
-{
-    std::set<std::string> names;
-    std::vector<std::string> pending { "" };
-    while (!pending.empty()) {
-        auto relative = pending.back();
-        pending.pop_back();
-        for (auto& name : fs::list_dir(root + relative)) {
-            auto path = relative + "/" + name;
-            names.insert(path);
-            struct stat st { };
-            if (::lstat((root + path).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-                pending.push_back(path);
-        }
-    }
-    return names;
-}
-
 // CVE-2021-21285: a malformed manifest.json or config crashed dockerd. Each one here is refused
 // with the field at fault named, and the store is left exactly as it was: no image, tag, layer,
 // blob or temporary file.
@@ -710,6 +692,7 @@ TEST_F(StoreTest, DamagedBlobsAreQuarantinedNamedAndRepairedByALoadNotDeleted)
     auto image_dir = m_store->root() + "/image/";
     auto a_config = image_dir + "blobs/sha256/" + a.id.substr(7);
     auto b_layer_blob = image_dir + "blobs/sha256/" + b.layers[0].diff_id.substr(7);
+    const auto b_layer_bytes = fs::read_file(b_layer_blob).value();
 
     // Read for use: a config whose bytes changed is refused naming the image and the blob, and
     // moved to quarantine/ rather than deleted.
@@ -730,8 +713,10 @@ TEST_F(StoreTest, DamagedBlobsAreQuarantinedNamedAndRepairedByALoadNotDeleted)
 
     // At a start: an image whose config blob is gone keeps its tag and its layers (the start
     // used to drop it and then delete its layers as unused) and is refused when used; a layer
-    // blob of the wrong size is quarantined; the image on that layer still runs, and saving it fails.
+    // blob of the wrong size (put back with a byte more than the store recorded) is quarantined;
+    // the image on that layer still runs, and saving it fails naming the size.
     auto b_config = image_dir + "blobs/sha256/" + b.id.substr(7);
+    ASSERT_TRUE(fs::write_file_atomic(b_layer_blob, b_layer_bytes + "x", 0600).ok());
     m_store.reset();
     {
         auto reopened = Store::open(m_dir / "root");
@@ -742,7 +727,15 @@ TEST_F(StoreTest, DamagedBlobsAreQuarantinedNamedAndRepairedByALoadNotDeleted)
         EXPECT_NE(still_refused.error().message().find("is missing"), std::string::npos) << still_refused.error().describe();
         EXPECT_TRUE(fs::is_dir(a.layers[0].directory));
         EXPECT_TRUE(store.resolve("b:1").ok());
-        EXPECT_FALSE(store.save({ "b:1" }, m_dir / "b.tar", ArchiveFormat::Docker).ok());
+        EXPECT_FALSE(fs::exists(b_layer_blob));
+        auto unsaved_at_start = store.save({ "b:1" }, m_dir / "b.tar", ArchiveFormat::Docker);
+        ASSERT_FALSE(unsaved_at_start.ok());
+        auto message = unsaved_at_start.error().describe();
+        EXPECT_NE(message.find("layer blob " + b.layers[0].diff_id), std::string::npos) << message;
+        EXPECT_NE(message.find("has " + std::to_string(b_layer_bytes.size() + 1) + " bytes where the store recorded "
+                      + std::to_string(b_layer_bytes.size())),
+            std::string::npos)
+            << message;
         // A damaged image can still be removed.
         auto removed = store.remove("a:1", false, {});
         ASSERT_TRUE(removed.ok()) << removed.error().describe();

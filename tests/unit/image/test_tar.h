@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "engine/base/fs.h"
 
@@ -170,5 +172,25 @@ public:
 private:
     std::string m_path;
 };
+
+// Every file and directory under `root` (paths relative to it), for "the store is as it was"
+// checks.
+inline std::set<std::string> tree_of(const std::string& root)
+{
+    std::set<std::string> names;
+    std::vector<std::string> pending { "" };
+    while (!pending.empty()) {
+        auto relative = pending.back();
+        pending.pop_back();
+        for (auto& name : fs::list_dir(root + relative)) {
+            auto path = relative + "/" + name;
+            names.insert(path);
+            struct stat st { };
+            if (::lstat((root + path).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+                pending.push_back(path);
+        }
+    }
+    return names;
+}
 
 } // namespace engine::image::testing
