@@ -92,7 +92,7 @@ Fleet& fleet()
     return instance;
 }
 
-void run_collect(benchmark::State& state, ProcessScope scope, bool with_fleet)
+void run_collect(benchmark::State& state, ProcessScope scope, bool with_fleet, bool use_caches = true)
 {
     if (::geteuid() != 0) {
         state.SkipWithError("needs root");
@@ -102,6 +102,7 @@ void run_collect(benchmark::State& state, ProcessScope scope, bool with_fleet)
     const EngineObjects& objects = with_fleet ? fleet().objects : empty;
     CollectOptions options;
     options.processes = scope;
+    options.use_caches = use_caches;
     CollectTimings timings;
     options.timings = &timings;
     // Phase times (ms of wall time), averaged over the iterations: what dominates.
@@ -130,6 +131,8 @@ void run_collect(benchmark::State& state, ProcessScope scope, bool with_fleet)
 // Each phase alone, to say what dominates.
 void BM_Snapshot50Containers_GlassboxProcesses(benchmark::State& state) { run_collect(state, ProcessScope::Glassbox, true); }
 void BM_Snapshot50Containers_AllProcesses(benchmark::State& state) { run_collect(state, ProcessScope::All, true); }
+// Every collection cold (CollectOptions::use_caches off): what the caches save.
+void BM_Snapshot50Containers_AllProcessesCold(benchmark::State& state) { run_collect(state, ProcessScope::All, true, false); }
 
 void BM_Snapshot50Containers_NoNetwork(benchmark::State& state)
 {
@@ -182,6 +185,7 @@ BENCHMARK(BM_Mountinfo50Containers_Read)->Unit(benchmark::kMillisecond)->UseReal
 BENCHMARK(BM_Mountinfo50Containers_Parse)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Snapshot50Containers_GlassboxProcesses)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Snapshot50Containers_AllProcesses)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Snapshot50Containers_AllProcessesCold)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Snapshot50Containers_NoNetwork)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Snapshot50Containers_NoNftables)->Unit(benchmark::kMillisecond)->UseRealTime();
 
