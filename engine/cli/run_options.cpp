@@ -155,6 +155,23 @@ void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb, const FlagW
     command.add_option("COMMAND", flags.command, "Command and arguments");
     command.positionals_at_end();
     command.prefix_command();
+    reject_unknown_flags(command);
+}
+
+void reject_unknown_flags(CLI::App& command)
+{
+    // With positionals_at_end, every word from the first positional on is a positional's, so the
+    // extras CLI11 kept are the unknown flags before it, and a "--" it keeps as the end of them.
+    command.parse_complete_callback([&command] {
+        std::vector<std::string> unknown;
+        for (auto& word : command.remaining())
+            if (word != "--")
+                unknown.push_back(std::move(word));
+        // ExtrasError names its words last first (CLI11 keeps its arguments reversed).
+        std::reverse(unknown.begin(), unknown.end());
+        if (!unknown.empty())
+            throw CLI::ExtrasError(command.get_name(), std::move(unknown));
+    });
 }
 
 FlagWords::FlagWords(std::span<const char* const> words)

@@ -105,6 +105,14 @@ private:
 // `words` can name are registered; with every flag, --help lists them in this order.
 void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb, const FlagWords& words = {});
 
+// Makes `command` (a prefix_command verb: run, create, exec) refuse a word before its first
+// positional that starts with '-' and names none of its flags, with the usage error and exit
+// code of any verb's unknown flag (docker: "unknown flag", 125). prefix_command alone keeps such
+// a word as an extra and runs the verb anyway. Words after the first positional stay the
+// container command's, "--" before it still ends the flags, and "-" or a negative number is a
+// positional or a flag's value to CLI11, never an extra.
+void reject_unknown_flags(CLI::App& command);
+
 // Builds the create body. Errors name the flag and the value at fault. `-e NAME` (no '=')
 // takes NAME's value from our own environment, as the docker CLI does.
 Result<Json> build_create_body(const RunFlags& flags);

@@ -36,6 +36,7 @@ void add_exec_command(CLI::App& parent, Context& ctx, const std::string& name)
     command->add_option("COMMAND", args->command, "Command and arguments")->required();
     command->positionals_at_end();
     command->prefix_command();
+    reject_unknown_flags(*command);
     set_action(command, ctx, [&ctx, args]() -> Result<int> {
         auto* client = TRY(ctx.client());
         TRY(client->inspect_container(args->container));
