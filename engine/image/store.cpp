@@ -48,12 +48,6 @@ Error no_such_image(std::string_view reference)
     return Error::not_found("No such image: " + std::string(reference));
 }
 
-std::size_t history_length_of(const nlohmann::json& config)
-{
-    auto it = config.find("history");
-    return it != config.end() && it->is_array() ? it->size() : 0;
-}
-
 } // namespace
 
 // [SECTION] Opening and layout.
@@ -672,7 +666,9 @@ Result<ImageRecord> Store::import_rootfs(const std::string& tar_path, const Impo
     auto added = add_image_locked(config.to_json().dump(), { layer.diff_id }, "");
     // The layer was held from add_held_layer until the image that uses it was recorded.
     release_layers_locked({ layer.diff_id });
-    auto record = TRY_CTX(std::move(added), "import " + tar_path);
+    if (!added.ok())
+        return added.release_error().with_context("import " + tar_path);
+    auto record = added.release_value();
     if (reference) {
         TRY(set_tag_locked(*reference, record.id));
         record.repo_tags = tags_locked(record.id);
