@@ -179,6 +179,22 @@ TEST_F(EngineOverFakes, CreateRefusesADuplicateNameAndAMissingImage)
     EXPECT_EQ(result.error().kind(), ErrorKind::NotFound);
 }
 
+TEST_F(EngineOverFakes, CreateTakesAnImageIdOrItsPrefixAndKeepsTheTextAsTyped)
+{
+    auto created = m_engine->create_container("named", config({ "exit", "0" }));
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+    auto id = m_engine->inspect_container("named").value().image_id;
+    for (const auto& text : { id, id.substr(7, 12) }) {
+        auto by_id = config({ "exit", "0" });
+        by_id.image = image::ImageName::parse(text).value();
+        auto made = m_engine->create_container("", by_id);
+        ASSERT_TRUE(made.ok()) << text << ": " << made.error().describe();
+        auto view = m_engine->inspect_container(made.value().id).value();
+        EXPECT_EQ(view.image_id, id);
+        EXPECT_EQ(view.config.image.text, text);
+    }
+}
+
 TEST_F(EngineOverFakes, StartMountsTheRootJoinsTheBridgeAndRecordsTheExitCode)
 {
     ASSERT_TRUE(m_engine->create_container("runs", config({ "exit", "3" })).ok());
