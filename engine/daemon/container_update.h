@@ -1,7 +1,7 @@
 // Pure rules of docker update and of the create-time checks it shares: which restart policies
 // and limits dockerd accepts (its 400s, word for word), and how an update merges into a stored
 // HostConfig (its 409 "Cannot update container" conflicts). No kernel, no engine state: the
-// Engine applies the merged config to the cgroup and the record (containers.cpp).
+// Engine applies the merged config to the cgroup and the record (container_stop.cpp).
 #pragma once
 
 #include <string>

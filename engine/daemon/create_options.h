@@ -1,7 +1,7 @@
 // Checks and parsing for create options that name other objects or carry their own syntax:
 // MacAddress, VolumesFrom ("name[:ro|:rw]"), PidMode ("host", "container:<name|id>"),
 // NetworkMode and PortBindings. Pure functions; the Engine resolves the names
-// (engine/daemon/containers.cpp). The API layer parses each value once into these types, and the
+// (engine/daemon/container_create.cpp). The API layer parses each value once into these types, and the
 // Engine keeps and passes the types, never the text.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Engine construction, recovery after a restart, images, volumes, networks, system and events.
-// Container lifecycle is in containers.cpp, exec in exec.cpp.
+// Container lifecycle is in the container_*.cpp files (a file per step), exec in exec.cpp.
 #include "engine/daemon/engine.h"
 #include "engine/daemon/recovery.h"
 

@@ -177,8 +177,23 @@ nlohmann::json config_to_json(const ContainerConfig& config);
 ContainerConfig config_from_json(const nlohmann::json& doc);
 
 // The capabilities a container's processes get: Docker's default set with --cap-add/--cap-drop,
-// or every capability with --privileged (containers.cpp; exec uses the same set).
+// or every capability with --privileged (runtime_spec.cpp; exec uses the same set).
 std::vector<std::string> effective_capabilities(const ContainerConfig& config);
+
+// The runtime spec a container's record stands for (runtime_spec.cpp). Start, stop, remove and
+// update each build it from the record, so they agree on the rootfs, mounts and cgroup.
+runtime::ContainerSpec make_spec(const Container& container, const EngineOptions& options);
+
+// Checks that create and rename (and update, for the cpusets) share (container_create.cpp).
+// Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+bool valid_container_name(const std::string& name);
+// The key of an environment entry "KEY=value" (the whole entry when it has no '=').
+std::string env_key(const std::string& entry);
+// A cpuset list ("0-1,3") made only of CPUs, or memory nodes, this host has, with dockerd's messages.
+Result<void> check_cpuset(const std::string& cpus);
+Result<void> check_cpuset_mems(const std::string& mems);
+// The time now as Docker writes it in records (RFC 3339 with nanoseconds).
+std::string now_rfc3339();
 
 // A Docker-style random name: "adjective_scientist" (names.cpp).
 std::string random_container_name();

@@ -1,8 +1,11 @@
 // `wait` for a poll loop: an eventfd per waiter, written when the container exits or is
 // removed (WaitState::notify_locked), instead of a thread blocked per wait. The docker CLI
 // registers a next-exit wait before every start, `run -d` included, and drops it afterwards; a
-// blocked thread per such wait would stay until the container exited.
+// blocked thread per such wait would stay until the container exited. The blocking form
+// (wait_container) is here too: it is the same registration, waited on by its caller's thread.
+#include <poll.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -51,6 +54,24 @@ Result<Engine::PollableWait> Engine::wait_container_pollable(const std::string& 
         return WaitResult { state->last_exit_code, "" };
     };
     return wait;
+}
+
+Result<std::function<WaitResult()>> Engine::wait_container(const std::string& ref, const std::string& condition)
+{
+    // The blocking form of wait_container_pollable (above): the same registration, then this
+    // caller's thread sleeps on the waiter's eventfd instead of a poll loop.
+    auto wait = TRY(wait_container_pollable(ref, condition));
+    return std::function<WaitResult()>([wait] {
+        for (;;) {
+            if (auto result = wait.ready())
+                return *result;
+            pollfd ready { wait.wake->get(), POLLIN, 0 };
+            if (::poll(&ready, 1, -1) > 0) {
+                std::uint64_t count = 0;
+                [[maybe_unused]] auto drained = ::read(wait.wake->get(), &count, sizeof count);
+            }
+        }
+    });
 }
 
 } // namespace engine::daemon
