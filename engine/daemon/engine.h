@@ -527,11 +527,11 @@ private:
     Engine(sys::Kernel& kernel, EngineOptions options);
     class RootfsHold; // archive.cpp: the container's root mounted for one call.
 
-    // Internals (containers.cpp, exec.cpp, engine.cpp).
+    // Internals (the container_*.cpp files, exec.cpp, engine.cpp).
     Result<std::shared_ptr<Container>> find_container(const std::string& ref) const;
     Result<void> do_start(const std::shared_ptr<Container>& container);
     Result<void> do_stop(const std::shared_ptr<Container>& container, std::optional<int> timeout_seconds);
-    // Thaws a paused container so a queued kill or stop signal takes effect (containers.cpp).
+    // Thaws a paused container so a queued kill or stop signal takes effect (container_stop.cpp).
     void thaw_for_exit(const std::shared_ptr<Container>& container);
     Result<void> do_remove(const std::shared_ptr<Container>& container, bool remove_volumes);
     void supervise(std::shared_ptr<Container> container, int pid, int stdout_fd, int stderr_fd, int pty_fd);
