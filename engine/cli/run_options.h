@@ -105,7 +105,7 @@ private:
 // `words` can name are registered; with every flag, --help lists them in this order.
 void add_run_flags(CLI::App& command, RunFlags& flags, RunVerb verb, const FlagWords& words = {});
 
-// Makes `command` (a prefix_command verb: run, create, exec) refuse a word before its first
+// Makes `command` (a prefix_command verb: run, create, exec, top, compose run/exec) refuse a word before its first
 // positional that starts with '-' and names none of its flags, with the usage error and exit
 // code of any verb's unknown flag (docker: "unknown flag", 125). prefix_command alone keeps such
 // a word as an extra and runs the verb anyway. Words after the first positional stay the

@@ -475,6 +475,7 @@ void add_compose_command(CLI::App& parent, Context& ctx)
         command->add_option("COMMAND", args->command, "Command and arguments")->required();
         command->positionals_at_end();
         command->prefix_command();
+        reject_unknown_flags(*command);
         set_action(command, ctx, [&ctx, globals, args]() -> Result<int> {
             auto project = TRY(load(*globals, true));
             auto* client = TRY(ctx.client());
@@ -534,6 +535,7 @@ void add_compose_command(CLI::App& parent, Context& ctx)
         command->add_option("COMMAND", args->command, "Command and arguments");
         command->positionals_at_end();
         command->prefix_command();
+        reject_unknown_flags(*command);
         set_action(command, ctx, [&ctx, globals, args]() -> Result<int> {
             auto project = TRY(load(*globals, true));
             auto* client = TRY(ctx.client());

@@ -19,6 +19,7 @@ void add_top_command(CLI::App& parent, Context& ctx, const std::string& name)
     command->add_option("PS_OPTIONS", args->ps_args, "Options for ps");
     command->positionals_at_end();
     command->prefix_command();
+    reject_unknown_flags(*command);
     set_action(command, ctx, [&ctx, args]() -> Result<int> {
         auto* client = TRY(ctx.client());
         auto top = TRY(client->top_container(args->container, strings::join(args->ps_args, " ")));

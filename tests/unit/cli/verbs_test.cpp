@@ -442,3 +442,20 @@ TEST(VerbsTest, DashNegativeValuesAndEqualsFormsAreNotUnknownFlags)
     expect_accepted({ "create", "-e=A=1", "--env=B=2", "--stop-timeout", "-1", "busybox", "true" }, "'true'");
     expect_accepted({ "exec", "-e=A=1", "-u", "0", "c1", "true" }, "'true'");
 }
+
+TEST(VerbsTest, ComposeRunAndExecRefuseAnUnknownFlagBeforeTheService)
+{
+    for (std::string verb : { "run", "exec" }) {
+        expect_refused({ "compose", verb, "--nosuchflag", "web", "true" }, "--nosuchflag");
+        expect_refused({ "compose", verb, "-T", "-Z", "web", "true" }, "-Z");
+        expect_accepted({ "compose", verb, "-T", "web", "ls", "--nosuchflag" }, "'ls' '--nosuchflag'");
+    }
+}
+
+TEST(VerbsTest, TopRefusesAnUnknownFlagBeforeTheContainerAndPassesPsOptionsAfterIt)
+{
+    expect_refused({ "top", "--nosuchflag", "c1" }, "--nosuchflag");
+    auto lazily = parsed_lazily({ "top", "c1", "-eo", "pid,comm" });
+    EXPECT_NE(lazily.find("exit: none\n"), std::string::npos) << lazily;
+    EXPECT_NE(lazily.find("PS_OPTIONS x2: '-eo' 'pid,comm'\n"), std::string::npos) << lazily;
+}
