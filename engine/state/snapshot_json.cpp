@@ -3,6 +3,8 @@
 #include "engine/state/snapshot_json.h"
 
 #include <algorithm>
+#include <charconv>
+#include <functional>
 #include <set>
 
 #include "engine/base/json_depth.h"
@@ -78,6 +80,147 @@ nlohmann::json array_with_keys(const std::vector<T>& items)
     return array;
 }
 
+
+// The direct encoder behind snapshot_to_json_text. nlohmann::json keeps object keys in a
+// std::map, so every object here is written with its keys in sorted order; each struct's sorted
+// field table is built once from for_each_json_field.
+namespace text {
+
+void write(std::string& out, const std::string& value)
+{
+    // Printable ASCII without quote or backslash is copied; anything else (escapes, UTF-8,
+    // invalid bytes) goes through nlohmann so the escaping and U+FFFD replacement match exactly.
+    bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+        auto byte = static_cast<unsigned char>(c);
+        return byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain) {
+        out += '"';
+        out += value;
+        out += '"';
+    } else {
+        out += nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+}
+
+void write(std::string& out, bool value) { out += value ? "true" : "false"; }
+
+template<typename T>
+    requires std::is_integral_v<T>
+void write(std::string& out, T value)
+{
+    char buffer[24];
+    auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    out.append(buffer, end);
+}
+
+template<typename T>
+void write(std::string& out, const std::vector<T>& values);
+template<typename T>
+void write(std::string& out, const std::map<std::string, T>& values);
+template<typename T>
+    requires std::is_class_v<T>
+void write(std::string& out, const T& object, const std::string* key = nullptr);
+
+template<typename T, typename WriteItem>
+void write_array(std::string& out, const std::vector<T>& items, WriteItem write_item)
+{
+    out += '[';
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i)
+            out += ',';
+        write_item(items[i]);
+    }
+    out += ']';
+}
+
+template<typename T>
+void write(std::string& out, const std::vector<T>& values)
+{
+    write_array(out, values, [&](const T& value) { write(out, value); });
+}
+
+template<typename T>
+void write(std::string& out, const std::map<std::string, T>& values)
+{
+    out += '{';
+    bool first = true;
+    for (const auto& [name, value] : values) {
+        if (!first)
+            out += ',';
+        first = false;
+        write(out, name);
+        out += ':';
+        write(out, value);
+    }
+    out += '}';
+}
+
+// One field of T: its quoted name with the colon, and how to write its value.
+template<typename T>
+struct Field {
+    std::string name;
+    std::string prefix;
+    void (*write)(std::string&, const T&);
+};
+
+template<typename T>
+const std::vector<Field<T>>& sorted_fields()
+{
+    static const std::vector<Field<T>> fields = [] {
+        std::vector<Field<T>> result;
+        for_each_json_field(static_cast<const T*>(nullptr), [&]<typename Get>(const char* name, Get) {
+            result.push_back({ name, "\"" + std::string(name) + "\":",
+                [](std::string& out, const T& object) { text::write(out, Get {}(object)); } });
+        });
+        std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+        return result;
+    }();
+    return fields;
+}
+
+// An object of T; `key`, when given, is the element's identity key, written as "key" in its
+// sorted place as array_with_keys adds it.
+template<typename T>
+    requires std::is_class_v<T>
+void write(std::string& out, const T& object, const std::string* key)
+{
+    out += '{';
+    bool first = true;
+    bool key_pending = key != nullptr;
+    auto write_key = [&] {
+        if (!first)
+            out += ',';
+        first = false;
+        out += "\"key\":";
+        write(out, *key);
+        key_pending = false;
+    };
+    for (const auto& field : sorted_fields<T>()) {
+        if (key_pending && field.name > "key")
+            write_key();
+        if (!first)
+            out += ',';
+        first = false;
+        out += field.prefix;
+        field.write(out, object);
+    }
+    if (key_pending)
+        write_key();
+    out += '}';
+}
+
+template<typename T>
+void write_with_keys(std::string& out, const std::vector<T>& items)
+{
+    write_array(out, items, [&](const T& item) {
+        std::string key = identity_key(item);
+        write(out, item, &key);
+    });
+}
+
+} // namespace text
+
 } // namespace
 
 const std::vector<std::string>& snapshot_kinds()
@@ -103,6 +246,40 @@ nlohmann::json snapshot_to_json(const Snapshot& snapshot)
     for_each_collection(snapshot, [&](const char* name, const auto& items) { json[name] = array_with_keys(items); });
     json["warnings"] = snapshot.warnings;
     return json;
+}
+
+std::string snapshot_to_json_text(const Snapshot& snapshot)
+{
+    // The top-level members in sorted order, as the DOM's std::map keeps them.
+    std::vector<std::pair<std::string_view, std::function<void(std::string&)>>> members {
+        { "schema_version", [&](std::string& out) { text::write(out, snapshot.schema_version); } },
+        { "generation", [&](std::string& out) { text::write(out, snapshot.generation); } },
+        { "taken_at", [&](std::string& out) { text::write(out, snapshot.taken_at); } },
+        { "hostname", [&](std::string& out) { text::write(out, snapshot.hostname); } },
+        { "kernel", [&](std::string& out) { text::write(out, snapshot.kernel); } },
+        { "host_namespaces", [&](std::string& out) { text::write(out, snapshot.host_namespaces); } },
+        { "warnings", [&](std::string& out) { text::write(out, snapshot.warnings); } },
+    };
+    size_t items = 0;
+    for_each_collection(snapshot, [&](const char* name, const auto& collection) {
+        items += collection.size();
+        members.emplace_back(name, [&collection](std::string& out) { text::write_with_keys(out, collection); });
+    });
+    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+
+    std::string out;
+    out.reserve(4096 + items * 512);
+    out += '{';
+    for (size_t i = 0; i < members.size(); ++i) {
+        if (i)
+            out += ',';
+        out += '"';
+        out += members[i].first;
+        out += "\":";
+        members[i].second(out);
+    }
+    out += '}';
+    return out;
 }
 
 Result<Snapshot> filter_snapshot(const Snapshot& snapshot, const SnapshotFilter& filter)
