@@ -1020,8 +1020,11 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     // namespaces they are is known before the processes are (one readlink per PID), so that
     // thread starts now, beside the processes reader; the list is checked against the one the
     // processes give, and read again in the rare case a namespace came or went in between.
+    // Everything the network thread reads by reference is declared before it, so an exception
+    // below that unwinds this frame joins the thread (~jthread) before freeing what it reads.
     Snapshot network;
     std::vector<NetnsSource> early_sources;
+    std::vector<NetnsSource> late_sources;
     bool early = options.network && options.processes == ProcessScope::All;
     std::jthread network_thread;
     if (early) {
@@ -1038,7 +1041,6 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     mark = Clock::now();
     collect_namespaces(objects, bind_mounted, host, snapshot);
     timings.namespaces = since(mark);
-    std::vector<NetnsSource> late_sources;
     if (options.network && !early) {
         late_sources = network_sources(options, host, snapshot);
         network_thread = std::jthread([&] {
@@ -1057,7 +1059,11 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     if (network_thread.joinable())
         network_thread.join();
     if (early) {
-        if (auto sources = network_sources(options, host, snapshot); !same_namespaces(sources, early_sources)) {
+        // The early list entered each namespace through a PID chosen before the processes were
+        // read; one that exited meanwhile fails to enter although its namespace may live on
+        // through other members, so a failed entry is also a reason to read again.
+        auto sources = network_sources(options, host, snapshot);
+        if (!same_namespaces(sources, early_sources) || !network.warnings.empty()) {
             auto began = Clock::now();
             network = Snapshot {};
             read_network(options, sources, network);
