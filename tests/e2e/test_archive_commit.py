@@ -265,6 +265,26 @@ def test_commit_refuses_a_config_field_of_the_wrong_type_naming_it(daemon, runni
     assert ok(daemon.docker("images", "-q", "--no-trunc")).split() == before
 
 
+def test_commit_tag_and_import_refuse_a_digest_name_before_making_anything(daemon, running, image):
+    # A "sha256:..." tag is read as a digest (a pull by digest sends it so), which no new image
+    # can be named: dockerd refuses it first, so no untagged image may be left behind.
+    digest = "sha256:" + "a" * 64
+    before = ok(daemon.docker("images", "-aq", "--no-trunc")).split()
+    for path in (f"/v1.41/commit?container={running}&repo=named&tag={digest}",
+                 f"/v1.41/images/{image}/tag?repo=named&tag={digest}"):
+        status, _, body = raw(daemon.socket, "POST", path)
+        assert status == 400, (path, body)
+        assert json.loads(body)["message"] == "invalid tag format", (path, body)
+    status, _, body = raw(daemon.socket, "POST", f"/v1.41/commit?container={running}&repo=named@{digest}")
+    assert status == 400, body
+    assert json.loads(body)["message"] == "cannot commit to digest reference", body
+    status, _, body = raw(daemon.socket, "POST", f"/v1.41/images/create?fromSrc=-&repo=named&tag={digest}",
+                          tar_of([("hello.txt", b"hi")]))
+    assert status == 400, body
+    assert "invalid tag format" in body.decode(), body
+    assert ok(daemon.docker("images", "-aq", "--no-trunc")).split() == before
+
+
 # [SECTION] The same calls against a real dockerd.
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ Result<void> commit(Engine& engine, Exchange& ex)
     }
     // The new image's name is parsed here, before the container is looked up, as dockerd's router does.
     if (auto repo = request.query_value("repo").value_or(""); !repo.empty())
-        options.reference = TRY(image::parse_repo_tag(repo, request.query_value("tag").value_or("")));
+        options.reference = TRY(new_image_name(repo, request.query_value("tag").value_or(""), "cannot commit to digest reference"));
     auto id = TRY(engine.commit_container(request.query_value("container").value_or(""), options));
     ex.respond_json(201, { { "Id", id } });
     return Ok {};

@@ -19,6 +19,11 @@ inline Handler bind(daemon::Engine& engine, EngineHandler handler)
 // (Go's strconv.Atoi error) when either is missing or not a number, or out of range.
 Result<std::pair<int, int>> terminal_size(const Request& request);
 
+// The ?repo=&tag= pair naming an image that tag, commit or import gives a name: what
+// image::parse_repo_tag reads, except a digest, refused before any work in dockerd's words
+// ("invalid tag format" for a "sha256:..." tag, `refused` for a repo@digest).
+Result<image::Reference> new_image_name(std::string_view repo, std::string_view tag, std::string_view refused);
+
 // /_ping, /version, /info, /system/df, /events.
 void register_system_routes(Router& router, daemon::Engine& engine);
 // /containers/...

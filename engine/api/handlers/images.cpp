@@ -30,6 +30,18 @@ static std::string json_line(const Json& message)
     return message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\r\n";
 }
 
+Result<image::Reference> new_image_name(std::string_view repo, std::string_view tag, std::string_view refused)
+{
+    auto reference = TRY(image::parse_repo_tag(repo, tag));
+    if (reference.digest.empty())
+        return reference;
+    // A digest names content that already exists; parse_repo_tag reads a "sha256:..." tag as one
+    // because a pull by digest sends it so, but a name given to an image cannot be one.
+    if (!tag.empty())
+        return Error::invalid("invalid tag format");
+    return Error::invalid(std::string(refused));
+}
+
 // [SECTION] List, inspect, history
 
 static Result<void> image_list(Engine& engine, Exchange& ex)
@@ -64,7 +76,7 @@ static Result<void> image_tag(Engine& engine, Exchange& ex)
     auto tag = ex.request().query_value("tag").value_or("");
     if (repo.empty())
         return Error::invalid("tag: repo is required");
-    TRY(engine.tag_image(ex.request().param("name"), TRY(image::parse_repo_tag(repo, tag))));
+    TRY(engine.tag_image(ex.request().param("name"), TRY(new_image_name(repo, tag, "cannot commit to digest reference"))));
     ex.respond_empty(201);
     return Ok {};
 }
@@ -98,7 +110,7 @@ static Result<void> image_import(Engine& engine, Exchange& ex)
     auto repo = request.query_value("repo").value_or("");
     auto tag = request.query_value("tag").value_or("");
     if (!repo.empty()) {
-        options.repo_tag = TRY(image::parse_repo_tag(repo, tag)).str();
+        options.repo_tag = TRY(new_image_name(repo, tag, "cannot import digest reference")).str();
     }
     // Docker's comment for an import without --message.
     options.message = request.query_value("message").value_or("");
