@@ -126,6 +126,19 @@ Result<std::string> descriptor_hex(const nlohmann::json& descriptor, const std::
 }
 
 // Names from an OCI index entry: containerd's full name, else a ref.name that is a full reference.
+// A string member of an archive document, which is untrusted: `fallback` when the document is
+// not an object or lacks the key, "" when the member is not a string (nlohmann's value() would
+// throw there, turning a bad archive into an exception instead of load's error stream).
+std::string string_member(const nlohmann::json& document, const char* key, const std::string& fallback)
+{
+    if (!document.is_object())
+        return fallback;
+    auto found = document.find(key);
+    if (found == document.end())
+        return fallback;
+    return found->is_string() ? found->get<std::string>() : std::string();
+}
+
 std::optional<Reference> oci_name(const nlohmann::json& descriptor)
 {
     if (!descriptor.contains("annotations") || !descriptor["annotations"].is_object())
@@ -345,7 +358,7 @@ Result<std::vector<ArchiveImage>> plan_docker(int root_fd, const std::string& ar
 Result<std::vector<ArchiveImage>> plan_oci(int root_fd, const std::string& archive_path)
 {
     auto layout = TRY(read_archive_json(root_fd, archive_path, "oci-layout"));
-    if (!layout.is_object() || layout.value("imageLayoutVersion", "") != "1.0.0")
+    if (!layout.is_object() || string_member(layout, "imageLayoutVersion", "") != "1.0.0")
         return Error::invalid(archive_path + ": oci-layout must have imageLayoutVersion 1.0.0");
     auto index = TRY(read_archive_json(root_fd, archive_path, "index.json"));
 
@@ -360,7 +373,7 @@ Result<std::vector<ArchiveImage>> plan_oci(int root_fd, const std::string& archi
         for (auto& descriptor : document["manifests"]) {
             if (descriptor.contains("platform") && descriptor["platform"].is_object()) {
                 auto& platform = descriptor["platform"];
-                if (platform.value("os", "linux") != "linux" || platform.value("architecture", "amd64") != "amd64")
+                if (string_member(platform, "os", "linux") != "linux" || string_member(platform, "architecture", "amd64") != "amd64")
                     continue;
             }
             pending.emplace_back(descriptor, name ? name : oci_name(descriptor));
@@ -381,7 +394,7 @@ Result<std::vector<ArchiveImage>> plan_oci(int root_fd, const std::string& archi
         if (Sha256::hex(bytes) != hex)
             return Error::invalid(archive_path + ": " + path + " does not match its digest");
         auto document = TRY(parse_json_strict(bytes, archive_path + ": " + path));
-        auto media_type = descriptor.value("mediaType", document.value("mediaType", ""));
+        auto media_type = string_member(descriptor, "mediaType", string_member(document, "mediaType", ""));
         if (media_type == oci_index_type || media_type == "application/vnd.docker.distribution.manifest.list.v2+json"
             || (document.is_object() && document.contains("manifests"))) {
             TRY_CTX(add_index(document, path, name), "load " + archive_path);

@@ -793,6 +793,39 @@ TEST_F(StoreTest, LoadRejectsAmbiguousOciIndex)
     EXPECT_NE(rejected.error().message().find("invalid digest"), std::string::npos) << rejected.error().describe();
 }
 
+// An archive is untrusted: a member of the wrong type (where nlohmann's value() would throw) is
+// load's error, or an entry skipped, never an exception out of the store.
+TEST_F(StoreTest, LoadOfWronglyTypedOciMembersIsAnErrorNotAnException)
+{
+    std::string array_blob = "[]";
+    auto hex = Sha256::hex(array_blob);
+    auto array_manifest = m_dir / "array-manifest.tar";
+    TarBuilder(array_manifest)
+        .file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})")
+        .file("index.json", R"({"schemaVersion":2,"manifests":[{"digest":"sha256:)" + hex + R"("}]})")
+        .file("blobs/sha256/" + hex, array_blob);
+    std::optional<Result<std::vector<std::string>>> loaded;
+    EXPECT_NO_THROW(loaded.emplace(m_store->load(array_manifest)));
+    ASSERT_TRUE(loaded && !loaded->ok());
+    EXPECT_NE(loaded->error().message().find("needs config and layers"), std::string::npos) << loaded->error().describe();
+
+    auto numeric_os = m_dir / "numeric-os.tar";
+    TarBuilder(numeric_os)
+        .file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})")
+        .file("index.json", R"({"schemaVersion":2,"manifests":[{"digest":"sha256:)" + hex + R"(","platform":{"os":7,"architecture":[]}}]})")
+        .file("blobs/sha256/" + hex, array_blob);
+    EXPECT_NO_THROW((void)m_store->load(numeric_os));
+
+    auto numeric_layout = m_dir / "numeric-layout.tar";
+    TarBuilder(numeric_layout)
+        .file("oci-layout", R"({"imageLayoutVersion":1})")
+        .file("index.json", R"({"schemaVersion":2,"manifests":[]})");
+    std::optional<Result<std::vector<std::string>>> refused;
+    EXPECT_NO_THROW(refused.emplace(m_store->load(numeric_layout)));
+    ASSERT_TRUE(refused && !refused->ok());
+    EXPECT_TRUE(m_store->list().empty());
+}
+
 } // namespace
 } // namespace engine::image
 
