@@ -192,6 +192,15 @@ std::map<std::string, std::string> step_attributes(const StepReport& report)
 
 std::string build_cache_dir(const image::Store& store) { return store.root() + "/build-cache"; }
 
+Result<BuildNetwork> parse_build_network(std::string_view text)
+{
+    if (text.empty() || text == "default" || text == "none")
+        return BuildNetwork::None;
+    if (text == "host")
+        return BuildNetwork::Host;
+    return Error::invalid("networkmode " + std::string(text) + " is not supported for builds (use none or host)");
+}
+
 Result<void> check_build_target(const BuildOptions& options)
 {
     if (options.target.empty())
@@ -509,7 +518,7 @@ struct Builder::Impl {
         spec.masked_paths = runtime::default_masked_paths();
         spec.readonly_paths = runtime::default_readonly_paths();
         spec.cgroup_name = "glassbox/build-" + id;
-        spec.netns_path = options.network_mode == "host" ? "host" : "";
+        spec.netns_path = options.network == BuildNetwork::Host ? "host" : "";
         // The same default seccomp filter as a container: a RUN step is a container too.
         spec.seccomp_profile_json = runtime::seccomp_profile_for(false, {});
         // The build's memory and CPU limits apply to each RUN step's cgroup, as in dockerd's

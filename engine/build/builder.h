@@ -27,6 +27,9 @@
 
 namespace engine::build {
 
+// The network a build's RUN steps get.
+enum class BuildNetwork { None, Host };
+
 struct BuildOptions {
     std::string context_dir;                         // The unpacked build context.
     std::string dockerfile { "Dockerfile" };         // Relative to context_dir (or absolute).
@@ -40,7 +43,7 @@ struct BuildOptions {
     // Dockerfile does the same.
     bool strict { false };
     bool quiet { false };                            // -q: only the final id is printed.
-    std::string network_mode;                        // "", "none" (loopback only) or "host".
+    BuildNetwork network { BuildNetwork::None };     // ?networkmode=, parsed by parse_build_network.
     bool show_step_times { true };                   // A " ---> Done in 1.23s" line per step.
     // The client's connection, or -1. When it hangs up, the build stops: a running RUN step's
     // processes are killed, its mounts and directories removed, and build() returns ECANCELED.
@@ -57,6 +60,10 @@ struct BuildOptions {
     // A host file bound over /etc/hosts in each RUN step; "" leaves the image's own.
     std::string hosts_file;
 };
+
+// ?networkmode= of a build: "", "default" and "none" give RUN steps loopback only (glassbox
+// builds have no outside network); "host" shares the host's. Anything else is refused naming it.
+Result<BuildNetwork> parse_build_network(std::string_view text);
 
 // Refuses a --target that names no stage of the Dockerfile, before anything runs, so the API
 // can answer 400 as dockerd does. A Dockerfile that does not read or parse passes here: the

@@ -74,9 +74,6 @@ Result<std::unique_ptr<Engine::BuildContext>> Engine::receive_build_context(
 
 Result<void> Engine::check_build_options(const build::BuildOptions& options, const std::string& remote)
 {
-    const auto& mode = options.network_mode;
-    if (!mode.empty() && mode != "none" && mode != "host")
-        return Error::invalid("networkmode " + mode + " is not supported for builds (use none or host)");
     if (!remote.empty())
         return Error::invalid("remote build contexts need the network, which glassbox builds do not have: " + remote);
     // dockerd's words for the limits it refuses when it creates a RUN step's container.

@@ -171,3 +171,18 @@ def test_build_limits_match_dockerd(daemon, dockerd, image):
         theirs = build_run_step_limits(dockerd.socket, params, body)
         assert theirs, f"no cgroup found for dockerd's RUN step with {params}"
         assert ours == theirs, f"{params}: dockerd {theirs} vs glassboxd {ours}"
+
+
+def test_build_networkmode_is_none_default_or_host_and_anything_else_is_named(daemon, image):
+    # ?networkmode= is parsed once at the API: "default" is loopback only like "none", "host"
+    # shares the host's interfaces, and another mode is a 400 naming it before any step runs.
+    body = context({"Dockerfile": f"FROM {image}\nRUN echo XX$(ls /sys/class/net | tr '\\n' ' ')\n".encode()})
+    status, marks, errors, _ = build(daemon.socket, {"networkmode": "default"}, body)
+    assert status == 200 and not errors, (status, errors)
+    assert marks == ["XXlo"], marks
+    status, marks, errors, _ = build(daemon.socket, {"networkmode": "host"}, body)
+    assert status == 200 and not errors, (status, errors)
+    assert marks and "lo" in marks[0][2:].split() and len(marks[0][2:].split()) > 1, marks
+    status, marks, errors, _ = build(daemon.socket, {"networkmode": "bridge"}, body)
+    assert status == 400, (status, errors)
+    assert errors == ["networkmode bridge is not supported for builds (use none or host)"], errors

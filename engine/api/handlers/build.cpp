@@ -88,9 +88,7 @@ Result<void> post_build(daemon::Engine& engine, Exchange& exchange)
         limits.nano_cpus = quota * 1000000000LL / limits.cpu_period_us;
     }
     limits.cpuset_cpus = request.query_value("cpusetcpus").value_or("");
-    options.network_mode = request.query_value("networkmode").value_or("");
-    if (options.network_mode == "default")
-        options.network_mode = "";
+    options.network = TRY(build::parse_build_network(request.query_value("networkmode").value_or("")));
     // Refused before the context is read, so a bad request does not upload a whole context.
     // dockerd without experimental mode refuses squash in these words; glassbox has no such mode.
     if (TRY(request.query_bool("squash", false)))
