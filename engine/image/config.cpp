@@ -163,14 +163,4 @@ std::string created_string(std::int64_t seconds)
     return strings::rfc3339_nano(std::chrono::system_clock::time_point(std::chrono::seconds(seconds)));
 }
 
-std::int64_t created_seconds(const nlohmann::json& config)
-{
-    if (!config.is_object() || !config.contains("created") || !config["created"].is_string())
-        return 0;
-    std::chrono::system_clock::time_point when;
-    if (!strings::parse_rfc3339(config["created"].get<std::string>(), when))
-        return 0;
-    return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
-}
-
 } // namespace engine::image

@@ -27,7 +27,5 @@ Result<void> apply_change(ContainerDefaults& container_config, std::string_view 
 
 // Seconds since the epoch as Docker writes "created": RFC 3339 UTC with nanoseconds.
 std::string created_string(std::int64_t seconds);
-// config["created"] in seconds, or 0 when absent or malformed.
-std::int64_t created_seconds(const nlohmann::json& config);
 
 } // namespace engine::image
