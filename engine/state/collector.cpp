@@ -859,10 +859,12 @@ std::vector<NetnsSource> early_network_sources(const CollectOptions& options, co
     return sources;
 }
 
-bool same_namespaces(const std::vector<NetnsSource>& a, const std::vector<NetnsSource>& b)
+// The same namespaces, and with `by_path` also entered through the same files.
+bool same_namespaces(const std::vector<NetnsSource>& a, const std::vector<NetnsSource>& b, bool by_path = false)
 {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-        [](const NetnsSource& x, const NetnsSource& y) { return x.inode == y.inode; });
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [by_path](const NetnsSource& x, const NetnsSource& y) {
+        return x.inode == y.inode && (!by_path || x.path == y.path);
+    });
 }
 
 // Reads the links, addresses, routes, neighbours and FDB of `sources` into `out` (and its warnings).
@@ -1061,9 +1063,12 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
     if (early) {
         // The early list entered each namespace through a PID chosen before the processes were
         // read; one that exited meanwhile fails to enter although its namespace may live on
-        // through other members, so a failed entry is also a reason to read again.
+        // through other members, which the later list names instead. So a read with a failure is
+        // repeated when a namespace is now reached through another file; one that fails through
+        // the same file (a stale bind mount) is not read twice on every snapshot.
         auto sources = network_sources(options, host, snapshot);
-        if (!same_namespaces(sources, early_sources) || !network.warnings.empty()) {
+        bool failed = !network.warnings.empty();
+        if (!same_namespaces(sources, early_sources, failed)) {
             auto began = Clock::now();
             network = Snapshot {};
             read_network(options, sources, network);
