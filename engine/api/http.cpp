@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <ctime>
@@ -381,6 +383,28 @@ std::string_view status_text(int status)
     }
 }
 
+bool send_all_parts(int fd, std::string_view head, std::string_view body)
+{
+    while (!head.empty() || !body.empty()) {
+        iovec parts[2] = { { const_cast<char*>(head.data()), head.size() },
+            { const_cast<char*>(body.data()), body.size() } };
+        msghdr message {};
+        message.msg_iov = head.empty() ? parts + 1 : parts;
+        message.msg_iovlen = head.empty() ? 1 : 2;
+        ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        auto sent = static_cast<size_t>(n);
+        auto from_head = std::min(sent, head.size());
+        head.remove_prefix(from_head);
+        body.remove_prefix(sent - from_head);
+    }
+    return true;
+}
+
 bool send_all(int fd, std::string_view data)
 {
     while (!data.empty()) {
@@ -586,9 +610,14 @@ void Exchange::respond(int status, std::string_view content_type, std::string_vi
     std::string out = response_head(status, no_body ? std::string_view() : content_type,
         no_body ? std::nullopt : std::optional<std::size_t>(body.size()));
     out += "\r\n";
-    if (!head_only && !no_body)
+    bool with_body = !head_only && !no_body;
+    // A small body goes out in the head's buffer (one send); a large one (a snapshot is over a
+    // megabyte) is sent from where it lies, beside the head, rather than copied after it.
+    if (with_body && body.size() < 64 * 1024) {
         out.append(body);
-    if (!send_all(m_fd, out))
+        with_body = false;
+    }
+    if (!send_all_parts(m_fd, out, with_body ? body : std::string_view()))
         m_client_gone = true;
 }
 

@@ -123,6 +123,9 @@ std::string_view status_text(int status);
 
 // Sends all of `data`, retrying on EINTR and short writes; false once the peer is gone.
 bool send_all(int fd, std::string_view data);
+// Sends `head` then `body` as one stream, in as few sendmsg(2) calls as the socket takes,
+// without joining them into one buffer first; false once the peer is gone.
+bool send_all_parts(int fd, std::string_view head, std::string_view body);
 
 // One request/response exchange on a connection. Handlers read the body through it, and answer
 // with exactly one of: respond*, start_stream (then write_chunk... end_stream), or hijack.

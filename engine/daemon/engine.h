@@ -503,8 +503,12 @@ public:
     // [SECTION] Kernel state (glassbox's own /glassbox/v1 endpoints).
     // The engine's objects as plain data for the state collector.
     state::EngineObjects engine_objects() const;
-    // Takes a snapshot of the live kernel now and keeps it; the last 64 are kept by generation.
+    // Takes a snapshot of the live kernel now and keeps it; the last 64 are kept by generation
+    // (kept_snapshots.h: all but the newest two packed).
     Result<std::shared_ptr<const state::Snapshot>> take_snapshot();
+    // Packs the kept snapshots that are no longer among the newest two. Handlers call it after
+    // their response is sent, so the deflating is off the request's path.
+    void pack_kept_snapshots();
     // A kept snapshot by generation (NotFound once dropped), or the newest kept one taken at or
     // before `time` (for a diff over a time window).
     Result<std::shared_ptr<const state::Snapshot>> kept_snapshot(std::uint64_t generation) const;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "engine/daemon/engine.h"
+#include "engine/daemon/kept_snapshots.h"
 #include "engine/daemon/output.h"
 #include "engine/daemon/supervisor.h"
 #include "engine/daemon/trace.h"
@@ -142,8 +143,8 @@ struct Engine::Impl {
     std::mutex threads_mutex;
     std::condition_variable threads_cv;
 
-    mutable std::mutex snapshots_mutex;   // Serialises collection and guards the kept snapshots.
-    std::deque<std::shared_ptr<const state::Snapshot>> snapshots;
+    std::mutex snapshots_mutex;           // Serialises collection and the generation count.
+    KeptSnapshots kept_snapshots;         // Has its own lock: a lookup never waits for a collection.
     std::uint64_t next_generation { 1 };
 
     // The networking seams: the real ones unless EngineOptions named others (tests pass fakes).

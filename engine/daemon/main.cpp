@@ -238,16 +238,22 @@ engine::Result<int> run(int argc, char** argv)
     auto sealed = TRY_CTX(runtime::run_from_sealed_copy(argv), "re-execute glassboxd from a sealed copy");
 
     // Idle memory: glibc gives each thread that allocates an arena of its own (up to eight per
-    // CPU); the daemon's threads are few and short-lived, so two arenas are enough. The trim and
-    // mmap thresholds are fixed at 4 MiB: a trim threshold of 0 (tried, for 1.5 MiB less idle
-    // RSS) also froze the mmap threshold at 128 KiB, so every large buffer of a snapshot (the
-    // nftables listing's hash tables, the JSON text) became an mmap/munmap pair, and a 50-container
-    // `glassbox state` took three times as long. An operator's own GLIBC_TUNABLES or
-    // MALLOC_ARENA_MAX wins.
+    // CPU); the daemon's threads are few and short-lived, so two arenas are enough. The mmap
+    // threshold is fixed at 4 MiB: setting any threshold freezes glibc's sliding one at 128 KiB,
+    // and then every large buffer of a snapshot (the nftables listing's hash tables, the JSON
+    // text) became an mmap/munmap pair, and a 50-container `glassbox state` took three times as
+    // long. Memory goes back to the kernel when the daemon is idle (server.on_idle below), never
+    // in the middle of a burst (64 MiB bounds what stays while a stream keeps the daemon from
+    // being idle): a trim threshold of 4 MiB gave a 50-container snapshot's pages
+    // back after each request and the next one faulted them in again (1,400 page faults per
+    // request, each dear on a paravirtualised machine: collect 40 -> 29 ms, encode 10 -> 5.6 ms
+    // without it), and the 16 MiB top pad grows the heap in few steps for the same reason. An
+    // operator's own GLIBC_TUNABLES or MALLOC_ARENA_MAX wins.
     if (!std::getenv("GLIBC_TUNABLES") && !std::getenv("MALLOC_ARENA_MAX")) {
         ::mallopt(M_ARENA_MAX, 2);
         ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
-        ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
+        ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
+        ::mallopt(M_TOP_PAD, 16 << 20);
     }
 
     if (flags.log_level == "debug")

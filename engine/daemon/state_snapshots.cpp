@@ -1,6 +1,6 @@
 // The daemon's side of the kernel-state views: it hands its own objects to the state collector
 // (which joins them to what procfs, cgroupfs, netlink and nftables say) and keeps the last
-// snapshots by generation, so `state diff` can compare two of them.
+// snapshots by generation (kept_snapshots.h), so `state diff` can compare two of them.
 #include <algorithm>
 
 #include "engine/base/strings.h"
@@ -91,34 +91,20 @@ Result<std::shared_ptr<const state::Snapshot>> Engine::take_snapshot()
     auto snapshot = TRY_CTX(state::collect_snapshot(objects, options), "collect kernel state");
     m_impl->next_generation++;
     auto shared = std::make_shared<const state::Snapshot>(std::move(snapshot));
-    m_impl->snapshots.push_back(shared);
-    if (m_impl->snapshots.size() > 64)
-        m_impl->snapshots.pop_front();
+    m_impl->kept_snapshots.add(shared);
     return shared;
 }
 
+void Engine::pack_kept_snapshots() { m_impl->kept_snapshots.pack(); }
+
 Result<std::shared_ptr<const state::Snapshot>> Engine::kept_snapshot(std::uint64_t generation) const
 {
-    std::lock_guard lock(m_impl->snapshots_mutex);
-    for (const auto& snapshot : m_impl->snapshots)
-        if (snapshot->generation == generation)
-            return snapshot;
-    return Error::not_found("no kept snapshot with generation " + std::to_string(generation)
-        + " (the daemon keeps the last 64; take a new one with GET /glassbox/v1/state)");
+    return m_impl->kept_snapshots.find(generation);
 }
 
 Result<std::shared_ptr<const state::Snapshot>> Engine::kept_snapshot_before(std::chrono::system_clock::time_point time) const
 {
-    std::lock_guard lock(m_impl->snapshots_mutex);
-    std::shared_ptr<const state::Snapshot> best;
-    for (const auto& snapshot : m_impl->snapshots) {
-        std::chrono::system_clock::time_point taken;
-        if (strings::parse_rfc3339(snapshot->taken_at, taken) && taken <= time)
-            best = snapshot;
-    }
-    if (!best)
-        return Error::not_found("no kept snapshot was taken before " + strings::rfc3339_nano(time));
-    return best;
+    return m_impl->kept_snapshots.newest_before(time);
 }
 
 } // namespace engine::daemon

@@ -3,6 +3,7 @@
 #include "engine/state/snapshot_json.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <functional>
 #include <set>
@@ -267,8 +268,12 @@ std::string snapshot_to_json_text(const Snapshot& snapshot)
     });
     std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
+    // Room for the whole text at once (and a newline a caller may add): a snapshot is about as
+    // big as the one before it, and each doubling of a megabyte string copies it and faults in
+    // fresh pages.
+    static std::atomic<size_t> last_size { 0 };
     std::string out;
-    out.reserve(4096 + items * 512);
+    out.reserve(std::max<size_t>(4096 + items * 512, last_size.load(std::memory_order_relaxed) * 9 / 8) + 1);
     out += '{';
     for (size_t i = 0; i < members.size(); ++i) {
         if (i)
@@ -279,6 +284,7 @@ std::string snapshot_to_json_text(const Snapshot& snapshot)
         members[i].second(out);
     }
     out += '}';
+    last_size.store(out.size(), std::memory_order_relaxed);
     return out;
 }
 

@@ -143,6 +143,33 @@ def test_state_diff_since_a_duration(daemon):
     assert result.returncode == 0, result.stderr
 
 
+def test_an_older_kept_snapshot_comes_back_as_it_was_served(daemon, image, name):
+    # Only the newest two kept snapshots stay whole; older ones are packed and unpacked when asked
+    # for, so what comes back must be byte for byte what was served then.
+    status, first_body = daemon.request("GET", "/glassbox/v1/state")
+    assert status == 200, first_body
+    first = json.loads(first_body)
+    result = daemon.cli("run", "-d", "--name", name, "--network", "none", image, "sleep", "300")
+    assert result.returncode == 0, result.stderr
+    try:
+        for _ in range(4):
+            snapshot(daemon, "?kind=containers")
+        status, again = daemon.request("GET", f"/glassbox/v1/state?generation={first['generation']}")
+        assert status == 200, again
+        assert again == first_body
+        status, body = daemon.request("GET", f"/glassbox/v1/state/diff?from={first['generation']}")
+        assert status == 200, body
+        status, info = daemon.api_json("GET", f"/v1.41/containers/{name}/json")
+        assert status == 200, info
+        diff = json.loads(body)
+        assert diff["from_generation"] == first["generation"]
+        # The container started after the packed snapshot, so the diff from it adds its objects.
+        added = [c for c in diff["changes"] if c["type"] == "added" and info["Id"] in json.dumps(c)]
+        assert added, body[:2000]
+    finally:
+        daemon.cli("rm", "-f", name)
+
+
 def test_features_lists_the_probe(daemon):
     status, body = daemon.request("GET", "/glassbox/v1/features")
     assert status == 200

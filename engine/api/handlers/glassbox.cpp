@@ -260,7 +260,8 @@ Result<void> get_state(Engine& engine, Exchange& ex)
     } else if (filter.container.empty() && filter.kind.empty()) {
         std::call_once(shared->encoded_once, [&] {
             // Written directly, without the DOM: the same bytes, 30 times faster on a big snapshot.
-            shared->encoded = state::snapshot_to_json_text(snapshot) + "\n";
+            shared->encoded = state::snapshot_to_json_text(snapshot);
+            shared->encoded += '\n'; // In the room the encoder left for it: no copy.
         });
     } else {
         body = TRY(state::snapshot_to_json(snapshot, filter)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -271,6 +272,8 @@ Result<void> get_state(Engine& engine, Exchange& ex)
     ex.add_header("Glassbox-Encode-Ms",
         milliseconds(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count()));
     ex.respond(200, "application/json", body.empty() ? std::string_view(shared->encoded) : std::string_view(body));
+    // The client has its answer: older kept snapshots are packed now, off its path.
+    engine.pack_kept_snapshots();
     return Ok {};
 }
 
@@ -325,6 +328,7 @@ Result<void> get_state_diff(Engine& engine, Exchange& ex)
     if (!note.empty())
         json["note"] = note;
     ex.respond_json(200, json);
+    engine.pack_kept_snapshots();
     return Ok {};
 }
 
@@ -425,6 +429,7 @@ Result<void> get_events(Engine& engine, Exchange& ex)
                         alive = send({ { "type", "change" }, { "diff", state::diff_to_json(diff) }, { "text", state::render_diff(diff) } });
                 }
                 last = current;
+                engine.pack_kept_snapshots();
             }
         }
         auto now = std::chrono::steady_clock::now();
