@@ -352,10 +352,13 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     cgroup.kill_all(m_kernel);
     if (auto removed = cgroup.remove(m_kernel); !removed.ok())
         log::warn("remove cgroup of " + id + ": " + removed.error().describe());
-    // The state collector keeps the mount namespaces it read open between snapshots; with the
-    // container's processes gone, close its namespace there too, so nothing holds its mounts.
+    // The state collector keeps the mount and network namespaces it read open between snapshots;
+    // with the container's processes gone, close its namespaces there too, so nothing holds its
+    // mounts, links or addresses; once more after the network teardown, for a network namespace
+    // it reached through the netns file teardown_network unmounts.
     state::release_unreachable_namespaces();
     teardown_network(container);
+    state::release_unreachable_namespaces();
     if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok())
         log::warn("unmount root of " + id + ": " + unmounted.error().describe());
     teardown_began = record_phase(container->trace, "teardown (cgroup, network, overlay)", teardown_began);

@@ -746,6 +746,87 @@ void resolve_netnsids(nl_sock* sock, const std::string& netns, const std::vector
             --unresolved;
         }
     }
+    // A watch's dump socket is used again: leave it as the caches' dumps expect it (acks on, and
+    // no handler pointing at this frame's reply).
+    nl_socket_modify_cb(sock, NL_CB_VALID, NL_CB_DEFAULT, nullptr, nullptr);
+    nl_socket_enable_auto_ack(sock);
+}
+
+NamespaceDump dump_through(nl_sock* sock, const std::string& netns, const std::vector<std::string>& others)
+{
+    NamespaceDump dump;
+    dump_links(sock, dump);
+    dump_addresses(sock, dump);
+    dump_routes(sock, dump);
+    dump_neighbours(sock, dump);
+    resolve_netnsids(sock, netns, others, dump);
+    return dump;
+}
+
+// The multicast groups whose messages report a change to something a dump shows: RTM_NEWLINK
+// and RTM_DELLINK (a bridge port's STP state comes as an AF_BRIDGE RTM_NEWLINK on the same group,
+// br_ifinfo_notify; an operational state change through linkwatch as well), addresses and routes
+// of both families, RTM_NEWNEIGH and RTM_DELNEIGH (ARP and NDP entries, and the bridge FDB,
+// fdb_notify), and RTM_NEWNSID and RTM_DELNSID (the ids IFLA_LINK_NETNSID refers by).
+constexpr int watched_groups[] = { RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
+    RTNLGRP_IPV6_ROUTE, RTNLGRP_NEIGH, RTNLGRP_NSID };
+
+// A watch: a socket subscribed to watched_groups and a second one for dumps, both opened inside
+// the namespace once. The subscribed socket never sends, so everything it receives is news.
+class LibnlWatch final : public NamespaceWatch {
+public:
+    LibnlWatch(SocketPtr events, SocketPtr dump)
+        : m_events(std::move(events))
+        , m_dump(std::move(dump))
+    {
+    }
+
+    bool changed() override
+    {
+        bool arrived = false;
+        int fd = nl_socket_get_fd(m_events.get());
+        char buffer[8192];
+        for (;;) {
+            // MSG_TRUNC: only whether something came matters, so a longer message is cut short.
+            auto length = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT | MSG_TRUNC);
+            if (length >= 0) {
+                arrived = true;
+                continue;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return arrived;
+            // ENOBUFS: the queue overflowed and notifications were lost; anything else leaves
+            // the socket unusable. Either way the namespace may have changed.
+            if (errno == ENOBUFS)
+                arrived = true;
+            else
+                return true;
+        }
+    }
+
+    nl_sock* dump_socket() { return m_dump.get(); }
+
+private:
+    SocketPtr m_events;
+    SocketPtr m_dump;
+};
+
+Result<SocketPtr> subscribe()
+{
+    SocketPtr sock(nl_socket_alloc());
+    if (!sock)
+        return Error::system("nl_socket_alloc failed");
+    nl_socket_disable_seq_check(sock.get());
+    if (int rc = nl_connect(sock.get(), NETLINK_ROUTE); rc < 0)
+        return nl_error("connect rtnetlink", rc);
+    for (int group : watched_groups)
+        if (int rc = nl_socket_add_membership(sock.get(), group); rc < 0)
+            return nl_error("join rtnetlink group " + std::to_string(group), rc);
+    if (int rc = nl_socket_set_nonblocking(sock.get()); rc < 0)
+        return nl_error("make rtnetlink socket non-blocking", rc);
+    return sock;
 }
 
 } // namespace
@@ -753,13 +834,38 @@ void resolve_netnsids(nl_sock* sock, const std::string& netns, const std::vector
 Result<NamespaceDump> LibnlNetlink::dump_namespace(const std::string& netns, const std::vector<std::string>& others)
 {
     auto sock = TRY(open_socket(netns));
-    NamespaceDump dump;
-    dump_links(sock.get(), dump);
-    dump_addresses(sock.get(), dump);
-    dump_routes(sock.get(), dump);
-    dump_neighbours(sock.get(), dump);
-    resolve_netnsids(sock.get(), netns, others, dump);
-    return dump;
+    return dump_through(sock.get(), netns, others);
+}
+
+Result<std::unique_ptr<NamespaceWatch>> LibnlNetlink::watch_namespace(const std::string& netns)
+{
+    // Both sockets are made on one visit to the namespace (one thread, one setns).
+    Result<SocketPtr> events = Error::system("unreached");
+    Result<SocketPtr> dump = Error::system("unreached");
+    auto open_both = [&]() -> Result<void> {
+        events = subscribe();
+        if (events.ok())
+            dump = open_socket("");
+        return Ok {};
+    };
+    if (netns.empty())
+        TRY(open_both());
+    else
+        TRY(sys::run_in_netns(sys::linux_kernel(), netns, open_both));
+    if (!events.ok())
+        return events.release_error().with_context("watch network namespace " + (netns.empty() ? "of the host" : netns));
+    if (!dump.ok())
+        return dump.release_error().with_context("watch network namespace " + (netns.empty() ? "of the host" : netns));
+    return std::unique_ptr<NamespaceWatch>(std::make_unique<LibnlWatch>(events.release_value(), dump.release_value()));
+}
+
+Result<NamespaceDump> LibnlNetlink::dump_watched(NamespaceWatch& watch, const std::string& netns,
+    const std::vector<std::string>& others)
+{
+    auto* own = dynamic_cast<LibnlWatch*>(&watch);
+    if (!own)
+        return dump_namespace(netns, others);
+    return dump_through(own->dump_socket(), netns, others);
 }
 
 } // namespace engine::network

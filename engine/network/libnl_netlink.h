@@ -35,6 +35,11 @@ public:
     Result<std::vector<NeighbourInfo>> list_neighbours(const std::string& netns) override;
     Result<std::vector<FdbEntry>> list_fdb(const std::string& netns) override;
     Result<NamespaceDump> dump_namespace(const std::string& netns, const std::vector<std::string>& others) override;
+    // A watch keeps two sockets made inside the namespace: one subscribed to the groups that
+    // announce changes, one that dump_watched dumps through.
+    Result<std::unique_ptr<NamespaceWatch>> watch_namespace(const std::string& netns) override;
+    Result<NamespaceDump> dump_watched(NamespaceWatch& watch, const std::string& netns,
+        const std::vector<std::string>& others) override;
 };
 
 } // namespace engine::network

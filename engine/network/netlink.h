@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -151,6 +152,24 @@ struct NamespaceDump {
     std::map<std::int32_t, std::size_t> other_of_netnsid;
 };
 
+// [SECTION] Watching a namespace, for the state collector's cache of dumps.
+// A watch listens to the rtnetlink multicast groups that cover everything dump_namespace reports
+// about one namespace (links and bridge port states, IPv4 and IPv6 addresses and routes,
+// neighbours and the bridge FDB, netnsids), so a namespace whose watch says nothing arrived need
+// not be dumped again. The kernel does not announce every neighbour state a dump can show: a
+// REACHABLE entry that turns DELAY (and a STALE one that is used again) changes silently, as does
+// an FDB entry past its ageing time until the bridge removes it; the collector bounds those with
+// a maximum age. The real watch holds a socket opened inside the namespace, and with it the
+// namespace: whoever keeps one must close it when the namespace's owner is gone.
+class NamespaceWatch {
+public:
+    virtual ~NamespaceWatch() = default;
+    // Whether anything arrived since the last call (since the watch was made, for the first):
+    // reads everything queued, so the next call reports only what comes after. A lost
+    // notification (the socket's queue overflowed) counts as a change.
+    virtual bool changed() = 0;
+};
+
 class Netlink {
 public:
     virtual ~Netlink() = default;
@@ -204,6 +223,20 @@ public:
     // skipped) with RTM_GETNSID, in order, until all are found. Fails only when the namespace
     // cannot be entered; a part that cannot be read becomes a warning.
     virtual Result<NamespaceDump> dump_namespace(const std::string& netns, const std::vector<std::string>& others) = 0;
+
+    // [SECTION] Watches.
+    // Starts watching `netns` for changes to what dump_namespace reports. Make the watch before
+    // the dump it guards, so a change during that dump shows at the next changed().
+    virtual Result<std::unique_ptr<NamespaceWatch>> watch_namespace(const std::string& netns) = 0;
+    // dump_namespace of the namespace `watch` (made by this Netlink for `netns`) watches. The
+    // real one dumps through a socket the watch keeps inside the namespace, so no thread has to
+    // enter it again; an implementation with nothing to reuse dumps as dump_namespace does.
+    virtual Result<NamespaceDump> dump_watched(NamespaceWatch& watch, const std::string& netns,
+        const std::vector<std::string>& others)
+    {
+        (void)watch;
+        return dump_namespace(netns, others);
+    }
 };
 
 } // namespace engine::network

@@ -306,4 +306,19 @@ Result<NamespaceDump> FakeNetlink::dump_namespace(const std::string& netns, cons
     return dump;
 }
 
+namespace {
+
+class AlwaysChanged final : public network::NamespaceWatch {
+public:
+    bool changed() override { return true; }
+};
+
+} // namespace
+
+Result<std::unique_ptr<network::NamespaceWatch>> FakeNetlink::watch_namespace(const std::string& netns)
+{
+    (void)netns;
+    return std::unique_ptr<network::NamespaceWatch>(std::make_unique<AlwaysChanged>());
+}
+
 } // namespace engine::sim

@@ -51,6 +51,9 @@ public:
     Result<std::vector<FdbEntry>> list_fdb(const std::string& netns) override;
     // The model as a dump; netnsids are the positions in `others` of the peer's namespace.
     Result<NamespaceDump> dump_namespace(const std::string& netns, const std::vector<std::string>& others) override;
+    // Its watches report a change on every call, so a collection through FakeNetlink dumps every
+    // namespace, caches or not: the calls a test sees do not depend on what came before.
+    Result<std::unique_ptr<network::NamespaceWatch>> watch_namespace(const std::string& netns) override;
 
     // Every call so far, one line each.
     std::vector<std::string> calls() const;

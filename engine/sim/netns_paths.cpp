@@ -128,4 +128,9 @@ Result<network::NamespaceDump> NamespacePathNetlink::dump_namespace(const std::s
     return m_network.dump_namespace(key_of(netns), keys);
 }
 
+Result<std::unique_ptr<network::NamespaceWatch>> NamespacePathNetlink::watch_namespace(const std::string& netns)
+{
+    return m_network.watch_namespace(key_of(netns));
+}
+
 } // namespace engine::sim

@@ -50,6 +50,7 @@ public:
     Result<std::vector<network::FdbEntry>> list_fdb(const std::string& netns) override;
     Result<network::NamespaceDump> dump_namespace(const std::string& netns,
         const std::vector<std::string>& others) override;
+    Result<std::unique_ptr<network::NamespaceWatch>> watch_namespace(const std::string& netns) override;
 
 private:
     SimKernel& m_kernel;

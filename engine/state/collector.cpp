@@ -3,8 +3,9 @@
 // -> mounts (mountinfo of each mount namespace) -> cgroups (cgroupfs) -> network namespaces
 // (rtnetlink inside each) -> nftables -> kernel features; nftables (from the start) and the network
 // namespaces (from the start with every process read, else once the namespaces are known) are
-// read on threads of their own beside the rest. Mount tables are kept between collections while
-// the kernel says they did not change (MountTables below).
+// read on threads of their own beside the rest. Mount tables (MountTables below) and each network
+// namespace's facts (netlink_reader.cpp) are kept between collections while the kernel says they
+// did not change.
 // Every step degrades to a warning rather than failing the snapshot: a teaching tool should show
 // what it can and say what it could not.
 #include "engine/state/collector.h"
@@ -870,8 +871,11 @@ bool same_namespaces(const std::vector<NetnsSource>& a, const std::vector<NetnsS
 // Reads the links, addresses, routes, neighbours and FDB of `sources` into `out` (and its warnings).
 void read_network(const CollectOptions& options, const std::vector<NetnsSource>& sources, Snapshot& out)
 {
-    network::LibnlNetlink real_netlink;
-    auto facts = read_network_namespaces(options.netlink_backend ? *options.netlink_backend : real_netlink, sources);
+    // One real Netlink for the process: the network cache belongs to the Netlink it was read
+    // through (it holds no state; its calls are safe on any thread).
+    static network::LibnlNetlink real_netlink;
+    auto& netlink = options.netlink_backend ? *options.netlink_backend : real_netlink;
+    auto facts = read_network_namespaces(netlink, sources, options.use_caches);
     move_network_facts(facts, out);
 }
 
@@ -948,11 +952,21 @@ CollectTimings last_timings;
 
 } // namespace
 
-void release_unreachable_namespaces() { mount_tables().release_unreachable(); }
+void release_unreachable_namespaces()
+{
+    mount_tables().release_unreachable();
+    release_unreachable_network_namespaces();
+}
 
 std::vector<std::uint64_t> cached_mount_namespaces() { return mount_tables().namespaces(); }
 
-void clear_collector_caches() { mount_tables().clear(); }
+std::vector<std::uint64_t> cached_network_namespaces() { return detail::cached_network_namespaces(); }
+
+void clear_collector_caches()
+{
+    mount_tables().clear();
+    clear_network_cache();
+}
 
 CollectTimings last_collect_timings()
 {

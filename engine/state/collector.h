@@ -87,12 +87,26 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
 // with it every mount in it, alive: a namespace no collection saw is closed at the end of that
 // collection, and release_unreachable_namespaces() closes the ones whose process is gone (the
 // daemon calls it when a container's processes have exited).
+//
+// It keeps as well the links, addresses, routes, neighbours and FDB of each network namespace it
+// read, with a watch of the namespace (network::Netlink::watch_namespace: a rtnetlink socket
+// inside it, joined to the groups that announce every change to those, and a second socket to dump
+// through, so a namespace read again is not entered again). A namespace whose watch heard nothing
+// is not dumped again. What the kernel changes without a word (a neighbour entry turning DELAY,
+// an FDB entry past its ageing time) is bounded by reading a namespace that holds such entries
+// afresh once it is a second old. An open watch holds its network namespace alive, and with it
+// the macvlan, ipvlan and veth links and the addresses in it: a namespace no collection saw is
+// closed at the end of that collection, and release_unreachable_namespaces() closes each one
+// whose file (/proc/<pid>/ns/net, or the bind-mounted netns file) no longer leads to it.
 
 // Closes every cached mount table whose namespace the process it was read through no longer
-// holds (the process exited or moved). Cheap: one readlink(2) per cached namespace.
+// holds (the process exited or moved), and every network namespace watch whose file no longer
+// names its namespace. Cheap: one readlink(2) or stat(2) per cached namespace.
 void release_unreachable_namespaces();
 // The mount namespaces (inodes) whose tables the caches hold open, ascending.
 std::vector<std::uint64_t> cached_mount_namespaces();
+// The network namespaces (inodes) the caches hold a watch of, ascending.
+std::vector<std::uint64_t> cached_network_namespaces();
 // Drops every cache (the next collection is a cold one).
 void clear_collector_caches();
 

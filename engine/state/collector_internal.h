@@ -130,8 +130,16 @@ struct NetworkFacts {
 
 // Dumps links, addresses, routes, neighbours and the bridge FDB of each namespace through
 // `netlink` (which enters it on a thread of its own), and names veth peers and macvlan/ipvlan
-// parents across namespaces. A namespace that cannot be entered becomes a warning.
-NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vector<NetnsSource>& namespaces);
+// parents across namespaces. A namespace that cannot be entered becomes a warning. With
+// `use_caches`, a namespace read before whose watch heard nothing since is not dumped again, and
+// the cached namespaces not in `namespaces` are closed (see "Caches" in collector.h).
+NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vector<NetnsSource>& namespaces,
+    bool use_caches = false);
+// The network namespace cache's side of release_unreachable_namespaces(),
+// cached_network_namespaces() and clear_collector_caches().
+void release_unreachable_network_namespaces();
+std::vector<std::uint64_t> cached_network_namespaces();
+void clear_network_cache();
 
 // [SECTION] nftables (nft_reader.cpp)
 

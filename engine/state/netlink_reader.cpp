@@ -5,25 +5,40 @@
 // IFLA_LINK_NETNSID, a number only meaningful in the namespace that reports it; the dump turns it
 // into one of the other namespaces with RTM_GETNSID, and this file names the peer from that
 // namespace's own dump.
+//
+// Between collections the facts of each namespace are kept with a watch of it (NetworkCache
+// below): a namespace whose watch heard nothing is not dumped again.
 #include "engine/state/collector_internal.h"
 
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace engine::state::detail {
 
 namespace {
 
-// One namespace's dump, in the snapshot's types, plus which other namespace (by position in the
-// source list) each cross-namespace link points into.
+// One namespace's dump, in the snapshot's types, plus which other namespace (by inode) each
+// cross-namespace link points into. A peer's name is left for the join across namespaces.
 struct NamespaceFacts {
     std::uint64_t inode { 0 };
     NetworkFacts facts;
-    std::map<size_t, size_t> link_to_other; // Index in facts.links -> position in the sources.
+    std::map<size_t, std::uint64_t> link_to_other; // Index in facts.links -> the other namespace.
+    // A link names a netnsid no namespace of the source list answered for.
+    bool unresolved { false };
+    // Holds an entry whose state can change without a notification (see NetworkCache).
+    bool ages { false };
 };
 
-void convert(const network::NamespaceDump& dump, NamespaceFacts& out)
+void convert(const network::NamespaceDump& dump, const std::vector<NetnsSource>& sources, NamespaceFacts& out)
 {
     std::map<int, std::string> names;
     for (const auto& dumped : dump.links)
@@ -58,8 +73,11 @@ void convert(const network::NamespaceDump& dump, NamespaceFacts& out)
             bool is_veth = info.kind == "veth";
             (is_veth ? info.peer_index : info.parent_index) = link.parent_index;
             if (link.link_netnsid >= 0) {
-                if (auto it = dump.other_of_netnsid.find(link.link_netnsid); it != dump.other_of_netnsid.end())
-                    out.link_to_other[out.facts.links.size()] = it->second;
+                auto it = dump.other_of_netnsid.find(link.link_netnsid);
+                if (it != dump.other_of_netnsid.end() && it->second < sources.size())
+                    out.link_to_other[out.facts.links.size()] = sources[it->second].inode;
+                else
+                    out.unresolved = true;
             } else {
                 (is_veth ? info.peer_netns : info.parent_netns) = out.inode;
                 (is_veth ? info.peer_name : info.parent_name) = name_of(link.parent_index);
@@ -70,16 +88,20 @@ void convert(const network::NamespaceDump& dump, NamespaceFacts& out)
             info.vlan_id = link.vlan_id;
         out.facts.links.push_back(std::move(info));
     }
+    auto settled = [](const std::string& state) { return state == "permanent" || state == "noarp"; };
     for (const auto& address : dump.addresses)
         out.facts.addresses.push_back({ out.inode, address.link_index, name_of(address.link_index), address.family,
             address.address, address.scope, "", "" });
     for (const auto& route : dump.routes)
         out.facts.routes.push_back({ out.inode, route.family, route.table, route.destination, route.gateway,
             route.link_index, name_of(route.link_index), route.protocol, route.scope, route.metric, "", "" });
-    for (const auto& neighbour : dump.neighbours)
+    for (const auto& neighbour : dump.neighbours) {
+        out.ages = out.ages || !settled(neighbour.state);
         out.facts.neighbours.push_back({ out.inode, neighbour.link_index, name_of(neighbour.link_index),
             neighbour.address, neighbour.mac, neighbour.state, "", "" });
+    }
     for (const auto& entry : dump.fdb) {
+        out.ages = out.ages || !settled(entry.state);
         FdbEntry fdb;
         fdb.netns = out.inode;
         fdb.port_index = entry.port_index;
@@ -93,50 +115,198 @@ void convert(const network::NamespaceDump& dump, NamespaceFacts& out)
     }
 }
 
+// What the file a namespace was reached through names now: that namespace, another one, nothing
+// (the process exited, the bind mount went), or something that is no nsfs file (a simulated
+// kernel's netns files and procfs links), which cannot tell.
+enum class Names { Same, Other, Gone, Unknown };
+
+Names what_names(const std::string& path, std::uint64_t inode)
+{
+    struct stat info {};
+    struct statfs fs_info {};
+    if (::stat(path.c_str(), &info) != 0)
+        return Names::Gone;
+    if (::statfs(path.c_str(), &fs_info) != 0 || fs_info.f_type != NSFS_MAGIC)
+        return Names::Unknown;
+    return info.st_ino == inode ? Names::Same : Names::Other;
+}
+
+// The facts of each network namespace the last collections read, with a watch of the namespace
+// (network::NamespaceWatch), keyed by inode. A namespace is dumped again when its watch heard
+// anything; when a link names a netnsid no namespace answered for and the list of namespaces
+// changed since (the namespace it names may be among them now); and when it holds a neighbour or
+// FDB entry the kernel can change silently (a REACHABLE neighbour turning DELAY, an FDB entry past
+// its ageing time) and was read more than max_age ago. A dump with a warning is not kept.
+//
+// A watch holds its namespace alive (the real one is a socket inside it), and with it every link
+// and address there (a macvlan child, a veth and its host end): each read closes the entries of
+// namespaces it did not see, and release_unreachable() those whose file no longer leads to them
+// (the daemon calls it when a container's processes have exited and its network is torn down).
+// The entries belong to one Netlink; a read through another drops them all.
+class NetworkCache {
+public:
+    static constexpr std::chrono::milliseconds max_age { 1000 };
+
+    struct Entry {
+        std::string path;                                  // The file it was last reached through.
+        std::unique_ptr<network::NamespaceWatch> watch;
+        NamespaceFacts facts;
+        std::vector<std::uint64_t> namespaces_at_read;     // The source inodes when it was read.
+        std::chrono::steady_clock::time_point read_at;
+    };
+
+    std::mutex mutex;
+    const network::Netlink* netlink { nullptr };
+    std::map<std::uint64_t, Entry> entries;
+
+    // Closes every entry whose namespace its file no longer names (the file is gone, or names
+    // another namespace now). A simulated kernel's files tell nothing; its watches hold nothing.
+    void release_unreachable()
+    {
+        std::lock_guard lock(mutex);
+        std::erase_if(entries, [](const auto& item) {
+            auto names = what_names(item.second.path, item.first);
+            return names == Names::Gone || names == Names::Other;
+        });
+    }
+};
+
+NetworkCache& network_cache()
+{
+    static NetworkCache cache;
+    return cache;
+}
+
+// Runs `work(i)` for i in [0, count): inline when there is little to do, else on a few threads
+// (the namespaces are independent, and most of the time goes waiting for the kernel).
+template <typename Work>
+void run_spread(size_t count, Work&& work)
+{
+    size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+    workers = std::min(workers, (count + 7) / 8);
+    if (workers <= 1) {
+        for (size_t i = 0; i < count; ++i)
+            work(i);
+        return;
+    }
+    std::vector<std::jthread> threads;
+    for (size_t worker = 0; worker < workers; ++worker)
+        threads.emplace_back([&, worker] {
+            for (size_t i = worker; i < count; i += workers)
+                work(i);
+        });
+}
+
+std::string enter_warning(std::uint64_t inode, const Error& error)
+{
+    return "enter net:[" + std::to_string(inode) + "]: " + error.describe();
+}
+
 } // namespace
 
-NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vector<NetnsSource>& namespaces)
+NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vector<NetnsSource>& namespaces,
+    bool use_caches)
 {
     std::vector<std::string> paths;
     for (const auto& source : namespaces)
         paths.push_back(source.path);
+    std::vector<std::uint64_t> inodes;
+    for (const auto& source : namespaces)
+        inodes.push_back(source.inode);
+    std::sort(inodes.begin(), inodes.end());
 
-    // Namespaces are independent, so a few threads read them side by side.
     std::vector<NamespaceFacts> dumps(namespaces.size());
     std::vector<bool> read(namespaces.size(), false);
-    size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
-    workers = std::max<size_t>(1, std::min(workers, (namespaces.size() + 7) / 8));
-    auto work = [&](size_t worker) {
-        for (size_t i = worker; i < namespaces.size(); i += workers) {
-            dumps[i].inode = namespaces[i].inode;
-            auto dump = netlink.dump_namespace(namespaces[i].path, paths);
-            if (!dump.ok()) {
-                dumps[i].facts.warnings.push_back("enter net:[" + std::to_string(namespaces[i].inode) + "]: "
-                    + dump.error().describe());
+    auto& cache = network_cache();
+    std::unique_lock<std::mutex> lock;
+    if (use_caches) {
+        lock = std::unique_lock(cache.mutex);
+        if (cache.netlink != &netlink) {
+            cache.entries.clear();
+            cache.netlink = &netlink;
+        }
+        // Entries of namespaces this read does not see are closed now: nothing may keep them.
+        std::erase_if(cache.entries, [&](const auto& item) {
+            return !std::binary_search(inodes.begin(), inodes.end(), item.first);
+        });
+    }
+
+    // Which namespaces need a dump: every one without caches; with them, a new one, or one whose
+    // entry is out of date. An entry is only touched by the worker of its namespace.
+    auto now = std::chrono::steady_clock::now();
+    std::vector<size_t> stale;
+    std::vector<NetworkCache::Entry*> entry_of(namespaces.size(), nullptr);
+    for (size_t i = 0; i < namespaces.size(); ++i) {
+        dumps[i].inode = namespaces[i].inode;
+        if (use_caches) {
+            auto [it, made] = cache.entries.try_emplace(namespaces[i].inode);
+            auto& entry = it->second;
+            entry_of[i] = &entry;
+            bool fresh = !made && entry.watch && !entry.watch->changed()
+                && !(entry.facts.ages && now - entry.read_at >= NetworkCache::max_age)
+                && !(entry.facts.unresolved && entry.namespaces_at_read != inodes);
+            entry.path = namespaces[i].path;
+            if (fresh) {
+                dumps[i] = entry.facts;
+                read[i] = true;
                 continue;
             }
-            convert(dump.value(), dumps[i]);
-            read[i] = true;
         }
-    };
-    std::vector<std::thread> threads;
-    for (size_t worker = 0; worker < workers; ++worker)
-        threads.emplace_back(work, worker);
-    for (auto& thread : threads)
-        thread.join();
+        stale.push_back(i);
+    }
 
-    // Name the peers and parents in other namespaces now that every namespace is read.
+    run_spread(stale.size(), [&](size_t k) {
+        size_t i = stale[k];
+        const auto& source = namespaces[i];
+        auto* entry = entry_of[i];
+        if (entry && !entry->watch) {
+            // The watch first, so a change during the dump below shows at the next read.
+            // The file was checked to name this namespace before; a watch is kept only when
+            // it still does (a PID reused in between would lead into another namespace).
+            auto watch = netlink.watch_namespace(source.path);
+            if (watch.ok() && what_names(source.path, source.inode) != Names::Other)
+                entry->watch = watch.release_value();
+        }
+        auto dump = entry && entry->watch ? netlink.dump_watched(*entry->watch, source.path, paths)
+                                          : netlink.dump_namespace(source.path, paths);
+        if (!dump.ok()) {
+            dumps[i].facts.warnings.push_back(enter_warning(source.inode, dump.error()));
+            if (entry)
+                entry->watch.reset(); // Dropped below.
+            return;
+        }
+        convert(dump.value(), namespaces, dumps[i]);
+        read[i] = true;
+        if (entry && entry->watch) {
+            entry->facts = dumps[i];
+            entry->namespaces_at_read = inodes;
+            entry->read_at = now;
+        }
+    });
+    if (use_caches)
+        std::erase_if(cache.entries, [](const auto& item) {
+            return !item.second.watch || !item.second.facts.facts.warnings.empty();
+        });
+
+    // Name the peers and parents in other namespaces now that every namespace is read. A
+    // namespace not in this read's list is not named, as a dump without that candidate would not.
+    std::map<std::uint64_t, size_t> position_of;
+    for (size_t i = 0; i < namespaces.size(); ++i)
+        position_of.emplace(namespaces[i].inode, i);
     for (auto& dump : dumps) {
-        for (const auto& [position, other] : dump.link_to_other) {
+        for (const auto& [position, other_inode] : dump.link_to_other) {
+            auto other = position_of.find(other_inode);
+            if (other == position_of.end())
+                continue;
             auto& link = dump.facts.links[position];
             bool is_veth = link.kind == "veth";
             int index = is_veth ? link.peer_index : link.parent_index;
             std::string name;
-            if (read[other])
-                for (const auto& candidate : dumps[other].facts.links)
+            if (read[other->second])
+                for (const auto& candidate : dumps[other->second].facts.links)
                     if (candidate.index == index)
                         name = candidate.name;
-            (is_veth ? link.peer_netns : link.parent_netns) = namespaces[other].inode;
+            (is_veth ? link.peer_netns : link.parent_netns) = other_inode;
             (is_veth ? link.peer_name : link.parent_name) = name;
         }
     }
@@ -155,6 +325,26 @@ NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vecto
         move_all(dump.facts.warnings, result.warnings);
     }
     return result;
+}
+
+void release_unreachable_network_namespaces() { network_cache().release_unreachable(); }
+
+std::vector<std::uint64_t> cached_network_namespaces()
+{
+    auto& cache = network_cache();
+    std::lock_guard lock(cache.mutex);
+    std::vector<std::uint64_t> inodes;
+    for (const auto& [inode, entry] : cache.entries)
+        inodes.push_back(inode);
+    return inodes;
+}
+
+void clear_network_cache()
+{
+    auto& cache = network_cache();
+    std::lock_guard lock(cache.mutex);
+    cache.entries.clear();
+    cache.netlink = nullptr;
 }
 
 } // namespace engine::state::detail

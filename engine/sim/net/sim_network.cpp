@@ -1,5 +1,6 @@
 #include "engine/sim/net/sim_network.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <functional>
@@ -1053,14 +1054,21 @@ struct SimNetwork::Model {
 
 // [SECTION] SimNetwork: construction and Netlink.
 
+// Every change to the model counts one; a watch compares the count with the one it last saw.
+struct SimNetwork::Changes {
+    std::atomic<std::uint64_t> count { 0 };
+    std::atomic<bool> network_gone { false };
+};
+
 SimNetwork::SimNetwork(SimNetworkOptions options)
     : m_model(std::make_unique<Model>())
+    , m_changes(std::make_shared<Changes>())
 {
     m_model->options = options;
     m_model->space("");
 }
 
-SimNetwork::~SimNetwork() = default;
+SimNetwork::~SimNetwork() { m_changes->network_gone = true; }
 
 namespace {
 
@@ -1104,6 +1112,7 @@ Result<LinkAttributes> SimNetwork::get_link(const std::string& netns, const std:
 Result<void> SimNetwork::create_link(const std::string& netns, const LinkRequest& request)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     std::string what = "create " + request.kind + " link " + request.name;
     static const std::set<std::string> kinds { "veth", "bridge", "macvlan", "ipvlan", "vlan", "dummy" };
@@ -1184,6 +1193,7 @@ Result<void> SimNetwork::create_link(const std::string& netns, const LinkRequest
 Result<void> SimNetwork::delete_link(const std::string& netns, const std::string& name)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto* link = m_model->find(netns, name);
     if (!link)
         return link_not_found(name);
@@ -1197,6 +1207,7 @@ Result<void> SimNetwork::move_link(const std::string& netns, const std::string& 
     const std::string& new_name)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     auto* link = model.find(netns, name);
     if (!link)
@@ -1240,6 +1251,7 @@ Result<void> SimNetwork::move_link(const std::string& netns, const std::string& 
 Result<void> SimNetwork::set_link_up(const std::string& netns, const std::string& name, bool up)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     auto* link = model.find(netns, name);
     if (!link)
@@ -1266,6 +1278,7 @@ Result<void> SimNetwork::set_link_up(const std::string& netns, const std::string
 Result<void> SimNetwork::set_link_master(const std::string& netns, const std::string& name, const std::string& master)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     auto* link = model.find(netns, name);
     if (!link)
@@ -1299,6 +1312,7 @@ Result<void> SimNetwork::set_link_master(const std::string& netns, const std::st
 Result<void> SimNetwork::set_link_mtu(const std::string& netns, const std::string& name, int mtu)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     auto* link = model.find(netns, name);
     if (!link)
@@ -1322,6 +1336,7 @@ Result<void> SimNetwork::set_link_mtu(const std::string& netns, const std::strin
 Result<void> SimNetwork::set_link_mac(const std::string& netns, const std::string& name, const std::string& mac)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     if (!valid_mac(mac))
         return Error::system("parse address " + mac + ": Invalid address for specified address family");
     auto& model = *m_model;
@@ -1364,6 +1379,7 @@ Result<void> SimNetwork::add_address(const std::string& netns, const std::string
     int prefix_length)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     auto* l = model.find(netns, link);
     if (!l)
@@ -1396,6 +1412,7 @@ Result<void> SimNetwork::delete_address(const std::string& netns, const std::str
     int prefix_length)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     auto* l = model.find(netns, link);
     if (!l)
@@ -1495,6 +1512,7 @@ Result<void> SimNetwork::add_route(const std::string& netns, const std::string& 
     const std::string& link)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     if (network::is_ipv6_text(destination) || network::is_ipv6_text(gateway))
         return add_route6(model, netns, destination, gateway, link);
@@ -1542,6 +1560,7 @@ Result<void> SimNetwork::delete_route(const std::string& netns, const std::strin
     const std::string& link)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     if (network::is_ipv6_text(destination) || network::is_ipv6_text(gateway)) {
         auto dst6 = Subnet6::parse(destination == "default" ? "::/0" : destination);
@@ -1667,11 +1686,50 @@ Result<NamespaceDump> SimNetwork::dump_namespace(const std::string& netns, const
     return dump;
 }
 
+namespace {
+
+class SimWatch final : public network::NamespaceWatch {
+public:
+    SimWatch(std::shared_ptr<const std::atomic<std::uint64_t>> count, std::shared_ptr<const std::atomic<bool>> gone)
+        : m_count(std::move(count))
+        , m_gone(std::move(gone))
+        , m_seen(m_count->load())
+    {
+    }
+
+    bool changed() override
+    {
+        auto now = m_count->load();
+        bool changed = now != m_seen || m_gone->load();
+        m_seen = now;
+        return changed;
+    }
+
+private:
+    std::shared_ptr<const std::atomic<std::uint64_t>> m_count;
+    std::shared_ptr<const std::atomic<bool>> m_gone;
+    std::uint64_t m_seen;
+};
+
+} // namespace
+
+Result<std::unique_ptr<network::NamespaceWatch>> SimNetwork::watch_namespace(const std::string& netns)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_model->spaces.contains(netns))
+        return Error::from_errno("open network namespace " + netns, ENOENT);
+    // Aliases of the shared record, so the watch keeps it alive without knowing its type.
+    return std::unique_ptr<network::NamespaceWatch>(std::make_unique<SimWatch>(
+        std::shared_ptr<const std::atomic<std::uint64_t>>(m_changes, &m_changes->count),
+        std::shared_ptr<const std::atomic<bool>>(m_changes, &m_changes->network_gone)));
+}
+
 // [SECTION] Namespaces.
 
 Result<void> SimNetwork::add_namespace(const std::string& netns)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     if (m_model->spaces.contains(netns))
         return Error::exists("network namespace " + netns + " exists");
     m_model->space(netns);
@@ -1681,6 +1739,7 @@ Result<void> SimNetwork::add_namespace(const std::string& netns)
 Result<void> SimNetwork::remove_namespace(const std::string& netns)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     if (netns.empty() || !model.spaces.contains(netns))
         return Error::not_found("network namespace " + netns + ": No such file or directory");
@@ -1770,6 +1829,7 @@ void exchange(SimNetwork::Model& model, const std::string& netns, const SimNetwo
 PacketTrace SimNetwork::ping(const std::string& netns, const std::string& destination)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     PacketTrace trace;
     auto ip = Ipv4::parse(destination);
     if (!ip.ok()) {
@@ -1788,6 +1848,7 @@ PacketTrace SimNetwork::ping(const std::string& netns, const std::string& destin
 PacketTrace SimNetwork::connect(const std::string& netns, const std::string& ip, std::uint16_t port, Protocol protocol)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     auto& model = *m_model;
     PacketTrace trace;
     auto address = Ipv4::parse(ip);
@@ -1866,6 +1927,7 @@ void SimNetwork::clear_ruleset()
 void SimNetwork::advance(std::chrono::seconds seconds)
 {
     std::lock_guard lock(m_mutex);
+    ++m_changes->count;
     m_model->now += static_cast<double>(seconds.count());
     for (auto& [bridge, table] : m_model->fdb)
         std::erase_if(table, [&](const auto& entry) {

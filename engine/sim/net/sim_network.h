@@ -93,6 +93,13 @@ public:
     Result<std::vector<network::FdbEntry>> list_fdb(const std::string& netns) override;
     Result<network::NamespaceDump> dump_namespace(const std::string& netns,
         const std::vector<std::string>& others) override;
+    // A watch reports every change to the model since its last changed(), in any namespace: one
+    // namespace's change often changes another's facts too (a veth's operational state follows
+    // its peer's, a namespace's end takes its veths' peers with it), which the kernel announces
+    // in each namespace and the model does not trace. Time moved on by advance() counts as a
+    // change (entries age), and a packet (ping, connect) as well (ARP entries, FDB learning).
+    // A watch outliving its SimNetwork reports a change on every call.
+    Result<std::unique_ptr<network::NamespaceWatch>> watch_namespace(const std::string& netns) override;
 
     // [SECTION] Namespaces.
     // Makes an empty namespace (lo, down). AlreadyExists when it exists.
@@ -133,8 +140,12 @@ public:
     struct Model;
 
 private:
+    struct Changes;
+
     mutable std::mutex m_mutex;
     std::unique_ptr<Model> m_model;
+    // Shared with the watches, which may outlive the network.
+    std::shared_ptr<Changes> m_changes;
 };
 
 // The nftables seam over a SimNetwork: keeps and lists the ruleset as sim::FakeNftables does,

@@ -5,14 +5,18 @@
 #include "engine/state/collector.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -385,24 +389,92 @@ bool cached(std::uint64_t ns)
     return std::find(inodes.begin(), inodes.end(), ns) != inodes.end();
 }
 
+std::uint64_t network_namespace_of(int pid)
+{
+    return detail::read_namespace_inode("/proc", pid, "net");
+}
+
+bool network_cached(std::uint64_t ns)
+{
+    auto inodes = cached_network_namespaces();
+    return std::find(inodes.begin(), inodes.end(), ns) != inodes.end();
+}
+
+// The network facts of namespace `ns` in `snapshot` as JSON, and the host ends of veths whose
+// peer is in it (every field compared at once).
+std::string network_of(const Snapshot& snapshot, std::uint64_t ns)
+{
+    Snapshot only;
+    for (const auto& link : snapshot.links)
+        if (link.netns == ns || link.peer_netns == ns)
+            only.links.push_back(link);
+    for (const auto& address : snapshot.addresses)
+        if (address.netns == ns)
+            only.addresses.push_back(address);
+    for (const auto& route : snapshot.routes)
+        if (route.netns == ns)
+            only.routes.push_back(route);
+    for (const auto& neighbour : snapshot.neighbours)
+        if (neighbour.netns == ns)
+            only.neighbours.push_back(neighbour);
+    auto json = snapshot_to_json(only);
+    return json["links"].dump() + json["addresses"].dump() + json["routes"].dump() + json["neighbours"].dump();
+}
+
+// Whether an open file of this process is namespace `ns`, or a socket in it (SIOCGSKNS: a
+// rtnetlink socket holds the namespace it was opened in).
+bool network_namespace_held(std::uint64_t ns)
+{
+    for (const auto& name : engine::fs::list_dir("/proc/self/fd")) {
+        int fd = std::atoi(name.c_str());
+        char target[256];
+        auto length = ::readlink(("/proc/self/fd/" + name).c_str(), target, sizeof(target) - 1);
+        if (length <= 0)
+            continue;
+        std::string link(target, static_cast<size_t>(length));
+        if (link == "net:[" + std::to_string(ns) + "]")
+            return true;
+        if (!link.starts_with("socket:"))
+            continue;
+        int netns = ::ioctl(fd, SIOCGSKNS);
+        if (netns < 0)
+            continue;
+        struct stat info {};
+        bool same = ::fstat(netns, &info) == 0 && info.st_ino == ns;
+        ::close(netns);
+        if (same)
+            return true;
+    }
+    return false;
+}
+
 TEST_F(CollectorTest, SnapshotFromWarmCacheEqualsColdOne)
 {
     std::string dir = m_dir + "/tmp";
     ASSERT_TRUE(engine::fs::make_dirs(dir).ok());
     int holder = spawn([&] {
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
+        if (::unshare(CLONE_NEWNS | CLONE_NEWNET) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
             || ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0)
             return -1;
         return static_cast<int>(::getpid());
     });
     ASSERT_GT(holder, 0);
     auto ns = mount_namespace_of(holder);
+    auto net = network_namespace_of(holder);
+    std::string host_end = "gbw" + m_tag;
+    std::string in_ns = "nsenter -t " + std::to_string(holder) + " -n ";
+    ASSERT_EQ(run("ip link add " + host_end + " type veth peer name eth0 netns " + std::to_string(holder)), 0);
+    m_cleanups.push_back([host_end] { run("ip link del " + host_end); });
+    ASSERT_EQ(run(in_ns + "ip link set eth0 up"), 0);
+    ASSERT_EQ(run(in_ns + "ip addr add 10.97.0.2/24 dev eth0"), 0);
+    ASSERT_EQ(run(in_ns + "ip route add default via 10.97.0.1"), 0);
     EngineObjects objects;
     objects.containers.push_back({ .id = "warm" + m_tag, .name = "warm", .status = "running", .pid = holder });
-    CollectOptions options { .network = false, .nftables = false, .kernel_features = false };
+    CollectOptions options { .processes = ProcessScope::Glassbox, .nftables = false, .kernel_features = false };
 
-    collect(objects, options);  // Fills the cache.
+    collect(objects, options);  // Fills the caches.
     ASSERT_TRUE(cached(ns));
+    ASSERT_TRUE(network_cached(net));
     auto warm = collect(objects, options);
     options.use_caches = false;
     auto cold = collect(objects, options);
@@ -410,6 +482,10 @@ TEST_F(CollectorTest, SnapshotFromWarmCacheEqualsColdOne)
     auto warm_mounts = mounts_of(warm, ns);
     EXPECT_FALSE(warm_mounts.empty());
     EXPECT_EQ(warm_mounts, mounts_of(cold, ns));
+    auto warm_network = network_of(warm, net);
+    EXPECT_NE(warm_network.find("10.97.0.2/24"), std::string::npos) << warm_network;
+    EXPECT_NE(warm_network.find("\"" + host_end + "\""), std::string::npos) << warm_network;
+    EXPECT_EQ(warm_network, network_of(cold, net));
 }
 
 TEST_F(CollectorTest, MountChangesInCachedNamespaceShowInNextSnapshot)
@@ -464,23 +540,82 @@ TEST_F(CollectorTest, MountChangesInCachedNamespaceShowInNextSnapshot)
     EXPECT_TRUE(cached(ns));
 }
 
-TEST_F(CollectorTest, ExitedContainersMountNamespaceIsNotHeld)
+TEST_F(CollectorTest, NetworkChangesInCachedNamespaceShowInNextSnapshot)
 {
-    auto start = [&] {
-        return spawn([] {
-            if (::unshare(CLONE_NEWNS) != 0)
-                return -1;
-            return static_cast<int>(::getpid());
-        });
+    int holder = spawn([] { return ::unshare(CLONE_NEWNET) == 0 ? static_cast<int>(::getpid()) : -1; });
+    ASSERT_GT(holder, 0);
+    auto ns = network_namespace_of(holder);
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "nchg" + m_tag, .name = "nchg", .status = "running", .pid = holder });
+    CollectOptions options { .processes = ProcessScope::Glassbox, .nftables = false, .kernel_features = false };
+    std::string in_ns = "nsenter -t " + std::to_string(holder) + " -n ";
+    auto link_of = [&](const Snapshot& snapshot, const std::string& name) -> const LinkInfo* {
+        for (const auto& link : snapshot.links)
+            if (link.netns == ns && link.name == name)
+                return &link;
+        return nullptr;
     };
-    CollectOptions options { .network = false, .nftables = false, .kernel_features = false };
+    // Whether one of `items` (addresses, routes, neighbours) in the namespace matches.
+    auto any_in_ns = [&](const auto& items, auto match) {
+        return std::any_of(items.begin(), items.end(), [&](const auto& item) { return item.netns == ns && match(item); });
+    };
+    auto has_address = [&](const Snapshot& snapshot, const std::string& address) {
+        return any_in_ns(snapshot.addresses, [&](const AddressInfo& item) { return item.address == address; });
+    };
+
+    EXPECT_EQ(link_of(collect(objects, options), "a0"), nullptr);
+    ASSERT_TRUE(network_cached(ns));
+
+    ASSERT_EQ(run(in_ns + "ip link add a0 type veth peer name b0"), 0);
+    auto added = collect(objects, options);
+    ASSERT_NE(link_of(added, "a0"), nullptr);
+    EXPECT_FALSE(link_of(added, "a0")->up);
+
+    ASSERT_EQ(run(in_ns + "ip addr add 10.96.0.1/24 dev a0"), 0);
+    EXPECT_TRUE(has_address(collect(objects, options), "10.96.0.1/24"));
+
+    ASSERT_EQ(run(in_ns + "ip link set a0 up"), 0);
+    auto up = collect(objects, options);
+    ASSERT_NE(link_of(up, "a0"), nullptr);
+    EXPECT_TRUE(link_of(up, "a0")->up);
+
+    ASSERT_EQ(run(in_ns + "ip route add 10.95.0.0/24 dev a0"), 0);
+    EXPECT_TRUE(any_in_ns(collect(objects, options).routes,
+        [](const RouteInfo& route) { return route.destination == "10.95.0.0/24"; }));
+
+    ASSERT_EQ(run(in_ns + "ip neigh add 10.96.0.2 lladdr 02:00:00:00:00:01 dev a0 nud permanent"), 0);
+    auto neighboured = collect(objects, options);
+    EXPECT_TRUE(any_in_ns(neighboured.neighbours,
+        [](const NeighbourInfo& n) { return n.address == "10.96.0.2" && n.mac == "02:00:00:00:00:01"; }));
+
+    ASSERT_EQ(run(in_ns + "ip link set a0 down"), 0);
+    auto down = collect(objects, options);
+    ASSERT_NE(link_of(down, "a0"), nullptr);
+    EXPECT_FALSE(link_of(down, "a0")->up);
+
+    ASSERT_EQ(run(in_ns + "ip link del a0"), 0);
+    auto deleted = collect(objects, options);
+    EXPECT_EQ(link_of(deleted, "a0"), nullptr);
+    EXPECT_EQ(link_of(deleted, "b0"), nullptr);
+    EXPECT_FALSE(has_address(deleted, "10.96.0.1/24"));
+    EXPECT_TRUE(network_cached(ns));
+}
+
+TEST_F(CollectorTest, ExitedContainersNamespacesAreNotHeld)
+{
+    auto start = [&](const std::string& host_end) {
+        int pid = spawn([] { return ::unshare(CLONE_NEWNS | CLONE_NEWNET) == 0 ? static_cast<int>(::getpid()) : -1; });
+        if (pid > 0 && run("ip link add " + host_end + " type veth peer name eth0 netns " + std::to_string(pid)) == 0)
+            m_cleanups.push_back([host_end] { run("ip link del " + host_end); });
+        return pid;
+    };
     auto stop = [&](int pid) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
         std::erase(m_children, pid);
     };
     // Whether any of this process's open files is a mountinfo, or a link to namespace `ns`.
-    auto held = [](int pid, std::uint64_t ns) {
+    auto mounts_held = [](int pid, std::uint64_t ns) {
         for (const auto& name : engine::fs::list_dir("/proc/self/fd")) {
             char target[256];
             auto length = ::readlink(("/proc/self/fd/" + name).c_str(), target, sizeof(target) - 1);
@@ -492,32 +627,56 @@ TEST_F(CollectorTest, ExitedContainersMountNamespaceIsNotHeld)
         }
         return false;
     };
+    // The kernel removes a namespace's veths (and their host ends) when the namespace goes,
+    // which a held namespace never does; its cleanup runs a moment later, on a kernel worker.
+    auto gone_soon = [](const std::string& link) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (run("ip link show " + link) == 0) {
+            if (std::chrono::steady_clock::now() > deadline)
+                return false;
+            ::usleep(20 * 1000);
+        }
+        return true;
+    };
+    CollectOptions options { .processes = ProcessScope::Glassbox, .nftables = false, .kernel_features = false };
+    auto expect_released = [&](int pid, std::uint64_t mnt, std::uint64_t net, const std::string& host_end) {
+        EXPECT_FALSE(cached(mnt));
+        EXPECT_FALSE(mounts_held(pid, mnt));
+        EXPECT_FALSE(network_cached(net));
+        EXPECT_FALSE(network_namespace_held(net));
+        EXPECT_TRUE(gone_soon(host_end));
+    };
 
     // Released by the daemon's call when the container's processes have gone.
-    int first = start();
+    std::string first_end = "gbx" + m_tag;
+    int first = start(first_end);
     ASSERT_GT(first, 0);
-    auto first_ns = mount_namespace_of(first);
+    auto first_mnt = mount_namespace_of(first);
+    auto first_net = network_namespace_of(first);
     EngineObjects objects;
     objects.containers.push_back({ .id = "gone" + m_tag, .name = "gone", .status = "running", .pid = first });
     collect(objects, options);
-    ASSERT_TRUE(cached(first_ns));
-    EXPECT_TRUE(held(first, first_ns));
+    ASSERT_TRUE(cached(first_mnt));
+    ASSERT_TRUE(network_cached(first_net));
+    EXPECT_TRUE(mounts_held(first, first_mnt));
+    EXPECT_TRUE(network_namespace_held(first_net));
     stop(first);
     release_unreachable_namespaces();
-    EXPECT_FALSE(cached(first_ns));
-    EXPECT_FALSE(held(first, first_ns));
+    expect_released(first, first_mnt, first_net, first_end);
 
-    // Closed by the next collection, which no longer sees the namespace.
-    int second = start();
+    // Closed by the next collection, which no longer sees the namespaces.
+    std::string second_end = "gby" + m_tag;
+    int second = start(second_end);
     ASSERT_GT(second, 0);
-    auto second_ns = mount_namespace_of(second);
+    auto second_mnt = mount_namespace_of(second);
+    auto second_net = network_namespace_of(second);
     objects.containers[0].pid = second;
     collect(objects, options);
-    ASSERT_TRUE(cached(second_ns));
+    ASSERT_TRUE(cached(second_mnt));
+    ASSERT_TRUE(network_cached(second_net));
     stop(second);
     collect({}, options);
-    EXPECT_FALSE(cached(second_ns));
-    EXPECT_FALSE(held(second, second_ns));
+    expect_released(second, second_mnt, second_net, second_end);
 }
 
 TEST_F(CollectorTest, RecordedLiveSnapshotReplaysEqual)
