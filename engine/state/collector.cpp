@@ -88,26 +88,6 @@ std::string real_path(const std::string& path)
     return path;
 }
 
-// Runs read(i) for every i below `count` on a few threads, when there are enough items to pay
-// for them (procfs and cgroupfs reads are independent of each other; on a busy host there are
-// hundreds). read(i) must only touch item i's own output.
-template <typename Read>
-void read_in_parallel(size_t count, size_t per_worker, const Read& read)
-{
-    size_t workers = count < per_worker ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
-    workers = std::max<size_t>(1, std::min(workers, count / std::max<size_t>(per_worker, 1)));
-    auto some = [&](size_t first) {
-        for (size_t i = first; i < count; i += workers)
-            read(i);
-    };
-    std::vector<std::thread> helpers;
-    for (size_t worker = 1; worker < workers; ++worker)
-        helpers.emplace_back(some, worker);
-    some(0);
-    for (auto& helper : helpers)
-        helper.join();
-}
-
 // [SECTION] Engine objects
 
 void add_engine_objects(const EngineObjects& objects, Snapshot& snapshot)
@@ -646,6 +626,7 @@ void classify_mount(MountInfo& mount, const std::string& namespace_container, Mo
     mount.owner = container_owner(mount.container_id);
 }
 
+// Also fills `host_mounts` with the cgroup and cgroup2 mounts of the host's table, for collect_cgroups.
 void collect_mounts(const EngineObjects& objects, const CollectOptions& options, const HostNamespaces& host,
     Snapshot& snapshot, std::vector<MountInfo>& host_mounts)
 {
@@ -685,6 +666,12 @@ void collect_mounts(const EngineObjects& objects, const CollectOptions& options,
         // parsed again: a few threads share them.
         read_in_parallel(jobs.size(), 8, [&](size_t i) { tables[i] = session.read(jobs[i].first, jobs[i].second); });
     }
+    // Room for every mount at once: growing the vector mount by mount moved the thousand mounts
+    // of 50 containers again at each doubling, into freshly faulted pages.
+    size_t total = snapshot.mounts.size();
+    for (const auto& table : tables)
+        total += table ? table->size() : 0;
+    snapshot.mounts.reserve(total);
     for (size_t i = 0; i < jobs.size(); ++i) {
         auto [ns, pid] = jobs[i];
         if (!tables[i]) {
@@ -696,8 +683,14 @@ void collect_mounts(const EngineObjects& objects, const CollectOptions& options,
         auto namespace_container = container_with_namespace(snapshot, host, "mnt", ns);
         for (auto& mount : mounts)
             classify_mount(mount, namespace_container, context);
-        if (ns == host_mnt)
-            host_mounts = mounts;
+        // collect_cgroups needs only the host's cgroup mounts (find_cgroup_mounts): copying the
+        // whole host table was a few hundred mounts of strings per snapshot.
+        if (ns == host_mnt) {
+            for (const auto& mount : mounts) {
+                if (mount.fstype == "cgroup" || mount.fstype == "cgroup2")
+                    host_mounts.push_back(mount);
+            }
+        }
         for (auto& mount : mounts)
             snapshot.mounts.push_back(std::move(mount));
     }

@@ -2,7 +2,9 @@
 // tests (the parsers take text, so they are tested without a kernel). Not a public interface.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +18,23 @@
 #include "engine/state/snapshot.h"
 
 namespace engine::state::detail {
+
+// [SECTION] Worker pool (read_pool.cpp)
+
+// The most threads read_in_parallel keeps beside the caller's own. They are started on first use
+// and then idle on a condition variable for the life of the process.
+constexpr size_t read_pool_max_helpers = 2;
+
+// Runs read(i) for every i below `count`, on the calling thread and, when there are at least
+// 2 * `per_worker` items, on up to read_pool_max_helpers pool threads (one per CPU beyond the
+// first). procfs, mountinfo and cgroupfs reads are independent of each other; on a busy host
+// there are hundreds. read(i) must only touch item i's own output. The first exception a call
+// throws is rethrown once every thread let go of `read`. While another caller's items run, a
+// caller does all of its own items itself.
+void read_in_parallel(size_t count, size_t per_worker, const std::function<void(size_t)>& read);
+
+// How many pool threads exist now (for the tests: the pool must stay small).
+size_t read_pool_threads();
 
 // [SECTION] procfs (procfs_reader.cpp)
 

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <climits>
 #include <cstdlib>
+#include <optional>
 
 #include "engine/base/fd.h"
 #include "engine/base/strings.h"
@@ -20,12 +22,28 @@ namespace {
 
 // Reads an open file from its current offset. With `one_record`, a read shorter than asked for
 // is the end (see read_one_record_file), which saves the read(2) that would only return 0;
-// otherwise reads until read(2) returns 0.
+// otherwise reads until read(2) returns 0. A one-record file is read into a buffer on the stack
+// first and copied into `out` (whose capacity a caller reading many files reuses): growing a
+// fresh string would allocate and zero 4 KiB for each of the thousand files of a snapshot.
 bool read_open_file(int fd, std::string& out, bool one_record)
 {
     out.clear();
-    size_t used = 0;
-    out.resize(4096);
+    if (one_record) {
+        char buffer[4096];
+        while (true) {
+            ssize_t got = ::read(fd, buffer, sizeof buffer);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0)
+                return false;
+            out.append(buffer, static_cast<size_t>(got));
+            if (static_cast<size_t>(got) < sizeof buffer)
+                return true;
+            break; // A record larger than the buffer: read the rest as below.
+        }
+    }
+    size_t used = out.size();
+    out.resize(std::max<size_t>(4096, used * 2));
     while (true) {
         if (used == out.size())
             out.resize(out.size() * 2);
@@ -244,50 +262,105 @@ std::vector<std::string> parse_cmdline(std::string_view text)
     return args;
 }
 
-std::vector<std::pair<std::string, std::string>> parse_proc_cgroup(std::string_view text)
+namespace {
+
+// Calls each(hierarchy, path) for every line of a /proc/<pid>/cgroup text, as views into it;
+// the hierarchy of the v2 line ("0::/a") is "unified".
+template <typename Each>
+void for_each_proc_cgroup(std::string_view text, Each&& each)
 {
-    std::vector<std::pair<std::string, std::string>> result;
     for_each_part(text, '\n', [&](std::string_view line) {
         auto first = line.find(':');
         auto second = first == std::string_view::npos ? std::string_view::npos : line.find(':', first + 1);
         if (second == std::string_view::npos)
             return;
         auto controllers = line.substr(first + 1, second - first - 1);
-        auto path = line.substr(second + 1);
-        result.emplace_back(controllers.empty() ? std::string("unified") : std::string(controllers), std::string(path));
+        each(controllers.empty() ? std::string_view("unified") : controllers, line.substr(second + 1));
+    });
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> parse_proc_cgroup(std::string_view text)
+{
+    std::vector<std::pair<std::string, std::string>> result;
+    for_each_proc_cgroup(text, [&](std::string_view hierarchy, std::string_view path) {
+        result.emplace_back(std::string(hierarchy), std::string(path));
     });
     return result;
 }
+
+namespace {
+
+// PF_KTHREAD in the flags field of /proc/<pid>/stat (include/linux/sched.h).
+constexpr std::uint64_t kernel_thread_flag = 0x00200000;
+
+// Whether the flags field (field 9) of a /proc/<pid>/stat text marks a kernel thread.
+bool is_kernel_thread(std::string_view stat)
+{
+    auto close = stat.rfind(')');
+    if (close == std::string_view::npos)
+        return false;
+    auto rest = stat.substr(close + 1);
+    for (int field = 3; field <= 9; ++field) {
+        auto start = rest.find_first_not_of(' ');
+        if (start == std::string_view::npos)
+            return false;
+        rest = rest.substr(start);
+        auto end = std::min(rest.find(' '), rest.size());
+        if (field == 9) {
+            std::uint64_t flags = 0;
+            return strings::parse_uint(rest.substr(0, end), flags) && (flags & kernel_thread_flag) != 0;
+        }
+        rest = rest.substr(end);
+    }
+    return false;
+}
+
+// The unified path of a /proc/<pid>/cgroup text on v2 and hybrid; the memory hierarchy's on pure
+// v1 (from the lines parse_proc_cgroup gives, without two strings per line).
+std::string process_cgroup(std::string_view text)
+{
+    std::string_view memory;
+    std::optional<std::string_view> unified;
+    for_each_proc_cgroup(text, [&](std::string_view hierarchy, std::string_view path) {
+        if (hierarchy == "unified")
+            unified = path;
+        else if (hierarchy == "memory" && memory.empty())
+            memory = path;
+    });
+    return std::string(unified ? *unified : memory);
+}
+
+} // namespace
 
 bool read_process(const std::string& proc_root, int pid, ProcessInfo& process, std::string* cgroup_text)
 {
     // Everything is read relative to the process's directory, opened once: procfs then looks the
     // PID up once instead of a dozen times.
-    auto base = proc_root + "/" + std::to_string(pid);
-    UniqueFd dir(::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    char base[PATH_MAX];
+    std::snprintf(base, sizeof base, "%s/%d", proc_root.c_str(), pid);
+    UniqueFd dir(::open(base, O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!dir.valid())
         return false;
-    std::string text;
+    // One buffer per thread for all its processes' files: its capacity is kept.
+    thread_local std::string text;
     process.pid = pid;
     // stat, status and cgroup are one seq_file record each, and cmdline is copied out of the
     // process's memory until the buffer is full or the arguments end: all four are whole records.
     if (!read_small_file_at(dir.get(), "stat", text, true) || !parse_stat(text, process))
         return false;
+    // A kernel thread has no memory to hold arguments: its cmdline is always empty.
+    bool kernel_thread = is_kernel_thread(text);
     if (!read_small_file_at(dir.get(), "status", text, true))
         return false;
     parse_status(text, process);
-    if (read_small_file_at(dir.get(), "cmdline", text, true))
+    if (!kernel_thread && read_small_file_at(dir.get(), "cmdline", text, true))
         process.cmdline = parse_cmdline(text);
     if (read_small_file_at(dir.get(), "cgroup", text, true)) {
+        process.cgroup = process_cgroup(text);
         if (cgroup_text)
             *cgroup_text = text;
-        // The unified path on v2 and hybrid; the memory hierarchy's on pure v1.
-        for (const auto& [hierarchy, path] : parse_proc_cgroup(text)) {
-            if (hierarchy == "unified")
-                process.cgroup = path;
-            else if (hierarchy == "memory" && process.cgroup.empty())
-                process.cgroup = path;
-        }
     }
     for (const char* type : namespace_types()) {
         if (auto inode = read_namespace_inode_at(dir.get(), type))

@@ -5,9 +5,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "engine/state/collector.h"
 #include "engine/state/collector_internal.h"
@@ -206,6 +212,98 @@ TEST_F(FakeProcfs, OneRecordReaderReadsWholeFilesOfAnySize)
     ASSERT_TRUE(detail::read_small_file("/proc/self/cmdline", whole));
     ASSERT_TRUE(detail::read_one_record_file("/proc/self/cmdline", text));
     EXPECT_EQ(text, whole);
+}
+
+TEST_F(FakeProcfs, ProcessThatExitsMidReadIsLeftOut)
+{
+    // 1002 was listed and its stat read, but it exited before its status was: it is no process
+    // of the snapshot, and the others are read as usual.
+    const int host = ::getpid();
+    process(host, 1, "glassboxd", "/", 1, 100, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n");
+    process(1001, host, "sleep", "/", 1, 100, "");
+    process(1002, host, "gone", "/", 1, 100, "");
+    stdfs::remove(m_root + "/proc/1002/status");
+    CollectOptions options;
+    options.proc_root = proc();
+    options.network = false;
+    options.nftables = false;
+    options.kernel_features = false;
+    options.use_caches = false;
+    auto taken = collect_snapshot({}, options);
+    ASSERT_TRUE(taken.ok()) << taken.error().describe();
+    std::vector<int> pids;
+    for (const auto& process : taken.value().processes)
+        pids.push_back(process.pid);
+    std::vector<int> expected { 1001, host };
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(pids, expected);
+}
+
+TEST(ProcfsReader, KernelThreadsShowTheEmptyCmdlineTheKernelGivesThem)
+{
+    // read_process does not read a kernel thread's cmdline (it has no memory to hold one); what it
+    // shows must still be what the file says, for kernel threads and the rest alike.
+    int kernel_threads = 0;
+    for (int pid : detail::list_pids("/proc")) {
+        ProcessInfo process;
+        std::string text;
+        if (!detail::read_process("/proc", pid, process) || !detail::read_small_file("/proc/" + std::to_string(pid) + "/cmdline", text))
+            continue; // Exited meanwhile.
+        SCOPED_TRACE("PID " + std::to_string(pid) + " " + process.comm);
+        EXPECT_EQ(process.cmdline, detail::parse_cmdline(text));
+        kernel_threads += process.ppid == 2 ? 1 : 0;
+    }
+    if (kernel_threads == 0)
+        GTEST_SKIP() << "no kernel threads visible in /proc (a PID namespace of its own)";
+}
+
+TEST(ReadPool, RunsEveryItemOnceWhenItemsOutnumberThreads)
+{
+    for (int round = 0; round < 3; ++round) {
+        std::vector<std::atomic<int>> calls(1000);
+        detail::read_in_parallel(calls.size(), 1, [&](size_t i) { calls[i].fetch_add(1); });
+        for (size_t i = 0; i < calls.size(); ++i)
+            ASSERT_EQ(calls[i].load(), 1) << "item " << i << " in round " << round;
+    }
+    // The pool is started once and kept small.
+    EXPECT_LE(detail::read_pool_threads(), detail::read_pool_max_helpers);
+}
+
+TEST(ReadPool, CallersAtOnceEachGetAllTheirItems)
+{
+    // A second caller while the pool is busy does its own items; nothing is lost or mixed up.
+    std::vector<std::vector<int>> seen(4, std::vector<int>(500, 0));
+    std::vector<std::thread> callers;
+    for (size_t caller = 0; caller < seen.size(); ++caller)
+        callers.emplace_back([&, caller] { detail::read_in_parallel(500, 1, [&](size_t i) { seen[caller][i] += 1; }); });
+    for (auto& thread : callers)
+        thread.join();
+    for (const auto& items : seen)
+        EXPECT_EQ(items, std::vector<int>(500, 1));
+}
+
+TEST(ReadPool, AnExceptionReachesTheCallerAfterEveryItemStopped)
+{
+    std::atomic<int> running { 0 };
+    std::atomic<int> after_return { 0 };
+    std::atomic<bool> returned { false };
+    EXPECT_THROW(detail::read_in_parallel(200, 1, [&](size_t i) {
+        running.fetch_add(1);
+        if (i == 50)
+            throw std::runtime_error("item 50");
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        if (returned)
+            after_return.fetch_add(1);
+        running.fetch_sub(1);
+    }),
+        std::runtime_error);
+    returned.store(true);
+    // The pool still works after a failed job.
+    std::atomic<int> calls { 0 };
+    detail::read_in_parallel(100, 1, [&](size_t) { calls.fetch_add(1); });
+    EXPECT_EQ(calls.load(), 100);
+    EXPECT_EQ(after_return.load(), 0);
+    EXPECT_EQ(running.load(), 1); // Only the throwing call did not count itself out.
 }
 
 } // namespace
