@@ -3,9 +3,12 @@
 // back (spawn_protocol.h), stdio pipes and ptys, and waiting. The daemon is multi-threaded, so
 // this uses glibc's fork(), after which malloc is safe in the (single-threaded) child.
 // setns(CLONE_NEWPID) and unshare(CLONE_NEWPID) only move the caller's children, so the first
-// process in the container's PID namespace is always a fork of the intermediate:
+// process in the container's PID namespace is always a fork of a process that made or joined it:
 //   - A container's PID 1 is a fork of the daemon that sets up the root and the rest, then
-//     execs; it is the first process of its new PID namespace.
+//     execs; it is the first process of its new PID namespace. The fork is made on a thread that
+//     unshared CLONE_NEWPID for it (Fork::Direct), so PID 1 joins the cgroup and the other
+//     namespaces itself and no intermediate process is needed; one that joins another PID
+//     namespace, or stays in the host's, is forked by an intermediate as an exec is.
 //   - An exec is set up entirely in the intermediate, outside the container's PID namespace
 //     (stdio, working directory, user, seccomp, capabilities), which then executes a sealed copy
 //     of glassbox-init in its spawn mode; glassbox-init's fork enters the PID namespace and execs
@@ -42,6 +45,8 @@
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <system_error>
+#include <thread>
 
 #include "engine/base/strings.h"
 #include "engine/runtime/capabilities.h"
@@ -409,6 +414,14 @@ enum class Fork {
     // (Launch::Spawn): no fork of the daemon ever enters the PID namespace, which other
     // processes share. For an exec.
     ByInit,
+    // No intermediate: a thread of the daemon made for this one fork creates the new PID
+    // namespace for its children (unshare(2) allows CLONE_NEWPID in a thread of a multi-threaded
+    // process, and it applies to that thread alone) and forks; the fork is PID 1 of the new
+    // namespace from its first instruction, joins the cgroup and the other namespaces itself
+    // (`intermediate`) and then runs `run`. The thread ends right after the fork, and with it
+    // every reference to the namespace but the process's. For a container's PID 1 in a new PID
+    // namespace: one fork of the daemon (and one exit of a copy of it) instead of two.
+    Direct,
 };
 
 // Where an exec's process must be, so a PID report about it can be believed: a child of this
@@ -488,6 +501,28 @@ struct Exec {
     ChildReport report {};
 };
 
+// The error for a process that did not reach its execve by process.start_timeout; `where` says
+// which wait ran out.
+Error start_timed_out(const ProcessSpec& process, const std::string& context, const std::string& where)
+{
+    auto ms = process.start_timeout.count();
+    std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+    std::string command = process.args.empty() ? "" : process.args[0];
+    return Error::system("\"" + command + "\" did not start within " + limit + " (" + where
+        + "; stopped or hung before its execve?); killed it").with_context(context);
+}
+
+// Once the sync pipe is readable: true with `failure` filled in when a child reported one, false
+// at EOF (every write end closed: the process exec'd).
+bool read_failure(int sync_read, ChildFailure& failure)
+{
+    ssize_t n = 0;
+    do {
+        n = ::read(sync_read, &failure, sizeof(failure));
+    } while (n < 0 && errno == EINTR);
+    return n > 0;
+}
+
 // The parent's side of spawn: waits for the intermediate process `middle` to exit, reads its PID
 // report, checks it (Fork::ByInit) and waits for the process to exec (the sync pipe closes) or to
 // report a failure. Every wait ends at process.start_timeout: a child stopped or hung on the way
@@ -499,12 +534,7 @@ Result<Exec> await_exec(pid_t middle, int pid_read, int sync_read, const Process
 {
     auto deadline = std::chrono::steady_clock::now() + process.start_timeout;
     std::string command = process.args.empty() ? "" : process.args[0];
-    auto timed_out = [&](const char* where) {
-        auto ms = process.start_timeout.count();
-        std::string limit = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
-        return Error::system("\"" + command + "\" did not start within " + limit + " (" + where
-            + "; stopped or hung before its execve?); killed it").with_context(context);
-    };
+    auto timed_out = [&](const char* where) { return start_timed_out(process, context, where); };
 
     UniqueFd middle_fd(static_cast<int>(::syscall(SYS_pidfd_open, middle, 0)));
     if (!middle_fd.valid()) {
@@ -553,11 +583,7 @@ Result<Exec> await_exec(pid_t middle, int pid_read, int sync_read, const Process
         return timed_out(exec.pid > 0 ? "it did not reach its execve" : "no PID was reported");
     }
     ChildFailure failure {};
-    ssize_t n = 0;
-    do {
-        n = ::read(sync_read, &failure, sizeof(failure));
-    } while (n < 0 && errno == EINTR);
-    if (n > 0) {
+    if (read_failure(sync_read, failure)) {
         // It exits after its report; SIGKILL makes sure of that, so the wait cannot hang.
         if (exec.pid > 0)
             kill_and_reap(exec.pid);
@@ -570,6 +596,35 @@ Result<Exec> await_exec(pid_t middle, int pid_read, int sync_read, const Process
     return exec;
 }
 
+// The parent's side of spawn with Fork::Direct: `pid` is the process itself, so there is no
+// intermediate to wait for and no PID to believe. Waits until it execs (the sync pipe closes) or
+// reports a failure, at most process.start_timeout, and then reads the time of its joins.
+Result<Exec> await_direct_exec(pid_t pid, int pid_read, int sync_read, const ProcessSpec& process, const std::string& context)
+{
+    auto done = readable_by(sync_read, std::chrono::steady_clock::now() + process.start_timeout);
+    if (!done.ok() || !done.value()) {
+        // It is PID 1 of its namespace: killing it ends whatever it forked.
+        kill_and_reap(pid);
+        if (!done.ok())
+            return done.release_error().with_context(context);
+        return start_timed_out(process, context, "it did not reach its execve");
+    }
+    ChildFailure failure {};
+    if (read_failure(sync_read, failure)) {
+        kill_and_reap(pid);
+        return failure_to_error(failure, process.args.empty() ? "" : process.args[0], context);
+    }
+    Exec exec;
+    exec.pid = pid;
+    // Written before the process went on to set up, so it is in the pipe by now (or was never
+    // written: the trace then has no join time).
+    auto reported = readable_by(pid_read, std::chrono::steady_clock::now());
+    if (reported.ok() && reported.value() && read_record(pid_read, &exec.report, sizeof(exec.report)) <= 0)
+        exec.report = {};
+    exec.report.pid = pid;
+    return exec;
+}
+
 // fork -> `intermediate` (joins cgroup and namespaces) -> `run`, in a fork (Fork::Here) or in the
 // intermediate itself (Fork::ByInit, where glassbox-init forks the process); `run` never returns
 // on success: it execs. `exec_fd` (or -1) is a descriptor the process needs for its execve and is
@@ -578,9 +633,11 @@ Result<Exec> await_exec(pid_t middle, int pid_read, int sync_read, const Process
 // With Fork::ByInit the PID report comes from a process that held the pipe while the container
 // could trace its fork, so the PID must be one `trusted` allows, or it is not used: a forged one
 // can at worst name another exec'd process of the same container, never one of the host nor the
-// container's PID 1. Every wait is bounded by process.start_timeout (await_exec).
+// container's PID 1. Every wait is bounded by process.start_timeout (await_exec). With
+// Fork::Direct, `new_pid_namespace` runs on the forking thread just before the fork.
 Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& context, const IntermediateStep& intermediate,
-    const ProcessStep& run, Fork forker, int exec_fd = -1, TrustedPids trusted = {})
+    const ProcessStep& run, Fork forker, int exec_fd = -1, TrustedPids trusted = {},
+    const IntermediateStep& new_pid_namespace = {})
 {
     auto stdio = TRY_CTX(make_stdio(process), context);
     std::array<int, 2> sync_pipe {};
@@ -594,11 +651,9 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& cont
     UniqueFd pid_read(pid_pipe[0]);
     UniqueFd pid_write(pid_pipe[1]);
 
-    pid_t middle = ::fork();
-    if (middle < 0)
-        return Error::from_errno("fork", errno).with_context(context);
-    if (middle == 0) {
-        // The intermediate process. Keep only what the children need.
+    // The first process: the intermediate, or with Fork::Direct the process itself. Never returns.
+    auto first_process = [&] {
+        // Keep only what the children need.
         int sync_fd = lift_fd(sync_write.get());
         int pid_fd = lift_fd(pid_write.get());
         ChildEnds ends { lift_fd(stdio.child_in.get()), lift_fd(stdio.child_out.get()), lift_fd(stdio.child_err.get()), process.tty,
@@ -616,6 +671,15 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& cont
             child_fail(sync_fd, joined.error());
         ends.joined_at = std::chrono::steady_clock::now().time_since_epoch().count();
 
+        if (forker == Fork::Direct) {
+            // The daemon knows the PID from its fork; the report carries the time of the joins.
+            ChildReport report {};
+            report.joined_at = ends.joined_at;
+            (void)!::write(pid_fd, &report, sizeof(report));
+            ::close(pid_fd);
+            auto result = run(ends);
+            child_fail(sync_fd, result.ok() ? Error::system("process returned without exec") : result.error());
+        }
         if (forker == Fork::ByInit) {
             // Still outside the container's PID namespace; returns only if a step failed.
             auto result = run(ends);
@@ -640,6 +704,40 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& cont
         report.joined_at = ends.joined_at;
         (void)!::write(pid_fd, &report, sizeof(report));
         ::_exit(0);
+    };
+
+    pid_t first = -1;
+    if (forker == Fork::Direct) {
+        Result<pid_t> forked = Error::system("the forking thread did not run");
+        try {
+            std::thread thread([&] {
+                auto created = new_pid_namespace ? new_pid_namespace() : Result<void>(Ok {});
+                if (!created.ok()) {
+                    forked = created.release_error();
+                    return;
+                }
+                pid_t pid = ::fork();
+                if (pid == 0) {
+                    first_process();
+                    ::_exit(127);
+                }
+                forked = pid < 0 ? Result<pid_t>(Error::from_errno("fork", errno)) : Result<pid_t>(pid);
+            });
+            thread.join();
+        } catch (const std::system_error& error) {
+            forked = Error::from_errno("start the thread that forks the container's PID 1", error.code().value());
+        }
+        if (!forked.ok())
+            return forked.release_error().with_context(context);
+        first = forked.value();
+    } else {
+        first = ::fork();
+        if (first < 0)
+            return Error::from_errno("fork", errno).with_context(context);
+        if (first == 0) {
+            first_process();
+            ::_exit(127);
+        }
     }
 
     // The parent: drop the children's ends so EOF means "every child end is closed".
@@ -650,7 +748,8 @@ Result<StartedProcess> spawn(const ProcessSpec& process, const std::string& cont
     stdio.child_err.reset();
     stdio.console_child.reset();
 
-    auto waited = await_exec(middle, pid_read.get(), sync_read.get(), process, context, forker, trusted);
+    auto waited = forker == Fork::Direct ? await_direct_exec(first, pid_read.get(), sync_read.get(), process, context)
+                                         : await_exec(first, pid_read.get(), sync_read.get(), process, context, forker, trusted);
     if (!waited.ok())
         return waited.release_error();
     pid_t pid = waited.value().pid;
@@ -725,9 +824,13 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
         flags |= CLONE_NEWPID;
     if (spec.netns_path.empty())
         flags |= CLONE_NEWNET;
+    // A new PID namespace needs no intermediate process (Fork::Direct).
+    bool direct = (flags & CLONE_NEWPID) != 0;
 
     auto intermediate = [&]() -> Result<void> {
         // Join the cgroup first, so the cgroup namespace is rooted at the container's cgroup.
+        // getpid() is 1 in a new PID namespace, which is also how cgroup.procs, read in the
+        // writer's PID namespace, names this process.
         if (!spec.cgroup_name.empty())
             TRY(cgroup.add_process(kernel, ::getpid()));
         if (!spec.netns_path.empty() && spec.netns_path != "host") {
@@ -744,10 +847,12 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
                 return Error::from_errno("open PID namespace " + spec.pidns_path, errno);
             TRY(kernel.set_namespace(pidns, sys::NamespaceKind::Pid));
         }
-        // CLONE_NEWPID applies to children: the next fork is PID 1 of the new namespace.
-        TRY(kernel.unshare(flags));
+        // CLONE_NEWPID applies to children: the next fork is PID 1 of the new namespace. With
+        // Fork::Direct this process is that PID 1 already.
+        TRY(kernel.unshare(direct ? flags & ~CLONE_NEWPID : flags));
         return Ok {};
     };
+    auto new_pid_namespace = [&]() -> Result<void> { return kernel.unshare(CLONE_NEWPID); };
     auto layout = sys::kernel_features().cgroup_layout;
     auto run = [&](const ChildEnds& ends) -> Result<void> {
         ::umask(0);
@@ -770,7 +875,10 @@ Result<StartedProcess> start_container(sys::Kernel& kernel, const ContainerSpec&
     // PID 1 sets itself up (the root, mounts) in a fork of the daemon, as the first process of
     // its new PID namespace, where nothing exists yet that could trace it. A container that joins
     // another's PID namespace (--pid container:NAME) is the exception: see docs/security.md row 20.
-    auto started = spawn(spec.process, context, intermediate, run, Fork::Here, init_fd);
+    // Such a container, and one in the host's PID namespace, keeps the intermediate, so its fork
+    // is non-dumpable before it enters a namespace other processes share.
+    auto started = spawn(spec.process, context, intermediate, run, direct ? Fork::Direct : Fork::Here, init_fd, {},
+        new_pid_namespace);
     if (!started.ok()) {
         if (!spec.cgroup_name.empty()) {
             cgroup.kill_all(kernel);

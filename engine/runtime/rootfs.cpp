@@ -340,15 +340,18 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
             return Error::from_errno("setdomainname " + spec.domainname, errno);
     }
 
-    // Swap roots: the rootfs becomes "/", the host's root goes to /.pivot_old and is detached.
-    std::string put_old = rootfs + "/.pivot_old";
-    TRY(kernel.make_dir(put_old, 0700));
-    TRY(kernel.pivot_root(rootfs, put_old));
-    TRY(kernel.change_dir("/"));
+    // Swap roots: the rootfs becomes "/" and the host's root is stacked on top of it, where it
+    // is detached at once. pivot_root(".", ".") (pivot_root(2), runc) needs no directory for the
+    // old root: a mkdir and rmdir of one in the container's upper layer cost an inode allocation
+    // and a removal on the daemon's filesystem at every start.
+    TRY(kernel.change_dir(rootfs));
+    TRY(kernel.pivot_root(".", "."));
     // Unmounting the old root must not reach the host through mounts still its peers (runc).
-    TRY(kernel.mount({ .source = "", .target = "/.pivot_old", .fstype = "", .flags = k_slave, .data = "" }));
-    TRY(kernel.umount("/.pivot_old", MNT_DETACH));
-    TRY(kernel.remove_dir("/.pivot_old"));
+    // After the pivot "." is the old root, mounted over the new one; unmounting it uncovers the
+    // new root at "/".
+    TRY(kernel.mount({ .source = "", .target = ".", .fstype = "", .flags = k_slave, .data = "" }));
+    TRY(kernel.umount(".", MNT_DETACH));
+    TRY(kernel.change_dir("/"));
 
     // Create the working directory now, while "/" is still writable.
     if (!spec.process.cwd.empty() && spec.process.cwd != "/") {
