@@ -19,6 +19,7 @@
 #include "engine/daemon/engine_internal.h"
 #include "engine/daemon/recovery.h"
 #include "engine/runtime/mount_propagation.h"
+#include "engine/runtime/overlay.h"
 #include "engine/state/collector.h"
 #include "engine/volume/copy.h"
 
@@ -359,8 +360,17 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     state::release_unreachable_namespaces();
     teardown_network(container);
     state::release_unreachable_namespaces();
-    if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok())
+    if (container->view.config.auto_remove) {
+        // Removed next: the overlay is detached and shut down on a thread of its own, where its
+        // sync of the daemon's filesystem delays nobody (runtime::detach_rootfs).
+        auto held = runtime::detach_rootfs(m_kernel, spec);
+        if (!held.ok())
+            log::warn("unmount root of " + id + ": " + held.error().describe());
+        else if (held.value().valid())
+            spawn_thread([fd = held.value().release()] { ::close(fd); });
+    } else if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok()) {
         log::warn("unmount root of " + id + ": " + unmounted.error().describe());
+    }
     teardown_began = record_phase(container->trace, "teardown (cgroup, network, overlay)", teardown_began);
 
     bool stopped_by_user = false;

@@ -1,6 +1,7 @@
 // Mounting and unmounting the overlay root (mount_rootfs, unmount_rootfs).
 #include "engine/runtime/overlay.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -100,6 +101,19 @@ Result<void> unmount_rootfs(sys::Kernel& kernel, const ContainerSpec& spec)
     if (!result.ok() && result.error().code() != EINVAL && result.error().code() != ENOENT)
         return result.release_error().with_context("unmount rootfs");
     return Ok {};
+}
+
+Result<UniqueFd> detach_rootfs(sys::Kernel& kernel, const ContainerSpec& spec)
+{
+    if (spec.rootfs.empty() || mounted_fstype(kernel, spec.rootfs).empty())
+        return UniqueFd {};
+    // The top mount at the path, which mounted_fstype found to be the overlay. An open
+    // descriptor makes the mount busy, so it can only be detached (MNT_DETACH), never unmounted.
+    UniqueFd hold(::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    auto result = kernel.umount(spec.rootfs, MNT_DETACH);
+    if (!result.ok() && result.error().code() != EINVAL && result.error().code() != ENOENT)
+        return result.release_error().with_context("unmount rootfs");
+    return hold;
 }
 
 } // namespace engine::runtime

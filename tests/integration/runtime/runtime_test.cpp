@@ -22,6 +22,7 @@
 #include "engine/base/fs.h"
 #include "engine/base/strings.h"
 #include "engine/runtime/capabilities.h"
+#include "engine/runtime/overlay.h"
 #include "engine/runtime/runtime.h"
 #include "engine/sys/linux_kernel.h"
 
@@ -647,6 +648,32 @@ TEST_F(RuntimeTest, MountDestinationSymlinkCannotEscapeTheRootfs)
     EXPECT_EQ(code, 0);
     EXPECT_EQ(out, "in\n");
     EXPECT_FALSE(fs::exists(outside));
+}
+
+TEST_F(RuntimeTest, DetachedRootfsLeavesTheMountTableButLivesUntilItsDescriptorIsClosed)
+{
+    auto [code, out] = run({ "sh", "-c", "echo kept > /written" });
+    ASSERT_EQ(code, 0) << out;
+
+    auto held = detach_rootfs(kernel(), m_spec);
+    ASSERT_TRUE(held.ok()) << held.error().describe();
+    ASSERT_TRUE(held.value().valid());
+    // Gone from the mount table: the directory is empty and can be removed, as --rm does next.
+    EXPECT_EQ(slurp("/proc/self/mountinfo").find(" " + m_spec.rootfs + " "), std::string::npos);
+    EXPECT_FALSE(fs::exists(m_spec.rootfs + "/etc/layer"));
+    // Still the overlay through the descriptor: the layers and what the container wrote.
+    UniqueFd layer(::openat(held.value().get(), "etc/layer", O_RDONLY | O_CLOEXEC));
+    UniqueFd written(::openat(held.value().get(), "written", O_RDONLY | O_CLOEXEC));
+    EXPECT_TRUE(layer.valid());
+    EXPECT_TRUE(written.valid());
+    layer.reset();
+    written.reset();
+    held.value().reset();
+
+    // Nothing is mounted there any more, so a second detach has nothing to hold.
+    auto again = detach_rootfs(kernel(), m_spec);
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again.value().valid());
 }
 
 TEST_F(RuntimeTest, StdinPipeReachesTheProcess)
