@@ -17,11 +17,15 @@ namespace {
 // Every file read here but cgroup.procs is one record (a single seq_file show), so it is read
 // as one (read_file_at's one_record): one read(2) fewer per file, and a snapshot reads a few hundred.
 
-// A number file: "123\n" -> 123; "max" -> -1 ("no limit"); unreadable -> `missing`.
-std::int64_t read_number(int dir, const char* name, std::int64_t missing)
+// A number file: "123\n" -> 123; "max" -> -1 ("no limit"); unreadable -> `missing`. `present`,
+// when given, says whether the file could be read.
+std::int64_t read_number(int dir, const char* name, std::int64_t missing, bool* present = nullptr)
 {
     std::string text;
-    if (!read_file_at(dir, name, text, true))
+    bool read = read_file_at(dir, name, text, true);
+    if (present)
+        *present = read;
+    if (!read)
         return missing;
     auto value = trim_view(text);
     if (value == "max")
@@ -96,18 +100,24 @@ bool read_cgroup(const std::string& hierarchy, const std::string& path, const st
     cgroup.directory = directory;
 
     if (hierarchy == "unified") {
-        cgroup.memory_current = read_number(fd, "memory.current", -1);
-        cgroup.memory_max = read_number(fd, "memory.max", -1);
+        // A controller's files are there together or not at all (not enabled for the cgroup, as
+        // on a hybrid host's unified hierarchy, or the root cgroup): without memory.current there
+        // is no memory.max nor memory.events, and without pids.current no pids.max, so those are
+        // not looked up in vain.
+        bool memory = false;
+        cgroup.memory_current = read_number(fd, "memory.current", -1, &memory);
+        cgroup.memory_max = memory ? read_number(fd, "memory.max", -1) : -1;
         // One read for both counters: they then come from the same instant.
         std::string events;
-        if (read_file_at(fd, "memory.events", events, true)) {
+        if (memory && read_file_at(fd, "memory.events", events, true)) {
             cgroup.oom_events = keyed_value(events, "oom");
             cgroup.oom_kills = keyed_value(events, "oom_kill");
         } else {
             cgroup.oom_events = cgroup.oom_kills = -1;
         }
-        cgroup.pids_current = read_number(fd, "pids.current", -1);
-        cgroup.pids_max = read_number(fd, "pids.max", -1);
+        bool pids = false;
+        cgroup.pids_current = read_number(fd, "pids.current", -1, &pids);
+        cgroup.pids_max = pids ? read_number(fd, "pids.max", -1) : -1;
         cgroup.cpu_usage_usec = read_keyed(fd, "cpu.stat", "usage_usec");
         std::string cpu_max;
         if (read_file_at(fd, "cpu.max", cpu_max, true)) {
@@ -154,7 +164,7 @@ bool read_cgroup(const std::string& hierarchy, const std::string& path, const st
 
     std::string procs;
     cgroup.processes.clear();
-    if (read_file_at(fd, "cgroup.procs", procs, false)) {
+    if (read_pid_list_at(fd, "cgroup.procs", procs)) {
         for_each_part(procs, '\n', [&](std::string_view line) {
             std::uint64_t pid = 0;
             if (strings::parse_uint(trim_view(line), pid))

@@ -78,6 +78,11 @@ bool read_one_record_file(const std::string& path, std::string& out);
 // the directory's path is then looked up once for all the files read in it.
 bool read_file_at(int dir_fd, const char* name, std::string& out, bool one_record);
 
+// Reads a file that lists one PID per line (cgroup.procs) relative to `dir_fd`: a seq_file of many
+// records, read until read(2) returns 0 unless the first read shows there is no more (see
+// procfs_reader.cpp). False if it cannot be read.
+bool read_pid_list_at(int dir_fd, const char* name, std::string& out);
+
 // Reads an open file from its start to its end (lseek to 0, then read(2) until 0): a seq_file
 // such as mountinfo generates its text afresh on each such read. False if a read fails.
 bool reread_file(int fd, std::string& out);

@@ -20,28 +20,10 @@ namespace engine::state::detail {
 
 namespace {
 
-// Reads an open file from its current offset. With `one_record`, a read shorter than asked for
-// is the end (see read_one_record_file), which saves the read(2) that would only return 0;
-// otherwise reads until read(2) returns 0. A one-record file is read into a buffer on the stack
-// first and copied into `out` (whose capacity a caller reading many files reuses): growing a
-// fresh string would allocate and zero 4 KiB for each of the thousand files of a snapshot.
-bool read_open_file(int fd, std::string& out, bool one_record)
+// Appends the rest of an open file to `out`: until read(2) returns 0, or with `one_record` until
+// a read shorter than asked for (see read_one_record_file). False if a read fails.
+bool read_rest(int fd, std::string& out, bool one_record)
 {
-    out.clear();
-    if (one_record) {
-        char buffer[4096];
-        while (true) {
-            ssize_t got = ::read(fd, buffer, sizeof buffer);
-            if (got < 0 && errno == EINTR)
-                continue;
-            if (got < 0)
-                return false;
-            out.append(buffer, static_cast<size_t>(got));
-            if (static_cast<size_t>(got) < sizeof buffer)
-                return true;
-            break; // A record larger than the buffer: read the rest as below.
-        }
-    }
     size_t used = out.size();
     out.resize(std::max<size_t>(4096, used * 2));
     while (true) {
@@ -61,6 +43,39 @@ bool read_open_file(int fd, std::string& out, bool one_record)
     }
     out.resize(used);
     return true;
+}
+
+// The first read of an open file, of at most 4 KiB, into a buffer on the stack and then into
+// `out` (whose capacity a caller reading many files reuses: growing a fresh string would
+// allocate and zero 4 KiB for each of the thousand files of a snapshot). Returns the bytes read,
+// or -1 if the read failed.
+ssize_t read_first(int fd, std::string& out)
+{
+    out.clear();
+    char buffer[4096];
+    ssize_t got;
+    do {
+        got = ::read(fd, buffer, sizeof buffer);
+    } while (got < 0 && errno == EINTR);
+    if (got > 0)
+        out.assign(buffer, static_cast<size_t>(got));
+    return got;
+}
+
+// Reads an open file from its current offset. With `one_record`, a read shorter than asked for
+// is the end (see read_one_record_file), which saves the read(2) that would only return 0;
+// otherwise reads until read(2) returns 0.
+bool read_open_file(int fd, std::string& out, bool one_record)
+{
+    if (!one_record) {
+        out.clear();
+        return read_rest(fd, out, false);
+    }
+    ssize_t got = read_first(fd, out);
+    if (got < 0)
+        return false;
+    // A record larger than the buffer: read the rest as any file.
+    return static_cast<size_t>(got) < 4096 || read_rest(fd, out, true);
 }
 
 // Reads a file relative to `dir_fd` (AT_FDCWD for an absolute path); see read_open_file.
@@ -89,6 +104,23 @@ std::uint64_t read_namespace_inode_at(int pid_dir_fd, const char* type)
 bool read_file_at(int dir_fd, const char* name, std::string& out, bool one_record)
 {
     return read_small_file_at(dir_fd, name, out, one_record);
+}
+
+bool read_pid_list_at(int dir_fd, const char* name, std::string& out)
+{
+    UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        out.clear();
+        return false;
+    }
+    // A seq_file read fills the caller's buffer with whole records until the next would not fit
+    // in its own buffer (a page at least) or in the caller's, or there is no next; so when a 4 KiB
+    // read comes back shorter than 4 KiB by the longest record or more, there was no next.
+    ssize_t got = read_first(fd.get(), out);
+    if (got < 0)
+        return false;
+    constexpr size_t longest_record = 8; // "4194303\n": PID_MAX_LIMIT is 4194304.
+    return static_cast<size_t>(got) + longest_record <= 4096 || read_rest(fd.get(), out, false);
 }
 
 bool reread_file(int fd, std::string& out)

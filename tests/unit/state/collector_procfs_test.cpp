@@ -3,6 +3,7 @@
 // container cgroups found through /proc/<pid>/cgroup, and the one-record file reader.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -212,6 +213,39 @@ TEST_F(FakeProcfs, OneRecordReaderReadsWholeFilesOfAnySize)
     ASSERT_TRUE(detail::read_small_file("/proc/self/cmdline", whole));
     ASSERT_TRUE(detail::read_one_record_file("/proc/self/cmdline", text));
     EXPECT_EQ(text, whole);
+}
+
+TEST_F(FakeProcfs, PidListReaderReadsWholeListsOfAnySize)
+{
+    // Past 4 KiB the list is read on until read(2) returns 0; shorter, one read is the whole file.
+    std::string big;
+    for (int pid = 100000; big.size() < 10000; ++pid)
+        big += std::to_string(pid) + "\n";
+    write("/big.procs", big);
+    write("/small.procs", "1\n42\n");
+    int dir = ::open(m_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(dir, 0);
+    std::string text = "stale";
+    EXPECT_TRUE(detail::read_pid_list_at(dir, "big.procs", text));
+    EXPECT_EQ(text, big);
+    EXPECT_TRUE(detail::read_pid_list_at(dir, "small.procs", text));
+    EXPECT_EQ(text, "1\n42\n");
+    EXPECT_FALSE(detail::read_pid_list_at(dir, "missing.procs", text));
+    ::close(dir);
+    // A real cgroup.procs (a seq_file): the same text as reading until read(2) returns 0.
+    for (const char* hierarchy : { "/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/pids" }) {
+        std::string whole;
+        if (!detail::read_small_file(std::string(hierarchy) + "/cgroup.procs", whole))
+            continue;
+        int cgroup = ::open(hierarchy, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_GE(cgroup, 0);
+        EXPECT_TRUE(detail::read_pid_list_at(cgroup, "cgroup.procs", text));
+        ::close(cgroup);
+        // Processes may come and go between the two reads; the shape is what must match.
+        EXPECT_FALSE(text.empty());
+        EXPECT_EQ(text.back(), '\n');
+        EXPECT_EQ(text.size() > 4000, whole.size() > 4000) << hierarchy;
+    }
 }
 
 TEST_F(FakeProcfs, ProcessThatExitsMidReadIsLeftOut)
