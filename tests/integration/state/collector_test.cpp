@@ -448,6 +448,21 @@ bool network_namespace_held(std::uint64_t ns)
     return false;
 }
 
+// Whether host link `link`, a veth whose peer is in a namespace that lost its last holder, is
+// gone within seconds: the kernel removes a namespace's veths (and their other ends) when the
+// namespace goes, which a held namespace never does; its cleanup runs a moment later, on a
+// kernel worker.
+bool link_gone_soon(const std::string& link)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (run("ip link show " + link) == 0) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        ::usleep(20 * 1000);
+    }
+    return true;
+}
+
 TEST_F(CollectorTest, SnapshotFromWarmCacheEqualsColdOne)
 {
     std::string dir = m_dir + "/tmp";
@@ -627,24 +642,13 @@ TEST_F(CollectorTest, ExitedContainersNamespacesAreNotHeld)
         }
         return false;
     };
-    // The kernel removes a namespace's veths (and their host ends) when the namespace goes,
-    // which a held namespace never does; its cleanup runs a moment later, on a kernel worker.
-    auto gone_soon = [](const std::string& link) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (run("ip link show " + link) == 0) {
-            if (std::chrono::steady_clock::now() > deadline)
-                return false;
-            ::usleep(20 * 1000);
-        }
-        return true;
-    };
     CollectOptions options { .processes = ProcessScope::Glassbox, .nftables = false, .kernel_features = false };
     auto expect_released = [&](int pid, std::uint64_t mnt, std::uint64_t net, const std::string& host_end) {
         EXPECT_FALSE(cached(mnt));
         EXPECT_FALSE(mounts_held(pid, mnt));
         EXPECT_FALSE(network_cached(net));
         EXPECT_FALSE(network_namespace_held(net));
-        EXPECT_TRUE(gone_soon(host_end));
+        EXPECT_TRUE(link_gone_soon(host_end));
     };
 
     // Released by the daemon's call when the container's processes have gone.
@@ -677,6 +681,33 @@ TEST_F(CollectorTest, ExitedContainersNamespacesAreNotHeld)
     stop(second);
     collect({}, options);
     expect_released(second, second_mnt, second_net, second_end);
+}
+
+TEST_F(CollectorTest, NetworkNamespaceReachedThroughANetnsFileIsReleasedOnceTheFileGoes)
+{
+    // As the daemon's sandboxes are: a namespace no process is in, kept by a bind-mounted file.
+    std::string name = "gbtest-" + m_tag;
+    std::string file = "/run/netns/" + name;
+    std::string host_end = "gbz" + m_tag;
+    ASSERT_EQ(run("ip netns add " + name), 0);
+    m_cleanups.push_back([name] { run("ip netns del " + name); });
+    ASSERT_EQ(run("ip link add " + host_end + " type veth peer name eth0 netns " + name), 0);
+    m_cleanups.push_back([host_end] { run("ip link del " + host_end); });
+    struct stat info {};
+    ASSERT_EQ(::stat(file.c_str(), &info), 0);
+    std::uint64_t ns = info.st_ino;
+    EngineObjects objects;
+    objects.containers.push_back({ .id = "nfile" + m_tag, .name = "nfile", .status = "running", .netns_path = file });
+    collect(objects, { .processes = ProcessScope::Glassbox, .nftables = false, .kernel_features = false });
+    ASSERT_TRUE(network_cached(ns));
+
+    release_unreachable_namespaces(); // The file still leads to it: kept.
+    EXPECT_TRUE(network_cached(ns));
+    ASSERT_EQ(run("ip netns del " + name), 0);
+    release_unreachable_namespaces();
+    EXPECT_FALSE(network_cached(ns));
+    EXPECT_FALSE(network_namespace_held(ns));
+    EXPECT_TRUE(link_gone_soon(host_end)) << "the namespace outlived its file";
 }
 
 TEST_F(CollectorTest, RecordedLiveSnapshotReplaysEqual)
