@@ -283,6 +283,68 @@ def info_ip(daemon, container, network):
     return info["NetworkSettings"]["Networks"][network]["IPAddress"]
 
 
+def network_namespace_handles(pid, inode):
+    """The fds of process `pid` that are network namespace `inode` or a socket in it (SIOCGSKNS on a
+    copy taken with pidfd_getfd: a rtnetlink socket holds the namespace it was opened in)."""
+    import ctypes
+    import fcntl
+    libc = ctypes.CDLL(None, use_errno=True)
+    siocgskns = 0x894C
+    held = []
+    pidfd = os.pidfd_open(pid)
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target == f"net:[{inode}]":
+                held.append(fd)
+            if not target.startswith("socket:"):
+                continue
+            copy = libc.pidfd_getfd(pidfd, int(fd), 0)
+            if copy < 0:
+                continue
+            try:
+                netns = fcntl.ioctl(copy, siocgskns)
+                if os.fstat(netns).st_ino == inode:
+                    held.append(fd)
+                os.close(netns)
+            except OSError:
+                pass
+            finally:
+                os.close(copy)
+    finally:
+        os.close(pidfd)
+    return held
+
+
+def test_an_exited_containers_network_namespace_is_not_held_by_the_daemon(daemon, image, name):
+    """The collector keeps a watch (a rtnetlink socket) in each network namespace it read; the
+    daemon must close it as the container exits, or the namespace (and its links and addresses)
+    would live on until the next snapshot."""
+    reason = network_missing(daemon)
+    if reason:
+        pytest.skip(reason)
+    network = harness.unique("gbnet")
+    assert daemon.cli("network", "create", network).returncode == 0
+    try:
+        result = daemon.cli("run", "-d", "--name", name, "--network", network, image, "sleep", "300")
+        assert result.returncode == 0, result.stderr
+        inode = os.stat(f"/proc/{daemon.container_pid(name)}/ns/net").st_ino
+        snapshot(daemon)
+        assert network_namespace_handles(daemon.pid, inode), "the snapshot keeps no watch of the namespace"
+        assert daemon.cli("kill", name).returncode == 0
+        deadline = time.monotonic() + 30
+        while daemon.api_json("GET", f"/v1.41/containers/{name}/json")[1]["State"]["Running"]:
+            assert time.monotonic() < deadline, "the container did not exit"
+            time.sleep(0.05)
+        assert network_namespace_handles(daemon.pid, inode) == []
+    finally:
+        daemon.cli("rm", "-f", name)
+        daemon.cli("network", "rm", network)
+
+
 def test_recording_replays_to_the_same_snapshots(daemon, image, name):
     fd, path = tempfile.mkstemp(prefix="gb-timeline-", suffix=".jsonl")
     os.close(fd)
