@@ -1,7 +1,10 @@
 // Removing containers: remove (a force stop first when asked), rename and prune. They share a
 // file because each changes the name table and the records on disk, which do_remove and
 // rename keep consistent under the engine lock.
+#include <cstdio>
+
 #include "engine/base/fs.h"
+#include "engine/base/log.h"
 #include "engine/daemon/engine_internal.h"
 
 namespace engine::daemon {
@@ -47,11 +50,26 @@ Result<void> Engine::do_remove(const std::shared_ptr<Container>& container, bool
         container->view.state.status = Status::Removing;
     }
     auto spec = make_spec(*container, m_options);
-    (void)runtime::unmount_rootfs(m_kernel, spec);
+    auto unmounted = runtime::unmount_rootfs(m_kernel, spec);
     teardown_network(container);
     if (m_impl->networks)
         (void)m_impl->networks->remove_sandbox(id);
-    auto removed = fs::remove_tree(container->dir);
+    // Unlinking a container's files costs milliseconds its caller need not wait for (run --rm
+    // waits for the removal). With nothing mounted in it any more, the directory is renamed into
+    // <root>/tmp, which is gone from the containers at once, and deleted there by a thread of its
+    // own; should the daemon stop first, its next start empties <root>/tmp
+    // (reclaim_interrupted_work). Anything else is deleted in place, so a failure is reported.
+    Result<void> removed = Ok {};
+    auto aside = m_options.root + "/tmp/removed-" + id;
+    if (unmounted.ok() && fs::make_dirs(m_options.root + "/tmp", 0700).ok()
+        && ::rename(container->dir.c_str(), aside.c_str()) == 0) {
+        spawn_thread([aside] {
+            if (auto gone = fs::remove_tree(aside); !gone.ok())
+                log::warn("remove " + aside + ": " + gone.error().describe());
+        });
+    } else {
+        removed = fs::remove_tree(container->dir);
+    }
     if (!removed.ok()) {
         std::lock_guard lock(m_impl->mutex);
         container->view.state.status = Status::Dead;

@@ -243,6 +243,23 @@ TEST_F(EngineTest, NamedVolumeOutlivesItsContainerAndStartsFromImageContent)
     EXPECT_TRUE(m_engine->volumes().get("notes").ok());
 }
 
+TEST_F(EngineTest, RemovedContainersDirectoryIsGoneAtOnceAndDeletedBehindTheCaller)
+{
+    ASSERT_EQ(run("gone", config({ "sh", "-c", "echo x > /written" })), 0);
+    auto id = m_engine->inspect_container("gone").value().id;
+    auto dir = m_dir + "/root/containers/" + id;
+    ASSERT_TRUE(fs::exists(dir + "/upper/written"));
+
+    ASSERT_TRUE(m_engine->remove_container("gone", false, true).ok());
+
+    EXPECT_FALSE(fs::exists(dir));
+    // Set aside in <root>/tmp and deleted there by a thread of the engine.
+    auto aside = m_dir + "/root/tmp/removed-" + id;
+    for (int i = 0; i < 100 && fs::exists(aside); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(fs::exists(aside));
+}
+
 TEST_F(EngineTest, AnonymousVolumeIsRemovedWithRmV)
 {
     auto c = config({ "true" });
