@@ -846,6 +846,13 @@ Result<std::unique_ptr<NamespaceWatch>> LibnlNetlink::watch_namespace(const std:
         events = subscribe();
         if (events.ok())
             dump = open_socket("");
+        // The dump socket serves many dumps. RTM_GETNSID queries (resolve_netnsids) are sent
+        // without acks, so libnl counts their sequence numbers as sent but never as answered,
+        // and its strict check would refuse every later dump's reply as out of order; each
+        // request on this socket is read to its end before the next is sent, so nothing stray
+        // is left for a check to catch.
+        if (dump.ok())
+            nl_socket_disable_seq_check(dump.value().get());
         return Ok {};
     };
     if (netns.empty())

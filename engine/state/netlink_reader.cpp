@@ -21,6 +21,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace engine::state::detail {
 
@@ -36,6 +38,8 @@ struct NamespaceFacts {
     bool unresolved { false };
     // Holds an entry whose state can change without a notification (see NetworkCache).
     bool ages { false };
+    // (index, IFLA_LINK_NETNSID) of each link into another namespace, as dumped.
+    std::vector<std::pair<int, std::int32_t>> cross_links;
 };
 
 void convert(const network::NamespaceDump& dump, const std::vector<NetnsSource>& sources, NamespaceFacts& out)
@@ -73,6 +77,7 @@ void convert(const network::NamespaceDump& dump, const std::vector<NetnsSource>&
             bool is_veth = info.kind == "veth";
             (is_veth ? info.peer_index : info.parent_index) = link.parent_index;
             if (link.link_netnsid >= 0) {
+                out.cross_links.emplace_back(link.index, link.link_netnsid);
                 auto it = dump.other_of_netnsid.find(link.link_netnsid);
                 if (it != dump.other_of_netnsid.end() && it->second < sources.size())
                     out.link_to_other[out.facts.links.size()] = sources[it->second].inode;
@@ -236,21 +241,24 @@ NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vecto
     auto now = std::chrono::steady_clock::now();
     std::vector<size_t> stale;
     std::vector<NetworkCache::Entry*> entry_of(namespaces.size(), nullptr);
+    // Read again only because its neighbours may have aged: the kernel announced nothing, so its
+    // links and the netnsids they carry are as they were, and the earlier answers still hold.
+    std::vector<bool> aged_only(namespaces.size(), false);
     for (size_t i = 0; i < namespaces.size(); ++i) {
         dumps[i].inode = namespaces[i].inode;
         if (use_caches) {
             auto [it, made] = cache.entries.try_emplace(namespaces[i].inode);
             auto& entry = it->second;
             entry_of[i] = &entry;
-            bool fresh = !made && entry.watch && !entry.watch->changed()
-                && !(entry.facts.ages && now - entry.read_at >= NetworkCache::max_age)
-                && !(entry.facts.unresolved && entry.namespaces_at_read != inodes);
             entry.path = namespaces[i].path;
-            if (fresh) {
+            bool current = !made && entry.watch && !entry.watch->changed()
+                && !(entry.facts.unresolved && entry.namespaces_at_read != inodes);
+            if (current && !(entry.facts.ages && now - entry.read_at >= NetworkCache::max_age)) {
                 dumps[i] = entry.facts;
                 read[i] = true;
                 continue;
             }
+            aged_only[i] = current;
         }
         stale.push_back(i);
     }
@@ -267,8 +275,31 @@ NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vecto
             if (watch.ok() && what_names(source.path, source.inode) != Names::Other)
                 entry->watch = watch.release_value();
         }
-        auto dump = entry && entry->watch ? netlink.dump_watched(*entry->watch, source.path, paths)
-                                          : netlink.dump_namespace(source.path, paths);
+        auto read_through = [&](const std::vector<std::string>& candidates) {
+            return entry && entry->watch ? netlink.dump_watched(*entry->watch, source.path, candidates)
+                                         : netlink.dump_namespace(source.path, candidates);
+        };
+        // An aged namespace is dumped without candidates (no RTM_GETNSID round trip per
+        // namespace, which a host with many veths would pay each time), and keeps the earlier
+        // answers when its links carry the same netnsids; otherwise it is read in full.
+        if (aged_only[i]) {
+            auto dump = read_through({});
+            if (dump.ok()) {
+                NamespaceFacts refreshed;
+                refreshed.inode = source.inode;
+                convert(dump.value(), namespaces, refreshed);
+                if (refreshed.cross_links == entry->facts.cross_links && refreshed.facts.warnings.empty()) {
+                    refreshed.link_to_other = entry->facts.link_to_other;
+                    refreshed.unresolved = entry->facts.unresolved;
+                    dumps[i] = refreshed;
+                    read[i] = true;
+                    entry->facts = std::move(refreshed);
+                    entry->read_at = now;
+                    return;
+                }
+            }
+        }
+        auto dump = read_through(paths);
         if (!dump.ok()) {
             dumps[i].facts.warnings.push_back(enter_warning(source.inode, dump.error()));
             if (entry)
