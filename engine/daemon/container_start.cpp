@@ -391,7 +391,13 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
         container->stdin_fd = -1;
         container->pty_master = -1;
     }
-    persist(*container);
+    // A container removed right below (--rm, which no restart policy accompanies) needs no
+    // record of its exit, only to have the record deleted; should the removal fail, the record is
+    // written there.
+    const auto& restart_policy = container->view.config.restart_policy.name;
+    bool removed_next = container->view.config.auto_remove && (restart_policy.empty() || restart_policy == "no");
+    if (!removed_next)
+        persist(*container);
     container->hub->end_of_run();
     if (oom)
         publish({ "container", "oom", id, { { "image", container->view.config.image.text }, { "name", container->view.name } }, 0 });
@@ -443,8 +449,10 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     }
     if (container->view.config.auto_remove) {
         std::lock_guard op(container->op_mutex);
-        if (auto removed = do_remove(container, true); !removed.ok())
+        if (auto removed = do_remove(container, true); !removed.ok()) {
             log::warn("auto-remove " + container->view.name + ": " + removed.error().describe());
+            persist(*container);
+        }
     }
 }
 
