@@ -24,17 +24,7 @@ public:
     ReadPool() = default;
     ReadPool(const ReadPool&) = delete;
     ReadPool& operator=(const ReadPool&) = delete;
-
-    ~ReadPool()
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_stopping = true;
-        }
-        m_wake.notify_all();
-        for (auto& thread : m_threads)
-            thread.join();
-    }
+    ~ReadPool() = delete; // See pool().
 
     // Runs read(i) for every i below `count` on the calling thread and up to `helpers` pool
     // threads; returns once every call returned. One job at a time: a caller that finds the pool
@@ -121,9 +111,7 @@ private:
         std::uint64_t seen = 0;
         std::unique_lock lock(m_mutex);
         while (true) {
-            m_wake.wait(lock, [&] { return m_stopping || (m_generation != seen && m_read && m_open_seats > 0); });
-            if (m_stopping)
-                return;
+            m_wake.wait(lock, [&] { return m_generation != seen && m_read && m_open_seats > 0; });
             seen = m_generation;
             --m_open_seats;
             ++m_busy;
@@ -147,13 +135,14 @@ private:
     size_t m_busy { 0 };                      // Helpers inside the current job.
     std::uint64_t m_generation { 0 };
     std::exception_ptr m_error;
-    bool m_stopping { false };
 };
 
+// Never destroyed: its threads idle until the process ends. A static pool would be destroyed at
+// exit() while another thread may still be collecting through it.
 ReadPool& pool()
 {
-    static ReadPool instance;
-    return instance;
+    static ReadPool* instance = new ReadPool;
+    return *instance;
 }
 
 } // namespace
