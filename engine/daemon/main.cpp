@@ -5,6 +5,7 @@
 // then stop containers and remove the socket and pid file.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -236,6 +237,18 @@ engine::Result<int> run(int argc, char** argv)
     // Before any thread exists: the first run copies the binary into a sealed memfd and
     // execveat()s it (this call does not return then); the copy comes back here.
     auto sealed = TRY_CTX(runtime::run_from_sealed_copy(argv), "re-execute glassboxd from a sealed copy");
+
+    // Open files: each running container holds four (its output pipes, pidfd, log) and a
+    // snapshot's caches up to three more for each of the first 128 namespaces, so the soft limit
+    // a login shell gives (often 1024) ends near 250 containers. It is raised toward the hard
+    // limit, as dockerd's unit does, but to 65536 at most: containers inherit it, and programs
+    // that close every possible descriptor at start-up crawl under a limit of millions.
+    rlimit files {};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 65536 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = std::min<rlim_t>(files.rlim_max, 65536);
+        if (::setrlimit(RLIMIT_NOFILE, &files) != 0)
+            log::warn(std::string("raise the open-file limit: ") + std::strerror(errno));
+    }
 
     // Idle memory: glibc gives each thread that allocates an arena of its own (up to eight per
     // CPU); the daemon's threads are few and short-lived, so two arenas are enough. The mmap

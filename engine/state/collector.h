@@ -98,6 +98,13 @@ Result<Snapshot> collect_snapshot(const EngineObjects& objects, const CollectOpt
 // the macvlan, ipvlan and veth links and the addresses in it: a namespace no collection saw is
 // closed at the end of that collection, and release_unreachable_namespaces() closes each one
 // whose file (/proc/<pid>/ns/net, or the bind-mounted netns file) no longer leads to it.
+//
+// Both caches hold only the host's namespaces and the engine's own (its containers' and the
+// namespaces its netns files hold), whose end the daemon sees and releases them at. Another
+// program's namespaces (a service with a private network, another engine's container) are read
+// afresh each time: nothing would release them, and a held namespace keeps its mounts and links
+// alive. Each cache holds at most 128 namespaces (a file or two sockets each); past that the
+// rest are read afresh, so hundreds of containers do not mean hundreds more open files.
 
 // Closes every cached mount table whose namespace the process it was read through no longer
 // holds (the process exited or moved), and every network namespace watch whose file no longer

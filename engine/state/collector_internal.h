@@ -141,6 +141,10 @@ bool read_cgroup(const std::string& hierarchy, const std::string& path, const st
 struct NetnsSource {
     std::uint64_t inode { 0 };
     std::string path;                 // /proc/<pid>/ns/net or a bind-mounted netns file.
+    // Whether a watch of it may be kept between snapshots: the host's and the engine's own
+    // namespaces (whose end the daemon sees and releases them at), not another program's, which
+    // a kept watch would hold alive, with its links and addresses, until the next snapshot.
+    bool cacheable { true };
 };
 
 struct NetworkFacts {

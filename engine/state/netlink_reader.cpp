@@ -151,6 +151,9 @@ Names what_names(const std::string& path, std::uint64_t inode)
 class NetworkCache {
 public:
     static constexpr std::chrono::milliseconds max_age { 1000 };
+    // Each entry keeps two sockets open: past this many namespaces (hundreds of containers) the
+    // rest are dumped afresh each time, so the daemon's open files per container stay bounded.
+    static constexpr size_t max_entries = 128;
 
     struct Entry {
         std::string path;                                  // The file it was last reached through.
@@ -178,8 +181,9 @@ public:
 
 NetworkCache& network_cache()
 {
-    static NetworkCache cache;
-    return cache;
+    // Never destroyed: a thread may still be collecting while the process exits.
+    static auto* cache = new NetworkCache;
+    return *cache;
 }
 
 // Runs `work(i)` for i in [0, count): inline when there is little to do, else on a few threads
@@ -247,6 +251,14 @@ NetworkFacts read_network_namespaces(network::Netlink& netlink, const std::vecto
     for (size_t i = 0; i < namespaces.size(); ++i) {
         dumps[i].inode = namespaces[i].inode;
         if (use_caches) {
+            // Another program's namespace, or one past the cap: dumped without an entry, as a
+            // cold read does.
+            bool known = cache.entries.count(namespaces[i].inode) != 0;
+            if (!namespaces[i].cacheable || (!known && cache.entries.size() >= NetworkCache::max_entries)) {
+                cache.entries.erase(namespaces[i].inode);
+                stale.push_back(i);
+                continue;
+            }
             auto [it, made] = cache.entries.try_emplace(namespaces[i].inode);
             auto& entry = it->second;
             entry_of[i] = &entry;

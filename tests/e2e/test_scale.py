@@ -140,3 +140,17 @@ def test_hundreds_of_running_containers_stay_within_per_container_bounds_and_lea
     time.sleep(0.5)
     assert threads(pid) <= idle["threads"] + 2, threads(pid)
     assert daemon.open_fds() <= idle["fds"] + 2, daemon.open_fds()
+
+
+def test_the_daemon_raises_its_open_file_limit_for_hundreds_of_containers(daemon):
+    # Four open files per running container plus the snapshot caches: a login shell's soft limit
+    # (often 1024) would end a classroom near 250 containers. The daemon raises it toward its hard
+    # limit, to 65536 at most (containers inherit it).
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # What the daemon started with.
+    hard = 1 << 62 if hard == resource.RLIM_INFINITY else hard
+    with open(f"/proc/{daemon.pid}/limits") as f:
+        line = next(l for l in f if l.startswith("Max open files"))
+    daemon_soft = int(line.split()[3])
+    assert daemon_soft >= min(hard, 65536), (line, soft, hard)
+    assert daemon_soft >= soft

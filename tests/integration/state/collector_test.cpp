@@ -57,6 +57,8 @@ protected:
 
     void TearDown() override
     {
+        // A test that failed half-way must not leave its namespaces held by the caches.
+        clear_collector_caches();
         for (auto it = m_cleanups.rbegin(); it != m_cleanups.rend(); ++it)
             (*it)();
         for (pid_t pid : m_children) {
@@ -729,6 +731,33 @@ TEST_F(CollectorTest, NetworkNamespaceReachedThroughANetnsFileIsReleasedOnceTheF
     EXPECT_FALSE(network_cached(ns));
     EXPECT_FALSE(network_namespace_held(ns));
     EXPECT_TRUE(link_gone_soon(host_end)) << "the namespace outlived its file";
+}
+
+TEST_F(CollectorTest, AnotherProgramsNamespacesAreReadButNotHeld)
+{
+    // A process in its own mount and network namespaces that is no container of the engine (a
+    // service with a private network, another engine's container): a snapshot shows its links
+    // and mounts, but keeps no watch or mountinfo of them open, since nothing would release them.
+    std::string host_end = "gbf" + m_tag;
+    int pid = spawn([] { return ::unshare(CLONE_NEWNS | CLONE_NEWNET) == 0 ? static_cast<int>(::getpid()) : -1; });
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(run("ip link add " + host_end + " type veth peer name eth0 netns " + std::to_string(pid)), 0);
+    m_cleanups.push_back([host_end] { run("ip link del " + host_end); });
+    auto mnt = mount_namespace_of(pid);
+    auto net = network_namespace_of(pid);
+
+    auto snapshot = collect({}, { .nftables = false, .kernel_features = false });
+    bool seen = false;
+    for (const auto& link : snapshot.links)
+        seen = seen || (link.netns == net && link.name == "eth0" && link.peer_name == host_end);
+    EXPECT_TRUE(seen) << "its veth end is in the snapshot";
+    bool mounts_seen = false;
+    for (const auto& mount : snapshot.mounts)
+        mounts_seen = mounts_seen || mount.mount_namespace == mnt;
+    EXPECT_TRUE(mounts_seen) << "its mount table is in the snapshot";
+    EXPECT_FALSE(network_cached(net));
+    EXPECT_FALSE(cached(mnt));
+    EXPECT_FALSE(network_namespace_held(net));
 }
 
 TEST_F(CollectorTest, RecordedLiveSnapshotReplaysEqual)

@@ -207,6 +207,24 @@ TEST_F(NetworkCacheOverSim, NamespacesAReadDoesNotSeeAreClosed)
     EXPECT_TRUE(detail::cached_network_namespaces().empty());
 }
 
+TEST_F(NetworkCacheOverSim, PastTheCapNamespacesAreReadWithoutAWatchAndStillShow)
+{
+    // Each watch holds sockets open; hundreds of containers must not mean hundreds more files.
+    for (int i = 0; i < 140; ++i) {
+        auto path = "/ns/many" + std::to_string(i);
+        ASSERT_TRUE(netlink.net.add_namespace(path).ok());
+        sources.push_back({ 1000 + static_cast<std::uint64_t>(i), path });
+    }
+    auto warm = read();
+    EXPECT_LE(detail::cached_network_namespaces().size(), 128U);
+    auto again = read();
+    EXPECT_LE(detail::cached_network_namespaces().size(), 128U);
+    EXPECT_EQ(facts_json(again), facts_json(read(false)));
+    // Every namespace's loopback is there, cached or not.
+    for (const auto& source : sources)
+        EXPECT_NE(find_link(again, source.inode, "lo"), nullptr) << source.path;
+}
+
 TEST_F(NetworkCacheOverSim, EachChangeInACachedNamespaceShowsInTheNextRead)
 {
     auto& net = netlink.net;
