@@ -5,6 +5,7 @@
 
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
+#include "engine/daemon/background.h"
 #include "engine/daemon/engine_internal.h"
 
 namespace engine::daemon {
@@ -56,14 +57,14 @@ Result<void> Engine::do_remove(const std::shared_ptr<Container>& container, bool
         (void)m_impl->networks->remove_sandbox(id);
     // Unlinking a container's files costs milliseconds its caller need not wait for (run --rm
     // waits for the removal). With nothing mounted in it any more, the directory is renamed into
-    // <root>/tmp, which is gone from the containers at once, and deleted there by a thread of its
-    // own; should the daemon stop first, its next start empties <root>/tmp
+    // <root>/tmp, which is gone from the containers at once, and deleted there in the background
+    // (background.h); should the daemon stop first, its next start empties <root>/tmp
     // (reclaim_interrupted_work). Anything else is deleted in place, so a failure is reported.
     Result<void> removed = Ok {};
     auto aside = m_options.root + "/tmp/removed-" + id;
     if (unmounted.ok() && fs::make_dirs(m_options.root + "/tmp", 0700).ok()
         && ::rename(container->dir.c_str(), aside.c_str()) == 0) {
-        spawn_thread([aside] {
+        run_in_background([aside] {
             if (auto gone = fs::remove_tree(aside); !gone.ok())
                 log::warn("remove " + aside + ": " + gone.error().describe());
         });

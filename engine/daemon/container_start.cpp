@@ -16,6 +16,7 @@
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
 #include "engine/daemon/create_options.h"
+#include "engine/daemon/background.h"
 #include "engine/daemon/engine_internal.h"
 #include "engine/daemon/recovery.h"
 #include "engine/runtime/mount_propagation.h"
@@ -361,23 +362,28 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     teardown_network(container);
     state::release_unreachable_namespaces();
     if (container->view.config.auto_remove) {
-        // Removed next: the overlay is detached and shut down on a thread of its own, where its
-        // sync of the daemon's filesystem delays nobody (runtime::detach_rootfs).
+        // Removed next: the overlay is detached and shut down in the background (background.h),
+        // where its sync of the daemon's filesystem delays nobody (runtime::detach_rootfs).
         auto held = runtime::detach_rootfs(m_kernel, spec);
         if (!held.ok())
             log::warn("unmount root of " + id + ": " + held.error().describe());
         else if (held.value().valid())
-            spawn_thread([fd = held.value().release()] { ::close(fd); });
+            run_in_background([fd = held.value().release()] { ::close(fd); });
     } else if (auto unmounted = runtime::unmount_rootfs(m_kernel, spec); !unmounted.ok()) {
         log::warn("unmount root of " + id + ": " + unmounted.error().describe());
     }
     teardown_began = record_phase(container->trace, "teardown (cgroup, network, overlay)", teardown_began);
 
+    // A container removed right below (--rm, which no restart policy accompanies) is marked for
+    // removal at once, as dockerd does: a start between here and the removal would mount a new
+    // overlay on the upper directory the detached one still uses.
+    const auto& restart_policy = container->view.config.restart_policy.name;
+    bool removed_next = container->view.config.auto_remove && (restart_policy.empty() || restart_policy == "no");
     bool stopped_by_user = false;
     {
         std::lock_guard lock(m_impl->mutex);
         auto& state = container->view.state;
-        state.status = Status::Exited;
+        state.status = removed_next ? Status::Removing : Status::Exited;
         state.exit_code = exit_code;
         state.oom_killed = oom;
         state.pid = 0;
@@ -391,11 +397,8 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
         container->stdin_fd = -1;
         container->pty_master = -1;
     }
-    // A container removed right below (--rm, which no restart policy accompanies) needs no
-    // record of its exit, only to have the record deleted; should the removal fail, the record is
-    // written there.
-    const auto& restart_policy = container->view.config.restart_policy.name;
-    bool removed_next = container->view.config.auto_remove && (restart_policy.empty() || restart_policy == "no");
+    // A container removed right below needs no record of its exit, only to have the record
+    // deleted; should the removal fail, the record is written there.
     if (!removed_next)
         persist(*container);
     container->hub->end_of_run();

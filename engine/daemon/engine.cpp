@@ -16,6 +16,7 @@
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
 #include "engine/base/strings.h"
+#include "engine/daemon/background.h"
 #include "engine/daemon/engine_internal.h"
 
 #include "engine/network/libnl_netlink.h"
@@ -946,6 +947,10 @@ void Engine::shutdown()
         std::unique_lock lock(m_impl->threads_mutex);
         m_impl->threads_cv.wait_for(lock, 10s, [&] { return m_impl->threads.load() == 0; });
     }
+    // Removed containers' files and detached overlays: what is left at exit is reclaimed at the
+    // next start, so the wait is bounded too.
+    if (!wait_for_background(10s))
+        log::warn("shutdown: background removals still running; the next start finishes them");
     release_mounts();
 }
 
