@@ -344,11 +344,19 @@ Result<void> prepare_rootfs(sys::Kernel& kernel, const ContainerSpec& spec, cons
     // is detached at once. pivot_root(".", ".") (pivot_root(2), runc) needs no directory for the
     // old root: a mkdir and rmdir of one in the container's upper layer cost an inode allocation
     // and a removal on the daemon's filesystem at every start.
+    UniqueFd old_root(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (!old_root.valid())
+        return Error::from_errno("open the old root", errno);
     TRY(kernel.change_dir(rootfs));
     TRY(kernel.pivot_root(".", "."));
-    // Unmounting the old root must not reach the host through mounts still its peers (runc).
-    // After the pivot "." is the old root, mounted over the new one; unmounting it uncovers the
-    // new root at "/".
+    // The old root is now mounted over the new one, but the working directory is still the new
+    // root's: "." must name the old root before it is made a slave and detached, or the rslave
+    // would reach every mount of the container (an rshared bind among them). So, as runc does,
+    // back into the old root first. Unmounting it must not reach the host through mounts still
+    // its peers; unmounting it uncovers the new root at "/".
+    if (::fchdir(old_root.get()) != 0)
+        return Error::from_errno("fchdir to the old root", errno);
+    old_root.reset();
     TRY(kernel.mount({ .source = "", .target = ".", .fstype = "", .flags = k_slave, .data = "" }));
     TRY(kernel.umount(".", MNT_DETACH));
     TRY(kernel.change_dir("/"));
