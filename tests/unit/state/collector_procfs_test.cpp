@@ -291,6 +291,32 @@ TEST(ProcfsReader, KernelThreadsShowTheEmptyCmdlineTheKernelGivesThem)
         GTEST_SKIP() << "no kernel threads visible in /proc (a PID namespace of its own)";
 }
 
+TEST(ProcfsReader, EachKernelThreadShowsTheNamespacesItsOwnLinksName)
+{
+    // Kernel threads do not all share the initial namespaces: kdevtmpfs unshares a mount
+    // namespace of its own. So none may be given another's (reading one and reusing it for the
+    // rest, tried to save eight readlinks a thread, showed kdevtmpfs in the host's).
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root (reading another process's ns links needs ptrace access)";
+    int kernel_threads = 0;
+    for (int pid : detail::list_pids("/proc")) {
+        ProcessInfo process;
+        if (!detail::read_process("/proc", pid, process) || process.ppid != 2)
+            continue;
+        SCOPED_TRACE("PID " + std::to_string(pid) + " " + process.comm);
+        std::map<std::string, std::uint64_t> linked;
+        for (const char* type : detail::namespace_types())
+            if (auto inode = detail::read_namespace_inode("/proc", pid, type))
+                linked[type] = inode;
+        if (linked.empty())
+            continue; // Exited meanwhile.
+        EXPECT_EQ(process.namespaces, linked);
+        ++kernel_threads;
+    }
+    if (kernel_threads == 0)
+        GTEST_SKIP() << "no kernel threads visible in /proc (a PID namespace of its own)";
+}
+
 TEST(ReadPool, RunsEveryItemOnceWhenItemsOutnumberThreads)
 {
     for (int round = 0; round < 3; ++round) {
