@@ -26,6 +26,17 @@ Queue& queue()
     return *jobs;
 }
 
+void run_guarded(const std::function<void()>& job)
+{
+    try {
+        job();
+    } catch (const std::exception& error) {
+        log::warn(std::string("background job: ") + error.what());
+    } catch (...) {
+        log::warn("background job: an unknown exception");
+    }
+}
+
 void work()
 {
     auto& q = queue();
@@ -34,11 +45,7 @@ void work()
         auto job = std::move(q.jobs.front());
         q.jobs.pop_front();
         lock.unlock();
-        try {
-            job();
-        } catch (const std::exception& error) {
-            log::warn(std::string("background job: ") + error.what());
-        }
+        run_guarded(job);
         lock.lock();
     }
     q.worker_running = false;
@@ -50,22 +57,21 @@ void work()
 void run_in_background(std::function<void()> job)
 {
     auto& q = queue();
-    std::lock_guard lock(q.mutex);
+    std::unique_lock lock(q.mutex);
     q.jobs.push_back(std::move(job));
     if (q.worker_running)
         return;
     q.worker_running = true;
     try {
         std::thread(work).detach();
+        return;
     } catch (const std::system_error& error) {
-        // No thread to be had: the jobs run here instead, in the caller's time.
-        q.worker_running = false;
-        auto jobs = std::move(q.jobs);
-        q.jobs.clear();
         log::warn(std::string("background thread: ") + error.what() + "; running its jobs in place");
-        for (auto& pending : jobs)
-            pending();
     }
+    // No thread to be had: this caller works through the queue itself, in its own time and
+    // without the lock, as the worker would have.
+    lock.unlock();
+    work();
 }
 
 bool wait_for_background(std::chrono::milliseconds limit)

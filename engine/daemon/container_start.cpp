@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "engine/base/fs.h"
 #include "engine/base/log.h"
@@ -349,6 +350,13 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     auto spec = make_spec(*container, m_options);
     auto cgroup = runtime::Cgroup::for_name(spec.cgroup_name);
     bool oom = cgroup.stats(m_kernel).oom_kills > container->oom_kills_at_start;
+    // An --rm container stopped by `restart` is started again, not removed (as dockerd does).
+    bool restarting_by_hand = false;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        restarting_by_hand = std::exchange(container->restarting_by_hand, false);
+    }
+    const bool auto_remove = container->view.config.auto_remove && !restarting_by_hand;
     // PID 1 is gone, so the kernel has killed the rest of its PID namespace; make sure, then
     // remove the cgroup and the overlay mount.
     cgroup.kill_all(m_kernel);
@@ -361,7 +369,7 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     state::release_unreachable_namespaces();
     teardown_network(container);
     state::release_unreachable_namespaces();
-    if (container->view.config.auto_remove) {
+    if (auto_remove) {
         // Removed next: the overlay is detached and shut down in the background (background.h),
         // where its sync of the daemon's filesystem delays nobody (runtime::detach_rootfs).
         auto held = runtime::detach_rootfs(m_kernel, spec);
@@ -378,7 +386,7 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
     // removal at once, as dockerd does: a start between here and the removal would mount a new
     // overlay on the upper directory the detached one still uses.
     const auto& restart_policy = container->view.config.restart_policy.name;
-    bool removed_next = container->view.config.auto_remove && (restart_policy.empty() || restart_policy == "no");
+    bool removed_next = auto_remove && (restart_policy.empty() || restart_policy == "no");
     bool stopped_by_user = false;
     {
         std::lock_guard lock(m_impl->mutex);
@@ -450,7 +458,7 @@ void Engine::after_exit(const std::shared_ptr<Container>& container, int exit_co
             log::warn("restart " + container->view.name + ": " + started.error().describe());
         return;
     }
-    if (container->view.config.auto_remove) {
+    if (auto_remove) {
         std::lock_guard op(container->op_mutex);
         if (auto removed = do_remove(container, true); !removed.ok()) {
             log::warn("auto-remove " + container->view.name + ": " + removed.error().describe());

@@ -79,7 +79,20 @@ Result<void> Engine::restart_container(const std::string& ref, std::optional<int
 {
     auto container = TRY(find_container(ref));
     std::lock_guard op(container->op_mutex);
+    {
+        std::lock_guard lock(m_impl->mutex);
+        auto status = container->view.state.status;
+        if (status == Status::Removing || status == Status::Dead)
+            return Error::conflict("container " + container->view.name + " is marked for removal and cannot be restarted");
+        container->restarting_by_hand = true;
+    }
     auto stopped = do_stop(container, timeout_seconds);
+    {
+        // do_stop returns once after_exit has taken the flag; a container that was not running
+        // had no exit to take it.
+        std::lock_guard lock(m_impl->mutex);
+        container->restarting_by_hand = false;
+    }
     if (!stopped.ok() && stopped.error().kind() != ErrorKind::NotModified)
         return stopped;
     {

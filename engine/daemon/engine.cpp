@@ -241,6 +241,7 @@ void Engine::load_containers()
 
     auto dir = m_options.root + "/containers";
     std::vector<std::shared_ptr<Container>> to_restart;
+    std::vector<std::shared_ptr<Container>> to_remove;
     for (const auto& id : fs::list_dir(dir)) {
         auto path = dir + "/" + id + "/config.v2.json";
         auto text = fs::read_file(path);
@@ -263,6 +264,7 @@ void Engine::load_containers()
         auto& state = container->view.state;
         bool was_running = state.status == Status::Running || state.status == Status::Restarting || state.status == Status::Paused;
         bool readopted = false;
+        bool was_removing = state.status == Status::Removing;
         if (state.status == Status::Running || state.status == Status::Paused) {
             // Listed first: its exit may come as soon as it is watched.
             {
@@ -303,6 +305,15 @@ void Engine::load_containers()
         const auto& policy = container->view.config.restart_policy.name;
         if (was_running && !state.stopped_by_user && (policy == "always" || policy == "unless-stopped"))
             to_restart.push_back(container);
+        // An --rm container whose run ended while the daemon was down (no record of its exit is
+        // written, as it is removed right after) is removed now, as dockerd's restore does.
+        if ((was_running || was_removing) && container->view.config.auto_remove)
+            to_remove.push_back(container);
+    }
+    for (const auto& container : to_remove) {
+        std::lock_guard op(container->op_mutex);
+        if (auto removed = do_remove(container, true); !removed.ok())
+            log::warn("remove --rm container " + container->view.name + " after daemon start: " + removed.error().describe());
     }
     for (const auto& container : to_restart) {
         std::lock_guard op(container->op_mutex);

@@ -95,6 +95,9 @@ struct Container {
     bool pending_stdin_close { false };
     std::int64_t oom_kills_at_start { 0 };
     bool restart_cancelled { false };
+    // Set by restart_container for its stop: the exit it causes is followed by a start, not by
+    // the --rm removal (dockerd's HasBeenManuallyRestarted). after_exit takes it (and clears it).
+    bool restarting_by_hand { false };
     std::condition_variable restart_cv;
     std::chrono::steady_clock::time_point started_steady;
     int backoff_ms { 0 };

@@ -241,10 +241,11 @@ engine::Result<int> run(int argc, char** argv)
     // Open files: each running container holds four (its output pipes, pidfd, log) and a
     // snapshot's caches up to three more for each of the first 128 namespaces, so the soft limit
     // a login shell gives (often 1024) ends near 250 containers. It is raised toward the hard
-    // limit, as dockerd's unit does, but to 65536 at most: containers inherit it, and programs
-    // that close every possible descriptor at start-up crawl under a limit of millions.
+    // limit, as dockerd's unit does, but to 65536 at most.
     rlimit files {};
     if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 65536 && files.rlim_cur < files.rlim_max) {
+        // Containers get the limit the daemon was given back (runtime/process.cpp).
+        runtime::set_container_open_file_limit(files.rlim_cur);
         files.rlim_cur = std::min<rlim_t>(files.rlim_max, 65536);
         if (::setrlimit(RLIMIT_NOFILE, &files) != 0)
             log::warn(std::string("raise the open-file limit: ") + std::strerror(errno));

@@ -36,10 +36,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -60,6 +62,11 @@
 #include "engine/runtime/user.h"
 
 namespace engine::runtime {
+
+// The limit set_container_open_file_limit keeps; 0 leaves the inherited one.
+static std::atomic<std::uint64_t> container_open_file_limit { 0 };
+
+void set_container_open_file_limit(std::uint64_t soft_limit) { container_open_file_limit.store(soft_limit); }
 
 namespace {
 
@@ -295,6 +302,16 @@ Result<void> exec_process(sys::Kernel& kernel, const ExecPlan& plan)
 
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return Error::from_errno("prctl PR_SET_NO_NEW_PRIVS", errno);
+
+    // The daemon's raised open-file limit is its own (set_container_open_file_limit).
+    if (auto soft = container_open_file_limit.load(); soft > 0) {
+        rlimit files {};
+        if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur > soft) {
+            files.rlim_cur = soft;
+            if (::setrlimit(RLIMIT_NOFILE, &files) != 0)
+                return Error::from_errno("setrlimit RLIMIT_NOFILE", errno);
+        }
+    }
 
     // Seccomp while we still have CAP_SYS_ADMIN, so the filter needs no no_new_privs bit (which
     // Docker does not set by default). Every call below, up to execve/execveat, is on the default

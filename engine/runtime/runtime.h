@@ -41,6 +41,11 @@ struct StartedProcess {
 
 // Must be called once by the daemon (and by tests) before starting containers.
 Result<void> become_subreaper();
+// The soft open-file limit the daemon started with, before it raised its own (glassboxd's main):
+// containers and exec'd processes are given it back before their execve, as a program started
+// from the same shell would have it (a select(2) loop past 1024 descriptors fails cleanly then).
+// 0 (the default) leaves the limit as inherited.
+void set_container_open_file_limit(std::uint64_t soft_limit);
 
 // Mounts the overlay root for `spec` (lowerdir, upperdir, workdir -> rootfs). Idempotent.
 Result<void> mount_rootfs(sys::Kernel& kernel, const ContainerSpec& spec);

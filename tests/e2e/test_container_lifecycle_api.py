@@ -333,3 +333,26 @@ def test_error_statuses_and_messages_match_dockerd(daemon, dockerd, image):
     for label, theirs in sorted(results["docker"].items()):
         print(f"{label:28} dockerd {theirs}")
     assert not differences, json.dumps(differences, indent=1)
+
+
+def test_restart_of_an_rm_container_starts_it_again_and_a_later_stop_removes_it(daemon, image, name):
+    # dockerd's HasBeenManuallyRestarted: the exit a restart causes is not the --rm removal; the
+    # container runs again on a fresh overlay, and the next exit removes it.
+    result = daemon.cli("run", "-d", "--rm", "--name", name, "--network", "none", image, "sleep", "300")
+    assert result.returncode == 0, result.stderr
+    try:
+        before = daemon.container_pid(name)
+        result = daemon.cli("restart", "-t", "0", name)
+        assert result.returncode == 0, result.stderr
+        status, info = daemon.api_json("GET", f"/v1.41/containers/{name}/json")
+        assert status == 200, info
+        assert info["State"]["Status"] == "running", info["State"]
+        assert info["State"]["Pid"] not in (0, before)
+        result = daemon.cli("stop", "-t", "0", name)
+        assert result.returncode == 0, result.stderr
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and daemon.api_json("GET", f"/v1.41/containers/{name}/json")[0] != 404:
+            time.sleep(0.05)
+        assert daemon.api_json("GET", f"/v1.41/containers/{name}/json")[0] == 404
+    finally:
+        daemon.cli("rm", "-f", name)

@@ -239,3 +239,22 @@ def test_published_port_answers_again_after_the_restart_and_is_freed_by_rm(daemo
     assert bindable(port), f"port {port} still held after rm"
     gone = dnat_rules(d, port)
     assert gone is None or gone == [], gone
+
+
+def test_an_rm_container_whose_run_ended_while_the_daemon_was_down_is_removed_at_start(daemon):
+    # No record of an --rm container's exit is written (it is removed right after), so a daemon
+    # that was down when the run ended removes it as it starts, as dockerd's restore does, rather
+    # than showing it exited with a made-up code.
+    import signal
+    d = daemon
+    name = harness.unique("gbra-rm")
+    ok(d.cli("run", "-d", "--rm", "--name", name, "--network", "none", d.tag, "sleep", "300"))
+    info = inspect(d, name)
+    pid = info["State"]["Pid"]
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait(timeout=20)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: not alive(pid))
+    d.relaunch(d.proc.args)
+    assert d.api_json("GET", f"/v1.41/containers/{name}/json")[0] == 404
+    assert not glob.glob(os.path.join(d.root, "containers", info["Id"]))
