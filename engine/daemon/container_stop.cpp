@@ -92,6 +92,11 @@ Result<void> Engine::restart_container(const std::string& ref, std::optional<int
         // had no exit to take it.
         std::lock_guard lock(m_impl->mutex);
         container->restarting_by_hand = false;
+        // An --rm container that exited on its own just before (its after_exit took no flag)
+        // is being removed: it is not started again over the overlay being let go.
+        auto status = container->view.state.status;
+        if (status == Status::Removing || status == Status::Dead)
+            return Error::conflict("container " + container->view.name + " is marked for removal and cannot be restarted");
     }
     if (!stopped.ok() && stopped.error().kind() != ErrorKind::NotModified)
         return stopped;
@@ -100,7 +105,14 @@ Result<void> Engine::restart_container(const std::string& ref, std::optional<int
         container->view.state.stopped_by_user = false;
         container->restart_cancelled = false;
     }
-    TRY(do_start(container));
+    auto started = do_start(container);
+    if (!started.ok()) {
+        // Its exit skipped the --rm removal for this start; a start that fails removes it, as a
+        // failed `start` of an --rm container does.
+        if (container->view.config.auto_remove)
+            (void)do_remove(container, true);
+        return started;
+    }
     publish({ "container", "restart", container->view.id, { { "name", container->view.name } }, 0 });
     return Ok {};
 }
